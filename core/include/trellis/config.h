@@ -1,0 +1,79 @@
+// What a plugin sees of a run's configuration.
+//
+// The full run configuration (every TOML section) is private to core. Plugins receive:
+//  - Options: the values of their own table, e.g. [comm.ucx] for the ucx backend, checked against
+//    the OptionSpec list the plugin declares in its descriptor (unknown keys and wrong types are
+//    config errors before any rank starts);
+//  - ModelDims and RunQuery: the model's sizes and the parallel layout, so a plugin can reject a
+//    run it cannot serve (RunQuery goes to the descriptor's `check`, which returns ConfigProblems
+//    that core reports with the file and line of the key concerned).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "trellis/parallel.h"
+#include "trellis/tensor.h"
+
+namespace trellis {
+
+enum class OptionType : std::uint8_t { boolean, integer, number, string };
+const char* option_type_name(OptionType type) noexcept;
+
+// One option a plugin accepts in its config table.
+struct OptionSpec {
+  const char* key;            // "tls"
+  OptionType type;            // integer values are accepted where a number is expected
+  const char* default_value;  // as TOML would write it: "true", "4", "\"shm\""; for documentation
+  const char* help;           // one line
+};
+
+using OptionValue = std::variant<bool, std::int64_t, double, std::string>;
+
+// A plugin's option values, already checked against its OptionSpecs.
+class Options {
+ public:
+  bool has(const std::string& key) const { return values_.count(key) != 0; }
+  void set(const std::string& key, OptionValue value) { values_[key] = std::move(value); }
+  const std::map<std::string, OptionValue>& values() const noexcept { return values_; }
+
+  bool get_bool(const std::string& key, bool fallback) const;
+  std::int64_t get_int(const std::string& key, std::int64_t fallback) const;
+  double get_number(const std::string& key, double fallback) const;  // accepts integers
+  std::string get_string(const std::string& key, const std::string& fallback) const;
+
+ private:
+  std::map<std::string, OptionValue> values_;
+};
+
+// The model's sizes.
+struct ModelDims {
+  std::int64_t vocab_size = 0;    // real tokens V
+  std::int64_t padded_vocab = 0;  // rows of the embedding (>= V); padding rows never change the loss
+  std::int64_t seq_len = 0;       // T, the maximum sequence length
+  std::int64_t layers = 0;
+  std::int64_t heads = 0;
+  std::int64_t hidden = 0;  // C
+};
+
+// A run as a plugin's `check` sees it, before any rank starts.
+struct RunQuery {
+  ModelDims dims;
+  ParallelSizes sizes;
+  int virtual_stages = 1;
+  int microbatches = 1;  // per optimizer step, per data-parallel rank
+  int micro_batch = 1;   // sequences per microbatch
+  DeviceKind device = DeviceKind::cpu;
+  const Options* options = nullptr;  // the plugin's own table; never null when passed to check
+};
+
+// Something wrong with a run, found by a plugin's check.
+struct ConfigProblem {
+  std::string key;      // the config key at fault, "section.key", e.g. "parallel.tensor"
+  std::string message;  // what is wrong and what would be valid
+};
+
+}  // namespace trellis

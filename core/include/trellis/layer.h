@@ -1,0 +1,104 @@
+// Layers and layer families: the pieces of the transformer under a tensor-parallel scheme.
+//
+// A Layer has explicit forward and backward passes. Several microbatches can be in flight at once
+// (pipelining), so a layer keeps what its backward needs ("the stash") per microbatch id, from
+// forward(mb) until backward_weight(mb). Backward runs whole (backward()) or in two parts:
+// backward_input() computes the gradient of the input, backward_weight() accumulates the gradients
+// of the parameters and frees the stash — zero-bubble schedules run the second part later.
+//
+// A LayerFamily (plugin kind "layers", chosen by [parallel] tensor_mode) makes the pieces of a GPT
+// for one rank of a tensor group: embedding, blocks, final norm, LM head with the loss. Which blocks
+// live on which pipeline stage is decided by core, the same for every family.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "trellis/comm.h"
+#include "trellis/config.h"
+#include "trellis/tensor.h"
+
+namespace trellis {
+
+// One microbatch as the layers see it.
+struct Microbatch {
+  int id = 0;        // the stash key; unique among microbatches in flight
+  Tensor tokens;     // [B, T] i32 input tokens (read by the embedding)
+  Tensor targets;    // [B, T] i32 next tokens (read by the loss)
+  float loss_scale;  // the loss gradient per token loss: 1 / tokens in the global batch
+  bool training = true;  // false: forward only, nothing is stashed
+};
+
+// A trainable tensor, or this rank's shard of it.
+struct Parameter {
+  std::string name;       // the same under every layout, e.g. "h.3.attn.qkv.weight"
+  Tensor value;           // this rank's shard
+  Tensor grad;            // same shape; backward accumulates into it
+  Shape global_shape;     // the whole parameter
+  Shape shard_offset;     // where `value` starts inside it, per dimension
+  int tensor_replicas = 1;  // ranks of the tensor group holding the same values (1: sharded)
+  bool weight_decay = true;  // AdamW decays matrices and embeddings, not biases and norms
+};
+
+class Layer {
+ public:
+  virtual ~Layer() = default;
+
+  virtual std::string_view name() const = 0;
+  virtual std::vector<Parameter*> parameters() = 0;
+
+  // Returns the output for microbatch `mb`. The returned tensor stays valid until this layer's
+  // backward for `mb` has finished (or, when not training, until the next forward of `mb.id`).
+  virtual Tensor forward(const Microbatch& mb, const Tensor& input) = 0;
+  // Gradient of the input from the gradient of the output. The loss head takes an undefined
+  // grad_output (it starts backward from mb.loss_scale); the embedding returns an undefined tensor.
+  virtual Tensor backward_input(const Microbatch& mb, const Tensor& grad_output) = 0;
+  // Accumulates parameter gradients for `mb` and frees its stash.
+  virtual void backward_weight(const Microbatch& mb) = 0;
+
+  Tensor backward(const Microbatch& mb, const Tensor& grad_output) {
+    Tensor grad_input = backward_input(mb, grad_output);
+    backward_weight(mb);
+    return grad_input;
+  }
+};
+
+// The communicators of this rank's tensor group. For 2D families the group is a q x q grid
+// (see TensorGrid) and `row` / `col` are its row and column groups; otherwise they are null.
+struct TensorGroups {
+  Communicator* tensor = nullptr;
+  Communicator* row = nullptr;
+  Communicator* col = nullptr;
+};
+
+struct LayerFamilyInit {
+  ModelDims dims;
+  TensorGroups groups;
+  std::shared_ptr<Allocator> allocator;
+  int micro_batch = 1;      // B: sequences per microbatch
+  std::uint64_t seed = 0;   // parameters are initialised from it identically under every layout
+  const Options* options = nullptr;
+};
+
+class LayerFamily {
+ public:
+  virtual ~LayerFamily() = default;
+
+  // Shape of the hidden states passed between blocks and between pipeline stages on this rank.
+  virtual Shape activation_shape() const = 0;
+
+  // tokens [B, T] -> hidden states.
+  virtual std::unique_ptr<Layer> make_embedding() = 0;
+  // Transformer block `index` in [0, layers).
+  virtual std::unique_ptr<Layer> make_block(int index) = 0;
+  virtual std::unique_ptr<Layer> make_final_norm() = 0;
+  // LM head and loss; forward returns the sum of this microbatch's token losses as a [1] tensor.
+  // The head's weight is tied to the embedding's: `embedding` is the layer made by
+  // make_embedding() when it lives on this rank, else null (the head then keeps its own copy,
+  // whose gradient the trainer adds to the embedding's).
+  virtual std::unique_ptr<Layer> make_head(Layer* embedding) = 0;
+};
+
+}  // namespace trellis

@@ -1,0 +1,82 @@
+// Writing a plugin.
+//
+// A plugin is a shared library that exports one descriptor under the Boost.DLL alias
+// `trellis_plugin`. Core finds plugins on TRELLIS_PLUGIN_PATH, [plugins] paths and the install's
+// plugin directory, checks the descriptor, and calls its factory when a run names the plugin.
+//
+//   #include <trellis/plugin.h>
+//   namespace {
+//   std::unique_ptr<trellis::Schedule> make(const trellis::ScheduleInit&) { ... }
+//   const trellis::PluginDescriptor descriptor{
+//       .abi = trellis::kAbiVersion, .kind = trellis::PluginKind::schedule,
+//       .name = "my-schedule", .version = "1.0.0", .summary = "one line for trellis-plugins",
+//       .make_schedule = &make};
+//   }  // namespace
+//   TRELLIS_PLUGIN(descriptor)
+//
+// Build it with trellis_add_plugin() from find_package(Trellis).
+//
+// ABI rules. The leading fields, abi through summary, never change, so any Trellis can name an
+// incompatible plugin and both versions in its error. A plugin loads when its ABI major equals
+// core's and its minor is not newer. Minor versions only append fields to the descriptor and to
+// the *Init structs; core reads an appended field only from plugins whose minor includes it.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#ifndef BOOST_DLL_USE_STD_FS
+#define BOOST_DLL_USE_STD_FS 1
+#endif
+#include <boost/dll/alias.hpp>
+
+#include "trellis/comm.h"
+#include "trellis/config.h"
+#include "trellis/layer.h"
+#include "trellis/schedule.h"
+
+namespace trellis {
+
+struct AbiVersion {
+  std::uint32_t major;
+  std::uint32_t minor;
+};
+inline constexpr AbiVersion kAbiVersion{1, 0};
+
+enum class PluginKind : std::uint32_t { comm = 1, layers = 2, schedule = 3 };
+const char* plugin_kind_name(PluginKind kind) noexcept;  // "comm", "layers", "schedule"
+
+// The version of this Trellis core library, e.g. "0.1.0".
+const char* core_version() noexcept;
+
+using CommFactory = std::unique_ptr<Communicator> (*)(const CommInit&);
+using LayerFamilyFactory = std::unique_ptr<LayerFamily> (*)(const LayerFamilyInit&);
+using ScheduleFactory = std::unique_ptr<Schedule> (*)(const ScheduleInit&);
+// Rejects runs the plugin cannot serve, before any rank starts (e.g. a 2D family when tensor is
+// not a square). Returns no problems when the run is fine.
+using RunCheck = std::vector<ConfigProblem> (*)(const RunQuery&);
+
+struct PluginDescriptor {
+  // ---- frozen: the same in every ABI version ----
+  AbiVersion abi;
+  PluginKind kind;
+  const char* name;     // what a config names, unique per kind: lower-case, digits, '_', '-'
+  const char* version;  // the plugin's own version
+  const char* summary;  // one line
+  // ---- ABI 1.0 ----
+  // Exactly one factory, the one matching `kind`.
+  CommFactory make_comm = nullptr;
+  LayerFamilyFactory make_layers = nullptr;
+  ScheduleFactory make_schedule = nullptr;
+  RunCheck check = nullptr;  // optional
+  // The keys the plugin accepts in its config table ([comm.<name>] for backends).
+  const OptionSpec* options = nullptr;
+  std::size_t option_count = 0;
+};
+
+}  // namespace trellis
+
+// Exports `descriptor` (a PluginDescriptor object) as this library's `trellis_plugin`.
+#define TRELLIS_PLUGIN(descriptor) BOOST_DLL_ALIAS(descriptor, trellis_plugin)

@@ -1,0 +1,87 @@
+// Finding and loading plugins.
+//
+// discover() walks a search path in order. A directory contributes every `*.so` in it that exports
+// `trellis_plugin`; other shared libraries there are skipped and listed (skipped()). A file named
+// directly must be a plugin. Libraries are inspected with boost::dll::library_info before they are
+// loaded, then loaded and their descriptors read.
+//
+// Problems with one plugin do not stop the others being used: they are reported when a run asks
+// for that plugin by name — an ABI mismatch (naming the file and both versions), two files giving
+// the same kind and name, a name that exists only under another kind, or a name nobody provides
+// (listing what exists and where the search looked).
+//
+// Objects made through the registry keep their plugin's library loaded until they are destroyed,
+// even after the registry is gone.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "trellis/plugin.h"
+
+namespace trellis {
+
+struct PluginSearchDir {
+  std::filesystem::path path;
+  std::string origin;  // where this entry came from: "TRELLIS_PLUGIN_PATH", "[plugins] paths", ...
+};
+
+struct PluginInfo {
+  PluginKind kind;
+  std::string name;
+  std::string version;
+  std::string summary;
+  AbiVersion abi;
+  std::filesystem::path file;
+  std::string origin;
+  std::string problem;  // empty when usable, else why not (e.g. the ABI mismatch)
+};
+
+struct SkippedFile {
+  std::filesystem::path file;
+  std::string reason;
+};
+
+class PluginRegistry {
+ public:
+  // Throws PluginError when an entry names a file directly and it is not a loadable plugin.
+  // Entries that do not exist are recorded in searched() and ignored.
+  static PluginRegistry discover(std::vector<PluginSearchDir> search_path);
+
+  // TRELLIS_PLUGIN_PATH (':'-separated) from `env_value`, then `config_paths` ([plugins] paths),
+  // then the plugin directory installed next to libtrellis_core.
+  static std::vector<PluginSearchDir> search_path(const char* env_value,
+                                                  const std::vector<std::string>& config_paths);
+  // <directory of libtrellis_core>/trellis/plugins
+  static std::filesystem::path installed_plugin_dir();
+
+  PluginRegistry(PluginRegistry&&) noexcept;
+  PluginRegistry& operator=(PluginRegistry&&) noexcept;
+  ~PluginRegistry();
+
+  const std::vector<PluginInfo>& plugins() const noexcept;
+  const std::vector<SkippedFile>& skipped() const noexcept;
+  const std::vector<PluginSearchDir>& searched() const noexcept;
+
+  // The usable plugin of this kind and name; throws PluginError otherwise (see above).
+  const PluginInfo& find(PluginKind kind, std::string_view name) const;
+  // The option specs the plugin declares.
+  std::vector<OptionSpec> options(PluginKind kind, std::string_view name) const;
+  // Runs the plugin's check (no problems when it has none).
+  std::vector<ConfigProblem> check(PluginKind kind, std::string_view name,
+                                   const RunQuery& query) const;
+
+  std::shared_ptr<Communicator> make_comm(std::string_view name, const CommInit& init) const;
+  std::shared_ptr<LayerFamily> make_layers(std::string_view name, const LayerFamilyInit& init) const;
+  std::shared_ptr<Schedule> make_schedule(std::string_view name, const ScheduleInit& init) const;
+
+ private:
+  struct Impl;
+  explicit PluginRegistry(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace trellis
