@@ -12,7 +12,6 @@
 
 #include <array>
 #include <cstdint>
-#include <initializer_list>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -66,14 +65,14 @@ class ParallelLayout {
   // The group of `rank` along `dims`: the ranks whose coordinates equal rank's in every other
   // dimension, ordered by their coordinates in `dims` (the first listed varying fastest).
   // group(r, {tensor}) is r's tensor group; group(r, {tensor, pipeline}) its model-parallel group.
-  std::vector<int> group(int rank, std::initializer_list<ParallelDim> dims) const;
+  std::vector<int> group(int rank, const std::vector<ParallelDim>& dims) const;
   // The position of `rank` in its group along `dims` (the split key).
-  int index_in_group(int rank, std::initializer_list<ParallelDim> dims) const;
+  int index_in_group(int rank, const std::vector<ParallelDim>& dims) const;
   // An id shared by exactly the members of rank's group along `dims` (the split color),
   // in [0, number of such groups).
-  int group_color(int rank, std::initializer_list<ParallelDim> dims) const;
+  int group_color(int rank, const std::vector<ParallelDim>& dims) const;
   // All groups along `dims`, indexed by color.
-  std::vector<std::vector<int>> all_groups(std::initializer_list<ParallelDim> dims) const;
+  std::vector<std::vector<int>> all_groups(const std::vector<ParallelDim>& dims) const;
 
  private:
   ParallelSizes sizes_;

@@ -126,7 +126,7 @@ int ParallelLayout::rank_of(const RankCoords& c) const {
 
 namespace {
 
-bool contains(std::initializer_list<ParallelDim> dims, ParallelDim dim) {
+bool contains(const std::vector<ParallelDim>& dims, ParallelDim dim) {
   for (ParallelDim d : dims)
     if (d == dim) return true;
   return false;
@@ -134,7 +134,7 @@ bool contains(std::initializer_list<ParallelDim> dims, ParallelDim dim) {
 
 }  // namespace
 
-std::vector<int> ParallelLayout::group(int rank, std::initializer_list<ParallelDim> dims) const {
+std::vector<int> ParallelLayout::group(int rank, const std::vector<ParallelDim>& dims) const {
   RankCoords base = coords(rank);
   int members = 1;
   for (ParallelDim dim : dims) members *= sizes_[dim];
@@ -152,7 +152,7 @@ std::vector<int> ParallelLayout::group(int rank, std::initializer_list<ParallelD
   return ranks;
 }
 
-int ParallelLayout::index_in_group(int rank, std::initializer_list<ParallelDim> dims) const {
+int ParallelLayout::index_in_group(int rank, const std::vector<ParallelDim>& dims) const {
   RankCoords c = coords(rank);
   int index = 0;
   int scale = 1;
@@ -163,7 +163,7 @@ int ParallelLayout::index_in_group(int rank, std::initializer_list<ParallelDim> 
   return index;
 }
 
-int ParallelLayout::group_color(int rank, std::initializer_list<ParallelDim> dims) const {
+int ParallelLayout::group_color(int rank, const std::vector<ParallelDim>& dims) const {
   RankCoords c = coords(rank);
   int color = 0;
   int scale = 1;
@@ -176,7 +176,7 @@ int ParallelLayout::group_color(int rank, std::initializer_list<ParallelDim> dim
 }
 
 std::vector<std::vector<int>> ParallelLayout::all_groups(
-    std::initializer_list<ParallelDim> dims) const {
+    const std::vector<ParallelDim>& dims) const {
   int members = 1;
   for (ParallelDim dim : dims) members *= sizes_[dim];
   std::vector<std::vector<int>> groups(static_cast<std::size_t>(world_size() / members));
