@@ -102,7 +102,8 @@ TEST_CASE("world 16, tensor 2, pipeline 4 gives Megatron's groups") {
         Groups{{0, 1}, {2, 3}, {4, 5}, {6, 7}, {8, 9}, {10, 11}, {12, 13}, {14, 15}});
   CHECK(layout.all_groups({kDP}) ==
         Groups{{0, 2}, {1, 3}, {4, 6}, {5, 7}, {8, 10}, {9, 11}, {12, 14}, {13, 15}});
-  CHECK(layout.all_groups({kPP}) == Groups{{0, 4, 8, 12}, {1, 5, 9, 13}, {2, 6, 10, 14}, {3, 7, 11, 15}});
+  CHECK(layout.all_groups({kPP}) ==
+        Groups{{0, 4, 8, 12}, {1, 5, 9, 13}, {2, 6, 10, 14}, {3, 7, 11, 15}});
   CHECK(layout.group(13, {kTP}) == std::vector<int>{12, 13});
   CHECK(layout.group(13, {kDP}) == std::vector<int>{13, 15});
   CHECK(layout.group(13, {kPP}) == std::vector<int>{1, 5, 9, 13});
@@ -136,9 +137,9 @@ TEST_CASE("layouts up to thousands of ranks agree with a brute force") {
           ++checked;
         }
   // Large worlds, including odd sizes, and every rank order on a few.
-  check_against_brute_force({8, 1, 64, 8}, trellis::kDefaultRankOrder);      // 4096 ranks
-  check_against_brute_force({4, 2, 48, 4}, trellis::kDefaultRankOrder);      // 1536 ranks
-  check_against_brute_force({3, 1, 125, 5}, trellis::kDefaultRankOrder);     // 1875 ranks
+  check_against_brute_force({8, 1, 64, 8}, trellis::kDefaultRankOrder);   // 4096 ranks
+  check_against_brute_force({4, 2, 48, 4}, trellis::kDefaultRankOrder);   // 1536 ranks
+  check_against_brute_force({3, 1, 125, 5}, trellis::kDefaultRankOrder);  // 1875 ranks
   std::array<ParallelDim, 4> order = {kTP, kCP, kDP, kPP};
   std::sort(order.begin(), order.end());
   do {
@@ -179,7 +180,9 @@ TEST_CASE("a tensor group of q*q ranks is a q x q grid, row-major") {
                        trellis::InputError);
 }
 
-TEST_CASE("grid rows and columns as world groups: the row group of a tensor rank lies in its tensor group") {
+TEST_CASE(
+    "grid rows and columns as world groups: the row group of a tensor rank lies in its tensor "
+    "group") {
   // world 8 = tensor 4 (2x2 grid) x data 2.
   ParallelLayout layout(ParallelSizes{.tensor = 4, .context = 1, .data = 2, .pipeline = 1});
   trellis::TensorGrid grid(4);

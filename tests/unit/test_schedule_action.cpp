@@ -15,9 +15,9 @@ TEST_CASE("actions print as <stage><type><microbatch>") {
 }
 
 TEST_CASE("every action type round-trips through text") {
-  for (ActionType type : {ActionType::F, ActionType::B, ActionType::I, ActionType::W,
-                          ActionType::SEND_F, ActionType::RECV_F, ActionType::SEND_B,
-                          ActionType::RECV_B}) {
+  for (ActionType type :
+       {ActionType::F, ActionType::B, ActionType::I, ActionType::W, ActionType::SEND_F,
+        ActionType::RECV_F, ActionType::SEND_B, ActionType::RECV_B}) {
     for (int stage : {0, 3, 17})
       for (int mb : {0, 1, 42}) {
         Action a{stage, type, mb};
@@ -31,8 +31,8 @@ TEST_CASE("surrounding whitespace is ignored") {
 }
 
 TEST_CASE("malformed actions are input errors that show the expected form") {
-  for (const char* bad : {"", "F0", "2F", "2X0", "2SEND0", "2F0x", "-1F0", "2 F0", "2f0",
-                          "99999999999F0"}) {
+  for (const char* bad :
+       {"", "F0", "2F", "2X0", "2SEND0", "2F0x", "-1F0", "2 F0", "2f0", "99999999999F0"}) {
     INFO(bad);
     CHECK_THROWS_WITH_AS(trellis::parse_action(bad), doctest::Contains("<stage><type><microbatch>"),
                          trellis::InputError);

@@ -12,20 +12,28 @@ namespace trellis {
 
 const char* parallel_dim_name(ParallelDim dim) noexcept {
   switch (dim) {
-    case ParallelDim::tensor: return "tp";
-    case ParallelDim::context: return "cp";
-    case ParallelDim::data: return "dp";
-    case ParallelDim::pipeline: return "pp";
+    case ParallelDim::tensor:
+      return "tp";
+    case ParallelDim::context:
+      return "cp";
+    case ParallelDim::data:
+      return "dp";
+    case ParallelDim::pipeline:
+      return "pp";
   }
   return "?";
 }
 
 int ParallelSizes::operator[](ParallelDim dim) const noexcept {
   switch (dim) {
-    case ParallelDim::tensor: return tensor;
-    case ParallelDim::context: return context;
-    case ParallelDim::data: return data;
-    case ParallelDim::pipeline: return pipeline;
+    case ParallelDim::tensor:
+      return tensor;
+    case ParallelDim::context:
+      return context;
+    case ParallelDim::data:
+      return data;
+    case ParallelDim::pipeline:
+      return pipeline;
   }
   return 0;
 }
@@ -36,10 +44,14 @@ int RankCoords::operator[](ParallelDim dim) const noexcept {
 
 int& RankCoords::operator[](ParallelDim dim) noexcept {
   switch (dim) {
-    case ParallelDim::context: return context;
-    case ParallelDim::data: return data;
-    case ParallelDim::pipeline: return pipeline;
-    case ParallelDim::tensor: break;
+    case ParallelDim::context:
+      return context;
+    case ParallelDim::data:
+      return data;
+    case ParallelDim::pipeline:
+      return pipeline;
+    case ParallelDim::tensor:
+      break;
   }
   return tensor;
 }
@@ -59,11 +71,16 @@ RankOrder parse_rank_order(std::string_view text) {
     if (end == std::string_view::npos) end = text.size();
     std::string_view name = text.substr(pos, end - pos);
     ParallelDim dim;
-    if (name == "tp") dim = ParallelDim::tensor;
-    else if (name == "cp") dim = ParallelDim::context;
-    else if (name == "dp") dim = ParallelDim::data;
-    else if (name == "pp") dim = ParallelDim::pipeline;
-    else throw invalid("has an unknown dimension '" + std::string(name) + "'");
+    if (name == "tp")
+      dim = ParallelDim::tensor;
+    else if (name == "cp")
+      dim = ParallelDim::context;
+    else if (name == "dp")
+      dim = ParallelDim::data;
+    else if (name == "pp")
+      dim = ParallelDim::pipeline;
+    else
+      throw invalid("has an unknown dimension '" + std::string(name) + "'");
     if (seen[static_cast<int>(dim)]) throw invalid("names '" + std::string(name) + "' twice");
     if (count == 4) throw invalid("has more than four dimensions");
     seen[static_cast<int>(dim)] = true;
@@ -83,7 +100,8 @@ std::string rank_order_str(const RankOrder& order) {
   return out;
 }
 
-ParallelLayout::ParallelLayout(ParallelSizes sizes, RankOrder order) : sizes_(sizes), order_(order) {
+ParallelLayout::ParallelLayout(ParallelSizes sizes, RankOrder order)
+    : sizes_(sizes), order_(order) {
   for (ParallelDim dim : order_) {
     if (sizes_[dim] < 1) {
       throw InputError(std::string("parallel size ") + parallel_dim_name(dim) + " = " +

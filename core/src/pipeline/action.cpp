@@ -31,14 +31,22 @@ bool read_number(std::string_view text, std::size_t& pos, int& value) {
 
 const char* action_type_name(ActionType type) noexcept {
   switch (type) {
-    case ActionType::F: return "F";
-    case ActionType::B: return "B";
-    case ActionType::I: return "I";
-    case ActionType::W: return "W";
-    case ActionType::SEND_F: return "SEND_F";
-    case ActionType::RECV_F: return "RECV_F";
-    case ActionType::SEND_B: return "SEND_B";
-    case ActionType::RECV_B: return "RECV_B";
+    case ActionType::F:
+      return "F";
+    case ActionType::B:
+      return "B";
+    case ActionType::I:
+      return "I";
+    case ActionType::W:
+      return "W";
+    case ActionType::SEND_F:
+      return "SEND_F";
+    case ActionType::RECV_F:
+      return "RECV_F";
+    case ActionType::SEND_B:
+      return "SEND_B";
+    case ActionType::RECV_B:
+      return "RECV_B";
   }
   return "?";
 }
@@ -57,12 +65,15 @@ Action parse_action(std::string_view text) {
   auto fail = [&] {
     std::string message(1, '\'');
     message.append(text);
-    return InputError(message +
-                      "' is not a schedule action; write <stage><type><microbatch> with type one of "
-                      "F, B, I, W, SEND_F, RECV_F, SEND_B, RECV_B, e.g. '2F0' or '1SEND_B3'");
+    return InputError(
+        message +
+        "' is not a schedule action; write <stage><type><microbatch> with type one of "
+        "F, B, I, W, SEND_F, RECV_F, SEND_B, RECV_B, e.g. '2F0' or '1SEND_B3'");
   };
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) text.remove_prefix(1);
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.remove_suffix(1);
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front())))
+    text.remove_prefix(1);
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back())))
+    text.remove_suffix(1);
   Action action;
   std::size_t pos = 0;
   if (!read_number(text, pos, action.stage)) throw fail();

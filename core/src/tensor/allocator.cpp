@@ -46,6 +46,8 @@ class CpuAllocator final : public Allocator {
 
 }  // namespace
 
-std::shared_ptr<Allocator> make_cpu_allocator() { return std::make_shared<CpuAllocator>(); }
+std::shared_ptr<Allocator> make_cpu_allocator() {
+  return std::make_shared<CpuAllocator>();
+}
 
 }  // namespace trellis
