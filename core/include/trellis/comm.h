@@ -39,7 +39,8 @@ class Work {
   // Makes progress without blocking; true once the operation has completed.
   // Throws CommError if it failed.
   virtual bool test() = 0;
-  // Blocks until the operation completes; throws TimeoutError after `timeout`, CommError on failure.
+  // Blocks until the operation completes; throws TimeoutError after `timeout`, CommError on
+  // failure.
   virtual void wait_for(std::chrono::milliseconds timeout) = 0;
   // wait_for() with the timeout of the communicator that started the operation.
   void wait() { wait_for(default_timeout_); }

@@ -7,8 +7,8 @@
 // of the parameters and frees the stash — zero-bubble schedules run the second part later.
 //
 // A LayerFamily (plugin kind "layers", chosen by [parallel] tensor_mode) makes the pieces of a GPT
-// for one rank of a tensor group: embedding, blocks, final norm, LM head with the loss. Which blocks
-// live on which pipeline stage is decided by core, the same for every family.
+// for one rank of a tensor group: embedding, blocks, final norm, LM head with the loss. Which
+// blocks live on which pipeline stage is decided by core, the same for every family.
 #pragma once
 
 #include <memory>
@@ -24,21 +24,21 @@ namespace trellis {
 
 // One microbatch as the layers see it.
 struct Microbatch {
-  int id = 0;        // the stash key; unique among microbatches in flight
-  Tensor tokens;     // [B, T] i32 input tokens (read by the embedding)
-  Tensor targets;    // [B, T] i32 next tokens (read by the loss)
-  float loss_scale;  // the loss gradient per token loss: 1 / tokens in the global batch
+  int id = 0;            // the stash key; unique among microbatches in flight
+  Tensor tokens;         // [B, T] i32 input tokens (read by the embedding)
+  Tensor targets;        // [B, T] i32 next tokens (read by the loss)
+  float loss_scale;      // the loss gradient per token loss: 1 / tokens in the global batch
   bool training = true;  // false: forward only, nothing is stashed
 };
 
 // A trainable tensor, or this rank's shard of it.
 struct Parameter {
-  std::string name;       // the same under every layout, e.g. "h.3.attn.qkv.weight"
-  Tensor value;           // this rank's shard
-  Tensor grad;            // same shape; backward accumulates into it
-  Shape global_shape;     // the whole parameter
-  Shape shard_offset;     // where `value` starts inside it, per dimension
-  int tensor_replicas = 1;  // ranks of the tensor group holding the same values (1: sharded)
+  std::string name;          // the same under every layout, e.g. "h.3.attn.qkv.weight"
+  Tensor value;              // this rank's shard
+  Tensor grad;               // same shape; backward accumulates into it
+  Shape global_shape;        // the whole parameter
+  Shape shard_offset;        // where `value` starts inside it, per dimension
+  int tensor_replicas = 1;   // ranks of the tensor group holding the same values (1: sharded)
   bool weight_decay = true;  // AdamW decays matrices and embeddings, not biases and norms
 };
 
@@ -77,8 +77,8 @@ struct LayerFamilyInit {
   ModelDims dims;
   TensorGroups groups;
   std::shared_ptr<Allocator> allocator;
-  int micro_batch = 1;      // B: sequences per microbatch
-  std::uint64_t seed = 0;   // parameters are initialised from it identically under every layout
+  int micro_batch = 1;     // B: sequences per microbatch
+  std::uint64_t seed = 0;  // parameters are initialised from it identically under every layout
   const Options* options = nullptr;
 };
 

@@ -3,7 +3,8 @@
 // world = tensor x context x data x pipeline. A rank's coordinates follow a mixed-radix order,
 // by default tp-cp-dp-pp: tensor varies fastest, pipeline slowest (Megatron's order, which keeps
 // tensor groups on neighbouring ranks, i.e. inside a node). With world 16, tensor 2, pipeline 4:
-//   tensor groups [0,1] [2,3] ...; data groups [0,2] [1,3] [4,6] ...; pipeline groups [0,4,8,12] ...
+//   tensor groups [0,1] [2,3] ...; data groups [0,2] [1,3] [4,6] ...; pipeline groups [0,4,8,12]
+//   ...
 //
 // Everything here is arithmetic on the sizes: no communication. The groups become Communicators
 // by Communicator::split(color, key) with group_color() and the rank's index in its group, and are

@@ -75,7 +75,8 @@ class PluginRegistry {
                                    const RunQuery& query) const;
 
   std::shared_ptr<Communicator> make_comm(std::string_view name, const CommInit& init) const;
-  std::shared_ptr<LayerFamily> make_layers(std::string_view name, const LayerFamilyInit& init) const;
+  std::shared_ptr<LayerFamily> make_layers(std::string_view name,
+                                           const LayerFamilyInit& init) const;
   std::shared_ptr<Schedule> make_schedule(std::string_view name, const ScheduleInit& init) const;
 
  private:

@@ -2,8 +2,8 @@
 //
 // Backends publish what peers need to connect (UCX worker addresses, the NCCL unique id) with set()
 // and read it with get(), which waits until the key appears. add() is an atomic counter, used for
-// barriers and for handing out ids. Nothing waits forever: every wait takes a timeout and fails with
-// a TimeoutError naming the key(s) still missing.
+// barriers and for handing out ids. Nothing waits forever: every wait takes a timeout and fails
+// with a TimeoutError naming the key(s) still missing.
 //
 // Implementations live in core (a TCP store hosted by the launcher, a file store for shared
 // filesystems); backends only use this interface.

@@ -36,11 +36,17 @@ struct bf16 {
 template <class T>
 constexpr DType dtype_of();
 template <>
-constexpr DType dtype_of<float>() { return DType::f32; }
+constexpr DType dtype_of<float>() {
+  return DType::f32;
+}
 template <>
-constexpr DType dtype_of<bf16>() { return DType::bf16; }
+constexpr DType dtype_of<bf16>() {
+  return DType::bf16;
+}
 template <>
-constexpr DType dtype_of<std::int32_t>() { return DType::i32; }
+constexpr DType dtype_of<std::int32_t>() {
+  return DType::i32;
+}
 
 enum class DeviceKind : std::uint8_t { cpu, cuda };
 
@@ -127,7 +133,9 @@ class Tensor {
   int rank() const noexcept { return shape_.rank(); }
   std::int64_t size(int dim) const { return shape_[dim]; }
   std::int64_t numel() const noexcept { return shape_.numel(); }
-  std::size_t nbytes() const noexcept { return static_cast<std::size_t>(numel()) * dtype_size(dtype_); }
+  std::size_t nbytes() const noexcept {
+    return static_cast<std::size_t>(numel()) * dtype_size(dtype_);
+  }
   DType dtype() const noexcept { return dtype_; }
   Device device() const noexcept;
   bool is_contiguous() const noexcept;
@@ -146,7 +154,9 @@ class Tensor {
   // The same elements under another shape with the same element count; needs a contiguous tensor.
   Tensor view(const Shape& shape) const;
   // True when both handles point into the same storage (used to detect in-place operations).
-  bool shares_storage_with(const Tensor& other) const noexcept { return storage_ == other.storage_; }
+  bool shares_storage_with(const Tensor& other) const noexcept {
+    return storage_ == other.storage_;
+  }
 
   std::string str() const;  // "f32[4, 128] on cpu"
 
