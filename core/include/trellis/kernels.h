@@ -1,0 +1,115 @@
+// Kernels: the numerical operations layers are built from, for one device.
+//
+// Layer families call these instead of touching memory themselves, so the same layer code runs on
+// every device: core provides a CPU implementation (OpenBLAS sgemm and plain loops) and, when built
+// with CUDA, a GPU one. Shapes follow llm.c: N rows (tokens), C channels, OC output channels,
+// B sequences of T tokens, NH heads. Unless stated, tensors are contiguous f32 on the kernels'
+// device, outputs are overwritten, and gradients named "+=" are accumulated into.
+//
+// Vocabulary-sharded variants (tensor parallelism) take `vocab_begin`, the first token id this
+// rank's rows of the embedding / columns of the logits stand for, and `vocab_size`, the real
+// vocabulary V: ids at or beyond V are padding and never contribute to the loss.
+#pragma once
+
+#include <cstdint>
+
+#include "trellis/tensor.h"
+
+namespace trellis {
+
+struct AdamWStep {
+  float lr;
+  float beta1;
+  float beta2;
+  float eps;
+  float weight_decay;  // decoupled: param -= lr * weight_decay * param
+  int step;            // 1-based, for bias correction
+};
+
+class Kernels {
+ public:
+  virtual ~Kernels() = default;
+  virtual Device device() const = 0;
+  // Threads the kernels use ([device] threads on CPU).
+  virtual int threads() const = 0;
+
+  // ---- memory and elementwise ----
+  virtual void fill(const Tensor& t, float value) = 0;
+  virtual void copy(const Tensor& src, const Tensor& dst) = 0;                   // same numel
+  virtual void add(const Tensor& a, const Tensor& b, const Tensor& out) = 0;     // out = a + b
+  virtual void accumulate(const Tensor& dst, const Tensor& src) = 0;             // dst += src
+  virtual void scale(const Tensor& t, float factor) = 0;                         // t *= factor
+  virtual double sum_squares(const Tensor& t) = 0;                               // sum of t^2
+
+  // out = alpha * op(a) @ op(b) + beta * out, where op transposes when asked. 2-D views whose
+  // rows may be strided (a row stride larger than the width), columns contiguous.
+  virtual void matmul(const Tensor& a, bool transpose_a, const Tensor& b, bool transpose_b,
+                      const Tensor& out, float alpha = 1.0f, float beta = 0.0f) = 0;
+
+  // ---- linear: out[N,OC] = x[N,C] @ w[OC,C]^T + b[OC] (b may be undefined) ----
+  virtual void linear_forward(const Tensor& x, const Tensor& w, const Tensor& b,
+                              const Tensor& out) = 0;
+  // dx[N,C] = dout @ w (skipped when dx is undefined); dw += dout^T @ x; db += sum over rows.
+  virtual void linear_backward(const Tensor& dout, const Tensor& x, const Tensor& w,
+                               const Tensor& dx, const Tensor& dw, const Tensor& db) = 0;
+
+  // ---- LayerNorm over the last dimension, eps 1e-5, biased variance ----
+  // x[N,C] -> out[N,C]; saves mean[N] and rstd[N] for backward.
+  virtual void layernorm_forward(const Tensor& x, const Tensor& w, const Tensor& b,
+                                 const Tensor& out, const Tensor& mean, const Tensor& rstd) = 0;
+  // dx = d/dx; dw += ...; db += ...
+  virtual void layernorm_backward(const Tensor& dout, const Tensor& x, const Tensor& w,
+                                  const Tensor& mean, const Tensor& rstd, const Tensor& dx,
+                                  const Tensor& dw, const Tensor& db) = 0;
+
+  // ---- GELU, tanh approximation ----
+  virtual void gelu_forward(const Tensor& x, const Tensor& out) = 0;
+  virtual void gelu_backward(const Tensor& x, const Tensor& dout, const Tensor& dx) = 0;
+
+  // ---- causal self-attention ----
+  // qkv[B,T,3C] (queries, keys, values side by side, heads of C/NH channels) -> out[B,T,C];
+  // saves the softmax probabilities probs[B,NH,T,T] for backward.
+  virtual void attention_forward(const Tensor& qkv, int heads, const Tensor& out,
+                                 const Tensor& probs) = 0;
+  // dqkv[B,T,3C] from dout[B,T,C].
+  virtual void attention_backward(const Tensor& dout, const Tensor& qkv, const Tensor& probs,
+                                  int heads, const Tensor& dqkv) = 0;
+
+  // ---- embeddings ----
+  // out[B,T,C] = wte[token - vocab_begin] (zero for tokens outside this shard's rows)
+  //              + wpe[t] (when wpe is defined; wpe[maxT,C] with T <= maxT).
+  virtual void embedding_forward(const Tensor& tokens, const Tensor& wte, std::int64_t vocab_begin,
+                                 const Tensor& wpe, const Tensor& out) = 0;
+  // dwte += scattered rows of dout for tokens in this shard; dwpe += sum over sequences (when
+  // dwpe is defined).
+  virtual void embedding_backward(const Tensor& tokens, const Tensor& dout,
+                                  std::int64_t vocab_begin, const Tensor& dwte,
+                                  const Tensor& dwpe) = 0;
+
+  // ---- softmax cross-entropy over logits[N,Vs] (a shard of Vs vocabulary columns) ----
+  // Computed in steps so the statistics of vocabulary shards can be combined between steps:
+  // max[N] = the largest real logit of each row in this shard (-inf when it has none).
+  virtual void xent_row_max(const Tensor& logits, std::int64_t vocab_begin,
+                            std::int64_t vocab_size, const Tensor& max) = 0;
+  // Given each row's max over the whole vocabulary: sumexp[N] = sum of exp(logit - max) over
+  // this shard's real columns; target_logit[N] = the target's logit when it is in this shard,
+  // else 0.
+  virtual void xent_row_stats(const Tensor& logits, const Tensor& targets,
+                              std::int64_t vocab_begin, std::int64_t vocab_size,
+                              const Tensor& max, const Tensor& sumexp,
+                              const Tensor& target_logit) = 0;
+  // The sum over rows of log(sumexp) + max - target_logit: the summed token losses.
+  virtual double xent_loss_sum(const Tensor& max, const Tensor& sumexp,
+                               const Tensor& target_logit) = 0;
+  // dlogits = scale * (softmax - onehot(target)), zero in padding columns. dlogits may be logits.
+  virtual void xent_backward(const Tensor& logits, const Tensor& targets, std::int64_t vocab_begin,
+                             std::int64_t vocab_size, const Tensor& max, const Tensor& sumexp,
+                             float scale, const Tensor& dlogits) = 0;
+
+  // ---- optimizer ----
+  // AdamW as in PyTorch: m, v updated from grad, bias-corrected, decoupled weight decay.
+  virtual void adamw(const Tensor& param, const Tensor& grad, const Tensor& m, const Tensor& v,
+                     const AdamWStep& step) = 0;
+};
+
+}  // namespace trellis

@@ -1,0 +1,307 @@
+// CpuKernels: checks the tensors it is given (device, type, shape, contiguity) and runs the loops
+// of cpu_ops.h on them. A shape mismatch is a programming error in a layer, reported with the
+// kernel's name and both shapes.
+#include "kernels/cpu/cpu_kernels.h"
+
+#include <omp.h>
+
+#include <cstring>
+#include <string>
+
+#include "kernels/cpu/blas.h"
+#include "kernels/cpu/cpu_ops.h"
+#include "trellis/error.h"
+
+namespace trellis {
+
+namespace cpu {
+
+Matrix as_matrix(const Tensor& t, const char* what) {
+  if (t.rank() != 2 || t.strides()[1] != 1 || t.dtype() != DType::f32) {
+    throw Error(std::string("matmul: ") + what + " must be a 2-D f32 view with contiguous rows, got " +
+                t.str());
+  }
+  return {t.data<float>(), static_cast<int>(t.size(0)), static_cast<int>(t.size(1)),
+          static_cast<int>(t.strides()[0])};
+}
+
+}  // namespace cpu
+
+namespace {
+
+[[noreturn]] void fail(const char* kernel, const std::string& what) {
+  throw Error(std::string("kernel ") + kernel + ": " + what);
+}
+
+// A contiguous f32 tensor on the CPU with `numel` elements.
+float* f32(const char* kernel, const char* name, const Tensor& t, std::int64_t numel) {
+  if (!t.defined()) fail(kernel, std::string(name) + " is undefined");
+  if (t.device().kind != DeviceKind::cpu) fail(kernel, std::string(name) + " is not on the CPU");
+  if (t.dtype() != DType::f32) fail(kernel, std::string(name) + " must be f32, got " + t.str());
+  if (!t.is_contiguous()) fail(kernel, std::string(name) + " must be contiguous: " + t.str());
+  if (numel >= 0 && t.numel() != numel) {
+    fail(kernel, std::string(name) + " has " + std::to_string(t.numel()) + " elements, expected " +
+                     std::to_string(numel) + " (" + t.str() + ")");
+  }
+  return t.data<float>();
+}
+
+float* f32_optional(const char* kernel, const char* name, const Tensor& t, std::int64_t numel) {
+  return t.defined() ? f32(kernel, name, t, numel) : nullptr;
+}
+
+const std::int32_t* i32(const char* kernel, const char* name, const Tensor& t, std::int64_t numel) {
+  if (t.dtype() != DType::i32 || !t.is_contiguous() || t.numel() != numel) {
+    fail(kernel, std::string(name) + " must be contiguous i32 with " + std::to_string(numel) +
+                     " elements, got " + t.str());
+  }
+  return t.data<std::int32_t>();
+}
+
+int dim(const char* kernel, const Tensor& t, int rank, int d) {
+  if (t.rank() != rank) {
+    fail(kernel, "expected a rank-" + std::to_string(rank) + " tensor, got " + t.str());
+  }
+  return static_cast<int>(t.size(d));
+}
+
+class CpuKernels final : public Kernels {
+ public:
+  explicit CpuKernels(int threads) {
+    if (threads > 0) {
+      omp_set_num_threads(threads);
+      openblas_set_num_threads(threads);
+    }
+    threads_ = omp_get_max_threads();
+  }
+
+  Device device() const override { return Device::cpu(); }
+  int threads() const override { return threads_; }
+
+  void fill(const Tensor& t, float value) override {
+    cpu::fill(f32("fill", "t", t, -1), t.numel(), value);
+  }
+  void copy(const Tensor& src, const Tensor& dst) override {
+    if (src.dtype() != dst.dtype() || src.numel() != dst.numel() || !src.is_contiguous() ||
+        !dst.is_contiguous()) {
+      fail("copy", "needs contiguous tensors of one type and size, got " + src.str() + " and " +
+                       dst.str());
+    }
+    if (src.nbytes() > 0) std::memmove(dst.data_ptr(), src.data_ptr(), src.nbytes());
+  }
+  void add(const Tensor& a, const Tensor& b, const Tensor& out) override {
+    std::int64_t n = out.numel();
+    cpu::add(f32("add", "a", a, n), f32("add", "b", b, n), f32("add", "out", out, n), n);
+  }
+  void accumulate(const Tensor& dst, const Tensor& src) override {
+    std::int64_t n = dst.numel();
+    cpu::accumulate(f32("accumulate", "dst", dst, n), f32("accumulate", "src", src, n), n);
+  }
+  void scale(const Tensor& t, float factor) override {
+    cpu::scale(f32("scale", "t", t, -1), t.numel(), factor);
+  }
+  double sum_squares(const Tensor& t) override {
+    return cpu::sum_squares(f32("sum_squares", "t", t, -1), t.numel());
+  }
+
+  void matmul(const Tensor& a, bool ta, const Tensor& b, bool tb, const Tensor& out, float alpha,
+              float beta) override {
+    cpu::Matrix A = cpu::as_matrix(a, "a");
+    cpu::Matrix B = cpu::as_matrix(b, "b");
+    cpu::Matrix C = cpu::as_matrix(out, "out");
+    int m = ta ? A.cols : A.rows;
+    int k = ta ? A.rows : A.cols;
+    int kb = tb ? B.cols : B.rows;
+    int n = tb ? B.rows : B.cols;
+    if (k != kb || C.rows != m || C.cols != n) {
+      fail("matmul", "shapes do not chain: op(a) " + std::to_string(m) + "x" + std::to_string(k) +
+                         ", op(b) " + std::to_string(kb) + "x" + std::to_string(n) + ", out " +
+                         out.shape().str());
+    }
+    cpu::sgemm(ta, tb, m, n, k, alpha, A.data, A.ld, B.data, B.ld, beta, C.data, C.ld);
+  }
+
+  void linear_forward(const Tensor& x, const Tensor& w, const Tensor& b,
+                      const Tensor& out) override {
+    const char* k = "linear_forward";
+    int oc = dim(k, w, 2, 0), c = dim(k, w, 2, 1);
+    std::int64_t n = x.numel() / c;
+    const float* xp = f32(k, "x", x, n * c);
+    const float* wp = f32(k, "w", w, -1);
+    float* op = f32(k, "out", out, n * oc);
+    const float* bp = f32_optional(k, "b", b, oc);
+    if (bp) {
+#pragma omp parallel for schedule(static)
+      for (std::int64_t r = 0; r < n; ++r) std::memcpy(op + r * oc, bp, sizeof(float) * oc);
+    }
+    cpu::sgemm(false, true, static_cast<int>(n), oc, c, 1.0f, xp, c, wp, c, bp ? 1.0f : 0.0f, op,
+               oc);
+  }
+
+  void linear_backward(const Tensor& dout, const Tensor& x, const Tensor& w, const Tensor& dx,
+                       const Tensor& dw, const Tensor& db) override {
+    const char* k = "linear_backward";
+    int oc = dim(k, w, 2, 0), c = dim(k, w, 2, 1);
+    std::int64_t n = x.numel() / c;
+    const float* dop = f32(k, "dout", dout, n * oc);
+    const float* xp = f32(k, "x", x, n * c);
+    const float* wp = f32(k, "w", w, -1);
+    float* dwp = f32(k, "dw", dw, static_cast<std::int64_t>(oc) * c);
+    if (dx.defined()) {
+      cpu::sgemm(false, false, static_cast<int>(n), c, oc, 1.0f, dop, oc, wp, c, 0.0f,
+                 f32(k, "dx", dx, n * c), c);
+    }
+    cpu::sgemm(true, false, oc, c, static_cast<int>(n), 1.0f, dop, oc, xp, c, 1.0f, dwp, c);
+    if (db.defined()) {
+      cpu::column_sums_accumulate(dop, static_cast<int>(n), oc, f32(k, "db", db, oc), scratch_);
+    }
+  }
+
+  void layernorm_forward(const Tensor& x, const Tensor& w, const Tensor& b, const Tensor& out,
+                         const Tensor& mean, const Tensor& rstd) override {
+    const char* k = "layernorm_forward";
+    int c = static_cast<int>(w.numel());
+    std::int64_t n = x.numel() / c;
+    cpu::layernorm_forward(f32(k, "x", x, n * c), f32(k, "w", w, c), f32(k, "b", b, c),
+                           f32(k, "out", out, n * c), f32(k, "mean", mean, n),
+                           f32(k, "rstd", rstd, n), static_cast<int>(n), c);
+  }
+
+  void layernorm_backward(const Tensor& dout, const Tensor& x, const Tensor& w, const Tensor& mean,
+                          const Tensor& rstd, const Tensor& dx, const Tensor& dw,
+                          const Tensor& db) override {
+    const char* k = "layernorm_backward";
+    int c = static_cast<int>(w.numel());
+    std::int64_t n = x.numel() / c;
+    cpu::layernorm_backward(f32(k, "dout", dout, n * c), f32(k, "x", x, n * c), f32(k, "w", w, c),
+                            f32(k, "mean", mean, n), f32(k, "rstd", rstd, n),
+                            f32(k, "dx", dx, n * c), f32(k, "dw", dw, c), f32(k, "db", db, c),
+                            static_cast<int>(n), c, scratch_);
+  }
+
+  void gelu_forward(const Tensor& x, const Tensor& out) override {
+    std::int64_t n = x.numel();
+    cpu::gelu_forward(f32("gelu_forward", "x", x, n), f32("gelu_forward", "out", out, n), n);
+  }
+  void gelu_backward(const Tensor& x, const Tensor& dout, const Tensor& dx) override {
+    const char* k = "gelu_backward";
+    std::int64_t n = x.numel();
+    cpu::gelu_backward(f32(k, "x", x, n), f32(k, "dout", dout, n), f32(k, "dx", dx, n), n);
+  }
+
+  void attention_forward(const Tensor& qkv, int heads, const Tensor& out,
+                         const Tensor& probs) override {
+    const char* k = "attention_forward";
+    int B = dim(k, qkv, 3, 0), T = dim(k, qkv, 3, 1), C = dim(k, qkv, 3, 2) / 3;
+    check_heads(k, C, heads);
+    const float* q = f32(k, "qkv", qkv, static_cast<std::int64_t>(B) * T * 3 * C);
+    float* o = f32(k, "out", out, static_cast<std::int64_t>(B) * T * C);
+    float* p = f32(k, "probs", probs, static_cast<std::int64_t>(B) * heads * T * T);
+    cpu::BlasThreadsScope one_blas_thread(1, threads_);
+    cpu::attention_forward(q, o, p, B, T, C, heads);
+  }
+
+  void attention_backward(const Tensor& dout, const Tensor& qkv, const Tensor& probs, int heads,
+                          const Tensor& dqkv) override {
+    const char* k = "attention_backward";
+    int B = dim(k, qkv, 3, 0), T = dim(k, qkv, 3, 1), C = dim(k, qkv, 3, 2) / 3;
+    check_heads(k, C, heads);
+    std::int64_t n = static_cast<std::int64_t>(B) * T;
+    const float* d = f32(k, "dout", dout, n * C);
+    const float* q = f32(k, "qkv", qkv, n * 3 * C);
+    const float* p = f32(k, "probs", probs, static_cast<std::int64_t>(B) * heads * T * T);
+    float* dq = f32(k, "dqkv", dqkv, n * 3 * C);
+    cpu::BlasThreadsScope one_blas_thread(1, threads_);
+    cpu::attention_backward(d, q, p, dq, B, T, C, heads, scratch_);
+  }
+
+  void embedding_forward(const Tensor& tokens, const Tensor& wte, std::int64_t vocab_begin,
+                         const Tensor& wpe, const Tensor& out) override {
+    const char* k = "embedding_forward";
+    int B = dim(k, tokens, 2, 0), T = dim(k, tokens, 2, 1), C = dim(k, wte, 2, 1);
+    const float* pe = f32_optional(k, "wpe", wpe, -1);
+    if (pe && (wpe.rank() != 2 || wpe.size(0) < T || wpe.size(1) != C)) {
+      fail(k, "wpe " + wpe.str() + " does not cover " + std::to_string(T) + " positions of " +
+                  std::to_string(C) + " channels");
+    }
+    cpu::embedding_forward(i32(k, "tokens", tokens, static_cast<std::int64_t>(B) * T),
+                           f32(k, "wte", wte, -1), wte.size(0), vocab_begin, pe,
+                           f32(k, "out", out, static_cast<std::int64_t>(B) * T * C), B, T, C);
+  }
+
+  void embedding_backward(const Tensor& tokens, const Tensor& dout, std::int64_t vocab_begin,
+                          const Tensor& dwte, const Tensor& dwpe) override {
+    const char* k = "embedding_backward";
+    int B = dim(k, tokens, 2, 0), T = dim(k, tokens, 2, 1), C = dim(k, dwte, 2, 1);
+    float* dpe = f32_optional(k, "dwpe", dwpe, -1);
+    if (dpe && (dwpe.rank() != 2 || dwpe.size(0) < T || dwpe.size(1) != C)) {
+      fail(k, "dwpe " + dwpe.str() + " does not cover " + std::to_string(T) + " positions");
+    }
+    cpu::embedding_backward(i32(k, "tokens", tokens, static_cast<std::int64_t>(B) * T),
+                            f32(k, "dout", dout, static_cast<std::int64_t>(B) * T * C),
+                            dwte.size(0), vocab_begin, f32(k, "dwte", dwte, -1), dpe, B, T, C);
+  }
+
+  void xent_row_max(const Tensor& logits, std::int64_t vocab_begin, std::int64_t vocab_size,
+                    const Tensor& max) override {
+    const char* k = "xent_row_max";
+    int n = dim(k, logits, 2, 0), v = dim(k, logits, 2, 1);
+    cpu::xent_row_max(f32(k, "logits", logits, -1), n, v, vocab_begin, vocab_size,
+                      f32(k, "max", max, n));
+  }
+
+  void xent_row_stats(const Tensor& logits, const Tensor& targets, std::int64_t vocab_begin,
+                      std::int64_t vocab_size, const Tensor& max, const Tensor& sumexp,
+                      const Tensor& target_logit) override {
+    const char* k = "xent_row_stats";
+    int n = dim(k, logits, 2, 0), v = dim(k, logits, 2, 1);
+    cpu::xent_row_stats(f32(k, "logits", logits, -1), i32(k, "targets", targets, n), n, v,
+                        vocab_begin, vocab_size, f32(k, "max", max, n),
+                        f32(k, "sumexp", sumexp, n), f32(k, "target_logit", target_logit, n));
+  }
+
+  double xent_loss_sum(const Tensor& max, const Tensor& sumexp,
+                       const Tensor& target_logit) override {
+    const char* k = "xent_loss_sum";
+    std::int64_t n = max.numel();
+    return cpu::xent_loss_sum(f32(k, "max", max, n), f32(k, "sumexp", sumexp, n),
+                              f32(k, "target_logit", target_logit, n), static_cast<int>(n));
+  }
+
+  void xent_backward(const Tensor& logits, const Tensor& targets, std::int64_t vocab_begin,
+                     std::int64_t vocab_size, const Tensor& max, const Tensor& sumexp, float scale,
+                     const Tensor& dlogits) override {
+    const char* k = "xent_backward";
+    int n = dim(k, logits, 2, 0), v = dim(k, logits, 2, 1);
+    cpu::xent_backward(f32(k, "logits", logits, -1), i32(k, "targets", targets, n), n, v,
+                       vocab_begin, vocab_size, f32(k, "max", max, n), f32(k, "sumexp", sumexp, n),
+                       scale, f32(k, "dlogits", dlogits, static_cast<std::int64_t>(n) * v));
+  }
+
+  void adamw(const Tensor& param, const Tensor& grad, const Tensor& m, const Tensor& v,
+             const AdamWStep& s) override {
+    const char* k = "adamw";
+    std::int64_t n = param.numel();
+    cpu::adamw(f32(k, "param", param, n), f32(k, "grad", grad, n), f32(k, "m", m, n),
+               f32(k, "v", v, n), n, s.lr, s.beta1, s.beta2, s.eps, s.weight_decay, s.step);
+  }
+
+ private:
+  static void check_heads(const char* kernel, int channels, int heads) {
+    if (heads <= 0 || channels % heads != 0) {
+      fail(kernel, std::to_string(channels) + " channels do not split into " +
+                       std::to_string(heads) + " heads");
+    }
+  }
+
+  int threads_ = 1;
+  cpu::Scratch scratch_;
+};
+
+}  // namespace
+
+std::shared_ptr<Kernels> make_cpu_kernels(int threads) {
+  return std::make_shared<CpuKernels>(threads);
+}
+
+}  // namespace trellis

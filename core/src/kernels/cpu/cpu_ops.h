@@ -1,0 +1,68 @@
+// The CPU kernels as plain functions over raw arrays, one family per file. Shapes in the comments;
+// all arrays row-major and contiguous unless a leading dimension is given. CpuKernels checks the
+// tensors and calls these.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+namespace trellis::cpu {
+
+// Per-thread scratch buffers reused across calls (grown on demand, never shrunk).
+class Scratch {
+ public:
+  float* get(int thread, std::size_t floats);
+  void reserve_threads(int threads);
+
+ private:
+  std::vector<std::vector<float>> buffers_;
+};
+
+// elementwise.cpp
+void fill(float* x, std::int64_t n, float value);
+void add(const float* a, const float* b, float* out, std::int64_t n);
+void accumulate(float* dst, const float* src, std::int64_t n);
+void scale(float* x, std::int64_t n, float factor);
+double sum_squares(const float* x, std::int64_t n);
+// db[OC] += sum over rows of dout[N,OC]
+void column_sums_accumulate(const float* dout, int rows, int cols, float* db, Scratch& scratch);
+
+// layernorm.cpp: x[N,C]
+void layernorm_forward(const float* x, const float* w, const float* b, float* out, float* mean,
+                       float* rstd, int rows, int cols);
+void layernorm_backward(const float* dout, const float* x, const float* w, const float* mean,
+                        const float* rstd, float* dx, float* dw, float* db, int rows, int cols,
+                        Scratch& scratch);
+
+// gelu.cpp
+void gelu_forward(const float* x, float* out, std::int64_t n);
+void gelu_backward(const float* x, const float* dout, float* dx, std::int64_t n);
+
+// attention.cpp: qkv[B,T,3C], out[B,T,C], probs[B,NH,T,T]
+void attention_forward(const float* qkv, float* out, float* probs, int B, int T, int C, int NH);
+void attention_backward(const float* dout, const float* qkv, const float* probs, float* dqkv,
+                        int B, int T, int C, int NH, Scratch& scratch);
+
+// embedding.cpp: tokens[B*T], wte[Vs,C] standing for ids [vocab_begin, vocab_begin + Vs),
+// wpe[>=T, C] or null, out[B*T, C]
+void embedding_forward(const std::int32_t* tokens, const float* wte, std::int64_t vocab_rows,
+                       std::int64_t vocab_begin, const float* wpe, float* out, int B, int T, int C);
+void embedding_backward(const std::int32_t* tokens, const float* dout, std::int64_t vocab_rows,
+                        std::int64_t vocab_begin, float* dwte, float* dwpe, int B, int T, int C);
+
+// xent.cpp: logits[N,Vs] for ids [vocab_begin, vocab_begin + Vs); ids >= vocab_size are padding.
+void xent_row_max(const float* logits, int rows, int cols, std::int64_t vocab_begin,
+                  std::int64_t vocab_size, float* max);
+void xent_row_stats(const float* logits, const std::int32_t* targets, int rows, int cols,
+                    std::int64_t vocab_begin, std::int64_t vocab_size, const float* max,
+                    float* sumexp, float* target_logit);
+double xent_loss_sum(const float* max, const float* sumexp, const float* target_logit, int rows);
+void xent_backward(const float* logits, const std::int32_t* targets, int rows, int cols,
+                   std::int64_t vocab_begin, std::int64_t vocab_size, const float* max,
+                   const float* sumexp, float scale, float* dlogits);
+
+// adamw.cpp
+void adamw(float* param, const float* grad, float* m, float* v, std::int64_t n, float lr,
+           float beta1, float beta2, float eps, float weight_decay, int step);
+
+}  // namespace trellis::cpu
