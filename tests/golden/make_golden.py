@@ -1,0 +1,459 @@
+#!/usr/bin/python3
+"""Generates the PyTorch reference ("golden") files that Trellis's tests compare against.
+
+Run once, from anywhere, with the system Python that has PyTorch:
+
+    /usr/bin/python3 tests/golden/make_golden.py
+
+and commit tests/golden/data/. CI never runs this script: the tests only read its output.
+
+Inputs (random tensors, initial weights, tokens) are drawn in float32 from fixed seeds and stored as
+float32, exactly the numbers Trellis is given. Every reference result is then computed by PyTorch in
+float64 from those float32 inputs and stored as float64, so a test measures the error of Trellis's
+float32 arithmetic alone, not the sum of two float32 errors.
+
+Files written to tests/golden/data/:
+    kernels.golden         inputs, outputs and input gradients of every kernel in kernels.h
+    tiny_gpt2.llmc.bin     a tiny GPT-2's initial weights as an llm.c checkpoint (version 3)
+    tiny_tokens.bin        a token file in llm.c's format
+    tiny_gpt2.golden       that model's logits, loss and gradients for the first batch, and the
+                           loss / grad norm of 5 AdamW steps
+"""
+
+import math
+import os
+import sys
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from golden_io import read_golden, write_golden  # noqa: E402
+
+DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")
+F64 = torch.float64
+
+
+def randn(gen, *shape, scale=1.0, shift=0.0):
+    """float32 normal samples from `gen` (the stored inputs)."""
+    return torch.randn(*shape, generator=gen, dtype=torch.float32) * scale + shift
+
+
+def leaf(t):
+    """A float64 copy of a float32 input that autograd tracks."""
+    return t.to(F64).requires_grad_(True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Kernels: each case records its sizes, inputs, outputs and gradients under "<kernel>.<name>".
+# ---------------------------------------------------------------------------------------------
+
+
+def linear_case(gen, out):
+    # out[N,OC] = x[N,C] @ w[OC,C]^T + b[OC]
+    N, C, OC = 37, 24, 40
+    x, w, b = randn(gen, N, C), randn(gen, OC, C, scale=0.2), randn(gen, OC, scale=0.1)
+    dout = randn(gen, N, OC)
+    xd, wd, bd = leaf(x), leaf(w), leaf(b)
+    y = F.linear(xd, wd, bd)
+    y.backward(dout.to(F64))
+    out.update({"linear.x": x, "linear.w": w, "linear.b": b, "linear.dout": dout})
+    out.update({"linear.out": y, "linear.dx": xd.grad, "linear.dw": wd.grad, "linear.db": bd.grad})
+
+
+def layernorm_case(gen, out):
+    # x[N,C] -> out[N,C]; rows given a mean and spread away from 0 and 1 so both matter, and
+    # a few rows of variance ~1e-5, where eps changes the result by a third.
+    N, C = 37, 24
+    x = randn(gen, N, C, scale=2.0, shift=3.0)
+    x[:4] = randn(gen, 4, C, scale=0.003)
+    w, b = randn(gen, C, scale=0.5, shift=1.0), randn(gen, C, scale=0.3)
+    dout = randn(gen, N, C)
+    xd, wd, bd = leaf(x), leaf(w), leaf(b)
+    y = F.layer_norm(xd, (C,), wd, bd, eps=1e-5)
+    y.backward(dout.to(F64))
+    mean = xd.detach().mean(dim=1)
+    rstd = 1.0 / torch.sqrt(xd.detach().var(dim=1, unbiased=False) + 1e-5)
+    out.update({"layernorm.x": x, "layernorm.w": w, "layernorm.b": b, "layernorm.dout": dout})
+    out.update({"layernorm.out": y, "layernorm.mean": mean, "layernorm.rstd": rstd})
+    out.update({"layernorm.dx": xd.grad, "layernorm.dw": wd.grad, "layernorm.db": bd.grad})
+
+
+def gelu_case(gen, out):
+    # Wide inputs (|x| up to ~10) reach both tails of the tanh.
+    N, C = 37, 24
+    x, dout = randn(gen, N, C, scale=3.0), randn(gen, N, C)
+    xd = leaf(x)
+    y = F.gelu(xd, approximate="tanh")
+    y.backward(dout.to(F64))
+    out.update({"gelu.x": x, "gelu.dout": dout, "gelu.out": y, "gelu.dx": xd.grad})
+
+
+def attention_reference(qkv, heads):
+    """Causal self-attention on qkv[B,T,3C]; returns out[B,T,C] and probs[B,NH,T,T]."""
+    B, T, C3 = qkv.shape
+    C = C3 // 3
+    hs = C // heads
+    q, k, v = qkv.split(C, dim=2)
+    q, k, v = (t.reshape(B, T, heads, hs).transpose(1, 2) for t in (q, k, v))  # [B,NH,T,hs]
+    scores = (q @ k.transpose(-2, -1)) / math.sqrt(hs)
+    mask = torch.tril(torch.ones(T, T, dtype=torch.bool))
+    probs = torch.softmax(scores.masked_fill(~mask, float("-inf")), dim=-1)
+    y = (probs @ v).transpose(1, 2).reshape(B, T, C)
+    return y, probs
+
+
+def attention_case(gen, out):
+    B, T, C, NH = 2, 13, 24, 3
+    qkv, dout = randn(gen, B, T, 3 * C), randn(gen, B, T, C)
+    qd = leaf(qkv)
+    y, probs = attention_reference(qd, NH)
+    y.backward(dout.to(F64))
+    out.update({"attention.heads": np.int32(NH), "attention.qkv": qkv, "attention.dout": dout})
+    out.update({"attention.out": y, "attention.probs": probs, "attention.dqkv": qd.grad})
+
+
+def embedding_case(gen, out):
+    # tokens[B,T] -> wte[tok] + wpe[t], with T < maxT and repeated tokens (whose rows of dwte sum).
+    B, T, C, rows, maxT = 3, 11, 24, 40, 16
+    tokens = torch.randint(0, rows, (B, T), generator=gen, dtype=torch.int32)
+    tokens[0, 5] = tokens[0, 0]
+    tokens[1, 0] = tokens[0, 0]
+    tokens[2, 7] = tokens[1, 3]
+    tokens[2, 10] = rows - 1
+    tokens[1, 9] = 0
+    wte, wpe, dout = randn(gen, rows, C), randn(gen, maxT, C), randn(gen, B, T, C)
+    ted, ped = leaf(wte), leaf(wpe)
+    tok = tokens.long()
+    y = ted[tok] + ped[:T].unsqueeze(0)
+    y.backward(dout.to(F64))
+    out.update({"embedding.tokens": tokens, "embedding.wte": wte, "embedding.wpe": wpe})
+    out.update({"embedding.dout": dout, "embedding.out": y})
+    out.update({"embedding.dwte": ted.grad, "embedding.dwpe": ped.grad})
+
+    # A vocabulary shard: rows standing for ids [vocab_begin, vocab_begin + shard_rows); tokens
+    # outside it contribute zero to the output and receive no gradient.
+    vocab_begin, shard_rows = 13, 14
+    shard = leaf(wte[vocab_begin : vocab_begin + shard_rows])
+    ped = leaf(wpe)
+    inside = (tok >= vocab_begin) & (tok < vocab_begin + shard_rows)
+    assert inside.any() and (~inside).any()
+    local = torch.where(inside, tok - vocab_begin, torch.zeros_like(tok))
+    y = shard[local] * inside.unsqueeze(-1) + ped[:T].unsqueeze(0)
+    y.backward(dout.to(F64))
+    out.update({"embedding.shard.vocab_begin": np.int32(vocab_begin)})
+    out.update({"embedding.shard.wte": wte[vocab_begin : vocab_begin + shard_rows]})
+    out.update({"embedding.shard.out": y, "embedding.shard.dwte": shard.grad})
+    out.update({"embedding.shard.dwpe": ped.grad})
+
+
+def xent_case(gen, out):
+    # logits[N,Vp]; the first V columns are real tokens, the rest padding. Padding columns hold
+    # large values so that letting any of them into the softmax would change every number.
+    N, V, Vp = 37, 97, 128
+    logits = randn(gen, N, Vp, scale=3.0)
+    logits[:, V:] = randn(gen, N, Vp - V, scale=1.0, shift=20.0)
+    targets = torch.randint(0, V, (N,), generator=gen, dtype=torch.int32)
+    targets[0], targets[1], targets[2] = 0, V - 1, 63  # the ends, and the last column of shard 0
+    real = leaf(logits[:, :V])
+    tgt = targets.long()
+    loss_sum = F.cross_entropy(real, tgt, reduction="sum")
+    losses = F.cross_entropy(real.detach(), tgt, reduction="none")
+    scale = 1.0 / N
+    (loss_sum * scale).backward()  # the mean loss: dlogits = (softmax - onehot) / N
+    dlogits = torch.zeros(N, Vp, dtype=F64)
+    dlogits[:, :V] = real.grad
+    r = real.detach()
+    row_max = r.max(dim=1).values
+    sumexp = torch.exp(r - row_max[:, None]).sum(dim=1)
+    target_logit = r.gather(1, tgt[:, None]).squeeze(1)
+    out.update({"xent.vocab_size": np.int32(V), "xent.logits": logits, "xent.targets": targets})
+    out.update({"xent.scale": np.float32(scale), "xent.loss_sum": loss_sum.detach()})
+    out.update({"xent.losses": losses, "xent.max": row_max, "xent.sumexp": sumexp})
+    out.update({"xent.target_logit": target_logit, "xent.dlogits": dlogits})
+
+    # Two vocabulary shards of 64 columns: ids [0, 64) and [64, 128), the second with 33 real
+    # columns and 31 of padding. Per shard: the row max over its real columns; with the global
+    # max, its sum of exponentials and the target's logit (0 when the target is elsewhere).
+    width = Vp // 2
+    out["xent.shard.width"] = np.int32(width)
+    for s in range(2):
+        begin = s * width
+        cols = r[:, begin : min(begin + width, V)]
+        inside = (tgt >= begin) & (tgt < begin + width)
+        picked = r.gather(1, tgt[:, None]).squeeze(1)
+        out[f"xent.shard{s}.max"] = cols.max(dim=1).values
+        out[f"xent.shard{s}.sumexp"] = torch.exp(cols - row_max[:, None]).sum(dim=1)
+        out[f"xent.shard{s}.target_logit"] = torch.where(inside, picked, torch.zeros_like(picked))
+
+
+def adamw_case(gen, out):
+    # One tensor, several steps with given gradients, as torch.optim.AdamW computes them.
+    steps, shape = 4, (5, 7)
+    lr, betas, eps, wd = 1e-2, (0.9, 0.95), 1e-8, 0.1
+    param = randn(gen, *shape)
+    grads = randn(gen, steps, *shape)
+    grads[:, 0, 0] = 0.0  # a parameter that never sees a gradient: only decay moves it
+    grads[:, 0, 1] = 1e-9  # gradients far below eps
+    grads[2, 1, :] = 0.0  # a step with no gradient after steps with one
+    p = param.to(F64).clone().requires_grad_(True)
+    opt = torch.optim.AdamW([p], lr=lr, betas=betas, eps=eps, weight_decay=wd)
+    after, exp_avg, exp_avg_sq = [], [], []
+    for s in range(steps):
+        p.grad = grads[s].to(F64).clone()
+        opt.step()
+        state = opt.state[p]
+        after.append(p.detach().clone())
+        exp_avg.append(state["exp_avg"].clone())
+        exp_avg_sq.append(state["exp_avg_sq"].clone())
+    out.update({"adamw.lr": np.float32(lr), "adamw.beta1": np.float32(betas[0])})
+    out.update({"adamw.beta2": np.float32(betas[1]), "adamw.eps": np.float32(eps)})
+    out.update({"adamw.weight_decay": np.float32(wd), "adamw.param": param, "adamw.grads": grads})
+    out.update({"adamw.after": torch.stack(after), "adamw.m": torch.stack(exp_avg)})
+    out.update({"adamw.v": torch.stack(exp_avg_sq)})
+
+
+def make_kernels_golden():
+    gen = torch.Generator().manual_seed(20240901)
+    tensors = {}
+    for case in (linear_case, layernorm_case, gelu_case, attention_case, embedding_case,
+                 xent_case, adamw_case):
+        case(gen, tensors)
+    return tensors
+
+
+# ---------------------------------------------------------------------------------------------
+# A tiny GPT-2, written out in plain PyTorch as DESIGN.md's "Model semantics" describe it.
+# ---------------------------------------------------------------------------------------------
+
+V, VP, MAX_T, LAYERS, HEADS, C = 97, 128, 16, 2, 2, 16
+B, T = 3, 12
+STEPS, LR, BETAS, EPS, WEIGHT_DECAY, GRAD_CLIP = 5, 1e-3, (0.9, 0.95), 1e-8, 0.1, 1.0
+NTOK = 180  # floor((180 - 1) / (B*T)) = 4 batches, so step 4 wraps round to batch 0
+
+
+class TinyGPT2(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.wte = torch.nn.Parameter(torch.empty(VP, C))
+        self.wpe = torch.nn.Parameter(torch.empty(MAX_T, C))
+        self.h = torch.nn.ModuleList()
+        for _ in range(LAYERS):
+            block = torch.nn.Module()
+            block.ln1 = torch.nn.LayerNorm(C, eps=1e-5)
+            block.qkv = torch.nn.Linear(C, 3 * C)
+            block.attn_proj = torch.nn.Linear(C, C)
+            block.ln2 = torch.nn.LayerNorm(C, eps=1e-5)
+            block.fc = torch.nn.Linear(C, 4 * C)
+            block.mlp_proj = torch.nn.Linear(4 * C, C)
+            self.h.append(block)
+        self.lnf = torch.nn.LayerNorm(C, eps=1e-5)
+
+    def init_weights(self, gen):
+        """GPT-2's initialisation, drawn in float32 (padded rows of wte are random too)."""
+        with torch.no_grad():
+            self.wte.copy_(randn(gen, VP, C, scale=0.02))
+            self.wpe.copy_(randn(gen, MAX_T, C, scale=0.02))
+            residual_std = 0.02 / math.sqrt(2 * LAYERS)
+            for block in self.h:
+                for linear, std in ((block.qkv, 0.02), (block.attn_proj, residual_std),
+                                    (block.fc, 0.02), (block.mlp_proj, residual_std)):
+                    linear.weight.copy_(randn(gen, *linear.weight.shape, scale=std))
+                    linear.bias.zero_()
+                for norm in (block.ln1, block.ln2):
+                    norm.weight.fill_(1.0)
+                    norm.bias.zero_()
+            self.lnf.weight.fill_(1.0)
+            self.lnf.bias.zero_()
+
+    def forward(self, tokens, targets):
+        steps = tokens.shape[1]
+        x = self.wte[tokens.long()] + self.wpe[:steps].unsqueeze(0)
+        for block in self.h:
+            qkv = block.qkv(block.ln1(x))
+            y, _ = attention_reference(qkv, HEADS)
+            x = x + block.attn_proj(y)
+            x = x + block.mlp_proj(F.gelu(block.fc(block.ln2(x)), approximate="tanh"))
+        x = self.lnf(x)
+        logits = (x @ self.wte.t())[..., :V]  # tied head; padded rows never reach the softmax
+        loss = F.cross_entropy(logits.reshape(-1, V), targets.reshape(-1).long())
+        return logits, loss
+
+    def named_trellis(self):
+        """(Trellis name, parameter, Trellis's shape) for every parameter, in llm.c's order."""
+        yield "wte", self.wte, (VP, C)
+        yield "wpe", self.wpe, (MAX_T, C)
+        for i, block in enumerate(self.h):
+            p = f"h.{i}."
+            yield p + "ln1.weight", block.ln1.weight, (C,)
+            yield p + "ln1.bias", block.ln1.bias, (C,)
+            yield p + "attn.qkv.weight", block.qkv.weight, (3, C, C)
+            yield p + "attn.qkv.bias", block.qkv.bias, (3, C)
+            yield p + "attn.proj.weight", block.attn_proj.weight, (C, C)
+            yield p + "attn.proj.bias", block.attn_proj.bias, (C,)
+            yield p + "ln2.weight", block.ln2.weight, (C,)
+            yield p + "ln2.bias", block.ln2.bias, (C,)
+            yield p + "mlp.fc.weight", block.fc.weight, (4 * C, C)
+            yield p + "mlp.fc.bias", block.fc.bias, (4 * C,)
+            yield p + "mlp.proj.weight", block.mlp_proj.weight, (C, 4 * C)
+            yield p + "mlp.proj.bias", block.mlp_proj.bias, (C,)
+        yield "lnf.weight", self.lnf.weight, (C,)
+        yield "lnf.bias", self.lnf.bias, (C,)
+
+
+def llmc_checkpoint_bytes(model):
+    """llm.c's GPT-2 checkpoint: int32 header[256], then fp32 tensors, one kind at a time over
+    all layers."""
+    header = np.zeros(256, dtype="<i4")
+    header[:8] = [20240326, 3, MAX_T, V, LAYERS, HEADS, C, VP]
+    h = model.h
+    groups = [
+        [model.wte], [model.wpe],
+        [b.ln1.weight for b in h], [b.ln1.bias for b in h],
+        [b.qkv.weight for b in h], [b.qkv.bias for b in h],
+        [b.attn_proj.weight for b in h], [b.attn_proj.bias for b in h],
+        [b.ln2.weight for b in h], [b.ln2.bias for b in h],
+        [b.fc.weight for b in h], [b.fc.bias for b in h],
+        [b.mlp_proj.weight for b in h], [b.mlp_proj.bias for b in h],
+        [model.lnf.weight], [model.lnf.bias],
+    ]
+    params = [t.detach().to(torch.float32).reshape(-1).numpy() for group in groups for t in group]
+    return header.tobytes() + np.concatenate(params).astype("<f4").tobytes()
+
+
+def make_tokens(gen):
+    """NTOK ids in [0, V): mostly a fixed successor rule with some noise, so there is something to
+    learn and the loss moves within a few steps."""
+    tokens = np.zeros(NTOK, dtype=np.int64)
+    noise = torch.randint(0, V, (NTOK,), generator=gen).numpy()
+    coin = torch.rand(NTOK, generator=gen).numpy()
+    for i in range(1, NTOK):
+        tokens[i] = (tokens[i - 1] * 5 + 3) % V if coin[i] < 0.8 else noise[i]
+    header = np.zeros(256, dtype="<i4")
+    header[:3] = [20240520, 1, NTOK]
+    return tokens, header.tobytes() + tokens.astype("<u2").tobytes()
+
+
+def batch(tokens, step):
+    """llm.c's windows: sequence j of batch b starts at token (b*B + j)*T, targets shifted by one;
+    after the last whole batch it starts again from batch 0."""
+    b = step % ((len(tokens) - 1) // (B * T))
+    rows = [tokens[(b * B + j) * T : (b * B + j) * T + T + 1] for j in range(B)]
+    window = torch.tensor(np.stack(rows), dtype=torch.int32)
+    return window[:, :-1].contiguous(), window[:, 1:].contiguous()
+
+
+def check_checkpoint(checkpoint, tokens, loss):
+    """Reads the checkpoint back the way llm.c does (sizes from the header, tensors in order) into
+    a fresh model and checks that it gives the same loss: guards the file's layout."""
+    header = np.frombuffer(checkpoint[:1024], dtype="<i4")
+    max_t, vocab, layers, heads, channels, padded = (int(v) for v in header[2:8])
+    assert (header[0], header[1]) == (20240326, 3) and heads == HEADS
+    sizes = [padded * channels, max_t * channels] + [layers * n for n in (
+        channels, channels, 3 * channels * channels, 3 * channels, channels * channels, channels,
+        channels, channels, 4 * channels * channels, 4 * channels, channels * 4 * channels,
+        channels)] + [channels, channels]
+    flat = np.frombuffer(checkpoint[1024:], dtype="<f4").copy()
+    assert flat.size == sum(sizes), (flat.size, sum(sizes))
+    chunks = np.split(flat, np.cumsum(sizes)[:-1])
+    fresh = TinyGPT2()
+    fields = [("ln1", "weight"), ("ln1", "bias"), ("qkv", "weight"), ("qkv", "bias"),
+              ("attn_proj", "weight"), ("attn_proj", "bias"), ("ln2", "weight"), ("ln2", "bias"),
+              ("fc", "weight"), ("fc", "bias"), ("mlp_proj", "weight"), ("mlp_proj", "bias")]
+    with torch.no_grad():
+        fresh.wte.copy_(torch.from_numpy(chunks[0].reshape(padded, channels)))
+        fresh.wpe.copy_(torch.from_numpy(chunks[1].reshape(max_t, channels)))
+        for (module, field), chunk in zip(fields, chunks[2:-2]):
+            per_layer = chunk.reshape(layers, -1)
+            for i, block in enumerate(fresh.h):
+                target = getattr(getattr(block, module), field)
+                target.copy_(torch.from_numpy(per_layer[i].reshape(target.shape)))
+        fresh.lnf.weight.copy_(torch.from_numpy(chunks[-2]))
+        fresh.lnf.bias.copy_(torch.from_numpy(chunks[-1]))
+        _, again = fresh.to(F64)(*batch(tokens, 0))
+    assert again.item() == loss.item(), (again.item(), loss.item())
+
+
+def make_tiny_gpt2():
+    gen = torch.Generator().manual_seed(20240326)
+    model = TinyGPT2()
+    model.init_weights(gen)
+    checkpoint = llmc_checkpoint_bytes(model)  # the float32 initial weights
+    tokens, token_file = make_tokens(gen)
+    model = model.to(F64)  # from here on, float64 reference arithmetic
+
+    out = {"V": np.int32(V), "Vp": np.int32(VP), "maxT": np.int32(MAX_T),
+           "L": np.int32(LAYERS), "NH": np.int32(HEADS), "C": np.int32(C),
+           "B": np.int32(B), "T": np.int32(T)}
+    x, y = batch(tokens, 0)
+    logits, loss = model(x, y)
+    loss.backward()
+    out.update({"tokens": x, "targets": y, "logits": logits.detach(), "loss": loss.detach()})
+    for name, param, shape in model.named_trellis():
+        out["grad." + name] = param.grad.view(shape)
+    assert torch.all(model.wte.grad[V:] == 0)  # padded rows get nothing from head or embedding
+    check_checkpoint(checkpoint, tokens, loss)
+
+    # Training: AdamW with decay on the 2-D (and larger) tensors only, gradients clipped to norm 1.
+    model.zero_grad(set_to_none=True)
+    decay = [p for p in model.parameters() if p.dim() >= 2]
+    no_decay = [p for p in model.parameters() if p.dim() < 2]
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": WEIGHT_DECAY},
+                             {"params": no_decay, "weight_decay": 0.0}],
+                            lr=LR, betas=BETAS, eps=EPS)
+    losses, norms, step_tokens = [], [], []
+    for step in range(STEPS):
+        x, y = batch(tokens, step)
+        step_tokens.append(torch.cat([x, y[:, -1:]], dim=1))
+        _, loss = model(x, y)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        norm = torch.nn.utils.clip_grad_norm_(model.parameters(), GRAD_CLIP)
+        opt.step()
+        losses.append(loss.item())
+        norms.append(norm.item())
+    out.update({"train.windows": torch.stack(step_tokens)})
+    out.update({"train.lr": np.full(STEPS, LR), "train.loss": np.array(losses)})
+    out.update({"train.grad_norm": np.array(norms)})
+    out.update({"train.beta1": np.float64(BETAS[0]), "train.beta2": np.float64(BETAS[1])})
+    out.update({"train.eps": np.float64(EPS), "train.weight_decay": np.float64(WEIGHT_DECAY)})
+    out.update({"train.grad_clip": np.float64(GRAD_CLIP)})
+    for name, param, shape in model.named_trellis():
+        out["final." + name] = param.detach().view(shape)
+    return checkpoint, token_file, out
+
+
+def main():
+    torch.set_default_dtype(torch.float32)
+    torch.use_deterministic_algorithms(True)
+    torch.set_num_threads(1)  # one reduction order, whatever the machine
+    os.makedirs(DATA, exist_ok=True)
+
+    written = []
+    kernels = make_kernels_golden()
+    write_golden(os.path.join(DATA, "kernels.golden"), kernels)
+    written.append(("kernels.golden", f"{len(kernels)} tensors"))
+
+    checkpoint, token_file, model = make_tiny_gpt2()
+    for name, blob in (("tiny_gpt2.llmc.bin", checkpoint), ("tiny_tokens.bin", token_file)):
+        with open(os.path.join(DATA, name), "wb") as f:
+            f.write(blob)
+    sizes = f"V={V} Vp={VP} maxT={MAX_T} L={LAYERS} NH={HEADS} C={C}"
+    written.append(("tiny_gpt2.llmc.bin", sizes))
+    written.append(("tiny_tokens.bin", f"{NTOK} tokens"))
+    write_golden(os.path.join(DATA, "tiny_gpt2.golden"), model)
+    written.append(("tiny_gpt2.golden", f"{len(model)} tensors"))
+
+    for name, what in written:
+        path = os.path.join(DATA, name)
+        print(f"{path}  {os.path.getsize(path):>7} bytes  {what}")
+    back = read_golden(os.path.join(DATA, "tiny_gpt2.golden"))
+    print("tiny GPT-2 loss at init %.6f; per step: %s" %
+          (back["loss"], " ".join("%.6f" % v for v in back["train.loss"])))
+    print("grad norm per step (before clipping): %s" %
+          " ".join("%.6f" % v for v in back["train.grad_norm"]))
+
+
+if __name__ == "__main__":
+    main()

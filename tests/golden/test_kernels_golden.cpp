@@ -1,0 +1,611 @@
+// The CPU kernels against PyTorch: every kernel of kernels.h is run on the inputs stored in
+// data/kernels.golden and its outputs and gradients compared with PyTorch's (computed in float64
+// from the same float32 inputs, see make_golden.py). Also: "+=" gradients accumulate, outputs are
+// overwritten, the vocabulary-sharded embedding and cross-entropy agree with the unsharded
+// results, and matmul with transposes and strided views agrees with a plain triple loop.
+//
+// Tolerance. The reference is float64, so a difference measures the float32 error of the kernel
+// alone. A float32 sum of K terms is off by at most about K * u * sum|terms| (u = 2^-24 ~ 6e-8),
+// and typically by sqrt(K) * u of it; the longest reductions here have K = 128 (the cross-entropy
+// row, the attention key axis times head size is smaller), so K * u ~ 7.6e-6 of the tensor's
+// scale bounds even adversarial rounding. Hence: max|trellis - pytorch| <= 1e-5 * max|pytorch|
+// for every tensor (kRel), where max|pytorch| is the tensor's scale. Elementwise kernels with no
+// reduction (GELU) and the optimizer get 1e-6. Observed errors are 10-100x below these bounds
+// (set TRELLIS_GOLDEN_VERBOSE=1 to print them); a kernel bug (a wrong index, a missing term, a
+// padding column in the softmax) is off by 1e-3 or more.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <functional>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "golden_file.h"
+#include "kernels/cpu/cpu_kernels.h"
+#include "trellis/error.h"
+#include "trellis/kernels.h"
+#include "trellis/tensor.h"
+
+using trellis::DType;
+using trellis::Shape;
+using trellis::Tensor;
+using trellis::golden::GoldenFile;
+
+namespace {
+
+constexpr double kRel = 1e-5;             // reductions: ~K * u for K = 128, see above
+constexpr double kRelElementwise = 1e-6;  // no reduction: a few ulps of the largest value
+
+const GoldenFile& kernels_golden() {
+  static const GoldenFile file = GoldenFile::load(trellis::golden::golden_path("kernels.golden"));
+  return file;
+}
+
+std::shared_ptr<trellis::Allocator> allocator() {
+  static auto alloc = trellis::make_cpu_allocator();
+  return alloc;
+}
+
+bool verbose() {
+  static const bool on = std::getenv("TRELLIS_GOLDEN_VERBOSE") != nullptr;
+  return on;
+}
+
+Tensor input(const std::string& name) {
+  return kernels_golden().tensor(name).to_tensor(allocator());
+}
+
+std::vector<double> expected(const std::string& name) {
+  return kernels_golden().tensor(name).f64();
+}
+
+// A new f32 tensor with every element `value` (NaN for outputs that must be overwritten).
+Tensor filled(const Shape& shape, float value) {
+  Tensor t = Tensor::empty(shape, DType::f32, allocator());
+  std::fill_n(t.data<float>(), t.numel(), value);
+  return t;
+}
+
+Tensor nan_filled(const Shape& shape) {
+  return filled(shape, std::numeric_limits<float>::quiet_NaN());
+}
+
+// A fixed, non-trivial pattern to pre-fill gradients that are accumulated into.
+std::vector<double> pattern(std::int64_t n) {
+  std::vector<double> p(n);
+  for (std::int64_t i = 0; i < n; ++i) p[i] = static_cast<float>(0.5 * std::sin(0.7 * i + 0.3));
+  return p;
+}
+
+Tensor from(const Shape& shape, const std::vector<double>& values) {
+  Tensor t = Tensor::empty(shape, DType::f32, allocator());
+  for (std::size_t i = 0; i < values.size(); ++i)
+    t.data<float>()[i] = static_cast<float>(values[i]);
+  return t;
+}
+
+std::vector<double> plus(std::vector<double> a, const std::vector<double>& b, double times = 1.0) {
+  for (std::size_t i = 0; i < a.size(); ++i) a[i] += times * b[i];
+  return a;
+}
+
+// max|actual - want| <= rel * max|want| (+ a floor for all-zero references); NaN fails. With
+// `row` > 0 the bound holds for each run of `row` elements with that run's own scale (for
+// tensors whose rows differ in scale by orders of magnitude).
+void check_close(const std::string& what, const float* actual, const std::vector<double>& want,
+                 double rel = kRel, std::size_t row = 0) {
+  if (row == 0) row = want.size();
+  double worst_ratio = 0.0, worst_err = 0.0, worst_scale = 0.0;
+  std::size_t worst = 0;
+  bool finite = true;
+  for (std::size_t begin = 0; begin < want.size(); begin += row) {
+    std::size_t end = std::min(want.size(), begin + row);
+    double scale = 0.0, err = 0.0;
+    std::size_t at = begin;
+    for (std::size_t i = begin; i < end; ++i) {
+      scale = std::max(scale, std::abs(want[i]));
+      double d = std::abs(static_cast<double>(actual[i]) - want[i]);
+      if (!std::isfinite(actual[i])) finite = false;
+      if (d > err) err = d, at = i;
+    }
+    double ratio = err / (rel * scale + 1e-30);
+    if (ratio > worst_ratio || begin == 0) {
+      worst_ratio = ratio, worst_err = err, worst_scale = scale, worst = at;
+    }
+  }
+  if (verbose()) {
+    std::printf("  %-40s max err %.3e  scale %.3e  relative %.3e\n", what.c_str(), worst_err,
+                worst_scale, worst_scale > 0 ? worst_err / worst_scale : worst_err);
+  }
+  INFO(what << ": |trellis - pytorch| = " << worst_err << " at element " << worst << " (trellis "
+            << actual[worst] << ", pytorch " << want[worst] << "), bound " << rel << " * "
+            << worst_scale);
+  CHECK(finite);
+  CHECK(worst_ratio <= 1.0);
+}
+
+void check_close(const std::string& what, const Tensor& actual, const std::vector<double>& want,
+                 double rel = kRel, std::size_t row = 0) {
+  REQUIRE(actual.numel() == static_cast<std::int64_t>(want.size()));
+  check_close(what, actual.data<float>(), want, rel, row);
+}
+
+std::vector<double> values(const Tensor& t) {
+  return std::vector<double>(t.data<float>(), t.data<float>() + t.numel());
+}
+
+// Columns [begin, begin + width) of a row-major [rows, cols] tensor, as a new contiguous tensor.
+Tensor columns(const Tensor& t, std::int64_t begin, std::int64_t width) {
+  std::int64_t rows = t.size(0), cols = t.size(1);
+  Tensor out = Tensor::empty({rows, width}, DType::f32, allocator());
+  for (std::int64_t r = 0; r < rows; ++r) {
+    std::copy_n(t.data<float>() + r * cols + begin, width, out.data<float>() + r * width);
+  }
+  return out;
+}
+
+std::vector<double> columns(const std::vector<double>& v, std::int64_t cols, std::int64_t begin,
+                            std::int64_t width) {
+  std::vector<double> out;
+  for (std::size_t r = 0; r < v.size() / cols; ++r) {
+    out.insert(out.end(), v.begin() + r * cols + begin, v.begin() + r * cols + begin + width);
+  }
+  return out;
+}
+
+std::string label(const char* what, int threads) {
+  return std::string(what) + " (" + std::to_string(threads) + " thread" +
+         (threads == 1 ? "" : "s") + ")";
+}
+
+}  // namespace
+
+TEST_CASE("the golden reader loads kernels.golden and reports bad files by name") {
+  const GoldenFile& g = kernels_golden();
+  CHECK(g.names().size() > 50);
+  CHECK(g.tensor("linear.x").shape() == std::vector<std::int64_t>{37, 24});
+  CHECK(g.tensor("linear.out").type() == trellis::golden::GoldenType::f64);
+  CHECK(g.scalar("xent.vocab_size") == 97);
+  CHECK_THROWS_WITH_AS(g.tensor("linear.nope"), doctest::Contains("kernels.golden"),
+                       trellis::InputError);
+  CHECK_THROWS_WITH_AS(g.scalar("linear.x"), doctest::Contains("not a scalar"),
+                       trellis::InputError);
+  CHECK_THROWS_AS(g.tensor("linear.x").i32(), trellis::Error);
+
+  CHECK_THROWS_WITH_AS(GoldenFile::load("/nonexistent/x.golden"),
+                       doctest::Contains("/nonexistent/x.golden"), trellis::InputError);
+  // A file cut short names the file and says so.
+  std::string whole_path = trellis::golden::golden_path("kernels.golden");
+  std::ifstream whole(whole_path, std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(whole)), std::istreambuf_iterator<char>());
+  std::string cut = std::string(std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "/tmp") +
+                    "/trellis_truncated_test.golden";
+  std::ofstream(cut, std::ios::binary).write(bytes.data(), 1000);
+  CHECK_THROWS_WITH_AS(GoldenFile::load(cut), doctest::Contains("truncated"), trellis::InputError);
+  std::ofstream(cut, std::ios::binary).write("NOTGOLDxxxxxxxxxxxxx", 20);
+  CHECK_THROWS_WITH_AS(GoldenFile::load(cut), doctest::Contains("not a golden file"),
+                       trellis::InputError);
+  std::remove(cut.c_str());
+}
+
+TEST_CASE("linear forward and backward match PyTorch; dw and db accumulate") {
+  for (int threads : {2, 1}) {
+    CAPTURE(threads);
+    auto k = trellis::make_cpu_kernels(threads);
+    Tensor x = input("linear.x"), w = input("linear.w"), b = input("linear.b");
+    Tensor dout = input("linear.dout");
+    const std::int64_t n = x.size(0), c = x.size(1), oc = w.size(0);
+
+    Tensor out = nan_filled({n, oc});
+    k->linear_forward(x, w, b, out);
+    check_close(label("linear.out", threads), out, expected("linear.out"));
+
+    // Gradients land on top of what is there: pre-filled, then once more from the same dout.
+    Tensor dx = nan_filled({n, c});
+    Tensor dw = from({oc, c}, pattern(oc * c)), db = from({oc}, pattern(oc));
+    k->linear_backward(dout, x, w, dx, dw, db);
+    check_close(label("linear.dx", threads), dx, expected("linear.dx"));
+    check_close(label("linear.dw (+= pre-filled)", threads), dw,
+                plus(pattern(oc * c), expected("linear.dw")));
+    check_close(label("linear.db (+= pre-filled)", threads), db,
+                plus(pattern(oc), expected("linear.db")));
+    k->linear_backward(dout, x, w, Tensor(), dw, db);  // dx undefined: skipped
+    check_close(label("linear.dw (twice)", threads), dw,
+                plus(pattern(oc * c), expected("linear.dw"), 2.0));
+    check_close(label("linear.db (twice)", threads), db,
+                plus(pattern(oc), expected("linear.db"), 2.0));
+  }
+  // Without a bias the output is x @ w^T alone.
+  auto k = trellis::make_cpu_kernels(2);
+  Tensor x = input("linear.x"), w = input("linear.w");
+  Tensor out = nan_filled({x.size(0), w.size(0)});
+  k->linear_forward(x, w, Tensor(), out);
+  std::vector<double> want = expected("linear.out");
+  std::vector<double> bias = kernels_golden().tensor("linear.b").f64();
+  for (std::size_t i = 0; i < want.size(); ++i) want[i] -= bias[i % bias.size()];
+  check_close("linear.out without bias", out, want);
+}
+
+TEST_CASE("layernorm forward and backward match PyTorch; dw and db accumulate") {
+  for (int threads : {2, 1}) {
+    CAPTURE(threads);
+    auto k = trellis::make_cpu_kernels(threads);
+    Tensor x = input("layernorm.x"), w = input("layernorm.w"), b = input("layernorm.b");
+    Tensor dout = input("layernorm.dout");
+    const std::int64_t n = x.size(0), c = x.size(1);
+
+    Tensor out = nan_filled({n, c}), mean = nan_filled({n}), rstd = nan_filled({n});
+    k->layernorm_forward(x, w, b, out, mean, rstd);
+    // Rows 0-3 have variance ~1e-5 (where eps matters) and rstd ~200: out, rstd and dx are
+    // held to each row's own scale so those rows do not loosen the bound on the others.
+    check_close(label("layernorm.out", threads), out, expected("layernorm.out"), kRel, c);
+    check_close(label("layernorm.mean", threads), mean, expected("layernorm.mean"));
+    check_close(label("layernorm.rstd", threads), rstd, expected("layernorm.rstd"), kRel, 1);
+
+    Tensor dx = nan_filled({n, c});
+    Tensor dw = from({c}, pattern(c)), db = from({c}, pattern(c));
+    k->layernorm_backward(dout, x, w, mean, rstd, dx, dw, db);
+    check_close(label("layernorm.dx", threads), dx, expected("layernorm.dx"), kRel, c);
+    check_close(label("layernorm.dw (+= pre-filled)", threads), dw,
+                plus(pattern(c), expected("layernorm.dw")));
+    check_close(label("layernorm.db (+= pre-filled)", threads), db,
+                plus(pattern(c), expected("layernorm.db")));
+    k->layernorm_backward(dout, x, w, mean, rstd, dx, dw, db);
+    check_close(label("layernorm.dx (second call)", threads), dx, expected("layernorm.dx"), kRel,
+                c);
+    check_close(label("layernorm.dw (twice)", threads), dw,
+                plus(pattern(c), expected("layernorm.dw"), 2.0));
+    check_close(label("layernorm.db (twice)", threads), db,
+                plus(pattern(c), expected("layernorm.db"), 2.0));
+  }
+}
+
+TEST_CASE("gelu (tanh) forward and backward match PyTorch") {
+  auto k = trellis::make_cpu_kernels(2);
+  Tensor x = input("gelu.x"), dout = input("gelu.dout");
+  Tensor out = nan_filled(x.shape()), dx = nan_filled(x.shape());
+  k->gelu_forward(x, out);
+  check_close("gelu.out", out, expected("gelu.out"), kRelElementwise);
+  k->gelu_backward(x, dout, dx);
+  check_close("gelu.dx", dx, expected("gelu.dx"), kRelElementwise);
+}
+
+TEST_CASE("causal self-attention forward and backward match PyTorch") {
+  for (int threads : {2, 1}) {
+    CAPTURE(threads);
+    auto k = trellis::make_cpu_kernels(threads);
+    Tensor qkv = input("attention.qkv"), dout = input("attention.dout");
+    const int heads = static_cast<int>(kernels_golden().scalar("attention.heads"));
+    const std::int64_t B = qkv.size(0), T = qkv.size(1), C = qkv.size(2) / 3;
+
+    Tensor out = nan_filled({B, T, C}), probs = nan_filled({B, heads, T, T});
+    k->attention_forward(qkv, heads, out, probs);
+    check_close(label("attention.out", threads), out, expected("attention.out"));
+    check_close(label("attention.probs", threads), probs, expected("attention.probs"));
+
+    Tensor dqkv = nan_filled({B, T, 3 * C});
+    k->attention_backward(dout, qkv, probs, heads, dqkv);
+    check_close(label("attention.dqkv", threads), dqkv, expected("attention.dqkv"));
+  }
+}
+
+TEST_CASE("embedding forward and backward match PyTorch, with repeated tokens") {
+  for (int threads : {2, 1}) {
+    CAPTURE(threads);
+    auto k = trellis::make_cpu_kernels(threads);
+    Tensor tokens = input("embedding.tokens"), wte = input("embedding.wte");
+    Tensor wpe = input("embedding.wpe"), dout = input("embedding.dout");
+    const std::int64_t B = tokens.size(0), T = tokens.size(1), C = wte.size(1);
+
+    Tensor out = nan_filled({B, T, C});
+    k->embedding_forward(tokens, wte, 0, wpe, out);
+    check_close(label("embedding.out", threads), out, expected("embedding.out"));
+
+    Tensor dwte = from(wte.shape(), pattern(wte.numel()));
+    Tensor dwpe = from(wpe.shape(), pattern(wpe.numel()));
+    k->embedding_backward(tokens, dout, 0, dwte, dwpe);
+    check_close(label("embedding.dwte (+= pre-filled)", threads), dwte,
+                plus(pattern(wte.numel()), expected("embedding.dwte")));
+    check_close(label("embedding.dwpe (+= pre-filled)", threads), dwpe,
+                plus(pattern(wpe.numel()), expected("embedding.dwpe")));
+  }
+}
+
+TEST_CASE("a vocabulary shard of the embedding matches PyTorch and shards add up to the whole") {
+  auto k = trellis::make_cpu_kernels(2);
+  Tensor tokens = input("embedding.tokens"), wte = input("embedding.wte");
+  Tensor wpe = input("embedding.wpe"), dout = input("embedding.dout");
+  const std::int64_t B = tokens.size(0), T = tokens.size(1), rows = wte.size(0), C = wte.size(1);
+
+  // The shard PyTorch computed: rows standing for ids [vocab_begin, vocab_begin + 14).
+  const auto begin =
+      static_cast<std::int64_t>(kernels_golden().scalar("embedding.shard.vocab_begin"));
+  Tensor shard = input("embedding.shard.wte");
+  Tensor out = nan_filled({B, T, C});
+  k->embedding_forward(tokens, shard, begin, wpe, out);
+  check_close("embedding.shard.out", out, expected("embedding.shard.out"));
+  Tensor dshard = filled(shard.shape(), 0.0f), dwpe = filled(wpe.shape(), 0.0f);
+  k->embedding_backward(tokens, dout, begin, dshard, dwpe);
+  check_close("embedding.shard.dwte", dshard, expected("embedding.shard.dwte"));
+  check_close("embedding.shard.dwpe", dwpe, expected("embedding.shard.dwpe"));
+
+  // Three uneven shards covering every row, without positions: their outputs sum to the
+  // unsharded output minus wpe, and their gradients side by side are the unsharded dwte.
+  const std::vector<std::int64_t> bounds = {0, 13, 27, rows};
+  std::vector<double> sum(static_cast<std::size_t>(B * T * C), 0.0), dwte_joined;
+  for (std::size_t s = 0; s + 1 < bounds.size(); ++s) {
+    Tensor part = wte.narrow(0, bounds[s], bounds[s + 1] - bounds[s]);
+    Tensor part_out = nan_filled({B, T, C});
+    k->embedding_forward(tokens, part, bounds[s], Tensor(), part_out);
+    sum = plus(sum, values(part_out));
+    Tensor dpart = filled(part.shape(), 0.0f);
+    k->embedding_backward(tokens, dout, bounds[s], dpart, Tensor());
+    std::vector<double> d = values(dpart);
+    dwte_joined.insert(dwte_joined.end(), d.begin(), d.end());
+  }
+  std::vector<double> pe = kernels_golden().tensor("embedding.wpe").f64();
+  for (std::int64_t i = 0; i < B * T * C; ++i) sum[i] += pe[(i / C % T) * C + i % C];
+  check_close("embedding sum of 3 shards", from({B, T, C}, sum), expected("embedding.out"));
+  check_close("embedding dwte of 3 shards", from(wte.shape(), dwte_joined),
+              expected("embedding.dwte"));
+}
+
+TEST_CASE("cross-entropy over the real vocabulary matches PyTorch; padding columns are ignored") {
+  auto k = trellis::make_cpu_kernels(2);
+  Tensor logits = input("xent.logits"), targets = input("xent.targets");
+  const std::int64_t n = logits.size(0), vp = logits.size(1);
+  const auto vocab = static_cast<std::int64_t>(kernels_golden().scalar("xent.vocab_size"));
+  const auto scale = static_cast<float>(kernels_golden().scalar("xent.scale"));
+
+  Tensor max = nan_filled({n}), sumexp = nan_filled({n}), target_logit = nan_filled({n});
+  k->xent_row_max(logits, 0, vocab, max);
+  check_close("xent.max", max, expected("xent.max"));
+  k->xent_row_stats(logits, targets, 0, vocab, max, sumexp, target_logit);
+  check_close("xent.sumexp", sumexp, expected("xent.sumexp"));
+  check_close("xent.target_logit", target_logit, expected("xent.target_logit"));
+  double loss_sum = k->xent_loss_sum(max, sumexp, target_logit);
+  float loss_f = static_cast<float>(loss_sum);
+  check_close("xent.loss_sum", &loss_f, expected("xent.loss_sum"));
+
+  Tensor dlogits = nan_filled({n, vp});
+  k->xent_backward(logits, targets, 0, vocab, max, sumexp, scale, dlogits);
+  check_close("xent.dlogits", dlogits, expected("xent.dlogits"));
+  // Padding columns get exactly zero.
+  for (std::int64_t r = 0; r < n; ++r) {
+    for (std::int64_t j = vocab; j < vp; ++j) REQUIRE(dlogits.data<float>()[r * vp + j] == 0.0f);
+  }
+
+  // In place: dlogits may be logits.
+  Tensor inplace = from(logits.shape(), values(logits));
+  k->xent_backward(inplace, targets, 0, vocab, max, sumexp, scale, inplace);
+  check_close("xent.dlogits (in place)", inplace, expected("xent.dlogits"));
+}
+
+TEST_CASE("cross-entropy over two vocabulary shards matches PyTorch step by step") {
+  auto k = trellis::make_cpu_kernels(2);
+  const GoldenFile& g = kernels_golden();
+  Tensor logits = input("xent.logits"), targets = input("xent.targets");
+  const std::int64_t n = logits.size(0), vp = logits.size(1);
+  const auto vocab = static_cast<std::int64_t>(g.scalar("xent.vocab_size"));
+  const auto width = static_cast<std::int64_t>(g.scalar("xent.shard.width"));
+  const auto scale = static_cast<float>(g.scalar("xent.scale"));
+  REQUIRE(2 * width == vp);
+
+  // Step 1: each shard's row max; the global max is their max (an all-reduce in a real run).
+  Tensor shard_logits[2], shard_max[2];
+  std::vector<double> global(n, -std::numeric_limits<double>::infinity());
+  for (int s = 0; s < 2; ++s) {
+    shard_logits[s] = columns(logits, s * width, width);
+    shard_max[s] = nan_filled({n});
+    k->xent_row_max(shard_logits[s], s * width, vocab, shard_max[s]);
+    check_close("xent.shard" + std::to_string(s) + ".max", shard_max[s],
+                expected("xent.shard" + std::to_string(s) + ".max"));
+    for (std::int64_t r = 0; r < n; ++r)
+      global[r] = std::max<double>(global[r], shard_max[s].data<float>()[r]);
+  }
+  Tensor max = from({n}, global);
+  check_close("xent global max", max, expected("xent.max"));
+
+  // Step 2: per-shard sums of exponentials and target logits; summed over shards (all-reduce).
+  std::vector<double> sumexp(n, 0.0), target_logit(n, 0.0);
+  for (int s = 0; s < 2; ++s) {
+    std::string name = "xent.shard" + std::to_string(s);
+    Tensor se = nan_filled({n}), tl = nan_filled({n});
+    k->xent_row_stats(shard_logits[s], targets, s * width, vocab, max, se, tl);
+    check_close(name + ".sumexp", se, expected(name + ".sumexp"));
+    check_close(name + ".target_logit", tl, expected(name + ".target_logit"));
+    sumexp = plus(sumexp, values(se));
+    target_logit = plus(target_logit, values(tl));
+  }
+  Tensor se = from({n}, sumexp), tl = from({n}, target_logit);
+  check_close("xent combined sumexp", se, expected("xent.sumexp"));
+  check_close("xent combined target_logit", tl, expected("xent.target_logit"));
+  float loss = static_cast<float>(k->xent_loss_sum(max, se, tl));
+  check_close("xent sharded loss_sum", &loss, expected("xent.loss_sum"));
+
+  // Step 3: each shard's columns of dlogits.
+  for (int s = 0; s < 2; ++s) {
+    Tensor d = nan_filled({n, width});
+    k->xent_backward(shard_logits[s], targets, s * width, vocab, max, se, scale, d);
+    check_close("xent.shard" + std::to_string(s) + " dlogits", d,
+                columns(expected("xent.dlogits"), vp, s * width, width));
+  }
+}
+
+TEST_CASE("cross-entropy over uneven shards, one of them all padding, gives the unsharded loss") {
+  auto k = trellis::make_cpu_kernels(2);
+  const GoldenFile& g = kernels_golden();
+  Tensor logits = input("xent.logits"), targets = input("xent.targets");
+  const std::int64_t n = logits.size(0), vp = logits.size(1);
+  const auto vocab = static_cast<std::int64_t>(g.scalar("xent.vocab_size"));
+  const auto scale = static_cast<float>(g.scalar("xent.scale"));
+
+  for (const std::vector<std::int64_t>& bounds :
+       {std::vector<std::int64_t>{0, 40, 80, vp}, std::vector<std::int64_t>{0, vocab, vp},
+        std::vector<std::int64_t>{0, 1, 96, 97, vp}}) {
+    std::string split;
+    for (auto b : bounds) split += std::to_string(b) + " ";
+    CAPTURE(split);
+    const std::size_t shards = bounds.size() - 1;
+    std::vector<Tensor> parts;
+    std::vector<double> global(n, -std::numeric_limits<double>::infinity());
+    for (std::size_t s = 0; s < shards; ++s) {
+      parts.push_back(columns(logits, bounds[s], bounds[s + 1] - bounds[s]));
+      Tensor m = nan_filled({n});
+      k->xent_row_max(parts[s], bounds[s], vocab, m);
+      for (std::int64_t r = 0; r < n; ++r)
+        global[r] = std::max<double>(global[r], m.data<float>()[r]);
+    }
+    Tensor max = from({n}, global);
+    std::vector<double> sumexp(n, 0.0), target_logit(n, 0.0);
+    for (std::size_t s = 0; s < shards; ++s) {
+      Tensor se = nan_filled({n}), tl = nan_filled({n});
+      k->xent_row_stats(parts[s], targets, bounds[s], vocab, max, se, tl);
+      sumexp = plus(sumexp, values(se));
+      target_logit = plus(target_logit, values(tl));
+    }
+    Tensor se = from({n}, sumexp), tl = from({n}, target_logit);
+    float loss = static_cast<float>(k->xent_loss_sum(max, se, tl));
+    check_close("xent loss over shards " + split, &loss, expected("xent.loss_sum"));
+    for (std::size_t s = 0; s < shards; ++s) {
+      std::int64_t w = bounds[s + 1] - bounds[s];
+      Tensor d = nan_filled({n, w});
+      k->xent_backward(parts[s], targets, bounds[s], vocab, max, se, scale, d);
+      check_close("xent dlogits of shard at " + std::to_string(bounds[s]), d,
+                  columns(expected("xent.dlogits"), vp, bounds[s], w));
+    }
+  }
+}
+
+TEST_CASE("adamw matches torch.optim.AdamW over several steps") {
+  auto k = trellis::make_cpu_kernels(2);
+  const GoldenFile& g = kernels_golden();
+  Tensor param = input("adamw.param");
+  std::vector<float> grads = g.tensor("adamw.grads").f32();
+  const std::vector<double> after = expected("adamw.after"), m_want = expected("adamw.m"),
+                            v_want = expected("adamw.v");
+  const int steps = static_cast<int>(g.tensor("adamw.grads").shape()[0]);
+  const std::int64_t n = param.numel();
+  trellis::AdamWStep step{static_cast<float>(g.scalar("adamw.lr")),
+                          static_cast<float>(g.scalar("adamw.beta1")),
+                          static_cast<float>(g.scalar("adamw.beta2")),
+                          static_cast<float>(g.scalar("adamw.eps")),
+                          static_cast<float>(g.scalar("adamw.weight_decay")),
+                          0};
+  Tensor m = filled(param.shape(), 0.0f), v = filled(param.shape(), 0.0f);
+  auto slice = [n](const std::vector<double>& all, int s) {
+    return std::vector<double>(all.begin() + s * n, all.begin() + (s + 1) * n);
+  };
+  for (int s = 0; s < steps; ++s) {
+    Tensor grad = Tensor::borrow(grads.data() + s * n, param.shape(), DType::f32);
+    step.step = s + 1;
+    k->adamw(param, grad, m, v, step);
+    std::string at = " after step " + std::to_string(s + 1);
+    check_close("adamw.param" + at, param, slice(after, s), kRelElementwise);
+    check_close("adamw.m" + at, m, slice(m_want, s), kRelElementwise);
+    check_close("adamw.v" + at, v, slice(v_want, s), kRelElementwise);
+  }
+}
+
+TEST_CASE("matmul with transposes, strided views, alpha and beta matches a triple loop") {
+  auto k = trellis::make_cpu_kernels(2);
+  const int m = 13, n = 11, kk = 17;
+  std::uint32_t seed = 12345;
+  auto next = [&seed] {
+    seed = seed * 1664525u + 1013904223u;
+    return static_cast<float>((seed >> 8) * (1.0 / 16777216.0) - 0.5);
+  };
+  // Each operand lives inside a wider (and taller) buffer, so its view has a row stride larger
+  // than its width and starts at an offset.
+  auto strided = [&](std::int64_t rows, std::int64_t cols) {
+    Tensor wide = Tensor::empty({rows + 3, cols + 5}, DType::f32, allocator());
+    for (std::int64_t i = 0; i < wide.numel(); ++i) wide.data<float>()[i] = next();
+    return wide.narrow(0, 2, rows).narrow(1, 3, cols);
+  };
+  auto at = [](const Tensor& t, std::int64_t r, std::int64_t c) {
+    return static_cast<double>(t.data<float>()[r * t.strides()[0] + c]);
+  };
+  for (bool ta : {false, true}) {
+    for (bool tb : {false, true}) {
+      for (auto [alpha, beta] : {std::pair{1.0f, 0.0f}, std::pair{-0.75f, 0.5f}}) {
+        CAPTURE(ta);
+        CAPTURE(tb);
+        CAPTURE(beta);
+        Tensor a = ta ? strided(kk, m) : strided(m, kk);
+        Tensor b = tb ? strided(n, kk) : strided(kk, n);
+        Tensor out = strided(m, n);
+        REQUIRE(out.strides()[0] == n + 5);
+        std::vector<double> want(m * n), before(m * n);
+        for (int i = 0; i < m; ++i) {
+          for (int j = 0; j < n; ++j) {
+            double sum = 0.0;
+            for (int p = 0; p < kk; ++p) {
+              sum += (ta ? at(a, p, i) : at(a, i, p)) * (tb ? at(b, j, p) : at(b, p, j));
+            }
+            before[i * n + j] = at(out, i, j);
+            want[i * n + j] = alpha * sum + beta * before[i * n + j];
+          }
+        }
+        // With beta 0 the old contents must not leak in, even NaN.
+        if (beta == 0.0f) {
+          for (int i = 0; i < m; ++i) {
+            for (int j = 0; j < n; ++j) {
+              out.data<float>()[i * out.strides()[0] + j] = std::numeric_limits<float>::quiet_NaN();
+            }
+          }
+        }
+        // The padding around the output view must stay as it was.
+        float guard = out.data<float>()[n];
+        k->matmul(a, ta, b, tb, out, alpha, beta);
+        std::vector<float> got(m * n);
+        for (int i = 0; i < m; ++i) {
+          for (int j = 0; j < n; ++j) got[i * n + j] = static_cast<float>(at(out, i, j));
+        }
+        check_close("matmul", got.data(), want);
+        CHECK(out.data<float>()[n] == guard);
+      }
+    }
+  }
+  Tensor a = strided(3, 4), b = strided(5, 6), out = strided(3, 6);
+  CHECK_THROWS_AS(k->matmul(a, false, b, false, out), trellis::Error);
+}
+
+TEST_CASE("elementwise kernels: fill, copy, add, accumulate, scale, sum_squares") {
+  auto k = trellis::make_cpu_kernels(2);
+  const std::int64_t n = 100003;  // above the kernels' thresholds for going parallel
+  std::vector<float> a(n), b(n);
+  for (std::int64_t i = 0; i < n; ++i) {
+    a[i] = static_cast<float>(std::sin(0.001 * i) * 3.0);
+    b[i] = static_cast<float>(std::cos(0.003 * i));
+  }
+  Tensor ta = Tensor::borrow(a.data(), {n}, DType::f32),
+         tb = Tensor::borrow(b.data(), {n}, DType::f32);
+  Tensor out = nan_filled({n});
+
+  k->fill(out, 2.5f);
+  CHECK(std::all_of(out.data<float>(), out.data<float>() + n, [](float x) { return x == 2.5f; }));
+  k->copy(ta, out);
+  CHECK(std::equal(a.begin(), a.end(), out.data<float>()));
+  k->add(ta, tb, out);
+  bool same = true;
+  for (std::int64_t i = 0; i < n; ++i) same &= out.data<float>()[i] == a[i] + b[i];
+  CHECK(same);
+  k->accumulate(out, tb);
+  same = true;
+  for (std::int64_t i = 0; i < n; ++i) same &= out.data<float>()[i] == (a[i] + b[i]) + b[i];
+  CHECK(same);
+  k->scale(out, -0.5f);
+  same = true;
+  for (std::int64_t i = 0; i < n; ++i)
+    same &= out.data<float>()[i] == ((a[i] + b[i]) + b[i]) * -0.5f;
+  CHECK(same);
+  double want = 0.0;
+  for (float x : a) want += static_cast<double>(x) * x;
+  CHECK(k->sum_squares(ta) == doctest::Approx(want).epsilon(1e-12));
+}
