@@ -51,10 +51,10 @@ class Options {
 
 // The model's sizes.
 struct ModelDims {
-  std::int64_t vocab_size = 0;  // real tokens V
-  std::int64_t padded_vocab =
-      0;                     // rows of the embedding (>= V); padding rows never change the loss
-  std::int64_t seq_len = 0;  // T, the maximum sequence length
+  std::int64_t vocab_size = 0;    // V, the real tokens
+  std::int64_t padded_vocab = 0;  // token embedding rows (>= V); padding never changes the loss
+  std::int64_t seq_len = 0;       // T, the length of the training sequences
+  std::int64_t max_seq_len = 0;   // position embedding rows (>= T; llm.c's maxT)
   std::int64_t layers = 0;
   std::int64_t heads = 0;
   std::int64_t hidden = 0;  // C

@@ -18,6 +18,7 @@
 
 #include "trellis/comm.h"
 #include "trellis/config.h"
+#include "trellis/kernels.h"
 #include "trellis/tensor.h"
 
 namespace trellis {
@@ -31,6 +32,15 @@ struct Microbatch {
   bool training = true;  // false: forward only, nothing is stashed
 };
 
+// How a parameter starts in a run with [model] init = "random". Core draws the whole parameter
+// from the run's seed and the parameter's name, then keeps this rank's shard, so every layout
+// starts from the same model.
+struct ParamInit {
+  enum class Kind : std::uint8_t { zeros, ones, normal };
+  Kind kind = Kind::zeros;
+  float std = 0.0f;  // for normal: N(0, std^2)
+};
+
 // A trainable tensor, or this rank's shard of it.
 struct Parameter {
   std::string name;          // the same under every layout, e.g. "h.3.attn.qkv.weight"
@@ -40,6 +50,7 @@ struct Parameter {
   Shape shard_offset;        // where `value` starts inside it, per dimension
   int tensor_replicas = 1;   // ranks of the tensor group holding the same values (1: sharded)
   bool weight_decay = true;  // AdamW decays matrices and embeddings, not biases and norms
+  ParamInit init;
 };
 
 class Layer {
@@ -77,8 +88,9 @@ struct LayerFamilyInit {
   ModelDims dims;
   TensorGroups groups;
   std::shared_ptr<Allocator> allocator;
-  int micro_batch = 1;     // B: sequences per microbatch
-  std::uint64_t seed = 0;  // parameters are initialised from it identically under every layout
+  Kernels* kernels = nullptr;  // for the allocator's device
+  int micro_batch = 1;         // B: sequences per microbatch
+  std::uint64_t seed = 0;      // parameters are initialised from it identically under every layout
   const Options* options = nullptr;
 };
 

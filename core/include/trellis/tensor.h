@@ -99,9 +99,15 @@ class Allocator {
   void* allocate(std::size_t bytes);
   void deallocate(void* ptr, std::size_t bytes) noexcept;
 
+  // Bytes held by live tensors now, and the most ever held since the last reset_peak().
   std::size_t current_bytes() const noexcept { return current_.load(); }
   std::size_t peak_bytes() const noexcept { return peak_.load(); }
   void reset_peak() noexcept { peak_.store(current_.load()); }
+  // Bytes taken from the device, including blocks freed by tensors but kept for reuse.
+  virtual std::size_t reserved_bytes() const noexcept { return current_bytes(); }
+  // How many times memory was taken from the device (not served from the cache). Once every
+  // shape of a training step has been seen, this stops growing.
+  virtual std::uint64_t device_allocations() const noexcept { return 0; }
 
  protected:
   virtual void* raw_allocate(std::size_t bytes) = 0;
@@ -113,7 +119,8 @@ class Allocator {
   std::atomic<std::size_t> peak_{0};
 };
 
-// Host memory, 64-byte aligned.
+// Host memory, 64-byte aligned. Freed blocks are cached by size and reused, so a training step
+// that allocates the same shapes as the one before takes nothing new from the system.
 std::shared_ptr<Allocator> make_cpu_allocator();
 
 class Storage;  // a block of memory owned by an allocator (or borrowed), defined in core

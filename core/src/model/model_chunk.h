@@ -1,0 +1,56 @@
+// The GPT assembly: which layers of the model one (virtual) pipeline stage runs, in order.
+//
+// With S = pipeline x virtual_stages stages, stage s holds blocks [s*L/S, (s+1)*L/S); the first
+// stage also holds the embedding, the last the final norm and the LM head with the loss. The
+// assembly is the same for every layer family: the family only makes the pieces.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "trellis/layer.h"
+
+namespace trellis {
+
+struct ChunkSpec {
+  int stage = 0;
+  int stages = 1;
+  int first_block = 0;
+  int blocks = 0;
+  bool has_embedding() const noexcept { return stage == 0; }
+  bool has_head() const noexcept { return stage == stages - 1; }
+};
+
+// Throws InputError when `layers` does not split evenly into `stages`.
+ChunkSpec chunk_spec(int layers, int stages, int stage);
+
+class ModelChunk {
+ public:
+  // `embedding_here` is the embedding layer when this rank also holds stage 0 (so the head can
+  // share its token table), else null.
+  ModelChunk(LayerFamily& family, const ChunkSpec& spec, Layer* embedding_here);
+
+  const ChunkSpec& spec() const noexcept { return spec_; }
+  // The embedding layer of this chunk, or null.
+  Layer* embedding() const noexcept { return embedding_; }
+  const std::vector<std::unique_ptr<Layer>>& layers() const noexcept { return layers_; }
+  std::vector<Parameter*> parameters() const;
+
+  // input: the tokens at the first stage, else the previous stage's hidden states.
+  // Returns the hidden states, or at the last stage the [1] sum of token losses.
+  Tensor forward(const Microbatch& mb, const Tensor& input);
+  // Whole backward, layer by layer (each layer's stash is freed as soon as it is done).
+  // grad_output: undefined at the last stage. Returns the gradient of the chunk's input
+  // (undefined at the first stage).
+  Tensor backward(const Microbatch& mb, const Tensor& grad_output);
+  // Backward split for zero-bubble schedules: the input gradients now, the weight gradients later.
+  Tensor backward_input(const Microbatch& mb, const Tensor& grad_output);
+  void backward_weight(const Microbatch& mb);
+
+ private:
+  ChunkSpec spec_;
+  std::vector<std::unique_ptr<Layer>> layers_;
+  Layer* embedding_ = nullptr;
+};
+
+}  // namespace trellis

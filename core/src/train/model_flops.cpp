@@ -1,0 +1,43 @@
+#include "train/model_flops.h"
+
+#include <algorithm>
+#include <chrono>
+
+namespace trellis {
+
+std::int64_t parameter_count(const ModelDims& d) {
+  const std::int64_t C = d.hidden;
+  const std::int64_t per_block = 2 * C                // ln1
+                                 + 3 * C * C + 3 * C  // qkv
+                                 + C * C + C          // attention projection
+                                 + 2 * C              // ln2
+                                 + 4 * C * C + 4 * C  // fc
+                                 + 4 * C * C + C;     // mlp projection
+  return d.padded_vocab * C + d.max_seq_len * C + d.layers * per_block + 2 * C;
+}
+
+double flops_per_token(const ModelDims& d) {
+  return 6.0 * static_cast<double>(parameter_count(d)) +
+         12.0 * static_cast<double>(d.layers) * static_cast<double>(d.hidden) *
+             static_cast<double>(d.seq_len);
+}
+
+double measure_sgemm_peak(Kernels& kernels, const std::shared_ptr<Allocator>& allocator, int size) {
+  const std::int64_t n = size;
+  Tensor a = Tensor::empty({n, n}, DType::f32, allocator);
+  Tensor b = Tensor::empty({n, n}, DType::f32, allocator);
+  Tensor c = Tensor::empty({n, n}, DType::f32, allocator);
+  kernels.fill(a, 0.5f);
+  kernels.fill(b, 0.25f);
+  kernels.matmul(a, false, b, false, c);  // warm-up
+  double best = 1e30;
+  for (int i = 0; i < 4; ++i) {
+    auto t0 = std::chrono::steady_clock::now();
+    kernels.matmul(a, false, b, false, c);
+    auto t1 = std::chrono::steady_clock::now();
+    best = std::min(best, std::chrono::duration<double>(t1 - t0).count());
+  }
+  return 2.0 * static_cast<double>(n) * n * n / best;
+}
+
+}  // namespace trellis

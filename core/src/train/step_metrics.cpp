@@ -1,0 +1,92 @@
+#include "train/step_metrics.h"
+
+#include <unistd.h>
+
+#include <cmath>
+#include <sstream>
+
+#include "trellis/error.h"
+
+namespace trellis {
+
+namespace {
+
+// JSON has no inf/nan: a diverged loss is written as null rather than breaking the file.
+std::string number(double v) {
+  if (!std::isfinite(v)) return "null";
+  char buffer[32];
+  std::snprintf(buffer, sizeof(buffer), "%.9g", v);
+  return buffer;
+}
+
+std::string human_count(double v) {
+  char buffer[32];
+  if (v >= 1e6) std::snprintf(buffer, sizeof(buffer), "%.2fM", v / 1e6);
+  else if (v >= 1e3) std::snprintf(buffer, sizeof(buffer), "%.1fk", v / 1e3);
+  else std::snprintf(buffer, sizeof(buffer), "%.0f", v);
+  return buffer;
+}
+
+}  // namespace
+
+std::string to_json(const StepMetrics& m) {
+  std::ostringstream out;
+  out << "{\"step\":" << m.step << ",\"loss\":" << number(m.loss) << ",\"lr\":" << number(m.lr)
+      << ",\"grad_norm\":" << number(m.grad_norm) << ",\"step_ms\":" << number(m.step_ms)
+      << ",\"tokens_per_s\":" << number(m.tokens_per_s) << ",\"mfu\":" << number(m.mfu)
+      << ",\"peak_mem_bytes\":" << m.peak_mem_bytes;
+  if (m.val_loss) out << ",\"val_loss\":" << number(*m.val_loss);
+  out << "}";
+  return out.str();
+}
+
+MetricsWriter::MetricsWriter(const std::filesystem::path& file, bool append) : file_(file) {
+  std::error_code ec;
+  if (file.has_parent_path()) std::filesystem::create_directories(file.parent_path(), ec);
+  out_.open(file, append ? std::ios::app : std::ios::trunc);
+  if (!out_) {
+    throw InputError("cannot write the metrics file " + file.string() +
+                     (ec ? ": " + ec.message() : std::string()) +
+                     "; check [logging] metrics and [run] out_dir");
+  }
+}
+
+void MetricsWriter::write(const StepMetrics& m) {
+  out_ << to_json(m) << '\n';
+  out_.flush();
+}
+
+ProgressView::ProgressView(std::int64_t total_steps, std::int64_t every, bool enabled,
+                           std::FILE* out)
+    : total_(total_steps), every_(every < 1 ? 1 : every), enabled_(enabled), out_(out) {
+  terminal_ = isatty(fileno(out)) != 0;
+}
+
+void ProgressView::update(const StepMetrics& m) {
+  if (!enabled_) return;
+  char figures[256];
+  std::snprintf(figures, sizeof(figures),
+                "step %lld/%lld | loss %.4f | lr %.2e | norm %.3f | %.1f ms | %s tok/s | MFU %.1f%%",
+                static_cast<long long>(m.step), static_cast<long long>(total_), m.loss, m.lr,
+                m.grad_norm, m.step_ms, human_count(m.tokens_per_s).c_str(), 100.0 * m.mfu);
+  std::string val = m.val_loss ? " | val " + std::to_string(*m.val_loss) : std::string();
+  if (terminal_) {
+    constexpr int kWidth = 24;
+    int filled = static_cast<int>(kWidth * m.step / (total_ > 0 ? total_ : 1));
+    std::string bar(static_cast<std::size_t>(filled), '#');
+    bar.resize(kWidth, '.');
+    std::fprintf(out_, "\r[%s] %s%s\x1b[K", bar.c_str(), figures, val.c_str());
+    drawn_ = true;
+    if (m.step == total_) finish();
+  } else if (m.step % every_ == 0 || m.step == total_ || m.step == 1) {
+    std::fprintf(out_, "%s%s\n", figures, val.c_str());
+  }
+  std::fflush(out_);
+}
+
+void ProgressView::finish() {
+  if (drawn_) std::fprintf(out_, "\n");
+  drawn_ = false;
+}
+
+}  // namespace trellis

@@ -1,0 +1,58 @@
+// The figures of one optimizer step, and where they go: one JSON object per line in the
+// metrics file (DESIGN.md's fields), and the console.
+#pragma once
+
+#include <cstdint>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <string>
+
+namespace trellis {
+
+struct StepMetrics {
+  std::int64_t step = 0;  // 1-based
+  double loss = 0.0;
+  double lr = 0.0;
+  double grad_norm = 0.0;
+  double step_ms = 0.0;
+  double tokens_per_s = 0.0;
+  double mfu = 0.0;  // fraction of the measured peak
+  std::uint64_t peak_mem_bytes = 0;
+  std::optional<double> val_loss;
+};
+
+std::string to_json(const StepMetrics& m);
+
+// Appends one line per step, flushed, so a run that dies keeps every finished step.
+class MetricsWriter {
+ public:
+  // Creates the parent directory; truncates an existing file unless `append` (resumed runs).
+  MetricsWriter(const std::filesystem::path& file, bool append);
+  void write(const StepMetrics& m);
+  const std::filesystem::path& file() const noexcept { return file_; }
+
+ private:
+  std::filesystem::path file_;
+  std::ofstream out_;
+};
+
+// The console view of training: a bar redrawn in place on a terminal, or a line every `every`
+// steps when the output is a file or a pipe.
+class ProgressView {
+ public:
+  ProgressView(std::int64_t total_steps, std::int64_t every, bool enabled, std::FILE* out);
+  void update(const StepMetrics& m);
+  void finish();
+
+ private:
+  std::int64_t total_;
+  std::int64_t every_;
+  bool enabled_;
+  bool terminal_;
+  std::FILE* out_;
+  bool drawn_ = false;
+};
+
+}  // namespace trellis

@@ -1,0 +1,150 @@
+#include "block.h"
+
+#include <cmath>
+
+#include "tensor_region.h"
+
+namespace trellis::tp1d {
+
+namespace {
+
+std::string layer_name(int index) { return "h." + std::to_string(index); }
+
+}  // namespace
+
+Block::Block(const FamilyContext& ctx, int index) : ctx_(ctx), name_(layer_name(index)) {
+  const std::int64_t C = ctx.dims.hidden;
+  const std::int64_t Cl = ctx.local_hidden();
+  const std::int64_t H = 4 * C;
+  const std::int64_t Hl = H / ctx.tensor_size;
+  const std::int64_t r = ctx.tensor_rank;
+  const int tp = ctx.tensor_size;
+  const float std = 0.02f;
+  // GPT-2 scales the projections that write into the residual stream by 1/sqrt(2 * layers).
+  const float residual_std = std / std::sqrt(2.0f * static_cast<float>(ctx.dims.layers));
+  const auto& a = ctx.allocator;
+  const std::string p = name_ + ".";
+
+  ln1_w_ = make_parameter(p + "ln1.weight", {C}, replicated({C}, tp), false, ones(), a);
+  ln1_b_ = make_parameter(p + "ln1.bias", {C}, replicated({C}, tp), false, zeros(), a);
+  // Q, K and V each split by heads: this rank's rows of each of the three C x C blocks.
+  qkv_w_ = make_parameter(p + "attn.qkv.weight", {3, Cl, C}, {{3, C, C}, {0, r * Cl, 0}, 1}, true,
+                          normal(std), a);
+  qkv_b_ = make_parameter(p + "attn.qkv.bias", {3, Cl}, {{3, C}, {0, r * Cl}, 1}, false, zeros(), a);
+  // Row-parallel: this rank's columns (input channels) of the projection.
+  proj_w_ = make_parameter(p + "attn.proj.weight", {C, Cl}, {{C, C}, {0, r * Cl}, 1}, true,
+                           normal(residual_std), a);
+  proj_b_ = make_parameter(p + "attn.proj.bias", {C}, replicated({C}, tp), false, zeros(), a);
+  ln2_w_ = make_parameter(p + "ln2.weight", {C}, replicated({C}, tp), false, ones(), a);
+  ln2_b_ = make_parameter(p + "ln2.bias", {C}, replicated({C}, tp), false, zeros(), a);
+  fc_w_ = make_parameter(p + "mlp.fc.weight", {Hl, C}, {{H, C}, {r * Hl, 0}, 1}, true, normal(std),
+                         a);
+  fc_b_ = make_parameter(p + "mlp.fc.bias", {Hl}, {{H}, {r * Hl}, 1}, false, zeros(), a);
+  fcproj_w_ = make_parameter(p + "mlp.proj.weight", {C, Hl}, {{C, H}, {0, r * Hl}, 1}, true,
+                             normal(residual_std), a);
+  fcproj_b_ = make_parameter(p + "mlp.proj.bias", {C}, replicated({C}, tp), false, zeros(), a);
+}
+
+std::vector<Parameter*> Block::parameters() {
+  return {&ln1_w_, &ln1_b_, &qkv_w_, &qkv_b_,   &proj_w_,   &proj_b_,
+          &ln2_w_, &ln2_b_, &fc_w_,  &fc_b_,    &fcproj_w_, &fcproj_b_};
+}
+
+Tensor Block::forward(const Microbatch& mb, const Tensor& input) {
+  const std::int64_t B = ctx_.micro_batch, T = ctx_.dims.seq_len, C = ctx_.dims.hidden;
+  const std::int64_t Cl = ctx_.local_hidden(), Hl = 4 * C / ctx_.tensor_size, N = B * T;
+  const int heads = static_cast<int>(ctx_.local_heads());
+  Kernels& k = *ctx_.kernels;
+  // The row-parallel biases are added once: by tensor rank 0, before the all-reduce.
+  const bool adds_row_bias = ctx_.tensor_rank == 0;
+
+  Stash local;
+  Stash& s = mb.training ? stashes_.create(mb.id, name_) : local;
+  s.x = input;
+  s.ln1 = ctx_.empty({B, T, C});
+  s.ln1_mean = ctx_.empty({N});
+  s.ln1_rstd = ctx_.empty({N});
+  k.layernorm_forward(s.x, ln1_w_.value, ln1_b_.value, s.ln1, s.ln1_mean, s.ln1_rstd);
+
+  s.qkv = ctx_.empty({B, T, 3 * Cl});
+  k.linear_forward(s.ln1, qkv_w_.value.view({3 * Cl, C}), qkv_b_.value.view({3 * Cl}), s.qkv);
+  s.probs = ctx_.empty({B, heads, T, T});
+  s.att = ctx_.empty({B, T, Cl});
+  k.attention_forward(s.qkv, heads, s.att, s.probs);
+
+  s.res2 = ctx_.empty({B, T, C});
+  k.linear_forward(s.att, proj_w_.value, adds_row_bias ? proj_b_.value : Tensor(), s.res2);
+  reduce_from_region_forward(ctx_.tensor, s.res2);
+  k.add(s.res2, s.x, s.res2);
+
+  s.ln2 = ctx_.empty({B, T, C});
+  s.ln2_mean = ctx_.empty({N});
+  s.ln2_rstd = ctx_.empty({N});
+  k.layernorm_forward(s.res2, ln2_w_.value, ln2_b_.value, s.ln2, s.ln2_mean, s.ln2_rstd);
+  s.fc = ctx_.empty({B, T, Hl});
+  k.linear_forward(s.ln2, fc_w_.value, fc_b_.value, s.fc);
+  s.gelu = ctx_.empty({B, T, Hl});
+  k.gelu_forward(s.fc, s.gelu);
+
+  s.out = ctx_.empty({B, T, C});
+  k.linear_forward(s.gelu, fcproj_w_.value, adds_row_bias ? fcproj_b_.value : Tensor(), s.out);
+  reduce_from_region_forward(ctx_.tensor, s.out);
+  k.add(s.out, s.res2, s.out);
+  return s.out;
+}
+
+Tensor Block::backward_input(const Microbatch& mb, const Tensor& grad_output) {
+  const std::int64_t B = ctx_.micro_batch, T = ctx_.dims.seq_len, C = ctx_.dims.hidden;
+  const std::int64_t Cl = ctx_.local_hidden(), Hl = 4 * C / ctx_.tensor_size;
+  const int heads = static_cast<int>(ctx_.local_heads());
+  Kernels& k = *ctx_.kernels;
+  Stash& s = stashes_.get(mb.id, name_);
+  s.d_out = grad_output;
+
+  // MLP: through the row-parallel projection, GELU and the column-parallel fc.
+  Tensor d_gelu = ctx_.empty({B, T, Hl});
+  k.matmul(s.d_out.view({B * T, C}), false, fcproj_w_.value, false, d_gelu.view({B * T, Hl}));
+  s.d_fc = ctx_.empty({B, T, Hl});
+  k.gelu_backward(s.fc, d_gelu, s.d_fc);
+  Tensor d_ln2 = ctx_.empty({B, T, C});
+  k.matmul(s.d_fc.view({B * T, Hl}), false, fc_w_.value, false, d_ln2.view({B * T, C}));
+  copy_to_region_backward(ctx_.tensor, d_ln2);
+  s.d_res2 = ctx_.empty({B, T, C});
+  k.layernorm_backward(d_ln2, s.res2, ln2_w_.value, s.ln2_mean, s.ln2_rstd, s.d_res2, ln2_w_.grad,
+                       ln2_b_.grad);
+  k.accumulate(s.d_res2, s.d_out);
+
+  // Attention: through the row-parallel projection, attention and the column-parallel QKV.
+  Tensor d_att = ctx_.empty({B, T, Cl});
+  k.matmul(s.d_res2.view({B * T, C}), false, proj_w_.value, false, d_att.view({B * T, Cl}));
+  s.d_qkv = ctx_.empty({B, T, 3 * Cl});
+  k.attention_backward(d_att, s.qkv, s.probs, heads, s.d_qkv);
+  Tensor d_ln1 = ctx_.empty({B, T, C});
+  k.matmul(s.d_qkv.view({B * T, 3 * Cl}), false, qkv_w_.value.view({3 * Cl, C}), false,
+           d_ln1.view({B * T, C}));
+  copy_to_region_backward(ctx_.tensor, d_ln1);
+  s.d_x = ctx_.empty({B, T, C});
+  k.layernorm_backward(d_ln1, s.x, ln1_w_.value, s.ln1_mean, s.ln1_rstd, s.d_x, ln1_w_.grad,
+                       ln1_b_.grad);
+  k.accumulate(s.d_x, s.d_res2);
+
+  // Keep only what the weight gradients need (inputs of the linear layers and their output
+  // gradients), so a deferred backward_weight holds as little memory as possible.
+  s.x = s.ln1_mean = s.ln1_rstd = s.qkv = s.probs = s.res2 = Tensor();
+  s.ln2_mean = s.ln2_rstd = s.fc = s.out = Tensor();
+  return s.d_x;
+}
+
+void Block::backward_weight(const Microbatch& mb) {
+  const std::int64_t C = ctx_.dims.hidden, Cl = ctx_.local_hidden();
+  Kernels& k = *ctx_.kernels;
+  Stash& s = stashes_.get(mb.id, name_);
+  k.linear_backward(s.d_out, s.gelu, fcproj_w_.value, Tensor(), fcproj_w_.grad, fcproj_b_.grad);
+  k.linear_backward(s.d_fc, s.ln2, fc_w_.value, Tensor(), fc_w_.grad, fc_b_.grad);
+  k.linear_backward(s.d_res2, s.att, proj_w_.value, Tensor(), proj_w_.grad, proj_b_.grad);
+  k.linear_backward(s.d_qkv, s.ln1, qkv_w_.value.view({3 * Cl, C}), Tensor(),
+                    qkv_w_.grad.view({3 * Cl, C}), qkv_b_.grad.view({3 * Cl}));
+  stashes_.erase(mb.id);
+}
+
+}  // namespace trellis::tp1d

@@ -1,0 +1,40 @@
+#include "embedding.h"
+
+#include "tensor_region.h"
+
+namespace trellis::tp1d {
+
+Embedding::Embedding(const FamilyContext& ctx) : ctx_(ctx) {
+  const std::int64_t C = ctx.dims.hidden, Vp = ctx.dims.padded_vocab, rows = ctx.vocab_rows();
+  wte_ = make_parameter("wte", {rows, C}, {{Vp, C}, {ctx.vocab_begin(), 0}, 1}, true,
+                        normal(0.02f), ctx.allocator);
+  wpe_ = make_parameter("wpe", {ctx.dims.max_seq_len, C},
+                        replicated({ctx.dims.max_seq_len, C}, ctx.tensor_size), true,
+                        normal(0.02f), ctx.allocator);
+}
+
+Tensor Embedding::forward(const Microbatch& mb, const Tensor& tokens) {
+  const std::int64_t B = ctx_.micro_batch, T = ctx_.dims.seq_len, C = ctx_.dims.hidden;
+  Tensor out = ctx_.empty({B, T, C});
+  const bool adds_positions = ctx_.tensor_rank == 0;
+  ctx_.kernels->embedding_forward(tokens, wte_.value, ctx_.vocab_begin(),
+                                  adds_positions ? wpe_.value : Tensor(), out);
+  reduce_from_region_forward(ctx_.tensor, out);
+  if (mb.training) stashes_.create(mb.id, "embedding").tokens = tokens;
+  return out;
+}
+
+Tensor Embedding::backward_input(const Microbatch& mb, const Tensor& grad_output) {
+  stashes_.get(mb.id, "embedding").d_out = grad_output;
+  return Tensor();  // tokens have no gradient
+}
+
+void Embedding::backward_weight(const Microbatch& mb) {
+  Stash& s = stashes_.get(mb.id, "embedding");
+  // Every rank holds the whole output gradient, so the replicated position table's gradient
+  // comes out the same everywhere.
+  ctx_.kernels->embedding_backward(s.tokens, s.d_out, ctx_.vocab_begin(), wte_.grad, wpe_.grad);
+  stashes_.erase(mb.id);
+}
+
+}  // namespace trellis::tp1d

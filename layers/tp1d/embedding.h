@@ -1,0 +1,34 @@
+// Token and position embeddings. The token table is split by vocabulary rows across the tensor
+// group (vocab-parallel): each rank looks up the tokens in its rows, zeros elsewhere, and an
+// all-reduce assembles the embeddings. The position table is replicated and added once, by
+// tensor rank 0, before the all-reduce.
+#pragma once
+
+#include "family_context.h"
+#include "parameters.h"
+
+namespace trellis::tp1d {
+
+class Embedding final : public Layer {
+ public:
+  explicit Embedding(const FamilyContext& ctx);
+
+  std::string_view name() const override { return "embedding"; }
+  std::vector<Parameter*> parameters() override { return {&wte_, &wpe_}; }
+  Tensor forward(const Microbatch& mb, const Tensor& tokens) override;
+  Tensor backward_input(const Microbatch& mb, const Tensor& grad_output) override;
+  void backward_weight(const Microbatch& mb) override;
+
+  // The token table, which the LM head shares (tied weights).
+  Parameter& token_table() { return wte_; }
+
+ private:
+  struct Stash {
+    Tensor tokens, d_out;
+  };
+  FamilyContext ctx_;
+  Parameter wte_, wpe_;
+  StashMap<Stash> stashes_;
+};
+
+}  // namespace trellis::tp1d

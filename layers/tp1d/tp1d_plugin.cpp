@@ -1,0 +1,28 @@
+// The plugin descriptor of the 1d layer family.
+#include "tp1d_family.h"
+#include "trellis/plugin.h"
+
+namespace {
+
+std::unique_ptr<trellis::LayerFamily> make_family(const trellis::LayerFamilyInit& init) {
+  return std::make_unique<trellis::tp1d::Tp1dFamily>(init);
+}
+
+const trellis::PluginDescriptor descriptor{
+    .abi = trellis::kAbiVersion,
+    .kind = trellis::PluginKind::layers,
+    .name = "1d",
+    .version = "1.0.0",
+    .summary = "Megatron tensor parallelism: column/row-parallel linears, heads split, "
+               "vocab-parallel embedding and loss",
+    .make_comm = nullptr,
+    .make_layers = &make_family,
+    .make_schedule = nullptr,
+    .check = &trellis::tp1d::check_run,
+    .options = nullptr,
+    .option_count = 0,
+};
+
+}  // namespace
+
+TRELLIS_PLUGIN(descriptor)
