@@ -74,9 +74,12 @@ void PluginRegistry::Impl::discover_entry(const PluginSearchDir& entry) {
   std::vector<fs::path> files;
   for (fs::directory_iterator it(entry.path, ec), end; !ec && it != end; it.increment(ec)) {
     std::error_code type_ec;
-    if (it->path().extension() == ".so" && it->is_regular_file(type_ec))
+    if (it->path().extension() == ".so" && it->is_regular_file(type_ec)) {
       files.push_back(it->path());
+    }
   }
+  // An unreadable directory would otherwise look like an empty one; say so where users look.
+  if (ec) skipped.push_back({entry.path, "cannot list this directory: " + ec.message()});
   // Directory order is whatever the filesystem gives; sorting makes listings and errors stable.
   std::sort(files.begin(), files.end());
   for (const fs::path& file : files) consider(file, entry, /*named_directly=*/false);
