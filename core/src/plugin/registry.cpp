@@ -1,0 +1,291 @@
+// PluginRegistry: discovery, checks and the factories' calls (see trellis/plugin_registry.h).
+#include "trellis/plugin_registry.h"
+
+#include <algorithm>
+#include <map>
+#include <string>
+#include <system_error>
+#include <utility>
+
+#include "plugin/descriptor_check.h"
+#include "plugin/library_probe.h"
+#include "plugin/registry_messages.h"
+#include "trellis/error.h"
+
+namespace trellis {
+
+namespace fs = std::filesystem;
+using plugin_detail::describe_plugins_of_kind;
+using plugin_detail::describe_search;
+
+namespace {
+
+// A plugin as loaded: its library stays open as long as the registry or any object it made.
+struct LoadedPlugin {
+  std::shared_ptr<boost::dll::shared_library> library;
+  const PluginDescriptor* descriptor;
+};
+
+std::string in_quotes(std::string_view text) {
+  // Built by appending: GCC 12 warns falsely (-Wrestrict) about "'" + std::string.
+  std::string quoted(1, '\'');
+  quoted.append(text);
+  quoted += '\'';
+  return quoted;
+}
+
+std::string text_or_empty(const char* text) {
+  return text != nullptr ? text : "";
+}
+
+// "FILE (TRELLIS_PLUGIN_PATH)": where a plugin came from, for messages.
+std::string where(const PluginInfo& info) {
+  return info.file.string() + " (" + info.origin + ")";
+}
+
+}  // namespace
+
+struct PluginRegistry::Impl {
+  std::vector<PluginInfo> plugins;
+  std::vector<LoadedPlugin> loaded;  // parallel to `plugins`
+  std::vector<SkippedFile> skipped;
+  std::vector<PluginSearchDir> searched;
+  // Canonical paths already considered, with why each was skipped ("" for a plugin).
+  std::map<fs::path, std::string> seen;
+
+  void discover_entry(const PluginSearchDir& entry);
+  void consider(const fs::path& file, const PluginSearchDir& entry, bool named_directly);
+  std::size_t find(PluginKind kind, std::string_view name) const;
+
+  static const Impl& checked(const std::unique_ptr<Impl>& impl) {
+    if (!impl) throw Error("this PluginRegistry was moved from; use the registry it was moved to");
+    return *impl;
+  }
+};
+
+void PluginRegistry::Impl::discover_entry(const PluginSearchDir& entry) {
+  std::error_code ec;
+  const fs::file_status status = fs::status(entry.path, ec);
+  if (!fs::exists(status)) return;  // recorded in `searched`; a missing entry is not an error
+  if (!fs::is_directory(status)) {
+    consider(entry.path, entry, /*named_directly=*/true);
+    return;
+  }
+  std::vector<fs::path> files;
+  for (fs::directory_iterator it(entry.path, ec), end; !ec && it != end; it.increment(ec)) {
+    std::error_code type_ec;
+    if (it->path().extension() == ".so" && it->is_regular_file(type_ec)) {
+      files.push_back(it->path());
+    }
+  }
+  // An unreadable directory would otherwise look like an empty one; say so where users look.
+  if (ec) skipped.push_back({entry.path, "cannot list this directory: " + ec.message()});
+  // Directory order is whatever the filesystem gives; sorting makes listings and errors stable.
+  std::sort(files.begin(), files.end());
+  for (const fs::path& file : files) consider(file, entry, /*named_directly=*/false);
+}
+
+void PluginRegistry::Impl::consider(const fs::path& file, const PluginSearchDir& entry,
+                                    bool named_directly) {
+  std::error_code ec;
+  fs::path canonical = fs::canonical(file, ec);
+  if (ec) canonical = file.lexically_normal();
+  auto reject = [&](const std::string& reason) {
+    if (named_directly) {
+      throw PluginError(file.string() + " (named in " + entry.origin +
+                        ") cannot be used: " + reason +
+                        ". Name a Trellis plugin library, or a directory that holds plugins.");
+    }
+    skipped.push_back({file, reason});
+    seen[canonical] = reason;
+  };
+  // The same file reached twice (a directory listed twice, a symlink) is one plugin, not two.
+  // A file named directly must be a plugin, even when a directory before it skipped it.
+  if (const auto earlier = seen.find(canonical); earlier != seen.end()) {
+    if (named_directly && !earlier->second.empty()) reject(earlier->second);
+    return;
+  }
+
+  using Verdict = plugin_detail::ProbeResult::Verdict;
+  const plugin_detail::ProbeResult probe = plugin_detail::probe_library(file);
+  if (probe.verdict == Verdict::not_plugin || probe.verdict == Verdict::not_a_library) {
+    return reject(probe.reason);
+  }
+  plugin_detail::LoadResult load = plugin_detail::load_plugin_library(file);
+  if (!load.library) return reject("could not be loaded: " + load.error);
+  if (!load.library->has(plugin_detail::kDescriptorAlias)) {
+    return reject("not a Trellis plugin: exports no trellis_plugin descriptor");
+  }
+  const auto& descriptor =
+      load.library->get_alias<const PluginDescriptor>(plugin_detail::kDescriptorAlias);
+
+  PluginInfo info;
+  info.kind = descriptor.kind;
+  info.name = text_or_empty(descriptor.name);
+  info.version = text_or_empty(descriptor.version);
+  info.summary = text_or_empty(descriptor.summary);
+  info.abi = descriptor.abi;
+  info.file = file;
+  info.origin = entry.origin;
+  info.problem = plugin_detail::descriptor_problem(descriptor);
+  plugins.push_back(std::move(info));
+  loaded.push_back({std::move(load.library), &descriptor});
+  seen[canonical] = "";
+}
+
+std::size_t PluginRegistry::Impl::find(PluginKind kind, std::string_view name) const {
+  const std::string kind_name = plugin_kind_name(kind);
+  std::vector<std::size_t> usable;
+  std::vector<std::size_t> unusable;
+  for (std::size_t i = 0; i < plugins.size(); ++i) {
+    if (plugins[i].kind != kind || plugins[i].name != name) continue;
+    (plugins[i].problem.empty() ? usable : unusable).push_back(i);
+  }
+  if (usable.size() == 1) return usable.front();
+
+  if (usable.size() > 1) {
+    // Strict on purpose: which file wins must not depend on directory order or install state.
+    std::string message = kind_name + " plugin " + in_quotes(name) + " is provided by " +
+                          std::to_string(usable.size()) + " files:\n";
+    for (std::size_t i : usable) message += "  " + where(plugins[i]) + "\n";
+    message +=
+        "remove one of them (or take its directory off the plugin search path), so that "
+        "exactly one file provides " +
+        in_quotes(name);
+    throw PluginError(message);
+  }
+
+  if (!unusable.empty()) {
+    std::string message =
+        kind_name + " plugin " + in_quotes(name) + " was found but cannot be used:";
+    for (std::size_t i : unusable) {
+      message += "\n  " + where(plugins[i]) + ": " + plugins[i].problem;
+    }
+    throw PluginError(message);
+  }
+
+  for (const PluginInfo& other : plugins) {
+    if (other.name == name && other.kind != kind) {
+      throw PluginError(in_quotes(name) + " is a " + plugin_kind_name(other.kind) + " plugin (" +
+                        other.file.string() + "), not a " + kind_name + " plugin: name a " +
+                        kind_name + " plugin here.\n" + describe_plugins_of_kind(kind, plugins));
+    }
+  }
+
+  std::vector<std::string> names;
+  for (const PluginInfo& p : plugins) {
+    if (p.kind == kind) names.push_back(p.name);
+  }
+  std::string message = "no " + kind_name + " plugin named " + in_quotes(name) + ".";
+  if (std::string guess = plugin_detail::closest_name(name, names); !guess.empty()) {
+    message += " Did you mean " + in_quotes(guess) + "?";
+  }
+  message += "\n" + describe_plugins_of_kind(kind, plugins) + describe_search(searched, skipped);
+  message +=
+      "To use a plugin that is not listed, put the directory holding its .so on "
+      "TRELLIS_PLUGIN_PATH or in [plugins] paths.";
+  throw PluginError(message);
+}
+
+namespace {
+
+// Calls the plugin's factory and ties the object's lifetime to its library: the deleter runs the
+// object's destructor (code in the library) first, then drops its reference to the library.
+template <class Object, class Init>
+std::shared_ptr<Object> make_object(const PluginInfo& info, const LoadedPlugin& plugin,
+                                    std::unique_ptr<Object> (*factory)(const Init&),
+                                    const Init& init) {
+  std::unique_ptr<Object> made = factory(init);
+  if (!made) {
+    throw Error(std::string(plugin_kind_name(info.kind)) + " plugin '" + info.name + "' (" +
+                info.file.string() +
+                ") returned no object from its factory; the plugin is faulty: report it to its "
+                "author");
+  }
+  return std::shared_ptr<Object>(made.release(),
+                                 [library = plugin.library](Object* object) mutable {
+                                   delete object;
+                                   library.reset();
+                                 });
+}
+
+}  // namespace
+
+PluginRegistry::PluginRegistry(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+PluginRegistry::PluginRegistry(PluginRegistry&&) noexcept = default;
+PluginRegistry& PluginRegistry::operator=(PluginRegistry&&) noexcept = default;
+PluginRegistry::~PluginRegistry() = default;
+
+PluginRegistry PluginRegistry::discover(std::vector<PluginSearchDir> search_path) {
+  auto impl = std::make_unique<Impl>();
+  for (const PluginSearchDir& entry : search_path) impl->discover_entry(entry);
+  impl->searched = std::move(search_path);
+  return PluginRegistry(std::move(impl));
+}
+
+// A moved-from registry answers as an empty one; these accessors cannot throw.
+const std::vector<PluginInfo>& PluginRegistry::plugins() const noexcept {
+  static const std::vector<PluginInfo> none;
+  return impl_ ? impl_->plugins : none;
+}
+
+const std::vector<SkippedFile>& PluginRegistry::skipped() const noexcept {
+  static const std::vector<SkippedFile> none;
+  return impl_ ? impl_->skipped : none;
+}
+
+const std::vector<PluginSearchDir>& PluginRegistry::searched() const noexcept {
+  static const std::vector<PluginSearchDir> none;
+  return impl_ ? impl_->searched : none;
+}
+
+const PluginInfo& PluginRegistry::find(PluginKind kind, std::string_view name) const {
+  const Impl& impl = Impl::checked(impl_);
+  return impl.plugins[impl.find(kind, name)];
+}
+
+std::vector<OptionSpec> PluginRegistry::options(PluginKind kind, std::string_view name) const {
+  const Impl& impl = Impl::checked(impl_);
+  const PluginDescriptor& d = *impl.loaded[impl.find(kind, name)].descriptor;
+  if (d.options == nullptr) return {};
+  return std::vector<OptionSpec>(d.options, d.options + d.option_count);
+}
+
+std::vector<ConfigProblem> PluginRegistry::check(PluginKind kind, std::string_view name,
+                                                 const RunQuery& query) const {
+  const Impl& impl = Impl::checked(impl_);
+  const PluginDescriptor& d = *impl.loaded[impl.find(kind, name)].descriptor;
+  if (d.check == nullptr) return {};
+  // The contract promises plugins a non-null options table; a run with no table has empty options.
+  if (query.options == nullptr) {
+    const Options no_options;
+    RunQuery with_options = query;
+    with_options.options = &no_options;
+    return d.check(with_options);
+  }
+  return d.check(query);
+}
+
+std::shared_ptr<Communicator> PluginRegistry::make_comm(std::string_view name,
+                                                        const CommInit& init) const {
+  const Impl& impl = Impl::checked(impl_);
+  const std::size_t i = impl.find(PluginKind::comm, name);
+  return make_object(impl.plugins[i], impl.loaded[i], impl.loaded[i].descriptor->make_comm, init);
+}
+
+std::shared_ptr<LayerFamily> PluginRegistry::make_layers(std::string_view name,
+                                                         const LayerFamilyInit& init) const {
+  const Impl& impl = Impl::checked(impl_);
+  const std::size_t i = impl.find(PluginKind::layers, name);
+  return make_object(impl.plugins[i], impl.loaded[i], impl.loaded[i].descriptor->make_layers, init);
+}
+
+std::shared_ptr<Schedule> PluginRegistry::make_schedule(std::string_view name,
+                                                        const ScheduleInit& init) const {
+  const Impl& impl = Impl::checked(impl_);
+  const std::size_t i = impl.find(PluginKind::schedule, name);
+  return make_object(impl.plugins[i], impl.loaded[i], impl.loaded[i].descriptor->make_schedule,
+                     init);
+}
+
+}  // namespace trellis

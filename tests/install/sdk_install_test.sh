@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# usage: sdk_install_test.sh <trellis build dir> <example plugin source dir> <cmake> <ctest>
+#                            <generator> <c++ compiler>
+set -euo pipefail
+build_dir=$1
+example_src=$2
+cmake=$3
+ctest=$4
+generator=$5
+cxx=$6
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/trellis-sdk-install.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+prefix=$work/prefix
+example_build=$work/example-build
+
+step() { echo "== $*"; }
+fail() {
+  echo "FAIL: $*" >&2
+  exit 1
+}
+# Runs a command quietly; shows its output only when it fails.
+quietly() {
+  local log=$work/last.log
+  "$@" >"$log" 2>&1 || { cat "$log" >&2; fail "command failed: $*"; }
+}
+
+step "install Trellis to $prefix"
+quietly "$cmake" --install "$build_dir" --prefix "$prefix"
+for f in bin/trellis-plugins lib/libtrellis_core.so include/trellis/plugin.h \
+  include/trellis/plugin_registry.h lib/cmake/Trellis/TrellisConfig.cmake \
+  lib/cmake/Trellis/TrellisConfigVersion.cmake lib/cmake/Trellis/TrellisTargets.cmake \
+  lib/cmake/Trellis/TrellisPlugin.cmake; do
+  [[ -e $prefix/$f ]] || fail "the install has no $f"
+done
+
+step "build the example plugin out of tree against the install"
+quietly "$cmake" -S "$example_src" -B "$example_build" -G "$generator" \
+  -DCMAKE_CXX_COMPILER="$cxx" -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$prefix"
+quietly "$cmake" --build "$example_build" -j 2
+plugin=$example_build/libtrellis_schedule_sequential.so
+[[ -f $plugin ]] || fail "the example build made no $plugin"
+
+step "run the example's own test (loads the plugin through the registry)"
+(cd "$example_build" && quietly "$ctest" --output-on-failure)
+
+# Checks that trellis-plugins' output lists `sequential` from `file` and no problem with it.
+expect_listed() {
+  local output=$1 file=$2
+  grep -Eq "^schedule +sequential +1\.0\.0 .* $file\$" <<<"$output" ||
+    { echo "$output" >&2; fail "trellis-plugins does not list sequential from $file"; }
+  if grep -A1 -E "^schedule +sequential " <<<"$output" | grep -q PROBLEM; then
+    echo "$output" >&2
+    fail "trellis-plugins lists sequential with a problem"
+  fi
+}
+
+step "the installed trellis-plugins finds it on TRELLIS_PLUGIN_PATH"
+output=$(TRELLIS_PLUGIN_PATH=$example_build "$prefix/bin/trellis-plugins" --verbose) ||
+  fail "trellis-plugins failed: $output"
+expect_listed "$output" "$plugin"
+grep -q "no options" <<<"$output" || fail "--verbose shows no options line: $output"
+
+step "installed into the prefix, it is found in the install's plugin directory"
+quietly "$cmake" --install "$example_build" --prefix "$prefix"
+installed=$prefix/lib/trellis/plugins/libtrellis_schedule_sequential.so
+[[ -f $installed ]] || fail "the example did not install to $installed"
+output=$(env -u TRELLIS_PLUGIN_PATH "$prefix/bin/trellis-plugins") ||
+  fail "trellis-plugins failed: $output"
+expect_listed "$output" "$installed"
+grep -q "$prefix/lib/trellis/plugins  (install directory)" <<<"$output" ||
+  fail "the install directory searched is not $prefix/lib/trellis/plugins: $output"
+
+echo "SDK install test passed"

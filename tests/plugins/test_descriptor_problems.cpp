@@ -1,0 +1,99 @@
+// Plugins whose descriptor core cannot use: listed with the reason, never called, and reported
+// by name when a run asks for them.
+#include "registry_test_support.h"
+
+namespace trellis::test {
+
+namespace {
+
+const PluginInfo& listed_in_bad(const PluginRegistry& registry, PluginKind kind,
+                                std::string_view name) {
+  const PluginInfo* info = listed(registry, kind, name);
+  REQUIRE_MESSAGE(info != nullptr, "no ", name, " plugin in ", bad_dir());
+  return *info;
+}
+
+const std::string kOurAbi =
+    "ABI " + std::to_string(kAbiVersion.major) + "." + std::to_string(kAbiVersion.minor);
+
+}  // namespace
+
+TEST_CASE("a plugin built for another ABI major is listed with both versions in its problem") {
+  const PluginRegistry registry = PluginRegistry::discover({from_env(bad_dir())});
+  const PluginInfo& info = listed_in_bad(registry, PluginKind::schedule, "future-major");
+  CHECK(info.abi.major == 2);
+  CHECK(info.version == "0.0.1");  // the frozen fields are read whatever the ABI
+  CHECK(contains(info.problem, "ABI 2.0"));
+  CHECK(contains(info.problem, kOurAbi));
+  CHECK(contains(info.problem, core_version()));
+  CHECK(contains(info.problem, "rebuild the plugin against this Trellis"));
+}
+
+TEST_CASE("a plugin built for a newer ABI minor is listed with both versions in its problem") {
+  const PluginRegistry registry = PluginRegistry::discover({from_env(bad_dir())});
+  const PluginInfo& info = listed_in_bad(registry, PluginKind::schedule, "future-minor");
+  CHECK(contains(info.problem, "ABI 1.1"));
+  CHECK(contains(info.problem, kOurAbi));
+}
+
+TEST_CASE("asking for an ABI-mismatched plugin names its file and both versions") {
+  const PluginRegistry registry = PluginRegistry::discover({from_env(bad_dir())});
+  const std::string message = plugin_error_of([&] {
+    registry.make_schedule("future-major", ScheduleInit{});  // must not call its factory
+  });
+  CHECK(contains(message, "'future-major'"));
+  CHECK(contains(message, plugin_file(bad_dir(), "schedule", "future-major").string()));
+  CHECK(contains(message, "ABI 2.0"));
+  CHECK(contains(message, kOurAbi));
+}
+
+TEST_CASE("a plugin whose factory is of another kind than it declares cannot be used") {
+  const PluginRegistry registry = PluginRegistry::discover({from_env(bad_dir())});
+  const PluginInfo& info = listed_in_bad(registry, PluginKind::comm, "mixed-up");
+  CHECK(contains(info.problem, "declares kind comm"));
+  CHECK(contains(info.problem, "make_schedule"));
+  const std::string message = plugin_error_of([&] { registry.make_comm("mixed-up", CommInit{}); });
+  CHECK(contains(message, "make_schedule"));
+  CHECK(contains(message, plugin_file(bad_dir(), "comm", "mixed-up").string()));
+}
+
+TEST_CASE("a plugin without the factory of its kind cannot be used") {
+  const PluginRegistry registry = PluginRegistry::discover({from_env(bad_dir())});
+  const PluginInfo& info = listed_in_bad(registry, PluginKind::layers, "no-factory");
+  CHECK(contains(info.problem, "no make_layers factory"));
+  CHECK_THROWS_AS(registry.make_layers("no-factory", LayerFamilyInit{}), PluginError);
+}
+
+TEST_CASE("a plugin of a kind this Trellis does not know is listed with the kind's number") {
+  const PluginRegistry registry = PluginRegistry::discover({from_env(bad_dir())});
+  const PluginInfo& info = listed_in_bad(registry, static_cast<PluginKind>(9), "strange-kind");
+  CHECK(contains(info.problem, "plugin kind 9"));
+}
+
+TEST_CASE("a plugin without a name is listed with the problem") {
+  const PluginRegistry registry = PluginRegistry::discover({from_env(bad_dir())});
+  const PluginInfo& info = listed_in_bad(registry, PluginKind::schedule, "");
+  CHECK(info.file == plugin_file(bad_dir(), "schedule", "nameless"));
+  CHECK(contains(info.problem, "no name"));
+}
+
+TEST_CASE("a factory that returns no object is an error naming the plugin") {
+  const PluginRegistry registry = PluginRegistry::discover({from_env(bad_dir())});
+  CHECK(listed_in_bad(registry, PluginKind::schedule, "empty-handed").problem.empty());
+  try {
+    registry.make_schedule("empty-handed", ScheduleInit{});
+    FAIL("expected an Error");
+  } catch (const Error& e) {
+    CHECK(contains(e.what(), "'empty-handed'"));
+    CHECK(contains(e.what(), "returned no object"));
+  }
+}
+
+TEST_CASE("faulty plugins do not stop the good ones next to them being used") {
+  const PluginRegistry registry =
+      PluginRegistry::discover({from_env(bad_dir()), from_env(good_dir())});
+  const std::shared_ptr<Schedule> schedule = registry.make_schedule("fill-drain", ScheduleInit{});
+  CHECK(schedule->actions(ScheduleQuery{}).size() == 2);  // 0F0 0B0
+}
+
+}  // namespace trellis::test
