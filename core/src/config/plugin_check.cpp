@@ -78,10 +78,8 @@ void check_comm_tables(CheckContext& ctx, const PluginRegistry& registry, Resolv
       registry.find(PluginKind::comm, name);
       specs = registry.options(PluginKind::comm, name);
     } catch (const PluginError& e) {
-      ctx.problem(table_key, "[" + table_key +
-                                 "] configures a comm backend that no plugin "
-                                 "provides: " +
-                                 e.what());
+      ctx.problem(table_key,
+                  std::string("options for a comm backend that no plugin provides: ") + e.what());
       continue;
     }
     std::vector<std::string> known;
