@@ -74,3 +74,12 @@ TEST_CASE("--set reaches backend tables") {
   CHECK(std::get<std::int64_t>(table.options.at("rails").value) == 2);
   CHECK(table.origin.describe() == "x.toml:1");
 }
+
+TEST_CASE("--set below a plain key says the key is a value") {
+  trellis::ProblemList problems;
+  trellis::read_config_text("", "x.toml", {"run.name.first=a"}, problems);
+  REQUIRE(problems.size() == 1);
+  CHECK(problems.sorted()[0].format() ==
+        "--set run.name.first=a: run.name is a value, not a table; valid: run.name=a non-empty "
+        "string");
+}

@@ -80,6 +80,15 @@ class Reader {
       return;
     }
     const std::string key = join(path, 2);
+    if (path.size() > 2 && find_key(section, path[1])) {
+      // --set run.name.x=1, or a file giving run.name both as a value and as a table.
+      if (reported_.insert(join(path, 3)).second) {
+        problem(entry, join(path, 3), "",
+                key + " is a value, not a table; valid: " + key + "=" +
+                    find_key(section, path[1])->valid_text());
+      }
+      return;
+    }
     if (path.size() > 2 || !find_key(section, path[1])) {
       if (reported_.insert(key).second) {
         problem(entry, key, entry.path.size() > 2 ? "" : toml_text(*entry.node),
@@ -91,7 +100,8 @@ class Reader {
     read_value(*find_key(section, path[1]), entry);
   }
 
-  // Tables seen only through overrides (--set comm.ucx.tls=shm) get no entry of their own.
+  // A section given as a plain value (`device = "cpu"`) is reported once, as itself; keys that
+  // --set puts under it are then left alone.
   void note_conflict(const std::string& section) { conflicts_.insert(section); }
 
  private:
