@@ -80,6 +80,5 @@ TEST_CASE("--set below a plain key says the key is a value") {
   trellis::read_config_text("", "x.toml", {"run.name.first=a"}, problems);
   REQUIRE(problems.size() == 1);
   CHECK(problems.sorted()[0].format() ==
-        "--set run.name.first=a: run.name is a value, not a table; valid: run.name=a non-empty "
-        "string");
+        "--set run.name.first=a: run.name takes a non-empty string, not a table of keys");
 }

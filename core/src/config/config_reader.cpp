@@ -83,9 +83,9 @@ class Reader {
     if (path.size() > 2 && find_key(section, path[1])) {
       // --set run.name.x=1, or a file giving run.name both as a value and as a table.
       if (reported_.insert(join(path, 3)).second) {
-        problem(entry, join(path, 3), "",
-                key + " is a value, not a table; valid: " + key + "=" +
-                    find_key(section, path[1])->valid_text());
+        problem(
+            entry, join(path, 3), "",
+            key + " takes " + find_key(section, path[1])->valid_text() + ", not a table of keys");
       }
       return;
     }
