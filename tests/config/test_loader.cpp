@@ -293,3 +293,15 @@ TEST_CASE("an unknown plugin lists what exists and where the search looked") {
   CHECK(problems[0].find("test-2d") != std::string::npos);
   CHECK(problems[0].find(CONFIG_TEST_PLUGIN_DIR) != std::string::npos);
 }
+
+TEST_CASE("integers are accepted where numbers are expected") {
+  const ResolvedRun run = load("[optim]\nlr = 1\nmin_lr = 0\n[comm]\ntimeout_s = 30\n");
+  CHECK(run.config.optim.lr == 1.0);
+  CHECK(run.comm_timeout == std::chrono::seconds(30));
+}
+
+TEST_CASE("device.kind = \"cuda\" is fine at config time") {
+  const ResolvedRun run = load("[device]\nkind = \"cuda\"\nthreads = 4\n");
+  CHECK(run.device == trellis::DeviceKind::cuda);
+  CHECK(run.config.device.threads == 4);
+}
