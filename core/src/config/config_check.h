@@ -1,0 +1,39 @@
+// The checks that involve more than one key: the model's initialisation, the parallel layout
+// and batch arithmetic, the input files, and the plugins. Each reports what is wrong to the
+// context and fills what it derives into the ResolvedRun; they run in the order below, each
+// relying on what the earlier ones derived.
+#pragma once
+
+#include "config/check_context.h"
+#include "config/resolved_run.h"
+#include "config/run_environment.h"
+
+namespace trellis {
+
+// model.init: "random", "llmc:PATH" (reads the checkpoint's header; its dimensions fill the
+// model keys the user left out and must agree with those given), "checkpoint:DIR".
+void check_model_init(CheckContext& ctx, ResolvedRun& run);
+
+struct LayoutStatus {
+  bool world_known = false;  // run.world_size holds it
+  // The layout, the microbatches and the model dimensions are all known: a RunQuery can be made
+  // for the plugins' checks.
+  bool query_ready = false;
+};
+
+// World size, data size, rank order, model chunks, microbatches, padded vocabulary; hidden %
+// heads; optimizer bounds that involve two keys.
+LayoutStatus check_layout(CheckContext& ctx, const RunEnvironment& env, ResolvedRun& run);
+
+// [data] train and val; fills run.train / run.val.
+void check_input_files(CheckContext& ctx, ResolvedRun& run);
+
+// Finds the plugins the run uses, checks every [comm.<backend>] table against its backend's
+// options, and runs each used plugin's check when the layout allows.
+void check_plugins(CheckContext& ctx, const RunEnvironment& env, LayoutStatus layout,
+                   ResolvedRun& run);
+
+// run.out_dir, checkpoint.dir, logging.metrics when left empty; enums in typed form.
+void fill_derived_settings(CheckContext& ctx, ResolvedRun& run);
+
+}  // namespace trellis

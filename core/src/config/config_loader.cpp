@@ -1,0 +1,54 @@
+#include "config/config_loader.h"
+
+#include "config/check_context.h"
+#include "config/config_check.h"
+#include "config/config_reader.h"
+#include "config/config_schema.h"
+
+namespace trellis {
+
+namespace {
+
+ResolvedRun resolve(ReadConfig read, const RunEnvironment& env, ProblemList& problems) {
+  // A file that is not TOML gives nothing to check further. Otherwise the checks go on past
+  // problems found so far (the values at fault are marked invalid and left alone), so that
+  // everything is reported at once.
+  if (!read.parsed) problems.throw_if_any();
+
+  ResolvedRun run;
+  run.config_file = read.file;
+  CheckContext ctx(read, problems);
+  check_model_init(ctx, run);
+  const LayoutStatus layout = check_layout(ctx, env, run);
+  check_input_files(ctx, run);
+  check_plugins(ctx, env, layout, run);
+  problems.throw_if_any();
+
+  fill_derived_settings(ctx, run);
+  run.config = read.config;
+  for (const KeySpec& key : config_keys()) run.origins[key.dotted()] = read.origin(key.dotted());
+  for (const auto& [name, table] : read.comm_tables) {
+    for (const auto& [option, entry] : table.options) {
+      run.origins["comm." + name + "." + option] = entry.origin;
+    }
+  }
+  return run;
+}
+
+}  // namespace
+
+ResolvedRun load_run(const std::filesystem::path& config_file,
+                     const std::vector<std::string>& overrides, const RunEnvironment& env) {
+  ProblemList problems;
+  ReadConfig read = read_config(config_file, overrides, problems);
+  return resolve(std::move(read), env, problems);
+}
+
+ResolvedRun load_run_text(std::string_view toml_text, const std::filesystem::path& config_file,
+                          const std::vector<std::string>& overrides, const RunEnvironment& env) {
+  ProblemList problems;
+  ReadConfig read = read_config_text(toml_text, config_file, overrides, problems);
+  return resolve(std::move(read), env, problems);
+}
+
+}  // namespace trellis

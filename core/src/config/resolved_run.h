@@ -1,0 +1,88 @@
+// A run ready to start: the configuration with every value in effect, where each came from, and
+// everything derived from it — world size, parallel layout, microbatches, padded vocabulary,
+// input files, the plugins it uses. load_run() (config_loader.h) returns one only when the
+// configuration has no problems, so code that receives a ResolvedRun need not check it again.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "config/config_origin.h"
+#include "config/run_config.h"
+#include "model/llmc_checkpoint_header.h"
+#include "trellis/config.h"
+#include "trellis/parallel.h"
+#include "trellis/plugin_registry.h"
+
+namespace trellis {
+
+struct ModelInit {
+  enum class Kind : unsigned char { random, llmc, checkpoint };
+  Kind kind = Kind::random;
+  std::filesystem::path path;  // llmc: the checkpoint file; checkpoint: the directory
+};
+
+struct DataFile {
+  enum class Format : unsigned char { llmc_tokens, text };
+  std::filesystem::path path;
+  Format format = Format::text;
+  std::int64_t tokens = 0;  // llmc_tokens: from the header; text: bytes (one token each)
+};
+
+enum class LrSchedule : unsigned char { constant, cosine };
+
+// A plugin the run names, and whether it uses it.
+struct PluginUse {
+  PluginKind kind = PluginKind::layers;
+  std::string name;
+  std::string key;                 // the config key naming it, e.g. "parallel.tensor_mode"
+  bool used = true;                // false: named but idle, e.g. a schedule when pipeline = 1
+  std::string unused_reason;       // when not used
+  std::optional<PluginInfo> info;  // when used: the plugin found
+};
+
+struct ResolvedRun {
+  std::string config_file;  // as the user named it
+  // Every key's value in effect. Sentinels are filled in: run.out_dir, checkpoint.dir,
+  // logging.metrics, parallel.data, and with init = "llmc:PATH" the model dimensions the file
+  // left out.
+  RunConfig config;
+  // Where each key's value came from; every key of the schema has an entry.
+  std::map<std::string, Origin> origins;
+  // Every [comm.<backend>] table, checked against its backend's options.
+  std::map<std::string, Options> comm_options;
+
+  int world_size = 1;
+  Origin world_origin;  // launch.nproc's origin, or the launcher's environment variable
+  ParallelLayout layout{ParallelSizes{}};
+  int virtual_stages = 1;
+  int microbatches = 1;  // per optimizer step, per data rank
+  ModelDims dims;        // padded_vocab included
+  ModelInit init;
+  std::optional<LlmcCheckpointHeader> llmc;  // with init = "llmc:PATH"
+  DataFile train;
+  std::optional<DataFile> val;
+  LrSchedule lr_schedule = LrSchedule::cosine;
+  DeviceKind device = DeviceKind::cpu;
+  std::chrono::milliseconds comm_timeout{std::chrono::minutes(5)};
+
+  std::vector<PluginUse> plugins;  // layers, schedule, comm, in that order
+  std::shared_ptr<const PluginRegistry> registry;
+
+  // The options of the chosen backend ([comm.<config.comm.backend>]); empty when it has none.
+  const Options& backend_options() const;
+  // Model chunks: pipeline x virtual stages, each of layers_per_chunk() consecutive blocks.
+  int layers_per_chunk() const { return static_cast<int>(dims.layers) / model_chunks(); }
+  int layers_per_stage() const { return layers_per_chunk() * virtual_stages; }
+  int model_chunks() const { return layout.sizes().pipeline * virtual_stages; }
+  // The run as a plugin's check sees it.
+  RunQuery query(const Options* options) const;
+};
+
+}  // namespace trellis

@@ -1,0 +1,117 @@
+// The run configuration as read from TOML: one struct per section, one field per key.
+//
+// The values here are what the user wrote (or the defaults below), with relative paths already
+// resolved (see config_reader.h). Values that follow from several keys — the world size, the data
+// size when it is -1, microbatches, the padded vocabulary, default output paths — are computed by
+// the loader into ResolvedRun (resolved_run.h).
+//
+// The defaults are part of the user contract: docs/configuration.md lists each one and a unit test
+// checks the two agree.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace trellis {
+
+struct RunSection {
+  std::string name = "trellis";
+  std::int64_t seed = 1234;
+  std::int64_t steps = 100;
+  std::string out_dir;  // empty: runs/<name>
+};
+
+struct LaunchSection {
+  std::int64_t nproc = 1;
+};
+
+struct CommSection {
+  std::string backend = "mpi";
+  double timeout_s = 300.0;
+};
+
+struct ParallelSection {
+  std::int64_t tensor = 1;
+  std::string tensor_mode = "1d";  // a layers plugin
+  std::int64_t pipeline = 1;
+  std::string schedule = "1f1b";  // a schedule plugin
+  std::int64_t virtual_stages = 1;
+  std::int64_t context = 1;
+  std::int64_t data = -1;  // -1: world / (tensor * context * pipeline)
+  std::string order = "tp-cp-dp-pp";
+};
+
+struct ModelSection {
+  std::int64_t vocab_size = 50257;
+  std::int64_t seq_len = 1024;
+  std::int64_t layers = 12;
+  std::int64_t heads = 12;
+  std::int64_t hidden = 768;
+  std::string init = "random";  // "random" | "llmc:PATH" | "checkpoint:DIR"
+};
+
+struct TrainSection {
+  std::int64_t micro_batch = 4;    // sequences per microbatch
+  std::int64_t global_batch = 32;  // sequences per optimizer step, over all data ranks
+};
+
+struct OptimSection {
+  double lr = 3e-4;
+  std::string schedule = "cosine";  // "constant" | "cosine"
+  std::int64_t warmup_steps = 0;
+  double min_lr = 0.0;  // where the cosine ends
+  double beta1 = 0.9;
+  double beta2 = 0.95;
+  double eps = 1e-8;
+  double weight_decay = 0.1;
+  double grad_clip = 1.0;  // 0: off
+  std::int64_t zero = 0;   // 1: shard the optimizer state over data ranks
+};
+
+struct DataSection {
+  std::string train;  // required
+  std::string val;    // empty: no validation
+  bool shuffle = false;
+};
+
+struct CheckpointSection {
+  std::string dir;         // empty: <out_dir>/checkpoints
+  std::int64_t every = 0;  // steps between checkpoints; 0: off
+  std::int64_t keep = 3;   // most recent checkpoints kept; 0: all
+  bool resume = false;
+};
+
+struct LoggingSection {
+  std::int64_t every = 1;
+  std::string metrics;  // empty: <out_dir>/metrics.jsonl
+  std::string trace;    // empty: no trace
+  bool progress = true;
+};
+
+struct DeviceSection {
+  std::string kind = "cpu";  // "cpu" | "cuda"
+  std::int64_t threads = 0;  // 0: the runtime decides
+};
+
+struct PluginsSection {
+  std::vector<std::string> paths;
+};
+
+struct RunConfig {
+  RunSection run;
+  LaunchSection launch;
+  CommSection comm;
+  ParallelSection parallel;
+  ModelSection model;
+  TrainSection train;
+  OptimSection optim;
+  DataSection data;
+  CheckpointSection checkpoint;
+  LoggingSection logging;
+  DeviceSection device;
+  PluginsSection plugins;
+};
+
+}  // namespace trellis

@@ -1,0 +1,213 @@
+// trellis-train's command line: arguments, exit codes, and what --dry-run prints for good configs.
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <sstream>
+
+#include "support/fixtures.h"
+#include "support/process.h"
+
+namespace fs = std::filesystem;
+using trellis::test::ProcessResult;
+using trellis::test::run_trellis_train;
+
+namespace {
+
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+// The line of `text` that starts with `prefix` after leading spaces; empty when none.
+std::string line_starting(const std::string& text, const std::string& prefix) {
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    const std::size_t start = line.find_first_not_of(' ');
+    if (start != std::string::npos && line.compare(start, prefix.size(), prefix) == 0) return line;
+  }
+  return {};
+}
+
+// The lines from `heading` to the next empty line: one part of the --dry-run report.
+std::string block(const std::string& text, const std::string& heading) {
+  const std::size_t start = text.find("\n" + heading);
+  if (start == std::string::npos) return {};
+  const std::size_t end = text.find("\n\n", start + 1);
+  return text.substr(start + 1, end == std::string::npos ? std::string::npos : end - start);
+}
+
+// A work directory with the fixtures and a good config in it; returns the config's path.
+fs::path good_config(const std::string& name, const std::string& body) {
+  const fs::path work = trellis::test::fresh_work_dir("cli_" + name);
+  trellis::test::make_fixtures(work / "fixtures");
+  const fs::path config = work / "run.toml";
+  trellis::test::write_text_file(config, "[data]\ntrain = \"fixtures/tiny.txt\"\n" + body);
+  return config;
+}
+
+}  // namespace
+
+TEST_CASE("--help prints the usage and exits 0") {
+  const ProcessResult r = run_trellis_train({"--help"});
+  CHECK(r.exit_code == 0);
+  CHECK(contains(r.output, "usage: trellis-train CONFIG"));
+  CHECK(contains(r.output, "--dry-run"));
+}
+
+TEST_CASE("bad arguments exit 2 with the usage") {
+  SUBCASE("no config file") {
+    const ProcessResult r = run_trellis_train({});
+    CHECK(r.exit_code == 2);
+    CHECK(contains(r.output, "no CONFIG file given"));
+    CHECK(contains(r.output, "usage: trellis-train"));
+  }
+  SUBCASE("an unknown option, with a suggestion") {
+    const ProcessResult r = run_trellis_train({"run.toml", "--dryrun"});
+    CHECK(r.exit_code == 2);
+    CHECK(contains(r.output, "unknown option '--dryrun' (did you mean '--dry-run'?)"));
+  }
+  SUBCASE("--set without its argument") {
+    const ProcessResult r = run_trellis_train({"run.toml", "--set"});
+    CHECK(r.exit_code == 2);
+    CHECK(contains(r.output, "--set needs section.key=value"));
+  }
+  SUBCASE("two config files") {
+    const ProcessResult r = run_trellis_train({"a.toml", "b.toml"});
+    CHECK(r.exit_code == 2);
+    CHECK(contains(r.output, "one CONFIG file only"));
+  }
+}
+
+TEST_CASE("a bad --set exits 2 and shows the valid form") {
+  const fs::path config = good_config("bad_set", "[parallel]\ntensor_mode = \"test-1d\"\n");
+  for (const std::string set : {"parallel.tensor", "tensor=2", "parallel..tensor=2", "=3"}) {
+    INFO("--set " << set);
+    const ProcessResult r = run_trellis_train({config.string(), "--dry-run", "--set", set});
+    CHECK(r.exit_code == 2);
+    CHECK(contains(r.output, "--set " + set + ": "));
+    CHECK(contains(r.output, "valid: --set section.key=value"));
+  }
+}
+
+TEST_CASE("a config file that cannot be read exits 2") {
+  const fs::path work = trellis::test::fresh_work_dir("cli_missing");
+  SUBCASE("missing") {
+    const ProcessResult r = run_trellis_train({(work / "absent.toml").string(), "--dry-run"});
+    CHECK(r.exit_code == 2);
+    CHECK(contains(r.output, "absent.toml: cannot read the config file: no such file"));
+  }
+  SUBCASE("a directory") {
+    const ProcessResult r = run_trellis_train({work.string(), "--dry-run"});
+    CHECK(r.exit_code == 2);
+    CHECK(contains(r.output, "cannot read the config file: it is a directory"));
+  }
+}
+
+TEST_CASE("--dry-run of a good config prints the resolved run and exits 0") {
+  const fs::path config = good_config("good", R"(
+[run]
+name = "cli-good"
+steps = 10
+[comm]
+backend = "test-comm"
+[parallel]
+tensor_mode = "test-1d"
+tensor = 2
+)");
+  const ProcessResult r = run_trellis_train(
+      {config.string(), "--dry-run", "--set", "launch.nproc=2", "--set", "run.steps=20"}, {});
+  INFO(r.output);
+  REQUIRE(r.exit_code == 0);
+  // Every key, with its origin: --set beats the file, the file beats the default.
+  CHECK(contains(line_starting(block(r.output, "Configuration"), "steps"), "= 20"));
+  CHECK(contains(line_starting(block(r.output, "Configuration"), "steps"), "--set run.steps=20"));
+  CHECK(contains(line_starting(block(r.output, "Configuration"), "name "), "run.toml:5"));
+  CHECK(contains(line_starting(block(r.output, "Configuration"), "seed"), "default"));
+  CHECK(contains(line_starting(block(r.output, "Configuration"), "out_dir"), "runs/cli-good"));
+  // The layout.
+  CHECK(contains(line_starting(block(r.output, "Layout"), "world size"),
+                 "2 (launch.nproc, --set launch.nproc=2)"));
+  CHECK(contains(r.output, "tensor 2 x context 1 x data 1 x pipeline 1"));
+  CHECK(contains(line_starting(block(r.output, "Layout"), "microbatches"),
+                 "8 per step per data rank"));
+  CHECK(contains(line_starting(block(r.output, "Layout"), "padded vocab"), "50304"));
+  CHECK(contains(line_starting(block(r.output, "Layout"), "layers per stage"), "12 of 12"));
+  // The plugins: used ones with version and file, idle ones saying why.
+  CHECK(contains(line_starting(block(r.output, "Plugins"), "layers "),
+                 "libtrellis_layers_test-1d.so"));
+  CHECK(contains(line_starting(block(r.output, "Plugins"), "schedule"), "unused: pipeline = 1"));
+  CHECK(contains(line_starting(block(r.output, "Plugins"), "comm "), "test-comm.so"));
+  // One line per rank.
+  CHECK(contains(r.output, "tensor group"));
+  CHECK(contains(line_starting(block(r.output, "Ranks"), "1 "), "[0, 1]"));
+}
+
+TEST_CASE("without --dry-run a valid run reaches the trainer hook") {
+  const fs::path config = good_config("no_trainer", "[parallel]\ntensor_mode = \"test-1d\"\n");
+  const ProcessResult r = run_trellis_train({config.string()});
+  CHECK(r.exit_code == 1);
+  CHECK(contains(r.output, "this build has no trainer yet"));
+}
+
+TEST_CASE("--dry-run of 64 ranks prints one line per rank with its groups") {
+  const fs::path config = good_config("ranks64", R"(
+[launch]
+nproc = 64
+[comm]
+backend = "test-comm"
+[parallel]
+tensor_mode = "test-1d"
+schedule = "test-interleaved"
+tensor = 2
+pipeline = 4
+[train]
+global_batch = 64
+)");
+  const ProcessResult r = run_trellis_train({config.string(), "--dry-run"});
+  INFO(r.output);
+  REQUIRE(r.exit_code == 0);
+  CHECK(contains(r.output, "tensor 2 x context 1 x data 8 x pipeline 4"));
+  CHECK(contains(line_starting(block(r.output, "Layout"), "microbatches"),
+                 "2 per step per data rank"));
+  CHECK(contains(line_starting(block(r.output, "Layout"), "layers per stage"), "3 of 12"));
+  CHECK(contains(line_starting(block(r.output, "Configuration"), "data "), "-1: world 64 / 8"));
+  // Rank 5: tp 1, dp 2, pp 0; tensor group [4, 5], data group 1, 3, ..., 15, pipeline 5, 21, ...
+  const std::string rank5 = line_starting(block(r.output, "Ranks"), "5  ");
+  CHECK(contains(rank5, "1   0   2   0"));
+  CHECK(contains(rank5, "[4, 5]"));
+  CHECK(contains(rank5, "[1, 3..15]"));
+  CHECK(contains(rank5, "[5, 21..53]"));
+  CHECK_FALSE(line_starting(block(r.output, "Ranks"), "63  ").empty());
+  CHECK(
+      contains(line_starting(block(r.output, "Plugins"), "comm "), "libtrellis_comm_test-comm.so"));
+}
+
+TEST_CASE("a launcher's world size replaces [launch] nproc") {
+  const fs::path config = good_config("env_world", R"(
+[comm]
+backend = "test-comm"
+[parallel]
+tensor_mode = "test-1d"
+tensor = 2
+)");
+  for (const char* var : {"TRELLIS_WORLD_SIZE", "OMPI_COMM_WORLD_SIZE", "SLURM_NTASKS"}) {
+    INFO(var);
+    const ProcessResult r =
+        run_trellis_train({config.string(), "--dry-run"}, {{var, std::string("4")}});
+    REQUIRE(r.exit_code == 0);
+    CHECK(
+        contains(line_starting(block(r.output, "Layout"), "world size"), std::string(var) + "=4"));
+    CHECK(contains(r.output, "tensor 2 x context 1 x data 2 x pipeline 1"));
+  }
+}
+
+TEST_CASE("paths given with --set resolve against the working directory") {
+  const fs::path config = good_config("cwd_paths", "[parallel]\ntensor_mode = \"test-1d\"\n");
+  const fs::path elsewhere = trellis::test::fresh_work_dir("cli_cwd_paths_elsewhere");
+  trellis::test::make_fixtures(elsewhere / "data");
+  const ProcessResult r = run_trellis_train(
+      {config.string(), "--dry-run", "--set", "data.train=data/tokens.bin"}, {}, elsewhere);
+  INFO(r.output);
+  REQUIRE(r.exit_code == 0);
+  CHECK(contains(line_starting(block(r.output, "Layout"), "train data"),
+                 "data/tokens.bin (llm.c token file, 2000"));
+}

@@ -1,0 +1,56 @@
+// The configs we ship (configs/quickstart.toml, configs/examples/) must load. The plugins they
+// name (1d, 1f1b, mpi, ...) are the real ones, which these tests do not depend on: each is
+// replaced with --set by the test plugin that checks the same things, so everything else about
+// the config — keys, layout, files, paths — is checked as a user's run would be.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <map>
+
+#include "config/config_loader.h"
+#include "config/config_reader.h"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::vector<fs::path> shipped_configs() {
+  const fs::path root = fs::path(TRELLIS_SOURCE_DIR) / "configs";
+  std::vector<fs::path> files = {root / "quickstart.toml"};
+  for (const auto& entry : fs::directory_iterator(root / "examples")) {
+    if (entry.path().extension() == ".toml") files.push_back(entry.path());
+  }
+  std::sort(files.begin() + 1, files.end());
+  return files;
+}
+
+}  // namespace
+
+TEST_CASE("shipped configs load, with test plugins standing in for the real ones") {
+  const std::map<std::string, std::string> test_family = {
+      {"1d", "test-1d"}, {"seq", "test-seq"}, {"2d", "test-2d"}};
+  trellis::RunEnvironment env;
+  env.plugin_path = CONFIG_TEST_PLUGIN_DIR;
+
+  const std::vector<fs::path> files = shipped_configs();
+  CHECK(files.size() >= 5);
+  for (const fs::path& file : files) {
+    INFO(file.string());
+    trellis::ProblemList problems;
+    const trellis::ReadConfig read = trellis::read_config(file, {}, problems);
+    REQUIRE(problems.empty());
+    const std::string family = test_family.at(read.config.parallel.tensor_mode);
+    try {
+      const trellis::ResolvedRun run =
+          trellis::load_run(file,
+                            {"parallel.tensor_mode=" + family, "parallel.schedule=test-interleaved",
+                             "comm.backend=test-comm"},
+                            env);
+      CHECK(run.train.path.filename() == "quickstart.txt");
+      CHECK(run.world_size == read.config.launch.nproc);
+    } catch (const trellis::ConfigError& e) {
+      FAIL(e.what());
+    }
+  }
+}
