@@ -3,6 +3,7 @@
 // Reads and checks a run's configuration (config/config_loader.h), then trains — or with
 // --dry-run prints the resolved run and exits. Exit codes: 0 success, 2 bad input (config,
 // arguments, files; nothing was started), 1 any other failure.
+#include <cstdio>
 #include <cstdlib>
 #include <exception>
 #include <iostream>
@@ -13,6 +14,7 @@
 #include "config/config_loader.h"
 #include "config/did_you_mean.h"
 #include "config/dry_run_report.h"
+#include "train/trainer.h"
 #include "trellis/error.h"
 
 namespace {
@@ -86,13 +88,14 @@ int run(int argc, char** argv) {
     return kExitOk;
   }
 
-  // ---- TRAINER HOOK ----------------------------------------------------------------------
-  // The configuration is valid here. Replace this block with the call to the trainer, e.g.
-  //   return trellis::train(resolved);
-  std::cerr << "trellis-train: this build has no trainer yet; run with --dry-run to see the "
-               "resolved run\n";
-  return kExitFailure;
-  // ---- end of TRAINER HOOK ---------------------------------------------------------------
+  trellis::Trainer trainer(resolved, stdout);
+  trellis::TrainSummary summary = trainer.train();
+  std::printf("done: %lld steps in %.1f s; loss %.4f -> %.4f",
+              static_cast<long long>(summary.steps), summary.seconds, summary.first_loss,
+              summary.final_loss);
+  if (summary.val_loss) std::printf(" (validation %.4f)", *summary.val_loss);
+  std::printf("\n");
+  return kExitOk;
 }
 
 }  // namespace

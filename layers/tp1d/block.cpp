@@ -8,7 +8,9 @@ namespace trellis::tp1d {
 
 namespace {
 
-std::string layer_name(int index) { return "h." + std::to_string(index); }
+std::string layer_name(int index) {
+  return "h." + std::to_string(index);
+}
 
 }  // namespace
 
@@ -30,15 +32,16 @@ Block::Block(const FamilyContext& ctx, int index) : ctx_(ctx), name_(layer_name(
   // Q, K and V each split by heads: this rank's rows of each of the three C x C blocks.
   qkv_w_ = make_parameter(p + "attn.qkv.weight", {3, Cl, C}, {{3, C, C}, {0, r * Cl, 0}, 1}, true,
                           normal(std), a);
-  qkv_b_ = make_parameter(p + "attn.qkv.bias", {3, Cl}, {{3, C}, {0, r * Cl}, 1}, false, zeros(), a);
+  qkv_b_ =
+      make_parameter(p + "attn.qkv.bias", {3, Cl}, {{3, C}, {0, r * Cl}, 1}, false, zeros(), a);
   // Row-parallel: this rank's columns (input channels) of the projection.
   proj_w_ = make_parameter(p + "attn.proj.weight", {C, Cl}, {{C, C}, {0, r * Cl}, 1}, true,
                            normal(residual_std), a);
   proj_b_ = make_parameter(p + "attn.proj.bias", {C}, replicated({C}, tp), false, zeros(), a);
   ln2_w_ = make_parameter(p + "ln2.weight", {C}, replicated({C}, tp), false, ones(), a);
   ln2_b_ = make_parameter(p + "ln2.bias", {C}, replicated({C}, tp), false, zeros(), a);
-  fc_w_ = make_parameter(p + "mlp.fc.weight", {Hl, C}, {{H, C}, {r * Hl, 0}, 1}, true, normal(std),
-                         a);
+  fc_w_ =
+      make_parameter(p + "mlp.fc.weight", {Hl, C}, {{H, C}, {r * Hl, 0}, 1}, true, normal(std), a);
   fc_b_ = make_parameter(p + "mlp.fc.bias", {Hl}, {{H}, {r * Hl}, 1}, false, zeros(), a);
   fcproj_w_ = make_parameter(p + "mlp.proj.weight", {C, Hl}, {{C, H}, {0, r * Hl}, 1}, true,
                              normal(residual_std), a);
@@ -46,8 +49,8 @@ Block::Block(const FamilyContext& ctx, int index) : ctx_(ctx), name_(layer_name(
 }
 
 std::vector<Parameter*> Block::parameters() {
-  return {&ln1_w_, &ln1_b_, &qkv_w_, &qkv_b_,   &proj_w_,   &proj_b_,
-          &ln2_w_, &ln2_b_, &fc_w_,  &fc_b_,    &fcproj_w_, &fcproj_b_};
+  return {&ln1_w_, &ln1_b_, &qkv_w_, &qkv_b_, &proj_w_,   &proj_b_,
+          &ln2_w_, &ln2_b_, &fc_w_,  &fc_b_,  &fcproj_w_, &fcproj_b_};
 }
 
 Tensor Block::forward(const Microbatch& mb, const Tensor& input) {
@@ -102,10 +105,10 @@ Tensor Block::backward_input(const Microbatch& mb, const Tensor& grad_output) {
   s.d_out = grad_output;
 
   // MLP: through the row-parallel projection, GELU and the column-parallel fc.
-  Tensor d_gelu = ctx_.empty({B, T, Hl});
-  k.matmul(s.d_out.view({B * T, C}), false, fcproj_w_.value, false, d_gelu.view({B * T, Hl}));
+  // d(gelu) is computed into d_fc's buffer and turned into d(fc) in place.
   s.d_fc = ctx_.empty({B, T, Hl});
-  k.gelu_backward(s.fc, d_gelu, s.d_fc);
+  k.matmul(s.d_out.view({B * T, C}), false, fcproj_w_.value, false, s.d_fc.view({B * T, Hl}));
+  k.gelu_backward(s.fc, s.d_fc, s.d_fc);
   Tensor d_ln2 = ctx_.empty({B, T, C});
   k.matmul(s.d_fc.view({B * T, Hl}), false, fc_w_.value, false, d_ln2.view({B * T, C}));
   copy_to_region_backward(ctx_.tensor, d_ln2);

@@ -6,11 +6,11 @@ namespace trellis::tp1d {
 
 Embedding::Embedding(const FamilyContext& ctx) : ctx_(ctx) {
   const std::int64_t C = ctx.dims.hidden, Vp = ctx.dims.padded_vocab, rows = ctx.vocab_rows();
-  wte_ = make_parameter("wte", {rows, C}, {{Vp, C}, {ctx.vocab_begin(), 0}, 1}, true,
-                        normal(0.02f), ctx.allocator);
+  wte_ = make_parameter("wte", {rows, C}, {{Vp, C}, {ctx.vocab_begin(), 0}, 1}, true, normal(0.02f),
+                        ctx.allocator);
   wpe_ = make_parameter("wpe", {ctx.dims.max_seq_len, C},
-                        replicated({ctx.dims.max_seq_len, C}, ctx.tensor_size), true,
-                        normal(0.02f), ctx.allocator);
+                        replicated({ctx.dims.max_seq_len, C}, ctx.tensor_size), true, normal(0.02f),
+                        ctx.allocator);
 }
 
 Tensor Embedding::forward(const Microbatch& mb, const Tensor& tokens) {

@@ -33,6 +33,8 @@ Tensor FinalNorm::backward_input(const Microbatch& mb, const Tensor& grad_output
   return s.d_x;
 }
 
-void FinalNorm::backward_weight(const Microbatch& mb) { stashes_.erase(mb.id); }
+void FinalNorm::backward_weight(const Microbatch& mb) {
+  stashes_.erase(mb.id);
+}
 
 }  // namespace trellis::tp1d

@@ -4,7 +4,8 @@
 
 namespace trellis::tp1d {
 
-LmHead::LmHead(const FamilyContext& ctx, Parameter* shared_table) : ctx_(ctx), table_(shared_table) {
+LmHead::LmHead(const FamilyContext& ctx, Parameter* shared_table)
+    : ctx_(ctx), table_(shared_table) {
   if (table_ == nullptr) {
     const std::int64_t C = ctx.dims.hidden, Vp = ctx.dims.padded_vocab;
     own_table_ = make_parameter("wte", {ctx.vocab_rows(), C}, {{Vp, C}, {ctx.vocab_begin(), 0}, 1},

@@ -3,7 +3,8 @@
 namespace trellis::tp1d {
 
 Parameter make_parameter(const std::string& name, const Shape& local_shape, const ShardSpec& shard,
-                         bool weight_decay, ParamInit init, const std::shared_ptr<Allocator>& alloc) {
+                         bool weight_decay, ParamInit init,
+                         const std::shared_ptr<Allocator>& alloc) {
   Parameter p;
   p.name = name;
   p.value = Tensor::empty(local_shape, DType::f32, alloc);
@@ -22,8 +23,14 @@ ShardSpec replicated(const Shape& shape, int tensor_size) {
   return {shape, zero, tensor_size};
 }
 
-ParamInit normal(float std) { return {ParamInit::Kind::normal, std}; }
-ParamInit zeros() { return {ParamInit::Kind::zeros, 0.0f}; }
-ParamInit ones() { return {ParamInit::Kind::ones, 0.0f}; }
+ParamInit normal(float std) {
+  return {ParamInit::Kind::normal, std};
+}
+ParamInit zeros() {
+  return {ParamInit::Kind::zeros, 0.0f};
+}
+ParamInit ones() {
+  return {ParamInit::Kind::ones, 0.0f};
+}
 
 }  // namespace trellis::tp1d

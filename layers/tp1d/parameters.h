@@ -18,7 +18,8 @@ struct ShardSpec {
 
 // A parameter with value and gradient allocated (values are filled by core's initialiser).
 Parameter make_parameter(const std::string& name, const Shape& local_shape, const ShardSpec& shard,
-                         bool weight_decay, ParamInit init, const std::shared_ptr<Allocator>& alloc);
+                         bool weight_decay, ParamInit init,
+                         const std::shared_ptr<Allocator>& alloc);
 
 // The replicated case: every rank of the tensor group holds the whole parameter.
 ShardSpec replicated(const Shape& shape, int tensor_size);

@@ -29,13 +29,17 @@ Shape Tp1dFamily::activation_shape() const {
   return {ctx_.micro_batch, ctx_.dims.seq_len, ctx_.dims.hidden};
 }
 
-std::unique_ptr<Layer> Tp1dFamily::make_embedding() { return std::make_unique<Embedding>(ctx_); }
+std::unique_ptr<Layer> Tp1dFamily::make_embedding() {
+  return std::make_unique<Embedding>(ctx_);
+}
 
 std::unique_ptr<Layer> Tp1dFamily::make_block(int index) {
   return std::make_unique<Block>(ctx_, index);
 }
 
-std::unique_ptr<Layer> Tp1dFamily::make_final_norm() { return std::make_unique<FinalNorm>(ctx_); }
+std::unique_ptr<Layer> Tp1dFamily::make_final_norm() {
+  return std::make_unique<FinalNorm>(ctx_);
+}
 
 std::unique_ptr<Layer> Tp1dFamily::make_head(Layer* embedding) {
   Parameter* table = nullptr;
@@ -56,17 +60,16 @@ std::vector<ConfigProblem> check_run(const RunQuery& query) {
     for (int t = 1; t <= query.dims.heads; ++t) {
       if (query.dims.heads % t == 0) valid += (valid.empty() ? "" : ", ") + std::to_string(t);
     }
-    problems.push_back({"parallel.tensor", "the 1d family splits attention heads across the tensor "
-                                           "group: " + std::to_string(query.dims.heads) +
-                                               " heads do not divide by tensor = " +
-                                               std::to_string(tp) + "; valid tensor sizes: " +
-                                               valid});
+    problems.push_back({"parallel.tensor",
+                        "the 1d family splits attention heads across the tensor "
+                        "group: " +
+                            std::to_string(query.dims.heads) + " heads do not divide by tensor = " +
+                            std::to_string(tp) + "; valid tensor sizes: " + valid});
   }
   if (query.dims.padded_vocab % tp != 0) {
-    problems.push_back({"model.vocab_size", "the padded vocabulary (" +
-                                                std::to_string(query.dims.padded_vocab) +
-                                                " rows) does not split across tensor = " +
-                                                std::to_string(tp)});
+    problems.push_back(
+        {"model.vocab_size", "the padded vocabulary (" + std::to_string(query.dims.padded_vocab) +
+                                 " rows) does not split across tensor = " + std::to_string(tp)});
   }
   return problems;
 }

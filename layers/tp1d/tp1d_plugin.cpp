@@ -13,8 +13,9 @@ const trellis::PluginDescriptor descriptor{
     .kind = trellis::PluginKind::layers,
     .name = "1d",
     .version = "1.0.0",
-    .summary = "Megatron tensor parallelism: column/row-parallel linears, heads split, "
-               "vocab-parallel embedding and loss",
+    .summary =
+        "Megatron tensor parallelism: column/row-parallel linears, heads split, "
+        "vocab-parallel embedding and loss",
     .make_comm = nullptr,
     .make_layers = &make_family,
     .make_schedule = nullptr,

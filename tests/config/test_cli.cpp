@@ -141,13 +141,6 @@ tensor = 2
   CHECK(contains(line_starting(block(r.output, "Ranks"), "1 "), "[0, 1]"));
 }
 
-TEST_CASE("without --dry-run a valid run reaches the trainer hook") {
-  const fs::path config = good_config("no_trainer", "[parallel]\ntensor_mode = \"test-1d\"\n");
-  const ProcessResult r = run_trellis_train({config.string()});
-  CHECK(r.exit_code == 1);
-  CHECK(contains(r.output, "this build has no trainer yet"));
-}
-
 TEST_CASE("--dry-run of 64 ranks prints one line per rank with its groups") {
   const fs::path config = good_config("ranks64", R"(
 [launch]

@@ -115,6 +115,7 @@ TEST_CASE("an empty config holds the defaults") {
   CHECK(c.model.heads == 12);
   CHECK(c.model.hidden == 768);
   CHECK(c.model.init == "random");
+  CHECK(c.model.export_to == "");
   CHECK(c.train.micro_batch == 4);
   CHECK(c.train.global_batch == 32);
   CHECK(c.optim.lr == 3e-4);
@@ -130,6 +131,8 @@ TEST_CASE("an empty config holds the defaults") {
   CHECK(c.data.train == "");
   CHECK(c.data.val == "");
   CHECK(c.data.shuffle == false);
+  CHECK(c.data.val_every == 0);
+  CHECK(c.data.val_batches == 8);
   CHECK(c.checkpoint.dir == "");
   CHECK(c.checkpoint.every == 0);
   CHECK(c.checkpoint.keep == 3);

@@ -607,5 +607,7 @@ TEST_CASE("elementwise kernels: fill, copy, add, accumulate, scale, sum_squares"
   CHECK(same);
   double want = 0.0;
   for (float x : a) want += static_cast<double>(x) * x;
-  CHECK(k->sum_squares(ta) == doctest::Approx(want).epsilon(1e-12));
+  // sum_squares adds float partial sums of 1024 elements in double (kernels.h): a few float
+  // roundings per block, far below what a gradient norm needs.
+  CHECK(k->sum_squares(ta) == doctest::Approx(want).epsilon(1e-6));
 }

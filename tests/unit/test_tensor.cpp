@@ -117,3 +117,20 @@ TEST_CASE("devices print as cpu and cuda:N") {
   CHECK(trellis::Device::cuda(1).str() == "cuda:1");
   CHECK(trellis::dtype_size(DType::bf16) == 2);
 }
+
+TEST_CASE("freed blocks are reused: a repeated step takes nothing new from the system") {
+  auto alloc = trellis::make_cpu_allocator();
+  auto step = [&] {
+    Tensor a = Tensor::empty({128, 64}, DType::f32, alloc);
+    Tensor b = Tensor::empty({7}, DType::i32, alloc);
+    Tensor c = Tensor::empty({128, 64}, DType::f32, alloc);
+  };
+  step();
+  std::uint64_t after_first = alloc->device_allocations();
+  CHECK(after_first == 3);
+  for (int i = 0; i < 5; ++i) step();
+  CHECK(alloc->device_allocations() == after_first);
+  CHECK(alloc->current_bytes() == 0);
+  CHECK(alloc->reserved_bytes() == 2 * 128 * 64 * 4 + 28);
+  CHECK(alloc->peak_bytes() == 2 * 128 * 64 * 4 + 28);
+}

@@ -35,11 +35,13 @@ class Kernels {
 
   // ---- memory and elementwise ----
   virtual void fill(const Tensor& t, float value) = 0;
-  virtual void copy(const Tensor& src, const Tensor& dst) = 0;                   // same numel
-  virtual void add(const Tensor& a, const Tensor& b, const Tensor& out) = 0;     // out = a + b
-  virtual void accumulate(const Tensor& dst, const Tensor& src) = 0;             // dst += src
-  virtual void scale(const Tensor& t, float factor) = 0;                         // t *= factor
-  virtual double sum_squares(const Tensor& t) = 0;                               // sum of t^2
+  virtual void copy(const Tensor& src, const Tensor& dst) = 0;                // same numel
+  virtual void add(const Tensor& a, const Tensor& b, const Tensor& out) = 0;  // out = a + b
+  virtual void accumulate(const Tensor& dst, const Tensor& src) = 0;          // dst += src
+  virtual void scale(const Tensor& t, float factor) = 0;                      // t *= factor
+  // Sum of t^2: float partial sums over blocks of 1024 elements, added in double (relative error
+  // around 1e-7, as good as a gradient norm needs, at memory speed).
+  virtual double sum_squares(const Tensor& t) = 0;
 
   // out = alpha * op(a) @ op(b) + beta * out, where op transposes when asked. 2-D views whose
   // rows may be strided (a row stride larger than the width), columns contiguous.
@@ -89,14 +91,13 @@ class Kernels {
   // ---- softmax cross-entropy over logits[N,Vs] (a shard of Vs vocabulary columns) ----
   // Computed in steps so the statistics of vocabulary shards can be combined between steps:
   // max[N] = the largest real logit of each row in this shard (-inf when it has none).
-  virtual void xent_row_max(const Tensor& logits, std::int64_t vocab_begin,
-                            std::int64_t vocab_size, const Tensor& max) = 0;
+  virtual void xent_row_max(const Tensor& logits, std::int64_t vocab_begin, std::int64_t vocab_size,
+                            const Tensor& max) = 0;
   // Given each row's max over the whole vocabulary: sumexp[N] = sum of exp(logit - max) over
   // this shard's real columns; target_logit[N] = the target's logit when it is in this shard,
   // else 0.
-  virtual void xent_row_stats(const Tensor& logits, const Tensor& targets,
-                              std::int64_t vocab_begin, std::int64_t vocab_size,
-                              const Tensor& max, const Tensor& sumexp,
+  virtual void xent_row_stats(const Tensor& logits, const Tensor& targets, std::int64_t vocab_begin,
+                              std::int64_t vocab_size, const Tensor& max, const Tensor& sumexp,
                               const Tensor& target_logit) = 0;
   // The sum over rows of log(sumexp) + max - target_logit: the summed token losses.
   virtual double xent_loss_sum(const Tensor& max, const Tensor& sumexp,

@@ -13,6 +13,8 @@ namespace trellis {
 // model.init: "random", "llmc:PATH" (reads the checkpoint's header; its dimensions fill the
 // model keys the user left out and must agree with those given), "checkpoint:DIR".
 void check_model_init(CheckContext& ctx, ResolvedRun& run);
+// model.export: "" or "llmc:PATH" (not a directory; its folder is made when training ends).
+void check_model_export(CheckContext& ctx, ResolvedRun& run);
 
 struct LayoutStatus {
   bool world_known = false;  // run.world_size holds it

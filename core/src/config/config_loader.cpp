@@ -19,6 +19,7 @@ ResolvedRun resolve(ReadConfig read, const RunEnvironment& env, ProblemList& pro
   run.config_file = read.file;
   CheckContext ctx(read, problems);
   check_model_init(ctx, run);
+  check_model_export(ctx, run);
   const LayoutStatus layout = check_layout(ctx, env, run);
   check_input_files(ctx, run);
   check_plugins(ctx, env, layout, run);

@@ -279,7 +279,7 @@ class Reader {
       const std::string written = text;
       if (spec.is_path) {
         text = resolve_path(text);
-      } else if (spec.section == "model" && spec.name == "init") {
+      } else if (spec.section == "model" && (spec.name == "init" || spec.name == "export")) {
         // "llmc:PATH" and "checkpoint:DIR" carry a path.
         for (std::string_view prefix : {"llmc:", "checkpoint:"}) {
           if (text.starts_with(prefix)) {

@@ -86,6 +86,8 @@ std::vector<KeySpec> make_keys() {
       {"model", "hidden", &field<&R::model, &ModelSection::hidden>, ints(1, kInt32Max)},
       // Its path part resolves like a path; the forms are checked with the input files.
       {"model", "init", &field<&R::model, &ModelSection::init>, non_empty()},
+      // Like init, "llmc:PATH" carries a path.
+      {"model", "export", &field<&R::model, &ModelSection::export_to>, any()},
 
       {"train", "micro_batch", &field<&R::train, &TrainSection::micro_batch>, ints(1, kInt32Max)},
       {"train", "global_batch", &field<&R::train, &TrainSection::global_batch>, ints(1, kInt32Max)},
@@ -105,6 +107,8 @@ std::vector<KeySpec> make_keys() {
       path({"data", "train", &field<&R::data, &DataSection::train>, any()}),
       path({"data", "val", &field<&R::data, &DataSection::val>, any()}),
       {"data", "shuffle", &field<&R::data, &DataSection::shuffle>, any()},
+      {"data", "val_every", &field<&R::data, &DataSection::val_every>, ints(0, kInt64Max)},
+      {"data", "val_batches", &field<&R::data, &DataSection::val_batches>, ints(1, kInt32Max)},
 
       path({"checkpoint", "dir", &field<&R::checkpoint, &CheckpointSection::dir>, any()}),
       {"checkpoint", "every", &field<&R::checkpoint, &CheckpointSection::every>,

@@ -228,6 +228,8 @@ LayoutStatus check_layout(CheckContext& ctx, const RunEnvironment& env, Resolved
                  "parallel.tensor"})) {
     run.dims.vocab_size = m.vocab_size;
     run.dims.seq_len = m.seq_len;
+    // An llm.c checkpoint's position table may be longer than the sequences trained on.
+    run.dims.max_seq_len = run.llmc ? run.llmc->max_seq_len : m.seq_len;
     run.dims.layers = m.layers;
     run.dims.heads = m.heads;
     run.dims.hidden = m.hidden;

@@ -113,4 +113,25 @@ void check_model_init(CheckContext& ctx, ResolvedRun& run) {
   }
 }
 
+void check_model_export(CheckContext& ctx, ResolvedRun& run) {
+  const std::string key = "model.export";
+  if (!ctx.valid(key)) return;
+  const std::string target = ctx.config().model.export_to;
+  if (target.empty()) return;
+  if (!target.starts_with("llmc:") || target.size() == 5) {
+    ctx.problem(key, "unknown form; valid: \"\" (no export) or \"llmc:PATH\" (an llm.c GPT-2 "
+                     "checkpoint, fp32, written when training ends)");
+    ctx.invalidate(key);
+    return;
+  }
+  std::filesystem::path path = target.substr(5);
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    ctx.problem(key, path.string() + " is a directory; valid: the path of the file to write");
+    ctx.invalidate(key);
+    return;
+  }
+  run.export_llmc = path;
+}
+
 }  // namespace trellis

@@ -66,6 +66,7 @@ struct ResolvedRun {
   ModelDims dims;        // padded_vocab included
   ModelInit init;
   std::optional<LlmcCheckpointHeader> llmc;  // with init = "llmc:PATH"
+  std::optional<std::filesystem::path> export_llmc;  // with export = "llmc:PATH"
   DataFile train;
   std::optional<DataFile> val;
   LrSchedule lr_schedule = LrSchedule::cosine;

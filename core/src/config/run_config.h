@@ -50,6 +50,7 @@ struct ModelSection {
   std::int64_t heads = 12;
   std::int64_t hidden = 768;
   std::string init = "random";  // "random" | "llmc:PATH" | "checkpoint:DIR"
+  std::string export_to;        // "" | "llmc:PATH": the trained model, written at the end
 };
 
 struct TrainSection {
@@ -74,6 +75,8 @@ struct DataSection {
   std::string train;  // required
   std::string val;    // empty: no validation
   bool shuffle = false;
+  std::int64_t val_every = 0;    // steps between validations; 0: at the end only
+  std::int64_t val_batches = 8;  // global batches of the validation file per validation
 };
 
 struct CheckpointSection {

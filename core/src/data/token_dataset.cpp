@@ -80,16 +80,17 @@ TokenDataset TokenDataset::open(const std::filesystem::path& file, std::int64_t 
     if (vocab_size < 256) {
       throw InputError("data file " + file.string() +
                        " is plain text, read as bytes (ids 0..255), but [model] vocab_size is " +
-                       std::to_string(vocab_size) + "; use vocab_size >= 256 or an llm.c token file");
+                       std::to_string(vocab_size) +
+                       "; use vocab_size >= 256 or an llm.c token file");
     }
   } else {
-    m->ids16 = reinterpret_cast<const std::uint16_t*>(static_cast<const char*>(m->base) +
-                                                      header_bytes);
+    m->ids16 =
+        reinterpret_cast<const std::uint16_t*>(static_cast<const char*>(m->base) + header_bytes);
     for (std::int64_t i = 0; i < m->count; ++i) {
       if (m->ids16[i] >= vocab_size) {
         throw InputError("data file " + file.string() + ": token " + std::to_string(i) + " is id " +
-                         std::to_string(m->ids16[i]) + ", not below [model] vocab_size = " +
-                         std::to_string(vocab_size) +
+                         std::to_string(m->ids16[i]) +
+                         ", not below [model] vocab_size = " + std::to_string(vocab_size) +
                          "; the file was made with a larger vocabulary");
       }
     }
@@ -97,15 +98,22 @@ TokenDataset TokenDataset::open(const std::filesystem::path& file, std::int64_t 
   return TokenDataset(std::move(m));
 }
 
-const std::filesystem::path& TokenDataset::file() const noexcept { return m_->file; }
-bool TokenDataset::is_text() const noexcept { return m_->text; }
-std::int64_t TokenDataset::tokens() const noexcept { return m_->count; }
+const std::filesystem::path& TokenDataset::file() const noexcept {
+  return m_->file;
+}
+bool TokenDataset::is_text() const noexcept {
+  return m_->text;
+}
+std::int64_t TokenDataset::tokens() const noexcept {
+  return m_->count;
+}
 
 std::int32_t TokenDataset::token(std::int64_t position) const noexcept {
   return m_->text ? m_->ids8[position] : m_->ids16[position];
 }
 
-std::int64_t TokenDataset::batches_per_epoch(std::int64_t global_batch, std::int64_t seq_len) const {
+std::int64_t TokenDataset::batches_per_epoch(std::int64_t global_batch,
+                                             std::int64_t seq_len) const {
   std::int64_t per_batch = global_batch * seq_len;
   std::int64_t batches = m_->count > 0 ? (m_->count - 1) / per_batch : 0;
   if (batches < 1) {

@@ -23,10 +23,12 @@ LlmcPlace llmc_place(const std::string& name) {
   static const std::map<std::string, std::string> whole = {
       {"wte", "wte"}, {"wpe", "wpe"}, {"lnf.weight", "lnfw"}, {"lnf.bias", "lnfb"}};
   static const std::map<std::string, std::string> per_layer = {
-      {"ln1.weight", "ln1w"},       {"ln1.bias", "ln1b"},         {"attn.qkv.weight", "qkvw"},
-      {"attn.qkv.bias", "qkvb"},    {"attn.proj.weight", "attprojw"}, {"attn.proj.bias", "attprojb"},
-      {"ln2.weight", "ln2w"},       {"ln2.bias", "ln2b"},         {"mlp.fc.weight", "fcw"},
-      {"mlp.fc.bias", "fcb"},       {"mlp.proj.weight", "fcprojw"}, {"mlp.proj.bias", "fcprojb"}};
+      {"ln1.weight", "ln1w"},           {"ln1.bias", "ln1b"},
+      {"attn.qkv.weight", "qkvw"},      {"attn.qkv.bias", "qkvb"},
+      {"attn.proj.weight", "attprojw"}, {"attn.proj.bias", "attprojb"},
+      {"ln2.weight", "ln2w"},           {"ln2.bias", "ln2b"},
+      {"mlp.fc.weight", "fcw"},         {"mlp.fc.bias", "fcb"},
+      {"mlp.proj.weight", "fcprojw"},   {"mlp.proj.bias", "fcprojb"}};
   if (auto it = whole.find(name); it != whole.end()) return {it->second, -1};
   static const std::regex block(R"(h\.(\d+)\.(.+))");
   std::smatch m;
@@ -95,7 +97,8 @@ void check_dims(const std::filesystem::path& file, const LlmcCheckpointHeader& h
                      " in the model");
   };
   if (h.vocab_size != dims.vocab_size) mismatch("vocab_size", h.vocab_size, dims.vocab_size);
-  if (h.padded_vocab != dims.padded_vocab) mismatch("padded vocab", h.padded_vocab, dims.padded_vocab);
+  if (h.padded_vocab != dims.padded_vocab)
+    mismatch("padded vocab", h.padded_vocab, dims.padded_vocab);
   if (h.layers != dims.layers) mismatch("layers", h.layers, dims.layers);
   if (h.heads != dims.heads) mismatch("heads", h.heads, dims.heads);
   if (h.channels != dims.hidden) mismatch("hidden", h.channels, dims.hidden);

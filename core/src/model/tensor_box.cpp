@@ -4,7 +4,8 @@
 
 namespace trellis {
 
-void check_box(const Shape& global, const Shape& offset, const Shape& local, const std::string& what) {
+void check_box(const Shape& global, const Shape& offset, const Shape& local,
+               const std::string& what) {
   bool ok = global.rank() == offset.rank() && global.rank() == local.rank();
   for (int d = 0; ok && d < global.rank(); ++d) {
     ok = offset[d] >= 0 && local[d] >= 0 && offset[d] + local[d] <= global[d];

@@ -43,6 +43,7 @@ void for_each_box_run(const Shape& global, const Shape& offset, const Shape& loc
 }
 
 // Checks that the box lies inside the global shape; throws Error naming `what` otherwise.
-void check_box(const Shape& global, const Shape& offset, const Shape& local, const std::string& what);
+void check_box(const Shape& global, const Shape& offset, const Shape& local,
+               const std::string& what);
 
 }  // namespace trellis

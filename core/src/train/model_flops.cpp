@@ -17,9 +17,9 @@ std::int64_t parameter_count(const ModelDims& d) {
 }
 
 double flops_per_token(const ModelDims& d) {
-  return 6.0 * static_cast<double>(parameter_count(d)) +
-         12.0 * static_cast<double>(d.layers) * static_cast<double>(d.hidden) *
-             static_cast<double>(d.seq_len);
+  return 6.0 * static_cast<double>(parameter_count(d)) + 12.0 * static_cast<double>(d.layers) *
+                                                             static_cast<double>(d.hidden) *
+                                                             static_cast<double>(d.seq_len);
 }
 
 double measure_sgemm_peak(Kernels& kernels, const std::shared_ptr<Allocator>& allocator, int size) {
@@ -29,13 +29,17 @@ double measure_sgemm_peak(Kernels& kernels, const std::shared_ptr<Allocator>& al
   Tensor c = Tensor::empty({n, n}, DType::f32, allocator);
   kernels.fill(a, 0.5f);
   kernels.fill(b, 0.25f);
-  kernels.matmul(a, false, b, false, c);  // warm-up
+  // The first products pay for page faults, thread start-up and clock ramp-up: warm up for a
+  // while, then keep the best of the runs within a fixed time (at least 8).
+  using Clock = std::chrono::steady_clock;
+  auto warm_until = Clock::now() + std::chrono::milliseconds(150);
+  while (Clock::now() < warm_until) kernels.matmul(a, false, b, false, c);
   double best = 1e30;
-  for (int i = 0; i < 4; ++i) {
-    auto t0 = std::chrono::steady_clock::now();
+  auto measure_until = Clock::now() + std::chrono::milliseconds(250);
+  for (int i = 0; i < 8 || Clock::now() < measure_until; ++i) {
+    auto t0 = Clock::now();
     kernels.matmul(a, false, b, false, c);
-    auto t1 = std::chrono::steady_clock::now();
-    best = std::min(best, std::chrono::duration<double>(t1 - t0).count());
+    best = std::min(best, std::chrono::duration<double>(Clock::now() - t0).count());
   }
   return 2.0 * static_cast<double>(n) * n * n / best;
 }

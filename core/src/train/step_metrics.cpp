@@ -21,9 +21,12 @@ std::string number(double v) {
 
 std::string human_count(double v) {
   char buffer[32];
-  if (v >= 1e6) std::snprintf(buffer, sizeof(buffer), "%.2fM", v / 1e6);
-  else if (v >= 1e3) std::snprintf(buffer, sizeof(buffer), "%.1fk", v / 1e3);
-  else std::snprintf(buffer, sizeof(buffer), "%.0f", v);
+  if (v >= 1e6)
+    std::snprintf(buffer, sizeof(buffer), "%.2fM", v / 1e6);
+  else if (v >= 1e3)
+    std::snprintf(buffer, sizeof(buffer), "%.1fk", v / 1e3);
+  else
+    std::snprintf(buffer, sizeof(buffer), "%.0f", v);
   return buffer;
 }
 
@@ -65,10 +68,11 @@ ProgressView::ProgressView(std::int64_t total_steps, std::int64_t every, bool en
 void ProgressView::update(const StepMetrics& m) {
   if (!enabled_) return;
   char figures[256];
-  std::snprintf(figures, sizeof(figures),
-                "step %lld/%lld | loss %.4f | lr %.2e | norm %.3f | %.1f ms | %s tok/s | MFU %.1f%%",
-                static_cast<long long>(m.step), static_cast<long long>(total_), m.loss, m.lr,
-                m.grad_norm, m.step_ms, human_count(m.tokens_per_s).c_str(), 100.0 * m.mfu);
+  std::snprintf(
+      figures, sizeof(figures),
+      "step %lld/%lld | loss %.4f | lr %.2e | norm %.3f | %.1f ms | %s tok/s | MFU %.1f%%",
+      static_cast<long long>(m.step), static_cast<long long>(total_), m.loss, m.lr, m.grad_norm,
+      m.step_ms, human_count(m.tokens_per_s).c_str(), 100.0 * m.mfu);
   std::string val = m.val_loss ? " | val " + std::to_string(*m.val_loss) : std::string();
   if (terminal_) {
     constexpr int kWidth = 24;

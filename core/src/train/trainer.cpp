@@ -79,9 +79,10 @@ struct Trainer::State {
     return std::sqrt(total);
   }
 
-  // Mean loss over the first few batches of the validation file.
+  // Mean loss over the first [data] val_batches global batches of the validation file.
   double evaluate() {
-    std::int64_t batches = std::min<std::int64_t>(val_data->batches_per_epoch(G, T), 8);
+    std::int64_t batches =
+        std::min<std::int64_t>(val_data->batches_per_epoch(G, T), run.config.data.val_batches);
     double sum = 0.0;
     for (std::int64_t b = 0; b < batches; ++b) {
       for (std::int64_t m = 0; m < M; ++m) sum += microbatch(b, m, false, *val_data);
@@ -123,8 +124,8 @@ Trainer::Trainer(const ResolvedRun& run, std::FILE* console)
   init.micro_batch = static_cast<int>(s.B);
   init.seed = static_cast<std::uint64_t>(cfg.run.seed);
   s.family = run.registry->make_layers(cfg.parallel.tensor_mode, init);
-  s.chunk = std::make_unique<ModelChunk>(*s.family, chunk_spec(static_cast<int>(s.dims.layers), 1, 0),
-                                         nullptr);
+  s.chunk = std::make_unique<ModelChunk>(
+      *s.family, chunk_spec(static_cast<int>(s.dims.layers), 1, 0), nullptr);
   s.params = s.chunk->parameters();
 
   switch (run.init.kind) {
@@ -135,11 +136,13 @@ Trainer::Trainer(const ResolvedRun& run, std::FILE* console)
       load_llmc_checkpoint(run.init.path, s.dims, s.params);
       break;
     case ModelInit::Kind::checkpoint:
-      throw InputError("[model] init = \"checkpoint:...\": this build cannot read Trellis "
-                       "checkpoints yet; use \"random\" or \"llmc:PATH\"");
+      throw InputError(
+          "[model] init = \"checkpoint:...\": this build cannot read Trellis "
+          "checkpoints yet; use \"random\" or \"llmc:PATH\"");
   }
   AdamWSettings adamw{static_cast<float>(cfg.optim.beta1), static_cast<float>(cfg.optim.beta2),
-                      static_cast<float>(cfg.optim.eps), static_cast<float>(cfg.optim.weight_decay)};
+                      static_cast<float>(cfg.optim.eps),
+                      static_cast<float>(cfg.optim.weight_decay)};
   s.optimizer = std::make_unique<AdamWOptimizer>(s.params, adamw, *s.kernels, s.allocator);
 
   s.train_data.emplace(TokenDataset::open(run.train.path, s.dims.vocab_size));
@@ -163,7 +166,8 @@ Trainer::Trainer(const ResolvedRun& run, std::FILE* console)
                millions(parameter_count(s.dims)).c_str(),
                run.init.kind == ModelInit::Kind::llmc ? run.init.path.c_str() : "random init");
   std::fprintf(console, "data: %s (%s, %lld tokens): %lld steps per epoch\n",
-               run.train.path.c_str(), s.train_data->is_text() ? "text, byte tokens" : "llm.c tokens",
+               run.train.path.c_str(),
+               s.train_data->is_text() ? "text, byte tokens" : "llm.c tokens",
                static_cast<long long>(s.train_data->tokens()), static_cast<long long>(epoch_steps));
   std::fprintf(console, "batch: %lld sequences = %lld microbatches of %lld\n",
                static_cast<long long>(s.G), static_cast<long long>(s.M),
@@ -212,7 +216,11 @@ TrainSummary Trainer::train() {
     m.tokens_per_s = tokens_per_step / seconds;
     m.mfu = step_flops / seconds / s.peak_flops;
     m.peak_mem_bytes = s.allocator->peak_bytes();
-    if (step + 1 == cfg.run.steps && s.val_data) m.val_loss = s.evaluate();
+    const bool last = step + 1 == cfg.run.steps;
+    const std::int64_t val_every = cfg.data.val_every;
+    if (s.val_data && (last || (val_every > 0 && (step + 1) % val_every == 0))) {
+      m.val_loss = s.evaluate();
+    }
     metrics.write(m);
     progress.update(m);
     if (step == 0) summary.first_loss = m.loss;
@@ -225,6 +233,14 @@ TrainSummary Trainer::train() {
     }
   }
   progress.finish();
+  if (s.run.export_llmc) {
+    std::error_code ec;
+    if (s.run.export_llmc->has_parent_path()) {
+      std::filesystem::create_directories(s.run.export_llmc->parent_path(), ec);
+    }
+    save_llmc_checkpoint(*s.run.export_llmc, s.dims, s.params);
+    std::fprintf(s.console, "exported: %s (llm.c checkpoint)\n", s.run.export_llmc->c_str());
+  }
   summary.steps = cfg.run.steps;
   summary.seconds = seconds_since(start);
   return summary;

@@ -24,17 +24,11 @@ inline void sgemm(bool ta, bool tb, int m, int n, int k, float alpha, const floa
               k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
-// Sets OpenBLAS's thread count for the lifetime of the object (used around OpenMP regions that
-// call sgemm from every thread, where nested BLAS threads would oversubscribe the cores).
-class BlasThreadsScope {
- public:
-  BlasThreadsScope(int inside, int restore) : restore_(restore) { openblas_set_num_threads(inside); }
-  ~BlasThreadsScope() { openblas_set_num_threads(restore_); }
-  BlasThreadsScope(const BlasThreadsScope&) = delete;
-  BlasThreadsScope& operator=(const BlasThreadsScope&) = delete;
-
- private:
-  int restore_;
-};
+// c = alpha * op(a) @ op(b) + beta * c using every OpenMP thread: the output is cut into one
+// block of rows (or of columns, when it is wide) per thread and each block is one single-threaded
+// sgemm. OpenBLAS itself runs on one thread, so the process has a single pool of threads (no
+// BLAS threads spinning against OpenMP's).
+void parallel_sgemm(bool ta, bool tb, int m, int n, int k, float alpha, const float* a, int lda,
+                    const float* b, int ldb, float beta, float* c, int ldc);
 
 }  // namespace trellis::cpu

@@ -18,8 +18,8 @@ namespace cpu {
 
 Matrix as_matrix(const Tensor& t, const char* what) {
   if (t.rank() != 2 || t.strides()[1] != 1 || t.dtype() != DType::f32) {
-    throw Error(std::string("matmul: ") + what + " must be a 2-D f32 view with contiguous rows, got " +
-                t.str());
+    throw Error(std::string("matmul: ") + what +
+                " must be a 2-D f32 view with contiguous rows, got " + t.str());
   }
   return {t.data<float>(), static_cast<int>(t.size(0)), static_cast<int>(t.size(1)),
           static_cast<int>(t.strides()[0])};
@@ -68,10 +68,10 @@ int dim(const char* kernel, const Tensor& t, int rank, int d) {
 class CpuKernels final : public Kernels {
  public:
   explicit CpuKernels(int threads) {
-    if (threads > 0) {
-      omp_set_num_threads(threads);
-      openblas_set_num_threads(threads);
-    }
+    if (threads > 0) omp_set_num_threads(threads);
+    // All parallelism comes from OpenMP (parallel_sgemm splits the products); OpenBLAS stays on
+    // one thread so two thread pools never compete for the cores.
+    openblas_set_num_threads(1);
     threads_ = omp_get_max_threads();
   }
 
@@ -84,8 +84,8 @@ class CpuKernels final : public Kernels {
   void copy(const Tensor& src, const Tensor& dst) override {
     if (src.dtype() != dst.dtype() || src.numel() != dst.numel() || !src.is_contiguous() ||
         !dst.is_contiguous()) {
-      fail("copy", "needs contiguous tensors of one type and size, got " + src.str() + " and " +
-                       dst.str());
+      fail("copy",
+           "needs contiguous tensors of one type and size, got " + src.str() + " and " + dst.str());
     }
     if (src.nbytes() > 0) std::memmove(dst.data_ptr(), src.data_ptr(), src.nbytes());
   }
@@ -118,7 +118,7 @@ class CpuKernels final : public Kernels {
                          ", op(b) " + std::to_string(kb) + "x" + std::to_string(n) + ", out " +
                          out.shape().str());
     }
-    cpu::sgemm(ta, tb, m, n, k, alpha, A.data, A.ld, B.data, B.ld, beta, C.data, C.ld);
+    cpu::parallel_sgemm(ta, tb, m, n, k, alpha, A.data, A.ld, B.data, B.ld, beta, C.data, C.ld);
   }
 
   void linear_forward(const Tensor& x, const Tensor& w, const Tensor& b,
@@ -130,12 +130,8 @@ class CpuKernels final : public Kernels {
     const float* wp = f32(k, "w", w, -1);
     float* op = f32(k, "out", out, n * oc);
     const float* bp = f32_optional(k, "b", b, oc);
-    if (bp) {
-#pragma omp parallel for schedule(static)
-      for (std::int64_t r = 0; r < n; ++r) std::memcpy(op + r * oc, bp, sizeof(float) * oc);
-    }
-    cpu::sgemm(false, true, static_cast<int>(n), oc, c, 1.0f, xp, c, wp, c, bp ? 1.0f : 0.0f, op,
-               oc);
+    cpu::parallel_sgemm(false, true, static_cast<int>(n), oc, c, 1.0f, xp, c, wp, c, 0.0f, op, oc);
+    if (bp) cpu::add_bias_rows(op, bp, static_cast<int>(n), oc);
   }
 
   void linear_backward(const Tensor& dout, const Tensor& x, const Tensor& w, const Tensor& dx,
@@ -148,10 +144,11 @@ class CpuKernels final : public Kernels {
     const float* wp = f32(k, "w", w, -1);
     float* dwp = f32(k, "dw", dw, static_cast<std::int64_t>(oc) * c);
     if (dx.defined()) {
-      cpu::sgemm(false, false, static_cast<int>(n), c, oc, 1.0f, dop, oc, wp, c, 0.0f,
-                 f32(k, "dx", dx, n * c), c);
+      cpu::parallel_sgemm(false, false, static_cast<int>(n), c, oc, 1.0f, dop, oc, wp, c, 0.0f,
+                          f32(k, "dx", dx, n * c), c);
     }
-    cpu::sgemm(true, false, oc, c, static_cast<int>(n), 1.0f, dop, oc, xp, c, 1.0f, dwp, c);
+    cpu::parallel_sgemm(true, false, oc, c, static_cast<int>(n), 1.0f, dop, oc, xp, c, 1.0f, dwp,
+                        c);
     if (db.defined()) {
       cpu::column_sums_accumulate(dop, static_cast<int>(n), oc, f32(k, "db", db, oc), scratch_);
     }
@@ -197,7 +194,6 @@ class CpuKernels final : public Kernels {
     const float* q = f32(k, "qkv", qkv, static_cast<std::int64_t>(B) * T * 3 * C);
     float* o = f32(k, "out", out, static_cast<std::int64_t>(B) * T * C);
     float* p = f32(k, "probs", probs, static_cast<std::int64_t>(B) * heads * T * T);
-    cpu::BlasThreadsScope one_blas_thread(1, threads_);
     cpu::attention_forward(q, o, p, B, T, C, heads);
   }
 
@@ -211,7 +207,6 @@ class CpuKernels final : public Kernels {
     const float* q = f32(k, "qkv", qkv, n * 3 * C);
     const float* p = f32(k, "probs", probs, static_cast<std::int64_t>(B) * heads * T * T);
     float* dq = f32(k, "dqkv", dqkv, n * 3 * C);
-    cpu::BlasThreadsScope one_blas_thread(1, threads_);
     cpu::attention_backward(d, q, p, dq, B, T, C, heads, scratch_);
   }
 
@@ -256,8 +251,8 @@ class CpuKernels final : public Kernels {
     const char* k = "xent_row_stats";
     int n = dim(k, logits, 2, 0), v = dim(k, logits, 2, 1);
     cpu::xent_row_stats(f32(k, "logits", logits, -1), i32(k, "targets", targets, n), n, v,
-                        vocab_begin, vocab_size, f32(k, "max", max, n),
-                        f32(k, "sumexp", sumexp, n), f32(k, "target_logit", target_logit, n));
+                        vocab_begin, vocab_size, f32(k, "max", max, n), f32(k, "sumexp", sumexp, n),
+                        f32(k, "target_logit", target_logit, n));
   }
 
   double xent_loss_sum(const Tensor& max, const Tensor& sumexp,

@@ -24,6 +24,8 @@ void add(const float* a, const float* b, float* out, std::int64_t n);
 void accumulate(float* dst, const float* src, std::int64_t n);
 void scale(float* x, std::int64_t n, float factor);
 double sum_squares(const float* x, std::int64_t n);
+// out[r, :] += b for each of `rows` rows of `cols`
+void add_bias_rows(float* out, const float* b, int rows, int cols);
 // db[OC] += sum over rows of dout[N,OC]
 void column_sums_accumulate(const float* dout, int rows, int cols, float* db, Scratch& scratch);
 
@@ -40,8 +42,8 @@ void gelu_backward(const float* x, const float* dout, float* dx, std::int64_t n)
 
 // attention.cpp: qkv[B,T,3C], out[B,T,C], probs[B,NH,T,T]
 void attention_forward(const float* qkv, float* out, float* probs, int B, int T, int C, int NH);
-void attention_backward(const float* dout, const float* qkv, const float* probs, float* dqkv,
-                        int B, int T, int C, int NH, Scratch& scratch);
+void attention_backward(const float* dout, const float* qkv, const float* probs, float* dqkv, int B,
+                        int T, int C, int NH, Scratch& scratch);
 
 // embedding.cpp: tokens[B*T], wte[Vs,C] standing for ids [vocab_begin, vocab_begin + Vs),
 // wpe[>=T, C] or null, out[B*T, C]

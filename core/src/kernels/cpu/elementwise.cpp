@@ -1,5 +1,7 @@
 #include <omp.h>
 
+#include <algorithm>
+
 #include "kernels/cpu/cpu_ops.h"
 
 namespace trellis::cpu {
@@ -39,10 +41,30 @@ void scale(float* x, std::int64_t n, float factor) {
 }
 
 double sum_squares(const float* x, std::int64_t n) {
+  // Float partial sums over short blocks (vectorised, and short enough that float rounding stays
+  // far below what the gradient norm needs), added up in double.
+  constexpr std::int64_t kBlock = 1024;
+  const std::int64_t blocks = (n + kBlock - 1) / kBlock;
   double total = 0.0;
-#pragma omp parallel for reduction(+ : total) schedule(static) if (n > 65536)
-  for (std::int64_t i = 0; i < n; ++i) total += static_cast<double>(x[i]) * x[i];
+#pragma omp parallel for reduction(+ : total) schedule(static) if (n > 262144)
+  for (std::int64_t b = 0; b < blocks; ++b) {
+    const float* p = x + b * kBlock;
+    const std::int64_t len = std::min(kBlock, n - b * kBlock);
+    float partial = 0.0f;
+#pragma omp simd reduction(+ : partial)
+    for (std::int64_t i = 0; i < len; ++i) partial += p[i] * p[i];
+    total += partial;
+  }
   return total;
+}
+
+void add_bias_rows(float* out, const float* b, int rows, int cols) {
+#pragma omp parallel for schedule(static) if (static_cast <std::int64_t>(rows) * cols > 32768)
+  for (int r = 0; r < rows; ++r) {
+    float* row = out + static_cast<std::int64_t>(r) * cols;
+#pragma omp simd
+    for (int j = 0; j < cols; ++j) row[j] += b[j];
+  }
 }
 
 void column_sums_accumulate(const float* dout, int rows, int cols, float* db, Scratch& scratch) {

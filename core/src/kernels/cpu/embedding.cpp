@@ -7,7 +7,8 @@
 namespace trellis::cpu {
 
 void embedding_forward(const std::int32_t* tokens, const float* wte, std::int64_t vocab_rows,
-                       std::int64_t vocab_begin, const float* wpe, float* out, int B, int T, int C) {
+                       std::int64_t vocab_begin, const float* wpe, float* out, int B, int T,
+                       int C) {
 #pragma omp parallel for schedule(static)
   for (int bt = 0; bt < B * T; ++bt) {
     std::int64_t row = static_cast<std::int64_t>(tokens[bt]) - vocab_begin;

@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "kernels/cpu/cpu_ops.h"
+#include "kernels/cpu/vector_math.h"
 
 namespace trellis::cpu {
 
@@ -23,10 +24,7 @@ void xent_row_max(const float* logits, int rows, int cols, std::int64_t vocab_be
 #pragma omp parallel for schedule(static)
   for (int r = 0; r < rows; ++r) {
     const float* row = logits + static_cast<std::int64_t>(r) * cols;
-    float m = -std::numeric_limits<float>::infinity();
-#pragma omp simd reduction(max : m)
-    for (int j = 0; j < real; ++j) m = std::max(m, row[j]);
-    max[r] = m;
+    max[r] = vmax(row, real);
   }
 }
 
@@ -40,7 +38,7 @@ void xent_row_stats(const float* logits, const std::int32_t* targets, int rows, 
     float m = max[r];
     float sum = 0.0f;
 #pragma omp simd reduction(+ : sum)
-    for (int j = 0; j < real; ++j) sum += std::exp(row[j] - m);
+    for (int j = 0; j < real; ++j) sum += vexp(row[j] - m);
     sumexp[r] = sum;
     std::int64_t col = static_cast<std::int64_t>(targets[r]) - vocab_begin;
     target_logit[r] = (col >= 0 && col < real) ? row[col] : 0.0f;
@@ -67,7 +65,7 @@ void xent_backward(const float* logits, const std::int32_t* targets, int rows, i
     float m = max[r];
     float factor = scale / sumexp[r];
 #pragma omp simd
-    for (int j = 0; j < real; ++j) drow[j] = std::exp(row[j] - m) * factor;
+    for (int j = 0; j < real; ++j) drow[j] = vexp(row[j] - m) * factor;
     for (int j = real; j < cols; ++j) drow[j] = 0.0f;
     std::int64_t col = static_cast<std::int64_t>(targets[r]) - vocab_begin;
     if (col >= 0 && col < real) drow[col] -= scale;

@@ -1,0 +1,172 @@
+// One forward and backward of the tiny GPT-2 against PyTorch: the logits, the loss and the
+// gradient of every parameter, starting from the same llm.c checkpoint. Odd sizes on purpose:
+// vocabulary 97 padded to 128, sequences of 12 with 16 positions in the table.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "golden_file.h"
+#include "kernels/cpu/cpu_kernels.h"
+#include "model/llmc_checkpoint.h"
+#include "model/model_chunk.h"
+#include "trellis/plugin_registry.h"
+
+using namespace trellis;
+using golden::GoldenFile;
+
+namespace {
+
+struct TinyModel {
+  GoldenFile g = GoldenFile::load(golden::golden_path("tiny_gpt2.golden"));
+  ModelDims dims;
+  std::int64_t B, T;
+  std::shared_ptr<Allocator> alloc = make_cpu_allocator();
+  std::shared_ptr<Kernels> kernels;
+  PluginRegistry registry = PluginRegistry::discover({{TRELLIS_TEST_PLUGIN_DIR, "build tree"}});
+  std::shared_ptr<LayerFamily> family;
+  std::unique_ptr<ModelChunk> chunk;
+
+  explicit TinyModel(int threads) : kernels(make_cpu_kernels(threads)) {
+    dims.vocab_size = static_cast<std::int64_t>(g.scalar("V"));
+    dims.padded_vocab = static_cast<std::int64_t>(g.scalar("Vp"));
+    dims.max_seq_len = static_cast<std::int64_t>(g.scalar("maxT"));
+    dims.layers = static_cast<std::int64_t>(g.scalar("L"));
+    dims.heads = static_cast<std::int64_t>(g.scalar("NH"));
+    dims.hidden = static_cast<std::int64_t>(g.scalar("C"));
+    B = static_cast<std::int64_t>(g.scalar("B"));
+    T = static_cast<std::int64_t>(g.scalar("T"));
+    dims.seq_len = T;
+    LayerFamilyInit init;
+    init.dims = dims;
+    init.allocator = alloc;
+    init.kernels = kernels.get();
+    init.micro_batch = static_cast<int>(B);
+    family = registry.make_layers("1d", init);
+    chunk = std::make_unique<ModelChunk>(*family, chunk_spec(static_cast<int>(dims.layers), 1, 0),
+                                         nullptr);
+    load_llmc_checkpoint(golden::golden_path("tiny_gpt2.llmc.bin"), dims, chunk->parameters());
+    for (Parameter* p : chunk->parameters()) kernels->fill(p->grad, 0.0f);
+  }
+
+  Microbatch batch() {
+    Microbatch mb;
+    mb.tokens = g.tensor("tokens").to_tensor(alloc);
+    mb.targets = g.tensor("targets").to_tensor(alloc);
+    mb.loss_scale = static_cast<float>(1.0 / static_cast<double>(B * T));
+    return mb;
+  }
+};
+
+// max |a - b| <= tol * max |b| (+ a floor for all-zero references): float32 sums of a few hundred
+// terms stay within ~1e-5 of their scale.
+void check_close(const std::string& what, const float* a, const std::vector<double>& b,
+                 double tol = 1e-5) {
+  double scale = 0.0, err = 0.0;
+  for (std::size_t i = 0; i < b.size(); ++i) {
+    scale = std::max(scale, std::abs(b[i]));
+    err = std::max(err, std::abs(a[i] - b[i]));
+  }
+  INFO(what << ": max error " << err << " against scale " << scale);
+  CHECK(err <= tol * scale + 1e-9);
+}
+
+}  // namespace
+
+TEST_CASE("forward and backward of the tiny GPT-2 match PyTorch") {
+  for (int threads : {1, 2}) {
+    CAPTURE(threads);
+    TinyModel m(threads);
+    Microbatch mb = m.batch();
+    Tensor loss = m.chunk->forward(mb, mb.tokens);
+    double mean_loss = loss.data<float>()[0] / static_cast<double>(m.B * m.T);
+    double expected = m.g.scalar("loss");
+    CHECK(std::abs(mean_loss - expected) <= 1e-5 * std::abs(expected));
+
+    m.chunk->backward(mb, Tensor());
+    for (Parameter* p : m.chunk->parameters()) {
+      auto want = m.g.tensor("grad." + p->name);
+      REQUIRE(want.numel() == p->grad.numel());
+      check_close("grad." + p->name, p->grad.data<float>(), want.f64());
+    }
+  }
+}
+
+TEST_CASE("the logits over the real vocabulary match PyTorch") {
+  TinyModel m(2);
+  Microbatch mb = m.batch();
+  mb.training = false;
+  // Run every layer but the head, then the head's product by hand.
+  Tensor h = mb.tokens;
+  const auto& layers = m.chunk->layers();
+  for (std::size_t i = 0; i + 1 < layers.size(); ++i) h = layers[i]->forward(mb, h);
+  Parameter* wte = nullptr;
+  for (Parameter* p : m.chunk->parameters())
+    if (p->name == "wte") wte = p;
+  REQUIRE(wte != nullptr);
+  const std::int64_t N = m.B * m.T, V = m.dims.vocab_size, Vp = m.dims.padded_vocab;
+  Tensor logits = Tensor::empty({N, Vp}, DType::f32, m.alloc);
+  m.kernels->matmul(h.view({N, m.dims.hidden}), false, wte->value, true, logits);
+  std::vector<float> real;
+  for (std::int64_t r = 0; r < N; ++r)
+    for (std::int64_t v = 0; v < V; ++v) real.push_back(logits.data<float>()[r * Vp + v]);
+  check_close("logits", real.data(), m.g.tensor("logits").f64());
+}
+
+TEST_CASE("padded vocabulary rows never change the loss and get no gradient from it") {
+  TinyModel m(2);
+  Parameter* wte = nullptr;
+  for (Parameter* p : m.chunk->parameters())
+    if (p->name == "wte") wte = p;
+  // Scramble the padding rows: the loss must not move.
+  const std::int64_t C = m.dims.hidden;
+  for (std::int64_t r = m.dims.vocab_size; r < m.dims.padded_vocab; ++r)
+    for (std::int64_t c = 0; c < C; ++c) wte->value.data<float>()[r * C + c] = 3.0f + 0.1f * c;
+  Microbatch mb = m.batch();
+  double loss = m.chunk->forward(mb, mb.tokens).data<float>()[0] / static_cast<double>(m.B * m.T);
+  CHECK(std::abs(loss - m.g.scalar("loss")) <= 1e-5 * m.g.scalar("loss"));
+  m.chunk->backward(mb, Tensor());
+  for (std::int64_t r = m.dims.vocab_size; r < m.dims.padded_vocab; ++r)
+    for (std::int64_t c = 0; c < C; ++c) CHECK(wte->grad.data<float>()[r * C + c] == 0.0f);
+}
+
+TEST_CASE("split backward (input gradients, then weight gradients later) equals whole backward") {
+  TinyModel whole(2), split(2);
+  Microbatch a = whole.batch(), b = split.batch();
+  whole.chunk->forward(a, a.tokens);
+  whole.chunk->backward(a, Tensor());
+  split.chunk->forward(b, b.tokens);
+  split.chunk->backward_input(b, Tensor());
+  split.chunk->backward_weight(b);
+  auto pw = whole.chunk->parameters(), ps = split.chunk->parameters();
+  for (std::size_t i = 0; i < pw.size(); ++i) {
+    for (std::int64_t j = 0; j < pw[i]->grad.numel(); ++j) {
+      REQUIRE(pw[i]->grad.data<float>()[j] == ps[i]->grad.data<float>()[j]);
+    }
+  }
+}
+
+TEST_CASE("several microbatches in flight keep their own activations") {
+  // Two forwards before either backward (as a pipeline does) give the gradients of two
+  // sequential forward+backward passes.
+  TinyModel seq(2), interleaved(2);
+  Microbatch m0 = seq.batch(), m1 = seq.batch();
+  m1.id = 1;
+  seq.chunk->forward(m0, m0.tokens);
+  seq.chunk->backward(m0, Tensor());
+  seq.chunk->forward(m1, m1.tokens);
+  seq.chunk->backward(m1, Tensor());
+  Microbatch n0 = interleaved.batch(), n1 = interleaved.batch();
+  n1.id = 1;
+  interleaved.chunk->forward(n0, n0.tokens);
+  interleaved.chunk->forward(n1, n1.tokens);
+  interleaved.chunk->backward(n1, Tensor());
+  interleaved.chunk->backward(n0, Tensor());
+  auto a = seq.chunk->parameters(), b = interleaved.chunk->parameters();
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    for (std::int64_t j = 0; j < a[i]->grad.numel(); ++j) {
+      CHECK(std::abs(a[i]->grad.data<float>()[j] - b[i]->grad.data<float>()[j]) <=
+            1e-6f * (1.0f + std::abs(a[i]->grad.data<float>()[j])));
+    }
+  }
+}

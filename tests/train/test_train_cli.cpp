@@ -1,0 +1,113 @@
+// trellis-train end to end as a user runs it: a short run on text writes one metrics line per
+// step and validation losses when asked; bad data and an unavailable device exit 2.
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "device/cuda_probe.h"
+#include "support/process.h"
+
+namespace fs = std::filesystem;
+using trellis::test::run_trellis_train;
+
+namespace {
+
+fs::path work_dir(const std::string& name) {
+  fs::path dir = fs::path(TRELLIS_TEST_WORK_DIR) / name;
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  return dir;
+}
+
+// A few kilobytes of text with structure a tiny model can learn.
+void write_corpus(const fs::path& file) {
+  std::ofstream out(file);
+  for (int i = 0; i < 300; ++i)
+    out << "the quick brown fox jumps over the lazy dog " << i % 7 << ".\n";
+}
+
+fs::path write_config(const fs::path& dir, const std::string& extra) {
+  write_corpus(dir / "corpus.txt");
+  fs::path config = dir / "run.toml";
+  std::ofstream(config) << "[run]\nname = \"cli\"\nsteps = 6\nout_dir = \"out\"\n"
+                        << "[data]\ntrain = \"corpus.txt\"\n"
+                        << "[model]\nvocab_size = 256\nseq_len = 32\nlayers = 2\nheads = 2\n"
+                        << "hidden = 32\n"
+                        << "[train]\nmicro_batch = 4\nglobal_batch = 8\n"
+                        << "[optim]\nlr = 3e-3\n"
+                        << extra;
+  return config;
+}
+
+int lines(const fs::path& file) {
+  std::ifstream in(file);
+  int n = 0;
+  for (std::string line; std::getline(in, line);) ++n;
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("a short run on text exits 0, writes a metrics line per step, and the loss falls") {
+  fs::path dir = work_dir("short");
+  auto r = run_trellis_train({write_config(dir, "").string()});
+  INFO(r.output);
+  CHECK(r.exit_code == 0);
+  CHECK(r.output.find("done: 6 steps") != std::string::npos);
+  fs::path metrics = dir / "out" / "metrics.jsonl";
+  CHECK(lines(metrics) == 6);
+  auto loss_of = [&](int step) {
+    std::ifstream in(metrics);
+    std::string line;
+    for (int i = 0; i < step; ++i) std::getline(in, line);
+    return std::stod(line.substr(line.find("\"loss\":") + 7));
+  };
+  CHECK(loss_of(6) < loss_of(1) - 0.5);
+}
+
+TEST_CASE("validation losses appear every val_every steps and at the end") {
+  fs::path dir = work_dir("val");
+  fs::path config = write_config(dir, "");
+  auto r = run_trellis_train({config.string(), "--set", "data.val=" + (dir / "corpus.txt").string(),
+                              "--set", "data.val_every=4", "--set", "data.val_batches=2"});
+  INFO(r.output);
+  REQUIRE(r.exit_code == 0);
+  std::ifstream in(dir / "out" / "metrics.jsonl");
+  std::string line;
+  int step = 0;
+  while (std::getline(in, line)) {
+    ++step;
+    bool has_val = line.find("\"val_loss\":") != std::string::npos;
+    CHECK(has_val == (step == 4 || step == 6));
+  }
+}
+
+TEST_CASE("a token id beyond the vocabulary is bad input: exit 2, naming the file and the id") {
+  fs::path dir = work_dir("bad_ids");
+  fs::path tokens = dir / "tokens.bin";
+  {
+    std::int32_t header[256] = {20240520, 1, 2000};
+    std::ofstream out(tokens, std::ios::binary);
+    out.write(reinterpret_cast<const char*>(header), sizeof(header));
+    for (int i = 0; i < 2000; ++i) {
+      std::uint16_t id = i == 1500 ? 300 : static_cast<std::uint16_t>(i % 200);
+      out.write(reinterpret_cast<const char*>(&id), 2);
+    }
+  }
+  fs::path config = write_config(dir, "");
+  auto r = run_trellis_train({config.string(), "--set", "data.train=" + tokens.string()});
+  CHECK(r.exit_code == 2);
+  CHECK(r.output.find("tokens.bin") != std::string::npos);
+  CHECK(r.output.find("token 1500 is id 300") != std::string::npos);
+}
+
+TEST_CASE("[device] kind = \"cuda\" without a GPU is bad input with the reason") {
+  if (trellis::probe_cuda().device_count > 0) return;  // this machine has a GPU
+  fs::path dir = work_dir("cuda");
+  auto r = run_trellis_train({write_config(dir, "[device]\nkind = \"cuda\"\n").string()});
+  CHECK(r.exit_code == 2);
+  CHECK(r.output.find("kind = \"cuda\"") != std::string::npos);
+  CHECK(r.output.find("use kind = \"cpu\"") != std::string::npos);
+}
