@@ -1,19 +1,12 @@
 #include "data/token_file_header.h"
 
-#include <array>
-#include <bit>
-#include <cerrno>
-#include <cstring>
 #include <fstream>
 #include <string>
 
+#include "data/llmc_header.h"
 #include "trellis/error.h"
 
 namespace trellis {
-
-// llm.c writes the header in the host's byte order, which is little-endian on every machine it
-// runs on; so do we.
-static_assert(std::endian::native == std::endian::little, "token files are little-endian");
 
 namespace {
 
@@ -31,18 +24,9 @@ bool has_token_file_magic(const std::filesystem::path& file) {
 }
 
 TokenFileHeader read_token_file_header(const std::filesystem::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) throw InputError(where(file) + "cannot open: " + std::strerror(errno));
-  std::error_code ec;
-  const auto size = static_cast<std::int64_t>(std::filesystem::file_size(file, ec));
-  if (ec) throw InputError(where(file) + "cannot read its size: " + ec.message());
-
-  std::array<std::int32_t, 256> header{};
-  if (size < kTokenFileHeaderBytes ||
-      !in.read(reinterpret_cast<char*>(header.data()), kTokenFileHeaderBytes)) {
-    throw InputError(where(file) + "truncated: " + std::to_string(size) +
-                     " bytes, shorter than the 1024-byte header");
-  }
+  const LlmcRawHeader raw = read_llmc_raw_header(file, where(file));
+  const auto& header = raw.words;
+  const std::int64_t size = raw.file_bytes;
   if (header[0] != kTokenFileMagic) {
     throw InputError(where(file) + "bad magic " + std::to_string(header[0]) + " (expected " +
                      std::to_string(kTokenFileMagic) + ")");

@@ -1,16 +1,11 @@
 #include "model/llmc_checkpoint_header.h"
 
-#include <array>
-#include <bit>
-#include <cerrno>
-#include <cstring>
 #include <fstream>
 
+#include "data/llmc_header.h"
 #include "trellis/error.h"
 
 namespace trellis {
-
-static_assert(std::endian::native == std::endian::little, "llm.c checkpoints are little-endian");
 
 namespace {
 
@@ -59,18 +54,9 @@ std::int64_t llmc_parameter_count(const LlmcCheckpointHeader& header) {
 }
 
 LlmcCheckpointHeader read_llmc_checkpoint_header(const std::filesystem::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) throw InputError(where(file) + "cannot open: " + std::strerror(errno));
-  std::error_code ec;
-  const auto size = static_cast<std::int64_t>(std::filesystem::file_size(file, ec));
-  if (ec) throw InputError(where(file) + "cannot read its size: " + ec.message());
-
-  std::array<std::int32_t, 256> header{};
-  if (size < kLlmcCheckpointHeaderBytes ||
-      !in.read(reinterpret_cast<char*>(header.data()), kLlmcCheckpointHeaderBytes)) {
-    throw InputError(where(file) + "truncated: " + std::to_string(size) +
-                     " bytes, shorter than the 1024-byte header");
-  }
+  const LlmcRawHeader raw = read_llmc_raw_header(file, where(file));
+  const auto& header = raw.words;
+  const std::int64_t size = raw.file_bytes;
   if (header[0] != kLlmcCheckpointMagic) {
     throw InputError(where(file) + "bad magic " + std::to_string(header[0]) + " (expected " +
                      std::to_string(kLlmcCheckpointMagic) + ")" +
