@@ -170,3 +170,18 @@ TEST_CASE("several microbatches in flight keep their own activations") {
     }
   }
 }
+
+TEST_CASE("once warm, a training step takes no new memory from the system") {
+  TinyModel m(2);
+  auto step = [&] {
+    Microbatch mb = m.batch();
+    m.chunk->forward(mb, mb.tokens);
+    m.chunk->backward(mb, Tensor());
+  };
+  step();
+  const std::uint64_t after_first = m.alloc->device_allocations();
+  const std::size_t live_after_first = m.alloc->current_bytes();
+  for (int i = 0; i < 3; ++i) step();
+  CHECK(m.alloc->device_allocations() == after_first);
+  CHECK(m.alloc->current_bytes() == live_after_first);  // nothing leaks from step to step
+}
