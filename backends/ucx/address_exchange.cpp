@@ -1,5 +1,6 @@
 #include "address_exchange.h"
 
+#include "deadline.h"
 #include "trellis/error.h"
 
 namespace trellis::ucx {
@@ -17,7 +18,7 @@ std::vector<std::string> exchange_addresses(Store& store, int rank, int world_si
                                             const std::string& my_address,
                                             std::chrono::milliseconds timeout) {
   using clock = std::chrono::steady_clock;
-  const auto deadline = clock::now() + timeout;
+  const auto deadline = deadline_after(timeout);
   const std::int64_t generation = store.add("trellis/ucx/joins/" + std::to_string(rank), 1);
   store.set(address_key(generation, world_size, rank), my_address);
 

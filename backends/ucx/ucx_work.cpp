@@ -2,6 +2,7 @@
 
 #include <sched.h>
 
+#include "deadline.h"
 #include "engine.h"
 #include "operation.h"
 #include "trellis/error.h"
@@ -20,7 +21,7 @@ bool UcxWork::test() {
 
 void UcxWork::wait_for(std::chrono::milliseconds timeout) {
   using clock = std::chrono::steady_clock;
-  const auto deadline = clock::now() + timeout;
+  const auto deadline = deadline_after(timeout);
   // Rounds without any event before this rank starts yielding its core to other processes.
   constexpr int kSpinsBeforeYield = 16;
   int idle = 0;

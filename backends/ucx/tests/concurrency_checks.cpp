@@ -67,6 +67,14 @@ TEST_CASE("test() alone drives an operation to completion") {
   CHECK(first_mismatch(x, [n](std::int64_t i) { return sum_over_ranks(n, i); }) == -1);
 }
 
+TEST_CASE("a wait with the longest timeout there is still completes") {
+  Communicator& comm = world();
+  const int n = comm.size(), me = comm.rank();
+  Tensor x = filled(DType::i32, 10, [me](std::int64_t i) { return data(me, i); });
+  comm.all_reduce(x, x, ReduceOp::sum)->wait_for(std::chrono::milliseconds::max());
+  CHECK(first_mismatch(x, [n](std::int64_t i) { return sum_over_ranks(n, i); }) == -1);
+}
+
 TEST_CASE("collectives on a split group and on the world run at the same time") {
   Communicator& comm = world();
   const int n = comm.size(), me = comm.rank();
