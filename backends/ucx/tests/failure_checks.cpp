@@ -57,6 +57,7 @@ TEST_SUITE("failures") {
     if (me == n - 1) {  // group rank 0; in Bruck's first round it waits for group rank 1
       try {
         work->wait_for(std::chrono::milliseconds(200));
+        FAIL("the wait should have timed out");
       } catch (const TimeoutError& e) {
         const std::string what = e.what();
         INFO(what);
