@@ -8,12 +8,13 @@
 
 namespace trellis::bench {
 
-// 8 B (the latency figure), then x8 apart from 64 B to 256 KiB, x4 from 1 MiB to 64 MiB.
-inline std::vector<std::size_t> all_reduce_sizes(std::size_t max_bytes) {
+// Between min and max bytes: 8 B (the latency figure), then x8 apart from 64 B to 256 KiB, x4 from
+// 1 MiB to 64 MiB.
+inline std::vector<std::size_t> all_reduce_sizes(std::size_t min_bytes, std::size_t max_bytes) {
   std::vector<std::size_t> sizes;
   for (std::size_t b : {8ul, 64ul, 512ul, 4096ul, 32768ul, 262144ul, 1ul << 20, 4ul << 20,
                         16ul << 20, 64ul << 20}) {
-    if (b <= max_bytes) sizes.push_back(b);
+    if (b >= min_bytes && b <= max_bytes) sizes.push_back(b);
   }
   return sizes;
 }

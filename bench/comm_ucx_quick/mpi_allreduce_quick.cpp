@@ -1,5 +1,6 @@
 // Raw MPI_Allreduce, f32 sum, out of place: the yardstick for the ucx backend
-// (run.sh runs both side by side). mpirun -n 2 mpi_allreduce_quick [MAX_BYTES]
+// (run.sh runs both side by side).
+//   mpirun -n 2 mpi_allreduce_quick [MAX_BYTES [MIN_BYTES]]
 #include <mpi.h>
 
 #include <algorithm>
@@ -14,8 +15,9 @@ int main(int argc, char** argv) {
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   MPI_Comm_size(MPI_COMM_WORLD, &ranks);
   const std::size_t max_bytes = argc > 1 ? std::strtoull(argv[1], nullptr, 10) : 64u << 20;
+  const std::size_t min_bytes = argc > 2 ? std::strtoull(argv[2], nullptr, 10) : 0;
   if (rank == 0) trellis::bench::print_header("MPI_Allreduce", ranks);
-  for (std::size_t bytes : trellis::bench::all_reduce_sizes(max_bytes)) {
+  for (std::size_t bytes : trellis::bench::all_reduce_sizes(min_bytes, max_bytes)) {
     const int count = static_cast<int>(bytes / sizeof(float));
     std::vector<float> in(static_cast<std::size_t>(count), 1.0f), out(in.size());
     const int iterations = trellis::bench::iterations_for(bytes);

@@ -1,6 +1,6 @@
 // The ucx backend's all_reduce, f32 sum, out of place, measured like mpi_allreduce_quick.
 //
-//   ucx_allreduce_quick -n RANKS [--max BYTES] [--in-place] [--set KEY=VALUE]...
+//   ucx_allreduce_quick -n RANKS [--min BYTES] [--max BYTES] [--in-place] [--set KEY=VALUE]...
 //
 // Starts RANKS copies of itself (a file store in a temporary directory) unless it already runs
 // as a rank (TRELLIS_RANK set, e.g. under trellis-run). --set gives [comm.ucx] options
@@ -23,6 +23,7 @@ namespace {
 
 struct Args {
   int ranks = 2;
+  std::size_t min_bytes = 0;
   std::size_t max_bytes = 64u << 20;
   bool in_place = false;
   trellis::Options options;
@@ -34,6 +35,8 @@ Args parse(int argc, char** argv) {
     const std::string a = argv[i];
     if (a == "-n" && i + 1 < argc) {
       args.ranks = std::atoi(argv[++i]);
+    } else if (a == "--min" && i + 1 < argc) {
+      args.min_bytes = std::strtoull(argv[++i], nullptr, 10);
     } else if (a == "--max" && i + 1 < argc) {
       args.max_bytes = std::strtoull(argv[++i], nullptr, 10);
     } else if (a == "--in-place") {
@@ -50,8 +53,10 @@ Args parse(int argc, char** argv) {
         args.options.set(key, value);
       }
     } else {
-      std::fprintf(stderr, "usage: %s -n RANKS [--max BYTES] [--in-place] [--set KEY=VALUE]...\n",
-                   argv[0]);
+      std::fprintf(
+          stderr,
+          "usage: %s -n RANKS [--min BYTES] [--max BYTES] [--in-place] [--set KEY=VALUE]...\n",
+          argv[0]);
       std::exit(2);
     }
   }
@@ -73,7 +78,7 @@ int run_rank(const Args& args, int rank, int ranks, const std::string& store_dir
     trellis::bench::print_header(args.in_place ? "ucx all_reduce (in place)" : "ucx all_reduce",
                                  ranks);
   }
-  for (std::size_t bytes : trellis::bench::all_reduce_sizes(args.max_bytes)) {
+  for (std::size_t bytes : trellis::bench::all_reduce_sizes(args.min_bytes, args.max_bytes)) {
     const auto count = static_cast<std::int64_t>(bytes / sizeof(float));
     auto in = trellis::Tensor::empty({count}, trellis::DType::f32, allocator);
     auto out = args.in_place ? in : trellis::Tensor::empty({count}, trellis::DType::f32, allocator);
