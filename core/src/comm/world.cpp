@@ -1,5 +1,7 @@
 #include "comm/world.h"
 
+#include <thread>
+
 #include "comm/self_communicator.h"
 #include "comm/store_spec.h"
 #include "comm/tcp_store_server.h"
@@ -9,12 +11,29 @@ namespace trellis {
 
 namespace {
 
-// Owns what the world communicator depends on. Members are destroyed in reverse order: the
-// communicator, then the store it talks through, then the server (if this rank hosts it).
+// Owns what the world communicator depends on, and lets it go in order: the communicator, then
+// the store it talks through, then the server (if this rank serves it).
 struct WorldHolder {
   std::unique_ptr<TcpStoreServer> server;
   std::unique_ptr<Store> store;
   std::shared_ptr<Communicator> communicator;
+  std::chrono::milliseconds timeout{0};
+
+  WorldHolder() = default;
+  WorldHolder(const WorldHolder&) = delete;
+  WorldHolder& operator=(const WorldHolder&) = delete;
+  ~WorldHolder() {
+    communicator.reset();
+    store.reset();
+    if (!server) return;
+    // The ranks may still be reading the answer to their last wait (the final barrier that let
+    // this rank finish): stopping now would fail them. Each rank's connection closes when its
+    // world goes or its process ends; wait for that, at most the run's timeout.
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (server->connections() > 0 && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  }
 };
 
 }  // namespace
@@ -35,6 +54,7 @@ std::shared_ptr<Communicator> create_world(const PluginRegistry& registry,
                      "(tcp:HOST:PORT or file:DIR)");
   }
   auto holder = std::make_shared<WorldHolder>();
+  holder->timeout = timeout;
   if (environment.serve_store) {
     const StoreSpec spec = parse_store_spec(environment.store);
     holder->server = std::make_unique<TcpStoreServer>(spec.port);

@@ -9,7 +9,9 @@
 // rank serves it) must outlive the communicator. The returned shared_ptr owns all three: it is an
 // aliasing shared_ptr into one holder that destroys the communicator first, then the store, then
 // the server. Communicators made from it by split() may use the same store, so they must not
-// outlive the world either.
+// outlive the world either. A rank that serves the store keeps serving, when its world goes, until
+// the other ranks have closed their connections (at most `timeout`): they may still be reading
+// the answer to the last barrier.
 #pragma once
 
 #include <chrono>
