@@ -39,6 +39,10 @@ constexpr const char* kUsage =
     "  --dry-run                check everything, print the resolved run and its layout, exit\n"
     "  --help, -h               show this help\n"
     "\n"
+    "A run of several ranks ([launch] nproc > 1) started outside any launcher starts its ranks\n"
+    "itself, as trellis-run -n nproc would (through mpirun for [comm] backend = \"mpi\");\n"
+    "see docs/launching.md.\n"
+    "\n"
     "Precedence: --set > CONFIG > defaults. Exit codes: 0 success, 2 bad input (nothing was\n"
     "started), 1 other failure.\n";
 

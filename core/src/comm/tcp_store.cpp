@@ -177,7 +177,15 @@ std::string TcpStore::receive(std::size_t bytes, const std::string& what,
 
 std::string TcpStore::exchange(const std::string& frame, const std::string& what,
                                Clock::time_point deadline) {
-  if (!fd_.valid()) connect(Clock::now() + timeout_);
+  if (!fd_.valid()) {
+    // The connection was dropped (a client-side timeout, or the server went away): reconnect,
+    // saying which call needed it.
+    try {
+      connect(Clock::now() + timeout_);
+    } catch (const TimeoutError& e) {
+      throw TimeoutError(what + ": " + e.what());
+    }
+  }
   send_all(frame, what, deadline);
   const std::uint32_t length = sp::frame_length(receive(sp::kLengthBytes, what, deadline));
   if (length > sp::kMaxFrameBytes) {

@@ -81,7 +81,7 @@ class Launch {
   void start_mpirun(const ProcessEnvironment& base);
   void watch();
   void reap();
-  void read_output(Child& child, UniqueFd& pipe, TaggedOutput& tagged);
+  void read_output(UniqueFd& pipe, TaggedOutput& tagged);
   void on_signal(int signal);
   void on_child_failure(Child& child);
   void on_reported_failure(const FailureReport& report);
@@ -400,8 +400,7 @@ void Launch::reap() {
   }
 }
 
-void Launch::read_output(Child& child, UniqueFd& pipe, TaggedOutput& tagged) {
-  (void)child;
+void Launch::read_output(UniqueFd& pipe, TaggedOutput& tagged) {
   char buffer[65536];
   const ssize_t n = ::read(pipe.get(), buffer, sizeof buffer);
   if (n > 0) {
@@ -453,9 +452,9 @@ void Launch::watch() {
       if (fds[i + 1].revents == 0) continue;
       auto [child, is_err] = pipe_owner[i];
       if (is_err) {
-        read_output(*child, child->err_pipe, *child->err);
+        read_output(child->err_pipe, *child->err);
       } else {
-        read_output(*child, child->out_pipe, *child->out);
+        read_output(child->out_pipe, *child->out);
       }
     }
     reap();
@@ -486,11 +485,12 @@ void Launch::finish_nodes() {
         if (exit_code_ == 0) exit_code_ = 1;
         return;
       }
-      if (!stopping_ && recorded_failure(*store_)) {
-        const FailureReport report = *recorded_failure(*store_);
-        say(report.message);
-        exit_code_ = report.exit_code;
-        stopping_ = true;
+      if (!stopping_) {
+        if (std::optional<FailureReport> report = recorded_failure(*store_)) {
+          say(report->message);
+          exit_code_ = report->exit_code;
+          stopping_ = true;
+        }
       }
       for (int s : signals_->take()) {
         if (s != SIGCHLD) {
