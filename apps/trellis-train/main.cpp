@@ -1,11 +1,14 @@
 // trellis-train CONFIG [--set section.key=value]... [--dry-run] [--help]
 //
 // Reads and checks a run's configuration (config/config_loader.h), then trains — or with
-// --dry-run prints the resolved run and exits. Exit codes: 0 success, 2 bad input (config,
+// --dry-run prints the resolved run and exits. A run of several ranks started outside any
+// launcher launches itself (launch/self_launch.h): one process per rank, this one watching them
+// and exiting with the launch's code. Exit codes: 0 success, 2 bad input (config,
 // arguments, files; nothing was started), 1 any other failure.
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
+#include <filesystem>
 #include <iostream>
 #include <string>
 #include <string_view>
@@ -14,6 +17,8 @@
 #include "config/config_loader.h"
 #include "config/did_you_mean.h"
 #include "config/dry_run_report.h"
+#include "launch/launcher.h"
+#include "launch/self_launch.h"
 #include "train/trainer.h"
 #include "trellis/error.h"
 
@@ -33,6 +38,10 @@ constexpr const char* kUsage =
     "                           --set comm.<backend>.<option>=value sets a backend option\n"
     "  --dry-run                check everything, print the resolved run and its layout, exit\n"
     "  --help, -h               show this help\n"
+    "\n"
+    "A run of several ranks ([launch] nproc > 1) started outside any launcher starts its ranks\n"
+    "itself, as trellis-run -n nproc would (through mpirun for [comm] backend = \"mpi\");\n"
+    "see docs/launching.md.\n"
     "\n"
     "Precedence: --set > CONFIG > defaults. Exit codes: 0 success, 2 bad input (nothing was\n"
     "started), 1 other failure.\n";
@@ -81,11 +90,18 @@ int run(int argc, char** argv) {
     std::cout << kUsage;
     return kExitOk;
   }
-  const trellis::ResolvedRun resolved =
-      trellis::load_run(args.config, args.overrides, trellis::RunEnvironment::from_process());
+  const trellis::RunEnvironment environment = trellis::RunEnvironment::from_process();
+  const trellis::ResolvedRun resolved = trellis::load_run(args.config, args.overrides, environment);
   if (args.dry_run) {
     std::cout << trellis::format_dry_run(resolved);
     return kExitOk;
+  }
+  std::error_code ec;
+  std::vector<std::string> self = {std::filesystem::read_symlink("/proc/self/exe", ec).string()};
+  if (ec) self[0] = argv[0];
+  self.insert(self.end(), argv + 1, argv + argc);
+  if (auto launch = trellis::self_launch_options(resolved, environment, std::move(self))) {
+    return trellis::launch(*launch);
   }
 
   trellis::Trainer trainer(resolved, stdout);

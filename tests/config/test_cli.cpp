@@ -149,7 +149,7 @@ nproc = 64
 backend = "test-comm"
 [parallel]
 tensor_mode = "test-1d"
-schedule = "test-interleaved"
+schedule = "1f1b"
 tensor = 2
 pipeline = 4
 [train]
@@ -172,6 +172,10 @@ global_batch = 64
   CHECK_FALSE(line_starting(block(r.output, "Ranks"), "63  ").empty());
   CHECK(
       contains(line_starting(block(r.output, "Plugins"), "comm "), "libtrellis_comm_test-comm.so"));
+  // The schedule, simulated: 1F1B's bubble (p - 1) / m = 3 / 2 of the compute, drawn per stage.
+  CHECK(contains(r.output, "Schedule 1f1b (simulated"));
+  CHECK(contains(r.output, "bubble 150.0% of the compute"));
+  CHECK(contains(r.output, "rank 3 | .   .   .   3F0 3B0 3B0 3F1 3B1 3B1"));
 }
 
 TEST_CASE("a launcher's world size replaces [launch] nproc") {

@@ -251,7 +251,7 @@ TEST_CASE("a problem with a key left at its default says so") {
 TEST_CASE("backend options are checked against the backend's declared options") {
   const ResolvedRun run =
       load("[comm.test-comm]\ntls = \"shm\"\nrails = 2\neager_limit = 4096\nverbose = true\n");
-  const trellis::Options& options = run.comm_options.at("test-comm");
+  const trellis::Options& options = run.plugin_options.at("comm.test-comm");
   CHECK(options.get_string("tls", "") == "shm");
   CHECK(options.get_int("rails", 0) == 2);
   // An integer where a number is declared is a number.

@@ -69,7 +69,7 @@ TEST_CASE("--set reaches backend tables") {
       trellis::read_config_text("[comm.test-comm]\ntls = \"tcp\"\n", "x.toml",
                                 {"comm.test-comm.tls=shm", "comm.test-comm.rails=2"}, problems);
   REQUIRE(problems.empty());
-  const trellis::BackendTable& table = read.comm_tables.at("test-comm");
+  const trellis::PluginTable& table = read.plugin_tables.at("comm.test-comm");
   CHECK(std::get<std::string>(table.options.at("tls").value) == "shm");
   CHECK(std::get<std::int64_t>(table.options.at("rails").value) == 2);
   CHECK(table.origin.describe() == "x.toml:1");

@@ -1,7 +1,7 @@
-// The configs we ship (configs/quickstart.toml, configs/examples/) must load. The plugins they
-// name (1d, 1f1b, mpi, ...) are the real ones, which these tests do not depend on: each is
-// replaced with --set by the test plugin that checks the same things, so everything else about
-// the config — keys, layout, files, paths — is checked as a user's run would be.
+// The configs we ship (configs/quickstart.toml, configs/examples/) must load. The layer family
+// and backend they name are replaced with --set by test plugins that check the same things (the
+// real ones are not what these tests are about); the schedules are the real ones, so their plans
+// are simulated as in a user's run.
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -42,11 +42,8 @@ TEST_CASE("shipped configs load, with test plugins standing in for the real ones
     REQUIRE(problems.empty());
     const std::string family = test_family.at(read.config.parallel.tensor_mode);
     try {
-      const trellis::ResolvedRun run =
-          trellis::load_run(file,
-                            {"parallel.tensor_mode=" + family, "parallel.schedule=test-interleaved",
-                             "comm.backend=test-comm"},
-                            env);
+      const trellis::ResolvedRun run = trellis::load_run(
+          file, {"parallel.tensor_mode=" + family, "comm.backend=test-comm"}, env);
       CHECK(run.train.path.filename() == "quickstart.txt");
       CHECK(run.world_size == read.config.launch.nproc);
     } catch (const trellis::ConfigError& e) {

@@ -20,7 +20,9 @@
 
 namespace trellis {
 
-enum class OptionType : std::uint8_t { boolean, integer, number, string };
+// `path` is a string naming a file: the config resolves a relative one against the config file's
+// directory (or, from --set, the working directory), as it does its own paths.
+enum class OptionType : std::uint8_t { boolean, integer, number, string, path };
 const char* option_type_name(OptionType type) noexcept;
 
 // One option a plugin accepts in its config table.

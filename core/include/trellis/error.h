@@ -9,43 +9,55 @@
 #include <stdexcept>
 #include <string>
 
+// Error classes are exported from libtrellis_core with their vtables and type information
+// defined there once (the out-of-line destructors are their key functions). An exception a
+// plugin throws therefore never points into the plugin's own code, so it stays valid after the
+// plugin is unloaded, and it is caught by type in core like any other.
+#define TRELLIS_EXPORT __attribute__((visibility("default")))
+
 namespace trellis {
 
-class Error : public std::runtime_error {
+class TRELLIS_EXPORT Error : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
+  ~Error() override;
 };
 
 // Bad input: configuration, command-line arguments, files. Exit code 2.
-class InputError : public Error {
+class TRELLIS_EXPORT InputError : public Error {
  public:
   using Error::Error;
+  ~InputError() override;
 };
 
 // A plugin could not be found, loaded or used as asked (unknown name, ABI mismatch, wrong kind).
 // It is bad input: the run names plugins in its config.
-class PluginError : public InputError {
+class TRELLIS_EXPORT PluginError : public InputError {
  public:
   using InputError::InputError;
+  ~PluginError() override;
 };
 
 // A communication operation failed: a peer is gone, a backend call returned an error.
-class CommError : public Error {
+class TRELLIS_EXPORT CommError : public Error {
  public:
   using Error::Error;
+  ~CommError() override;
 };
 
 // A wait ran past its timeout. The message names the operation, the group and the peer waited for.
-class TimeoutError : public CommError {
+class TRELLIS_EXPORT TimeoutError : public CommError {
  public:
   using CommError::CommError;
+  ~TimeoutError() override;
 };
 
 // The operation exists in the interface but this implementation does not provide it,
 // e.g. "backend ucx does not support all_to_all".
-class UnsupportedError : public Error {
+class TRELLIS_EXPORT UnsupportedError : public Error {
  public:
   using Error::Error;
+  ~UnsupportedError() override;
 };
 
 }  // namespace trellis

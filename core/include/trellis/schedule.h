@@ -37,6 +37,14 @@ std::string to_string(const Action& action);  // "2F0"
 // Parses the text form; throws InputError naming the text and the expected form.
 Action parse_action(std::string_view text);
 
+// Schedules as CSV, in torch.distributed.pipelining's format: one line per pipeline rank (rank 0
+// first), each cell one action in text form, no header; empty cells are ignored. Parsing errors
+// are InputErrors naming `name`, the line and the cell.
+std::vector<std::vector<Action>> parse_schedule_csv(const std::string& text,
+                                                    const std::string& name);
+std::vector<std::vector<Action>> read_schedule_csv(const std::string& file);
+std::string format_schedule_csv(const std::vector<std::vector<Action>>& per_rank);
+
 struct ScheduleQuery {
   int pipeline_size = 1;
   int pipeline_rank = 0;

@@ -32,34 +32,30 @@ std::string CheckContext::value_text(std::string_view key) const {
     return toml_quoted(written->second);
   }
   if (const KeySpec* spec = find_key(key)) return field_value_text(spec->get(read_.config));
-  // comm.<backend>.<option>
-  if (key.starts_with("comm.")) {
-    std::string_view rest = key.substr(5);
-    const std::size_t dot = rest.find('.');
-    if (dot != std::string_view::npos) {
-      auto table = read_.comm_tables.find(std::string(rest.substr(0, dot)));
-      if (table != read_.comm_tables.end()) {
-        auto option = table->second.options.find(std::string(rest.substr(dot + 1)));
-        if (option != table->second.options.end()) return option_value_text(option->second.value);
-      }
-    }
-  }
+  // <section>.<plugin>.<option> of a plugin table
+  if (const PluginOptionEntry* option = plugin_option(key)) return option_value_text(option->value);
   return {};
+}
+
+const PluginOptionEntry* CheckContext::plugin_option(std::string_view key) const {
+  // "comm.ucx.tls": the table is everything before the last dot.
+  const std::size_t dot = key.rfind('.');
+  if (dot == std::string_view::npos) return nullptr;
+  auto table = read_.plugin_tables.find(std::string(key.substr(0, dot)));
+  if (table == read_.plugin_tables.end()) return nullptr;
+  auto option = table->second.options.find(std::string(key.substr(dot + 1)));
+  return option == table->second.options.end() ? nullptr : &option->second;
 }
 
 void CheckContext::problem(std::string_view key, std::string message) {
   Origin where = origin(key);
-  // Backend options keep their origins in their table.
-  if (where.kind == Origin::Kind::default_value && key.starts_with("comm.")) {
-    std::string_view rest = key.substr(5);
-    const std::size_t dot = rest.find('.');
-    auto table = read_.comm_tables.find(std::string(rest.substr(0, dot)));
-    if (table != read_.comm_tables.end()) {
+  // Plugin options keep their origins in their table.
+  if (where.kind == Origin::Kind::default_value) {
+    if (const PluginOptionEntry* option = plugin_option(key)) {
+      where = option->origin;
+    } else if (auto table = read_.plugin_tables.find(std::string(key));
+               table != read_.plugin_tables.end()) {
       where = table->second.origin;
-      if (dot != std::string_view::npos) {
-        auto option = table->second.options.find(std::string(rest.substr(dot + 1)));
-        if (option != table->second.options.end()) where = option->second.origin;
-      }
     }
   }
   problems_.add({where, std::string(key), value_text(key), std::move(message)});

@@ -41,6 +41,8 @@ class CheckContext {
   void problem_at(Origin origin, std::string message);
 
  private:
+  // The option `key` ("comm.ucx.tls") of a plugin table, or null.
+  const PluginOptionEntry* plugin_option(std::string_view key) const;
   ReadConfig& read_;
   ProblemList& problems_;
 };

@@ -28,9 +28,9 @@ ResolvedRun resolve(ReadConfig read, const RunEnvironment& env, ProblemList& pro
   fill_derived_settings(ctx, run);
   run.config = read.config;
   for (const KeySpec& key : config_keys()) run.origins[key.dotted()] = read.origin(key.dotted());
-  for (const auto& [name, table] : read.comm_tables) {
+  for (const auto& [table_key, table] : read.plugin_tables) {
     for (const auto& [option, entry] : table.options) {
-      run.origins["comm." + name + "." + option] = entry.origin;
+      run.origins[table_key + "." + option] = entry.origin;
     }
   }
   return run;

@@ -75,8 +75,8 @@ class Reader {
       return;
     }
     if (conflicts_.count(section)) return;  // `section = value`, reported already
-    if (section == "comm") {
-      comm(entry);
+    if (plugin_table_kind(section)) {
+      plugin_table(entry);
       return;
     }
     const std::string key = join(path, 2);
@@ -146,27 +146,36 @@ class Reader {
                 "; keys belong in a section: " + list_text(config_sections()));
   }
 
-  void comm(const Entry& entry) {
+  // A key of [comm] itself, or an option of a plugin's table: [comm.<backend>],
+  // [schedule.<name>], [layers.<name>].
+  void plugin_table(const Entry& entry) {
     const std::vector<std::string>& path = entry.path;
+    const std::string& section = path[0];
     const std::string& name = path[1];
+    const std::string what = section == "comm"       ? "backend"
+                             : section == "schedule" ? "schedule"
+                                                     : "layer family";
     if (path.size() == 2) {
-      if (const KeySpec* spec = find_key("comm", name)) {
+      if (const KeySpec* spec = find_key(section, name)) {
         read_value(*spec, entry);
       } else if (entry.node->is_table()) {
-        read_.comm_tables[name].origin = entry.origin;
+        read_.plugin_tables[section + "." + name].origin = entry.origin;
       } else {
-        problem(entry, "comm." + name, toml_text(*entry.node),
-                "unknown key in [comm]" + did_you_mean(name, section_keys("comm")) +
-                    "; valid keys: " + list_text(section_keys("comm")) +
-                    ", and [comm.<backend>] tables for a backend's options");
+        const std::vector<std::string> keys = section_keys(section);
+        problem(entry, section + "." + name, toml_text(*entry.node),
+                keys.empty() ? "[" + section + "] holds only [" + section + ".<" + what +
+                                   ">] tables of a " + what + "'s options, no values"
+                             : "unknown key in [" + section + "]" + did_you_mean(name, keys) +
+                                   "; valid keys: " + list_text(keys) + ", and [" + section + ".<" +
+                                   what + ">] tables for a " + what + "'s options");
       }
       return;
     }
     const std::string table_key = join(path, 2);
-    if (find_key("comm", name)) {
+    if (find_key(section, name)) {
       if (reported_.insert(table_key).second) {
         problem(entry, table_key, "",
-                "comm." + name + " is a value, not a table of backend options");
+                section + "." + name + " is a value, not a table of " + what + " options");
       }
       return;
     }
@@ -179,7 +188,7 @@ class Reader {
       }
       return;
     }
-    BackendTable& table = read_.comm_tables[name];
+    PluginTable& table = read_.plugin_tables[table_key];
     if (table.origin.kind == Origin::Kind::default_value) table.origin = entry.origin;
     const toml::node& node = *entry.node;
     const std::string key = join(path, 3);
@@ -195,7 +204,7 @@ class Reader {
     if (!value) {
       reported_.insert(key);
       problem(entry, key, toml_text(node),
-              "wrong type: backend options are booleans, integers, numbers or strings; got " +
+              "wrong type: " + what + " options are booleans, integers, numbers or strings; got " +
                   toml_type_phrase(node));
       return;
     }

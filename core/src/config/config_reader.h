@@ -24,16 +24,17 @@
 
 namespace trellis {
 
-// One option of a [comm.<backend>] table, before the backend's OptionSpecs are known.
-struct BackendOptionEntry {
+// One option of a plugin's table ([comm.<backend>], [schedule.<name>], [layers.<name>]),
+// before the plugin's OptionSpecs are known.
+struct PluginOptionEntry {
   OptionValue value;
   Origin origin;
   std::optional<std::string> override_text;  // the raw --set value, when it came from one
 };
 
-struct BackendTable {
-  Origin origin;  // of the [comm.<backend>] header, or of the first option set
-  std::map<std::string, BackendOptionEntry> options;
+struct PluginTable {
+  Origin origin;  // of the table's header, or of the first option set
+  std::map<std::string, PluginOptionEntry> options;
 };
 
 struct ReadConfig {
@@ -45,7 +46,8 @@ struct ReadConfig {
   // Keys whose value was rejected; their field holds the default, and checks that involve them
   // are skipped so that one mistake is reported once.
   std::set<std::string> invalid;
-  std::map<std::string, BackendTable> comm_tables;  // by backend name
+  // Plugin option tables by their key: "comm.ucx", "schedule.csv", "layers.2d".
+  std::map<std::string, PluginTable> plugin_tables;
   // Paths as the file wrote them, for keys whose value was resolved against its directory.
   std::map<std::string, std::string> written_paths;
 

@@ -161,9 +161,19 @@ const std::vector<std::string>& config_sections() {
     for (const KeySpec& key : config_keys()) {
       if (out.empty() || out.back() != key.section) out.emplace_back(key.section);
     }
+    // Sections of plugin option tables only: [schedule.<name>], [layers.<name>].
+    out.emplace_back("schedule");
+    out.emplace_back("layers");
     return out;
   }();
   return sections;
+}
+
+std::optional<PluginKind> plugin_table_kind(std::string_view section) {
+  if (section == "comm") return PluginKind::comm;
+  if (section == "schedule") return PluginKind::schedule;
+  if (section == "layers") return PluginKind::layers;
+  return std::nullopt;
 }
 
 std::vector<std::string> section_keys(std::string_view section) {

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "config/run_config.h"
+#include "trellis/plugin.h"
 
 namespace trellis {
 
@@ -68,7 +69,11 @@ struct KeySpec {
 // Every key, section by section, in the order of docs/configuration.md.
 const std::vector<KeySpec>& config_keys();
 // The sections in order: run, launch, comm, ...
+// The sections in order, including those that only hold plugin option tables.
 const std::vector<std::string>& config_sections();
+// The plugin kind whose option tables a section holds: [comm.<backend>], [schedule.<name>],
+// [layers.<name>] (a tensor mode). Other sections hold none.
+std::optional<PluginKind> plugin_table_kind(std::string_view section);
 // Names of the keys of `section`.
 std::vector<std::string> section_keys(std::string_view section);
 const KeySpec* find_key(std::string_view section, std::string_view name);

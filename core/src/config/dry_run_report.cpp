@@ -1,11 +1,13 @@
 #include "config/dry_run_report.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <numeric>
 #include <sstream>
 
 #include "config/config_schema.h"
 #include "config/config_value.h"
+#include "pipeline/schedule_grid.h"
 
 namespace trellis {
 
@@ -81,10 +83,10 @@ void print_config(std::ostream& out, const ResolvedRun& run) {
     table.row({std::string(key.name), "= " + field_value_text(key.get(run.config)),
                origin == run.origins.end() ? "default" : origin->second.describe()});
   }
-  for (const auto& [backend, options] : run.comm_options) {
-    table.line("  [comm." + backend + "]");
+  for (const auto& [table_key, options] : run.plugin_options) {
+    table.line("  [" + table_key + "]");
     for (const auto& [name, value] : options.values()) {
-      auto origin = run.origins.find("comm." + backend + "." + name);
+      auto origin = run.origins.find(table_key + "." + name);
       table.row({name, "= " + option_value_text(value),
                  origin == run.origins.end() ? "" : origin->second.describe()});
     }
@@ -162,6 +164,24 @@ void print_plugins(std::ostream& out, const ResolvedRun& run) {
   table.print(out, "  ");
 }
 
+// The schedule drawn as ranks x time from its simulation, with the bubble it predicts.
+void print_schedule(std::ostream& out, const ResolvedRun& run) {
+  if (!run.pipeline_plan || !run.pipeline_simulation) return;
+  const SimulationResult& sim = *run.pipeline_simulation;
+  const bool split = run.pipeline_plan->splits_backward();
+  out << "Schedule " << run.config.parallel.schedule << " (simulated; F = 1, "
+      << (split ? "I = 1, W = 1" : "B = 2") << ", no communication time)\n";
+  char figures[160];
+  std::snprintf(figures, sizeof(figures),
+                "  bubble %.1f%% of the compute (idle %.1f%% of the time); makespan %g\n",
+                100.0 * sim.bubble_ratio(), 100.0 * sim.idle_fraction(), sim.makespan);
+  out << figures << "  activations alive at most:";
+  for (std::size_t r = 0; r < sim.peak_activations.size(); ++r) {
+    out << (r ? ", " : " ") << "rank " << r << ": " << sim.peak_activations[r];
+  }
+  out << "\n" << draw_timeline(sim, kDryRunCosts) << "\n";
+}
+
 void print_ranks(std::ostream& out, const ResolvedRun& run) {
   const ParallelLayout& layout = run.layout;
   out << "Ranks (coordinates; groups are world ranks)\n";
@@ -204,6 +224,7 @@ std::string format_dry_run(const ResolvedRun& run) {
   out << "\n";
   print_plugins(out, run);
   out << "\n";
+  print_schedule(out, run);
   print_ranks(out, run);
   return out.str();
 }

@@ -119,8 +119,9 @@ void check_model_export(CheckContext& ctx, ResolvedRun& run) {
   const std::string target = ctx.config().model.export_to;
   if (target.empty()) return;
   if (!target.starts_with("llmc:") || target.size() == 5) {
-    ctx.problem(key, "unknown form; valid: \"\" (no export) or \"llmc:PATH\" (an llm.c GPT-2 "
-                     "checkpoint, fp32, written when training ends)");
+    ctx.problem(key,
+                "unknown form; valid: \"\" (no export) or \"llmc:PATH\" (an llm.c GPT-2 "
+                "checkpoint, fp32, written when training ends)");
     ctx.invalidate(key);
     return;
   }

@@ -2,12 +2,15 @@
 // backends: it finds the ones the run uses, checks their config tables against the options they
 // declare, and passes the run to their check hooks; the problems those return are reported at
 // the keys they name, like core's own.
+#include <filesystem>
 #include <string>
 
 #include "config/config_check.h"
 #include "config/config_schema.h"
 #include "config/config_value.h"
 #include "config/did_you_mean.h"
+#include "pipeline/pipeline_plan.h"
+#include "pipeline/simulator.h"
 #include "trellis/error.h"
 
 namespace trellis {
@@ -26,12 +29,25 @@ std::string kind_phrase(PluginKind kind) {
   return "plugin";
 }
 
+// The section holding this kind's option tables.
+std::string table_section(PluginKind kind) {
+  switch (kind) {
+    case PluginKind::comm:
+      return "comm";
+    case PluginKind::schedule:
+      return "schedule";
+    case PluginKind::layers:
+      return "layers";
+  }
+  return "comm";
+}
+
 std::string plugin_label(PluginKind kind, const std::string& name) {
   return kind_phrase(kind) + " '" + name + "'";
 }
 
 // `entry`'s value as the option's type, or an explanation of why it is not one.
-std::optional<OptionValue> typed_option(const OptionSpec& spec, const BackendOptionEntry& entry,
+std::optional<OptionValue> typed_option(const OptionSpec& spec, const PluginOptionEntry& entry,
                                         std::string& why) {
   const OptionValue& v = entry.value;
   switch (spec.type) {
@@ -47,6 +63,7 @@ std::optional<OptionValue> typed_option(const OptionSpec& spec, const BackendOpt
         return OptionValue{static_cast<double>(*i)};
       break;
     case OptionType::string:
+    case OptionType::path:
       if (std::holds_alternative<std::string>(v)) return v;
       // --set comm.ucx.tls=1 meant the text.
       if (entry.override_text) return OptionValue{*entry.override_text};
@@ -61,7 +78,7 @@ std::optional<OptionValue> typed_option(const OptionSpec& spec, const BackendOpt
 }
 
 std::string option_list(const std::vector<OptionSpec>& specs) {
-  if (specs.empty()) return "none (this backend takes no options)";
+  if (specs.empty()) return "none (this plugin takes no options)";
   std::string out;
   for (const OptionSpec& spec : specs) {
     out += (out.empty() ? "" : ", ") + std::string(spec.key) + " (" + option_type_name(spec.type) +
@@ -70,16 +87,19 @@ std::string option_list(const std::vector<OptionSpec>& specs) {
   return out;
 }
 
-void check_comm_tables(CheckContext& ctx, const PluginRegistry& registry, ResolvedRun& run) {
-  for (const auto& [name, table] : ctx.read().comm_tables) {
-    const std::string table_key = "comm." + name;
+void check_plugin_tables(CheckContext& ctx, const PluginRegistry& registry, ResolvedRun& run) {
+  for (const auto& [table_key, table] : ctx.read().plugin_tables) {
+    const std::size_t dot = table_key.find('.');
+    const std::string section = table_key.substr(0, dot);
+    const std::string name = table_key.substr(dot + 1);
+    const PluginKind kind = *plugin_table_kind(section);
     std::vector<OptionSpec> specs;
     try {
-      registry.find(PluginKind::comm, name);
-      specs = registry.options(PluginKind::comm, name);
+      registry.find(kind, name);
+      specs = registry.options(kind, name);
     } catch (const PluginError& e) {
       ctx.problem(table_key,
-                  std::string("options for a comm backend that no plugin provides: ") + e.what());
+                  "options for a " + kind_phrase(kind) + " that no plugin provides: " + e.what());
       continue;
     }
     std::vector<std::string> known;
@@ -91,19 +111,27 @@ void check_comm_tables(CheckContext& ctx, const PluginRegistry& registry, Resolv
       for (const OptionSpec& s : specs)
         if (key == s.key) spec = &s;
       if (!spec) {
-        ctx.problem(option_key, "unknown option of comm backend '" + name + "'" +
+        ctx.problem(option_key, "unknown option of " + plugin_label(kind, name) +
                                     did_you_mean(key, known) +
                                     "; valid options: " + option_list(specs));
         continue;
       }
       std::string why;
       if (auto value = typed_option(*spec, entry, why)) {
+        // A path written in the file is relative to the file; one from --set to the caller.
+        if (spec->type == OptionType::path && entry.origin.kind == Origin::Kind::file) {
+          std::filesystem::path p(std::get<std::string>(*value));
+          if (!p.empty() && p.is_relative()) {
+            p = std::filesystem::path(ctx.read().file).parent_path() / p;
+            value = OptionValue{p.lexically_normal().string()};
+          }
+        }
         options.set(key, *value);
       } else {
         ctx.problem(option_key, why + "; valid: " + option_list({*spec}));
       }
     }
-    run.comm_options[name] = std::move(options);
+    run.plugin_options[table_key] = std::move(options);
   }
 }
 
@@ -132,12 +160,36 @@ std::vector<PluginUse> plugin_uses(CheckContext& ctx, const ResolvedRun& run, bo
   return uses;
 }
 
+// Builds the schedule's plan for this run and runs the simulator over it: an inconsistent or
+// deadlocking schedule is a config error (with the stuck actions drawn), before any rank starts.
+void simulate_schedule(CheckContext& ctx, const PluginRegistry& registry, const PluginUse& use,
+                       const Options* options, ResolvedRun& run) {
+  try {
+    ScheduleInit init;
+    static const Options none;
+    init.options = options ? options : &none;
+    std::shared_ptr<Schedule> schedule = registry.make_schedule(use.name, init);
+    ScheduleQuery shape{run.layout.sizes().pipeline, 0, run.microbatches, run.virtual_stages};
+    PipelinePlan plan = build_plan(*schedule, shape);
+    SimulationResult result = simulate(plan, kDryRunCosts);
+    if (!result.completed) {
+      ctx.problem(use.key, plugin_label(use.kind, use.name) + ": " + result.deadlock);
+      return;
+    }
+    run.pipeline_plan = std::move(plan);
+    run.pipeline_simulation = std::move(result);
+  } catch (const Error& e) {
+    ctx.problem(use.key, plugin_label(use.kind, use.name) + ": " + e.what());
+  }
+}
+
 // Reports a plugin's problem at the key it names; a key that is not one of ours (a plugin's
 // mistake) goes to the key that chose the plugin, so the user still sees where to look.
 void report(CheckContext& ctx, const PluginUse& use, const ConfigProblem& problem) {
   const std::string label = plugin_label(use.kind, use.name) + ": ";
   const bool known = find_key(problem.key) != nullptr ||
-                     (problem.key.starts_with("comm.") && !ctx.value_text(problem.key).empty());
+                     (plugin_table_kind(problem.key.substr(0, problem.key.find('.'))) &&
+                      !ctx.value_text(problem.key).empty());
   if (known) {
     ctx.problem(problem.key, label + problem.message);
   } else {
@@ -161,7 +213,7 @@ void check_plugins(CheckContext& ctx, const RunEnvironment& env, LayoutStatus la
   }
   run.registry = registry;
 
-  check_comm_tables(ctx, *registry, run);
+  check_plugin_tables(ctx, *registry, run);
 
   // Without a world size it is unknown whether the backend is used; its lookup waits until the
   // world size is fixed.
@@ -181,19 +233,22 @@ void check_plugins(CheckContext& ctx, const RunEnvironment& env, LayoutStatus la
 
   for (const PluginUse& use : run.plugins) {
     if (!use.used) continue;
-    // Only a backend has a table; the run's config is not final yet, so look it up by name.
+    // The run's config is not final yet, so the plugin's table is looked up by name.
     const Options* options = nullptr;
-    if (use.kind == PluginKind::comm) {
-      auto table = run.comm_options.find(use.name);
-      if (table != run.comm_options.end()) options = &table->second;
-    }
+    auto table = run.plugin_options.find(table_section(use.kind) + "." + use.name);
+    if (table != run.plugin_options.end()) options = &table->second;
+    bool accepted = true;
     try {
       for (const ConfigProblem& problem : registry->check(use.kind, use.name, run.query(options))) {
         report(ctx, use, problem);
+        accepted = false;
       }
     } catch (const InputError& e) {
       ctx.problem(use.key, plugin_label(use.kind, use.name) + ": " + e.what());
+      accepted = false;
     }
+    if (accepted && use.kind == PluginKind::schedule)
+      simulate_schedule(ctx, *registry, use, options, run);
   }
 }
 

@@ -2,10 +2,26 @@
 
 namespace trellis {
 
-const Options& ResolvedRun::backend_options() const {
+namespace {
+
+const Options& options_of(const std::map<std::string, Options>& tables, const std::string& key) {
   static const Options none;
-  auto it = comm_options.find(config.comm.backend);
-  return it == comm_options.end() ? none : it->second;
+  auto it = tables.find(key);
+  return it == tables.end() ? none : it->second;
+}
+
+}  // namespace
+
+const Options& ResolvedRun::backend_options() const {
+  return options_of(plugin_options, "comm." + config.comm.backend);
+}
+
+const Options& ResolvedRun::schedule_options() const {
+  return options_of(plugin_options, "schedule." + config.parallel.schedule);
+}
+
+const Options& ResolvedRun::layers_options() const {
+  return options_of(plugin_options, "layers." + config.parallel.tensor_mode);
 }
 
 RunQuery ResolvedRun::query(const Options* options) const {

@@ -16,6 +16,8 @@
 #include "config/config_origin.h"
 #include "config/run_config.h"
 #include "model/llmc_checkpoint_header.h"
+#include "pipeline/pipeline_plan.h"
+#include "pipeline/simulator.h"
 #include "trellis/config.h"
 #include "trellis/parallel.h"
 #include "trellis/plugin_registry.h"
@@ -56,7 +58,9 @@ struct ResolvedRun {
   // Where each key's value came from; every key of the schema has an entry.
   std::map<std::string, Origin> origins;
   // Every [comm.<backend>] table, checked against its backend's options.
-  std::map<std::string, Options> comm_options;
+  // Every plugin option table ([comm.<backend>], [schedule.<name>], [layers.<name>]) by its key
+  // ("comm.ucx"), checked against its plugin's options.
+  std::map<std::string, Options> plugin_options;
 
   int world_size = 1;
   Origin world_origin;  // launch.nproc's origin, or the launcher's environment variable
@@ -65,7 +69,7 @@ struct ResolvedRun {
   int microbatches = 1;  // per optimizer step, per data rank
   ModelDims dims;        // padded_vocab included
   ModelInit init;
-  std::optional<LlmcCheckpointHeader> llmc;  // with init = "llmc:PATH"
+  std::optional<LlmcCheckpointHeader> llmc;          // with init = "llmc:PATH"
   std::optional<std::filesystem::path> export_llmc;  // with export = "llmc:PATH"
   DataFile train;
   std::optional<DataFile> val;
@@ -74,10 +78,17 @@ struct ResolvedRun {
   std::chrono::milliseconds comm_timeout{std::chrono::minutes(5)};
 
   std::vector<PluginUse> plugins;  // layers, schedule, comm, in that order
+  // With pipeline > 1: the schedule made concrete for this run, and its simulation with
+  // kDryRunCosts (the config check rejects a schedule that deadlocks).
+  std::optional<PipelinePlan> pipeline_plan;
+  std::optional<SimulationResult> pipeline_simulation;
   std::shared_ptr<const PluginRegistry> registry;
 
   // The options of the chosen backend ([comm.<config.comm.backend>]); empty when it has none.
   const Options& backend_options() const;
+  // The options of the chosen schedule ([schedule.<name>]) and layer family ([layers.<name>]).
+  const Options& schedule_options() const;
+  const Options& layers_options() const;
   // Model chunks: pipeline x virtual stages, each of layers_per_chunk() consecutive blocks.
   int layers_per_chunk() const { return static_cast<int>(dims.layers) / model_chunks(); }
   int layers_per_stage() const { return layers_per_chunk() * virtual_stages; }

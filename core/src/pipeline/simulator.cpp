@@ -1,0 +1,217 @@
+#include "pipeline/simulator.h"
+
+#include <algorithm>
+#include <map>
+#include <tuple>
+
+#include "pipeline/schedule_grid.h"
+#include "trellis/error.h"
+
+namespace trellis {
+
+namespace {
+
+using Key = std::tuple<int, ActionType, int>;  // (stage, type, microbatch)
+
+Key key(int stage, ActionType type, int mb) {
+  return {stage, type, mb};
+}
+
+double cost(const Action& a, const ActionCosts& c) {
+  switch (a.type) {
+    case ActionType::F:
+      return c.forward;
+    case ActionType::B:
+      return c.backward;
+    case ActionType::I:
+      return c.backward_input;
+    case ActionType::W:
+      return c.backward_weight;
+    default:
+      return 0.0;
+  }
+}
+
+// A dependency of an action: what must have happened, and whether it crosses ranks (latency).
+struct Dependency {
+  Key what;
+  bool remote = false;
+  bool any_backward = false;  // the next stage's B or I, whichever the plan has
+};
+
+std::vector<Dependency> dependencies(const Action& a, int rank, const PipelinePlan& plan) {
+  const int s = a.stage, mb = a.microbatch, last = plan.stages() - 1;
+  std::vector<Dependency> deps;
+  switch (a.type) {
+    case ActionType::F:
+      if (s > 0) {
+        if (plan.stage_rank[s - 1] == rank)
+          deps.push_back({key(s - 1, ActionType::F, mb)});
+        else
+          deps.push_back({key(s, ActionType::RECV_F, mb)});
+      }
+      break;
+    case ActionType::B:
+    case ActionType::I:
+      deps.push_back({key(s, ActionType::F, mb)});
+      if (s < last) {
+        if (plan.stage_rank[s + 1] == rank)
+          deps.push_back({key(s + 1, ActionType::B, mb), false, true});
+        else
+          deps.push_back({key(s, ActionType::RECV_B, mb)});
+      }
+      break;
+    case ActionType::W:
+      deps.push_back({key(s, ActionType::I, mb)});
+      break;
+    case ActionType::SEND_F:
+      deps.push_back({key(s, ActionType::F, mb)});
+      break;
+    case ActionType::SEND_B:
+      deps.push_back({key(s, ActionType::B, mb), false, true});
+      break;
+    case ActionType::RECV_F:
+      deps.push_back({key(s - 1, ActionType::SEND_F, mb), true});
+      break;
+    case ActionType::RECV_B:
+      deps.push_back({key(s + 1, ActionType::SEND_B, mb), true});
+      break;
+  }
+  return deps;
+}
+
+}  // namespace
+
+double SimulationResult::bubble_ratio() const {
+  double busy_total = 0, idle_total = 0;
+  for (double b : busy) {
+    busy_total += b;
+    idle_total += makespan - b;
+  }
+  return busy_total > 0 ? idle_total / busy_total : 0.0;
+}
+
+double SimulationResult::idle_fraction() const {
+  double busy_total = 0;
+  for (double b : busy) busy_total += b;
+  double total = makespan * static_cast<double>(busy.size());
+  return total > 0 ? 1.0 - busy_total / total : 0.0;
+}
+
+SimulationResult simulate(const PipelinePlan& plan, const ActionCosts& costs) {
+  const int ranks = static_cast<int>(plan.per_rank.size());
+  SimulationResult result;
+  result.timeline.resize(ranks);
+  result.busy.assign(ranks, 0.0);
+  result.peak_activations.assign(ranks, 0);
+  std::map<Key, double> finished;  // when each done action ended
+  std::vector<std::size_t> next(ranks, 0);
+  std::vector<double> clock(ranks, 0.0);
+
+  auto lookup = [&](const Dependency& d, double& at) {
+    auto it = finished.find(d.what);
+    if (it == finished.end() && d.any_backward) {
+      it = finished.find(key(std::get<0>(d.what), ActionType::I, std::get<2>(d.what)));
+    }
+    if (it == finished.end()) return false;
+    at = it->second + (d.remote ? costs.latency : 0.0);
+    return true;
+  };
+
+  bool progress = true;
+  while (progress) {
+    progress = false;
+    for (int r = 0; r < ranks; ++r) {
+      const auto& list = plan.per_rank[r];
+      while (next[r] < list.size()) {
+        const Action& a = list[next[r]];
+        double start = clock[r];
+        bool ready = true;
+        for (const Dependency& d : dependencies(a, r, plan)) {
+          double at = 0;
+          if (!lookup(d, at)) {
+            ready = false;
+            break;
+          }
+          start = std::max(start, at);
+        }
+        if (!ready) break;
+        double end = start + cost(a, costs);
+        finished[key(a.stage, a.type, a.microbatch)] = end;
+        result.timeline[r].push_back({a, start, end});
+        result.busy[r] += cost(a, costs);
+        clock[r] = end;
+        ++next[r];
+        progress = true;
+      }
+    }
+  }
+
+  result.completed = true;
+  for (int r = 0; r < ranks; ++r) {
+    if (next[r] < plan.per_rank[r].size()) result.completed = false;
+    result.makespan = std::max(result.makespan, clock[r]);
+  }
+  if (!result.completed) {
+    std::string report = "the schedule deadlocks; each rank stops at the action marked [ ]:";
+    for (int r = 0; r < ranks; ++r) {
+      if (next[r] >= plan.per_rank[r].size()) {
+        report += "\n  rank " + std::to_string(r) + ": finished";
+        continue;
+      }
+      const Action& a = plan.per_rank[r][next[r]];
+      std::string waits;
+      for (const Dependency& d : dependencies(a, r, plan)) {
+        double at = 0;
+        if (lookup(d, at)) continue;
+        auto [s, t, mb] = d.what;
+        Action missing{s, t, mb};
+        // Where is the missing action? Later on the same rank is an ordering error.
+        std::string where = "never scheduled";
+        for (int q = 0; q < ranks; ++q) {
+          const auto& l = plan.per_rank[q];
+          for (std::size_t i = next[q]; i < l.size(); ++i) {
+            bool same = l[i] == missing || (d.any_backward && l[i].stage == s &&
+                                            l[i].microbatch == mb && l[i].type == ActionType::I);
+            if (!same) continue;
+            where = q == r ? "later on this rank (position " + std::to_string(i) +
+                                 "): ordered "
+                                 "after the action that needs it"
+                           : "on rank " + std::to_string(q) + ", which is stuck before it";
+          }
+        }
+        waits += (waits.empty() ? "" : "; ") + to_string(missing) + " (" + where + ")";
+      }
+      report += "\n  rank " + std::to_string(r) + ": " + to_string(a) + " waits for " + waits;
+    }
+    std::vector<std::size_t> stuck(next.begin(), next.end());
+    result.deadlock = report + "\n" + draw_action_lists(plan, stuck);
+    return result;
+  }
+
+  // Activations alive over time: +1 when a forward starts, -1 when its B (or W) ends.
+  for (int r = 0; r < ranks; ++r) {
+    std::vector<std::pair<double, int>> events;  // (time, +1/-1); ends sort before starts
+    for (const TimedAction& t : result.timeline[r]) {
+      if (t.action.type == ActionType::F) events.push_back({t.start, +1});
+      if (t.action.type == ActionType::B || t.action.type == ActionType::W) {
+        events.push_back({t.end, -1});
+      }
+    }
+    std::sort(events.begin(), events.end());
+    int alive = 0;
+    for (const auto& [time, delta] : events) {
+      alive += delta;
+      result.peak_activations[r] = std::max(result.peak_activations[r], alive);
+    }
+  }
+  return result;
+}
+
+SimulationResult simulate_or_throw(const PipelinePlan& plan, const ActionCosts& costs) {
+  SimulationResult result = simulate(plan, costs);
+  if (!result.completed) throw InputError(result.deadlock);
+  return result;
+}
+
+}  // namespace trellis

@@ -1,0 +1,69 @@
+// ZB-H1 (Qi et al. 2023, "Zero Bubble Pipeline Parallelism"): the backward of each stage is split
+// into I (the gradient of the input, which the previous stage is waiting for) and W (the
+// gradients of the weights, which nobody waits for). Rank r follows 1F1B's order of forwards and
+// input gradients (min(p - r - 1, m) warm-up forwards, then F and I alternating), but runs the W
+// of microbatch k only after the I of microbatch k + r: its first r iterations take two slots
+// instead of three, so the gradients travel back through the pipeline sooner, and the r W's left
+// at the end fill the slots where the rank would otherwise wait. With F, I and W of equal cost
+// the bubble falls from 1F1B's (p - 1) / m of the compute to (p - 1) / (3m). Every rank then has
+// p microbatches alive at its peak (from F to W) — the first rank's 1F1B peak; between I and W
+// a microbatch holds only what the weight gradients need, less than a full stash.
+#include <algorithm>
+#include <string>
+
+#include "trellis/plugin.h"
+
+namespace {
+
+using trellis::Action;
+using trellis::ActionType;
+
+class ZeroBubbleH1Schedule final : public trellis::Schedule {
+ public:
+  std::vector<Action> actions(const trellis::ScheduleQuery& q) const override {
+    const int r = q.pipeline_rank, m = q.microbatches;
+    const int warmup = std::min(q.pipeline_size - r - 1, m);
+    std::vector<Action> out;
+    int next_w = 0;
+    auto input_grad = [&](int k) {
+      out.push_back({r, ActionType::I, k});
+      if (k >= r) out.push_back({r, ActionType::W, next_w++});
+    };
+    for (int f = 0; f < warmup; ++f) out.push_back({r, ActionType::F, f});
+    for (int k = 0; k < m; ++k) {
+      if (warmup + k < m) out.push_back({r, ActionType::F, warmup + k});
+      input_grad(k);
+    }
+    while (next_w < m) out.push_back({r, ActionType::W, next_w++});
+    return out;
+  }
+};
+
+std::unique_ptr<trellis::Schedule> make(const trellis::ScheduleInit&) {
+  return std::make_unique<ZeroBubbleH1Schedule>();
+}
+
+std::vector<trellis::ConfigProblem> check(const trellis::RunQuery& q) {
+  if (q.virtual_stages == 1) return {};
+  return {{"parallel.virtual_stages",
+           "zbh1 runs one stage per rank; virtual_stages = " + std::to_string(q.virtual_stages) +
+               " is not supported by it (valid here: 1)"}};
+}
+
+const trellis::PluginDescriptor descriptor{
+    .abi = trellis::kAbiVersion,
+    .kind = trellis::PluginKind::schedule,
+    .name = "zbh1",
+    .version = "1.0.0",
+    .summary = "ZB-H1 zero-bubble: backward split into I and W, W fills the bubbles",
+    .make_comm = nullptr,
+    .make_layers = nullptr,
+    .make_schedule = &make,
+    .check = &check,
+    .options = nullptr,
+    .option_count = 0,
+};
+
+}  // namespace
+
+TRELLIS_PLUGIN(descriptor)

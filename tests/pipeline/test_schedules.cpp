@@ -1,0 +1,95 @@
+// Every shipped schedule over pipeline sizes {1,2,3,4,8}, microbatches 1..16 and virtual stages
+// {1,2,3} where the schedule accepts them: the plan is consistent, the simulator runs it to the
+// end, the bubble equals the closed form, and the activations alive stay within bounds.
+#include <doctest/doctest.h>
+
+#include <cmath>
+
+#include "pipeline/pipeline_plan.h"
+#include "pipeline/simulator.h"
+#include "trellis/plugin_registry.h"
+
+using namespace trellis;
+
+namespace {
+
+const PluginRegistry& registry() {
+  static const PluginRegistry r =
+      PluginRegistry::discover({{TRELLIS_TEST_PLUGIN_DIR, "build tree"}});
+  return r;
+}
+
+bool accepted(const std::string& name, int p, int m, int v) {
+  RunQuery q;
+  q.sizes.pipeline = p;
+  q.microbatches = m;
+  q.virtual_stages = v;
+  Options none;
+  q.options = &none;
+  return registry().check(PluginKind::schedule, name, q).empty();
+}
+
+SimulationResult run(const std::string& name, int p, int m, int v, const ActionCosts& costs) {
+  auto schedule = registry().make_schedule(name, {});
+  PipelinePlan plan = build_plan(*schedule, {p, 0, m, v});
+  SimulationResult result = simulate(plan, costs);
+  INFO(result.deadlock);
+  REQUIRE(result.completed);
+  return result;
+}
+
+}  // namespace
+
+TEST_CASE("gpipe and 1f1b: bubble (p-1)/m of the compute; activations m and at most p - r") {
+  for (const char* name : {"gpipe", "1f1b"}) {
+    for (int p : {1, 2, 3, 4, 8})
+      for (int m = 1; m <= 16; ++m) {
+        CAPTURE(name);
+        CAPTURE(p);
+        CAPTURE(m);
+        SimulationResult r = run(name, p, m, 1, {});
+        CHECK(r.bubble_ratio() == doctest::Approx(double(p - 1) / m));
+        if (std::string(name) == "gpipe") {
+          CHECK(r.peak_activations[0] == m);
+        } else {
+          for (int rank = 0; rank < p; ++rank)
+            CHECK(r.peak_activations[rank] <= std::min(m, p - rank));
+        }
+      }
+    CHECK_FALSE(accepted(name, 2, 4, 2));
+  }
+}
+
+TEST_CASE("interleaved: bubble (p-1)/(v m); accepted when m is a multiple of p") {
+  for (int p : {1, 2, 3, 4, 8})
+    for (int v : {1, 2, 3})
+      for (int m = 1; m <= 16; ++m) {
+        CAPTURE(p);
+        CAPTURE(v);
+        CAPTURE(m);
+        if (!accepted("interleaved", p, m, v)) {
+          CHECK(m % p != 0);
+          continue;
+        }
+        SimulationResult r = run("interleaved", p, m, v, {});
+        CHECK(r.bubble_ratio() == doctest::Approx(double(p - 1) / (v * m)));
+      }
+}
+
+TEST_CASE("zbh1: bubble (p-1)/(3m) with F = I = W; no rank above the first stage's 1F1B peak") {
+  ActionCosts unit{1.0, 2.0, 1.0, 1.0, 0.0};
+  for (int p : {1, 2, 3, 4, 8})
+    for (int m = 1; m <= 16; ++m) {
+      CAPTURE(p);
+      CAPTURE(m);
+      SimulationResult r = run("zbh1", p, m, 1, unit);
+      SimulationResult one_f_one_b = run("1f1b", p, m, 1, unit);
+      for (int rank = 0; rank < p; ++rank)
+        CHECK(r.peak_activations[rank] <= one_f_one_b.peak_activations[0]);
+      if (m >= p) {
+        // The closed form holds once the pipeline fills (m >= p).
+        CHECK(r.bubble_ratio() == doctest::Approx(double(p - 1) / (3.0 * m)));
+      }
+      CHECK(r.bubble_ratio() <= one_f_one_b.bubble_ratio() + 1e-9);
+    }
+}
