@@ -10,4 +10,4 @@ for kv in ${UCX_QUICK_SET:-}; do sets+=(--set "$kv"); done
 if [[ -x $build/bin/mpi_allreduce_quick ]]; then
   mpirun --allow-run-as-root --oversubscribe -n "$ranks" "$build/bin/mpi_allreduce_quick"
 fi
-"$build/bin/ucx_allreduce_quick" -n "$ranks" "${sets[@]}"
+"$build/bin/trellis-run" -n "$ranks" -- "$build/bin/ucx_allreduce_quick" "${sets[@]}"

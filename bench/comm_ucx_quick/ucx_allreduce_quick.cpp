@@ -1,28 +1,24 @@
 // The ucx backend's all_reduce, f32 sum, out of place, measured like mpi_allreduce_quick.
 //
-//   ucx_allreduce_quick -n RANKS [--min BYTES] [--max BYTES] [--in-place] [--set KEY=VALUE]...
+//   trellis-run -n RANKS -- ucx_allreduce_quick [--min BYTES] [--max BYTES] [--in-place]
+//                                               [--set KEY=VALUE]...
 //
-// Starts RANKS copies of itself (a file store in a temporary directory) unless it already runs
-// as a rank (TRELLIS_RANK set, e.g. under trellis-run). --set gives [comm.ucx] options
-// (chunk_bytes=262144, tls=sm,self, ...); UCX_* environment variables pass through to UCX.
-#include <sys/wait.h>
-#include <unistd.h>
-
+// --set gives [comm.ucx] options (chunk_bytes=262144, tls=sm,self, ...); UCX_* environment
+// variables pass through to UCX.
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
-#include <filesystem>
 #include <string>
 #include <vector>
 
 #include "bench_sizes.h"
-#include "comm/file_store.h"
+#include "comm/store_spec.h"
+#include "launch/rank_environment.h"
 #include "trellis/plugin_registry.h"
 
 namespace {
 
 struct Args {
-  int ranks = 2;
   std::size_t min_bytes = 0;
   std::size_t max_bytes = 64u << 20;
   bool in_place = false;
@@ -33,9 +29,7 @@ Args parse(int argc, char** argv) {
   Args args;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
-    if (a == "-n" && i + 1 < argc) {
-      args.ranks = std::atoi(argv[++i]);
-    } else if (a == "--min" && i + 1 < argc) {
+    if (a == "--min" && i + 1 < argc) {
       args.min_bytes = std::strtoull(argv[++i], nullptr, 10);
     } else if (a == "--max" && i + 1 < argc) {
       args.max_bytes = std::strtoull(argv[++i], nullptr, 10);
@@ -53,23 +47,28 @@ Args parse(int argc, char** argv) {
         args.options.set(key, value);
       }
     } else {
-      std::fprintf(
-          stderr,
-          "usage: %s -n RANKS [--min BYTES] [--max BYTES] [--in-place] [--set KEY=VALUE]...\n",
-          argv[0]);
+      std::fprintf(stderr,
+                   "usage: %s [--min BYTES] [--max BYTES] [--in-place] [--set KEY=VALUE]...\n",
+                   argv[0]);
       std::exit(2);
     }
   }
   return args;
 }
 
-int run_rank(const Args& args, int rank, int ranks, const std::string& store_dir) {
+int run_rank(const Args& args) {
+  const auto environment = trellis::RankEnvironment::from_process();
+  const int rank = environment.rank, ranks = environment.world_size;
+  if (ranks < 2) {
+    std::fprintf(stderr, "run under trellis-run -n RANKS (2 or more)\n");
+    return 2;
+  }
   const auto registry = trellis::PluginRegistry::discover({{TRELLIS_UCX_PLUGIN_FILE, "bench"}});
-  trellis::FileStore store(store_dir);
+  const auto store = trellis::connect_store(environment.store, std::chrono::seconds(60));
   trellis::CommInit init;
   init.rank = rank;
   init.world_size = ranks;
-  init.store = &store;
+  init.store = store.get();
   init.timeout = std::chrono::seconds(60);
   init.options = &args.options;
   auto comm = registry.make_comm("ucx", init);
@@ -106,26 +105,5 @@ int run_rank(const Args& args, int rank, int ranks, const std::string& store_dir
 }  // namespace
 
 int main(int argc, char** argv) {
-  const Args args = parse(argc, argv);
-  if (const char* rank = std::getenv("TRELLIS_RANK")) {
-    std::string store = std::getenv("TRELLIS_STORE") ? std::getenv("TRELLIS_STORE") : "";
-    if (store.rfind("file:", 0) == 0) store = store.substr(5);
-    return run_rank(args, std::atoi(rank), std::atoi(std::getenv("TRELLIS_WORLD_SIZE")), store);
-  }
-  char dir[] = "/tmp/trellis-bench-XXXXXX";
-  if (mkdtemp(dir) == nullptr) return 1;
-  std::vector<pid_t> children;
-  for (int r = 0; r < args.ranks; ++r) {
-    const pid_t pid = fork();
-    if (pid == 0) _exit(run_rank(args, r, args.ranks, dir));
-    children.push_back(pid);
-  }
-  int failed = 0;
-  for (pid_t pid : children) {
-    int status = 0;
-    waitpid(pid, &status, 0);
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) ++failed;
-  }
-  std::filesystem::remove_all(dir);
-  return failed == 0 ? 0 : 1;
+  return run_rank(parse(argc, argv));
 }

@@ -1,9 +1,9 @@
 #include "rank_world.h"
 
-#include <cstdlib>
 #include <string>
 
-#include "comm/file_store.h"
+#include "comm/store_spec.h"
+#include "launch/rank_environment.h"
 #include "trellis/error.h"
 #include "trellis/plugin_registry.h"
 
@@ -11,27 +11,20 @@ namespace trellis::ucx_test {
 
 namespace {
 
-int env_int(const char* name) {
-  const char* value = std::getenv(name);
-  if (value == nullptr) {
-    throw Error(std::string(name) + " is not set; run this program under ucx_launch_ranks");
-  }
-  return std::atoi(value);
-}
-
 // The registry (and so the plugin library) and the store outlive every world made from them.
 struct Shared {
+  RankEnvironment environment = RankEnvironment::from_process();
   PluginRegistry registry = PluginRegistry::discover({{TRELLIS_UCX_PLUGIN_FILE, "the ucx tests"}});
   std::unique_ptr<Store> store;
   std::shared_ptr<Communicator> world;
 
   Shared() {
-    std::string where = std::getenv("TRELLIS_STORE") ? std::getenv("TRELLIS_STORE") : "";
-    if (where.rfind("file:", 0) == 0) where = where.substr(5);
-    if (where.empty() && env_int("TRELLIS_WORLD_SIZE") > 1) {
-      throw Error("TRELLIS_STORE is not set; run this program under ucx_launch_ranks");
+    if (environment.world_size > 1 && !environment.under_launcher()) {
+      throw Error("run this program under trellis-run -n N");
     }
-    if (!where.empty()) store = std::make_unique<FileStore>(where);
+    if (!environment.store.empty()) {
+      store = connect_store(environment.store, std::chrono::seconds(30));
+    }
   }
 };
 
@@ -43,11 +36,19 @@ Shared& shared() {
 }  // namespace
 
 int env_rank() {
-  return env_int("TRELLIS_RANK");
+  return shared().environment.rank;
 }
 
 int env_world_size() {
-  return env_int("TRELLIS_WORLD_SIZE");
+  return shared().environment.world_size;
+}
+
+const RankEnvironment& environment() {
+  return shared().environment;
+}
+
+const PluginRegistry& registry() {
+  return shared().registry;
 }
 
 std::shared_ptr<Communicator> make_world(const Options& opts, std::chrono::milliseconds timeout) {

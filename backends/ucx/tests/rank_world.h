@@ -1,6 +1,7 @@
 // What every rank-side test shares: this process's rank and world size (from the launcher's
-// environment), worlds of the ucx backend made through the plugin registry (which also checks the
-// descriptor and the exported alias), and helpers to make and compare tensors.
+// environment: run under trellis-run), worlds of the ucx backend made through the plugin registry
+// (which also checks the descriptor and the exported alias), and helpers to make and compare
+// tensors.
 #pragma once
 
 #include <doctest/doctest.h>
@@ -11,8 +12,10 @@
 #include <memory>
 #include <string>
 
+#include "launch/rank_environment.h"
 #include "trellis/comm.h"
 #include "trellis/config.h"
+#include "trellis/plugin_registry.h"
 #include "trellis/store.h"
 #include "trellis/tensor.h"
 
@@ -20,6 +23,8 @@ namespace trellis::ucx_test {
 
 int env_rank();
 int env_world_size();
+const RankEnvironment& environment();
+const PluginRegistry& registry();
 
 // The process's world with default options, made on first use and kept until exit.
 Communicator& world();
