@@ -42,6 +42,7 @@ class LocalPeers {
   std::vector<int> local_;  // world ranks sharing this machine and pid namespace
   std::chrono::milliseconds interval_;
   std::chrono::steady_clock::time_point next_check_;
+  unsigned calls_ = 0;
 };
 
 }  // namespace trellis::ucx

@@ -15,7 +15,9 @@ Operation::Operation(Engine& engine, std::shared_ptr<const Group> group, std::st
       group_(std::move(group)),
       group_name_(std::move(group_name)),
       info_(info),
-      sequence_(sequence) {}
+      sequence_(sequence) {
+  tensors_.reserve(2);
+}
 
 Operation::~Operation() = default;
 

@@ -25,11 +25,14 @@ void UcxWork::wait_for(std::chrono::milliseconds timeout) {
   // Rounds without any event before this rank starts yielding its core to other processes.
   constexpr int kSpinsBeforeYield = 16;
   int idle = 0;
-  while (true) {
+  for (unsigned round = 1;; ++round) {
     const bool moved = engine_->progress();
     operation_->rethrow_if_failed();
     if (operation_->finished()) return;
     idle = moved ? 0 : idle + 1;
+    // While messages move the next one is probably a moment away: spin, and look at the clock
+    // only now and then (other operations' traffic may keep this loop busy for long).
+    if (idle < kSpinsBeforeYield && round % 1024 != 0) continue;
     if (idle >= kSpinsBeforeYield) sched_yield();
     if (clock::now() >= deadline) throw TimeoutError(operation_->timeout_message(timeout));
   }
