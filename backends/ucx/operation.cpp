@@ -84,6 +84,9 @@ void Operation::resume_task() {
 }
 
 void Operation::poll_transfers() {
+  // Every transfer is polled, even after a failure is found, so the ones still in flight stay
+  // tracked (and are cancelled and drained) rather than forgotten.
+  const Transfer* failed = nullptr;
   std::size_t kept = 0;
   for (Transfer* t : pending_) {
     if (!t->poll()) {
@@ -91,28 +94,31 @@ void Operation::poll_transfers() {
       continue;
     }
     ++completions_;
-    if (state_ != State::running) continue;  // draining after a failure: outcomes don't matter
-    const std::string who = group_->describe_rank(t->peer());
-    if (t->status() == UCS_ERR_MESSAGE_TRUNCATED) {
-      pending_.resize(kept);  // keep pending_ consistent before throwing
-      fail(who + " sent more than the " + std::to_string(t->bytes()) +
-           " bytes expected; do all ranks pass the same sizes?");
-    }
-    if (t->status() != UCS_OK) {
-      const std::string& gone = engine_.endpoints().failure(group_->world_rank(t->peer()));
-      const char* doing = t->kind() == Transfer::Kind::send ? "sending to it" : "receiving from it";
-      pending_.resize(kept);
-      if (!gone.empty()) fail(who + " failed (" + gone + ") while this rank was " + doing);
-      fail((t->kind() == Transfer::Kind::send ? "sending to " : "receiving from ") + who +
-           " failed: " + ucs_status_string(t->status()));
-    }
-    if (t->kind() == Transfer::Kind::recv && t->received_bytes() != t->bytes()) {
-      pending_.resize(kept);
-      fail(who + " sent " + std::to_string(t->received_bytes()) + " bytes where " +
-           std::to_string(t->bytes()) + " were expected; do all ranks pass the same sizes?");
-    }
+    const bool wrong_size = t->kind() == Transfer::Kind::recv && t->status() == UCS_OK &&
+                            t->received_bytes() != t->bytes();
+    if (failed == nullptr && (t->status() != UCS_OK || wrong_size)) failed = t;
   }
   pending_.resize(kept);
+  // Draining after a failure: outcomes no longer matter.
+  if (failed == nullptr || state_ != State::running) return;
+
+  const std::string who = group_->describe_rank(failed->peer());
+  const bool sending = failed->kind() == Transfer::Kind::send;
+  if (failed->status() == UCS_ERR_MESSAGE_TRUNCATED) {
+    fail(who + " sent more than the " + std::to_string(failed->bytes()) +
+         " bytes expected; do all ranks pass the same sizes?");
+  }
+  if (failed->status() == UCS_OK) {
+    fail(who + " sent " + std::to_string(failed->received_bytes()) + " bytes where " +
+         std::to_string(failed->bytes()) + " were expected; do all ranks pass the same sizes?");
+  }
+  const std::string& gone = engine_.endpoints().failure(group_->world_rank(failed->peer()));
+  if (!gone.empty()) {
+    fail(who + " failed (" + gone + ") while this rank was " +
+         (sending ? "sending to it" : "receiving from it"));
+  }
+  fail((sending ? "sending to " : "receiving from ") + who +
+       " failed: " + ucs_status_string(failed->status()));
 }
 
 void Operation::check_failed_peers() const {
