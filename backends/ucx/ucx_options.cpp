@@ -21,6 +21,8 @@ const OptionSpec kSpecs[] = {
      "pipeline chunk (bytes) of rings, chains and trees"},
     {"chunks_in_flight", OptionType::integer, "4",
      "chunks received ahead of the one being reduced"},
+    {"spin_polls", OptionType::integer, "16",
+     "idle polls a wait spins before yielding the core; raise on dedicated cores"},
     {"keepalive_ms", OptionType::integer, "1000",
      "how often UCX checks that peers are alive; a dead peer is reported within about this"},
 };
@@ -57,6 +59,7 @@ UcxOptions read_options(const Options* options, std::vector<ConfigProblem>& prob
   // A chunk holds at least one element of every dtype; above 1 GiB pipelining means nothing.
   read_int(*options, "chunk_bytes", 8, std::int64_t{1} << 30, out.chunk_bytes, problems);
   read_int(*options, "chunks_in_flight", 1, 1024, out.chunks_in_flight, problems);
+  read_int(*options, "spin_polls", 0, std::int64_t{1} << 30, out.spin_polls, problems);
   read_int(*options, "keepalive_ms", 10, 3600 * 1000, out.keepalive_ms, problems);
   out.keepalive_from_config = options->has("keepalive_ms");
   return out;

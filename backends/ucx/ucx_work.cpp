@@ -22,8 +22,7 @@ bool UcxWork::test() {
 void UcxWork::wait_for(std::chrono::milliseconds timeout) {
   using clock = std::chrono::steady_clock;
   const auto deadline = deadline_after(timeout);
-  // Rounds without any event before this rank starts yielding its core to other processes.
-  constexpr int kSpinsBeforeYield = 16;
+  const int spins_before_yield = engine_->options().spin_polls;
   int idle = 0;
   for (unsigned round = 1;; ++round) {
     const bool moved = engine_->progress();
@@ -32,8 +31,8 @@ void UcxWork::wait_for(std::chrono::milliseconds timeout) {
     idle = moved ? 0 : idle + 1;
     // While messages move the next one is probably a moment away: spin, and look at the clock
     // only now and then (other operations' traffic may keep this loop busy for long).
-    if (idle < kSpinsBeforeYield && round % 1024 != 0) continue;
-    if (idle >= kSpinsBeforeYield) sched_yield();
+    if (idle < spins_before_yield && round % 1024 != 0) continue;
+    if (idle >= spins_before_yield) sched_yield();
     if (clock::now() >= deadline) throw TimeoutError(operation_->timeout_message(timeout));
   }
 }

@@ -1,10 +1,14 @@
 // The ucx backend's all_reduce, f32 sum, out of place, measured like mpi_allreduce_quick.
 //
 //   trellis-run -n RANKS -- ucx_allreduce_quick [--min BYTES] [--max BYTES] [--in-place]
-//                                               [--set KEY=VALUE]...
+//                                               [--bind] [--set KEY=VALUE]...
 //
+// --bind pins each rank to one core (local rank modulo the cores it may use), as mpirun does by
+// default for a few ranks; trellis-run leaves placement to the kernel.
 // --set gives [comm.ucx] options (chunk_bytes=262144, tls=sm,self, ...); UCX_* environment
 // variables pass through to UCX.
+#include <sched.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
@@ -22,6 +26,7 @@ struct Args {
   std::size_t min_bytes = 0;
   std::size_t max_bytes = 64u << 20;
   bool in_place = false;
+  bool bind = false;
   trellis::Options options;
 };
 
@@ -35,6 +40,8 @@ Args parse(int argc, char** argv) {
       args.max_bytes = std::strtoull(argv[++i], nullptr, 10);
     } else if (a == "--in-place") {
       args.in_place = true;
+    } else if (a == "--bind") {
+      args.bind = true;
     } else if (a == "--set" && i + 1 < argc) {
       const std::string kv = argv[++i];
       const auto eq = kv.find('=');
@@ -47,13 +54,30 @@ Args parse(int argc, char** argv) {
         args.options.set(key, value);
       }
     } else {
-      std::fprintf(stderr,
-                   "usage: %s [--min BYTES] [--max BYTES] [--in-place] [--set KEY=VALUE]...\n",
-                   argv[0]);
+      std::fprintf(
+          stderr,
+          "usage: %s [--min BYTES] [--max BYTES] [--in-place] [--bind] [--set KEY=VALUE]...\n",
+          argv[0]);
       std::exit(2);
     }
   }
   return args;
+}
+
+// Pins this process to the `index`-th core it may run on (modulo their number).
+void bind_to_core(int index) {
+  cpu_set_t allowed;
+  CPU_ZERO(&allowed);
+  if (sched_getaffinity(0, sizeof(allowed), &allowed) != 0) return;
+  std::vector<int> cores;
+  for (int c = 0; c < CPU_SETSIZE; ++c) {
+    if (CPU_ISSET(c, &allowed)) cores.push_back(c);
+  }
+  if (cores.empty()) return;
+  cpu_set_t one;
+  CPU_ZERO(&one);
+  CPU_SET(cores[static_cast<std::size_t>(index) % cores.size()], &one);
+  sched_setaffinity(0, sizeof(one), &one);
 }
 
 int run_rank(const Args& args) {
@@ -63,6 +87,7 @@ int run_rank(const Args& args) {
     std::fprintf(stderr, "run under trellis-run -n RANKS (2 or more)\n");
     return 2;
   }
+  if (args.bind) bind_to_core(environment.local_rank);
   const auto registry = trellis::PluginRegistry::discover({{TRELLIS_UCX_PLUGIN_FILE, "bench"}});
   const auto store = trellis::connect_store(environment.store, std::chrono::seconds(60));
   trellis::CommInit init;
