@@ -83,7 +83,7 @@ TEST_CASE("the descriptor lists the options and its check reports bad values") {
   for (const auto& spec : specs) keys.push_back(spec.key);
   CHECK(keys == std::vector<std::string>{"tls", "all_reduce_ring_bytes", "all_gather_ring_bytes",
                                          "broadcast_chain_bytes", "chunk_bytes", "chunks_in_flight",
-                                         "keepalive_ms"});
+                                         "spin_polls", "keepalive_ms"});
   Options bad = options({{"keepalive_ms", "1"}, {"all_reduce_ring_bytes", "-5"}});
   RunQuery query;
   query.options = &bad;
