@@ -25,11 +25,11 @@ namespace trellis {
 
 // One microbatch as the layers see it.
 struct Microbatch {
-  int id = 0;            // the stash key; unique among microbatches in flight
-  Tensor tokens;         // [B, T] i32 input tokens (read by the embedding)
-  Tensor targets;        // [B, T] i32 next tokens (read by the loss)
-  float loss_scale;      // the loss gradient per token loss: 1 / tokens in the global batch
-  bool training = true;  // false: forward only, nothing is stashed
+  int id = 0;               // the stash key; unique among microbatches in flight
+  Tensor tokens;            // [B, T] i32 input tokens (read by the embedding)
+  Tensor targets;           // [B, T] i32 next tokens (read by the loss)
+  float loss_scale = 1.0f;  // the loss gradient per token loss: 1 / tokens in the global batch
+  bool training = true;     // false: forward only, nothing is stashed
 };
 
 // How a parameter starts in a run with [model] init = "random". Core draws the whole parameter

@@ -1,19 +1,28 @@
 #include "train/trainer.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <fstream>
+#include <map>
 #include <optional>
+#include <sstream>
 
+#include "comm/world.h"
 #include "data/token_dataset.h"
 #include "device/cuda_probe.h"
 #include "kernels/cpu/cpu_kernels.h"
+#include "launch/rank_environment.h"
 #include "model/llmc_checkpoint.h"
 #include "model/model_chunk.h"
 #include "model/param_init.h"
+#include "pipeline/executor.h"
 #include "train/adamw_optimizer.h"
 #include "train/lr_schedule.h"
 #include "train/model_flops.h"
+#include "train/rank_groups.h"
 #include "train/step_metrics.h"
+#include "train/trace.h"
 #include "trellis/error.h"
 
 namespace trellis {
@@ -32,60 +41,160 @@ std::string millions(std::int64_t n) {
   return buffer;
 }
 
+// The order of one stage on one rank when there is no pipeline: forward and backward of each
+// microbatch in turn.
+PipelinePlan single_stage_plan(int microbatches) {
+  PipelinePlan plan;
+  plan.pipeline_size = 1;
+  plan.microbatches = microbatches;
+  plan.stage_rank = {0};
+  plan.per_rank.resize(1);
+  for (int m = 0; m < microbatches; ++m) {
+    plan.per_rank[0].push_back({0, ActionType::F, m});
+    plan.per_rank[0].push_back({0, ActionType::B, m});
+  }
+  return plan;
+}
+
+// A plan that runs only forwards, one microbatch at a time through every stage (validation).
+PipelinePlan forward_only_plan(const PipelinePlan& training) {
+  std::vector<std::vector<Action>> per_rank(training.per_rank.size());
+  for (int m = 0; m < training.microbatches; ++m)
+    for (int s = 0; s < training.stages(); ++s)
+      per_rank[training.stage_rank[s]].push_back({s, ActionType::F, m});
+  PipelinePlan plan;
+  plan.pipeline_size = training.pipeline_size;
+  plan.microbatches = training.microbatches;
+  plan.virtual_stages = training.virtual_stages;
+  plan.stage_rank = training.stage_rank;
+  plan.per_rank = lower_communication(per_rank, plan.stage_rank);
+  return plan;
+}
+
+double all_reduce_scalar(Communicator& group, double value, ReduceOp op,
+                         const std::shared_ptr<Allocator>& allocator) {
+  // f32 is every backend's common type; sums here are of a few values, so the rounding is
+  // far below the figures' printed precision.
+  Tensor t = Tensor::empty({1}, DType::f32, allocator);
+  t.data<float>()[0] = static_cast<float>(value);
+  group.all_reduce(t, t, op)->wait();
+  return t.data<float>()[0];
+}
+
 }  // namespace
 
 struct Trainer::State {
   const ResolvedRun& run;
   std::FILE* console;
+  RankEnvironment env;
   ModelDims dims;
   std::int64_t B = 1, T = 1, G = 1, M = 1;
+  int rank = 0;
+  RankCoords coords;
+  bool reports = false;  // this rank prints and writes the metrics (world rank 0)
   std::shared_ptr<Allocator> allocator;
   std::shared_ptr<Kernels> kernels;
+  RankGroups groups;
   std::shared_ptr<LayerFamily> family;
-  std::unique_ptr<ModelChunk> chunk;
+  // Chunks are declared after the family: plugin objects must go before the family that made them.
+  std::map<int, std::unique_ptr<ModelChunk>> chunks;  // by stage
   std::vector<Parameter*> params;
+  // Parameters whose values another rank also holds outside the tensor group (the LM head's copy
+  // of the token table on the last pipeline stage): counted once in the gradient norm.
+  std::vector<Parameter*> norm_excluded;
+  Parameter* tied_table = nullptr;  // this rank's token table when it sits on a pipeline end
   std::unique_ptr<AdamWOptimizer> optimizer;
-  std::optional<TokenDataset> train_data;
-  std::optional<TokenDataset> val_data;
+  std::optional<TokenDataset> train_data, val_data;
+  PipelinePlan plan, eval_plan;
+  std::unique_ptr<PipelineExecutor> executor, eval_executor;
+  std::unique_ptr<TraceRecorder> trace;
   LrScheduleSpec lr;
   double peak_flops = 0.0;
 
   State(const ResolvedRun& r, std::FILE* out) : run(r), console(out) {}
 
-  // Forward and backward of one microbatch of step `step`; returns its summed token losses.
-  double microbatch(std::int64_t step, std::int64_t m, bool training, const TokenDataset& data) {
-    Tensor tokens = Tensor::empty({B, T}, DType::i32, allocator);
-    Tensor targets = Tensor::empty({B, T}, DType::i32, allocator);
-    data.read(step, G, T, m * B, B, run.config.data.shuffle && training,
-              static_cast<std::uint64_t>(run.config.run.seed), tokens.data<std::int32_t>(),
-              targets.data<std::int32_t>());
-    Microbatch mb;
-    mb.id = static_cast<int>(m);
-    mb.tokens = tokens;
-    mb.targets = targets;
-    mb.loss_scale = static_cast<float>(1.0 / static_cast<double>(G * T));
-    mb.training = training;
-    Tensor loss = chunk->forward(mb, tokens);
-    double sum = loss.data<float>()[0];
-    if (training) chunk->backward(mb, Tensor());
-    return sum;
+  bool holds_stage(int stage) const { return chunks.count(stage) != 0; }
+  bool first_stage_here() const { return holds_stage(0); }
+  bool last_stage_here() const { return holds_stage(plan.stages() - 1); }
+
+  // The microbatches of step `step` for this rank: its data rank's share of the global batch.
+  // Only the pipeline's ends read data (tokens at the first stage, targets at the last); the
+  // stages between get microbatches with ids and the loss scale only.
+  std::vector<Microbatch> microbatches(std::int64_t step, bool training, const TokenDataset* data) {
+    const std::int64_t per_data_rank = G / run.layout.sizes().data;
+    std::vector<Microbatch> out;
+    for (std::int64_t m = 0; m < M; ++m) {
+      Microbatch mb;
+      mb.id = static_cast<int>(m);
+      mb.loss_scale = static_cast<float>(1.0 / static_cast<double>(G * T));
+      mb.training = training;
+      if (data != nullptr) {
+        Tensor tokens = Tensor::empty({B, T}, DType::i32, allocator);
+        Tensor targets = Tensor::empty({B, T}, DType::i32, allocator);
+        data->read(step, G, T, coords.data * per_data_rank + m * B, B,
+                   run.config.data.shuffle && training,
+                   static_cast<std::uint64_t>(run.config.run.seed), tokens.data<std::int32_t>(),
+                   targets.data<std::int32_t>());
+        mb.tokens = tokens;
+        mb.targets = targets;
+      }
+      out.push_back(std::move(mb));
+    }
+    return out;
+  }
+
+  // The summed token loss of the global batch, on every rank: the last stage's tensor rank 0
+  // of each data rank contributes its sum.
+  double global_loss_sum(double local) {
+    const bool contributes = last_stage_here() && coords.tensor == 0;
+    return all_reduce_scalar(*groups.world, contributes ? local : 0.0, ReduceOp::sum, allocator);
+  }
+
+  // Gradients complete over the data-parallel replicas and the tied token table, with the
+  // reductions of a stage started as soon as its backward is done (overlapping the backward of
+  // the stages still running) and finished before the optimizer.
+  std::vector<WorkPtr> pending_reductions;
+  void reduce_stage_gradients(int stage) {
+    if (groups.data->size() == 1) return;
+    for (Parameter* p : chunks.at(stage)->parameters()) {
+      pending_reductions.push_back(groups.data->all_reduce(p->grad, p->grad, ReduceOp::sum));
+    }
+  }
+  void finish_gradient_reduction() {
+    const double start = TraceRecorder::now_us();
+    for (auto& w : pending_reductions) w->wait();
+    pending_reductions.clear();
+    if (tied_table && groups.embedding) {
+      groups.embedding->all_reduce(tied_table->grad, tied_table->grad, ReduceOp::sum)->wait();
+    }
+    if (trace)
+      trace->slice("gradient reduction", TraceRecorder::Track::communication, start,
+                   TraceRecorder::now_us());
   }
 
   double grad_norm() {
-    double total = 0.0;
+    double local = 0.0;
     for (Parameter* p : params) {
-      total += kernels->sum_squares(p->grad) / static_cast<double>(p->tensor_replicas);
+      if (std::find(norm_excluded.begin(), norm_excluded.end(), p) != norm_excluded.end()) continue;
+      local += kernels->sum_squares(p->grad) / static_cast<double>(p->tensor_replicas);
     }
-    return std::sqrt(total);
+    if (groups.model_parallel->size() == 1) return std::sqrt(local);
+    // Each model-parallel group holds one whole model; data replicas hold the same gradients.
+    Tensor t = Tensor::empty({1}, DType::f32, allocator);
+    t.data<float>()[0] = static_cast<float>(local);
+    groups.model_parallel->all_reduce(t, t, ReduceOp::sum)->wait();
+    return std::sqrt(static_cast<double>(t.data<float>()[0]));
   }
 
-  // Mean loss over the first [data] val_batches global batches of the validation file.
+  // Mean loss over the first [data] val_batches global batches of the validation file. Every
+  // rank knows the count from the file's header (the middle stages do not open it).
   double evaluate() {
-    std::int64_t batches =
-        std::min<std::int64_t>(val_data->batches_per_epoch(G, T), run.config.data.val_batches);
+    const std::int64_t in_file = (run.val->tokens - 1) / (G * T);
+    const std::int64_t batches = std::min<std::int64_t>(in_file, run.config.data.val_batches);
     double sum = 0.0;
     for (std::int64_t b = 0; b < batches; ++b) {
-      for (std::int64_t m = 0; m < M; ++m) sum += microbatch(b, m, false, *val_data);
+      sum += global_loss_sum(
+          eval_executor->run_step(microbatches(b, false, val_data ? &*val_data : nullptr)));
     }
     return sum / static_cast<double>(batches * G * T);
   }
@@ -95,10 +204,6 @@ Trainer::Trainer(const ResolvedRun& run, std::FILE* console)
     : s_(std::make_unique<State>(run, console)) {
   State& s = *s_;
   const RunConfig& cfg = run.config;
-  if (run.world_size != 1) {
-    throw InputError("this build trains on one rank; [launch] nproc = " +
-                     std::to_string(run.world_size) + " needs a communication backend");
-  }
   if (run.device == DeviceKind::cuda) {
     CudaProbe probe = probe_cuda();
     if (probe.device_count == 0) {
@@ -107,6 +212,16 @@ Trainer::Trainer(const ResolvedRun& run, std::FILE* console)
     }
     throw InputError("[device] kind = \"cuda\": this build has no CUDA kernels yet; use \"cpu\"");
   }
+  s.env = RankEnvironment::from_process();
+  if (s.env.world_size != run.world_size) {
+    throw InputError("the run is for " + std::to_string(run.world_size) +
+                     " ranks but this process " + "is one of " + std::to_string(s.env.world_size) +
+                     "; start it with trellis-run -n " + std::to_string(run.world_size) +
+                     " or let trellis-train launch itself");
+  }
+  s.rank = s.env.rank;
+  s.coords = run.layout.coords(s.rank);
+  s.reports = s.rank == 0;
   s.dims = run.dims;
   s.B = cfg.train.micro_batch;
   s.T = run.dims.seq_len;
@@ -117,16 +232,44 @@ Trainer::Trainer(const ResolvedRun& run, std::FILE* console)
   s.kernels = make_cpu_kernels(static_cast<int>(cfg.device.threads));
   s.peak_flops = measure_sgemm_peak(*s.kernels, s.allocator);
 
+  auto world =
+      create_world(*run.registry, cfg.comm.backend, run.backend_options(), s.env, run.comm_timeout);
+  world->set_timeout(run.comm_timeout);
+  s.groups = make_rank_groups(std::move(world), run.layout);
+
+  // The pipeline plan: the schedule's (already simulated by the config check) or one stage.
+  s.plan = run.pipeline_plan ? *run.pipeline_plan : single_stage_plan(static_cast<int>(s.M));
+  s.eval_plan = forward_only_plan(s.plan);
+
   LayerFamilyInit init;
   init.dims = s.dims;
+  init.groups.tensor = s.groups.tensor.get();
   init.allocator = s.allocator;
   init.kernels = s.kernels.get();
   init.micro_batch = static_cast<int>(s.B);
   init.seed = static_cast<std::uint64_t>(cfg.run.seed);
+  init.options = &run.layers_options();
   s.family = run.registry->make_layers(cfg.parallel.tensor_mode, init);
-  s.chunk = std::make_unique<ModelChunk>(
-      *s.family, chunk_spec(static_cast<int>(s.dims.layers), 1, 0), nullptr);
-  s.params = s.chunk->parameters();
+
+  const int stages = s.plan.stages();
+  Layer* embedding = nullptr;
+  for (int stage = 0; stage < stages; ++stage) {
+    if (s.plan.stage_rank[stage] != s.coords.pipeline) continue;
+    auto chunk = std::make_unique<ModelChunk>(
+        *s.family, chunk_spec(static_cast<int>(s.dims.layers), stages, stage), embedding);
+    if (chunk->embedding()) embedding = chunk->embedding();
+    s.chunks[stage] = std::move(chunk);
+  }
+  for (auto& [stage, chunk] : s.chunks)
+    for (Parameter* p : chunk->parameters()) s.params.push_back(p);
+  // The token table lives on the first stage and, as the LM head's copy, on the last one.
+  if (s.groups.embedding) {
+    for (Parameter* p : s.params) {
+      if (p->name != "wte") continue;
+      s.tied_table = p;
+      if (!s.first_stage_here()) s.norm_excluded.push_back(p);
+    }
+  }
 
   switch (run.init.kind) {
     case ModelInit::Kind::random:
@@ -145,35 +288,62 @@ Trainer::Trainer(const ResolvedRun& run, std::FILE* console)
                       static_cast<float>(cfg.optim.weight_decay)};
   s.optimizer = std::make_unique<AdamWOptimizer>(s.params, adamw, *s.kernels, s.allocator);
 
-  s.train_data.emplace(TokenDataset::open(run.train.path, s.dims.vocab_size));
-  std::int64_t epoch_steps = s.train_data->batches_per_epoch(s.G, s.T);
-  if (run.val) {
-    s.val_data.emplace(TokenDataset::open(run.val->path, s.dims.vocab_size));
-    s.val_data->batches_per_epoch(s.G, s.T);
+  if (!cfg.logging.trace.empty()) {
+    s.trace = std::make_unique<TraceRecorder>(
+        s.rank, "rank " + std::to_string(s.rank) + " (tp " + std::to_string(s.coords.tensor) +
+                    ", pp " + std::to_string(s.coords.pipeline) + ", dp " +
+                    std::to_string(s.coords.data) + ")");
   }
+  ExecutorSetup setup;
+  setup.plan = &s.plan;
+  setup.pipeline_rank = s.coords.pipeline;
+  for (auto& [stage, chunk] : s.chunks) setup.chunks[stage] = chunk.get();
+  setup.pipeline = s.groups.pipeline.get();
+  setup.activation_shape = s.family->activation_shape();
+  setup.allocator = s.allocator;
+  setup.trace = s.trace.get();
+  s.executor = std::make_unique<PipelineExecutor>(setup);
+  setup.plan = &s.eval_plan;
+  setup.trace = nullptr;
+  s.eval_executor = std::make_unique<PipelineExecutor>(setup);
 
+  if (s.first_stage_here() || s.last_stage_here()) {
+    s.train_data.emplace(TokenDataset::open(run.train.path, s.dims.vocab_size));
+    if (run.val) s.val_data.emplace(TokenDataset::open(run.val->path, s.dims.vocab_size));
+  }
   s.lr = {run.lr_schedule == LrSchedule::cosine, cfg.optim.lr, cfg.optim.min_lr,
           cfg.optim.warmup_steps, cfg.run.steps};
 
-  std::fprintf(console, "trellis: run '%s': %lld steps on 1 rank, cpu, %d threads\n",
-               cfg.run.name.c_str(), static_cast<long long>(cfg.run.steps), s.kernels->threads());
-  std::fprintf(console,
-               "model: %lld layers, %lld heads, hidden %lld, vocab %lld (padded %lld), seq %lld: "
-               "%s parameters (%s)\n",
-               static_cast<long long>(s.dims.layers), static_cast<long long>(s.dims.heads),
-               static_cast<long long>(s.dims.hidden), static_cast<long long>(s.dims.vocab_size),
-               static_cast<long long>(s.dims.padded_vocab), static_cast<long long>(s.T),
-               millions(parameter_count(s.dims)).c_str(),
-               run.init.kind == ModelInit::Kind::llmc ? run.init.path.c_str() : "random init");
-  std::fprintf(console, "data: %s (%s, %lld tokens): %lld steps per epoch\n",
-               run.train.path.c_str(),
-               s.train_data->is_text() ? "text, byte tokens" : "llm.c tokens",
-               static_cast<long long>(s.train_data->tokens()), static_cast<long long>(epoch_steps));
-  std::fprintf(console, "batch: %lld sequences = %lld microbatches of %lld\n",
-               static_cast<long long>(s.G), static_cast<long long>(s.M),
-               static_cast<long long>(s.B));
-  std::fprintf(console, "peak: sgemm 1024^3 at %.1f GFLOP/s (the MFU reference)\n",
-               s.peak_flops / 1e9);
+  if (s.reports) {
+    const ParallelSizes& z = run.layout.sizes();
+    std::fprintf(console,
+                 "trellis: run '%s': %lld steps on %d rank%s (tensor %d x pipeline %d x data %d, "
+                 "%s), cpu, %d threads per rank\n",
+                 cfg.run.name.c_str(), static_cast<long long>(cfg.run.steps), run.world_size,
+                 run.world_size == 1 ? "" : "s", z.tensor, z.pipeline, z.data,
+                 run.world_size == 1 ? "no communication" : cfg.comm.backend.c_str(),
+                 s.kernels->threads());
+    std::fprintf(console,
+                 "model: %lld layers, %lld heads, hidden %lld, vocab %lld (padded %lld), seq %lld: "
+                 "%s parameters (%s)\n",
+                 static_cast<long long>(s.dims.layers), static_cast<long long>(s.dims.heads),
+                 static_cast<long long>(s.dims.hidden), static_cast<long long>(s.dims.vocab_size),
+                 static_cast<long long>(s.dims.padded_vocab), static_cast<long long>(s.T),
+                 millions(parameter_count(s.dims)).c_str(),
+                 run.init.kind == ModelInit::Kind::llmc ? run.init.path.c_str() : "random init");
+    if (s.train_data) {
+      std::fprintf(console, "data: %s (%s, %lld tokens): %lld steps per epoch\n",
+                   run.train.path.c_str(),
+                   s.train_data->is_text() ? "text, byte tokens" : "llm.c tokens",
+                   static_cast<long long>(s.train_data->tokens()),
+                   static_cast<long long>(s.train_data->batches_per_epoch(s.G, s.T)));
+    }
+    std::fprintf(console, "batch: %lld sequences = %lld microbatches of %lld per data rank x %d\n",
+                 static_cast<long long>(s.G), static_cast<long long>(s.M),
+                 static_cast<long long>(s.B), run.layout.sizes().data);
+    std::fprintf(console, "peak: sgemm 1024^3 at %.1f GFLOP/s per rank (the MFU reference)\n",
+                 s.peak_flops / 1e9);
+  }
 }
 
 Trainer::~Trainer() = default;
@@ -181,20 +351,30 @@ Trainer::~Trainer() = default;
 TrainSummary Trainer::train() {
   State& s = *s_;
   const RunConfig& cfg = s.run.config;
-  MetricsWriter metrics(cfg.logging.metrics, false);
-  std::fprintf(s.console, "metrics: %s\n", metrics.file().c_str());
-  ProgressView progress(cfg.run.steps, cfg.logging.every, cfg.logging.progress, s.console);
+  std::optional<MetricsWriter> metrics;
+  if (s.reports) {
+    metrics.emplace(cfg.logging.metrics, false);
+    std::fprintf(s.console, "metrics: %s\n", metrics->file().c_str());
+  }
+  ProgressView progress(cfg.run.steps, cfg.logging.every, cfg.logging.progress && s.reports,
+                        s.console);
   const double tokens_per_step = static_cast<double>(s.G * s.T);
   const double step_flops = flops_per_token(s.dims) * tokens_per_step;
+  const double cluster_peak = s.peak_flops * s.run.world_size;
   s.allocator->reset_peak();
 
   TrainSummary summary;
   auto start = Clock::now();
   for (std::int64_t step = 0; step < cfg.run.steps; ++step) {
     auto t0 = Clock::now();
+    const double trace_start = TraceRecorder::now_us();
     for (Parameter* p : s.params) s.kernels->fill(p->grad, 0.0f);
-    double loss_sum = 0.0;
-    for (std::int64_t m = 0; m < s.M; ++m) loss_sum += s.microbatch(step, m, true, *s.train_data);
+    std::vector<Microbatch> mbs =
+        s.microbatches(step, true, s.train_data ? &*s.train_data : nullptr);
+    double local_loss =
+        s.executor->run_step(mbs, [&](int stage) { s.reduce_stage_gradients(stage); });
+    s.finish_gradient_reduction();
+    double loss_sum = s.global_loss_sum(local_loss);
     double norm = s.grad_norm();
     if (cfg.optim.grad_clip > 0.0) {
       // As torch.nn.utils.clip_grad_norm_.
@@ -205,6 +385,10 @@ TrainSummary Trainer::train() {
     }
     double lr = learning_rate(s.lr, step);
     s.optimizer->step(static_cast<float>(lr));
+    if (s.trace) {
+      s.trace->slice("step " + std::to_string(step + 1), TraceRecorder::Track::step, trace_start,
+                     TraceRecorder::now_us());
+    }
     double seconds = seconds_since(t0);
 
     StepMetrics m;
@@ -214,14 +398,16 @@ TrainSummary Trainer::train() {
     m.grad_norm = norm;
     m.step_ms = seconds * 1e3;
     m.tokens_per_s = tokens_per_step / seconds;
-    m.mfu = step_flops / seconds / s.peak_flops;
-    m.peak_mem_bytes = s.allocator->peak_bytes();
+    m.mfu = step_flops / seconds / cluster_peak;
+    m.peak_mem_bytes = static_cast<std::uint64_t>(
+        all_reduce_scalar(*s.groups.world, static_cast<double>(s.allocator->peak_bytes()),
+                          ReduceOp::max, s.allocator));
     const bool last = step + 1 == cfg.run.steps;
     const std::int64_t val_every = cfg.data.val_every;
-    if (s.val_data && (last || (val_every > 0 && (step + 1) % val_every == 0))) {
+    if (s.run.val && (last || (val_every > 0 && (step + 1) % val_every == 0))) {
       m.val_loss = s.evaluate();
     }
-    metrics.write(m);
+    if (metrics) metrics->write(m);
     progress.update(m);
     if (step == 0) summary.first_loss = m.loss;
     summary.final_loss = m.loss;
@@ -234,6 +420,12 @@ TrainSummary Trainer::train() {
   }
   progress.finish();
   if (s.run.export_llmc) {
+    if (s.run.world_size > 1) {
+      throw InputError("[model] export: writing an llm.c checkpoint from " +
+                       std::to_string(s.run.world_size) +
+                       " ranks needs the sharded checkpoints, which this build does not have yet; "
+                       "export from a one-rank run");
+    }
     std::error_code ec;
     if (s.run.export_llmc->has_parent_path()) {
       std::filesystem::create_directories(s.run.export_llmc->parent_path(), ec);
@@ -241,8 +433,33 @@ TrainSummary Trainer::train() {
     save_llmc_checkpoint(*s.run.export_llmc, s.dims, s.params);
     std::fprintf(s.console, "exported: %s (llm.c checkpoint)\n", s.run.export_llmc->c_str());
   }
+  if (s.trace) {
+    // Each rank writes its part; rank 0 merges them once everyone has written.
+    const std::filesystem::path file = cfg.logging.trace;
+    const std::filesystem::path part = file.string() + ".rank" + std::to_string(s.rank);
+    {
+      std::ofstream out(part, std::ios::trunc);
+      out << s.trace->events_json();
+    }
+    s.groups.world->barrier()->wait();
+    if (s.reports) {
+      std::vector<std::string> parts;
+      for (int r = 0; r < s.run.world_size; ++r) {
+        const std::filesystem::path p = file.string() + ".rank" + std::to_string(r);
+        std::ifstream in(p);
+        std::ostringstream text;
+        text << in.rdbuf();
+        parts.push_back(text.str());
+        std::error_code ec;
+        std::filesystem::remove(p, ec);
+      }
+      TraceRecorder::write_file(file, parts);
+      std::fprintf(s.console, "trace: %s (open it in ui.perfetto.dev)\n", file.c_str());
+    }
+  }
   summary.steps = cfg.run.steps;
   summary.seconds = seconds_since(start);
+  summary.reports = s.reports;
   return summary;
 }
 
