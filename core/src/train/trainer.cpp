@@ -186,6 +186,35 @@ struct Trainer::State {
     return std::sqrt(static_cast<double>(t.data<float>()[0]));
   }
 
+  // The trained model as an llm.c checkpoint, written from every layout: rank 0 makes the file,
+  // each shard is written in place by one rank — data rank 0, tensor rank 0 for the tensor-
+  // replicated parameters, the first stage for the tied token table — then rank 0 renames it.
+  void export_llmc(const std::filesystem::path& file) {
+    std::filesystem::path partial = file;
+    partial += ".partial";
+    if (reports) {
+      std::error_code ec;
+      if (file.has_parent_path()) std::filesystem::create_directories(file.parent_path(), ec);
+      create_llmc_file(partial, dims);
+    }
+    groups.world->barrier()->wait();
+    if (coords.data == 0) {
+      std::vector<Parameter*> mine;
+      for (Parameter* p : params) {
+        const bool replica = p->tensor_replicas > 1 && coords.tensor != 0;
+        const bool tied_copy =
+            std::find(norm_excluded.begin(), norm_excluded.end(), p) != norm_excluded.end();
+        if (!replica && !tied_copy) mine.push_back(p);
+      }
+      write_llmc_shards(partial, dims, mine);
+    }
+    groups.world->barrier()->wait();
+    if (reports) {
+      std::filesystem::rename(partial, file);
+      std::fprintf(console, "exported: %s (llm.c checkpoint)\n", file.c_str());
+    }
+  }
+
   // Mean loss over the first [data] val_batches global batches of the validation file. Every
   // rank knows the count from the file's header (the middle stages do not open it).
   double evaluate() {
@@ -419,20 +448,7 @@ TrainSummary Trainer::train() {
     }
   }
   progress.finish();
-  if (s.run.export_llmc) {
-    if (s.run.world_size > 1) {
-      throw InputError("[model] export: writing an llm.c checkpoint from " +
-                       std::to_string(s.run.world_size) +
-                       " ranks needs the sharded checkpoints, which this build does not have yet; "
-                       "export from a one-rank run");
-    }
-    std::error_code ec;
-    if (s.run.export_llmc->has_parent_path()) {
-      std::filesystem::create_directories(s.run.export_llmc->parent_path(), ec);
-    }
-    save_llmc_checkpoint(*s.run.export_llmc, s.dims, s.params);
-    std::fprintf(s.console, "exported: %s (llm.c checkpoint)\n", s.run.export_llmc->c_str());
-  }
+  if (s.run.export_llmc) s.export_llmc(*s.run.export_llmc);
   if (s.trace) {
     // Each rank writes its part; rank 0 merges them once everyone has written.
     const std::filesystem::path file = cfg.logging.trace;
