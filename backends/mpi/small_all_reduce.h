@@ -38,9 +38,10 @@ class SmallAllReduceWork final : public PollingWork, private SteppedOp {
  public:
   // Starts the operation: the first step is posted here. `sequence` numbers the communicator's
   // small all_reduces (the same on every rank, as every rank calls them in the same order);
+  // `in_place`: input and output are the same tensor;
   // `scratch` holds at least info.bytes().
   SmallAllReduceWork(MpiCommunicator& comm, const OpInfo& info, const Tensor& input,
-                     const Tensor& output, std::uint32_t sequence,
+                     const Tensor& output, bool in_place, std::uint32_t sequence,
                      std::unique_ptr<std::byte[]> scratch);
   ~SmallAllReduceWork() override;
 
@@ -72,7 +73,7 @@ class SmallAllReduceWork final : public PollingWork, private SteppedOp {
   Tensor input_;
   Tensor output_;
   std::unique_ptr<std::byte[]> scratch_;
-  std::array<Step, kMaxSteps> steps_{};
+  std::array<Step, kMaxSteps> steps_;  // the first step_count_ are set
   int step_count_ = 0;
   int current_ = 0;      // the step in flight, or step_count_ when all are done
   bool posted_ = false;  // whether the current step's messages are posted
