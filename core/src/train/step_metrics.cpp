@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <sstream>
 
 #include "trellis/error.h"
@@ -52,6 +53,19 @@ MetricsWriter::MetricsWriter(const std::filesystem::path& file, bool append) : f
                      (ec ? ": " + ec.message() : std::string()) +
                      "; check [logging] metrics and [run] out_dir");
   }
+}
+
+void keep_metrics_through(const std::filesystem::path& file, std::int64_t step) {
+  std::ifstream in(file);
+  if (!in) return;
+  std::string kept;
+  for (std::string line; std::getline(in, line);) {
+    const auto at = line.find("\"step\":");
+    if (at == std::string::npos) continue;
+    if (std::strtoll(line.c_str() + at + 7, nullptr, 10) <= step) kept += line + "\n";
+  }
+  in.close();
+  std::ofstream(file, std::ios::trunc) << kept;
 }
 
 void MetricsWriter::write(const StepMetrics& m) {
