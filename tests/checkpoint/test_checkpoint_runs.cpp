@@ -232,6 +232,21 @@ TEST_CASE("zero1-data4") {
   check_zero1(4);
 }
 
+TEST_CASE("zero1-pipeline2-data2") {
+  // The token table of the two pipeline ends in a bucket of its own: ranges summed over the
+  // embedding group, counted once in the norm, saved by the first stage; resumed on one rank.
+  const Reference ref = reference("zero1-pipeline2-data2");
+  const Run run =
+      train_ok("zero1-pipeline2-data2", {"launch.nproc=4", "parallel.pipeline=2", "optim.zero=1"});
+  check_close(run.loss, ref.run.loss, 0);
+  check_close(run.norm, ref.run.norm, 0);
+  check_parameters(run.dir / "final.bin", ref.run.dir / "final.bin", ref.initial);
+  seed_checkpoint(run, 2, "zero1-pipeline2-data2-resumed");
+  const Run resumed = train_ok("zero1-pipeline2-data2-resumed", {"checkpoint.resume=true"}, false);
+  check_close(resumed.loss, ref.run.loss, 2);
+  check_parameters(resumed.dir / "final.bin", ref.run.dir / "final.bin", ref.initial);
+}
+
 TEST_CASE("init-from-checkpoint") {
   // init = "checkpoint:DIR" takes the parameters (not the optimizer): one step at lr 0 exports
   // the checkpoint's parameters unchanged, from a checkpoints directory (its newest step).

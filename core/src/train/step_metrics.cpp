@@ -102,6 +102,14 @@ void ProgressView::update(const StepMetrics& m) {
   std::fflush(out_);
 }
 
+void ProgressView::message(const std::string& line) {
+  // Over the bar, which the next update draws again below it.
+  if (drawn_) std::fprintf(out_, "\r\x1b[K");
+  std::fprintf(out_, "%s\n", line.c_str());
+  std::fflush(out_);
+  drawn_ = false;
+}
+
 void ProgressView::finish() {
   if (drawn_) std::fprintf(out_, "\n");
   drawn_ = false;

@@ -48,6 +48,9 @@ class ProgressView {
  public:
   ProgressView(std::int64_t total_steps, std::int64_t every, bool enabled, std::FILE* out);
   void update(const StepMetrics& m);
+  // A line of its own between steps (a checkpoint written), printed whether or not the view is
+  // enabled.
+  void message(const std::string& line);
   void finish();
 
  private:

@@ -439,7 +439,8 @@ TrainSummary Trainer::train() {
       throw Error("the loss became " + std::to_string(m.loss) + " at step " +
                   std::to_string(m.step) + "; lower [optim] lr or enable [optim] grad_clip");
     }
-    s.checkpoints->after_step(step + 1, *s.optimizer, s.console, s.reports);
+    const std::string saved = s.checkpoints->after_step(step + 1, *s.optimizer);
+    if (s.reports && !saved.empty()) progress.message(saved);
   }
   progress.finish();
   if (s.run.export_llmc) s.export_llmc(*s.run.export_llmc);

@@ -86,11 +86,10 @@ std::int64_t TrainingCheckpoints::load(Optimizer& optimizer, std::FILE* console,
   return 0;
 }
 
-void TrainingCheckpoints::after_step(std::int64_t steps_done, Optimizer& optimizer,
-                                     std::FILE* console, bool reports) {
+std::string TrainingCheckpoints::after_step(std::int64_t steps_done, Optimizer& optimizer) {
   const CheckpointSection& c = run_.config.checkpoint;
-  if (c.every <= 0) return;
-  if (steps_done % c.every != 0 && steps_done != run_.config.run.steps) return;
+  if (c.every <= 0) return "";
+  if (steps_done % c.every != 0 && steps_done != run_.config.run.steps) return "";
   const auto start = std::chrono::steady_clock::now();
   const ParallelSizes& sizes = run_.layout.sizes();
   CheckpointSave save;
@@ -111,11 +110,11 @@ void TrainingCheckpoints::after_step(std::int64_t steps_done, Optimizer& optimiz
             run_.config.run.seed};
   save.after_shards_written = [&] { faults_.in_checkpoint(steps_done); };
   const std::filesystem::path written = save_checkpoint(save, optimizer.pieces_to_save(), world_);
-  if (reports) {
-    const double seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    std::fprintf(console, "checkpoint: %s (%.2f s)\n", written.c_str(), seconds);
-  }
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  char line[64];
+  std::snprintf(line, sizeof(line), " (%.2f s)", seconds);
+  return "checkpoint: " + written.string() + line;
 }
 
 }  // namespace trellis

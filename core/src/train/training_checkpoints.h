@@ -25,8 +25,9 @@ class TrainingCheckpoints {
   // Throws InputError naming the file for a missing, corrupted or unservable checkpoint.
   std::int64_t load(Optimizer& optimizer, std::FILE* console, bool reports);
 
-  // Saves after `steps_done` steps when that is due (collective over the world).
-  void after_step(std::int64_t steps_done, Optimizer& optimizer, std::FILE* console, bool reports);
+  // Saves after `steps_done` steps when that is due (collective over the world). Returns the line
+  // to show ("checkpoint: DIR (0.12 s)"), or "" when nothing was saved.
+  std::string after_step(std::int64_t steps_done, Optimizer& optimizer);
 
  private:
   void read_into(const std::filesystem::path& step_dir, std::vector<CheckpointPiece> pieces,
