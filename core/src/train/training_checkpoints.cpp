@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "checkpoint/checkpoint_directory.h"
 #include "checkpoint/checkpoint_reader.h"
 #include "checkpoint/checkpoint_writer.h"
 #include "trellis/error.h"
@@ -44,6 +45,13 @@ void TrainingCheckpoints::read_into(const std::filesystem::path& step_dir,
 }
 
 std::int64_t TrainingCheckpoints::load(Optimizer& optimizer, std::FILE* console, bool reports) {
+  // Saves a crash cut short are never read; a resumed run clears them even if it saves nothing.
+  // Rank 0 only, before any rank of this run saves.
+  std::error_code ec;
+  if (reports && run_.config.checkpoint.resume &&
+      std::filesystem::is_directory(run_.config.checkpoint.dir, ec)) {
+    remove_partial_saves(run_.config.checkpoint.dir);
+  }
   if (run_.resume_from) {
     Manifest manifest;
     read_into(*run_.resume_from, optimizer.pieces_to_load(), false, &manifest);
