@@ -102,7 +102,8 @@ struct Trainer::State {
   std::map<int, std::unique_ptr<ModelChunk>> chunks;  // by stage
   std::vector<Parameter*> params;
   // Parameters whose values another rank also holds outside the tensor group (the LM head's copy
-  // of the token table on the last pipeline stage): counted once in the gradient norm.
+  // of the token table on the last pipeline stage): written once by the export (the optimizer
+  // likewise counts it once in the gradient norm and saves it once in checkpoints).
   std::vector<Parameter*> norm_excluded;
   Parameter* tied_table = nullptr;  // this rank's token table when it sits on a pipeline end
   // Gradient reduction, norm, clipping and AdamW: replicated, or distributed with [optim] zero = 1.
