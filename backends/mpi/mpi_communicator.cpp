@@ -77,6 +77,15 @@ MPI_Comm duplicate(MpiWorld& world, MPI_Comm parent, std::chrono::milliseconds t
 
 }  // namespace
 
+std::size_t small_all_reduce_limit(const MpiSettings& settings, int group_size) noexcept {
+  if (settings.small_all_reduce_bytes >= 0) {
+    return static_cast<std::size_t>(settings.small_all_reduce_bytes);
+  }
+  constexpr std::size_t kAnyGroup = std::size_t{64} << 10;
+  constexpr std::size_t kSmallGroup = std::size_t{1} << 20;
+  return group_size < 4 ? kSmallGroup : kAnyGroup;
+}
+
 std::unique_ptr<MpiCommunicator> MpiCommunicator::make_world(const CommInit& init,
                                                              const MpiSettings& settings) {
   std::shared_ptr<MpiWorld> world = MpiWorld::acquire(init.rank, init.world_size);
@@ -109,8 +118,10 @@ MpiCommunicator::MpiCommunicator(std::shared_ptr<MpiWorld> world, std::shared_pt
       world_ranks_(std::move(world_ranks)),
       is_world_(is_world),
       settings_(settings),
+      small_all_reduce_limit_(
+          small_all_reduce_limit(settings, static_cast<int>(world_ranks_.size()))),
       device_(device),
-      scratch_(settings.small_all_reduce_bytes) {
+      scratch_(small_all_reduce_limit_) {
   MPI_Comm_rank(comm_, &rank_);
   MPI_Comm_size(comm_, &size_);
 }
@@ -184,7 +195,7 @@ WorkPtr MpiCommunicator::all_reduce(const Tensor& input, const Tensor& output, R
   const bool in_place = check_aliasing(kind, input, output, true);
   const OpInfo info{kind, input.dtype(), input.numel(), op};
   const std::size_t bytes = info.bytes();
-  if (size_ > 1 && bytes > 0 && bytes <= settings_.small_all_reduce_bytes) {
+  if (size_ > 1 && bytes > 0 && bytes <= small_all_reduce_limit_) {
     return std::make_unique<SmallAllReduceWork>(*this, info, input, output, in_place,
                                                 small_all_reduces_++, scratch_.take());
   }

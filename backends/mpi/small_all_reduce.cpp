@@ -32,9 +32,15 @@ SmallAllReduceWork::SmallAllReduceWork(MpiCommunicator& comm, const OpInfo& info
   plan(sequence);
   // Listed before anything is posted: should the list fail to grow, nothing is in flight yet.
   comm_.world().progress().add(this);
-  if (advance()) {
+  // The first step is posted, not tested: its partner has rarely answered yet, and the first
+  // test() comes with the caller's wait.
+  try {
+    post(steps_[0]);
+    posted_ = true;
+  } catch (...) {
     comm_.world().progress().remove(this);
-    if (!failure_.empty()) throw CommError(failure_);
+    hand_over_to_world();
+    throw;
   }
 }
 
@@ -64,6 +70,10 @@ void SmallAllReduceWork::plan(std::uint32_t sequence) {
 SmallAllReduceWork::~SmallAllReduceWork() {
   if (done_) return;
   comm_.world().progress().remove(this);
+  hand_over_to_world();
+}
+
+void SmallAllReduceWork::hand_over_to_world() noexcept {
   int flag = 0;
   if (MPI_Testall(2, requests_.data(), &flag, MPI_STATUSES_IGNORE) != MPI_SUCCESS || flag) return;
   // Its messages may still arrive into the output and the scratch block: keep both for MPI.

@@ -1,6 +1,7 @@
 // comm_mpi_quick: the mpi backend's all_reduce against raw MPI_Allreduce.
 //
 //   mpirun -n 2 build/bin/comm_mpi_quick [--rounds R] [--max-bytes B]
+//                                        [--small-all-reduce-bytes N] [--only-trellis 1]
 //
 // Both run in the same job on the same buffers (f32 sum, out of place), in alternating rounds so
 // that a busy machine slows both alike. A round's time is its mean per call, the slowest rank's;
@@ -48,10 +49,14 @@ double time_round(int iterations, const Call& call) {
 
 int main(int argc, char** argv) {
   int rounds = 15;
-  bool only_ours = false;  // --only-trellis: for profiling the backend alone
+  bool only_ours = false;    // --only-trellis 1: for profiling the backend alone
+  trellis::Options options;  // [comm.mpi]
   std::size_t max_bytes = std::size_t{64} << 20;
   for (int i = 1; i + 1 < argc; i += 2) {
     if (std::strcmp(argv[i], "--rounds") == 0) rounds = std::atoi(argv[i + 1]);
+    if (std::strcmp(argv[i], "--small-all-reduce-bytes") == 0) {
+      options.set("small_all_reduce_bytes", std::int64_t{std::atoll(argv[i + 1])});
+    }
     if (std::strcmp(argv[i], "--only-trellis") == 0) only_ours = std::atoi(argv[i + 1]) != 0;
     if (std::strcmp(argv[i], "--max-bytes") == 0)
       max_bytes = std::strtoull(argv[i + 1], nullptr, 10);
@@ -65,6 +70,7 @@ int main(int argc, char** argv) {
   trellis::CommInit init;
   init.rank = std::atoi(rank_env);
   init.world_size = std::atoi(size_env);
+  init.options = &options;
   const trellis::PluginRegistry registry = trellis::PluginRegistry::discover(
       trellis::PluginRegistry::search_path(std::getenv("TRELLIS_PLUGIN_PATH"), {}));
   std::shared_ptr<trellis::Communicator> comm = registry.make_comm("mpi", init);

@@ -22,8 +22,8 @@ TEST_CASE("operations started together complete whatever order they are waited i
 
   const Tensor small_a = tensor_of(DType::f32, 5, mine);
   const Tensor small_b = tensor_of(DType::i32, 9, mine);
-  const Tensor large_in = tensor_of(DType::f32, 200000, mine);
-  const Tensor large_out = tensor(DType::f32, 200000);
+  const Tensor large_in = tensor_of(DType::f32, 300000, mine);
+  const Tensor large_out = tensor(DType::f32, 300000);
   const Tensor gathered = tensor(DType::i32, size * 3);
   const Tensor broadcasted = tensor_of(DType::f32, 4, mine);
   const Tensor incoming = tensor(DType::f32, 6);
