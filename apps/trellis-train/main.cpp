@@ -106,6 +106,7 @@ int run(int argc, char** argv) {
 
   trellis::Trainer trainer(resolved, stdout);
   trellis::TrainSummary summary = trainer.train();
+  if (!summary.reports) return kExitOk;
   std::printf("done: %lld steps in %.1f s; loss %.4f -> %.4f",
               static_cast<long long>(summary.steps), summary.seconds, summary.first_loss,
               summary.final_loss);

@@ -25,11 +25,11 @@ namespace trellis {
 
 // One microbatch as the layers see it.
 struct Microbatch {
-  int id = 0;            // the stash key; unique among microbatches in flight
-  Tensor tokens;         // [B, T] i32 input tokens (read by the embedding)
-  Tensor targets;        // [B, T] i32 next tokens (read by the loss)
-  float loss_scale;      // the loss gradient per token loss: 1 / tokens in the global batch
-  bool training = true;  // false: forward only, nothing is stashed
+  int id = 0;               // the stash key; unique among microbatches in flight
+  Tensor tokens;            // [B, T] i32 input tokens (read by the embedding)
+  Tensor targets;           // [B, T] i32 next tokens (read by the loss)
+  float loss_scale = 1.0f;  // the loss gradient per token loss: 1 / tokens in the global batch
+  bool training = true;     // false: forward only, nothing is stashed
 };
 
 // How a parameter starts in a run with [model] init = "random". Core draws the whole parameter
@@ -41,7 +41,10 @@ struct ParamInit {
   float std = 0.0f;  // for normal: N(0, std^2)
 };
 
-// A trainable tensor, or this rank's shard of it.
+// A trainable tensor, or this rank's shard of it. Before training, the trainer may replace
+// `value` and `grad` by contiguous views of the same shape and contents (the distributed
+// optimizer, [optim] zero = 1, packs them into flat buffers): layers read them through the
+// Parameter at each use and keep no other handle to them.
 struct Parameter {
   std::string name;          // the same under every layout, e.g. "h.3.attn.qkv.weight"
   Tensor value;              // this rank's shard

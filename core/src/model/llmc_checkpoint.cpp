@@ -1,5 +1,10 @@
 #include "model/llmc_checkpoint.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <map>
 #include <regex>
@@ -130,29 +135,9 @@ void load_llmc_checkpoint(const std::filesystem::path& file, const ModelDims& di
   }
 }
 
-void save_llmc_checkpoint(const std::filesystem::path& file, const ModelDims& dims,
-                          const std::vector<Parameter*>& params) {
+void create_llmc_file(const std::filesystem::path& file, const ModelDims& dims) {
   LlmcCheckpointHeader header = header_for(dims);
-  FileLayout layout = file_layout(header);
-  std::int64_t total = llmc_parameter_count(header);
-  std::vector<float> values(static_cast<std::size_t>(total), 0.0f);
-  std::vector<bool> written(static_cast<std::size_t>(total), false);
-  for (Parameter* p : params) {
-    if (!(p->value.shape() == p->global_shape)) {
-      throw Error("llm.c export needs whole parameters; " + p->name + " is a shard " +
-                  p->value.shape().str() + " of " + p->global_shape.str());
-    }
-    auto [offset, numel] = slab(layout, header, *p);
-    std::copy_n(p->value.data<float>(), numel, values.begin() + offset);
-    std::fill_n(written.begin() + offset, numel, true);
-  }
-  for (const auto& [name, offset] : layout.offset) {
-    for (std::int64_t i = 0; i < layout.numel.at(name); ++i) {
-      if (!written[static_cast<std::size_t>(offset + i)]) {
-        throw Error("llm.c export: no parameter provided the values of " + name);
-      }
-    }
-  }
+  const std::int64_t total = llmc_parameter_count(header);
   std::int32_t raw[256] = {};
   raw[0] = kLlmcCheckpointMagic;
   raw[1] = kLlmcCheckpointFp32Version;
@@ -162,15 +147,71 @@ void save_llmc_checkpoint(const std::filesystem::path& file, const ModelDims& di
   raw[5] = static_cast<std::int32_t>(header.heads);
   raw[6] = static_cast<std::int32_t>(header.channels);
   raw[7] = static_cast<std::int32_t>(header.padded_vocab);
+  int fd = ::open(file.c_str(), O_CREAT | O_TRUNC | O_WRONLY, 0644);
+  if (fd < 0)
+    throw Error("llm.c export: cannot create " + file.string() + ": " + std::strerror(errno));
+  bool ok = ::write(fd, raw, sizeof(raw)) == static_cast<ssize_t>(sizeof(raw)) &&
+            ::ftruncate(fd, kLlmcCheckpointHeaderBytes + total * 4) == 0;
+  ::close(fd);
+  if (!ok) throw Error("llm.c export: cannot size " + file.string() + ": " + std::strerror(errno));
+}
+
+void write_llmc_shards(const std::filesystem::path& file, const ModelDims& dims,
+                       const std::vector<Parameter*>& params) {
+  LlmcCheckpointHeader header = header_for(dims);
+  FileLayout layout = file_layout(header);
+  int fd = ::open(file.c_str(), O_WRONLY);
+  if (fd < 0)
+    throw Error("llm.c export: cannot open " + file.string() + ": " + std::strerror(errno));
+  for (Parameter* p : params) {
+    auto [offset, numel] = slab(layout, header, *p);
+    (void)numel;
+    check_box(p->global_shape, p->shard_offset, p->value.shape(), "parameter " + p->name);
+    const float* values = p->value.data<float>();
+    bool ok = true;
+    for_each_box_run(p->global_shape, p->shard_offset, p->value.shape(),
+                     [&](std::int64_t global, std::int64_t local, std::int64_t run) {
+                       const off_t at = kLlmcCheckpointHeaderBytes + (offset + global) * 4;
+                       const auto bytes = static_cast<std::size_t>(run) * 4;
+                       ok = ok &&
+                            ::pwrite(fd, values + local, bytes, at) == static_cast<ssize_t>(bytes);
+                     });
+    if (!ok) {
+      ::close(fd);
+      throw Error("llm.c export: cannot write " + p->name + " into " + file.string() + ": " +
+                  std::strerror(errno));
+    }
+  }
+  if (::fsync(fd) != 0 || ::close(fd) != 0) {
+    throw Error("llm.c export: cannot flush " + file.string() + ": " + std::strerror(errno));
+  }
+}
+
+void save_llmc_checkpoint(const std::filesystem::path& file, const ModelDims& dims,
+                          const std::vector<Parameter*>& params) {
+  // Every value of the file must come from some parameter.
+  LlmcCheckpointHeader header = header_for(dims);
+  FileLayout layout = file_layout(header);
+  std::vector<bool> written(static_cast<std::size_t>(llmc_parameter_count(header)), false);
+  for (Parameter* p : params) {
+    auto [offset, numel] = slab(layout, header, *p);
+    (void)numel;
+    for_each_box_run(p->global_shape, p->shard_offset, p->value.shape(),
+                     [&](std::int64_t global, std::int64_t, std::int64_t run) {
+                       std::fill_n(written.begin() + offset + global, run, true);
+                     });
+  }
+  for (const auto& [name, offset] : layout.offset) {
+    for (std::int64_t i = 0; i < layout.numel.at(name); ++i) {
+      if (!written[static_cast<std::size_t>(offset + i)]) {
+        throw Error("llm.c export: no parameter provided the values of " + name);
+      }
+    }
+  }
   std::filesystem::path partial = file;
   partial += ".partial";
-  {
-    std::ofstream out(partial, std::ios::binary | std::ios::trunc);
-    out.write(reinterpret_cast<const char*>(raw), sizeof(raw));
-    out.write(reinterpret_cast<const char*>(values.data()),
-              static_cast<std::streamsize>(values.size() * sizeof(float)));
-    if (!out) throw Error("llm.c export: cannot write " + partial.string());
-  }
+  create_llmc_file(partial, dims);
+  write_llmc_shards(partial, dims, params);
   std::filesystem::rename(partial, file);
 }
 

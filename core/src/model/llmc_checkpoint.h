@@ -16,9 +16,17 @@ namespace trellis {
 void load_llmc_checkpoint(const std::filesystem::path& file, const ModelDims& dims,
                           const std::vector<Parameter*>& params);
 
-// Writes the model as an llm.c checkpoint. `params` must hold every parameter whole (one rank's
-// view of an unsharded model); padded vocabulary rows are written as they are.
+// Writes the model as an llm.c checkpoint from one process: `params` must cover every value
+// (Error naming the tensor otherwise); padded vocabulary rows are written as they are. Written to
+// FILE.partial and renamed.
 void save_llmc_checkpoint(const std::filesystem::path& file, const ModelDims& dims,
                           const std::vector<Parameter*>& params);
+
+// The same from many ranks, for files every rank can reach (one machine, or a shared
+// filesystem): one rank creates the file (header, zeroed values), then every rank writes its
+// shards into place with positioned writes (each value by exactly one rank), then one renames it.
+void create_llmc_file(const std::filesystem::path& file, const ModelDims& dims);
+void write_llmc_shards(const std::filesystem::path& file, const ModelDims& dims,
+                       const std::vector<Parameter*>& params);
 
 }  // namespace trellis

@@ -1,19 +1,30 @@
 #include "train/trainer.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <fstream>
+#include <map>
 #include <optional>
+#include <sstream>
 
+#include "comm/world.h"
 #include "data/token_dataset.h"
 #include "device/cuda_probe.h"
 #include "kernels/cpu/cpu_kernels.h"
+#include "launch/rank_environment.h"
 #include "model/llmc_checkpoint.h"
 #include "model/model_chunk.h"
 #include "model/param_init.h"
-#include "train/adamw_optimizer.h"
+#include "pipeline/executor.h"
 #include "train/lr_schedule.h"
 #include "train/model_flops.h"
+#include "train/optimizer.h"
+#include "train/rank_groups.h"
 #include "train/step_metrics.h"
+#include "train/test_faults.h"
+#include "train/trace.h"
+#include "train/training_checkpoints.h"
 #include "trellis/error.h"
 
 namespace trellis {
@@ -32,60 +43,158 @@ std::string millions(std::int64_t n) {
   return buffer;
 }
 
+// The order of one stage on one rank when there is no pipeline: forward and backward of each
+// microbatch in turn.
+PipelinePlan single_stage_plan(int microbatches) {
+  PipelinePlan plan;
+  plan.pipeline_size = 1;
+  plan.microbatches = microbatches;
+  plan.stage_rank = {0};
+  plan.per_rank.resize(1);
+  for (int m = 0; m < microbatches; ++m) {
+    plan.per_rank[0].push_back({0, ActionType::F, m});
+    plan.per_rank[0].push_back({0, ActionType::B, m});
+  }
+  return plan;
+}
+
+// A plan that runs only forwards, one microbatch at a time through every stage (validation).
+PipelinePlan forward_only_plan(const PipelinePlan& training) {
+  std::vector<std::vector<Action>> per_rank(training.per_rank.size());
+  for (int m = 0; m < training.microbatches; ++m)
+    for (int s = 0; s < training.stages(); ++s)
+      per_rank[training.stage_rank[s]].push_back({s, ActionType::F, m});
+  PipelinePlan plan;
+  plan.pipeline_size = training.pipeline_size;
+  plan.microbatches = training.microbatches;
+  plan.virtual_stages = training.virtual_stages;
+  plan.stage_rank = training.stage_rank;
+  plan.per_rank = lower_communication(per_rank, plan.stage_rank);
+  return plan;
+}
+
+double all_reduce_scalar(Communicator& group, double value, ReduceOp op,
+                         const std::shared_ptr<Allocator>& allocator) {
+  // f32 is every backend's common type; sums here are of a few values, so the rounding is
+  // far below the figures' printed precision.
+  Tensor t = Tensor::empty({1}, DType::f32, allocator);
+  t.data<float>()[0] = static_cast<float>(value);
+  group.all_reduce(t, t, op)->wait();
+  return t.data<float>()[0];
+}
+
 }  // namespace
 
 struct Trainer::State {
   const ResolvedRun& run;
   std::FILE* console;
+  RankEnvironment env;
   ModelDims dims;
   std::int64_t B = 1, T = 1, G = 1, M = 1;
+  int rank = 0;
+  RankCoords coords;
+  bool reports = false;  // this rank prints and writes the metrics (world rank 0)
   std::shared_ptr<Allocator> allocator;
   std::shared_ptr<Kernels> kernels;
+  RankGroups groups;
   std::shared_ptr<LayerFamily> family;
-  std::unique_ptr<ModelChunk> chunk;
+  // Chunks are declared after the family: plugin objects must go before the family that made them.
+  std::map<int, std::unique_ptr<ModelChunk>> chunks;  // by stage
   std::vector<Parameter*> params;
-  std::unique_ptr<AdamWOptimizer> optimizer;
-  std::optional<TokenDataset> train_data;
-  std::optional<TokenDataset> val_data;
+  // Parameters whose values another rank also holds outside the tensor group (the LM head's copy
+  // of the token table on the last pipeline stage): written once by the export (the optimizer
+  // likewise counts it once in the gradient norm and saves it once in checkpoints).
+  std::vector<Parameter*> norm_excluded;
+  Parameter* tied_table = nullptr;  // this rank's token table when it sits on a pipeline end
+  // Gradient reduction, norm, clipping and AdamW: replicated, or distributed with [optim] zero = 1.
+  std::unique_ptr<Optimizer> optimizer;
+  std::unique_ptr<TrainingCheckpoints> checkpoints;
+  TestFaults faults;
+  std::int64_t start_step = 0;  // steps done before this run (a resumed run's checkpoint)
+  std::optional<TokenDataset> train_data, val_data;
+  PipelinePlan plan, eval_plan;
+  std::unique_ptr<PipelineExecutor> executor, eval_executor;
+  std::unique_ptr<TraceRecorder> trace;
   LrScheduleSpec lr;
   double peak_flops = 0.0;
 
   State(const ResolvedRun& r, std::FILE* out) : run(r), console(out) {}
 
-  // Forward and backward of one microbatch of step `step`; returns its summed token losses.
-  double microbatch(std::int64_t step, std::int64_t m, bool training, const TokenDataset& data) {
-    Tensor tokens = Tensor::empty({B, T}, DType::i32, allocator);
-    Tensor targets = Tensor::empty({B, T}, DType::i32, allocator);
-    data.read(step, G, T, m * B, B, run.config.data.shuffle && training,
-              static_cast<std::uint64_t>(run.config.run.seed), tokens.data<std::int32_t>(),
-              targets.data<std::int32_t>());
-    Microbatch mb;
-    mb.id = static_cast<int>(m);
-    mb.tokens = tokens;
-    mb.targets = targets;
-    mb.loss_scale = static_cast<float>(1.0 / static_cast<double>(G * T));
-    mb.training = training;
-    Tensor loss = chunk->forward(mb, tokens);
-    double sum = loss.data<float>()[0];
-    if (training) chunk->backward(mb, Tensor());
-    return sum;
-  }
+  bool holds_stage(int stage) const { return chunks.count(stage) != 0; }
+  bool first_stage_here() const { return holds_stage(0); }
+  bool last_stage_here() const { return holds_stage(plan.stages() - 1); }
 
-  double grad_norm() {
-    double total = 0.0;
-    for (Parameter* p : params) {
-      total += kernels->sum_squares(p->grad) / static_cast<double>(p->tensor_replicas);
+  // The microbatches of step `step` for this rank: its data rank's share of the global batch.
+  // Only the pipeline's ends read data (tokens at the first stage, targets at the last); the
+  // stages between get microbatches with ids and the loss scale only.
+  std::vector<Microbatch> microbatches(std::int64_t step, bool training, const TokenDataset* data) {
+    const std::int64_t per_data_rank = G / run.layout.sizes().data;
+    std::vector<Microbatch> out;
+    for (std::int64_t m = 0; m < M; ++m) {
+      Microbatch mb;
+      mb.id = static_cast<int>(m);
+      mb.loss_scale = static_cast<float>(1.0 / static_cast<double>(G * T));
+      mb.training = training;
+      if (data != nullptr) {
+        Tensor tokens = Tensor::empty({B, T}, DType::i32, allocator);
+        Tensor targets = Tensor::empty({B, T}, DType::i32, allocator);
+        data->read(step, G, T, coords.data * per_data_rank + m * B, B,
+                   run.config.data.shuffle && training,
+                   static_cast<std::uint64_t>(run.config.run.seed), tokens.data<std::int32_t>(),
+                   targets.data<std::int32_t>());
+        mb.tokens = tokens;
+        mb.targets = targets;
+      }
+      out.push_back(std::move(mb));
     }
-    return std::sqrt(total);
+    return out;
   }
 
-  // Mean loss over the first [data] val_batches global batches of the validation file.
+  // The summed token loss of the global batch, on every rank: the last stage's tensor rank 0
+  // of each data rank contributes its sum.
+  double global_loss_sum(double local) {
+    const bool contributes = last_stage_here() && coords.tensor == 0;
+    return all_reduce_scalar(*groups.world, contributes ? local : 0.0, ReduceOp::sum, allocator);
+  }
+
+  // The trained model as an llm.c checkpoint, written from every layout: rank 0 makes the file,
+  // each shard is written in place by one rank — data rank 0, tensor rank 0 for the tensor-
+  // replicated parameters, the first stage for the tied token table — then rank 0 renames it.
+  void export_llmc(const std::filesystem::path& file) {
+    std::filesystem::path partial = file;
+    partial += ".partial";
+    if (reports) {
+      std::error_code ec;
+      if (file.has_parent_path()) std::filesystem::create_directories(file.parent_path(), ec);
+      create_llmc_file(partial, dims);
+    }
+    groups.world->barrier()->wait();
+    if (coords.data == 0) {
+      std::vector<Parameter*> mine;
+      for (Parameter* p : params) {
+        const bool replica = p->tensor_replicas > 1 && coords.tensor != 0;
+        const bool tied_copy =
+            std::find(norm_excluded.begin(), norm_excluded.end(), p) != norm_excluded.end();
+        if (!replica && !tied_copy) mine.push_back(p);
+      }
+      write_llmc_shards(partial, dims, mine);
+    }
+    groups.world->barrier()->wait();
+    if (reports) {
+      std::filesystem::rename(partial, file);
+      std::fprintf(console, "exported: %s (llm.c checkpoint)\n", file.c_str());
+    }
+  }
+
+  // Mean loss over the first [data] val_batches global batches of the validation file. Every
+  // rank knows the count from the file's header (the middle stages do not open it).
   double evaluate() {
-    std::int64_t batches =
-        std::min<std::int64_t>(val_data->batches_per_epoch(G, T), run.config.data.val_batches);
+    const std::int64_t in_file = (run.val->tokens - 1) / (G * T);
+    const std::int64_t batches = std::min<std::int64_t>(in_file, run.config.data.val_batches);
     double sum = 0.0;
     for (std::int64_t b = 0; b < batches; ++b) {
-      for (std::int64_t m = 0; m < M; ++m) sum += microbatch(b, m, false, *val_data);
+      sum += global_loss_sum(
+          eval_executor->run_step(microbatches(b, false, val_data ? &*val_data : nullptr)));
     }
     return sum / static_cast<double>(batches * G * T);
   }
@@ -95,10 +204,6 @@ Trainer::Trainer(const ResolvedRun& run, std::FILE* console)
     : s_(std::make_unique<State>(run, console)) {
   State& s = *s_;
   const RunConfig& cfg = run.config;
-  if (run.world_size != 1) {
-    throw InputError("this build trains on one rank; [launch] nproc = " +
-                     std::to_string(run.world_size) + " needs a communication backend");
-  }
   if (run.device == DeviceKind::cuda) {
     CudaProbe probe = probe_cuda();
     if (probe.device_count == 0) {
@@ -107,6 +212,16 @@ Trainer::Trainer(const ResolvedRun& run, std::FILE* console)
     }
     throw InputError("[device] kind = \"cuda\": this build has no CUDA kernels yet; use \"cpu\"");
   }
+  s.env = RankEnvironment::from_process();
+  if (s.env.world_size != run.world_size) {
+    throw InputError("the run is for " + std::to_string(run.world_size) +
+                     " ranks but this process " + "is one of " + std::to_string(s.env.world_size) +
+                     "; start it with trellis-run -n " + std::to_string(run.world_size) +
+                     " or let trellis-train launch itself");
+  }
+  s.rank = s.env.rank;
+  s.coords = run.layout.coords(s.rank);
+  s.reports = s.rank == 0;
   s.dims = run.dims;
   s.B = cfg.train.micro_batch;
   s.T = run.dims.seq_len;
@@ -117,63 +232,133 @@ Trainer::Trainer(const ResolvedRun& run, std::FILE* console)
   s.kernels = make_cpu_kernels(static_cast<int>(cfg.device.threads));
   s.peak_flops = measure_sgemm_peak(*s.kernels, s.allocator);
 
+  auto world =
+      create_world(*run.registry, cfg.comm.backend, run.backend_options(), s.env, run.comm_timeout);
+  world->set_timeout(run.comm_timeout);
+  s.groups = make_rank_groups(std::move(world), run.layout);
+
+  // The pipeline plan: the schedule's (already simulated by the config check) or one stage.
+  s.plan = run.pipeline_plan ? *run.pipeline_plan : single_stage_plan(static_cast<int>(s.M));
+  s.eval_plan = forward_only_plan(s.plan);
+
   LayerFamilyInit init;
   init.dims = s.dims;
+  init.groups.tensor = s.groups.tensor.get();
   init.allocator = s.allocator;
   init.kernels = s.kernels.get();
   init.micro_batch = static_cast<int>(s.B);
   init.seed = static_cast<std::uint64_t>(cfg.run.seed);
+  init.options = &run.layers_options();
   s.family = run.registry->make_layers(cfg.parallel.tensor_mode, init);
-  s.chunk = std::make_unique<ModelChunk>(
-      *s.family, chunk_spec(static_cast<int>(s.dims.layers), 1, 0), nullptr);
-  s.params = s.chunk->parameters();
 
-  switch (run.init.kind) {
-    case ModelInit::Kind::random:
-      initialize_parameters(s.params, static_cast<std::uint64_t>(cfg.run.seed));
-      break;
-    case ModelInit::Kind::llmc:
-      load_llmc_checkpoint(run.init.path, s.dims, s.params);
-      break;
-    case ModelInit::Kind::checkpoint:
-      throw InputError(
-          "[model] init = \"checkpoint:...\": this build cannot read Trellis "
-          "checkpoints yet; use \"random\" or \"llmc:PATH\"");
+  const int stages = s.plan.stages();
+  Layer* embedding = nullptr;
+  for (int stage = 0; stage < stages; ++stage) {
+    if (s.plan.stage_rank[stage] != s.coords.pipeline) continue;
+    auto chunk = std::make_unique<ModelChunk>(
+        *s.family, chunk_spec(static_cast<int>(s.dims.layers), stages, stage), embedding);
+    if (chunk->embedding()) embedding = chunk->embedding();
+    s.chunks[stage] = std::move(chunk);
   }
-  AdamWSettings adamw{static_cast<float>(cfg.optim.beta1), static_cast<float>(cfg.optim.beta2),
-                      static_cast<float>(cfg.optim.eps),
-                      static_cast<float>(cfg.optim.weight_decay)};
-  s.optimizer = std::make_unique<AdamWOptimizer>(s.params, adamw, *s.kernels, s.allocator);
-
-  s.train_data.emplace(TokenDataset::open(run.train.path, s.dims.vocab_size));
-  std::int64_t epoch_steps = s.train_data->batches_per_epoch(s.G, s.T);
-  if (run.val) {
-    s.val_data.emplace(TokenDataset::open(run.val->path, s.dims.vocab_size));
-    s.val_data->batches_per_epoch(s.G, s.T);
+  for (auto& [stage, chunk] : s.chunks)
+    for (Parameter* p : chunk->parameters()) s.params.push_back(p);
+  // The token table lives on the first stage and, as the LM head's copy, on the last one.
+  if (s.groups.embedding) {
+    for (Parameter* p : s.params) {
+      if (p->name != "wte") continue;
+      s.tied_table = p;
+      if (!s.first_stage_here()) s.norm_excluded.push_back(p);
+    }
   }
 
+  // A resumed run takes everything from its checkpoint, and "checkpoint:DIR" the parameters:
+  // both are read below, once the optimizer has laid the parameters out.
+  if (!run.resume_from) {
+    switch (run.init.kind) {
+      case ModelInit::Kind::random:
+        initialize_parameters(s.params, static_cast<std::uint64_t>(cfg.run.seed));
+        break;
+      case ModelInit::Kind::llmc:
+        load_llmc_checkpoint(run.init.path, s.dims, s.params);
+        break;
+      case ModelInit::Kind::checkpoint:
+        break;
+    }
+  }
+  OptimizerSetup optimizer;
+  for (auto& [stage, chunk] : s.chunks) optimizer.stage_parameters[stage] = chunk->parameters();
+  optimizer.tied_table = s.tied_table;
+  optimizer.tied_table_is_copy = s.tied_table && !s.first_stage_here();
+  optimizer.groups = &s.groups;
+  optimizer.coords = s.coords;
+  optimizer.settings = {static_cast<float>(cfg.optim.beta1), static_cast<float>(cfg.optim.beta2),
+                        static_cast<float>(cfg.optim.eps),
+                        static_cast<float>(cfg.optim.weight_decay)};
+  optimizer.kernels = s.kernels.get();
+  optimizer.allocator = s.allocator;
+  s.optimizer = make_optimizer(static_cast<int>(cfg.optim.zero), std::move(optimizer));
+  s.faults = TestFaults::from_environment(s.rank);
+  s.checkpoints = std::make_unique<TrainingCheckpoints>(run, *s.groups.world, s.faults);
+
+  if (!cfg.logging.trace.empty()) {
+    s.trace = std::make_unique<TraceRecorder>(
+        s.rank, "rank " + std::to_string(s.rank) + " (tp " + std::to_string(s.coords.tensor) +
+                    ", pp " + std::to_string(s.coords.pipeline) + ", dp " +
+                    std::to_string(s.coords.data) + ")");
+  }
+  ExecutorSetup setup;
+  setup.plan = &s.plan;
+  setup.pipeline_rank = s.coords.pipeline;
+  for (auto& [stage, chunk] : s.chunks) setup.chunks[stage] = chunk.get();
+  setup.pipeline = s.groups.pipeline.get();
+  setup.activation_shape = s.family->activation_shape();
+  setup.allocator = s.allocator;
+  setup.trace = s.trace.get();
+  s.executor = std::make_unique<PipelineExecutor>(setup);
+  setup.plan = &s.eval_plan;
+  setup.trace = nullptr;
+  s.eval_executor = std::make_unique<PipelineExecutor>(setup);
+
+  if (s.first_stage_here() || s.last_stage_here()) {
+    s.train_data.emplace(TokenDataset::open(run.train.path, s.dims.vocab_size));
+    if (run.val) s.val_data.emplace(TokenDataset::open(run.val->path, s.dims.vocab_size));
+  }
   s.lr = {run.lr_schedule == LrSchedule::cosine, cfg.optim.lr, cfg.optim.min_lr,
           cfg.optim.warmup_steps, cfg.run.steps};
 
-  std::fprintf(console, "trellis: run '%s': %lld steps on 1 rank, cpu, %d threads\n",
-               cfg.run.name.c_str(), static_cast<long long>(cfg.run.steps), s.kernels->threads());
-  std::fprintf(console,
-               "model: %lld layers, %lld heads, hidden %lld, vocab %lld (padded %lld), seq %lld: "
-               "%s parameters (%s)\n",
-               static_cast<long long>(s.dims.layers), static_cast<long long>(s.dims.heads),
-               static_cast<long long>(s.dims.hidden), static_cast<long long>(s.dims.vocab_size),
-               static_cast<long long>(s.dims.padded_vocab), static_cast<long long>(s.T),
-               millions(parameter_count(s.dims)).c_str(),
-               run.init.kind == ModelInit::Kind::llmc ? run.init.path.c_str() : "random init");
-  std::fprintf(console, "data: %s (%s, %lld tokens): %lld steps per epoch\n",
-               run.train.path.c_str(),
-               s.train_data->is_text() ? "text, byte tokens" : "llm.c tokens",
-               static_cast<long long>(s.train_data->tokens()), static_cast<long long>(epoch_steps));
-  std::fprintf(console, "batch: %lld sequences = %lld microbatches of %lld\n",
-               static_cast<long long>(s.G), static_cast<long long>(s.M),
-               static_cast<long long>(s.B));
-  std::fprintf(console, "peak: sgemm 1024^3 at %.1f GFLOP/s (the MFU reference)\n",
-               s.peak_flops / 1e9);
+  if (s.reports) {
+    const ParallelSizes& z = run.layout.sizes();
+    std::fprintf(console,
+                 "trellis: run '%s': %lld steps on %d rank%s (tensor %d x pipeline %d x data %d, "
+                 "%s), cpu, %d threads per rank\n",
+                 cfg.run.name.c_str(), static_cast<long long>(cfg.run.steps), run.world_size,
+                 run.world_size == 1 ? "" : "s", z.tensor, z.pipeline, z.data,
+                 run.world_size == 1 ? "no communication" : cfg.comm.backend.c_str(),
+                 s.kernels->threads());
+    std::fprintf(console,
+                 "model: %lld layers, %lld heads, hidden %lld, vocab %lld (padded %lld), seq %lld: "
+                 "%s parameters (%s)\n",
+                 static_cast<long long>(s.dims.layers), static_cast<long long>(s.dims.heads),
+                 static_cast<long long>(s.dims.hidden), static_cast<long long>(s.dims.vocab_size),
+                 static_cast<long long>(s.dims.padded_vocab), static_cast<long long>(s.T),
+                 millions(parameter_count(s.dims)).c_str(),
+                 run.resume_from                            ? "resumed from a checkpoint"
+                 : run.init.kind == ModelInit::Kind::random ? "random init"
+                                                            : run.init.path.c_str());
+    if (s.train_data) {
+      std::fprintf(console, "data: %s (%s, %lld tokens): %lld steps per epoch\n",
+                   run.train.path.c_str(),
+                   s.train_data->is_text() ? "text, byte tokens" : "llm.c tokens",
+                   static_cast<long long>(s.train_data->tokens()),
+                   static_cast<long long>(s.train_data->batches_per_epoch(s.G, s.T)));
+    }
+    std::fprintf(console, "batch: %lld sequences = %lld microbatches of %lld per data rank x %d\n",
+                 static_cast<long long>(s.G), static_cast<long long>(s.M),
+                 static_cast<long long>(s.B), run.layout.sizes().data);
+    std::fprintf(console, "peak: sgemm 1024^3 at %.1f GFLOP/s per rank (the MFU reference)\n",
+                 s.peak_flops / 1e9);
+  }
+  s.start_step = s.checkpoints->load(*s.optimizer, console, s.reports);
 }
 
 Trainer::~Trainer() = default;
@@ -181,30 +366,52 @@ Trainer::~Trainer() = default;
 TrainSummary Trainer::train() {
   State& s = *s_;
   const RunConfig& cfg = s.run.config;
-  MetricsWriter metrics(cfg.logging.metrics, false);
-  std::fprintf(s.console, "metrics: %s\n", metrics.file().c_str());
-  ProgressView progress(cfg.run.steps, cfg.logging.every, cfg.logging.progress, s.console);
+  std::optional<MetricsWriter> metrics;
+  if (s.reports) {
+    // A resumed run continues the metrics of the steps its checkpoint holds; lines of later
+    // steps (trained after the checkpoint, then lost) are dropped and trained again.
+    const bool resumed = s.start_step > 0;
+    if (resumed) keep_metrics_through(cfg.logging.metrics, s.start_step);
+    metrics.emplace(cfg.logging.metrics, resumed);
+    std::fprintf(s.console, "metrics: %s\n", metrics->file().c_str());
+  }
+  ProgressView progress(cfg.run.steps, cfg.logging.every, cfg.logging.progress && s.reports,
+                        s.console);
   const double tokens_per_step = static_cast<double>(s.G * s.T);
   const double step_flops = flops_per_token(s.dims) * tokens_per_step;
+  const double cluster_peak = s.peak_flops * s.run.world_size;
   s.allocator->reset_peak();
 
   TrainSummary summary;
   auto start = Clock::now();
-  for (std::int64_t step = 0; step < cfg.run.steps; ++step) {
+  for (std::int64_t step = s.start_step; step < cfg.run.steps; ++step) {
     auto t0 = Clock::now();
+    const double trace_start = TraceRecorder::now_us();
     for (Parameter* p : s.params) s.kernels->fill(p->grad, 0.0f);
-    double loss_sum = 0.0;
-    for (std::int64_t m = 0; m < s.M; ++m) loss_sum += s.microbatch(step, m, true, *s.train_data);
-    double norm = s.grad_norm();
+    std::vector<Microbatch> mbs =
+        s.microbatches(step, true, s.train_data ? &*s.train_data : nullptr);
+    double local_loss =
+        s.executor->run_step(mbs, [&](int stage) { s.optimizer->reduce_stage_gradients(stage); });
+    s.faults.at_step(step + 1);
+    const double reduction_start = TraceRecorder::now_us();
+    s.optimizer->finish_gradient_reduction();
+    if (s.trace) {
+      s.trace->slice("gradient reduction", TraceRecorder::Track::communication, reduction_start,
+                     TraceRecorder::now_us());
+    }
+    double loss_sum = s.global_loss_sum(local_loss);
+    double norm = s.optimizer->grad_norm();
     if (cfg.optim.grad_clip > 0.0) {
       // As torch.nn.utils.clip_grad_norm_.
       double coef = cfg.optim.grad_clip / (norm + 1e-6);
-      if (coef < 1.0) {
-        for (Parameter* p : s.params) s.kernels->scale(p->grad, static_cast<float>(coef));
-      }
+      if (coef < 1.0) s.optimizer->scale_gradients(static_cast<float>(coef));
     }
     double lr = learning_rate(s.lr, step);
     s.optimizer->step(static_cast<float>(lr));
+    if (s.trace) {
+      s.trace->slice("step " + std::to_string(step + 1), TraceRecorder::Track::step, trace_start,
+                     TraceRecorder::now_us());
+    }
     double seconds = seconds_since(t0);
 
     StepMetrics m;
@@ -214,16 +421,18 @@ TrainSummary Trainer::train() {
     m.grad_norm = norm;
     m.step_ms = seconds * 1e3;
     m.tokens_per_s = tokens_per_step / seconds;
-    m.mfu = step_flops / seconds / s.peak_flops;
-    m.peak_mem_bytes = s.allocator->peak_bytes();
+    m.mfu = step_flops / seconds / cluster_peak;
+    m.peak_mem_bytes = static_cast<std::uint64_t>(
+        all_reduce_scalar(*s.groups.world, static_cast<double>(s.allocator->peak_bytes()),
+                          ReduceOp::max, s.allocator));
     const bool last = step + 1 == cfg.run.steps;
     const std::int64_t val_every = cfg.data.val_every;
-    if (s.val_data && (last || (val_every > 0 && (step + 1) % val_every == 0))) {
+    if (s.run.val && (last || (val_every > 0 && (step + 1) % val_every == 0))) {
       m.val_loss = s.evaluate();
     }
-    metrics.write(m);
+    if (metrics) metrics->write(m);
     progress.update(m);
-    if (step == 0) summary.first_loss = m.loss;
+    if (step == s.start_step) summary.first_loss = m.loss;
     summary.final_loss = m.loss;
     summary.val_loss = m.val_loss;
     if (!std::isfinite(m.loss)) {
@@ -231,18 +440,38 @@ TrainSummary Trainer::train() {
       throw Error("the loss became " + std::to_string(m.loss) + " at step " +
                   std::to_string(m.step) + "; lower [optim] lr or enable [optim] grad_clip");
     }
+    const std::string saved = s.checkpoints->after_step(step + 1, *s.optimizer);
+    if (s.reports && !saved.empty()) progress.message(saved);
   }
   progress.finish();
-  if (s.run.export_llmc) {
-    std::error_code ec;
-    if (s.run.export_llmc->has_parent_path()) {
-      std::filesystem::create_directories(s.run.export_llmc->parent_path(), ec);
+  if (s.run.export_llmc) s.export_llmc(*s.run.export_llmc);
+  if (s.trace) {
+    // Each rank writes its part; rank 0 merges them once everyone has written.
+    const std::filesystem::path file = cfg.logging.trace;
+    const std::filesystem::path part = file.string() + ".rank" + std::to_string(s.rank);
+    {
+      std::ofstream out(part, std::ios::trunc);
+      out << s.trace->events_json();
     }
-    save_llmc_checkpoint(*s.run.export_llmc, s.dims, s.params);
-    std::fprintf(s.console, "exported: %s (llm.c checkpoint)\n", s.run.export_llmc->c_str());
+    s.groups.world->barrier()->wait();
+    if (s.reports) {
+      std::vector<std::string> parts;
+      for (int r = 0; r < s.run.world_size; ++r) {
+        const std::filesystem::path p = file.string() + ".rank" + std::to_string(r);
+        std::ifstream in(p);
+        std::ostringstream text;
+        text << in.rdbuf();
+        parts.push_back(text.str());
+        std::error_code ec;
+        std::filesystem::remove(p, ec);
+      }
+      TraceRecorder::write_file(file, parts);
+      std::fprintf(s.console, "trace: %s (open it in ui.perfetto.dev)\n", file.c_str());
+    }
   }
-  summary.steps = cfg.run.steps;
+  summary.steps = cfg.run.steps - std::min(s.start_step, cfg.run.steps);
   summary.seconds = seconds_since(start);
+  summary.reports = s.reports;
   return summary;
 }
 

@@ -1,5 +1,7 @@
-// Training on one rank: the loop that reads a step's batch, runs forward and backward over its
-// microbatches, clips the gradient norm, takes the AdamW step and reports the step's figures.
+// Training on one rank of any layout: the loop that reads this rank's share of a step's batch,
+// runs its pipeline actions (forwards and backwards of the stages it holds), completes the
+// gradients over the data-parallel replicas and the tied token table, clips the global gradient
+// norm, takes the AdamW step and reports the step's figures (world rank 0).
 #pragma once
 
 #include <cstdio>
@@ -15,6 +17,7 @@ struct TrainSummary {
   double final_loss = 0.0;
   std::optional<double> val_loss;
   double seconds = 0.0;
+  bool reports = true;  // this rank is the one that prints (world rank 0)
 };
 
 class Trainer {

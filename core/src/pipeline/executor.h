@@ -1,0 +1,71 @@
+// Runs one rank's actions of a pipeline plan for one training step: forwards and backwards of the
+// model chunks this rank holds, the activations and gradients sent to and received from the
+// neighbouring stages' ranks.
+//
+// Communication is asynchronous: a SEND is posted and left to complete while the rank computes
+// (the Work keeps the tensor alive); a RECV is posted where the plan puts it and waited for only
+// by the compute that needs it. This is the simulator's semantics (a receive never completes
+// before its send; sends never block), so a plan the simulator accepted cannot deadlock here.
+// Every wait has the pipeline communicator's timeout and names the stage and microbatch.
+//
+// Handing over between two stages on the same rank (virtual stages of a V-shaped placement, or
+// pipeline size 1) needs no communication: the output tensor is passed on directly.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <vector>
+
+#include "model/model_chunk.h"
+#include "pipeline/pipeline_plan.h"
+#include "train/trace.h"
+#include "trellis/comm.h"
+
+namespace trellis {
+
+struct ExecutorSetup {
+  const PipelinePlan* plan = nullptr;
+  int pipeline_rank = 0;
+  std::map<int, ModelChunk*> chunks;  // stage -> the chunk this rank runs for it
+  Communicator* pipeline = nullptr;   // the pipeline group; may be null when pipeline size is 1
+  Shape activation_shape;             // hidden states between stages (and their gradients)
+  std::shared_ptr<Allocator> allocator;
+  TraceRecorder* trace = nullptr;  // optional
+};
+
+class PipelineExecutor {
+ public:
+  explicit PipelineExecutor(ExecutorSetup setup);
+
+  // Runs every action of this rank for one step over `microbatches` (indexed by microbatch id;
+  // tokens are read by the first stage, targets by the last). Returns the sum of the token
+  // losses of the microbatches whose last stage runs here (0 elsewhere). `on_backward_done(stage)`
+  // is called when the last backward (B or W) of a stage on this rank has finished — the hook for
+  // overlapping the data-parallel reduction of that stage's gradients.
+  double run_step(const std::vector<Microbatch>& microbatches,
+                  const std::function<void(int stage)>& on_backward_done = {});
+
+ private:
+  struct Key {
+    int stage;
+    int microbatch;
+    friend bool operator<(const Key& a, const Key& b) {
+      return a.stage != b.stage ? a.stage < b.stage : a.microbatch < b.microbatch;
+    }
+  };
+  struct Pending {
+    Tensor buffer;
+    WorkPtr work;
+  };
+
+  ModelChunk& chunk(int stage) const;
+  int tag(int lower_stage, int microbatch, bool backward) const;
+  Tensor take_received(std::map<Key, Pending>& pending, const Key& key, const char* what);
+
+  ExecutorSetup s_;
+  int last_stage_;
+  std::map<int, int> remaining_backwards_;  // per stage on this rank, within the current step
+};
+
+}  // namespace trellis

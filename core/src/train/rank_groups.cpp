@@ -1,0 +1,62 @@
+#include "train/rank_groups.h"
+
+#include "trellis/error.h"
+
+namespace trellis {
+
+namespace {
+
+std::string ranks_text(const std::vector<int>& ranks) {
+  std::string out = "[";
+  for (std::size_t i = 0; i < ranks.size(); ++i) out += (i ? ", " : "") + std::to_string(ranks[i]);
+  return out + "]";
+}
+
+std::unique_ptr<Communicator> split_along(Communicator& world, const ParallelLayout& layout,
+                                          const std::vector<ParallelDim>& dims,
+                                          const std::string& name) {
+  const int rank = world.rank();
+  std::unique_ptr<Communicator> group =
+      world.split(layout.group_color(rank, dims), layout.index_in_group(rank, dims));
+  if (!group) throw Error("split of the " + name + " group gave this rank no communicator");
+  group->set_name(name + " group " + ranks_text(layout.group(rank, dims)));
+  group->set_timeout(world.timeout());
+  return group;
+}
+
+}  // namespace
+
+RankGroups make_rank_groups(std::shared_ptr<Communicator> world, const ParallelLayout& layout) {
+  if (world->size() != layout.world_size()) {
+    throw Error("the world has " + std::to_string(world->size()) + " ranks but the layout " +
+                std::to_string(layout.world_size()));
+  }
+  RankGroups g;
+  g.world = std::move(world);
+  Communicator& w = *g.world;
+  g.tensor = split_along(w, layout, {ParallelDim::tensor}, "tensor");
+  g.data = split_along(w, layout, {ParallelDim::data}, "data");
+  g.pipeline = split_along(w, layout, {ParallelDim::pipeline}, "pipeline");
+  g.model_parallel =
+      split_along(w, layout, {ParallelDim::tensor, ParallelDim::pipeline}, "model-parallel");
+  // The embedding group: stage 0 and the last stage of each pipeline (same other coordinates).
+  const int p = layout.sizes().pipeline;
+  if (p > 1) {
+    const RankCoords c = layout.coords(w.rank());
+    const bool end_stage = c.pipeline == 0 || c.pipeline == p - 1;
+    const int color = end_stage ? layout.group_color(w.rank(), {ParallelDim::pipeline}) : -1;
+    g.embedding = w.split(color, c.pipeline);
+    if (end_stage) {
+      if (!g.embedding) throw Error("split of the embedding group gave this rank no communicator");
+      RankCoords first = c, last = c;
+      first.pipeline = 0;
+      last.pipeline = p - 1;
+      g.embedding->set_name("embedding group " +
+                            ranks_text({layout.rank_of(first), layout.rank_of(last)}));
+      g.embedding->set_timeout(w.timeout());
+    }
+  }
+  return g;
+}
+
+}  // namespace trellis

@@ -1,0 +1,205 @@
+// The same training steps under a parallel layout and on one rank give the same numbers.
+//
+// Each case runs trellis-train as a user would (it launches its own ranks over the backend named
+// by TRELLIS_TEST_BACKEND) and compares, step by step, the loss and the gradient norm (fp32,
+// 1e-5 relative), and the trained parameters from the llm.c export, which every layout writes
+// from its shards. Cases on the tiny GPT-2 compare with PyTorch's golden run directly; cases
+// that need more layers (virtual stages, 4 stages, 8 ranks) compare with a one-rank run of the
+// same config.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "golden_file.h"
+#include "support/process.h"
+
+namespace fs = std::filesystem;
+using trellis::golden::golden_path;
+using trellis::golden::GoldenFile;
+
+namespace {
+
+std::string backend() {
+  const char* b = std::getenv("TRELLIS_TEST_BACKEND");
+  return b ? b : "mpi";
+}
+
+struct RunResult {
+  std::vector<double> loss, norm;
+  std::vector<float> parameters;  // the llm.c export's values after the header
+};
+
+std::vector<double> field(const fs::path& metrics, const std::string& name) {
+  std::ifstream in(metrics);
+  std::vector<double> values;
+  for (std::string line; std::getline(in, line);) {
+    auto at = line.find("\"" + name + "\":");
+    if (at != std::string::npos) values.push_back(std::stod(line.substr(at + name.size() + 3)));
+  }
+  return values;
+}
+
+std::vector<float> exported_values(const fs::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  in.seekg(0, std::ios::end);
+  const auto bytes = static_cast<std::size_t>(in.tellg());
+  REQUIRE(bytes > 1024);
+  std::vector<float> values((bytes - 1024) / 4);
+  in.seekg(1024);
+  in.read(reinterpret_cast<char*>(values.data()), static_cast<std::streamsize>(values.size() * 4));
+  return values;
+}
+
+// The tiny GPT-2 of the golden files, 5 steps, as PyTorch ran it.
+std::string tiny_config(const fs::path& out) {
+  std::ostringstream t;
+  t << "[run]\nname = \"equivalence\"\nsteps = 5\nout_dir = \"" << out.string() << "\"\n"
+    << "[comm]\ntimeout_s = 60\n"
+    << "[data]\ntrain = \"" << golden_path("tiny_tokens.bin") << "\"\n"
+    << "[model]\ninit = \"llmc:" << golden_path("tiny_gpt2.llmc.bin") << "\"\nseq_len = 12\n"
+    << "export = \"llmc:" << (out / "final.bin").string() << "\"\n"
+    << "[train]\nmicro_batch = 3\nglobal_batch = 3\n"
+    << "[optim]\nschedule = \"constant\"\nlr = 1e-3\nbeta1 = 0.9\nbeta2 = 0.95\neps = 1e-8\n"
+    << "weight_decay = 0.1\ngrad_clip = 1.0\n"
+    << "[logging]\nprogress = false\n[device]\nthreads = 1\n";
+  return t.str();
+}
+
+// A deeper model (4 layers) from random init: enough layers for 4 stages or 2 x 2 chunks.
+std::string deep_config(const fs::path& out) {
+  std::ostringstream t;
+  t << "[run]\nname = \"equivalence\"\nsteps = 4\nseed = 7\nout_dir = \"" << out.string() << "\"\n"
+    << "[comm]\ntimeout_s = 60\n"
+    << "[data]\ntrain = \"" << golden_path("tiny_tokens.bin") << "\"\n"
+    << "[model]\nvocab_size = 97\nseq_len = 8\nlayers = 4\nheads = 2\nhidden = 16\n"
+    << "export = \"llmc:" << (out / "final.bin").string() << "\"\n"
+    << "[train]\nmicro_batch = 1\nglobal_batch = 4\n"
+    << "[optim]\nschedule = \"constant\"\nlr = 3e-3\n"
+    << "[logging]\nprogress = false\n[device]\nthreads = 1\n";
+  return t.str();
+}
+
+RunResult run(const std::string& name, const std::string& config,
+              const std::vector<std::string>& sets) {
+  const fs::path dir = fs::path(TRELLIS_TEST_WORK_DIR) / (backend() + "-" + name);
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const fs::path file = dir / "run.toml";
+  std::ofstream(file) << config;
+  std::vector<std::string> args = {file.string(), "--set", "comm.backend=" + backend()};
+  for (const std::string& s : sets) {
+    args.push_back("--set");
+    args.push_back(s);
+  }
+  trellis::test::ProcessResult r = trellis::test::run_trellis_train(args);
+  INFO(name << " (" << backend() << "):\n" << r.output);
+  REQUIRE(r.exit_code == 0);
+  RunResult result;
+  const fs::path out = dir;
+  result.loss = field(out / "metrics.jsonl", "loss");
+  result.norm = field(out / "metrics.jsonl", "grad_norm");
+  result.parameters = exported_values(out / "final.bin");
+  return result;
+}
+
+// Losses and norms to 1e-5 relative. Parameters: Adam turns rounding in a vanishing gradient
+// into an update of up to lr (the key bias has an exact gradient of 0), so they are held to 1e-3
+// of the largest distance any parameter moved, plus 1e-6.
+void check_same(const RunResult& got, const std::vector<double>& loss,
+                const std::vector<double>& norm, const std::vector<float>& parameters,
+                const std::vector<float>& initial) {
+  REQUIRE(got.loss.size() == loss.size());
+  for (std::size_t s = 0; s < loss.size(); ++s) {
+    CAPTURE(s);
+    CHECK(std::abs(got.loss[s] - loss[s]) <= 1e-5 * std::abs(loss[s]));
+    CHECK(std::abs(got.norm[s] - norm[s]) <= 1e-5 * std::abs(norm[s]));
+  }
+  REQUIRE(got.parameters.size() == parameters.size());
+  double moved = 0, err = 0;
+  for (std::size_t i = 0; i < parameters.size(); ++i) {
+    moved = std::max(moved, std::abs(double(parameters[i]) - initial[i]));
+    err = std::max(err, std::abs(double(got.parameters[i]) - parameters[i]));
+  }
+  CHECK(moved > 0);
+  CHECK(err <= 1e-3 * moved + 1e-6);
+}
+
+// Against PyTorch's five steps of the tiny GPT-2.
+void check_against_golden(const std::string& name, const std::vector<std::string>& sets) {
+  const GoldenFile g = GoldenFile::load(golden_path("tiny_gpt2.golden"));
+  const fs::path dir = fs::path(TRELLIS_TEST_WORK_DIR) / (backend() + "-" + name);
+  RunResult got = run(name, tiny_config(dir), sets);
+  std::vector<float> initial = exported_values(golden_path("tiny_gpt2.llmc.bin"));
+  // The trained parameters are compared with a one-rank run's export (in llm.c's file order;
+  // tests/train holds the one-rank run's parameters to PyTorch's).
+  RunResult single =
+      run(name + "-single",
+          tiny_config(fs::path(TRELLIS_TEST_WORK_DIR) / (backend() + "-" + name + "-single")), {});
+  check_same(single, g.tensor("train.loss").f64(), g.tensor("train.grad_norm").f64(),
+             single.parameters, initial);
+  check_same(got, g.tensor("train.loss").f64(), g.tensor("train.grad_norm").f64(),
+             single.parameters, initial);
+}
+
+// Against one rank running the same config.
+void check_against_single(const std::string& name, const std::vector<std::string>& sets) {
+  const fs::path single_dir =
+      fs::path(TRELLIS_TEST_WORK_DIR) / (backend() + "-" + name + "-single");
+  // One step at learning rate 0 exports the initial parameters.
+  RunResult single = run(name + "-single", deep_config(single_dir), {"run.steps=1", "optim.lr=0"});
+  std::vector<float> initial = single.parameters;
+  single = run(name + "-single", deep_config(single_dir), {});
+  const fs::path dir = fs::path(TRELLIS_TEST_WORK_DIR) / (backend() + "-" + name);
+  RunResult got = run(name, deep_config(dir), sets);
+  check_same(got, single.loss, single.norm, single.parameters, initial);
+}
+
+}  // namespace
+
+TEST_CASE("tensor2") {
+  check_against_golden("tensor2", {"launch.nproc=2", "parallel.tensor=2"});
+}
+
+TEST_CASE("pipeline2-1f1b") {
+  check_against_golden("pipeline2-1f1b",
+                       {"launch.nproc=2", "parallel.pipeline=2", "train.micro_batch=1"});
+}
+
+TEST_CASE("pipeline2-gpipe") {
+  check_against_golden("pipeline2-gpipe", {"launch.nproc=2", "parallel.pipeline=2",
+                                           "parallel.schedule=gpipe", "train.micro_batch=1"});
+}
+
+TEST_CASE("pipeline2-zbh1") {
+  check_against_golden("pipeline2-zbh1", {"launch.nproc=2", "parallel.pipeline=2",
+                                          "parallel.schedule=zbh1", "train.micro_batch=1"});
+}
+
+TEST_CASE("data3") {
+  check_against_golden("data3", {"launch.nproc=3", "train.micro_batch=1"});
+}
+
+TEST_CASE("tensor2-pipeline2") {
+  check_against_golden("tensor2-pipeline2", {"launch.nproc=4", "parallel.tensor=2",
+                                             "parallel.pipeline=2", "train.micro_batch=1"});
+}
+
+TEST_CASE("tensor2-pipeline2-data2") {
+  check_against_single("tensor2-pipeline2-data2",
+                       {"launch.nproc=8", "parallel.tensor=2", "parallel.pipeline=2"});
+}
+
+TEST_CASE("interleaved-pipeline2") {
+  check_against_single("interleaved-pipeline2",
+                       {"launch.nproc=2", "parallel.pipeline=2", "parallel.virtual_stages=2",
+                        "parallel.schedule=interleaved"});
+}
+
+TEST_CASE("zbh1-pipeline4") {
+  check_against_single("zbh1-pipeline4",
+                       {"launch.nproc=4", "parallel.pipeline=4", "parallel.schedule=zbh1"});
+}
