@@ -1,0 +1,389 @@
+#include "mpi_communicator.h"
+
+#include <algorithm>
+#include <iostream>
+#include <utility>
+
+#include "mpi_call.h"
+#include "operands.h"
+#include "polling_work.h"
+#include "request_work.h"
+#include "small_all_reduce.h"
+#include "trellis/error.h"
+
+namespace trellis::mpi {
+
+namespace {
+
+// "[0, 1, 2, 3]"; long groups shortened to their first and last ranks and a count.
+std::string format_ranks(const std::vector<int>& ranks) {
+  constexpr std::size_t kHead = 8;
+  constexpr std::size_t kTail = 2;
+  std::string text = "[";
+  for (std::size_t i = 0; i < ranks.size(); ++i) {
+    if (ranks.size() > kHead + kTail && i == kHead) {
+      text += "..., ";
+      i = ranks.size() - kTail;
+    }
+    text += std::to_string(ranks[i]);
+    if (i + 1 < ranks.size()) text += ", ";
+  }
+  text += "]";
+  if (ranks.size() > kHead + kTail) text += " (" + std::to_string(ranks.size()) + " ranks)";
+  return text;
+}
+
+// Polls `request` until it completes; past `timeout`, hands it and `memory` (what MPI writes
+// into) to the world and throws the TimeoutError of `what`.
+void wait_or_abandon(MpiWorld& world, MPI_Request* request, std::shared_ptr<void> memory,
+                     std::chrono::milliseconds timeout, const std::string& what) {
+  std::string failure;
+  const bool done = poll_until(
+      [&] {
+        int flag = 0;
+        const int code = MPI_Test(request, &flag, MPI_STATUS_IGNORE);
+        if (code != MPI_SUCCESS) {
+          failure = mpi_error_text(code);
+          return true;
+        }
+        return flag != 0;
+      },
+      timeout, spin_time(0));
+  if (!failure.empty()) throw CommError("backend mpi: " + what + " failed: " + failure);
+  if (done) return;
+  AbandonedOp op;
+  op.requests[0] = *request;
+  op.memory = std::move(memory);
+  world.abandon(std::move(op));
+  throw TimeoutError("backend mpi: timed out after " + std::to_string(timeout.count()) +
+                     " ms waiting for " + what +
+                     ": not every rank of the group has called it. The run must stop.");
+}
+
+// A duplicate of `parent` with MPI_ERRORS_RETURN, made with MPI_Comm_idup so that a rank that
+// never arrives ends in a TimeoutError instead of a hang.
+MPI_Comm duplicate(MpiWorld& world, MPI_Comm parent, std::chrono::milliseconds timeout,
+                   const std::string& what) {
+  // On the heap: if the wait times out, MPI may still write the new handle here.
+  auto result = std::make_shared<MPI_Comm>(MPI_COMM_NULL);
+  MPI_Request request = MPI_REQUEST_NULL;
+  check_mpi(MPI_Comm_idup(parent, result.get(), &request), "MPI_Comm_idup", [&] { return what; });
+  wait_or_abandon(world, &request, result, timeout, what + " (MPI_Comm_idup)");
+  check_mpi(MPI_Comm_set_errhandler(*result, MPI_ERRORS_RETURN), "MPI_Comm_set_errhandler",
+            [&] { return what; });
+  return *result;
+}
+
+}  // namespace
+
+std::unique_ptr<MpiCommunicator> MpiCommunicator::make_world(const CommInit& init,
+                                                             const MpiSettings& settings) {
+  std::shared_ptr<MpiWorld> world = MpiWorld::acquire(init.rank, init.world_size);
+  const std::string what =
+      "making the world communicator of " + std::to_string(init.world_size) + " ranks";
+  MPI_Comm comm = duplicate(*world, MPI_COMM_WORLD, init.timeout, what);
+  MPI_Comm channel = MPI_COMM_NULL;
+  try {
+    channel = duplicate(*world, comm, init.timeout, what);
+  } catch (...) {
+    MPI_Comm_free(&comm);
+    throw;
+  }
+  std::vector<int> world_ranks(static_cast<std::size_t>(init.world_size));
+  for (int r = 0; r < init.world_size; ++r) world_ranks[static_cast<std::size_t>(r)] = r;
+  std::unique_ptr<MpiCommunicator> communicator(
+      new MpiCommunicator(std::move(world), std::make_shared<Lineage>(), comm, channel,
+                          std::move(world_ranks), true, settings, init.device));
+  communicator->set_timeout(init.timeout);
+  return communicator;
+}
+
+MpiCommunicator::MpiCommunicator(std::shared_ptr<MpiWorld> world, std::shared_ptr<Lineage> lineage,
+                                 MPI_Comm comm, MPI_Comm channel, std::vector<int> world_ranks,
+                                 bool is_world, const MpiSettings& settings, Device device)
+    : world_(std::move(world)),
+      lineage_(std::move(lineage)),
+      comm_(comm),
+      channel_(channel),
+      world_ranks_(std::move(world_ranks)),
+      is_world_(is_world),
+      settings_(settings),
+      device_(device),
+      scratch_(settings.small_all_reduce_bytes) {
+  MPI_Comm_rank(comm_, &rank_);
+  MPI_Comm_size(comm_, &size_);
+}
+
+MpiCommunicator::~MpiCommunicator() {
+  if (is_world_) {
+    lineage_->world_alive = false;
+    if (lineage_->live_splits > 0) {
+      std::cerr << "backend mpi: error: the world communicator was destroyed while "
+                << lineage_->live_splits
+                << " communicator(s) split from it are alive; destroy those first. Their "
+                   "operations now fail, and MPI is finalised when the last of them is gone.\n";
+    }
+  } else {
+    --lineage_->live_splits;
+  }
+  MPI_Comm_free(&channel_);
+  MPI_Comm_free(&comm_);
+}
+
+std::string MpiCommunicator::describe_group() const {
+  return "group '" + name() + "' (world ranks " + format_ranks(world_ranks_) + ")";
+}
+
+std::string MpiCommunicator::describe(const OpInfo& info) const {
+  const bool has_peer = info.has_root() || info.is_point_to_point();
+  const int peer_world_rank =
+      has_peer && info.peer >= 0 && info.peer < size_ ? world_ranks_[info.peer] : -1;
+  return describe_operation(info, peer_world_rank) + " in " + describe_group();
+}
+
+void MpiCommunicator::check_usable(OpKind op) const {
+  if (lineage_->world_alive) return;
+  throw CommError(std::string("backend mpi: ") + op_kind_name(op) + " on " + describe_group() +
+                  ": the world communicator it was split from has been destroyed. Destroy "
+                  "communicators made by split() before the world communicator.");
+}
+
+void MpiCommunicator::check_peer(OpKind op, const char* what, int peer) const {
+  if (peer >= 0 && peer < size_) return;
+  throw Error(std::string("backend mpi: ") + op_kind_name(op) + ": " + what + " " +
+              std::to_string(peer) + " is not a rank of " + describe_group() +
+              ", which has ranks 0 to " + std::to_string(size_ - 1));
+}
+
+void MpiCommunicator::check_tag(OpKind op, int tag) const {
+  if (tag >= 0 && tag <= world_->tag_upper_bound()) return;
+  throw Error(std::string("backend mpi: ") + op_kind_name(op) + ": tag " + std::to_string(tag) +
+              " is out of range: MPI takes tags from 0 to " +
+              std::to_string(world_->tag_upper_bound()));
+}
+
+template <class Call>
+WorkPtr MpiCommunicator::start(const OpInfo& info, const Tensor& first, const Tensor& second,
+                               const char* mpi_call, float* average, std::int64_t average_count,
+                               const Call& call) {
+  auto work = std::make_unique<RequestWork>(*this, info, first, second);
+  if (average && size_ > 1) work->average_on_completion(average, average_count);
+  check_mpi(call(work->request()), mpi_call, [&] { return describe(info); });
+  return work;
+}
+
+WorkPtr MpiCommunicator::all_reduce(const Tensor& input, const Tensor& output, ReduceOp op) {
+  constexpr OpKind kind = OpKind::all_reduce;
+  check_usable(kind);
+  check_operand(kind, "input", input, device_);
+  check_operand(kind, "output", output, device_);
+  check_same_dtype(kind, input, output);
+  check_count(kind, "output", output, input.numel(), "as many elements as the input");
+  check_reduce_op(kind, op, input.dtype());
+  check_aliasing(kind, input, output, true);
+  const OpInfo info{kind, input.dtype(), input.numel(), op};
+  const std::size_t bytes = info.bytes();
+  if (size_ > 1 && bytes > 0 && bytes <= settings_.small_all_reduce_bytes) {
+    return std::make_unique<SmallAllReduceWork>(*this, info, input, output, small_all_reduces_++,
+                                                scratch_.take());
+  }
+  const bool in_place = aliasing(input, output) == Aliasing::same;
+  float* average = op == ReduceOp::avg ? static_cast<float*>(output.data_ptr()) : nullptr;
+  return start(info, input, output, "MPI_Iallreduce", average, input.numel(),
+               [&](MPI_Request* request) {
+                 return MPI_Iallreduce(in_place ? MPI_IN_PLACE : input.data_ptr(),
+                                       output.data_ptr(), static_cast<int>(input.numel()),
+                                       mpi_datatype(info.dtype), mpi_reduce_op(op), comm_, request);
+               });
+}
+
+WorkPtr MpiCommunicator::all_gather(const Tensor& input, const Tensor& output) {
+  constexpr OpKind kind = OpKind::all_gather;
+  check_usable(kind);
+  check_operand(kind, "input", input, device_);
+  check_operand(kind, "output", output, device_);
+  check_same_dtype(kind, input, output);
+  check_count(kind, "output", output, size_ * input.numel(), "size() x input elements");
+  // In place: the input is this rank's chunk of the output.
+  const bool in_place =
+      input.nbytes() > 0 && output.shares_storage_with(input) &&
+      input.data_ptr() == static_cast<char*>(output.data_ptr()) + rank_ * input.nbytes();
+  if (!in_place) check_aliasing(kind, input, output, false);
+  const OpInfo info{kind, input.dtype(), input.numel()};
+  const int count = static_cast<int>(input.numel());
+  const MPI_Datatype type = mpi_datatype(info.dtype);
+  return start(info, input, output, "MPI_Iallgather", nullptr, 0, [&](MPI_Request* request) {
+    return MPI_Iallgather(in_place ? MPI_IN_PLACE : input.data_ptr(), count, type,
+                          output.data_ptr(), count, type, comm_, request);
+  });
+}
+
+WorkPtr MpiCommunicator::reduce_scatter(const Tensor& input, const Tensor& output, ReduceOp op) {
+  constexpr OpKind kind = OpKind::reduce_scatter;
+  check_usable(kind);
+  check_operand(kind, "input", input, device_);
+  check_operand(kind, "output", output, device_);
+  check_same_dtype(kind, input, output);
+  check_count(kind, "input", input, size_ * output.numel(), "size() x output elements");
+  check_reduce_op(kind, op, input.dtype());
+  // MPI's in-place form leaves the result at the start of the buffer, not at this rank's chunk,
+  // so only a group of one can pass the same tensor twice.
+  check_aliasing(kind, input, output, size_ == 1);
+  const bool in_place = aliasing(input, output) == Aliasing::same;
+  const OpInfo info{kind, input.dtype(), input.numel(), op};
+  float* average = op == ReduceOp::avg ? static_cast<float*>(output.data_ptr()) : nullptr;
+  return start(info, input, output, "MPI_Ireduce_scatter_block", average, output.numel(),
+               [&](MPI_Request* request) {
+                 return MPI_Ireduce_scatter_block(
+                     in_place ? MPI_IN_PLACE : input.data_ptr(), output.data_ptr(),
+                     static_cast<int>(output.numel()), mpi_datatype(info.dtype), mpi_reduce_op(op),
+                     comm_, request);
+               });
+}
+
+WorkPtr MpiCommunicator::broadcast(const Tensor& buffer, int root) {
+  constexpr OpKind kind = OpKind::broadcast;
+  check_usable(kind);
+  check_peer(kind, "root", root);
+  check_operand(kind, "buffer", buffer, device_);
+  const OpInfo info{kind, buffer.dtype(), buffer.numel(), ReduceOp::sum, root};
+  return start(info, buffer, Tensor(), "MPI_Ibcast", nullptr, 0, [&](MPI_Request* request) {
+    return MPI_Ibcast(buffer.data_ptr(), static_cast<int>(buffer.numel()), mpi_datatype(info.dtype),
+                      root, comm_, request);
+  });
+}
+
+WorkPtr MpiCommunicator::reduce(const Tensor& input, const Tensor& output, ReduceOp op, int root) {
+  constexpr OpKind kind = OpKind::reduce;
+  check_usable(kind);
+  check_peer(kind, "root", root);
+  check_operand(kind, "input", input, device_);
+  check_reduce_op(kind, op, input.dtype());
+  const bool is_root = rank_ == root;
+  bool in_place = false;
+  if (is_root) {  // other ranks' output is not written, so not looked at
+    check_operand(kind, "output", output, device_);
+    check_same_dtype(kind, input, output);
+    check_count(kind, "output", output, input.numel(), "as many elements as the input");
+    check_aliasing(kind, input, output, true);
+    in_place = aliasing(input, output) == Aliasing::same;
+  }
+  const OpInfo info{kind, input.dtype(), input.numel(), op, root};
+  float* average =
+      is_root && op == ReduceOp::avg ? static_cast<float*>(output.data_ptr()) : nullptr;
+  return start(info, input, is_root ? output : Tensor(), "MPI_Ireduce", average, input.numel(),
+               [&](MPI_Request* request) {
+                 return MPI_Ireduce(in_place ? MPI_IN_PLACE : input.data_ptr(),
+                                    is_root ? output.data_ptr() : nullptr,
+                                    static_cast<int>(input.numel()), mpi_datatype(info.dtype),
+                                    mpi_reduce_op(op), root, comm_, request);
+               });
+}
+
+WorkPtr MpiCommunicator::all_to_all(const Tensor& input, const Tensor& output) {
+  constexpr OpKind kind = OpKind::all_to_all;
+  check_usable(kind);
+  check_operand(kind, "input", input, device_);
+  check_operand(kind, "output", output, device_);
+  check_same_dtype(kind, input, output);
+  if (input.numel() % size_ != 0) {
+    throw Error("backend mpi: all_to_all: input must hold size() = " + std::to_string(size_) +
+                " equal chunks, got " + input.str() + " with " + std::to_string(input.numel()) +
+                " elements");
+  }
+  check_count(kind, "output", output, input.numel(), "as many elements as the input");
+  check_aliasing(kind, input, output, true);
+  const bool in_place = aliasing(input, output) == Aliasing::same;
+  const OpInfo info{kind, input.dtype(), input.numel()};
+  const int chunk = static_cast<int>(input.numel() / size_);
+  const MPI_Datatype type = mpi_datatype(info.dtype);
+  return start(info, input, output, "MPI_Ialltoall", nullptr, 0, [&](MPI_Request* request) {
+    return MPI_Ialltoall(in_place ? MPI_IN_PLACE : input.data_ptr(), chunk, type, output.data_ptr(),
+                         chunk, type, comm_, request);
+  });
+}
+
+WorkPtr MpiCommunicator::barrier() {
+  constexpr OpKind kind = OpKind::barrier;
+  check_usable(kind);
+  const OpInfo info{kind};
+  return start(info, Tensor(), Tensor(), "MPI_Ibarrier", nullptr, 0,
+               [&](MPI_Request* request) { return MPI_Ibarrier(comm_, request); });
+}
+
+WorkPtr MpiCommunicator::send(const Tensor& input, int peer, int tag) {
+  constexpr OpKind kind = OpKind::send;
+  check_usable(kind);
+  check_peer(kind, "peer", peer);
+  check_tag(kind, tag);
+  check_operand(kind, "input", input, device_);
+  const OpInfo info{kind, input.dtype(), input.numel(), ReduceOp::sum, peer, tag};
+  return start(info, input, Tensor(), "MPI_Isend", nullptr, 0, [&](MPI_Request* request) {
+    return MPI_Isend(input.data_ptr(), static_cast<int>(input.numel()), mpi_datatype(info.dtype),
+                     peer, tag, comm_, request);
+  });
+}
+
+WorkPtr MpiCommunicator::recv(const Tensor& output, int peer, int tag) {
+  constexpr OpKind kind = OpKind::recv;
+  check_usable(kind);
+  check_peer(kind, "peer", peer);
+  check_tag(kind, tag);
+  check_operand(kind, "output", output, device_);
+  const OpInfo info{kind, output.dtype(), output.numel(), ReduceOp::sum, peer, tag};
+  return start(info, output, Tensor(), "MPI_Irecv", nullptr, 0, [&](MPI_Request* request) {
+    return MPI_Irecv(output.data_ptr(), static_cast<int>(output.numel()), mpi_datatype(info.dtype),
+                     peer, tag, comm_, request);
+  });
+}
+
+std::unique_ptr<Communicator> MpiCommunicator::split(int color, int key) {
+  constexpr OpKind kind = OpKind::split;
+  check_usable(kind);
+  const OpInfo info{kind};
+  // MPI_Comm_split blocks until every rank of the group calls it. A non-blocking gather of
+  // every rank's (color, key) first makes sure they all have, within the timeout; it also gives
+  // the new group's world ranks without asking MPI again.
+  const std::size_t n = static_cast<std::size_t>(size_);
+  auto table = std::make_shared<std::vector<int>>(2 * n + 2);
+  int* mine = table->data() + 2 * n;
+  mine[0] = color < 0 ? -1 : color;
+  mine[1] = key;
+  MPI_Request request = MPI_REQUEST_NULL;
+  check_mpi(MPI_Iallgather(mine, 2, MPI_INT, table->data(), 2, MPI_INT, comm_, &request),
+            "MPI_Iallgather", [&] { return describe(info); });
+  wait_or_abandon(*world_, &request, table, timeout(), describe(info));
+
+  MPI_Comm comm = MPI_COMM_NULL;
+  check_mpi(MPI_Comm_split(comm_, color < 0 ? MPI_UNDEFINED : color, key, &comm), "MPI_Comm_split",
+            [&] { return describe(info); });
+  if (color < 0) return nullptr;
+  const std::string name = "split of " + this->name() + " (color " + std::to_string(color) + ")";
+  MPI_Comm channel = MPI_COMM_NULL;
+  try {
+    check_mpi(MPI_Comm_set_errhandler(comm, MPI_ERRORS_RETURN), "MPI_Comm_set_errhandler",
+              [&] { return describe(info); });
+    channel = duplicate(*world_, comm, timeout(), "making " + name);
+  } catch (...) {
+    MPI_Comm_free(&comm);
+    throw;
+  }
+  // MPI orders the new group by key, ties by rank here: so do we, for its world ranks.
+  std::vector<std::pair<int, int>> members;  // (key, rank here) of every rank with our color
+  for (std::size_t r = 0; r < n; ++r) {
+    if ((*table)[2 * r] == color) members.emplace_back((*table)[2 * r + 1], static_cast<int>(r));
+  }
+  std::sort(members.begin(), members.end());
+  std::vector<int> world_ranks;
+  world_ranks.reserve(members.size());
+  for (const auto& member : members) world_ranks.push_back(world_ranks_[member.second]);
+
+  std::unique_ptr<MpiCommunicator> child(new MpiCommunicator(
+      world_, lineage_, comm, channel, std::move(world_ranks), false, settings_, device_));
+  ++lineage_->live_splits;
+  child->set_name(name);
+  child->set_timeout(timeout());
+  return child;
+}
+
+}  // namespace trellis::mpi

@@ -1,0 +1,105 @@
+// MpiCommunicator: a group of ranks over MPI; every operation is an MPI non-blocking call.
+//
+// The world communicator duplicates MPI_COMM_WORLD, so Trellis's traffic never meets anyone
+// else's; split() makes the groups inside it with MPI_Comm_split. Each communicator has a second
+// duplicate, its private channel, for the messages of the backend's own algorithm
+// (small_all_reduce.h). Both use MPI_ERRORS_RETURN: a failing call becomes a CommError naming
+// the call, the operation and the group.
+//
+// Lifetime: the world communicator owns MPI's lifetime (mpi_world.h, one MPI world per process).
+// Communicators made by split() must be destroyed before the world communicator; one that
+// outlives it fails every operation with a CommError saying so, and MPI is finalised only when
+// the last of them is gone. Works must be destroyed before their communicator.
+//
+// Threads: one thread at a time communicates (MPI_THREAD_SERIALIZED).
+#pragma once
+
+#include <mpi.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "mpi_world.h"
+#include "operation.h"
+#include "scratch_pool.h"
+#include "trellis/comm.h"
+
+namespace trellis::mpi {
+
+// The backend's options, from [comm.mpi]; the same on every rank (they choose algorithms).
+struct MpiSettings {
+  // all_reduce of at most this many bytes runs by recursive doubling over point-to-point
+  // messages (small_all_reduce.h); 0 hands every all_reduce to MPI_Iallreduce.
+  std::size_t small_all_reduce_bytes = 16384;
+};
+
+// What the world communicator and the communicators split from it share.
+struct Lineage {
+  bool world_alive = true;
+  int live_splits = 0;
+};
+
+class MpiCommunicator final : public Communicator {
+ public:
+  // The world communicator of this process: rank and size from `init` (checked against MPI's).
+  static std::unique_ptr<MpiCommunicator> make_world(const CommInit& init,
+                                                     const MpiSettings& settings);
+  ~MpiCommunicator() override;
+
+  int rank() const override { return rank_; }
+  int size() const override { return size_; }
+  const char* backend() const override { return "mpi"; }
+
+  WorkPtr all_reduce(const Tensor& input, const Tensor& output, ReduceOp op) override;
+  WorkPtr all_gather(const Tensor& input, const Tensor& output) override;
+  WorkPtr reduce_scatter(const Tensor& input, const Tensor& output, ReduceOp op) override;
+  WorkPtr broadcast(const Tensor& buffer, int root) override;
+  WorkPtr reduce(const Tensor& input, const Tensor& output, ReduceOp op, int root) override;
+  WorkPtr all_to_all(const Tensor& input, const Tensor& output) override;
+  WorkPtr barrier() override;
+  WorkPtr send(const Tensor& input, int peer, int tag) override;
+  WorkPtr recv(const Tensor& output, int peer, int tag) override;
+  std::unique_ptr<Communicator> split(int color, int key) override;
+
+  // For the Works of this communicator.
+  MpiWorld& world() const noexcept { return *world_; }
+  MPI_Comm channel() const noexcept { return channel_; }
+  ScratchPool& scratch() noexcept { return scratch_; }
+  const std::vector<int>& world_ranks() const noexcept { return world_ranks_; }
+  // "all_reduce (sum) of 7 f32 elements in group 'world' (world ranks [0, 1])"
+  std::string describe(const OpInfo& info) const;
+  // "group 'world' (world ranks [0, 1])"
+  std::string describe_group() const;
+
+ private:
+  MpiCommunicator(std::shared_ptr<MpiWorld> world, std::shared_ptr<Lineage> lineage, MPI_Comm comm,
+                  MPI_Comm channel, std::vector<int> world_ranks, bool is_world,
+                  const MpiSettings& settings, Device device);
+
+  // Throws when this communicator can no longer be used (split from a world that is gone).
+  void check_usable(OpKind op) const;
+  void check_peer(OpKind op, const char* what, int peer) const;
+  void check_tag(OpKind op, int tag) const;
+  // Runs `call(request)` (an MPI_I* call) for a new RequestWork keeping `first` and `second`.
+  template <class Call>
+  WorkPtr start(const OpInfo& info, const Tensor& first, const Tensor& second, const char* mpi_call,
+                float* average, std::int64_t average_count, const Call& call);
+
+  std::shared_ptr<MpiWorld> world_;
+  std::shared_ptr<Lineage> lineage_;
+  MPI_Comm comm_;
+  MPI_Comm channel_;
+  std::vector<int> world_ranks_;  // world rank of each rank of this group
+  bool is_world_;
+  int rank_ = 0;
+  int size_ = 1;
+  MpiSettings settings_;
+  Device device_;
+  ScratchPool scratch_;
+  std::uint32_t small_all_reduces_ = 0;  // started so far: numbers their message tags
+};
+
+}  // namespace trellis::mpi

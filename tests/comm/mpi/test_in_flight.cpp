@@ -1,0 +1,76 @@
+// Several operations in flight at once, of every kind and both all_reduce paths, waited for in
+// another order than they were started (and a different order on different ranks).
+#include <doctest/doctest.h>
+
+#include <vector>
+
+#include "mpi_test_support.h"
+
+using namespace trellis;
+using namespace trellis::mpi_test;
+
+TEST_CASE("operations started together complete whatever order they are waited in") {
+  Communicator& comm = world();
+  const int rank = comm.rank(), size = comm.size();
+  const int right = (rank + 1) % size, left = (rank + size - 1) % size;
+  auto mine = [&](auto i) { return contribution(rank, i); };
+  auto sum = [&](auto i) {
+    double total = 0;
+    for (int r = 0; r < size; ++r) total += contribution(r, i);
+    return total;
+  };
+
+  const Tensor small_a = tensor_of(DType::f32, 5, mine);
+  const Tensor small_b = tensor_of(DType::i32, 9, mine);
+  const Tensor large_in = tensor_of(DType::f32, 200000, mine);
+  const Tensor large_out = tensor(DType::f32, 200000);
+  const Tensor gathered = tensor(DType::i32, size * 3);
+  const Tensor broadcasted = tensor_of(DType::f32, 4, mine);
+  const Tensor incoming = tensor(DType::f32, 6);
+  const Tensor outgoing = tensor_of(DType::f32, 6, mine);
+
+  std::vector<WorkPtr> works;
+  works.push_back(comm.recv(incoming, left, 21));
+  works.push_back(comm.all_reduce(small_a, small_a, ReduceOp::sum));
+  works.push_back(comm.all_reduce(large_in, large_out, ReduceOp::sum));
+  works.push_back(comm.all_reduce(small_b, small_b, ReduceOp::max));
+  works.push_back(comm.all_gather(tensor_of(DType::i32, 3, mine), gathered));
+  works.push_back(comm.broadcast(broadcasted, size - 1));
+  works.push_back(comm.barrier());
+  works.push_back(comm.send(outgoing, right, 21));
+  // Even ranks wait newest first, odd ranks oldest first.
+  if (rank % 2 == 0) {
+    for (auto it = works.rbegin(); it != works.rend(); ++it) (*it)->wait();
+  } else {
+    for (auto& work : works) work->wait();
+  }
+
+  CHECK(mismatches(small_a, sum) == "");
+  CHECK(mismatches(small_b, [&](auto i) { return contribution(size - 1, i); }) == "");
+  CHECK(mismatches(large_out, sum) == "");
+  CHECK(mismatches(gathered,
+                   [&](auto i) { return contribution(static_cast<int>(i / 3), i % 3); }) == "");
+  CHECK(mismatches(broadcasted, [&](auto i) { return contribution(size - 1, i); }) == "");
+  CHECK(mismatches(incoming, [&](auto i) { return contribution(left, i); }) == "");
+}
+
+TEST_CASE("many small all_reduces in flight keep their messages apart") {
+  Communicator& comm = world();
+  const int rank = comm.rank(), size = comm.size();
+  constexpr int kOps = 24;
+  std::vector<Tensor> buffers;
+  std::vector<WorkPtr> works;
+  for (int k = 0; k < kOps; ++k) {
+    buffers.push_back(tensor(DType::i32, 1 + k, (rank + 1) * (k + 1)));
+    works.push_back(comm.all_reduce(buffers.back(), buffers.back(), ReduceOp::sum));
+  }
+  // Waited in an order that differs between ranks.
+  for (int j = 0; j < kOps; ++j) {
+    const int k = (j * 7 + rank * 5) % kOps;
+    works[k]->wait();
+  }
+  for (int k = 0; k < kOps; ++k) {
+    CAPTURE(k);
+    CHECK(mismatches(buffers[k], [&](auto) { return (k + 1) * size * (size + 1) / 2; }) == "");
+  }
+}
