@@ -1,0 +1,224 @@
+#include "ucx_communicator.h"
+
+#include <cstring>
+
+#include "engine.h"
+#include "operation.h"
+#include "tag_layout.h"
+#include "tensor_checks.h"
+#include "trellis/error.h"
+#include "ucx_work.h"
+
+namespace trellis::ucx {
+
+namespace {
+
+std::byte* bytes_of(const Tensor& t) {
+  return static_cast<std::byte*>(t.data_ptr());
+}
+
+ReduceSpec spec_of(const Tensor& t, ReduceOp op) {
+  return {t.dtype(), op, dtype_size(t.dtype())};
+}
+
+// A group of one: the result is the input.
+WorkPtr copy_locally(const Tensor& input, const Tensor& output) {
+  if (input.data_ptr() != output.data_ptr()) {
+    std::memcpy(output.data_ptr(), input.data_ptr(), input.nbytes());
+  }
+  return completed_work();
+}
+
+}  // namespace
+
+UcxCommunicator::UcxCommunicator(std::shared_ptr<Engine> engine, std::shared_ptr<const Group> group,
+                                 std::string name, std::chrono::milliseconds timeout)
+    : engine_(std::move(engine)), group_(std::move(group)) {
+  set_name(std::move(name));
+  set_timeout(timeout);
+}
+
+UcxCommunicator::~UcxCommunicator() = default;
+
+std::shared_ptr<Operation> UcxCommunicator::make_operation(const OpInfo& info) {
+  const bool collective = info.tag < 0;
+  return std::make_shared<Operation>(*engine_, group_, name(), info, collective ? sequence_++ : 0);
+}
+
+WorkPtr UcxCommunicator::launch(const std::shared_ptr<Operation>& operation, OpTask task) {
+  operation->start(std::move(task));
+  if (!operation->finished() || !operation->drained()) engine_->add(operation);
+  return std::make_unique<UcxWork>(engine_, operation, timeout());
+}
+
+WorkPtr UcxCommunicator::all_reduce(const Tensor& input, const Tensor& output, ReduceOp op) {
+  check_host_tensor("all_reduce", "input", input);
+  check_host_tensor("all_reduce", "output", output);
+  check_reducible("all_reduce", input.dtype(), op);
+  check_output("all_reduce", input, output, input.numel(), "the input's element count");
+  if (input.numel() == 0) return completed_work();
+  if (size() == 1) return copy_locally(input, output);
+
+  const bool ring = input.nbytes() >= engine_->options().all_reduce_ring_bytes;
+  auto operation = make_operation(
+      {"all_reduce", ring ? "ring" : "recursive doubling", input.nbytes(), input.dtype(), op});
+  operation->keep_alive(input);
+  operation->keep_alive(output);
+  const auto count = static_cast<std::size_t>(input.numel());
+  const ReduceSpec spec = spec_of(input, op);
+  if (ring) {
+    return launch(operation,
+                  ring_all_reduce(*operation, bytes_of(input), bytes_of(output), count, spec));
+  }
+  return launch(operation, all_reduce_recursive_doubling(*operation, bytes_of(input),
+                                                         bytes_of(output), count, spec));
+}
+
+WorkPtr UcxCommunicator::all_gather(const Tensor& input, const Tensor& output) {
+  return all_gather_as("all_gather", input, output);
+}
+
+WorkPtr UcxCommunicator::all_gather_as(const char* name, const Tensor& input,
+                                       const Tensor& output) {
+  check_host_tensor(name, "input", input);
+  check_host_tensor(name, "output", output);
+  check_output(name, input, output, input.numel() * size(), "group size x input elements");
+  if (input.numel() == 0) return completed_work();
+  if (size() == 1) return copy_locally(input, output);
+
+  const bool ring = output.nbytes() >= engine_->options().all_gather_ring_bytes;
+  auto operation = make_operation({name, ring ? "ring" : "Bruck", input.nbytes(), input.dtype()});
+  operation->keep_alive(input);
+  operation->keep_alive(output);
+  if (ring) {
+    return launch(operation,
+                  ring_all_gather(*operation, bytes_of(input), bytes_of(output), input.nbytes()));
+  }
+  return launch(operation,
+                bruck_all_gather(*operation, bytes_of(input), bytes_of(output), input.nbytes()));
+}
+
+WorkPtr UcxCommunicator::reduce_scatter(const Tensor& input, const Tensor& output, ReduceOp op) {
+  check_host_tensor("reduce_scatter", "input", input);
+  check_host_tensor("reduce_scatter", "output", output);
+  check_reducible("reduce_scatter", input.dtype(), op);
+  if (input.numel() % size() != 0) {
+    throw Error("backend ucx: reduce_scatter: the input " + input.str() + " has " +
+                std::to_string(input.numel()) + " elements, not a multiple of the group size " +
+                std::to_string(size()));
+  }
+  check_output("reduce_scatter", input, output, input.numel() / size(),
+               "input elements / group size");
+  if (output.numel() == 0) return completed_work();
+  if (size() == 1) return copy_locally(input, output);
+
+  auto operation = make_operation({"reduce_scatter", "ring", input.nbytes(), input.dtype(), op});
+  operation->keep_alive(input);
+  operation->keep_alive(output);
+  return launch(operation,
+                ring_reduce_scatter(*operation, bytes_of(input), bytes_of(output),
+                                    static_cast<std::size_t>(output.numel()), spec_of(input, op)));
+}
+
+WorkPtr UcxCommunicator::broadcast(const Tensor& buffer, int root) {
+  check_host_tensor("broadcast", "buffer", buffer);
+  check_rank("broadcast", "root", root, size());
+  if (buffer.numel() == 0 || size() == 1) return completed_work();
+
+  const bool chain = size() >= 3 && buffer.nbytes() >= engine_->options().broadcast_chain_bytes;
+  OpInfo info{"broadcast", chain ? "pipelined chain" : "binomial tree", buffer.nbytes(),
+              buffer.dtype()};
+  info.root = root;
+  auto operation = make_operation(info);
+  operation->keep_alive(buffer);
+  return launch(operation, tree_broadcast(*operation, bytes_of(buffer), buffer.nbytes(), root,
+                                          chain ? TreeShape::chain : TreeShape::binomial));
+}
+
+WorkPtr UcxCommunicator::reduce(const Tensor& input, const Tensor& output, ReduceOp op, int root) {
+  check_host_tensor("reduce", "input", input);
+  check_reducible("reduce", input.dtype(), op);
+  check_rank("reduce", "root", root, size());
+  // Only the root's output is written; other ranks may pass any tensor, or none.
+  if (rank() == root) {
+    check_host_tensor("reduce", "output", output);
+    check_output("reduce", input, output, input.numel(), "the input's element count");
+  }
+  if (input.numel() == 0) return completed_work();
+  if (size() == 1) return copy_locally(input, output);
+
+  OpInfo info{"reduce", "binomial tree", input.nbytes(), input.dtype(), op};
+  info.root = root;
+  auto operation = make_operation(info);
+  operation->keep_alive(input);
+  if (output.defined()) operation->keep_alive(output);
+  return launch(
+      operation,
+      binomial_reduce(*operation, bytes_of(input), rank() == root ? bytes_of(output) : nullptr,
+                      static_cast<std::size_t>(input.numel()), spec_of(input, op), root));
+}
+
+WorkPtr UcxCommunicator::all_to_all(const Tensor& input, const Tensor& output) {
+  check_host_tensor("all_to_all", "input", input);
+  check_host_tensor("all_to_all", "output", output);
+  check_output("all_to_all", input, output, input.numel(), "the input's element count");
+  if (input.numel() % size() != 0) {
+    throw Error("backend ucx: all_to_all: the input " + input.str() + " has " +
+                std::to_string(input.numel()) +
+                " elements, which do not split into equal chunks for the group size " +
+                std::to_string(size()));
+  }
+  if (input.numel() == 0) return completed_work();
+  if (size() == 1) return copy_locally(input, output);
+
+  auto operation =
+      make_operation({"all_to_all", "pairwise exchange", input.nbytes(), input.dtype()});
+  operation->keep_alive(input);
+  operation->keep_alive(output);
+  return launch(operation, pairwise_all_to_all(*operation, bytes_of(input), bytes_of(output),
+                                               input.nbytes() / static_cast<std::size_t>(size())));
+}
+
+WorkPtr UcxCommunicator::barrier() {
+  if (size() == 1) return completed_work();
+  auto operation = make_operation({"barrier", "dissemination"});
+  return launch(operation, dissemination_barrier(*operation));
+}
+
+namespace {
+
+void check_tag(const char* operation, int tag) {
+  if (tag < 0 || static_cast<std::uint64_t>(tag) >= tag_layout::kUserTagLimit) {
+    throw Error(std::string("backend ucx: ") + operation + ": tag " + std::to_string(tag) +
+                " is out of range; tags run from 0 to " +
+                std::to_string(tag_layout::kUserTagLimit - 1));
+  }
+}
+
+}  // namespace
+
+WorkPtr UcxCommunicator::send(const Tensor& input, int peer, int tag) {
+  check_host_tensor("send", "input", input);
+  check_rank("send", "peer", peer, size());
+  check_tag("send", tag);
+  OpInfo info{"send", "", input.nbytes(), input.dtype()};
+  info.peer = peer;
+  info.tag = tag;
+  auto operation = make_operation(info);
+  operation->keep_alive(input);
+  return launch(operation, send_message(*operation, bytes_of(input), input.nbytes(), peer, tag));
+}
+
+WorkPtr UcxCommunicator::recv(const Tensor& output, int peer, int tag) {
+  check_host_tensor("recv", "output", output);
+  check_rank("recv", "peer", peer, size());
+  check_tag("recv", tag);
+  OpInfo info{"recv", "", output.nbytes(), output.dtype()};
+  info.peer = peer;
+  info.tag = tag;
+  auto operation = make_operation(info);
+  operation->keep_alive(output);
+  return launch(operation, recv_message(*operation, bytes_of(output), output.nbytes(), peer, tag));
+}
+
+}  // namespace trellis::ucx

@@ -1,0 +1,58 @@
+// UcxCommunicator: the Communicator of the ucx backend, for the world or a split group.
+//
+// Each call checks its tensors, picks the algorithm for the message size (README.md,
+// "Algorithms"), numbers collectives (the sequence number in the tag), and starts an Operation
+// that the Engine progresses. Calls return at once; the Work they return is where waiting (and
+// all progress) happens.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "algorithms.h"
+#include "group.h"
+#include "trellis/comm.h"
+
+namespace trellis::ucx {
+
+class Engine;
+class Operation;
+struct OpInfo;
+
+class UcxCommunicator final : public Communicator {
+ public:
+  UcxCommunicator(std::shared_ptr<Engine> engine, std::shared_ptr<const Group> group,
+                  std::string name, std::chrono::milliseconds timeout);
+  ~UcxCommunicator() override;
+
+  int rank() const override { return group_->rank; }
+  int size() const override { return group_->size(); }
+  const char* backend() const override { return "ucx"; }
+
+  WorkPtr all_reduce(const Tensor& input, const Tensor& output, ReduceOp op) override;
+  WorkPtr all_gather(const Tensor& input, const Tensor& output) override;
+  WorkPtr reduce_scatter(const Tensor& input, const Tensor& output, ReduceOp op) override;
+  WorkPtr broadcast(const Tensor& buffer, int root) override;
+  WorkPtr reduce(const Tensor& input, const Tensor& output, ReduceOp op, int root) override;
+  WorkPtr all_to_all(const Tensor& input, const Tensor& output) override;
+  WorkPtr barrier() override;
+  WorkPtr send(const Tensor& input, int peer, int tag) override;
+  WorkPtr recv(const Tensor& output, int peer, int tag) override;
+  std::unique_ptr<Communicator> split(int color, int key) override;
+
+ private:
+  // Makes the Operation for a collective (numbered) or a send/recv (not numbered).
+  std::shared_ptr<Operation> make_operation(const OpInfo& info);
+  // Starts `task` on `operation` and hands it to the Engine while it is in flight.
+  WorkPtr launch(const std::shared_ptr<Operation>& operation, OpTask task);
+  // all_gather under another name in messages: split's exchange of colors and keys is one.
+  WorkPtr all_gather_as(const char* operation, const Tensor& input, const Tensor& output);
+
+  std::shared_ptr<Engine> engine_;
+  std::shared_ptr<const Group> group_;
+  std::uint64_t sequence_ = 0;
+};
+
+}  // namespace trellis::ucx
