@@ -152,6 +152,37 @@ void check_concurrent_groups(Suite& suite, Communicator& parity_group, bool even
   });
 }
 
+// Two groups of the same ranks (the world's duplicates A and B), each rank starting one operation
+// on each but in an order that depends on the rank — legal, as the order only has to agree within
+// a communicator. A backend that blocked in a start, or matched messages across communicators,
+// would hang or mix the results.
+void check_opposite_orders(Suite& suite, Communicator& a, Communicator& b) {
+  const int rank = a.rank(), size = a.size();
+  const CaseId id{"two groups, operations started in opposite orders on alternate ranks",
+                  DType::f32, 262147, Placement::in_place,
+                  group_label(a) + " and " + group_label(b)};
+  suite.report.run(id, [&] {
+    const Tensor on_a = contributed(suite, DType::f32, rank, 262147);
+    const Tensor on_b = contributed(suite, DType::i32, rank, 7);
+    WorkPtr work_a, work_b;
+    if (rank % 2 == 0) {
+      work_a = a.all_reduce(on_a, on_a, ReduceOp::sum);
+      work_b = b.all_reduce(on_b, on_b, ReduceOp::max);
+    } else {
+      work_b = b.all_reduce(on_b, on_b, ReduceOp::max);
+      work_a = a.all_reduce(on_a, on_a, ReduceOp::sum);
+    }
+    work_b->wait();
+    work_a->wait();
+    std::string wrong =
+        check(on_a, [&](std::int64_t i) { return reduction(ReduceOp::sum, DType::f32, size, i); });
+    if (!wrong.empty()) return "all_reduce on the first group: " + wrong;
+    wrong =
+        check(on_b, [&](std::int64_t i) { return reduction(ReduceOp::max, DType::i32, size, i); });
+    return wrong.empty() ? wrong : "all_reduce on the second group: " + wrong;
+  });
+}
+
 }  // namespace
 
 void check_split(Suite& suite) {
@@ -174,6 +205,7 @@ void check_split(Suite& suite) {
       suite, world, everyone, "reversed", [](int) { return 0; }, [](int r) { return -r; });
   if (reversed) {
     check_collectives(suite, *reversed, {7}, false);
+    check_point_to_point(suite, *reversed);
     Members reversed_members(everyone.rbegin(), everyone.rend());
     std::unique_ptr<Communicator> halves = split_and_check(
         suite, *reversed, reversed_members, "nested: halves of reversed",
@@ -192,6 +224,42 @@ void check_split(Suite& suite) {
   split_and_check(
       suite, world, everyone, "sparse colors, tied keys", [](int r) { return r % 3 == 0 ? 7 : 3; },
       [](int) { return 0; });
+
+  // A split while an operation on the parent is in flight: split is a collective of the world
+  // like any other, ordered after the all_reduce on every rank.
+  {
+    const int rank = world.rank();
+    const Tensor pending = contributed(suite, DType::f32, rank, 262147);
+    WorkPtr in_flight;
+    const CaseId started{"all_reduce in flight across a split of its group", DType::f32, 262147,
+                         Placement::in_place, group_label(world)};
+    suite.report.run(started, [&] {
+      in_flight = world.all_reduce(pending, pending, ReduceOp::sum);
+      return std::string();
+    });
+    std::unique_ptr<Communicator> during = split_and_check(
+        suite, world, everyone, "split during an all_reduce", [](int) { return 0; },
+        [](int r) { return r; });
+    suite.report.run(started, [&] {
+      in_flight->wait();
+      return check(pending,
+                   [&](std::int64_t i) { return reduction(ReduceOp::sum, DType::f32, size, i); });
+    });
+    if (during) {
+      std::unique_ptr<Communicator> other = split_and_check(
+          suite, world, everyone, "a second duplicate", [](int) { return 1; },
+          [](int r) { return r; });
+      if (other) check_opposite_orders(suite, *during, *other);
+    }
+  }
+
+  // Splits made and dropped one after another: resources (MPI communicators, UCX tag spaces)
+  // must be given back or reused correctly.
+  for (int round = 0; round < 16; ++round) {
+    std::unique_ptr<Communicator> brief = split_and_check(
+        suite, world, everyone, "split " + std::to_string(round + 1) + " of 16 made and dropped",
+        [round](int r) { return (r + round) % 2; }, [round](int r) { return round % 2 ? -r : r; });
+  }
 
   // Negative colors: rank 0, and the last rank when at least 3, are left out.
   std::unique_ptr<Communicator> rest = split_and_check(
