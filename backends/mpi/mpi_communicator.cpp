@@ -40,6 +40,7 @@ void wait_or_abandon(MpiWorld& world, MPI_Request* request, std::shared_ptr<void
   std::string failure;
   const bool done = poll_until(
       [&] {
+        world.progress().run();  // a peer may be waiting for one of ours to move on first
         int flag = 0;
         const int code = MPI_Test(request, &flag, MPI_STATUS_IGNORE);
         if (code != MPI_SUCCESS) {
@@ -76,6 +77,15 @@ MPI_Comm duplicate(MpiWorld& world, MPI_Comm parent, std::chrono::milliseconds t
 
 }  // namespace
 
+std::size_t small_all_reduce_limit(const MpiSettings& settings, int group_size) noexcept {
+  if (settings.small_all_reduce_bytes >= 0) {
+    return static_cast<std::size_t>(settings.small_all_reduce_bytes);
+  }
+  constexpr std::size_t kAnyGroup = std::size_t{64} << 10;
+  constexpr std::size_t kSmallGroup = std::size_t{1} << 20;
+  return group_size < 4 ? kSmallGroup : kAnyGroup;
+}
+
 std::unique_ptr<MpiCommunicator> MpiCommunicator::make_world(const CommInit& init,
                                                              const MpiSettings& settings) {
   std::shared_ptr<MpiWorld> world = MpiWorld::acquire(init.rank, init.world_size);
@@ -108,8 +118,10 @@ MpiCommunicator::MpiCommunicator(std::shared_ptr<MpiWorld> world, std::shared_pt
       world_ranks_(std::move(world_ranks)),
       is_world_(is_world),
       settings_(settings),
+      small_all_reduce_limit_(
+          small_all_reduce_limit(settings, static_cast<int>(world_ranks_.size()))),
       device_(device),
-      scratch_(settings.small_all_reduce_bytes) {
+      scratch_(small_all_reduce_limit_) {
   MPI_Comm_rank(comm_, &rank_);
   MPI_Comm_size(comm_, &size_);
 }
@@ -180,14 +192,13 @@ WorkPtr MpiCommunicator::all_reduce(const Tensor& input, const Tensor& output, R
   check_same_dtype(kind, input, output);
   check_count(kind, "output", output, input.numel(), "as many elements as the input");
   check_reduce_op(kind, op, input.dtype());
-  check_aliasing(kind, input, output, true);
+  const bool in_place = check_aliasing(kind, input, output, true);
   const OpInfo info{kind, input.dtype(), input.numel(), op};
   const std::size_t bytes = info.bytes();
-  if (size_ > 1 && bytes > 0 && bytes <= settings_.small_all_reduce_bytes) {
-    return std::make_unique<SmallAllReduceWork>(*this, info, input, output, small_all_reduces_++,
-                                                scratch_.take());
+  if (size_ > 1 && bytes > 0 && bytes <= small_all_reduce_limit_) {
+    return std::make_unique<SmallAllReduceWork>(*this, info, input, output, in_place,
+                                                small_all_reduces_++, scratch_.take());
   }
-  const bool in_place = aliasing(input, output) == Aliasing::same;
   float* average = op == ReduceOp::avg ? static_cast<float*>(output.data_ptr()) : nullptr;
   return start(info, input, output, "MPI_Iallreduce", average, input.numel(),
                [&](MPI_Request* request) {
@@ -228,8 +239,7 @@ WorkPtr MpiCommunicator::reduce_scatter(const Tensor& input, const Tensor& outpu
   check_reduce_op(kind, op, input.dtype());
   // MPI's in-place form leaves the result at the start of the buffer, not at this rank's chunk,
   // so only a group of one can pass the same tensor twice.
-  check_aliasing(kind, input, output, size_ == 1);
-  const bool in_place = aliasing(input, output) == Aliasing::same;
+  const bool in_place = check_aliasing(kind, input, output, size_ == 1);
   const OpInfo info{kind, input.dtype(), input.numel(), op};
   float* average = op == ReduceOp::avg ? static_cast<float*>(output.data_ptr()) : nullptr;
   return start(info, input, output, "MPI_Ireduce_scatter_block", average, output.numel(),
@@ -265,8 +275,7 @@ WorkPtr MpiCommunicator::reduce(const Tensor& input, const Tensor& output, Reduc
     check_operand(kind, "output", output, device_);
     check_same_dtype(kind, input, output);
     check_count(kind, "output", output, input.numel(), "as many elements as the input");
-    check_aliasing(kind, input, output, true);
-    in_place = aliasing(input, output) == Aliasing::same;
+    in_place = check_aliasing(kind, input, output, true);
   }
   const OpInfo info{kind, input.dtype(), input.numel(), op, root};
   float* average =
@@ -292,8 +301,7 @@ WorkPtr MpiCommunicator::all_to_all(const Tensor& input, const Tensor& output) {
                 " elements");
   }
   check_count(kind, "output", output, input.numel(), "as many elements as the input");
-  check_aliasing(kind, input, output, true);
-  const bool in_place = aliasing(input, output) == Aliasing::same;
+  const bool in_place = check_aliasing(kind, input, output, true);
   const OpInfo info{kind, input.dtype(), input.numel()};
   const int chunk = static_cast<int>(input.numel() / size_);
   const MPI_Datatype type = mpi_datatype(info.dtype);

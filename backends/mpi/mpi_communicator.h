@@ -32,9 +32,18 @@ namespace trellis::mpi {
 // The backend's options, from [comm.mpi]; the same on every rank (they choose algorithms).
 struct MpiSettings {
   // all_reduce of at most this many bytes runs by recursive doubling over point-to-point
-  // messages (small_all_reduce.h); 0 hands every all_reduce to MPI_Iallreduce.
-  std::size_t small_all_reduce_bytes = 16384;
+  // messages (small_all_reduce.h); 0 hands every all_reduce to MPI_Iallreduce. Unset (-1):
+  // small_all_reduce_limit() chooses by group size.
+  std::int64_t small_all_reduce_bytes = -1;
 };
+
+// The largest all_reduce, in bytes, that a group of `group_size` ranks runs by recursive
+// doubling. Unless the settings fix it: 64 KiB, where Open MPI 4.1's libnbc itself switches from
+// a binomial tree (reduce to a root, then broadcast: twice the sequential transfers) to
+// Rabenseifner's algorithm; and 1 MiB in groups of 2 or 3, where libnbc keeps the binomial tree
+// at every size and recursive doubling moves no more data than it (on 2 ranks over shared
+// memory, 18 us against 46 us at 256 KiB, 137 against 209 at 1 MiB).
+std::size_t small_all_reduce_limit(const MpiSettings& settings, int group_size) noexcept;
 
 // What the world communicator and the communicators split from it share.
 struct Lineage {
@@ -97,6 +106,7 @@ class MpiCommunicator final : public Communicator {
   int rank_ = 0;
   int size_ = 1;
   MpiSettings settings_;
+  std::size_t small_all_reduce_limit_;  // for this group's size
   Device device_;
   ScratchPool scratch_;
   std::uint32_t small_all_reduces_ = 0;  // started so far: numbers their message tags

@@ -9,21 +9,20 @@ namespace {
 
 using trellis::mpi::MpiSettings;
 
-// Above this, recursive doubling sends log2(p) whole copies of the data where MPI's own
-// algorithms send about two: the option is for small messages only.
+// Recursive doubling sends log2(p) whole copies of the data and reduces each in full, where
+// MPI's large-message algorithms send about two and reduce in pieces: beyond 1 MiB it loses.
 constexpr std::int64_t kLargestSmallAllReduce = 1 << 20;
 
 MpiSettings read_settings(const trellis::Options* options) {
   MpiSettings settings;
-  if (!options) return settings;
-  const std::int64_t bytes = options->get_int(
-      "small_all_reduce_bytes", static_cast<std::int64_t>(settings.small_all_reduce_bytes));
+  if (!options || !options->has("small_all_reduce_bytes")) return settings;  // chosen by size
+  const std::int64_t bytes = options->get_int("small_all_reduce_bytes", 0);
   if (bytes < 0 || bytes > kLargestSmallAllReduce) {
     throw trellis::InputError("[comm.mpi] small_all_reduce_bytes must be from 0 to " +
                               std::to_string(kLargestSmallAllReduce) + ", got " +
                               std::to_string(bytes));
   }
-  settings.small_all_reduce_bytes = static_cast<std::size_t>(bytes);
+  settings.small_all_reduce_bytes = bytes;
   return settings;
 }
 
@@ -53,7 +52,8 @@ std::vector<trellis::ConfigProblem> check(const trellis::RunQuery& query) {
 }
 
 const trellis::OptionSpec options[] = {
-    {"small_all_reduce_bytes", trellis::OptionType::integer, "16384",
+    {"small_all_reduce_bytes", trellis::OptionType::integer,
+     "65536 (1048576 in groups of 2 or 3 ranks)",
      "all_reduce up to this many bytes uses recursive doubling over point-to-point messages "
      "(lower latency than MPI_Iallreduce); 0 = always MPI_Iallreduce"},
 };

@@ -91,7 +91,7 @@ Aliasing aliasing(const Tensor& a, const Tensor& b) noexcept {
   return disjoint ? Aliasing::separate : Aliasing::overlapping;
 }
 
-void check_aliasing(OpKind op, const Tensor& input, const Tensor& output, bool same_allowed) {
+bool check_aliasing(OpKind op, const Tensor& input, const Tensor& output, bool same_allowed) {
   const Aliasing relation = aliasing(input, output);
   const bool empty = input.nbytes() == 0;  // nothing to read or write: any aliasing is harmless
   if (relation == Aliasing::overlapping ||
@@ -100,6 +100,7 @@ void check_aliasing(OpKind op, const Tensor& input, const Tensor& output, bool s
                         " overlap in memory; pass separate tensors" +
                         (same_allowed ? " or the same tensor twice (in place)" : ""));
   }
+  return relation == Aliasing::same;
 }
 
 }  // namespace trellis::mpi

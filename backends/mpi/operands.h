@@ -33,7 +33,8 @@ void check_count(OpKind op, const char* role, const Tensor& tensor, std::int64_t
 // How the memory of two operands relates: in-place operations pass the same tensor twice.
 enum class Aliasing : std::uint8_t { separate, same, overlapping };
 Aliasing aliasing(const Tensor& a, const Tensor& b) noexcept;
-// Throws unless input and output are separate, or the same tensor where `same_allowed`.
-void check_aliasing(OpKind op, const Tensor& input, const Tensor& output, bool same_allowed);
+// Throws unless input and output are separate, or the same tensor where `same_allowed`;
+// returns whether they are the same (the operation is in place).
+bool check_aliasing(OpKind op, const Tensor& input, const Tensor& output, bool same_allowed);
 
 }  // namespace trellis::mpi

@@ -6,11 +6,15 @@
 namespace trellis::mpi {
 
 std::chrono::nanoseconds spin_time(std::size_t bytes) noexcept {
-  // 200 us covers a small message's round trip with room for a late peer; on top, a nanosecond
-  // a byte (1 GB/s, slower than any shared-memory or network path) for the data to move.
+  // 200 us covers a small message's round trip with room for a late peer. On top, 4 ns a byte
+  // (250 MB/s: slower than shared memory or any network an all_reduce should run on) for the
+  // data to move: napping while data still flows would slow transports that move only inside
+  // MPI calls (TCP, pipelined copies), and an all_reduce moves about twice its bytes.
   constexpr std::chrono::nanoseconds kBase = std::chrono::microseconds(200);
+  constexpr std::int64_t kNanosecondsPerByte = 4;
   constexpr std::chrono::nanoseconds kCap = std::chrono::seconds(1);
-  const auto per_byte = std::chrono::nanoseconds(static_cast<std::int64_t>(bytes));
+  const auto per_byte =
+      std::chrono::nanoseconds(static_cast<std::int64_t>(bytes) * kNanosecondsPerByte);
   return std::min(kBase + per_byte, kCap);
 }
 

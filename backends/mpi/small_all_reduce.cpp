@@ -22,19 +22,25 @@ constexpr int kResultTag = 31;
 }  // namespace
 
 SmallAllReduceWork::SmallAllReduceWork(MpiCommunicator& comm, const OpInfo& info,
-                                       const Tensor& input, const Tensor& output,
+                                       const Tensor& input, const Tensor& output, bool in_place,
                                        std::uint32_t sequence, std::unique_ptr<std::byte[]> scratch)
     : PollingWork(comm, info),
       input_(input),
       output_(output),
       scratch_(std::move(scratch)),
-      in_output_(aliasing(input, output) == Aliasing::same) {
+      in_output_(in_place) {
   plan(sequence);
   // Listed before anything is posted: should the list fail to grow, nothing is in flight yet.
   comm_.world().progress().add(this);
-  if (advance()) {
+  // The first step is posted, not tested: its partner has rarely answered yet, and the first
+  // test() comes with the caller's wait.
+  try {
+    post(steps_[0]);
+    posted_ = true;
+  } catch (...) {
     comm_.world().progress().remove(this);
-    if (!failure_.empty()) throw CommError(failure_);
+    hand_over_to_world();
+    throw;
   }
 }
 
@@ -64,6 +70,10 @@ void SmallAllReduceWork::plan(std::uint32_t sequence) {
 SmallAllReduceWork::~SmallAllReduceWork() {
   if (done_) return;
   comm_.world().progress().remove(this);
+  hand_over_to_world();
+}
+
+void SmallAllReduceWork::hand_over_to_world() noexcept {
   int flag = 0;
   if (MPI_Testall(2, requests_.data(), &flag, MPI_STATUSES_IGNORE) != MPI_SUCCESS || flag) return;
   // Its messages may still arrive into the output and the scratch block: keep both for MPI.
@@ -136,14 +146,14 @@ void SmallAllReduceWork::post(const Step& step) {
       requests_[0] = request;
       return;
     case StepKind::exchange:
+      // The send goes first: the partner may be waiting for it already, and a message that
+      // arrives before its receive is posted is simply matched when it is.
+      check_mpi(MPI_Isend(partial(), count, type, step.partner, step.tag, channel, &request),
+                "MPI_Isend", describe_step);
+      requests_[1] = request;
       check_mpi(MPI_Irecv(scratch_.get(), count, type, step.partner, step.tag, channel, &request),
                 "MPI_Irecv", describe_step);
       requests_[0] = request;
-      // MPI reads the send buffer only; the const_cast is for MPI-2 style prototypes.
-      check_mpi(MPI_Isend(const_cast<void*>(partial()), count, type, step.partner, step.tag,
-                          channel, &request),
-                "MPI_Isend", describe_step);
-      requests_[1] = request;
       return;
     case StepKind::send_result:
       check_mpi(

@@ -4,8 +4,8 @@
 // Why not MPI_Iallreduce: Open MPI 4.1 runs non-blocking collectives through libnbc, which builds
 // a schedule per call and costs about twice the latency of a blocking MPI_Allreduce for small
 // messages (0.65 us against 0.35 us for 8 bytes on 2 ranks over shared memory). Two
-// point-to-point messages cost what the blocking call does. Above [comm.mpi]
-// small_all_reduce_bytes the data dominates and MPI_Iallreduce is used.
+// point-to-point messages cost what the blocking call does. Above small_all_reduce_limit()
+// (mpi_communicator.h) the data dominates and MPI_Iallreduce is used.
 //
 // The algorithm, for p ranks: with q the largest power of two <= p, rank q + i (i < p - q) first
 // hands its input to rank i; ranks 0..q-1 then exchange and combine with rank ^ 1, rank ^ 2, ...
@@ -38,9 +38,10 @@ class SmallAllReduceWork final : public PollingWork, private SteppedOp {
  public:
   // Starts the operation: the first step is posted here. `sequence` numbers the communicator's
   // small all_reduces (the same on every rank, as every rank calls them in the same order);
+  // `in_place`: input and output are the same tensor;
   // `scratch` holds at least info.bytes().
   SmallAllReduceWork(MpiCommunicator& comm, const OpInfo& info, const Tensor& input,
-                     const Tensor& output, std::uint32_t sequence,
+                     const Tensor& output, bool in_place, std::uint32_t sequence,
                      std::unique_ptr<std::byte[]> scratch);
   ~SmallAllReduceWork() override;
 
@@ -66,13 +67,16 @@ class SmallAllReduceWork final : public PollingWork, private SteppedOp {
   void post(const Step& step);
   void finish_step(const Step& step);
   void finish() noexcept;
+  // Hands the messages still in flight, and the buffers they use, to the world (which keeps
+  // them for MPI): for a Work that goes before its operation has finished.
+  void hand_over_to_world() noexcept;
   // The partial result so far: the input until the first combine, the output after.
   const void* partial() const noexcept;
 
   Tensor input_;
   Tensor output_;
   std::unique_ptr<std::byte[]> scratch_;
-  std::array<Step, kMaxSteps> steps_{};
+  std::array<Step, kMaxSteps> steps_;  // the first step_count_ are set
   int step_count_ = 0;
   int current_ = 0;      // the step in flight, or step_count_ when all are done
   bool posted_ = false;  // whether the current step's messages are posted

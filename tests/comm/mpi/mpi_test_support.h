@@ -41,8 +41,9 @@ inline doctest::Contains contains(const std::string& text) {
   return doctest::Contains(doctest::String(text.c_str()));
 }
 
-// Sizes every operation is tried with: empty, one, odd, around the small all_reduce limit
-// (16 KiB = 4096 f32), and 1 MiB of f32.
-inline constexpr std::int64_t kSizes[] = {0, 1, 7, 4096, 4097, 262144};
+// Sizes every operation is tried with: empty, one, odd, and each side of the all_reduce sizes
+// where the backend changes from recursive doubling to MPI_Iallreduce (64 KiB, and 1 MiB in
+// groups of 2 or 3) in f32.
+inline constexpr std::int64_t kSizes[] = {0, 1, 7, 16384, 16385, 262144, 262145};
 
 }  // namespace trellis::mpi_test

@@ -63,8 +63,8 @@ TEST_CASE("a collective a rank joins late times out on the others, saying the ru
   Communicator& comm = world();
   const int rank = comm.rank(), size = comm.size();
   if (size == 1) return;  // nobody to be late
-  // Both all_reduce paths: recursive doubling (small) and MPI_Iallreduce (large).
-  for (std::int64_t n : {std::int64_t{3}, std::int64_t{100000}}) {
+  // Both all_reduce paths: recursive doubling (small) and MPI_Iallreduce (above 1 MiB).
+  for (std::int64_t n : {std::int64_t{3}, std::int64_t{300000}}) {
     CAPTURE(n);
     const Tensor value = tensor(DType::f32, n, 1);
     if (rank == size - 1) {
