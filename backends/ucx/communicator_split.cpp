@@ -8,7 +8,6 @@
 // has it; groups of different colors get the same id, which is harmless, since they share no
 // process and so never exchange messages. Every process then marks the id as used.
 #include <algorithm>
-#include <array>
 #include <cstdint>
 #include <vector>
 
@@ -21,11 +20,16 @@ namespace trellis::ucx {
 
 std::unique_ptr<Communicator> UcxCommunicator::split(int color, int key) {
   const int n = size();
-  std::array<std::int32_t, 3> mine{color, key, static_cast<std::int32_t>(engine_->next_context())};
-  std::vector<std::int32_t> table(3 * static_cast<std::size_t>(n));
-  all_gather_as("split", Tensor::borrow(mine.data(), {3}, DType::i32),
-                Tensor::borrow(table.data(), {3 * static_cast<std::int64_t>(n)}, DType::i32))
-      ->wait();
+  // Tensors from an allocator, not borrowed locals: if the wait below times out, the exchange
+  // stays in flight and may still write its output after this function has returned.
+  const Tensor mine = Tensor::empty({3}, DType::i32, engine_->allocator());
+  const Tensor gathered =
+      Tensor::empty({3 * static_cast<std::int64_t>(n)}, DType::i32, engine_->allocator());
+  mine.data<std::int32_t>()[0] = color;
+  mine.data<std::int32_t>()[1] = key;
+  mine.data<std::int32_t>()[2] = static_cast<std::int32_t>(engine_->next_context());
+  all_gather_as("split", mine, gathered)->wait();
+  const std::int32_t* table = gathered.data<std::int32_t>();
 
   std::uint32_t context = 0;
   for (int r = 0; r < n; ++r) {
@@ -44,7 +48,7 @@ std::unique_ptr<Communicator> UcxCommunicator::split(int color, int key) {
   for (int r = 0; r < n; ++r) {
     if (table[3 * static_cast<std::size_t>(r)] == color) members.push_back(r);
   }
-  std::stable_sort(members.begin(), members.end(), [&table](int a, int b) {
+  std::stable_sort(members.begin(), members.end(), [table](int a, int b) {
     return table[3 * static_cast<std::size_t>(a) + 1] < table[3 * static_cast<std::size_t>(b) + 1];
   });
   auto group = std::make_shared<Group>();

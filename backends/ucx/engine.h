@@ -19,6 +19,7 @@
 #include "local_peers.h"
 #include "scratch_pool.h"
 #include "trellis/store.h"
+#include "trellis/tensor.h"
 #include "ucx_options.h"
 #include "ucx_worker.h"
 
@@ -40,6 +41,8 @@ class Engine {
   ucp_worker_h worker() const noexcept { return worker_.get(); }
   const EndpointMap& endpoints() const noexcept { return *endpoints_; }
   ScratchPool& scratch() noexcept { return scratch_; }
+  // Host memory for the backend's own small tensors (split's exchange).
+  const std::shared_ptr<Allocator>& allocator() const noexcept { return allocator_; }
   int world_rank() const noexcept { return world_rank_; }
 
   // Hands a started operation to the progress loop until it has finished and drained.
@@ -59,6 +62,7 @@ class Engine {
   std::unique_ptr<EndpointMap> endpoints_;
   std::unique_ptr<LocalPeers> local_peers_;
   ScratchPool scratch_;
+  std::shared_ptr<Allocator> allocator_ = make_cpu_allocator();
   std::vector<std::shared_ptr<Operation>> in_flight_;
   std::uint32_t next_context_ = 1;  // the world is 0
 };

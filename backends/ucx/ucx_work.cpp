@@ -22,7 +22,7 @@ void UcxWork::wait_for(std::chrono::milliseconds timeout) {
   using clock = std::chrono::steady_clock;
   const auto deadline = clock::now() + timeout;
   // Rounds without any event before this rank starts yielding its core to other processes.
-  constexpr int kSpinsBeforeYield = 256;
+  constexpr int kSpinsBeforeYield = 16;
   int idle = 0;
   while (true) {
     const bool moved = engine_->progress();

@@ -59,6 +59,12 @@ UcxWorker::UcxWorker(const UcxOptions& options, int rank, int world_size) {
   // run a single machine over TCP loopback at a tenth of the bandwidth; with these set, the
   // shared-memory transports detect a dead peer through keepalive instead.
   config.set_default("MM_ERROR_HANDLING", "y");
+  // Likewise it drops CMA (single-copy transfers between processes) from the rendezvous lanes,
+  // because CMA cannot revoke a peer's access to memory after a failure; large messages then
+  // take two copies through the shared-memory queues and run at half the speed. CMA's setting
+  // is read by its memory domain straight from the environment (ucp_config_modify does not
+  // reach it), hence setenv, before UCX is initialised and only where the user has not set it.
+  setenv("UCX_CMA_MEMORY_INVALIDATE", "y", /*overwrite=*/0);
 
   const std::string name = "trellis-rank-" + std::to_string(rank);
   ucp_params_t params{};
