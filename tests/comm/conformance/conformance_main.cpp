@@ -1,4 +1,4 @@
-// comm_conformance BACKEND [--timeout S] [--no-large] [--scratch DIR]
+// comm_conformance BACKEND [--timeout S] [--no-large] [--scratch DIR] [--option KEY=VALUE]...
 //
 // The conformance suite of a communication backend: one rank of it, started with its peers by
 // `trellis-run -n N` (`trellis-run --mpirun -n N` for backend mpi), or alone for a world of one.
@@ -31,17 +31,36 @@ using trellis::conformance::Suite;
 
 constexpr const char* kUsage =
     "usage: comm_conformance BACKEND [--timeout S] [--no-large] [--scratch DIR]\n"
+    "                        [--option KEY=VALUE]...\n"
     "  run one rank per process: trellis-run -n N [--mpirun] -- comm_conformance BACKEND\n"
-    "  --timeout S   the world communicator's timeout in seconds (60)\n"
-    "  --no-large    skip the 64 MiB cases\n"
-    "  --scratch DIR a directory every rank sees, for the barrier ordering check\n";
+    "  --timeout S          the world communicator's timeout in seconds (60)\n"
+    "  --no-large           skip the 64 MiB cases\n"
+    "  --scratch DIR        a directory every rank sees, for the barrier ordering check\n"
+    "  --option KEY=VALUE   a [comm.BACKEND] option (integers as numbers), to check the\n"
+    "                       algorithms a backend picks by size under other thresholds\n";
 
 struct Arguments {
   std::string backend;
   int timeout_s = 60;
   bool large = true;
   std::string scratch_dir;
+  trellis::Options options;
 };
+
+// "KEY=VALUE": an integer when VALUE is one, else a string.
+bool parse_option(const std::string& text, trellis::Options& options) {
+  const std::size_t eq = text.find('=');
+  if (eq == 0 || eq == std::string::npos) return false;
+  const std::string key = text.substr(0, eq), value = text.substr(eq + 1);
+  char* end = nullptr;
+  const long long number = std::strtoll(value.c_str(), &end, 10);
+  if (!value.empty() && *end == '\0') {
+    options.set(key, std::int64_t{number});
+  } else {
+    options.set(key, value);
+  }
+  return true;
+}
 
 bool parse(int argc, char** argv, Arguments& args) {
   for (int i = 1; i < argc; ++i) {
@@ -53,6 +72,8 @@ bool parse(int argc, char** argv, Arguments& args) {
       args.large = false;
     } else if (arg == "--scratch" && i + 1 < argc) {
       args.scratch_dir = argv[++i];
+    } else if (arg == "--option" && i + 1 < argc) {
+      if (!parse_option(argv[++i], args.options)) return false;
     } else if (!arg.starts_with("-") && args.backend.empty()) {
       args.backend = arg;
     } else {
@@ -122,7 +143,7 @@ int main(int argc, char** argv) {
     environment = trellis::RankEnvironment::from_process();
     const trellis::PluginRegistry registry = trellis::PluginRegistry::discover(
         trellis::PluginRegistry::search_path(std::getenv("TRELLIS_PLUGIN_PATH"), {}));
-    world = trellis::create_world(registry, args.backend, trellis::Options(), environment,
+    world = trellis::create_world(registry, args.backend, args.options, environment,
                                   std::chrono::seconds(args.timeout_s));
   } catch (const std::exception& error) {
     std::fprintf(stderr, "conformance %s: could not make the world communicator: %s\n",
