@@ -9,9 +9,11 @@
 #   bench/comm/run_comm_bench.sh                      # build/ as scripts/test makes it
 #   REPEATS=5 ITERS=200 bench/comm/run_comm_bench.sh  # more runs, more iterations per size
 #
-# Run it on an otherwise idle machine: it prints the load average first and warns when the
-# machine is busy. Needs python3 with matplotlib for the figure; installs python3-matplotlib
-# (apt-get) when no python3 on the PATH or /usr/bin/python3 has it.
+# Run it on an otherwise idle machine. Before each run it waits (up to IDLE_WAIT seconds, 900)
+# for the 1-minute load average to fall below IDLE_LOAD (0.5), and records the load each run
+# started at in its table; it warns when it had to start on a busy machine. Needs python3 with
+# matplotlib for the figure; installs python3-matplotlib (apt-get) when no python3 on the PATH
+# or /usr/bin/python3 has it.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -52,19 +54,36 @@ fi
 backends=$("$build/bin/trellis-plugins" | awk '$1 == "comm" { printf "%s,", $2 }')
 backends="${backends}mpi-raw"
 
-load=$(cut -d' ' -f1 /proc/loadavg)
-echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores; backends: $backends"
-if awk -v l="$load" 'BEGIN { exit !(l > 0.5) }'; then
-  echo "run_comm_bench.sh: warning: the machine is busy (load $load); figures will be noisy" >&2
-fi
+idle_load=${IDLE_LOAD:-0.5}
+idle_wait=${IDLE_WAIT:-900}
+# Waits for the machine to be idle (see above); prints the load it starts at.
+wait_for_idle() {
+  local waited=0 load
+  while true; do
+    load=$(cut -d' ' -f1 /proc/loadavg)
+    if awk -v l="$load" -v t="$idle_load" 'BEGIN { exit !(l < t) }'; then break; fi
+    if [ "$waited" -ge "$idle_wait" ]; then
+      echo "run_comm_bench.sh: warning: still busy (load $load) after ${idle_wait} s;" \
+        "measuring anyway, figures will be noisy" >&2
+      break
+    fi
+    sleep 10
+    waited=$((waited + 10))
+  done
+  echo "# load average at start: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
+}
+echo "backends: $backends"
 
 mkdir -p "$out"
 jsons=()
 for op in all_reduce all_gather; do
   for run in $(seq 1 "$repeats"); do
     json="$out/${op}_np${nproc}_run${run}.json"
-    "$bench" comm --backend "$backends" --nproc "$nproc" --op "$op" -b 8 -e 64M -f 2 \
-      -n "$iters" -w "$warmup" --json "$json" | tee "$out/${op}_np${nproc}_run${run}.txt"
+    {
+      wait_for_idle
+      "$bench" comm --backend "$backends" --nproc "$nproc" --op "$op" -b 8 -e 64M -f 2 \
+        -n "$iters" -w "$warmup" --json "$json"
+    } | tee "$out/${op}_np${nproc}_run${run}.txt"
     jsons+=("$json")
   done
 done
