@@ -1,0 +1,59 @@
+#include "comm_launch.h"
+
+#include <cstdio>
+#include <filesystem>
+
+#include "comm_json.h"
+#include "launch/launcher.h"
+
+namespace trellis::bench {
+
+namespace {
+
+std::string part_path(const CommBenchOptions& options, const std::string& backend) {
+  return options.json_path + ".part-" + backend;
+}
+
+}  // namespace
+
+int launch_comm_bench(const CommBenchOptions& options, const std::string& self) {
+  std::error_code ec;
+  const std::filesystem::path reporter = std::filesystem::path(self).parent_path() / "trellis-run";
+  const bool have_reporter = std::filesystem::is_regular_file(reporter, ec);
+
+  int result = 0;
+  std::vector<std::string> parts;
+  for (const std::string& backend : options.backends) {
+    CommBenchOptions one = options;
+    one.backends = {backend};
+    if (!options.json_path.empty()) one.json_path = part_path(options, backend);
+    LaunchOptions launch_options;
+    launch_options.nproc = options.nproc;
+    launch_options.mpirun = backend == "mpi" || backend == kMpiRaw;
+    launch_options.timeout = std::chrono::seconds(options.timeout_s);
+    launch_options.name = "trellis-bench";
+    if (have_reporter) launch_options.rank_reporter = reporter.string();
+    launch_options.command = {self, "comm"};
+    for (std::string& word : comm_words(one)) launch_options.command.push_back(std::move(word));
+
+    const int code = launch(launch_options);
+    if (code != 0) {
+      std::fprintf(stderr, "trellis-bench: backend %s: the launch of %d ranks failed (exit %d)\n",
+                   backend.c_str(), options.nproc, code);
+      if (result == 0) result = code;
+    } else if (!one.json_path.empty()) {
+      parts.push_back(one.json_path);
+    }
+  }
+  if (!options.json_path.empty()) {
+    std::vector<std::string> objects;
+    for (const std::string& part : parts) {
+      for (std::string& object : read_json_list(part)) objects.push_back(std::move(object));
+      std::filesystem::remove(part, ec);
+    }
+    write_json_list(options.json_path, objects);
+  }
+  return result;
+}
+
+}  // namespace trellis::bench

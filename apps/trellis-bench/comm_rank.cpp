@@ -1,0 +1,119 @@
+#include "comm_rank.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <optional>
+
+#include "comm/world.h"
+#include "comm_json.h"
+#include "comm_sweep.h"
+#include "comm_table.h"
+#include "mpi_raw_transport.h"
+#include "trellis/error.h"
+#include "trellis/plugin_registry.h"
+#include "trellis_transport.h"
+#include "watchdog.h"
+
+namespace trellis::bench {
+
+namespace {
+
+PluginRegistry discover_plugins() {
+  return PluginRegistry::discover(
+      PluginRegistry::search_path(std::getenv("TRELLIS_PLUGIN_PATH"), {}));
+}
+
+bool uses_plugins(const CommBenchOptions& options) {
+  for (const std::string& backend : options.backends) {
+    if (backend != kMpiRaw) return true;
+  }
+  return false;
+}
+
+bool any_wrong(const std::vector<SweepRow>& rows) {
+  for (const SweepRow& row : rows) {
+    for (const PlacementFigures* f : {&row.out_of_place, &row.in_place}) {
+      if (f->wrong && *f->wrong > 0) return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+void check_backends_exist(const CommBenchOptions& options) {
+  std::optional<PluginRegistry> registry;
+  for (const std::string& backend : options.backends) {
+    if (backend == kMpiRaw) {
+      if (!mpi_raw_available()) make_mpi_raw_transport();  // throws, saying why
+      continue;
+    }
+    if (!registry) registry = discover_plugins();
+    registry->find(PluginKind::comm, backend);  // throws PluginError listing what exists
+  }
+}
+
+int run_comm_rank(const CommBenchOptions& options, const RankEnvironment& environment) {
+  if (options.root >= environment.world_size) {
+    throw InputError("-r " + std::to_string(options.root) + " is not a rank of the world of " +
+                     std::to_string(environment.world_size));
+  }
+  Watchdog watchdog("trellis-bench rank " + std::to_string(environment.rank));
+  const std::chrono::seconds timeout(options.timeout_s);
+  // MPI first, if the baseline runs: the mpi plugin then finds it initialised
+  // (mpi_raw_transport.h).
+  std::optional<MpiRawSession> mpi_session;
+  for (const std::string& backend : options.backends) {
+    if (backend == kMpiRaw && !mpi_session) mpi_session.emplace();
+  }
+  std::optional<PluginRegistry> registry;
+  if (uses_plugins(options)) registry = discover_plugins();
+  const std::shared_ptr<Allocator> allocator = make_cpu_allocator();
+  const bool report = environment.rank == 0;
+
+  std::vector<std::string> objects;
+  bool wrong = false;
+  for (const std::string& backend : options.backends) {
+    std::shared_ptr<Communicator> world;
+    std::unique_ptr<BenchTransport> transport;
+    std::string runs_as = backend;
+    if (backend == kMpiRaw) {
+      transport = make_mpi_raw_transport();
+      if (transport->size() != environment.world_size) {
+        throw InputError("backend mpi-raw: MPI sees a world of " +
+                         std::to_string(transport->size()) + " but the launcher started " +
+                         std::to_string(environment.world_size) +
+                         " ranks; start it with mpirun (trellis-bench does when it launches "
+                         "itself, or use trellis-run --mpirun)");
+      }
+    } else {
+      watchdog.arm(timeout, "making the world communicator of backend " + backend);
+      world = create_world(*registry, backend, Options(), environment, timeout);
+      watchdog.disarm();
+      runs_as = world->backend();
+      transport = std::make_unique<TrellisTransport>(*world, allocator);
+    }
+    if (report) {
+      print_table_header(stdout, options, backend, runs_as, transport->size());
+    }
+    const std::vector<SweepRow> rows = run_sweep(*transport, options, allocator, watchdog,
+                                                 "backend " + backend, [&](const SweepRow& row) {
+                                                   if (report)
+                                                     print_table_row(stdout, options, row);
+                                                 });
+    if (report) {
+      print_table_footer(stdout, rows);
+      const std::vector<std::string> mine = json_objects(options, backend, transport->size(), rows);
+      objects.insert(objects.end(), mine.begin(), mine.end());
+    }
+    wrong = wrong || any_wrong(rows);
+    transport.reset();
+    world.reset();
+  }
+  if (report && !options.json_path.empty()) write_json_list(options.json_path, objects);
+  if (wrong && report) std::fprintf(stderr, "trellis-bench: some results were wrong (#wrong)\n");
+  return wrong ? 1 : 0;
+}
+
+}  // namespace trellis::bench

@@ -1,0 +1,82 @@
+// trellis-bench comm ...: communication backends measured with nccl-tests' columns
+// (comm_options.cpp has the usage). A thin main: parse, then either launch the ranks
+// (comm_launch.h) or be one of them (comm_rank.h).
+//
+// Exit codes: 0 success; 1 a run failed or found wrong results; 2 bad arguments.
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <filesystem>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "comm_launch.h"
+#include "comm_options.h"
+#include "comm_rank.h"
+#include "config/run_environment.h"
+#include "launch/rank_environment.h"
+#include "trellis/error.h"
+
+namespace {
+
+constexpr int kExitOk = 0;
+constexpr int kExitFailure = 1;
+constexpr int kExitBadInput = 2;
+
+constexpr const char* kUsage =
+    "usage: trellis-bench comm --backend B[,B2...] --nproc N --op OP -b MIN -e MAX [...]\n"
+    "       trellis-bench comm --help    for every option\n";
+
+int run_comm(const std::vector<std::string>& words) {
+  trellis::bench::CommBenchOptions options;
+  try {
+    options = trellis::bench::parse_comm_options(words);
+  } catch (const trellis::InputError& e) {
+    std::cerr << "trellis-bench comm: " << e.what() << "\n\n" << trellis::bench::kCommUsage;
+    return kExitBadInput;
+  }
+  if (options.help) {
+    std::cout << trellis::bench::kCommUsage;
+    return kExitOk;
+  }
+  const trellis::EnvLookup lookup = [](const char* name) { return std::getenv(name); };
+  const bool under_launcher = trellis::launcher_world_size(lookup).has_value();
+  if (!under_launcher && options.nproc > 1) {
+    trellis::bench::check_backends_exist(options);
+    std::error_code ec;
+    std::string self = std::filesystem::read_symlink("/proc/self/exe", ec).string();
+    if (ec) throw trellis::Error("cannot find this executable (/proc/self/exe): " + ec.message());
+    return trellis::bench::launch_comm_bench(options, self);
+  }
+  const trellis::RankEnvironment environment = trellis::RankEnvironment::from_process();
+  return trellis::bench::run_comm_rank(options, environment);
+}
+
+int run(int argc, char** argv) {
+  const std::vector<std::string> words(argv + 1, argv + argc);
+  if (words.empty() || words[0] == "--help" || words[0] == "-h") {
+    (words.empty() ? std::cerr : std::cout) << kUsage;
+    return words.empty() ? kExitBadInput : kExitOk;
+  }
+  if (words[0] == "comm") return run_comm({words.begin() + 1, words.end()});
+  std::cerr << "trellis-bench: unknown benchmark '" << words[0] << "'; valid: comm\n" << kUsage;
+  return kExitBadInput;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const trellis::InputError& e) {
+    std::cerr << "trellis-bench: " << e.what() << "\n";
+    return kExitBadInput;
+  } catch (const trellis::Error& e) {
+    std::cerr << "trellis-bench: " << e.what() << "\n";
+    return kExitFailure;
+  } catch (const std::exception& e) {
+    std::cerr << "trellis-bench: internal error: " << e.what() << "\n";
+    return kExitFailure;
+  }
+}

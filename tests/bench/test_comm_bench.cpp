@@ -1,0 +1,247 @@
+// trellis-bench comm as a user runs it: bad arguments exit 2 with the usage; a tiny run of two
+// ranks per backend built (and the mpi-raw baseline) launches itself, prints nccl-tests' columns
+// and writes JSON with DESIGN.md's fields and no wrong elements; several backends in one command
+// give one JSON; under a launcher it is one rank.
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "flat_json.h"
+#include "support/process.h"
+
+namespace fs = std::filesystem;
+using trellis::test::JsonObject;
+using trellis::test::JsonValue;
+using trellis::test::ProcessResult;
+using trellis::test::run_process;
+
+namespace {
+
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+std::vector<std::string> split(const std::string& list) {
+  std::vector<std::string> items;
+  std::stringstream in(list);
+  for (std::string item; std::getline(in, item, ',');) {
+    if (!item.empty()) items.push_back(item);
+  }
+  return items;
+}
+
+// The comm plugins this build made, then the baseline when MPI is in the build.
+std::vector<std::string> every_backend() {
+  std::vector<std::string> backends = split(BENCH_TEST_PLUGINS);
+  if (BENCH_TEST_HAVE_MPI) backends.push_back("mpi-raw");
+  return backends;
+}
+
+ProcessResult bench(std::vector<std::string> args) {
+  args.insert(args.begin(), {TRELLIS_BENCH_BINARY, "comm"});
+  return run_process(args);
+}
+
+fs::path work_file(const std::string& name) {
+  const fs::path dir = fs::path(BENCH_TEST_WORK_DIR);
+  fs::create_directories(dir);
+  fs::remove(dir / name);
+  return dir / name;
+}
+
+std::vector<JsonObject> read_rows(const fs::path& path) {
+  std::ifstream in(path);
+  REQUIRE_MESSAGE(in.good(), "no JSON file " << path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return trellis::test::parse_flat_json_list(text.str());
+}
+
+template <class T>
+bool holds(const JsonObject& row, const std::string& key) {
+  const auto it = row.find(key);
+  return it != row.end() && std::holds_alternative<T>(it->second);
+}
+
+double number(const JsonObject& row, const std::string& key) {
+  return std::get<double>(row.at(key));
+}
+
+// Every row has the contract's fields with the right types and plausible values.
+void check_rows(const std::vector<JsonObject>& rows, const std::string& op, int nranks) {
+  for (const JsonObject& row : rows) {
+    CAPTURE(std::get<std::string>(row.at("backend")));
+    REQUIRE(holds<std::string>(row, "op"));
+    CHECK(std::get<std::string>(row.at("op")) == op);
+    REQUIRE(holds<std::string>(row, "backend"));
+    REQUIRE(holds<double>(row, "nranks"));
+    CHECK(number(row, "nranks") == nranks);
+    REQUIRE(holds<double>(row, "size_bytes"));
+    REQUIRE(holds<double>(row, "time_us"));
+    CHECK(number(row, "time_us") > 0);
+    REQUIRE(holds<double>(row, "algbw_gbs"));
+    REQUIRE(holds<double>(row, "busbw_gbs"));
+    CHECK(number(row, "algbw_gbs") >= 0);
+    REQUIRE(holds<double>(row, "wrong"));
+    CHECK(number(row, "wrong") == 0);
+    REQUIRE(holds<bool>(row, "in_place"));
+  }
+}
+
+const char* const kColumns = "time   algbw   busbw  #wrong     time   algbw   busbw  #wrong";
+
+}  // namespace
+
+TEST_CASE("bad arguments exit 2 with the usage") {
+  const std::vector<std::vector<std::string>> bad = {
+      {},
+      {"--op", "all_reduce", "-b", "8", "-e", "1K"},               // no --backend
+      {"--backend", "mpi-raw", "-b", "8", "-e", "1K"},             // no --op
+      {"--backend", "mpi-raw", "--op", "all_reduce", "-e", "1K"},  // no -b
+      {"--backend", "mpi-raw", "--op", "allreduce", "-b", "8", "-e", "1K"},
+      {"--backend", "mpi-raw", "--op", "all_reduce", "-b", "8X", "-e", "1K"},
+      {"--backend", "mpi-raw", "--op", "all_reduce", "-b", "-8", "-e", "1K"},
+      {"--backend", "mpi-raw", "--op", "all_reduce", "-b", "2K", "-e", "1K"},
+      {"--backend", "mpi-raw", "--op", "all_reduce", "-b", "8", "-e", "1K", "-f", "1"},
+      {"--backend", "mpi-raw", "--op", "all_reduce", "-b", "8", "-e", "1K", "-n", "0"},
+      {"--backend", "mpi-raw", "--op", "all_reduce", "-b", "8", "-e", "1K", "-c", "2"},
+      {"--backend", "mpi-raw", "--op", "all_reduce", "-b", "8", "-e", "1K", "--dtype", "bf16"},
+      {"--backend", "mpi-raw", "--op", "all_reduce", "-b", "8", "-e", "1K", "--nproc", "0"},
+      {"--backend", "mpi-raw", "--op", "all_reduce", "-b", "8", "-e", "1K", "--frobnicate"},
+      {"--backend", "mpi-raw", "--op", "all_reduce", "-b", "8", "-e", "1K", "-w"},
+      {"--backend", "mpi-raw,mpi-raw", "--op", "all_reduce", "-b", "8", "-e", "1K"},
+      {"--backend", "mpi-raw", "--op", "broadcast", "-b", "8", "-e", "1K", "--nproc", "2", "-r",
+       "2"},
+  };
+  for (const std::vector<std::string>& args : bad) {
+    std::string line;
+    for (const std::string& a : args) line += a + " ";
+    CAPTURE(line);
+    const ProcessResult result = bench(args);
+    CHECK(result.exit_code == 2);
+    CHECK(contains(result.output, "usage: trellis-bench comm"));
+  }
+
+  const ProcessResult no_command = run_process({TRELLIS_BENCH_BINARY});
+  CHECK(no_command.exit_code == 2);
+  const ProcessResult unknown = run_process({TRELLIS_BENCH_BINARY, "kernels-and-more"});
+  CHECK(unknown.exit_code == 2);
+  CHECK(contains(unknown.output, "unknown benchmark"));
+}
+
+TEST_CASE("a backend nobody provides exits 2 naming what exists, before launching anything") {
+  const ProcessResult result = bench(
+      {"--backend", "carrier-pigeon", "--nproc", "2", "--op", "all_reduce", "-b", "8", "-e", "1K"});
+  CHECK(result.exit_code == 2);
+  CHECK(contains(result.output, "carrier-pigeon"));
+}
+
+TEST_CASE("--help exits 0 and explains every option") {
+  const ProcessResult result = bench({"--help"});
+  CHECK(result.exit_code == 0);
+  for (const char* option : {"--backend", "--nproc", "--op", "-b", "-e", "-f", "-n", "-w", "-c",
+                             "--dtype", "--json", "mpi-raw", "busbw"}) {
+    CHECK(contains(result.output, option));
+  }
+}
+
+TEST_CASE("2 ranks of each backend, launched by the bench: nccl-tests' columns, valid JSON") {
+  for (const std::string& backend : every_backend()) {
+    CAPTURE(backend);
+    const fs::path json = work_file("tiny-" + backend + ".json");
+    const ProcessResult result =
+        bench({"--backend", backend, "--nproc", "2", "--op", "all_reduce", "-b", "8", "-e", "32K",
+               "-f", "16", "-n", "3", "-w", "1", "--json", json.string()});
+    INFO(result.output);
+    REQUIRE(result.exit_code == 0);
+    CHECK(contains(result.output, kColumns));
+    CHECK(contains(result.output, "# Out of bounds values : 0 OK"));
+    CHECK(contains(result.output, "backend " + backend + ", 2 ranks"));
+    const std::vector<JsonObject> rows = read_rows(json);
+    // 8 B, 128 B, 2 KiB, 32 KiB, each out of place and in place.
+    REQUIRE(rows.size() == 8);
+    check_rows(rows, "all_reduce", 2);
+    std::set<double> sizes;
+    for (const JsonObject& row : rows) sizes.insert(number(row, "size_bytes"));
+    CHECK(sizes == std::set<double>{8, 128, 2048, 32768});
+    CHECK(!fs::exists(json.string() + ".part-" + backend));
+  }
+}
+
+TEST_CASE("every operation runs and checks clean on 2 ranks") {
+  const std::vector<std::string> backends = every_backend();
+  if (backends.empty()) return;
+  const std::string backend = backends.front();
+  for (const char* op :
+       {"all_gather", "reduce_scatter", "broadcast", "reduce", "all_to_all", "sendrecv"}) {
+    CAPTURE(op);
+    const fs::path json = work_file(std::string("op-") + op + ".json");
+    const ProcessResult result =
+        bench({"--backend", backend, "--nproc", "2",   "--op",   op,           "-b",
+               "64",        "-e",    "64K",     "-f",  "32",     "-n",         "2",
+               "-w",        "1",     "--dtype", "i32", "--json", json.string()});
+    INFO(result.output);
+    REQUIRE(result.exit_code == 0);
+    const std::vector<JsonObject> rows = read_rows(json);
+    CHECK(!rows.empty());
+    check_rows(rows, op, 2);
+  }
+}
+
+TEST_CASE("several backends in one command: one table each, one JSON with all of them") {
+  const std::vector<std::string> backends = every_backend();
+  if (backends.size() < 2) return;
+  std::string list;
+  for (const std::string& backend : backends) list += (list.empty() ? "" : ",") + backend;
+  const fs::path json = work_file("several.json");
+  const ProcessResult result =
+      bench({"--backend", list, "--nproc", "2", "--op", "all_gather", "-b", "1K", "-e", "4K", "-n",
+             "2", "-w", "1", "--json", json.string()});
+  INFO(result.output);
+  REQUIRE(result.exit_code == 0);
+  const std::vector<JsonObject> rows = read_rows(json);
+  check_rows(rows, "all_gather", 2);
+  std::set<std::string> seen;
+  for (const JsonObject& row : rows) seen.insert(std::get<std::string>(row.at("backend")));
+  CHECK(seen == std::set<std::string>(backends.begin(), backends.end()));
+}
+
+TEST_CASE("under a launcher the bench is one rank of its world") {
+  // Under trellis-run --mpirun every backend can run, the baseline included, one after another
+  // in the same processes.
+  if (!BENCH_TEST_HAVE_MPI) return;
+  std::string list;
+  for (const std::string& backend : every_backend()) {
+    list += (list.empty() ? "" : ",") + backend;
+  }
+  const fs::path json = work_file("launched.json");
+  const ProcessResult result = run_process({TRELLIS_RUN_BINARY,
+                                            "-n",
+                                            "2",
+                                            "--mpirun",
+                                            "--",
+                                            TRELLIS_BENCH_BINARY,
+                                            "comm",
+                                            "--backend",
+                                            list,
+                                            "--op",
+                                            "all_reduce",
+                                            "-b",
+                                            "4K",
+                                            "-e",
+                                            "4K",
+                                            "-n",
+                                            "2",
+                                            "-w",
+                                            "1",
+                                            "--json",
+                                            json.string()});
+  INFO(result.output);
+  REQUIRE(result.exit_code == 0);
+  const std::vector<JsonObject> rows = read_rows(json);
+  CHECK(rows.size() == 2 * every_backend().size());
+  check_rows(rows, "all_reduce", 2);
+}
