@@ -61,12 +61,12 @@ TEST_CASE("trellis-train with nproc = 2 launches two ranks and reports how they 
                                     "[parallel]\ntensor_mode = \"test-1d\"\n");
   const test::ProcessResult r = test::run_trellis_train({config.string()});
   INFO(r.output);
-  // Each rank refuses to train (one rank only, for now) with exit 2; the launcher names the rank
-  // that failed first and passes its code on.
-  CHECK(r.exit_code == 2);
-  CHECK(r.output.find("this build trains on one rank") != std::string::npos);
+  // Each rank fails to make its world (the test backend cannot communicate) with exit 1; the
+  // launcher names the rank that failed first and passes its code on.
+  CHECK(r.exit_code == 1);
+  CHECK(r.output.find("test plugin: not for running") != std::string::npos);
   CHECK(r.output.find("trellis-train: rank ") != std::string::npos);
-  CHECK(r.output.find(") exited with code 2") != std::string::npos);
+  CHECK(r.output.find(") exited with code 1") != std::string::npos);
 
   // --dry-run never launches.
   const test::ProcessResult dry = test::run_trellis_train({config.string(), "--dry-run"});

@@ -41,7 +41,10 @@ struct ParamInit {
   float std = 0.0f;  // for normal: N(0, std^2)
 };
 
-// A trainable tensor, or this rank's shard of it.
+// A trainable tensor, or this rank's shard of it. Before training, the trainer may replace
+// `value` and `grad` by contiguous views of the same shape and contents (the distributed
+// optimizer, [optim] zero = 1, packs them into flat buffers): layers read them through the
+// Parameter at each use and keep no other handle to them.
 struct Parameter {
   std::string name;          // the same under every layout, e.g. "h.3.attn.qkv.weight"
   Tensor value;              // this rank's shard

@@ -38,4 +38,9 @@ void check_plugins(CheckContext& ctx, const RunEnvironment& env, LayoutStatus la
 // run.out_dir, checkpoint.dir, logging.metrics when left empty; enums in typed form.
 void fill_derived_settings(CheckContext& ctx, ResolvedRun& run);
 
+// [checkpoint] resume = true: finds the newest complete checkpoint in checkpoint.dir (none: the
+// run starts from [model] init) and checks that its manifest is of this run's model. Runs after
+// fill_derived_settings (it needs the directory) and the layout (it needs the dimensions).
+void check_checkpoint_resume(CheckContext& ctx, ResolvedRun& run);
+
 }  // namespace trellis

@@ -26,6 +26,8 @@ ResolvedRun resolve(ReadConfig read, const RunEnvironment& env, ProblemList& pro
   problems.throw_if_any();
 
   fill_derived_settings(ctx, run);
+  check_checkpoint_resume(ctx, run);
+  problems.throw_if_any();
   run.config = read.config;
   for (const KeySpec& key : config_keys()) run.origins[key.dotted()] = read.origin(key.dotted());
   for (const auto& [table_key, table] : read.plugin_tables) {

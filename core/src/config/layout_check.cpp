@@ -229,7 +229,9 @@ LayoutStatus check_layout(CheckContext& ctx, const RunEnvironment& env, Resolved
     run.dims.vocab_size = m.vocab_size;
     run.dims.seq_len = m.seq_len;
     // An llm.c checkpoint's position table may be longer than the sequences trained on.
-    run.dims.max_seq_len = run.llmc ? run.llmc->max_seq_len : m.seq_len;
+    run.dims.max_seq_len = run.llmc              ? run.llmc->max_seq_len
+                           : run.checkpoint_dims ? run.checkpoint_dims->max_seq_len
+                                                 : m.seq_len;
     run.dims.layers = m.layers;
     run.dims.heads = m.heads;
     run.dims.hidden = m.hidden;

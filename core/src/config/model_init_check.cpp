@@ -1,8 +1,10 @@
-// model.init. With "llmc:PATH" the checkpoint decides the model's shape: dimensions the user
-// left out are taken from its header, and any the user gave must agree with it — a mismatch
-// would otherwise surface as a shape error deep inside loading.
+// model.init. With "llmc:PATH" or "checkpoint:DIR" the checkpoint decides the model's shape:
+// dimensions the user left out are taken from its header (or manifest), and any the user gave
+// must agree with it — a mismatch would otherwise surface as a shape error deep inside loading.
 #include <string>
 
+#include "checkpoint/checkpoint_directory.h"
+#include "checkpoint/manifest.h"
 #include "config/config_check.h"
 #include "config/config_value.h"
 #include "model/llmc_checkpoint_header.h"
@@ -23,41 +25,60 @@ std::string written_note(const CheckContext& ctx, const std::string& key) {
   return " (" + toml_quoted(it->second) + " resolved against the config file's directory)";
 }
 
-void apply_llmc_dims(CheckContext& ctx, ResolvedRun& run, const LlmcCheckpointHeader& header,
-                     const std::string& path) {
+// The shape a checkpoint file gives, and how that file names each dimension.
+struct SourceDims {
+  std::int64_t vocab_size, max_seq_len, layers, heads, hidden;
+  const char* names[5];  // as the file calls them, in the order above
+};
+
+// Fills the [model] keys the user left out from `source` and reports those that disagree with it.
+// `origin` says where filled-in values came from (--dry-run shows it).
+void apply_source_dims(CheckContext& ctx, const SourceDims& source, const std::string& what,
+                       const std::string& origin) {
   ModelSection& model = ctx.config().model;
   struct Dim {
     const char* key;
     std::int64_t& value;
-    std::int64_t from_header;
-    const char* header_name;
+    std::int64_t from_source;
+    const char* source_name;
   };
   const Dim dims[] = {
-      {"model.vocab_size", model.vocab_size, header.vocab_size, "V"},
-      {"model.seq_len", model.seq_len, header.max_seq_len, "maxT"},
-      {"model.layers", model.layers, header.layers, "L"},
-      {"model.heads", model.heads, header.heads, "NH"},
-      {"model.hidden", model.hidden, header.channels, "C"},
+      {"model.vocab_size", model.vocab_size, source.vocab_size, source.names[0]},
+      {"model.seq_len", model.seq_len, source.max_seq_len, source.names[1]},
+      {"model.layers", model.layers, source.layers, source.names[2]},
+      {"model.heads", model.heads, source.heads, source.names[3]},
+      {"model.hidden", model.hidden, source.hidden, source.names[4]},
   };
   for (const Dim& dim : dims) {
     const std::string key = dim.key;
-    const std::string field = key.substr(6);
     if (ctx.explicit_value(key)) {
       if (!ctx.valid(key)) continue;
       const bool is_seq = key == "model.seq_len";
-      const bool agrees = is_seq ? dim.value <= dim.from_header : dim.value == dim.from_header;
+      const bool agrees = is_seq ? dim.value <= dim.from_source : dim.value == dim.from_source;
       if (agrees) continue;
-      const std::string header_value = std::to_string(dim.from_header);
-      ctx.problem(key, std::string("the llm.c checkpoint ") + path + " has " + dim.header_name +
-                           " = " + header_value + (is_seq ? " positions" : "") +
-                           "; valid: " + (is_seq ? "at most " : "") + header_value + ", or leave " +
-                           key + " out to take it from the checkpoint");
+      const std::string source_value = std::to_string(dim.from_source);
+      ctx.problem(key, "the " + what + " has " + dim.source_name + " = " + source_value +
+                           (is_seq ? " positions" : "") + "; valid: " + (is_seq ? "at most " : "") +
+                           source_value + ", or leave " + key +
+                           " out to take it from the checkpoint");
       ctx.invalidate(key);
     } else {
-      dim.value = dim.from_header;
-      ctx.set_origin(key, Origin::derived_from("header of " + path));
+      dim.value = dim.from_source;
+      ctx.set_origin(key, Origin::derived_from(origin));
     }
   }
+}
+
+void apply_llmc_dims(CheckContext& ctx, ResolvedRun& run, const LlmcCheckpointHeader& header,
+                     const std::string& path) {
+  apply_source_dims(ctx,
+                    {header.vocab_size,
+                     header.max_seq_len,
+                     header.layers,
+                     header.heads,
+                     header.channels,
+                     {"V", "maxT", "L", "NH", "C"}},
+                    "llm.c checkpoint " + path, "header of " + path);
   run.llmc = header;
 }
 
@@ -103,8 +124,26 @@ void check_model_init(CheckContext& ctx, ResolvedRun& run) {
                            "an llm.c checkpoint file write \"llmc:" +
                            dir + "\")");
     } else {
-      run.init = {ModelInit::Kind::checkpoint, dir};
-      return;
+      try {
+        const std::filesystem::path step_dir = resolve_checkpoint_path(dir);
+        const std::filesystem::path manifest_file = step_dir / kManifestFile;
+        const Manifest manifest = Manifest::read(manifest_file);
+        const ModelDims& d = manifest.dims;
+        apply_source_dims(ctx,
+                          {d.vocab_size,
+                           d.max_seq_len,
+                           d.layers,
+                           d.heads,
+                           d.hidden,
+                           {"vocab_size", "max_seq_len", "layers", "heads", "hidden"}},
+                          "checkpoint " + manifest_file.string(),
+                          "manifest " + manifest_file.string());
+        run.init = {ModelInit::Kind::checkpoint, step_dir};
+        run.checkpoint_dims = d;
+        return;
+      } catch (const InputError& e) {
+        ctx.problem(key, std::string(e.what()));
+      }
     }
     ctx.invalidate(key);
   } else {

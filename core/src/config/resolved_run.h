@@ -68,8 +68,12 @@ struct ResolvedRun {
   int virtual_stages = 1;
   int microbatches = 1;  // per optimizer step, per data rank
   ModelDims dims;        // padded_vocab included
-  ModelInit init;
-  std::optional<LlmcCheckpointHeader> llmc;          // with init = "llmc:PATH"
+  ModelInit init;        // with "checkpoint:DIR", path is the step directory DIR resolves to
+  std::optional<LlmcCheckpointHeader> llmc;  // with init = "llmc:PATH"
+  std::optional<ModelDims> checkpoint_dims;  // with init = "checkpoint:DIR": its model
+  // With [checkpoint] resume = true and a complete checkpoint in [checkpoint] dir: the newest
+  // step directory, which the run continues from (its model checked against this run's).
+  std::optional<std::filesystem::path> resume_from;
   std::optional<std::filesystem::path> export_llmc;  // with export = "llmc:PATH"
   DataFile train;
   std::optional<DataFile> val;

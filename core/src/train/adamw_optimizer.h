@@ -25,13 +25,18 @@ class AdamWOptimizer {
   // One update with learning rate `lr`; steps count from 1 for bias correction.
   void step(float lr);
   int steps_taken() const noexcept { return step_; }
+  // A resumed run continues the count its checkpoint saved.
+  void set_steps_taken(int steps) noexcept { step_ = steps; }
   std::size_t state_bytes() const noexcept;
 
- private:
+  // The first and second moments of each parameter, in the order given (for checkpoints).
   struct State {
     Parameter* param;
     Tensor m, v;
   };
+  const std::vector<State>& states() const noexcept { return states_; }
+
+ private:
   std::vector<State> states_;
   AdamWSettings settings_;
   Kernels& kernels_;

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <sstream>
 
 #include "trellis/error.h"
@@ -54,6 +55,19 @@ MetricsWriter::MetricsWriter(const std::filesystem::path& file, bool append) : f
   }
 }
 
+void keep_metrics_through(const std::filesystem::path& file, std::int64_t step) {
+  std::ifstream in(file);
+  if (!in) return;
+  std::string kept;
+  for (std::string line; std::getline(in, line);) {
+    const auto at = line.find("\"step\":");
+    if (at == std::string::npos) continue;
+    if (std::strtoll(line.c_str() + at + 7, nullptr, 10) <= step) kept += line + "\n";
+  }
+  in.close();
+  std::ofstream(file, std::ios::trunc) << kept;
+}
+
 void MetricsWriter::write(const StepMetrics& m) {
   out_ << to_json(m) << '\n';
   out_.flush();
@@ -86,6 +100,14 @@ void ProgressView::update(const StepMetrics& m) {
     std::fprintf(out_, "%s%s\n", figures, val.c_str());
   }
   std::fflush(out_);
+}
+
+void ProgressView::message(const std::string& line) {
+  // Over the bar, which the next update draws again below it.
+  if (drawn_) std::fprintf(out_, "\r\x1b[K");
+  std::fprintf(out_, "%s\n", line.c_str());
+  std::fflush(out_);
+  drawn_ = false;
 }
 
 void ProgressView::finish() {

@@ -38,12 +38,19 @@ class MetricsWriter {
   std::ofstream out_;
 };
 
+// Keeps the lines of `file` whose step is at most `step` and drops the rest (a resumed run
+// trains the later ones again). Nothing happens when the file does not exist.
+void keep_metrics_through(const std::filesystem::path& file, std::int64_t step);
+
 // The console view of training: a bar redrawn in place on a terminal, or a line every `every`
 // steps when the output is a file or a pipe.
 class ProgressView {
  public:
   ProgressView(std::int64_t total_steps, std::int64_t every, bool enabled, std::FILE* out);
   void update(const StepMetrics& m);
+  // A line of its own between steps (a checkpoint written), printed whether or not the view is
+  // enabled.
+  void message(const std::string& line);
   void finish();
 
  private:

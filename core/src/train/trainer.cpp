@@ -17,12 +17,14 @@
 #include "model/model_chunk.h"
 #include "model/param_init.h"
 #include "pipeline/executor.h"
-#include "train/adamw_optimizer.h"
 #include "train/lr_schedule.h"
 #include "train/model_flops.h"
+#include "train/optimizer.h"
 #include "train/rank_groups.h"
 #include "train/step_metrics.h"
+#include "train/test_faults.h"
 #include "train/trace.h"
+#include "train/training_checkpoints.h"
 #include "trellis/error.h"
 
 namespace trellis {
@@ -100,10 +102,15 @@ struct Trainer::State {
   std::map<int, std::unique_ptr<ModelChunk>> chunks;  // by stage
   std::vector<Parameter*> params;
   // Parameters whose values another rank also holds outside the tensor group (the LM head's copy
-  // of the token table on the last pipeline stage): counted once in the gradient norm.
+  // of the token table on the last pipeline stage): written once by the export (the optimizer
+  // likewise counts it once in the gradient norm and saves it once in checkpoints).
   std::vector<Parameter*> norm_excluded;
   Parameter* tied_table = nullptr;  // this rank's token table when it sits on a pipeline end
-  std::unique_ptr<AdamWOptimizer> optimizer;
+  // Gradient reduction, norm, clipping and AdamW: replicated, or distributed with [optim] zero = 1.
+  std::unique_ptr<Optimizer> optimizer;
+  std::unique_ptr<TrainingCheckpoints> checkpoints;
+  TestFaults faults;
+  std::int64_t start_step = 0;  // steps done before this run (a resumed run's checkpoint)
   std::optional<TokenDataset> train_data, val_data;
   PipelinePlan plan, eval_plan;
   std::unique_ptr<PipelineExecutor> executor, eval_executor;
@@ -148,42 +155,6 @@ struct Trainer::State {
   double global_loss_sum(double local) {
     const bool contributes = last_stage_here() && coords.tensor == 0;
     return all_reduce_scalar(*groups.world, contributes ? local : 0.0, ReduceOp::sum, allocator);
-  }
-
-  // Gradients complete over the data-parallel replicas and the tied token table, with the
-  // reductions of a stage started as soon as its backward is done (overlapping the backward of
-  // the stages still running) and finished before the optimizer.
-  std::vector<WorkPtr> pending_reductions;
-  void reduce_stage_gradients(int stage) {
-    if (groups.data->size() == 1) return;
-    for (Parameter* p : chunks.at(stage)->parameters()) {
-      pending_reductions.push_back(groups.data->all_reduce(p->grad, p->grad, ReduceOp::sum));
-    }
-  }
-  void finish_gradient_reduction() {
-    const double start = TraceRecorder::now_us();
-    for (auto& w : pending_reductions) w->wait();
-    pending_reductions.clear();
-    if (tied_table && groups.embedding) {
-      groups.embedding->all_reduce(tied_table->grad, tied_table->grad, ReduceOp::sum)->wait();
-    }
-    if (trace)
-      trace->slice("gradient reduction", TraceRecorder::Track::communication, start,
-                   TraceRecorder::now_us());
-  }
-
-  double grad_norm() {
-    double local = 0.0;
-    for (Parameter* p : params) {
-      if (std::find(norm_excluded.begin(), norm_excluded.end(), p) != norm_excluded.end()) continue;
-      local += kernels->sum_squares(p->grad) / static_cast<double>(p->tensor_replicas);
-    }
-    if (groups.model_parallel->size() == 1) return std::sqrt(local);
-    // Each model-parallel group holds one whole model; data replicas hold the same gradients.
-    Tensor t = Tensor::empty({1}, DType::f32, allocator);
-    t.data<float>()[0] = static_cast<float>(local);
-    groups.model_parallel->all_reduce(t, t, ReduceOp::sum)->wait();
-    return std::sqrt(static_cast<double>(t.data<float>()[0]));
   }
 
   // The trained model as an llm.c checkpoint, written from every layout: rank 0 makes the file,
@@ -302,22 +273,34 @@ Trainer::Trainer(const ResolvedRun& run, std::FILE* console)
     }
   }
 
-  switch (run.init.kind) {
-    case ModelInit::Kind::random:
-      initialize_parameters(s.params, static_cast<std::uint64_t>(cfg.run.seed));
-      break;
-    case ModelInit::Kind::llmc:
-      load_llmc_checkpoint(run.init.path, s.dims, s.params);
-      break;
-    case ModelInit::Kind::checkpoint:
-      throw InputError(
-          "[model] init = \"checkpoint:...\": this build cannot read Trellis "
-          "checkpoints yet; use \"random\" or \"llmc:PATH\"");
+  // A resumed run takes everything from its checkpoint, and "checkpoint:DIR" the parameters:
+  // both are read below, once the optimizer has laid the parameters out.
+  if (!run.resume_from) {
+    switch (run.init.kind) {
+      case ModelInit::Kind::random:
+        initialize_parameters(s.params, static_cast<std::uint64_t>(cfg.run.seed));
+        break;
+      case ModelInit::Kind::llmc:
+        load_llmc_checkpoint(run.init.path, s.dims, s.params);
+        break;
+      case ModelInit::Kind::checkpoint:
+        break;
+    }
   }
-  AdamWSettings adamw{static_cast<float>(cfg.optim.beta1), static_cast<float>(cfg.optim.beta2),
-                      static_cast<float>(cfg.optim.eps),
-                      static_cast<float>(cfg.optim.weight_decay)};
-  s.optimizer = std::make_unique<AdamWOptimizer>(s.params, adamw, *s.kernels, s.allocator);
+  OptimizerSetup optimizer;
+  for (auto& [stage, chunk] : s.chunks) optimizer.stage_parameters[stage] = chunk->parameters();
+  optimizer.tied_table = s.tied_table;
+  optimizer.tied_table_is_copy = s.tied_table && !s.first_stage_here();
+  optimizer.groups = &s.groups;
+  optimizer.coords = s.coords;
+  optimizer.settings = {static_cast<float>(cfg.optim.beta1), static_cast<float>(cfg.optim.beta2),
+                        static_cast<float>(cfg.optim.eps),
+                        static_cast<float>(cfg.optim.weight_decay)};
+  optimizer.kernels = s.kernels.get();
+  optimizer.allocator = s.allocator;
+  s.optimizer = make_optimizer(static_cast<int>(cfg.optim.zero), std::move(optimizer));
+  s.faults = TestFaults::from_environment(s.rank);
+  s.checkpoints = std::make_unique<TrainingCheckpoints>(run, *s.groups.world, s.faults);
 
   if (!cfg.logging.trace.empty()) {
     s.trace = std::make_unique<TraceRecorder>(
@@ -361,7 +344,9 @@ Trainer::Trainer(const ResolvedRun& run, std::FILE* console)
                  static_cast<long long>(s.dims.hidden), static_cast<long long>(s.dims.vocab_size),
                  static_cast<long long>(s.dims.padded_vocab), static_cast<long long>(s.T),
                  millions(parameter_count(s.dims)).c_str(),
-                 run.init.kind == ModelInit::Kind::llmc ? run.init.path.c_str() : "random init");
+                 run.resume_from                            ? "resumed from a checkpoint"
+                 : run.init.kind == ModelInit::Kind::random ? "random init"
+                                                            : run.init.path.c_str());
     if (s.train_data) {
       std::fprintf(console, "data: %s (%s, %lld tokens): %lld steps per epoch\n",
                    run.train.path.c_str(),
@@ -375,6 +360,7 @@ Trainer::Trainer(const ResolvedRun& run, std::FILE* console)
     std::fprintf(console, "peak: sgemm 1024^3 at %.1f GFLOP/s per rank (the MFU reference)\n",
                  s.peak_flops / 1e9);
   }
+  s.start_step = s.checkpoints->load(*s.optimizer, console, s.reports);
 }
 
 Trainer::~Trainer() = default;
@@ -384,7 +370,11 @@ TrainSummary Trainer::train() {
   const RunConfig& cfg = s.run.config;
   std::optional<MetricsWriter> metrics;
   if (s.reports) {
-    metrics.emplace(cfg.logging.metrics, false);
+    // A resumed run continues the metrics of the steps its checkpoint holds; lines of later
+    // steps (trained after the checkpoint, then lost) are dropped and trained again.
+    const bool resumed = s.start_step > 0;
+    if (resumed) keep_metrics_through(cfg.logging.metrics, s.start_step);
+    metrics.emplace(cfg.logging.metrics, resumed);
     std::fprintf(s.console, "metrics: %s\n", metrics->file().c_str());
   }
   ProgressView progress(cfg.run.steps, cfg.logging.every, cfg.logging.progress && s.reports,
@@ -396,23 +386,27 @@ TrainSummary Trainer::train() {
 
   TrainSummary summary;
   auto start = Clock::now();
-  for (std::int64_t step = 0; step < cfg.run.steps; ++step) {
+  for (std::int64_t step = s.start_step; step < cfg.run.steps; ++step) {
     auto t0 = Clock::now();
     const double trace_start = TraceRecorder::now_us();
     for (Parameter* p : s.params) s.kernels->fill(p->grad, 0.0f);
     std::vector<Microbatch> mbs =
         s.microbatches(step, true, s.train_data ? &*s.train_data : nullptr);
     double local_loss =
-        s.executor->run_step(mbs, [&](int stage) { s.reduce_stage_gradients(stage); });
-    s.finish_gradient_reduction();
+        s.executor->run_step(mbs, [&](int stage) { s.optimizer->reduce_stage_gradients(stage); });
+    s.faults.at_step(step + 1);
+    const double reduction_start = TraceRecorder::now_us();
+    s.optimizer->finish_gradient_reduction();
+    if (s.trace) {
+      s.trace->slice("gradient reduction", TraceRecorder::Track::communication, reduction_start,
+                     TraceRecorder::now_us());
+    }
     double loss_sum = s.global_loss_sum(local_loss);
-    double norm = s.grad_norm();
+    double norm = s.optimizer->grad_norm();
     if (cfg.optim.grad_clip > 0.0) {
       // As torch.nn.utils.clip_grad_norm_.
       double coef = cfg.optim.grad_clip / (norm + 1e-6);
-      if (coef < 1.0) {
-        for (Parameter* p : s.params) s.kernels->scale(p->grad, static_cast<float>(coef));
-      }
+      if (coef < 1.0) s.optimizer->scale_gradients(static_cast<float>(coef));
     }
     double lr = learning_rate(s.lr, step);
     s.optimizer->step(static_cast<float>(lr));
@@ -440,7 +434,7 @@ TrainSummary Trainer::train() {
     }
     if (metrics) metrics->write(m);
     progress.update(m);
-    if (step == 0) summary.first_loss = m.loss;
+    if (step == s.start_step) summary.first_loss = m.loss;
     summary.final_loss = m.loss;
     summary.val_loss = m.val_loss;
     if (!std::isfinite(m.loss)) {
@@ -448,6 +442,8 @@ TrainSummary Trainer::train() {
       throw Error("the loss became " + std::to_string(m.loss) + " at step " +
                   std::to_string(m.step) + "; lower [optim] lr or enable [optim] grad_clip");
     }
+    const std::string saved = s.checkpoints->after_step(step + 1, *s.optimizer);
+    if (s.reports && !saved.empty()) progress.message(saved);
   }
   progress.finish();
   if (s.run.export_llmc) s.export_llmc(*s.run.export_llmc);
@@ -475,7 +471,7 @@ TrainSummary Trainer::train() {
       std::fprintf(s.console, "trace: %s (open it in ui.perfetto.dev)\n", file.c_str());
     }
   }
-  summary.steps = cfg.run.steps;
+  summary.steps = cfg.run.steps - std::min(s.start_step, cfg.run.steps);
   summary.seconds = seconds_since(start);
   summary.reports = s.reports;
   return summary;

@@ -48,7 +48,7 @@ std::filesystem::path fresh_work_dir(const std::string& name);
 //   gpt2_bf16.bin         version 5
 //   gpt2_bad_magic.bin    magic 1234
 //   gpt2_truncated.bin    100 bytes short
-//   checkpoint_dir/       an empty directory, for init = "checkpoint:DIR"
+//   checkpoint_dir/       an empty directory: init = "checkpoint:DIR" finds no checkpoint in it
 void make_fixtures(const std::filesystem::path& dir);
 
 }  // namespace trellis::test

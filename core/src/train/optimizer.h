@@ -1,0 +1,73 @@
+// The optimizer as the step loop drives it: completing the gradients over the data-parallel
+// replicas (started per pipeline stage as its backward ends, finished before the update), the
+// global gradient norm, clipping, the AdamW update, and the pieces of parameters and optimizer
+// state a checkpoint saves and loads. Two implementations, chosen by [optim] zero:
+//
+//  - 0, ReplicatedAdamW: gradients all-reduced over the data group; every data rank holds the
+//    whole AdamW state of its parameters and takes the same update.
+//  - 1, DistributedAdamW: Megatron's distributed optimizer (ZeRO-1); gradients reduce-scattered,
+//    each data rank holds and updates 1/data of the state, parameters all-gathered after.
+//
+// Both give the same numbers up to the order of floating-point sums.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <vector>
+
+#include "checkpoint/checkpoint_piece.h"
+#include "train/adamw_optimizer.h"
+#include "train/rank_groups.h"
+#include "trellis/parallel.h"
+
+namespace trellis {
+
+struct OptimizerSetup {
+  // The parameters of each (virtual) stage this rank holds, by stage.
+  std::map<int, std::vector<Parameter*>> stage_parameters;
+  // The token table when this rank holds a pipeline end of a pipeline longer than one stage
+  // (its gradient is summed over the embedding group), else null.
+  Parameter* tied_table = nullptr;
+  // The tied table is the LM head's copy (last stage only): its values and state are the first
+  // stage's, so it is counted once in the norm and saved by the first stage.
+  bool tied_table_is_copy = false;
+  const RankGroups* groups = nullptr;
+  RankCoords coords;
+  AdamWSettings settings;
+  Kernels* kernels = nullptr;
+  std::shared_ptr<Allocator> allocator;
+};
+
+class Optimizer {
+ public:
+  virtual ~Optimizer() = default;
+
+  // Stage `stage`'s backward is done for every microbatch of the step: start its reduction.
+  virtual void reduce_stage_gradients(int stage) = 0;
+  // Waits for every reduction, then sums the tied table's gradient over the embedding group.
+  virtual void finish_gradient_reduction() = 0;
+  // The L2 norm of the whole model's gradient (every rank gets the same value).
+  virtual double grad_norm() = 0;
+  virtual void scale_gradients(float factor) = 0;
+  // One AdamW update with learning rate `lr`; afterwards every rank holds its updated parameters.
+  virtual void step(float lr) = 0;
+
+  virtual std::int64_t steps_taken() const = 0;
+  virtual void set_steps_taken(std::int64_t steps) = 0;
+  // Bytes of optimizer state (moments) this rank holds.
+  virtual std::size_t state_bytes() const = 0;
+
+  // Checkpoints. Names: the parameter's, and "adamw.m/<name>", "adamw.v/<name>" for its moments.
+  // The pieces this rank writes: together, the ranks' pieces hold each value exactly once.
+  virtual std::vector<CheckpointPiece> pieces_to_save() = 0;
+  // The pieces this rank loads: every value it holds (parameters whole, state as held).
+  virtual std::vector<CheckpointPiece> pieces_to_load() = 0;
+};
+
+std::unique_ptr<Optimizer> make_optimizer(int zero, OptimizerSetup setup);
+
+// "adamw.m/<name>" and "adamw.v/<name>".
+std::string moment_name(const char* moment, const std::string& parameter);
+
+}  // namespace trellis

@@ -1,0 +1,92 @@
+#include "train/replicated_adamw.h"
+
+#include <cmath>
+
+namespace trellis {
+
+namespace {
+
+std::vector<Parameter*> all_parameters(const OptimizerSetup& setup) {
+  std::vector<Parameter*> out;
+  for (const auto& [stage, params] : setup.stage_parameters)
+    for (Parameter* p : params) out.push_back(p);
+  return out;
+}
+
+}  // namespace
+
+ReplicatedAdamW::ReplicatedAdamW(OptimizerSetup setup)
+    : setup_(std::move(setup)),
+      params_(all_parameters(setup_)),
+      adamw_(params_, setup_.settings, *setup_.kernels, setup_.allocator) {}
+
+void ReplicatedAdamW::reduce_stage_gradients(int stage) {
+  Communicator& data = *setup_.groups->data;
+  if (data.size() == 1) return;
+  for (Parameter* p : setup_.stage_parameters.at(stage)) {
+    pending_.push_back(data.all_reduce(p->grad, p->grad, ReduceOp::sum));
+  }
+}
+
+void ReplicatedAdamW::finish_gradient_reduction() {
+  for (auto& w : pending_) w->wait();
+  pending_.clear();
+  if (setup_.tied_table && setup_.groups->embedding) {
+    Tensor& grad = setup_.tied_table->grad;
+    setup_.groups->embedding->all_reduce(grad, grad, ReduceOp::sum)->wait();
+  }
+}
+
+bool ReplicatedAdamW::counted_here(const Parameter* p) const {
+  return !(setup_.tied_table_is_copy && p == setup_.tied_table);
+}
+
+double ReplicatedAdamW::grad_norm() {
+  double local = 0.0;
+  for (Parameter* p : params_) {
+    if (!counted_here(p)) continue;
+    local += setup_.kernels->sum_squares(p->grad) / static_cast<double>(p->tensor_replicas);
+  }
+  Communicator& model = *setup_.groups->model_parallel;
+  if (model.size() == 1) return std::sqrt(local);
+  // Each model-parallel group holds one whole model; data replicas hold the same gradients.
+  Tensor t = Tensor::empty({1}, DType::f32, setup_.allocator);
+  t.data<float>()[0] = static_cast<float>(local);
+  model.all_reduce(t, t, ReduceOp::sum)->wait();
+  return std::sqrt(static_cast<double>(t.data<float>()[0]));
+}
+
+void ReplicatedAdamW::scale_gradients(float factor) {
+  for (Parameter* p : params_) setup_.kernels->scale(p->grad, factor);
+}
+
+void ReplicatedAdamW::step(float lr) {
+  adamw_.step(lr);
+}
+
+std::vector<CheckpointPiece> ReplicatedAdamW::pieces(bool owned_only) {
+  // Writers: data rank 0; tensor rank 0 for tensor-replicated parameters; the first stage for
+  // the tied table (the rules of the llm.c export).
+  std::vector<CheckpointPiece> out;
+  const RankCoords& c = setup_.coords;
+  for (const AdamWOptimizer::State& s : adamw_.states()) {
+    const Parameter* p = s.param;
+    const bool owner = c.data == 0 && !(p->tensor_replicas > 1 && c.tensor != 0) && counted_here(p);
+    if (owned_only && !owner) continue;
+    const TensorRegion region =
+        TensorRegion::whole_box(p->global_shape, p->shard_offset, p->value.shape());
+    out.push_back({p->name, region, p->value});
+    out.push_back({moment_name("m", p->name), region, s.m});
+    out.push_back({moment_name("v", p->name), region, s.v});
+  }
+  return out;
+}
+
+std::vector<CheckpointPiece> ReplicatedAdamW::pieces_to_save() {
+  return pieces(true);
+}
+std::vector<CheckpointPiece> ReplicatedAdamW::pieces_to_load() {
+  return pieces(false);
+}
+
+}  // namespace trellis

@@ -1,0 +1,36 @@
+// [optim] zero = 0: every data rank holds the whole AdamW state of its parameters. Gradients are
+// all-reduced over the data group, parameter by parameter, as each stage's backward ends.
+#pragma once
+
+#include "train/optimizer.h"
+
+namespace trellis {
+
+class ReplicatedAdamW final : public Optimizer {
+ public:
+  explicit ReplicatedAdamW(OptimizerSetup setup);
+
+  void reduce_stage_gradients(int stage) override;
+  void finish_gradient_reduction() override;
+  double grad_norm() override;
+  void scale_gradients(float factor) override;
+  void step(float lr) override;
+  std::int64_t steps_taken() const override { return adamw_.steps_taken(); }
+  void set_steps_taken(std::int64_t steps) override {
+    adamw_.set_steps_taken(static_cast<int>(steps));
+  }
+  std::size_t state_bytes() const override { return adamw_.state_bytes(); }
+  std::vector<CheckpointPiece> pieces_to_save() override;
+  std::vector<CheckpointPiece> pieces_to_load() override;
+
+ private:
+  std::vector<CheckpointPiece> pieces(bool owned_only);
+  bool counted_here(const Parameter* p) const;
+
+  OptimizerSetup setup_;
+  std::vector<Parameter*> params_;
+  AdamWOptimizer adamw_;
+  std::vector<WorkPtr> pending_;
+};
+
+}  // namespace trellis

@@ -1,0 +1,208 @@
+// The checkpoint format without training: CRC-32, the manifest's JSON, regions copied between
+// any two cuttings of a tensor, step directories, and a save and load through one rank with the
+// errors a damaged checkpoint gives.
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <numeric>
+
+#include "checkpoint/checkpoint_directory.h"
+#include "checkpoint/checkpoint_reader.h"
+#include "checkpoint/checkpoint_writer.h"
+#include "checkpoint/crc32.h"
+#include "checkpoint/json.h"
+#include "checkpoint/tensor_region.h"
+#include "comm/self_communicator.h"
+#include "trellis/error.h"
+
+namespace fs = std::filesystem;
+using namespace trellis;
+
+namespace {
+
+fs::path work_dir(const std::string& name) {
+  const fs::path dir = fs::path(TRELLIS_TEST_WORK_DIR) / name;
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  return dir;
+}
+
+// The values of a whole [rows, cols] tensor: element i is i.
+std::vector<float> iota_values(std::int64_t n) {
+  std::vector<float> v(static_cast<std::size_t>(n));
+  std::iota(v.begin(), v.end(), 0.0f);
+  return v;
+}
+
+// The region's values cut out of the whole tensor (element i of the whole is i).
+std::vector<float> expected_values(const TensorRegion& r) {
+  std::vector<float> whole = iota_values(r.global_shape.numel());
+  std::vector<float> out(static_cast<std::size_t>(r.numel()));
+  copy_overlap(TensorRegion::whole(r.global_shape), whole.data(), r, out.data());
+  return out;
+}
+
+std::string read_text(const fs::path& file) {
+  std::ifstream in(file);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+}  // namespace
+
+TEST_CASE("crc32 is the IEEE CRC of zlib, also computed in pieces") {
+  const std::string text = "123456789";
+  CHECK(crc32_update(0, text.data(), text.size()) == 0xCBF43926u);
+  const std::uint32_t part = crc32_update(0, text.data(), 4);
+  CHECK(crc32_update(part, text.data() + 4, 5) == 0xCBF43926u);
+  CHECK(crc32_hex(0xCBF43926u) == "cbf43926");
+}
+
+TEST_CASE("json round trip and errors with line and column") {
+  Json root = Json::object();
+  root.set("name", "a \"quoted\"\nname");
+  root.set("n", std::int64_t{1} << 40);
+  root.set("x", 0.25);
+  Json list = Json::array();
+  list.push(1);
+  list.push(false);
+  root.set("list", std::move(list));
+  const Json back = Json::parse(root.dump());
+  CHECK(back.at("name").as_string() == "a \"quoted\"\nname");
+  CHECK(back.at("n").as_int() == (std::int64_t{1} << 40));
+  CHECK(back.at("x").as_number() == 0.25);
+  CHECK(back.at("list").items().size() == 2);
+  CHECK_THROWS_WITH_AS(Json::parse("{\n  \"a\": [1, 2,,]\n}"), doctest::Contains("line 2"),
+                       std::runtime_error);
+  CHECK_THROWS_WITH_AS(back.at("name").as_int(), doctest::Contains("expected an integer"),
+                       std::runtime_error);
+  CHECK_THROWS_WITH_AS(back.at("missing"), doctest::Contains("no field 'missing'"),
+                       std::runtime_error);
+}
+
+TEST_CASE("regions: boxes and ranges copy into any other cutting of the tensor") {
+  const Shape global{6, 4, 5};
+  // Written as boxes split along the second dimension (tensor parallel, two ranks) ...
+  std::vector<TensorRegion> written = {TensorRegion::whole_box(global, {0, 0, 0}, {6, 2, 5}),
+                                       TensorRegion::whole_box(global, {0, 2, 0}, {6, 2, 5})};
+  // ... read as ranges of the flattened whole (distributed optimizer, three data ranks), as
+  // boxes split along the last dimension, and as a range of a box.
+  std::vector<TensorRegion> wanted;
+  for (int r = 0; r < 3; ++r) {
+    TensorRegion range = TensorRegion::whole(global);
+    range.begin = r * 40;
+    range.end = (r + 1) * 40;
+    wanted.push_back(range);
+  }
+  wanted.push_back(TensorRegion::whole_box(global, {1, 0, 2}, {4, 4, 3}));
+  TensorRegion part = TensorRegion::whole_box(global, {2, 1, 0}, {3, 3, 5});
+  part.begin = 7;
+  part.end = 38;
+  wanted.push_back(part);
+  for (const TensorRegion& want : wanted) {
+    CAPTURE(want.str());
+    std::vector<float> got(static_cast<std::size_t>(want.numel()), -1.0f);
+    std::int64_t copied = 0;
+    for (const TensorRegion& w : written) {
+      const std::vector<float> shard = expected_values(w);
+      copied += copy_overlap(w, shard.data(), want, got.data());
+    }
+    CHECK(copied == want.numel());
+    CHECK(got == expected_values(want));
+  }
+  // And back: ranges written, a box read.
+  std::vector<float> box(24);
+  const TensorRegion box_region = TensorRegion::whole_box(global, {3, 1, 1}, {2, 3, 4});
+  std::int64_t copied = 0;
+  for (int r = 0; r < 3; ++r) {
+    const std::vector<float> shard = expected_values(wanted[static_cast<std::size_t>(r)]);
+    copied +=
+        copy_overlap(wanted[static_cast<std::size_t>(r)], shard.data(), box_region, box.data());
+  }
+  CHECK(copied == 24);
+  CHECK(box == expected_values(box_region));
+  CHECK(elements_below_row(box_region, 4) == 12);
+}
+
+TEST_CASE("step directories: only renamed ones with a manifest count; prune keeps the newest") {
+  const fs::path dir = work_dir("directories");
+  CHECK(step_directory_name(42) == "step-00000042");
+  CHECK(parse_step_directory_name("step-00000042") == 42);
+  CHECK(!parse_step_directory_name("step-42"));
+  for (int step : {2, 4, 6, 8}) {
+    fs::create_directories(dir / step_directory_name(step));
+    std::ofstream(dir / step_directory_name(step) / "manifest.json") << "{}";
+  }
+  fs::create_directories(dir / "step-00000010");       // no manifest: incomplete
+  fs::create_directories(dir / ".tmp-step-00000012");  // a save cut short
+  CHECK(newest_checkpoint(dir)->step == 8);
+  CHECK(resolve_checkpoint_path(dir) == dir / "step-00000008");
+  CHECK(resolve_checkpoint_path(dir / "step-00000004") == dir / "step-00000004");
+  CHECK_THROWS_WITH_AS(resolve_checkpoint_path(dir / "step-00000010"),
+                       doctest::Contains("not a complete checkpoint"), InputError);
+  prune_checkpoints(dir, 2);
+  std::vector<CheckpointStep> left = complete_checkpoints(dir);
+  REQUIRE(left.size() == 2);
+  CHECK(left[0].step == 6);
+  CHECK(left[1].step == 8);
+  CHECK(!fs::exists(dir / ".tmp-step-00000012"));
+}
+
+TEST_CASE("save and load through one rank; damage is an input error naming the file") {
+  const fs::path dir = work_dir("save_load");
+  SelfCommunicator world;
+  auto allocator = make_cpu_allocator();
+  const Shape global{8, 3};
+  Tensor values = Tensor::empty(global, DType::f32, allocator);
+  std::vector<float> whole = iota_values(24);
+  std::copy(whole.begin(), whole.end(), values.data<float>());
+  // Two pieces of one tensor: the first three rows, then the rest as a flat range.
+  TensorRegion rows = TensorRegion::whole_box(global, {0, 0}, {3, 3});
+  TensorRegion rest = TensorRegion::whole(global);
+  rest.begin = 9;
+  rest.end = 24;
+  CheckpointSave save;
+  save.dir = dir;
+  save.header.step = 5;
+  save.header.optimizer_steps = 5;
+  save.header.dims.vocab_size = 8;
+  const fs::path step_dir = save_checkpoint(save,
+                                            {{"t", rows, values.view({24}).narrow(0, 0, 9)},
+                                             {"t", rest, values.view({24}).narrow(0, 9, 15)}},
+                                            world);
+  CHECK(step_dir == dir / "step-00000005");
+  CHECK(read_text(step_dir / "manifest.json").find("\"format\": \"trellis-checkpoint\"") !=
+        std::string::npos);
+  CHECK(!fs::exists(step_dir / "rank-00000.index.json"));
+
+  CheckpointReader reader(step_dir);
+  CHECK(reader.manifest().step == 5);
+  Tensor column = Tensor::empty({8, 1}, DType::f32, allocator);
+  reader.read({"t", TensorRegion::whole_box(global, {0, 1}, {8, 1}), column});
+  for (int r = 0; r < 8; ++r) CHECK(column.data<float>()[r] == static_cast<float>(r * 3 + 1));
+  // A larger padded vocabulary: rows past the checkpoint's are zeros.
+  Tensor padded = Tensor::empty({10, 3}, DType::f32, allocator);
+  reader.read({"t", TensorRegion::whole(Shape{10, 3}), padded, 6});
+  CHECK(padded.data<float>()[23] == 23.0f);
+  CHECK(padded.data<float>()[29] == 0.0f);
+
+  CHECK_THROWS_WITH_AS(reader.read({"absent", TensorRegion::whole(global), values}),
+                       doctest::Contains("has no tensor 'absent'"), InputError);
+  // A flipped byte.
+  {
+    std::fstream f(step_dir / "rank-00000.bin", std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(50);
+    f.put('\x7f');
+  }
+  CheckpointReader damaged(step_dir);
+  CHECK_THROWS_WITH_AS(damaged.read({"t", TensorRegion::whole(global), values}),
+                       doctest::Contains(((step_dir / "rank-00000.bin").string() + ": t").c_str()),
+                       InputError);
+  fs::remove(step_dir / "rank-00000.bin");
+  CheckpointReader missing(step_dir);
+  CHECK_THROWS_WITH_AS(missing.read({"t", TensorRegion::whole(global), values}),
+                       doctest::Contains("rank-00000.bin: missing"), InputError);
+  std::ofstream(step_dir / "manifest.json") << "{\"format\": \"something else\"}";
+  CHECK_THROWS_WITH_AS(CheckpointReader{step_dir}, doctest::Contains("not a Trellis checkpoint"),
+                       InputError);
+}
