@@ -1,24 +1,16 @@
 // The 1d layer family: Megatron tensor parallelism over a tensor group of any size (at size 1,
-// the plain single-rank GPT-2).
+// the plain single-rank GPT-2). The layers are the shared ones of layers/common over
+// ReplicatedTokens.
 #pragma once
 
-#include "family_context.h"
+#include <memory>
+#include <vector>
+
+#include "trellis/layer.h"
 
 namespace trellis::tp1d {
 
-class Tp1dFamily final : public LayerFamily {
- public:
-  explicit Tp1dFamily(const LayerFamilyInit& init);
-
-  Shape activation_shape() const override;
-  std::unique_ptr<Layer> make_embedding() override;
-  std::unique_ptr<Layer> make_block(int index) override;
-  std::unique_ptr<Layer> make_final_norm() override;
-  std::unique_ptr<Layer> make_head(Layer* embedding) override;
-
- private:
-  FamilyContext ctx_;
-};
+std::unique_ptr<LayerFamily> make_family(const LayerFamilyInit& init);
 
 // The layouts the family can serve: heads split evenly across the tensor group.
 std::vector<ConfigProblem> check_run(const RunQuery& query);

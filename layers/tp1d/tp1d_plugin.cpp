@@ -4,10 +4,6 @@
 
 namespace {
 
-std::unique_ptr<trellis::LayerFamily> make_family(const trellis::LayerFamilyInit& init) {
-  return std::make_unique<trellis::tp1d::Tp1dFamily>(init);
-}
-
 const trellis::PluginDescriptor descriptor{
     .abi = trellis::kAbiVersion,
     .kind = trellis::PluginKind::layers,
@@ -17,7 +13,7 @@ const trellis::PluginDescriptor descriptor{
         "Megatron tensor parallelism: column/row-parallel linears, heads split, "
         "vocab-parallel embedding and loss",
     .make_comm = nullptr,
-    .make_layers = &make_family,
+    .make_layers = &trellis::tp1d::make_family,
     .make_schedule = nullptr,
     .check = &trellis::tp1d::check_run,
     .options = nullptr,

@@ -41,3 +41,39 @@ TEST_CASE("the dry-run report lists keys, layout, plugins and ranks") {
   REQUIRE(ranks != std::string::npos);
   CHECK(std::count(report.begin() + static_cast<std::ptrdiff_t>(ranks), report.end(), '\n') == 10);
 }
+
+TEST_CASE("the dry-run report shows each tensor rank's shards, read off the real family") {
+  const std::filesystem::path work = trellis::test::fresh_work_dir("report-shards");
+  trellis::test::make_fixtures(work / "fixtures");
+  trellis::RunEnvironment env;
+  env.plugin_path = CONFIG_TEST_PLUGIN_DIR;  // the real families come from the build's directory
+  const trellis::ResolvedRun run = trellis::load_run_text(
+      "[data]\ntrain = \"fixtures/tokens.bin\"\n[parallel]\ntensor_mode = \"2d\"\ntensor = 4\n"
+      "[launch]\nnproc = 4\n[comm]\nbackend = \"test-comm\"\n[model]\nvocab_size = 512\n"
+      "seq_len = 16\nlayers = 2\nheads = 4\nhidden = 32\n[train]\nmicro_batch = 2\n"
+      "global_batch = 2\n",
+      work / "run.toml", {}, env);
+  const std::string report = trellis::format_dry_run(run);
+  INFO(report);
+  CHECK(report.find("Shards (layers 2d;") != std::string::npos);
+  CHECK(report.find("hidden states between blocks and stages: [1, 16, 16] (whole: [2, 16, 32])") !=
+        std::string::npos);
+  // Rank 3 sits at grid row 1, column 1: out-block 1, in-block 1 of every weight.
+  CHECK(report.find("[3, 16, 16] @ [0, 16, 16]") != std::string::npos);
+  CHECK(report.find("[256, 16] @ [256, 16]") != std::string::npos);
+  // The Shards section comes before the ranks, which stay last.
+  CHECK(report.find("Shards") < report.find("Ranks"));
+}
+
+TEST_CASE("a family that cannot be built for the report is named, the report goes on") {
+  const std::filesystem::path work = trellis::test::fresh_work_dir("report-no-shards");
+  trellis::test::make_fixtures(work / "fixtures");
+  trellis::RunEnvironment env;
+  env.plugin_path = CONFIG_TEST_PLUGIN_DIR;
+  const trellis::ResolvedRun run = trellis::load_run_text(
+      "[data]\ntrain = \"fixtures/tokens.bin\"\n[parallel]\ntensor_mode = \"test-1d\"\n",
+      work / "run.toml", {}, env);
+  const std::string report = trellis::format_dry_run(run);
+  CHECK(report.find("not available: the family could not be built here") != std::string::npos);
+  CHECK(report.find("Ranks") != std::string::npos);
+}

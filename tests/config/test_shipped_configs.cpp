@@ -51,3 +51,24 @@ TEST_CASE("shipped configs load, with test plugins standing in for the real ones
     }
   }
 }
+
+// The real layer families (found in the build's plugin directory) accept the examples as shipped:
+// their own checks (heads, sequence and grid divisibility) pass.
+TEST_CASE("shipped configs pass the real layer families' checks") {
+  trellis::RunEnvironment env;
+  env.plugin_path = CONFIG_TEST_PLUGIN_DIR;  // test-comm; the families come from the build
+  for (const fs::path& file : shipped_configs()) {
+    INFO(file.string());
+    try {
+      const trellis::ResolvedRun run = trellis::load_run(file, {"comm.backend=test-comm"}, env);
+      const auto layers = std::find_if(run.plugins.begin(), run.plugins.end(), [](const auto& use) {
+        return use.kind == trellis::PluginKind::layers;
+      });
+      REQUIRE(layers != run.plugins.end());
+      REQUIRE(layers->info);
+      CHECK(layers->info->file.parent_path().filename() == "plugins");
+    } catch (const trellis::ConfigError& e) {
+      FAIL(e.what());
+    }
+  }
+}

@@ -27,7 +27,8 @@ struct TinyModel {
   std::shared_ptr<LayerFamily> family;
   std::unique_ptr<ModelChunk> chunk;
 
-  explicit TinyModel(int threads) : kernels(make_cpu_kernels(threads)) {
+  explicit TinyModel(int threads, const std::string& tensor_mode = "1d")
+      : kernels(make_cpu_kernels(threads)) {
     dims.vocab_size = static_cast<std::int64_t>(g.scalar("V"));
     dims.padded_vocab = static_cast<std::int64_t>(g.scalar("Vp"));
     dims.max_seq_len = static_cast<std::int64_t>(g.scalar("maxT"));
@@ -42,7 +43,7 @@ struct TinyModel {
     init.allocator = alloc;
     init.kernels = kernels.get();
     init.micro_batch = static_cast<int>(B);
-    family = registry.make_layers("1d", init);
+    family = registry.make_layers(tensor_mode, init);
     chunk = std::make_unique<ModelChunk>(*family, chunk_spec(static_cast<int>(dims.layers), 1, 0),
                                          nullptr);
     load_llmc_checkpoint(golden::golden_path("tiny_gpt2.llmc.bin"), dims, chunk->parameters());
@@ -83,6 +84,25 @@ TEST_CASE("forward and backward of the tiny GPT-2 match PyTorch") {
     double expected = m.g.scalar("loss");
     CHECK(std::abs(mean_loss - expected) <= 1e-5 * std::abs(expected));
 
+    m.chunk->backward(mb, Tensor());
+    for (Parameter* p : m.chunk->parameters()) {
+      auto want = m.g.tensor("grad." + p->name);
+      REQUIRE(want.numel() == p->grad.numel());
+      check_close("grad." + p->name, p->grad.data<float>(), want.f64());
+    }
+  }
+}
+
+// Every family at tensor size 1 is the plain model: seq with one shard of the whole sequence,
+// 2d on a 1 x 1 grid (its LayerNorms through the shard kernels, its linears through SUMMA).
+TEST_CASE("the seq and 2d families at tensor 1 match PyTorch too") {
+  for (const char* mode : {"seq", "2d"}) {
+    CAPTURE(mode);
+    TinyModel m(2, mode);
+    Microbatch mb = m.batch();
+    Tensor loss = m.chunk->forward(mb, mb.tokens);
+    double mean_loss = loss.data<float>()[0] / static_cast<double>(m.B * m.T);
+    CHECK(std::abs(mean_loss - m.g.scalar("loss")) <= 1e-5 * std::abs(m.g.scalar("loss")));
     m.chunk->backward(mb, Tensor());
     for (Parameter* p : m.chunk->parameters()) {
       auto want = m.g.tensor("grad." + p->name);

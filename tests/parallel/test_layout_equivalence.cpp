@@ -145,16 +145,22 @@ void check_against_golden(const std::string& name, const std::vector<std::string
              single.parameters, initial);
 }
 
-// Against one rank running the same config.
-void check_against_single(const std::string& name, const std::vector<std::string>& sets) {
+// Against one rank running the same config. `model_sets` change the model of both runs (a layout
+// that needs, say, more heads than the deeper model's two); `sets` the layout of the parallel one.
+void check_against_single(const std::string& name, const std::vector<std::string>& sets,
+                          const std::vector<std::string>& model_sets = {}) {
   const fs::path single_dir =
       fs::path(TRELLIS_TEST_WORK_DIR) / (backend() + "-" + name + "-single");
   // One step at learning rate 0 exports the initial parameters.
-  RunResult single = run(name + "-single", deep_config(single_dir), {"run.steps=1", "optim.lr=0"});
+  std::vector<std::string> initial_sets = model_sets;
+  initial_sets.insert(initial_sets.end(), {"run.steps=1", "optim.lr=0"});
+  RunResult single = run(name + "-single", deep_config(single_dir), initial_sets);
   std::vector<float> initial = single.parameters;
-  single = run(name + "-single", deep_config(single_dir), {});
+  single = run(name + "-single", deep_config(single_dir), model_sets);
   const fs::path dir = fs::path(TRELLIS_TEST_WORK_DIR) / (backend() + "-" + name);
-  RunResult got = run(name, deep_config(dir), sets);
+  std::vector<std::string> parallel_sets = model_sets;
+  parallel_sets.insert(parallel_sets.end(), sets.begin(), sets.end());
+  RunResult got = run(name, deep_config(dir), parallel_sets);
   check_same(got, single.loss, single.norm, single.parameters, initial);
 }
 
@@ -202,4 +208,33 @@ TEST_CASE("interleaved-pipeline2") {
 TEST_CASE("zbh1-pipeline4") {
   check_against_single("zbh1-pipeline4",
                        {"launch.nproc=4", "parallel.pipeline=4", "parallel.schedule=zbh1"});
+}
+
+// Sequence parallelism: the tiny model's 12 tokens split 6 + 6, its 2 heads 1 + 1.
+TEST_CASE("seq-tensor2") {
+  check_against_golden("seq-tensor2",
+                       {"launch.nproc=2", "parallel.tensor=2", "parallel.tensor_mode=seq"});
+}
+
+// Sequence shards [1, 6, 16] sent between stages; zbh1 defers the weight gradients, whose
+// all-gathers of the LayerNorm outputs and all-reduce of the LayerNorm gradients then run in W.
+TEST_CASE("seq-tensor2-pipeline2-zbh1") {
+  check_against_golden("seq-tensor2-pipeline2-zbh1",
+                       {"launch.nproc=4", "parallel.tensor=2", "parallel.tensor_mode=seq",
+                        "parallel.pipeline=2", "parallel.schedule=zbh1", "train.micro_batch=1"});
+}
+
+// Four ranks need four heads: the deeper model with heads = 4, 8 tokens split 2 + 2 + 2 + 2.
+TEST_CASE("seq-tensor4") {
+  check_against_single("seq-tensor4",
+                       {"launch.nproc=4", "parallel.tensor=4", "parallel.tensor_mode=seq"},
+                       {"model.heads=4"});
+}
+
+// 2D on a 2 x 2 grid: sequences split by grid row need micro_batch % 2 = 0 (the tiny model's
+// batch of 3 does not split), so the deeper model with two microbatches of 2.
+TEST_CASE("2d-tensor4") {
+  check_against_single("2d-tensor4",
+                       {"launch.nproc=4", "parallel.tensor=4", "parallel.tensor_mode=2d"},
+                       {"train.micro_batch=2"});
 }

@@ -32,7 +32,7 @@ TEST_CASE("a plugin built for another ABI major is listed with both versions in 
 TEST_CASE("a plugin built for a newer ABI minor is listed with both versions in its problem") {
   const PluginRegistry registry = PluginRegistry::discover({from_env(bad_dir())});
   const PluginInfo& info = listed_in_bad(registry, PluginKind::schedule, "future-minor");
-  CHECK(contains(info.problem, "ABI 1.1"));
+  CHECK(contains(info.problem, "ABI 1.99"));
   CHECK(contains(info.problem, kOurAbi));
 }
 

@@ -111,6 +111,34 @@ class Kernels {
   // AdamW as in PyTorch: m, v updated from grad, bias-corrected, decoupled weight decay.
   virtual void adamw(const Tensor& param, const Tensor& grad, const Tensor& m, const Tensor& v,
                      const AdamWStep& step) = 0;
+
+  // ---- LayerNorm over channels split across ranks (2D tensor parallelism), ABI 1.1 ----
+  // x[N,Cs] holds Cs of each row's C channels (`channels` = C); w and b are the same Cs channels.
+  // As for the cross-entropy, the work is in steps: each gives per-row values that the ranks
+  // holding the row's other channels add up (an all-reduce of N floats) before the next step, so
+  // a row's channels never have to meet. With one shard (Cs = C) the steps give exactly
+  // layernorm_forward / layernorm_backward.
+  // mean[N] = this shard's sum of x, divided by C: summed over the shards, the row's mean.
+  virtual void layernorm_shard_mean(const Tensor& x, std::int64_t channels, const Tensor& mean) = 0;
+  // Given the row's mean: var[N] = this shard's sum of (x - mean)^2, divided by C: summed over the
+  // shards, the row's biased variance.
+  virtual void layernorm_shard_var(const Tensor& x, const Tensor& mean, std::int64_t channels,
+                                   const Tensor& var) = 0;
+  // Given the row's mean and variance: rstd[N] = 1 / sqrt(var + 1e-5) and
+  // out = (x - mean) * rstd * w + b. rstd may be var (each row's var is read before it is written).
+  virtual void layernorm_shard_forward(const Tensor& x, const Tensor& w, const Tensor& b,
+                                       const Tensor& mean, const Tensor& var, const Tensor& out,
+                                       const Tensor& rstd) = 0;
+  // Backward, first step, with xhat = (x - mean) * rstd: dsums[2,N] = this shard's sums of
+  // w * dout (row 0) and of w * dout * xhat (row 1), divided by C: summed, the row's means.
+  virtual void layernorm_shard_backward_sums(const Tensor& dout, const Tensor& x, const Tensor& w,
+                                             const Tensor& mean, const Tensor& rstd,
+                                             std::int64_t channels, const Tensor& dsums) = 0;
+  // Given the row's means: dx = (w * dout - dsums[0] - xhat * dsums[1]) * rstd (overwritten);
+  // dw += sum over rows of dout * xhat; db += sum over rows of dout.
+  virtual void layernorm_shard_backward(const Tensor& dout, const Tensor& x, const Tensor& w,
+                                        const Tensor& mean, const Tensor& rstd, const Tensor& dsums,
+                                        const Tensor& dx, const Tensor& dw, const Tensor& db) = 0;
 };
 
 }  // namespace trellis

@@ -79,8 +79,9 @@ class Layer {
   }
 };
 
-// The communicators of this rank's tensor group. For 2D families the group is a q x q grid
-// (see TensorGrid) and `row` / `col` are its row and column groups; otherwise they are null.
+// The communicators of this rank's tensor group. When the tensor size is a square q*q > 1 the
+// group is also a q x q grid (see TensorGrid) and `row` / `col` are this rank's grid row and
+// column (what 2D families use); otherwise they are null.
 struct TensorGroups {
   Communicator* tensor = nullptr;
   Communicator* row = nullptr;

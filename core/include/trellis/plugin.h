@@ -19,7 +19,11 @@
 // ABI rules. The leading fields, abi through summary, never change, so any Trellis can name an
 // incompatible plugin and both versions in its error. A plugin loads when its ABI major equals
 // core's and its minor is not newer. Minor versions only append fields to the descriptor and to
-// the *Init structs; core reads an appended field only from plugins whose minor includes it.
+// the *Init structs, and virtual functions at the end of the classes core implements for plugins
+// to call (Kernels); core reads an appended field only from plugins whose minor includes it, and a
+// plugin built against a newer minor, which may call functions an older core lacks, is refused.
+//   1.0  first release
+//   1.1  Kernels: LayerNorm over channels split across ranks (layernorm_shard_*)
 #pragma once
 
 #include <cstddef>
@@ -43,7 +47,7 @@ struct AbiVersion {
   std::uint32_t major;
   std::uint32_t minor;
 };
-inline constexpr AbiVersion kAbiVersion{1, 0};
+inline constexpr AbiVersion kAbiVersion{1, 1};
 
 enum class PluginKind : std::uint32_t { comm = 1, layers = 2, schedule = 3 };
 const char* plugin_kind_name(PluginKind kind) noexcept;  // "comm", "layers", "schedule"

@@ -7,6 +7,7 @@
 
 #include "config/config_schema.h"
 #include "config/config_value.h"
+#include "config/shard_report.h"
 #include "pipeline/schedule_grid.h"
 
 namespace trellis {
@@ -226,6 +227,7 @@ std::string format_dry_run(const ResolvedRun& run) {
   print_plugins(out, run);
   out << "\n";
   print_schedule(out, run);
+  out << format_shards(run) << "\n";
   print_ranks(out, run);
   return out.str();
 }

@@ -237,9 +237,14 @@ void check_plugins(CheckContext& ctx, const RunEnvironment& env, LayoutStatus la
     const Options* options = nullptr;
     auto table = run.plugin_options.find(table_section(use.kind) + "." + use.name);
     if (table != run.plugin_options.end()) options = &table->second;
+    // run.config and the settings derived from it are filled after the checks: the query takes
+    // the values under check.
+    RunQuery query = run.query(options);
+    query.micro_batch = static_cast<int>(ctx.config().train.micro_batch);
+    query.device = ctx.config().device.kind == "cuda" ? DeviceKind::cuda : DeviceKind::cpu;
     bool accepted = true;
     try {
-      for (const ConfigProblem& problem : registry->check(use.kind, use.name, run.query(options))) {
+      for (const ConfigProblem& problem : registry->check(use.kind, use.name, query)) {
         report(ctx, use, problem);
         accepted = false;
       }

@@ -24,6 +24,20 @@ std::unique_ptr<Communicator> split_along(Communicator& world, const ParallelLay
   return group;
 }
 
+// A row (or column) of the tensor grid: split of the tensor group, named by its world ranks.
+std::unique_ptr<Communicator> split_grid(Communicator& tensor, int color, int key,
+                                         const std::vector<int>& tensor_members,
+                                         const std::vector<int>& tensor_group,
+                                         const std::string& name) {
+  std::unique_ptr<Communicator> group = tensor.split(color, key);
+  if (!group) throw Error("split of the " + name + " group gave this rank no communicator");
+  std::vector<int> world_ranks;
+  for (int t : tensor_members) world_ranks.push_back(tensor_group[t]);
+  group->set_name(name + " group " + ranks_text(world_ranks));
+  group->set_timeout(tensor.timeout());
+  return group;
+}
+
 }  // namespace
 
 RankGroups make_rank_groups(std::shared_ptr<Communicator> world, const ParallelLayout& layout) {
@@ -35,6 +49,16 @@ RankGroups make_rank_groups(std::shared_ptr<Communicator> world, const ParallelL
   g.world = std::move(world);
   Communicator& w = *g.world;
   g.tensor = split_along(w, layout, {ParallelDim::tensor}, "tensor");
+  const int tensor_size = layout.sizes().tensor;
+  if (tensor_size > 1 && TensorGrid::is_square(tensor_size)) {
+    const TensorGrid grid(tensor_size);
+    const int t = g.tensor->rank();
+    const std::vector<int> members = layout.group(w.rank(), {ParallelDim::tensor});
+    g.tensor_row =
+        split_grid(*g.tensor, grid.row(t), grid.col(t), grid.row_members(t), members, "tensor row");
+    g.tensor_col = split_grid(*g.tensor, grid.col(t), grid.row(t), grid.col_members(t), members,
+                              "tensor column");
+  }
   g.data = split_along(w, layout, {ParallelDim::data}, "data");
   g.pipeline = split_along(w, layout, {ParallelDim::pipeline}, "pipeline");
   g.model_parallel =

@@ -12,7 +12,11 @@ namespace trellis {
 
 struct RankGroups {
   std::shared_ptr<Communicator> world;
-  std::unique_ptr<Communicator> tensor;          // ranks splitting each layer
+  std::unique_ptr<Communicator> tensor;  // ranks splitting each layer
+  // When the tensor size is a square q*q > 1, the tensor group seen as a q x q grid (TensorGrid):
+  // this rank's grid row and grid column, for 2D tensor parallelism. Null otherwise.
+  std::unique_ptr<Communicator> tensor_row;
+  std::unique_ptr<Communicator> tensor_col;
   std::unique_ptr<Communicator> data;            // ranks holding replicas of the same shard
   std::unique_ptr<Communicator> pipeline;        // the ranks of one pipeline, in stage order
   std::unique_ptr<Communicator> model_parallel;  // tensor x pipeline: one whole model

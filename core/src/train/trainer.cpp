@@ -244,6 +244,8 @@ Trainer::Trainer(const ResolvedRun& run, std::FILE* console)
   LayerFamilyInit init;
   init.dims = s.dims;
   init.groups.tensor = s.groups.tensor.get();
+  init.groups.row = s.groups.tensor_row.get();
+  init.groups.col = s.groups.tensor_col.get();
   init.allocator = s.allocator;
   init.kernels = s.kernels.get();
   init.micro_batch = static_cast<int>(s.B);

@@ -176,6 +176,50 @@ class CpuKernels final : public Kernels {
                             static_cast<int>(n), c, scratch_);
   }
 
+  void layernorm_shard_mean(const Tensor& x, std::int64_t channels, const Tensor& mean) override {
+    const char* k = "layernorm_shard_mean";
+    const int n = dim(k, x, 2, 0), c = dim(k, x, 2, 1);
+    cpu::layernorm_shard_mean(f32(k, "x", x, -1), f32(k, "mean", mean, n), n, c, channels);
+  }
+  void layernorm_shard_var(const Tensor& x, const Tensor& mean, std::int64_t channels,
+                           const Tensor& var) override {
+    const char* k = "layernorm_shard_var";
+    const int n = dim(k, x, 2, 0), c = dim(k, x, 2, 1);
+    cpu::layernorm_shard_var(f32(k, "x", x, -1), f32(k, "mean", mean, n), f32(k, "var", var, n), n,
+                             c, channels);
+  }
+  void layernorm_shard_forward(const Tensor& x, const Tensor& w, const Tensor& b,
+                               const Tensor& mean, const Tensor& var, const Tensor& out,
+                               const Tensor& rstd) override {
+    const char* k = "layernorm_shard_forward";
+    const int n = dim(k, x, 2, 0), c = dim(k, x, 2, 1);
+    cpu::layernorm_shard_forward(f32(k, "x", x, -1), f32(k, "w", w, c), f32(k, "b", b, c),
+                                 f32(k, "mean", mean, n), f32(k, "var", var, n),
+                                 f32(k, "out", out, static_cast<std::int64_t>(n) * c),
+                                 f32(k, "rstd", rstd, n), n, c);
+  }
+  void layernorm_shard_backward_sums(const Tensor& dout, const Tensor& x, const Tensor& w,
+                                     const Tensor& mean, const Tensor& rstd, std::int64_t channels,
+                                     const Tensor& dsums) override {
+    const char* k = "layernorm_shard_backward_sums";
+    const int n = dim(k, x, 2, 0), c = dim(k, x, 2, 1);
+    cpu::layernorm_shard_backward_sums(
+        f32(k, "dout", dout, static_cast<std::int64_t>(n) * c), f32(k, "x", x, -1),
+        f32(k, "w", w, c), f32(k, "mean", mean, n), f32(k, "rstd", rstd, n),
+        f32(k, "dsums", dsums, 2 * static_cast<std::int64_t>(n)), n, c, channels);
+  }
+  void layernorm_shard_backward(const Tensor& dout, const Tensor& x, const Tensor& w,
+                                const Tensor& mean, const Tensor& rstd, const Tensor& dsums,
+                                const Tensor& dx, const Tensor& dw, const Tensor& db) override {
+    const char* k = "layernorm_shard_backward";
+    const int n = dim(k, x, 2, 0), c = dim(k, x, 2, 1);
+    const std::int64_t nc = static_cast<std::int64_t>(n) * c;
+    cpu::layernorm_shard_backward(
+        f32(k, "dout", dout, nc), f32(k, "x", x, -1), f32(k, "w", w, c), f32(k, "mean", mean, n),
+        f32(k, "rstd", rstd, n), f32(k, "dsums", dsums, 2 * static_cast<std::int64_t>(n)),
+        f32(k, "dx", dx, nc), f32(k, "dw", dw, c), f32(k, "db", db, c), n, c, scratch_);
+  }
+
   void gelu_forward(const Tensor& x, const Tensor& out) override {
     std::int64_t n = x.numel();
     cpu::gelu_forward(f32("gelu_forward", "x", x, n), f32("gelu_forward", "out", out, n), n);

@@ -36,6 +36,20 @@ void layernorm_backward(const float* dout, const float* x, const float* w, const
                         const float* rstd, float* dx, float* dw, float* db, int rows, int cols,
                         Scratch& scratch);
 
+// layernorm_shard.cpp: x[N,Cs], Cs of each row's C channels; stats per row, sums divided by C
+void layernorm_shard_mean(const float* x, float* mean, int rows, int cols, std::int64_t channels);
+void layernorm_shard_var(const float* x, const float* mean, float* var, int rows, int cols,
+                         std::int64_t channels);
+void layernorm_shard_forward(const float* x, const float* w, const float* b, const float* mean,
+                             const float* var, float* out, float* rstd, int rows, int cols);
+// dsums[2*rows]: row sums of w*dout, then of w*dout*xhat, divided by C
+void layernorm_shard_backward_sums(const float* dout, const float* x, const float* w,
+                                   const float* mean, const float* rstd, float* dsums, int rows,
+                                   int cols, std::int64_t channels);
+void layernorm_shard_backward(const float* dout, const float* x, const float* w, const float* mean,
+                              const float* rstd, const float* dsums, float* dx, float* dw,
+                              float* db, int rows, int cols, Scratch& scratch);
+
 // gelu.cpp
 void gelu_forward(const float* x, float* out, std::int64_t n);
 void gelu_backward(const float* x, const float* dout, float* dx, std::int64_t n);

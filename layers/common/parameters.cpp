@@ -1,6 +1,6 @@
 #include "parameters.h"
 
-namespace trellis::tp1d {
+namespace trellis::layers {
 
 Parameter make_parameter(const std::string& name, const Shape& local_shape, const ShardSpec& shard,
                          bool weight_decay, ParamInit init,
@@ -33,4 +33,4 @@ ParamInit ones() {
   return {ParamInit::Kind::ones, 0.0f};
 }
 
-}  // namespace trellis::tp1d
+}  // namespace trellis::layers

@@ -1,8 +1,6 @@
 #include "embedding.h"
 
-#include "tensor_region.h"
-
-namespace trellis::tp1d {
+namespace trellis::layers {
 
 Embedding::Embedding(const FamilyContext& ctx) : ctx_(ctx) {
   const std::int64_t C = ctx.dims.hidden, Vp = ctx.dims.padded_vocab, rows = ctx.vocab_rows();
@@ -15,11 +13,12 @@ Embedding::Embedding(const FamilyContext& ctx) : ctx_(ctx) {
 
 Tensor Embedding::forward(const Microbatch& mb, const Tensor& tokens) {
   const std::int64_t B = ctx_.micro_batch, T = ctx_.dims.seq_len, C = ctx_.dims.hidden;
-  Tensor out = ctx_.empty({B, T, C});
+  TokenRegion& region = *ctx_.region;
+  Tensor partial = ctx_.empty({B, T, C});
   const bool adds_positions = ctx_.tensor_rank == 0;
   ctx_.kernels->embedding_forward(tokens, wte_.value, ctx_.vocab_begin(),
-                                  adds_positions ? wpe_.value : Tensor(), out);
-  reduce_from_region_forward(ctx_.tensor, out);
+                                  adds_positions ? wpe_.value : Tensor(), partial);
+  Tensor out = region.reduce(region.to_region_order(partial));
   if (mb.training) stashes_.create(mb.id, "embedding").tokens = tokens;
   return out;
 }
@@ -31,10 +30,12 @@ Tensor Embedding::backward_input(const Microbatch& mb, const Tensor& grad_output
 
 void Embedding::backward_weight(const Microbatch& mb) {
   Stash& s = stashes_.get(mb.id, "embedding");
-  // Every rank holds the whole output gradient, so the replicated position table's gradient
+  TokenRegion& region = *ctx_.region;
+  // Every rank gathers the whole output gradient, so the replicated position table's gradient
   // comes out the same everywhere.
-  ctx_.kernels->embedding_backward(s.tokens, s.d_out, ctx_.vocab_begin(), wte_.grad, wpe_.grad);
+  Tensor d_out = region.to_sequence_order(region.gather(s.d_out));
+  ctx_.kernels->embedding_backward(s.tokens, d_out, ctx_.vocab_begin(), wte_.grad, wpe_.grad);
   stashes_.erase(mb.id);
 }
 
-}  // namespace trellis::tp1d
+}  // namespace trellis::layers

@@ -1,34 +1,15 @@
-// Making parameters and keeping per-microbatch state, shared by the layers of the family.
+// What a layer keeps from forward to backward, per microbatch id: several microbatches can be in
+// flight at once under a pipeline schedule.
 #pragma once
 
 #include <map>
 #include <string>
+#include <string_view>
 
 #include "trellis/error.h"
-#include "trellis/layer.h"
 
-namespace trellis::tp1d {
+namespace trellis::layers {
 
-// Where this rank's shard sits in the whole parameter.
-struct ShardSpec {
-  Shape global_shape;
-  Shape offset;
-  int tensor_replicas = 1;
-};
-
-// A parameter with value and gradient allocated (values are filled by core's initialiser).
-Parameter make_parameter(const std::string& name, const Shape& local_shape, const ShardSpec& shard,
-                         bool weight_decay, ParamInit init,
-                         const std::shared_ptr<Allocator>& alloc);
-
-// The replicated case: every rank of the tensor group holds the whole parameter.
-ShardSpec replicated(const Shape& shape, int tensor_size);
-
-ParamInit normal(float std);
-ParamInit zeros();
-ParamInit ones();
-
-// What a layer keeps from forward to backward, per microbatch id.
 template <class Stash>
 class StashMap {
  public:
@@ -55,4 +36,4 @@ class StashMap {
   std::map<int, Stash> stashes_;
 };
 
-}  // namespace trellis::tp1d
+}  // namespace trellis::layers

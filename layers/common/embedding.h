@@ -1,13 +1,15 @@
-// Token and position embeddings. The token table is split by vocabulary rows across the tensor
-// group (vocab-parallel): each rank looks up the tokens in its rows, zeros elsewhere, and an
-// all-reduce assembles the embeddings. The position table is replicated and added once, by
-// tensor rank 0, before the all-reduce.
+// Token and position embeddings, for the 1d and seq families. The token table is split by
+// vocabulary rows across the tensor group (vocab-parallel): each rank looks up the tokens in its
+// rows, zeros elsewhere, and the family's reduce (all-reduce for 1d, reduce-scatter along the
+// sequence for seq) assembles this rank's embeddings. The position table is replicated and added
+// once, by tensor rank 0, before the reduce.
 #pragma once
 
 #include "family_context.h"
 #include "parameters.h"
+#include "stash_map.h"
 
-namespace trellis::tp1d {
+namespace trellis::layers {
 
 class Embedding final : public Layer {
  public:
@@ -31,4 +33,4 @@ class Embedding final : public Layer {
   StashMap<Stash> stashes_;
 };
 
-}  // namespace trellis::tp1d
+}  // namespace trellis::layers

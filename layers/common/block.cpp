@@ -2,9 +2,7 @@
 
 #include <cmath>
 
-#include "tensor_region.h"
-
-namespace trellis::tp1d {
+namespace trellis::layers {
 
 namespace {
 
@@ -55,84 +53,95 @@ std::vector<Parameter*> Block::parameters() {
 
 Tensor Block::forward(const Microbatch& mb, const Tensor& input) {
   const std::int64_t B = ctx_.micro_batch, T = ctx_.dims.seq_len, C = ctx_.dims.hidden;
-  const std::int64_t Cl = ctx_.local_hidden(), Hl = 4 * C / ctx_.tensor_size, N = B * T;
+  const std::int64_t Tl = ctx_.local_seq_len(), Nl = B * Tl;
+  const std::int64_t Cl = ctx_.local_hidden(), Hl = 4 * C / ctx_.tensor_size;
   const int heads = static_cast<int>(ctx_.local_heads());
   Kernels& k = *ctx_.kernels;
-  // The row-parallel biases are added once: by tensor rank 0, before the all-reduce.
+  TokenRegion& region = *ctx_.region;
+  // The row-parallel biases are added once: by tensor rank 0, before the reduce.
   const bool adds_row_bias = ctx_.tensor_rank == 0;
 
   Stash local;
   Stash& s = mb.training ? stashes_.create(mb.id, name_) : local;
   s.x = input;
-  s.ln1 = ctx_.empty({B, T, C});
-  s.ln1_mean = ctx_.empty({N});
-  s.ln1_rstd = ctx_.empty({N});
+  s.ln1 = ctx_.empty({B, Tl, C});
+  s.ln1_mean = ctx_.empty({Nl});
+  s.ln1_rstd = ctx_.empty({Nl});
   k.layernorm_forward(s.x, ln1_w_.value, ln1_b_.value, s.ln1, s.ln1_mean, s.ln1_rstd);
 
-  s.qkv = ctx_.empty({B, T, 3 * Cl});
-  k.linear_forward(s.ln1, qkv_w_.value.view({3 * Cl, C}), qkv_b_.value.view({3 * Cl}), s.qkv);
+  Tensor qkv = ctx_.empty({B, T, 3 * Cl});
+  k.linear_forward(region.gather(s.ln1), qkv_w_.value.view({3 * Cl, C}),
+                   qkv_b_.value.view({3 * Cl}), qkv);
+  s.qkv = region.to_sequence_order(qkv);
   s.probs = ctx_.empty({B, heads, T, T});
-  s.att = ctx_.empty({B, T, Cl});
-  k.attention_forward(s.qkv, heads, s.att, s.probs);
+  Tensor att = ctx_.empty({B, T, Cl});
+  k.attention_forward(s.qkv, heads, att, s.probs);
+  s.att = region.to_region_order(att);
 
-  s.res2 = ctx_.empty({B, T, C});
-  k.linear_forward(s.att, proj_w_.value, adds_row_bias ? proj_b_.value : Tensor(), s.res2);
-  reduce_from_region_forward(ctx_.tensor, s.res2);
+  Tensor proj = ctx_.empty({B, T, C});
+  k.linear_forward(s.att, proj_w_.value, adds_row_bias ? proj_b_.value : Tensor(), proj);
+  s.res2 = region.reduce(proj);
   k.add(s.res2, s.x, s.res2);
 
-  s.ln2 = ctx_.empty({B, T, C});
-  s.ln2_mean = ctx_.empty({N});
-  s.ln2_rstd = ctx_.empty({N});
+  s.ln2 = ctx_.empty({B, Tl, C});
+  s.ln2_mean = ctx_.empty({Nl});
+  s.ln2_rstd = ctx_.empty({Nl});
   k.layernorm_forward(s.res2, ln2_w_.value, ln2_b_.value, s.ln2, s.ln2_mean, s.ln2_rstd);
   s.fc = ctx_.empty({B, T, Hl});
-  k.linear_forward(s.ln2, fc_w_.value, fc_b_.value, s.fc);
+  k.linear_forward(region.gather(s.ln2), fc_w_.value, fc_b_.value, s.fc);
   s.gelu = ctx_.empty({B, T, Hl});
   k.gelu_forward(s.fc, s.gelu);
 
-  s.out = ctx_.empty({B, T, C});
-  k.linear_forward(s.gelu, fcproj_w_.value, adds_row_bias ? fcproj_b_.value : Tensor(), s.out);
-  reduce_from_region_forward(ctx_.tensor, s.out);
+  Tensor fcproj = ctx_.empty({B, T, C});
+  k.linear_forward(s.gelu, fcproj_w_.value, adds_row_bias ? fcproj_b_.value : Tensor(), fcproj);
+  s.out = region.reduce(fcproj);
   k.add(s.out, s.res2, s.out);
   return s.out;
 }
 
 Tensor Block::backward_input(const Microbatch& mb, const Tensor& grad_output) {
   const std::int64_t B = ctx_.micro_batch, T = ctx_.dims.seq_len, C = ctx_.dims.hidden;
+  const std::int64_t Tl = ctx_.local_seq_len(), N = B * T;
   const std::int64_t Cl = ctx_.local_hidden(), Hl = 4 * C / ctx_.tensor_size;
   const int heads = static_cast<int>(ctx_.local_heads());
   Kernels& k = *ctx_.kernels;
+  TokenRegion& region = *ctx_.region;
   Stash& s = stashes_.get(mb.id, name_);
-  s.d_out = grad_output;
+  s.norm_grads = NormGradients(ctx_, {&ln1_w_, &ln1_b_, &ln2_w_, &ln2_b_});
 
   // MLP: through the row-parallel projection, GELU and the column-parallel fc.
   // d(gelu) is computed into d_fc's buffer and turned into d(fc) in place.
+  s.d_out_all = region.gather(grad_output);
   s.d_fc = ctx_.empty({B, T, Hl});
-  k.matmul(s.d_out.view({B * T, C}), false, fcproj_w_.value, false, s.d_fc.view({B * T, Hl}));
+  k.matmul(s.d_out_all.view({N, C}), false, fcproj_w_.value, false, s.d_fc.view({N, Hl}));
   k.gelu_backward(s.fc, s.d_fc, s.d_fc);
-  Tensor d_ln2 = ctx_.empty({B, T, C});
-  k.matmul(s.d_fc.view({B * T, Hl}), false, fc_w_.value, false, d_ln2.view({B * T, C}));
-  copy_to_region_backward(ctx_.tensor, d_ln2);
-  s.d_res2 = ctx_.empty({B, T, C});
-  k.layernorm_backward(d_ln2, s.res2, ln2_w_.value, s.ln2_mean, s.ln2_rstd, s.d_res2, ln2_w_.grad,
-                       ln2_b_.grad);
-  k.accumulate(s.d_res2, s.d_out);
+  Tensor d_ln2_all = ctx_.empty({B, T, C});
+  k.matmul(s.d_fc.view({N, Hl}), false, fc_w_.value, false, d_ln2_all.view({N, C}));
+  Tensor d_ln2 = region.reduce(d_ln2_all);
+  Tensor d_res2 = ctx_.empty({B, Tl, C});
+  k.layernorm_backward(d_ln2, s.res2, ln2_w_.value, s.ln2_mean, s.ln2_rstd, d_res2,
+                       s.norm_grads.grad(2), s.norm_grads.grad(3));
+  k.accumulate(d_res2, grad_output);
 
   // Attention: through the row-parallel projection, attention and the column-parallel QKV.
+  s.d_res2_all = region.gather(d_res2);
   Tensor d_att = ctx_.empty({B, T, Cl});
-  k.matmul(s.d_res2.view({B * T, C}), false, proj_w_.value, false, d_att.view({B * T, Cl}));
-  s.d_qkv = ctx_.empty({B, T, 3 * Cl});
-  k.attention_backward(d_att, s.qkv, s.probs, heads, s.d_qkv);
-  Tensor d_ln1 = ctx_.empty({B, T, C});
-  k.matmul(s.d_qkv.view({B * T, 3 * Cl}), false, qkv_w_.value.view({3 * Cl, C}), false,
-           d_ln1.view({B * T, C}));
-  copy_to_region_backward(ctx_.tensor, d_ln1);
-  s.d_x = ctx_.empty({B, T, C});
-  k.layernorm_backward(d_ln1, s.x, ln1_w_.value, s.ln1_mean, s.ln1_rstd, s.d_x, ln1_w_.grad,
-                       ln1_b_.grad);
-  k.accumulate(s.d_x, s.d_res2);
+  k.matmul(s.d_res2_all.view({N, C}), false, proj_w_.value, false, d_att.view({N, Cl}));
+  Tensor d_qkv = ctx_.empty({B, T, 3 * Cl});
+  k.attention_backward(region.to_sequence_order(d_att), s.qkv, s.probs, heads, d_qkv);
+  s.d_qkv = region.to_region_order(d_qkv);
+  Tensor d_ln1_all = ctx_.empty({B, T, C});
+  k.matmul(s.d_qkv.view({N, 3 * Cl}), false, qkv_w_.value.view({3 * Cl, C}), false,
+           d_ln1_all.view({N, C}));
+  Tensor d_ln1 = region.reduce(d_ln1_all);
+  s.d_x = ctx_.empty({B, Tl, C});
+  k.layernorm_backward(d_ln1, s.x, ln1_w_.value, s.ln1_mean, s.ln1_rstd, s.d_x,
+                       s.norm_grads.grad(0), s.norm_grads.grad(1));
+  k.accumulate(s.d_x, d_res2);
 
-  // Keep only what the weight gradients need (inputs of the linear layers and their output
-  // gradients), so a deferred backward_weight holds as little memory as possible.
+  // Keep only what the weight gradients need (inputs of the linear layers, the LayerNorm
+  // outputs as this rank's shards, and the gradients of the linears' outputs), so a deferred
+  // backward_weight holds as little memory as possible.
   s.x = s.ln1_mean = s.ln1_rstd = s.qkv = s.probs = s.res2 = Tensor();
   s.ln2_mean = s.ln2_rstd = s.fc = s.out = Tensor();
   return s.d_x;
@@ -141,13 +150,15 @@ Tensor Block::backward_input(const Microbatch& mb, const Tensor& grad_output) {
 void Block::backward_weight(const Microbatch& mb) {
   const std::int64_t C = ctx_.dims.hidden, Cl = ctx_.local_hidden();
   Kernels& k = *ctx_.kernels;
+  TokenRegion& region = *ctx_.region;
   Stash& s = stashes_.get(mb.id, name_);
-  k.linear_backward(s.d_out, s.gelu, fcproj_w_.value, Tensor(), fcproj_w_.grad, fcproj_b_.grad);
-  k.linear_backward(s.d_fc, s.ln2, fc_w_.value, Tensor(), fc_w_.grad, fc_b_.grad);
-  k.linear_backward(s.d_res2, s.att, proj_w_.value, Tensor(), proj_w_.grad, proj_b_.grad);
-  k.linear_backward(s.d_qkv, s.ln1, qkv_w_.value.view({3 * Cl, C}), Tensor(),
+  k.linear_backward(s.d_out_all, s.gelu, fcproj_w_.value, Tensor(), fcproj_w_.grad, fcproj_b_.grad);
+  k.linear_backward(s.d_fc, region.gather(s.ln2), fc_w_.value, Tensor(), fc_w_.grad, fc_b_.grad);
+  k.linear_backward(s.d_res2_all, s.att, proj_w_.value, Tensor(), proj_w_.grad, proj_b_.grad);
+  k.linear_backward(s.d_qkv, region.gather(s.ln1), qkv_w_.value.view({3 * Cl, C}), Tensor(),
                     qkv_w_.grad.view({3 * Cl, C}), qkv_b_.grad.view({3 * Cl}));
+  s.norm_grads.finish(ctx_);
   stashes_.erase(mb.id);
 }
 
-}  // namespace trellis::tp1d
+}  // namespace trellis::layers

@@ -1,8 +1,8 @@
 #include "lm_head.h"
 
-#include "tensor_region.h"
+#include "collectives.h"
 
-namespace trellis::tp1d {
+namespace trellis::layers {
 
 LmHead::LmHead(const FamilyContext& ctx, Parameter* shared_table)
     : ctx_(ctx), table_(shared_table) {
@@ -22,11 +22,14 @@ std::vector<Parameter*> LmHead::parameters() {
 Tensor LmHead::forward(const Microbatch& mb, const Tensor& input) {
   const std::int64_t N = ctx_.tokens(), C = ctx_.dims.hidden, Vl = ctx_.vocab_rows();
   Kernels& k = *ctx_.kernels;
+  TokenRegion& region = *ctx_.region;
   Stash local;
   Stash& s = mb.training ? stashes_.create(mb.id, "lm_head") : local;
   s.h = input;
   s.logits = ctx_.empty({N, Vl});
-  k.matmul(s.h.view({N, C}), false, table_->value, true, s.logits);
+  k.matmul(region.gather(s.h).view({N, C}), false, table_->value, true, s.logits);
+  // The loss is a sum over tokens: the targets only need to be in the logits' order.
+  s.targets = region.to_region_order(mb.targets).view({N});
 
   s.max = ctx_.empty({N});
   k.xent_row_max(s.logits, ctx_.vocab_begin(), ctx_.dims.vocab_size, s.max);
@@ -34,8 +37,7 @@ Tensor LmHead::forward(const Microbatch& mb, const Tensor& input) {
   s.stats = ctx_.empty({2, N});
   Tensor sumexp = s.stats.narrow(0, 0, 1).view({N});
   Tensor target_logit = s.stats.narrow(0, 1, 1).view({N});
-  Tensor targets = mb.targets.view({N});
-  k.xent_row_stats(s.logits, targets, ctx_.vocab_begin(), ctx_.dims.vocab_size, s.max, sumexp,
+  k.xent_row_stats(s.logits, s.targets, ctx_.vocab_begin(), ctx_.dims.vocab_size, s.max, sumexp,
                    target_logit);
   all_reduce_sum(ctx_.tensor, s.stats);
 
@@ -50,19 +52,20 @@ Tensor LmHead::backward_input(const Microbatch& mb, const Tensor&) {
   Stash& s = stashes_.get(mb.id, "lm_head");
   Tensor sumexp = s.stats.narrow(0, 0, 1).view({N});
   // The logits are not needed any more: their buffer becomes the gradient of the logits.
-  k.xent_backward(s.logits, mb.targets.view({N}), ctx_.vocab_begin(), ctx_.dims.vocab_size, s.max,
-                  sumexp, mb.loss_scale, s.logits);
-  s.d_h = ctx_.empty({ctx_.micro_batch, ctx_.dims.seq_len, C});
-  k.matmul(s.logits, false, table_->value, false, s.d_h.view({N, C}));
-  copy_to_region_backward(ctx_.tensor, s.d_h);
+  k.xent_backward(s.logits, s.targets, ctx_.vocab_begin(), ctx_.dims.vocab_size, s.max, sumexp,
+                  mb.loss_scale, s.logits);
+  Tensor d_h_all = ctx_.empty({ctx_.micro_batch, ctx_.dims.seq_len, C});
+  k.matmul(s.logits, false, table_->value, false, d_h_all.view({N, C}));
+  s.d_h = ctx_.region->reduce(d_h_all);
   return s.d_h;
 }
 
 void LmHead::backward_weight(const Microbatch& mb) {
   const std::int64_t N = ctx_.tokens(), C = ctx_.dims.hidden;
   Stash& s = stashes_.get(mb.id, "lm_head");
-  ctx_.kernels->matmul(s.logits, true, s.h.view({N, C}), false, table_->grad, 1.0f, 1.0f);
+  ctx_.kernels->matmul(s.logits, true, ctx_.region->gather(s.h).view({N, C}), false, table_->grad,
+                       1.0f, 1.0f);
   stashes_.erase(mb.id);
 }
 
-}  // namespace trellis::tp1d
+}  // namespace trellis::layers

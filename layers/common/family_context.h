@@ -1,12 +1,14 @@
-// What every layer of the 1d family needs to know: the model's sizes, this rank's place in the
-// tensor group, the kernels and the allocator.
+// What every layer of the 1d and seq families needs to know: the model's sizes, this rank's
+// place in the tensor group, which tokens it holds between regions, the kernels and the
+// allocator.
 #pragma once
 
 #include <memory>
 
+#include "token_region.h"
 #include "trellis/layer.h"
 
-namespace trellis::tp1d {
+namespace trellis::layers {
 
 struct FamilyContext {
   ModelDims dims;
@@ -16,8 +18,10 @@ struct FamilyContext {
   int tensor_rank = 0;
   Kernels* kernels = nullptr;
   std::shared_ptr<Allocator> allocator;
+  std::shared_ptr<TokenRegion> region;  // shared by the family's layers
 
-  std::int64_t tokens() const { return micro_batch * dims.seq_len; }       // N = B*T
+  std::int64_t tokens() const { return micro_batch * dims.seq_len; }  // N = B*T, a whole region
+  std::int64_t local_seq_len() const { return region->local_seq_len(); }
   std::int64_t local_hidden() const { return dims.hidden / tensor_size; }  // C / tp
   std::int64_t local_heads() const { return dims.heads / tensor_size; }
   std::int64_t vocab_rows() const { return dims.padded_vocab / tensor_size; }
@@ -26,4 +30,4 @@ struct FamilyContext {
   Tensor empty(const Shape& shape) const { return Tensor::empty(shape, DType::f32, allocator); }
 };
 
-}  // namespace trellis::tp1d
+}  // namespace trellis::layers

@@ -1,10 +1,13 @@
-// The final LayerNorm, replicated across the tensor group.
+// The final LayerNorm, replicated across the tensor group; it runs on the tokens this rank holds
+// between regions (a sequence shard for seq, whose gradients are then summed over the group).
 #pragma once
 
 #include "family_context.h"
+#include "norm_gradients.h"
 #include "parameters.h"
+#include "stash_map.h"
 
-namespace trellis::tp1d {
+namespace trellis::layers {
 
 class FinalNorm final : public Layer {
  public:
@@ -19,10 +22,11 @@ class FinalNorm final : public Layer {
  private:
   struct Stash {
     Tensor x, mean, rstd, out, d_x;
+    NormGradients norm_grads;
   };
   FamilyContext ctx_;
   Parameter w_, b_;
   StashMap<Stash> stashes_;
 };
 
-}  // namespace trellis::tp1d
+}  // namespace trellis::layers

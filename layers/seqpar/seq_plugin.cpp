@@ -1,0 +1,25 @@
+// The plugin descriptor of the seq layer family.
+#include "seq_family.h"
+#include "trellis/plugin.h"
+
+namespace {
+
+const trellis::PluginDescriptor descriptor{
+    .abi = trellis::kAbiVersion,
+    .kind = trellis::PluginKind::layers,
+    .name = "seq",
+    .version = "1.0.0",
+    .summary =
+        "Megatron tensor + sequence parallelism: 1d's linears, LayerNorm and residual stream on "
+        "sequence shards, all-gather / reduce-scatter instead of all-reduce",
+    .make_comm = nullptr,
+    .make_layers = &trellis::seqpar::make_family,
+    .make_schedule = nullptr,
+    .check = &trellis::seqpar::check_run,
+    .options = nullptr,
+    .option_count = 0,
+};
+
+}  // namespace
+
+TRELLIS_PLUGIN(descriptor)

@@ -1,0 +1,57 @@
+#include "embedding_2d.h"
+
+#include "grid_collectives.h"
+#include "parameters.h"
+
+namespace trellis::tp2d {
+
+Parameter make_token_table(const GridContext& ctx) {
+  const std::int64_t C = ctx.dims.hidden, Vp = ctx.dims.padded_vocab;
+  const std::int64_t rows = ctx.vocab_block(), cols = ctx.block(C);
+  return layers::make_parameter("wte", {rows, cols},
+                                {{Vp, C}, {ctx.grid_row * rows, ctx.grid_col * cols}, 1}, true,
+                                layers::normal(0.02f), ctx.allocator);
+}
+
+Embedding2d::Embedding2d(const GridContext& ctx) : ctx_(ctx) {
+  const std::int64_t C = ctx.dims.hidden, maxT = ctx.dims.max_seq_len;
+  wte_ = make_token_table(ctx);
+  const std::int64_t rows = ctx.block(maxT), cols = ctx.block(C);
+  wpe_ = layers::make_parameter("wpe", {rows, cols},
+                                {{maxT, C}, {ctx.grid_row * rows, ctx.grid_col * cols}, 1}, true,
+                                layers::normal(0.02f), ctx.allocator);
+}
+
+Tensor Embedding2d::forward(const Microbatch& mb, const Tensor& tokens) {
+  const std::int64_t B = ctx_.micro_batch, T = ctx_.dims.seq_len, Cb = ctx_.block(ctx_.dims.hidden);
+  Kernels& k = *ctx_.kernels;
+  Tensor positions = ctx_.empty({ctx_.dims.max_seq_len, Cb});
+  all_gather(ctx_.col, k, wpe_.value, positions);
+  Tensor partial = ctx_.empty({B, T, Cb});
+  k.embedding_forward(tokens, wte_.value, ctx_.grid_row * ctx_.vocab_block(),
+                      ctx_.grid_row == 0 ? positions : Tensor(), partial);
+  Tensor out = ctx_.empty({ctx_.local_batch(), T, Cb});
+  reduce_scatter_sum(ctx_.col, k, partial, out);
+  if (mb.training) stashes_.create(mb.id, "embedding").tokens = tokens;
+  return out;
+}
+
+Tensor Embedding2d::backward_input(const Microbatch& mb, const Tensor& grad_output) {
+  stashes_.get(mb.id, "embedding").d_out = grad_output;
+  return Tensor();  // tokens have no gradient
+}
+
+void Embedding2d::backward_weight(const Microbatch& mb) {
+  const std::int64_t B = ctx_.micro_batch, T = ctx_.dims.seq_len, Cb = ctx_.block(ctx_.dims.hidden);
+  Kernels& k = *ctx_.kernels;
+  Stash& s = stashes_.get(mb.id, "embedding");
+  Tensor d_all = ctx_.empty({B, T, Cb});
+  all_gather(ctx_.col, k, s.d_out, d_all);
+  Tensor d_positions = ctx_.zeros({ctx_.dims.max_seq_len, Cb});
+  k.embedding_backward(s.tokens, d_all, ctx_.grid_row * ctx_.vocab_block(), wte_.grad, d_positions);
+  const std::int64_t rows = ctx_.block(ctx_.dims.max_seq_len);
+  k.accumulate(wpe_.grad, d_positions.narrow(0, ctx_.grid_row * rows, rows));
+  stashes_.erase(mb.id);
+}
+
+}  // namespace trellis::tp2d

@@ -1,0 +1,25 @@
+// The plugin descriptor of the 2d layer family.
+#include "tp2d_family.h"
+#include "trellis/plugin.h"
+
+namespace {
+
+const trellis::PluginDescriptor descriptor{
+    .abi = trellis::kAbiVersion,
+    .kind = trellis::PluginKind::layers,
+    .name = "2d",
+    .version = "1.0.0",
+    .summary =
+        "2D tensor parallelism (Optimus, SUMMA) on a q x q grid: activations and every "
+        "parameter split in q x q blocks",
+    .make_comm = nullptr,
+    .make_layers = &trellis::tp2d::make_family,
+    .make_schedule = nullptr,
+    .check = &trellis::tp2d::check_run,
+    .options = nullptr,
+    .option_count = 0,
+};
+
+}  // namespace
+
+TRELLIS_PLUGIN(descriptor)

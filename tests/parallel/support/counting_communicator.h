@@ -1,0 +1,59 @@
+// A Communicator that forwards every operation to another one and counts what it moves: how many
+// calls of each collective, and the bytes a bandwidth-optimal algorithm moves through each rank's
+// link for them — nccl-tests' "bus bytes", with S the buffer size (for all-gather the output, for
+// reduce-scatter the input) and p the group size:
+//   all_reduce 2(p-1)/p S;  all_gather, reduce_scatter (p-1)/p S;  broadcast, reduce S
+// (and nothing in a group of one). Used to measure the traffic of a layer family's tensor group.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+
+#include "trellis/comm.h"
+
+namespace trellis::test {
+
+class CountingCommunicator final : public Communicator {
+ public:
+  enum Op : std::uint8_t {
+    all_reduce_op,
+    all_gather_op,
+    reduce_scatter_op,
+    broadcast_op,
+    reduce_op,
+    other_op,
+    kOps
+  };
+  static const char* op_name(Op op);
+
+  explicit CountingCommunicator(Communicator* inner);
+
+  int rank() const override { return inner_->rank(); }
+  int size() const override { return inner_->size(); }
+  const char* backend() const override { return inner_->backend(); }
+
+  WorkPtr all_reduce(const Tensor& input, const Tensor& output, ReduceOp op) override;
+  WorkPtr all_gather(const Tensor& input, const Tensor& output) override;
+  WorkPtr reduce_scatter(const Tensor& input, const Tensor& output, ReduceOp op) override;
+  WorkPtr broadcast(const Tensor& buffer, int root) override;
+  WorkPtr reduce(const Tensor& input, const Tensor& output, ReduceOp op, int root) override;
+  WorkPtr all_to_all(const Tensor& input, const Tensor& output) override;
+  WorkPtr barrier() override;
+  WorkPtr send(const Tensor& input, int peer, int tag) override;
+  WorkPtr recv(const Tensor& output, int peer, int tag) override;
+
+  std::int64_t calls(Op op) const { return calls_[op]; }
+  double bus_bytes(Op op) const { return bytes_[op]; }
+  double bus_bytes() const;
+  void reset();
+
+ private:
+  void count(Op op, std::size_t buffer_bytes, double factor);
+
+  Communicator* inner_;
+  std::array<std::int64_t, kOps> calls_{};
+  std::array<double, kOps> bytes_{};
+};
+
+}  // namespace trellis::test
