@@ -232,10 +232,14 @@ class ClusterReader {
                      cluster.accelerator.train_dtype + " = <TFLOP/s> there");
     }
     if (!problems_.empty()) {
+      // Top to bottom as the file reads; problems of the file as a whole (line 0) last.
+      std::stable_sort(problems_.begin(), problems_.end(), [](const auto& a, const auto& b) {
+        return (a.first == 0 ? 1 << 30 : a.first) < (b.first == 0 ? 1 << 30 : b.first);
+      });
       std::string message = std::to_string(problems_.size()) + " problem" +
                             (problems_.size() == 1 ? "" : "s") + " in the cluster description " +
                             file_ + ":";
-      for (const std::string& p : problems_) message += "\n  " + p;
+      for (const auto& [line, text] : problems_) message += "\n  " + text;
       throw InputError(message);
     }
     return cluster;
@@ -261,6 +265,7 @@ class ClusterReader {
   }
 
   static std::string text(const toml::node& node) {
+    if (auto str = node.value<std::string>()) return "\"" + *str + "\"";  // as the user wrote it
     std::ostringstream out;
     node.visit([&](auto&& v) { out << toml::toml_formatter(v); });
     return out.str();
@@ -299,11 +304,11 @@ class ClusterReader {
   }
 
   void problem(int at, const std::string& message) {
-    problems_.push_back((at > 0 ? file_ + ":" + std::to_string(at) : file_) + ": " + message);
+    problems_.push_back({at, (at > 0 ? file_ + ":" + std::to_string(at) : file_) + ": " + message});
   }
 
   std::string file_;
-  std::vector<std::string> problems_;
+  std::vector<std::pair<int, std::string>> problems_;  // (line, message)
   std::vector<std::string> seen_;
   bool has_peaks_ = false;
 };

@@ -4,7 +4,7 @@
 
 namespace trellis::plan {
 
-Work& Work::operator+=(const Work& other) {
+ActionWork& ActionWork::operator+=(const ActionWork& other) {
   flops += other.flops;
   bytes += other.bytes;
   comm.insert(comm.end(), other.comm.begin(), other.comm.end());
@@ -20,7 +20,7 @@ PassWork& PassWork::operator+=(const PassWork& other) {
 
 PassWork PassWork::scaled(double times) const {
   PassWork out = *this;
-  for (Work* w : {&out.forward, &out.backward_input, &out.backward_weight}) {
+  for (ActionWork* w : {&out.forward, &out.backward_input, &out.backward_weight}) {
     w->flops *= times;
     w->bytes *= times;
     for (CommCall& c : w->comm) c.count *= times;

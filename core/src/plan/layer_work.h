@@ -55,19 +55,19 @@ struct CommCall {
   double count = 1.0;  // how many such calls
 };
 
-struct Work {
+struct ActionWork {
   double flops = 0.0;  // matrix products
   double bytes = 0.0;  // element-wise traffic
   std::vector<CommCall> comm;
 
-  Work& operator+=(const Work& other);
+  ActionWork& operator+=(const ActionWork& other);
 };
 
 // A layer's three passes for one microbatch. A whole backward (B) is input + weight.
 struct PassWork {
-  Work forward;
-  Work backward_input;
-  Work backward_weight;
+  ActionWork forward;
+  ActionWork backward_input;
+  ActionWork backward_weight;
 
   PassWork& operator+=(const PassWork& other);
   PassWork scaled(double times) const;

@@ -110,7 +110,7 @@ Prediction predict(const PlanRequest& request, const ClusterSpec& cluster) {
       cluster.train_peak_flops() * cluster.accelerator.compute_efficiency * rank_devices;
   const double byte_rate =
       cluster.accelerator.memory_bandwidth * cluster.accelerator.memory_efficiency * rank_devices;
-  auto comm_seconds = [&](const Work& w) {
+  auto comm_seconds = [&](const ActionWork& w) {
     double total = 0.0;
     for (const CommCall& c : w.comm) {
       const GroupLink& link = c.group == TensorGroupPart::row      ? row_link
@@ -120,7 +120,9 @@ Prediction predict(const PlanRequest& request, const ClusterSpec& cluster) {
     }
     return total;
   };
-  auto compute_seconds = [&](const Work& w) { return w.flops / flop_rate + w.bytes / byte_rate; };
+  auto compute_seconds = [&](const ActionWork& w) {
+    return w.flops / flop_rate + w.bytes / byte_rate;
+  };
 
   WorkShape shape;
   shape.micro_batch = choice.micro_batch;
