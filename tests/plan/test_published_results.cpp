@@ -83,3 +83,59 @@ TEST_CASE("Narayanan et al. 2021 Table 1: every row within 15% of the published 
     CHECK(p.fits);  // every published layout ran, so it must fit 80 GB
   }
 }
+
+// trellis-train's peak_mem_bytes (the largest over ranks) for bench/plan/cpu/model.toml in the
+// layouts of bench/plan/cpu_validation.py, measured on the development machine with
+//   build/bin/trellis-train bench/plan/cpu/model.toml --set <the overrides below>
+// Memory does not depend on timing: the same run gives the same bytes on any machine.
+TEST_CASE("peak memory of real trellis-train runs within 10% (measured within 1%)") {
+  struct Measured {
+    const char* layout;
+    int tensor, pipeline, data, virtual_stages;
+    const char* schedule;
+    int zero;
+    double peak_mem_bytes;
+  };
+  const Measured runs[] = {
+      {"1 rank", 1, 1, 1, 1, "1f1b", 0, 195026944},
+      {"data 2", 1, 1, 2, 1, "1f1b", 0, 195018752},
+      {"tensor 2", 2, 1, 1, 1, "1f1b", 0, 107880448},
+      {"pipeline 2, 1f1b", 1, 2, 1, 1, "1f1b", 0, 144998400},
+      {"pipeline 2, gpipe", 1, 2, 1, 1, "gpipe", 0, 234231808},
+      {"pipeline 2, interleaved x2", 1, 2, 1, 2, "interleaved", 0, 168083456},
+      {"pipeline 2, zbh1", 1, 2, 1, 1, "zbh1", 0, 144998400},
+      {"tensor 2 x pipeline 2", 2, 2, 1, 1, "1f1b", 0, 83075072},
+      {"pipeline 2 x data 2, zero 1", 1, 2, 2, 1, "1f1b", 1, 138344448},
+  };
+  const ClusterSpec cpu =
+      read_cluster_file(std::string(TRELLIS_SOURCE_DIR) + "/configs/clusters/cpu-dev-vm.toml");
+  for (const Measured& run : runs) {
+    CAPTURE(run.layout);
+    PlanRequest r;  // bench/plan/cpu/model.toml
+    r.dims.vocab_size = r.dims.padded_vocab = 512;
+    r.dims.seq_len = r.dims.max_seq_len = 128;
+    r.dims.layers = 8;
+    r.dims.heads = 8;
+    r.dims.hidden = 256;
+    r.global_batch = 16;
+    LayoutChoice& l = r.layout;
+    l.tensor = run.tensor;
+    l.pipeline = run.pipeline;
+    l.data = run.data;
+    l.virtual_stages = run.virtual_stages;
+    l.schedule = run.schedule;
+    l.micro_batch = 4;
+    l.zero = run.zero;
+    l.threads = 1;
+    PipelinePlan plan;
+    if (run.pipeline > 1) {
+      plan = build_plan(*registry().make_schedule(run.schedule, {}),
+                        {run.pipeline, 0, 16 / (4 * run.data), run.virtual_stages});
+      r.plan = &plan;
+    }
+    const double predicted = predict(r, cpu).peak.total();
+    CAPTURE(predicted);
+    CHECK(std::fabs(predicted / run.peak_mem_bytes - 1.0) < 0.10);
+    CHECK(std::fabs(predicted / run.peak_mem_bytes - 1.0) < 0.01);
+  }
+}
