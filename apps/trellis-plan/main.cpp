@@ -96,6 +96,20 @@ int plan_run(const PlanArguments& args, const ClusterSpec& cluster) {
   return kExitOk;
 }
 
+// The comment lines a description file starts with (where its figures came from), without those
+// of an earlier calibration: they are kept at the top of the fitted file.
+std::string base_comments(const std::string& file) {
+  std::string kept;
+  if (file.empty()) return kept;
+  std::ifstream in(file);
+  for (std::string line; std::getline(in, line);) {
+    if (!line.starts_with("#")) break;
+    if (line.starts_with("# Calibrated by trellis-plan")) break;
+    kept += line.size() > 2 ? line.substr(2) + "\n" : "\n";
+  }
+  return kept;
+}
+
 int calibrate(const PlanArguments& args, ClusterSpec cluster, const std::string& base_dtype) {
   std::vector<CommMeasurement> rows;
   std::vector<std::string> sources;
@@ -158,7 +172,8 @@ int calibrate(const PlanArguments& args, ClusterSpec cluster, const std::string&
   }
   // --dtype said what the measured runs trained in; the description keeps its own default.
   cluster.accelerator.train_dtype = base_dtype;
-  std::string header = "Calibrated by trellis-plan --calibrate from:\n";
+  std::string header = base_comments(args.cluster);
+  header += "Calibrated by trellis-plan --calibrate from:\n";
   for (const std::string& s : sources) header += "  " + s + "\n";
   header += "Base description: " +
             (args.cluster.empty() ? std::string("this machine, probed") : args.cluster);

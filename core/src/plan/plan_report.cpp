@@ -175,13 +175,13 @@ std::string format_search(const SearchResult& r, const ClusterSpec& cluster, int
         "micro batch\n";
     return out;
   }
-  out += "\n" + pad("#", 4) + pad("layout", 34) + pad_left("memory", 11) + pad_left("step", 11) +
+  out += "\n" + pad("#", 4) + pad("layout", 44) + pad_left("memory", 11) + pad_left("step", 11) +
          pad_left("tokens/s", 13) + pad_left("TFLOP/s", 9) + pad_left("MFU", 6) +
          pad_left("bubble", 9) + pad_left("tp comm", 11) + pad_left("dp exposed", 12) + "\n";
   const int shown = std::min<int>(top, static_cast<int>(r.ranked.size()));
   for (int i = 0; i < shown; ++i) {
     const Prediction& p = r.ranked[static_cast<std::size_t>(i)];
-    out += pad(std::to_string(i + 1), 4) + pad(p.layout.describe(), 34) +
+    out += pad(std::to_string(i + 1), 4) + pad(p.layout.describe(), 44) +
            pad_left(format_bytes(p.peak.total()), 11) + pad_left(format_seconds(p.time.step), 11) +
            pad_left(with_commas(p.tokens_per_s), 13) +
            pad_left(format("%.3g", p.tflops_per_device), 9) + pad_left(percent(p.mfu), 6) +
