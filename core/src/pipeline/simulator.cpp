@@ -17,7 +17,8 @@ Key key(int stage, ActionType type, int mb) {
   return {stage, type, mb};
 }
 
-double cost(const Action& a, const ActionCosts& c) {
+double cost(const Action& a, const std::vector<ActionCosts>& stage_costs) {
+  const ActionCosts& c = stage_costs[static_cast<std::size_t>(a.stage)];
   switch (a.type) {
     case ActionType::F:
       return c.forward;
@@ -99,6 +100,14 @@ double SimulationResult::idle_fraction() const {
 }
 
 SimulationResult simulate(const PipelinePlan& plan, const ActionCosts& costs) {
+  return simulate(plan, std::vector<ActionCosts>(static_cast<std::size_t>(plan.stages()), costs));
+}
+
+SimulationResult simulate(const PipelinePlan& plan, const std::vector<ActionCosts>& stage_costs) {
+  if (static_cast<int>(stage_costs.size()) != plan.stages()) {
+    throw Error("simulate: " + std::to_string(stage_costs.size()) + " stage costs for a plan of " +
+                std::to_string(plan.stages()) + " stages");
+  }
   const int ranks = static_cast<int>(plan.per_rank.size());
   SimulationResult result;
   result.timeline.resize(ranks);
@@ -114,7 +123,10 @@ SimulationResult simulate(const PipelinePlan& plan, const ActionCosts& costs) {
       it = finished.find(key(std::get<0>(d.what), ActionType::I, std::get<2>(d.what)));
     }
     if (it == finished.end()) return false;
-    at = it->second + (d.remote ? costs.latency : 0.0);
+    // A message into stage s (activations from s - 1, gradients from s + 1) takes the latency
+    // of the stage that receives it.
+    const int receiver = std::get<0>(d.what) + (std::get<1>(d.what) == ActionType::SEND_F ? 1 : -1);
+    at = it->second + (d.remote ? stage_costs[static_cast<std::size_t>(receiver)].latency : 0.0);
     return true;
   };
 
@@ -136,10 +148,10 @@ SimulationResult simulate(const PipelinePlan& plan, const ActionCosts& costs) {
           start = std::max(start, at);
         }
         if (!ready) break;
-        double end = start + cost(a, costs);
+        double end = start + cost(a, stage_costs);
         finished[key(a.stage, a.type, a.microbatch)] = end;
         result.timeline[r].push_back({a, start, end});
-        result.busy[r] += cost(a, costs);
+        result.busy[r] += cost(a, stage_costs);
         clock[r] = end;
         ++next[r];
         progress = true;

@@ -45,6 +45,9 @@ struct SimulationResult {
 };
 
 SimulationResult simulate(const PipelinePlan& plan, const ActionCosts& costs = {});
+// The same with costs per stage (index = stage: a last stage that also runs the LM head costs
+// more); a message into stage s arrives stage_costs[s].latency after its send.
+SimulationResult simulate(const PipelinePlan& plan, const std::vector<ActionCosts>& stage_costs);
 
 // The costs the config check and --dry-run simulate with: a backward twice a forward, or an
 // input gradient and a weight gradient each the cost of a forward.

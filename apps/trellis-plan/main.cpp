@@ -1,0 +1,224 @@
+// trellis-plan: predicts the memory and the step time of a run's layout on a cluster, ranks
+// every layout (--search), and fits a cluster description to measurements (--calibrate).
+// The model is core/src/plan/ (docs/planner.md). Exit codes: 0 success, 2 bad input (config,
+// cluster file, measurements, arguments), 1 any other failure.
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "config/config_loader.h"
+#include "plan/bench_results.h"
+#include "plan/calibration.h"
+#include "plan/cluster_file.h"
+#include "plan/layout_search.h"
+#include "plan/local_machine.h"
+#include "plan/megatron_flops.h"
+#include "plan/plan_json.h"
+#include "plan/plan_report.h"
+#include "plan/run_request.h"
+#include "plan_arguments.h"
+#include "train/model_flops.h"
+#include "trellis/error.h"
+
+namespace {
+
+using namespace trellis;
+using namespace trellis::plan;
+
+constexpr int kExitOk = 0;
+constexpr int kExitFailure = 1;
+constexpr int kExitBadInput = 2;
+
+// The planner plans the config's own world ([launch] nproc), whatever launcher it runs under.
+RunEnvironment planning_environment() {
+  RunEnvironment env = RunEnvironment::from_process();
+  env.launcher_world.reset();
+  return env;
+}
+
+void write_file(const std::string& path, const std::string& text) {
+  std::ofstream out(path, std::ios::trunc);
+  out << text;
+  if (!out.flush()) throw Error("cannot write " + path);
+}
+
+std::string model_line(const ResolvedRun& run) {
+  const ModelDims& d = run.dims;
+  char text[256];
+  std::snprintf(text, sizeof text,
+                "model: %lld layers, hidden %lld, %lld heads, vocab %lld (padded %lld), seq %lld: "
+                "%.4g M parameters; global batch %lld sequences = %lld tokens a step\n",
+                static_cast<long long>(d.layers), static_cast<long long>(d.hidden),
+                static_cast<long long>(d.heads), static_cast<long long>(d.vocab_size),
+                static_cast<long long>(d.padded_vocab), static_cast<long long>(d.seq_len),
+                static_cast<double>(parameter_count(d)) / 1e6,
+                static_cast<long long>(run.config.train.global_batch),
+                static_cast<long long>(run.config.train.global_batch * d.seq_len));
+  return text;
+}
+
+int plan_run(const PlanArguments& args, const ClusterSpec& cluster) {
+  const ResolvedRun run = load_run(args.config, args.overrides, planning_environment());
+  PlanRequest request = request_from_run(run, args.recompute, args.activations);
+  std::cout << "trellis-plan: " << args.config << " on cluster " << describe_cluster(cluster)
+            << "\n"
+            << model_line(run);
+  if (args.search) {
+    SearchSpace space;
+    space.world =
+        args.world ? *args.world : cluster.devices() / devices_per_rank(cluster, request.layout);
+    space.schedules = {"gpipe", "1f1b", "interleaved", "zbh1"};
+    space.tensor_modes = {TensorMode::one_d, TensorMode::seq, TensorMode::two_d};
+    if (run.llmc) space.checkpoint_padded_vocab = run.llmc->padded_vocab;
+    std::cout << "search: every layout of " << space.world << " ranks (zero " << request.layout.zero
+              << ", recompute " << recompute_name(args.recompute)
+              << "), ranked by predicted tokens/s\n\n";
+    const SearchResult result = search_layouts(request, cluster, run.registry.get(), space);
+    std::cout << format_search(result, cluster, args.top);
+    if (!args.json.empty()) write_file(args.json, search_json(result).dump());
+    return kExitOk;
+  }
+  const Prediction prediction = predict(request, cluster);
+  std::cout << "\n" << format_prediction(prediction, cluster, args.tokens);
+  if (args.recompute == Recompute::full) {
+    const double flops =
+        megatron_iteration_flops(run.config.train.global_batch, run.dims.seq_len, run.dims.layers,
+                                 run.dims.hidden, run.dims.padded_vocab);
+    std::printf(
+        "Narayanan et al.'s count (recomputation included, 96 B s l h^2 (...)): %.4g "
+        "TFLOP/s per device\n",
+        flops / prediction.time.step / prediction.layout.world() / 1e12);
+  }
+  if (!args.json.empty()) write_file(args.json, prediction_json(prediction).dump());
+  return kExitOk;
+}
+
+// The comment lines a description file starts with (where its figures came from), without those
+// of an earlier calibration: they are kept at the top of the fitted file.
+std::string base_comments(const std::string& file) {
+  std::string kept;
+  if (file.empty()) return kept;
+  std::ifstream in(file);
+  for (std::string line; std::getline(in, line);) {
+    if (!line.starts_with("#")) break;
+    if (line.starts_with("# Calibrated by trellis-plan")) break;
+    kept += line.size() > 2 ? line.substr(2) + "\n" : "\n";
+  }
+  return kept;
+}
+
+int calibrate(const PlanArguments& args, ClusterSpec cluster, const std::string& base_dtype) {
+  std::vector<CommMeasurement> rows;
+  std::vector<std::string> sources;
+  std::vector<std::pair<std::string, std::string>> run_files;  // (config, metrics)
+  for (const std::string& file : args.calibrate) {
+    if (file.ends_with(".jsonl")) {
+      if (args.config.empty()) {
+        throw InputError("--calibrate " + file +
+                         ": a metrics file needs the CONFIG of its run "
+                         "(trellis-plan CONFIG --calibrate METRICS), or --calibrate-run "
+                         "CONFIG=METRICS");
+      }
+      run_files.push_back({args.config, file});
+    } else {
+      std::vector<CommMeasurement> more = read_comm_bench(file);
+      rows.insert(rows.end(), more.begin(), more.end());
+      sources.push_back(file);
+    }
+  }
+  for (const std::string& pair : args.calibrate_runs) {
+    run_files.push_back({pair.substr(0, pair.find('=')), pair.substr(pair.find('=') + 1)});
+  }
+  std::string report;
+  if (!rows.empty()) {
+    const LinkFit fit = fit_link(rows);
+    LinkSpec& link = args.link == "inter_node" ? cluster.inter_node : cluster.intra_node;
+    link = {fit.bandwidth, fit.latency, 1.0};
+    report += format_link_fit(fit, args.link);
+  }
+  if (!run_files.empty()) {
+    std::vector<std::unique_ptr<ResolvedRun>> loaded;
+    std::vector<MeasuredRun> runs;
+    for (const auto& [config, metrics] : run_files) {
+      const std::vector<std::string> overrides =
+          config == args.config ? args.overrides : std::vector<std::string>{};
+      loaded.push_back(
+          std::make_unique<ResolvedRun>(load_run(config, overrides, planning_environment())));
+      const std::vector<StepMeasurement> steps = read_metrics(metrics);
+      MeasuredRun m;
+      m.label = config;
+      m.request = request_from_run(*loaded.back(), args.recompute, args.activations);
+      m.step_seconds = median_step_seconds(steps);
+      m.peak_mem_bytes = peak_memory(steps);
+      runs.push_back(std::move(m));
+      sources.push_back(config + " (" + metrics + ")");
+    }
+    const ComputeFit fit = fit_compute(runs, cluster);
+    cluster.accelerator.compute_efficiency = fit.compute_efficiency;
+    cluster.accelerator.memory_efficiency = fit.memory_efficiency;
+    report += format_compute_fit(fit, runs);
+    for (const MeasuredRun& r : runs) {
+      if (r.peak_mem_bytes <= 0.0) continue;  // a metrics file without memory figures
+      const double predicted = predict(r.request, cluster).peak.total();
+      char line[256];
+      std::snprintf(line, sizeof line, "  %s: peak memory %s measured, %s predicted (%+.1f%%)\n",
+                    r.label.c_str(), format_bytes(r.peak_mem_bytes).c_str(),
+                    format_bytes(predicted).c_str(), 100.0 * (predicted / r.peak_mem_bytes - 1.0));
+      report += line;
+    }
+  }
+  // --dtype said what the measured runs trained in; the description keeps its own default.
+  cluster.accelerator.train_dtype = base_dtype;
+  std::string header = base_comments(args.cluster);
+  header += "Calibrated by trellis-plan --calibrate from:\n";
+  for (const std::string& s : sources) header += "  " + s + "\n";
+  header += "Base description: " +
+            (args.cluster.empty() ? std::string("this machine, probed") : args.cluster);
+  const std::string toml = cluster_to_toml(cluster, header);
+  std::cerr << report;
+  if (args.output.empty()) {
+    std::cout << toml;
+  } else {
+    write_file(args.output, toml);
+    std::cerr << "wrote " << args.output << "\n";
+  }
+  return kExitOk;
+}
+
+int run(int argc, char** argv) {
+  const PlanArguments args = parse_plan_arguments(argc, argv);
+  if (args.help) {
+    std::cout << kUsage;
+    return kExitOk;
+  }
+  ClusterSpec cluster =
+      args.cluster.empty() ? probe_local_machine() : read_cluster_file(args.cluster);
+  const std::string base_dtype = cluster.accelerator.train_dtype;
+  if (!args.dtype.empty()) {
+    cluster.accelerator.train_dtype = args.dtype;
+    cluster.train_peak_flops();  // an InputError when the cluster has no peak for it
+  }
+  if (!args.calibrate.empty() || !args.calibrate_runs.empty())
+    return calibrate(args, cluster, base_dtype);
+  return plan_run(args, cluster);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const trellis::InputError& e) {
+    std::cerr << "trellis-plan: " << e.what() << "\n";
+    return kExitBadInput;
+  } catch (const trellis::Error& e) {
+    std::cerr << "trellis-plan: " << e.what() << "\n";
+    return kExitFailure;
+  } catch (const std::exception& e) {
+    std::cerr << "trellis-plan: internal error: " << e.what() << "\n";
+    return kExitFailure;
+  }
+}

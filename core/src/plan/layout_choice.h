@@ -1,0 +1,43 @@
+// One parallel layout and the settings that change its cost: what the planner predicts for, and
+// what --search enumerates.
+#pragma once
+
+#include <string>
+
+#include "trellis/parallel.h"
+
+namespace trellis::plan {
+
+enum class TensorMode : unsigned char { one_d, seq, two_d };
+// Activation recomputation (Korthikanti et al. 2022). Trellis has none yet; the planner can
+// predict it (--recompute) as Megatron-LM runs it: "full" keeps each layer's input and redoes
+// the layer's forward in backward, "selective" redoes attention's core (scores, softmax,
+// weighted sum) only.
+enum class Recompute : unsigned char { none, selective, full };
+
+const char* tensor_mode_name(TensorMode mode) noexcept;  // "1d", "seq", "2d"
+bool parse_tensor_mode(const std::string& name, TensorMode& mode);
+const char* recompute_name(Recompute r) noexcept;  // "none", "selective", "full"
+bool parse_recompute(const std::string& name, Recompute& r);
+
+struct LayoutChoice {
+  int tensor = 1;
+  int pipeline = 1;
+  int data = 1;
+  int virtual_stages = 1;
+  std::string schedule = "1f1b";  // used when pipeline > 1
+  TensorMode tensor_mode = TensorMode::one_d;
+  int micro_batch = 1;
+  int zero = 0;
+  Recompute recompute = Recompute::none;
+  // CPU: [device] threads (0: OpenMP's default, one per core of the node). Ignored on GPUs.
+  int threads = 0;
+  RankOrder order = kDefaultRankOrder;
+
+  int world() const noexcept { return tensor * data * pipeline; }
+  ParallelSizes sizes() const noexcept { return {tensor, 1, data, pipeline}; }
+  // "t2 p4 d8 v2 1f1b 1d mb4" (zero and recompute when set).
+  std::string describe() const;
+};
+
+}  // namespace trellis::plan

@@ -1,0 +1,195 @@
+#include "plan/layout_search.h"
+
+#include <algorithm>
+#include <map>
+#include <memory>
+#include <numeric>
+#include <tuple>
+
+#include "pipeline/simulator.h"
+#include "trellis/error.h"
+
+namespace trellis::plan {
+
+namespace {
+
+std::vector<int> divisors(std::int64_t n) {
+  std::vector<int> out;
+  for (std::int64_t k = 1; k <= n; ++k)
+    if (n % k == 0) out.push_back(static_cast<int>(k));
+  return out;
+}
+
+int square_root(int n) {
+  int q = 1;
+  while (q * q < n) ++q;
+  return q * q == n ? q : 0;
+}
+
+// The rules of Trellis's families, for a family not found as a plugin (they mirror the
+// families' check hooks: layers/tp1d, and seq and 2d on branch tp).
+bool builtin_family_accepts(TensorMode mode, const ModelDims& dims, int t, int micro_batch) {
+  switch (mode) {
+    case TensorMode::one_d:
+      return dims.heads % t == 0;
+    case TensorMode::seq:
+      return dims.heads % t == 0 && dims.seq_len % t == 0;
+    case TensorMode::two_d: {
+      const int q = square_root(t);
+      return q > 0 && dims.heads % q == 0 && dims.hidden % t == 0 && micro_batch % q == 0 &&
+             dims.padded_vocab % q == 0 && dims.max_seq_len % q == 0;
+    }
+  }
+  return false;
+}
+
+// Plans cached by (schedule, pipeline, microbatches, virtual stages); null when the schedule
+// cannot make one (its check failed, or it deadlocks).
+class PlanCache {
+ public:
+  explicit PlanCache(const PluginRegistry* registry) : registry_(registry) {}
+
+  const PipelinePlan* get(const std::string& schedule, int p, int m, int v) {
+    const auto key = std::make_tuple(schedule, p, m, v);
+    auto it = plans_.find(key);
+    if (it != plans_.end()) return it->second.get();
+    std::unique_ptr<PipelinePlan> plan;
+    try {
+      static const Options none;
+      ScheduleInit init;
+      init.options = &none;
+      std::shared_ptr<Schedule> s = registry_->make_schedule(schedule, init);
+      PipelinePlan built = build_plan(*s, ScheduleQuery{p, 0, m, v});
+      if (simulate(built, kDryRunCosts).completed) plan = std::make_unique<PipelinePlan>(built);
+    } catch (const Error&) {
+      // The schedule refuses this shape: the candidate is rejected.
+    }
+    return (plans_[key] = std::move(plan)).get();
+  }
+
+ private:
+  const PluginRegistry* registry_;
+  std::map<std::tuple<std::string, int, int, int>, std::unique_ptr<PipelinePlan>> plans_;
+};
+
+bool found(const PluginRegistry* registry, PluginKind kind, const std::string& name) {
+  if (registry == nullptr) return false;
+  try {
+    registry->find(kind, name);
+    return true;
+  } catch (const Error&) {
+    return false;
+  }
+}
+
+}  // namespace
+
+std::int64_t padded_vocab_for(std::int64_t vocab_size, int tensor,
+                              std::int64_t checkpoint_padded_vocab) {
+  auto round_up = [](std::int64_t n, std::int64_t k) { return (n + k - 1) / k * k; };
+  if (checkpoint_padded_vocab > 0) return round_up(checkpoint_padded_vocab, tensor);
+  return round_up(vocab_size, std::lcm(std::int64_t{128}, static_cast<std::int64_t>(tensor)));
+}
+
+SearchResult search_layouts(const PlanRequest& base, const ClusterSpec& cluster,
+                            const PluginRegistry* registry, const SearchSpace& space) {
+  SearchResult result;
+  PlanCache plans(registry);
+  static const Options no_options;
+  std::map<TensorMode, bool> family_plugin;
+  for (TensorMode mode : space.tensor_modes) {
+    family_plugin[mode] = found(registry, PluginKind::layers, tensor_mode_name(mode));
+    if (!family_plugin[mode]) {
+      result.notes.push_back(std::string("tensor mode '") + tensor_mode_name(mode) +
+                             "': no layers plugin found; checked by the rules of Trellis's " +
+                             tensor_mode_name(mode) + " family");
+    }
+  }
+  std::vector<std::string> schedules;
+  for (const std::string& s : space.schedules) {
+    if (found(registry, PluginKind::schedule, s)) {
+      schedules.push_back(s);
+    } else {
+      result.notes.push_back("schedule '" + s + "': no plugin found; pipelines use the others");
+    }
+  }
+
+  const ModelDims& model = base.dims;
+  std::vector<Prediction> fitting;
+  for (int t : divisors(space.world)) {
+    for (int p : divisors(space.world / t)) {
+      const int d = space.world / (t * p);
+      if (model.layers % p != 0) continue;
+      ModelDims dims = model;
+      dims.padded_vocab = padded_vocab_for(model.vocab_size, t, space.checkpoint_padded_vocab);
+      std::vector<int> virtuals = {1};
+      if (p > 1) {
+        for (int v : divisors(model.layers / p))
+          if (v > 1 && v <= space.max_virtual_stages) virtuals.push_back(v);
+      }
+      const std::vector<std::string> pipeline_schedules =
+          p > 1 ? schedules : std::vector<std::string>{base.layout.schedule};
+      if (p > 1 && schedules.empty()) continue;
+      if (base.global_batch % d != 0) continue;
+      for (int b : divisors(base.global_batch / d)) {
+        const int m = static_cast<int>(base.global_batch / (static_cast<std::int64_t>(b) * d));
+        for (int v : virtuals) {
+          for (const std::string& schedule : pipeline_schedules) {
+            for (TensorMode mode : space.tensor_modes) {
+              ++result.considered;
+              LayoutChoice choice = base.layout;
+              choice.tensor = t;
+              choice.pipeline = p;
+              choice.data = d;
+              choice.virtual_stages = v;
+              choice.schedule = schedule;
+              choice.tensor_mode = mode;
+              choice.micro_batch = b;
+              RunQuery query;
+              query.dims = dims;
+              query.sizes = choice.sizes();
+              query.virtual_stages = v;
+              query.microbatches = m;
+              query.micro_batch = b;
+              query.options = &no_options;
+              bool ok = true;
+              if (family_plugin[mode]) {
+                ok = registry->check(PluginKind::layers, tensor_mode_name(mode), query).empty();
+              } else {
+                ok = builtin_family_accepts(mode, dims, t, b);
+              }
+              const PipelinePlan* plan = nullptr;
+              if (ok && p > 1) {
+                ok = registry->check(PluginKind::schedule, schedule, query).empty();
+                if (ok) plan = plans.get(schedule, p, m, v);
+                ok = ok && plan != nullptr;
+              }
+              if (!ok) {
+                ++result.rejected;
+                continue;
+              }
+              PlanRequest request = base;
+              request.dims = dims;
+              request.layout = choice;
+              request.plan = plan;
+              request.memory_only = true;
+              if (!predict(request, cluster).fits) {
+                ++result.too_big;
+                continue;
+              }
+              request.memory_only = false;
+              fitting.push_back(predict(request, cluster));
+            }
+          }
+        }
+      }
+    }
+  }
+  std::stable_sort(fitting.begin(), fitting.end(), [](const Prediction& a, const Prediction& b) {
+    return a.tokens_per_s > b.tokens_per_s;
+  });
+  result.ranked = std::move(fitting);
+  return result;
+}
+
+}  // namespace trellis::plan

@@ -1,0 +1,50 @@
+// --search: every layout of the model on a given number of ranks, predicted and ranked.
+//
+// Enumerated: tensor x pipeline x data = world; virtual stages (pipeline > 1, dividing the
+// layers per stage, up to max_virtual_stages); every schedule and tensor mode offered; every
+// micro batch dividing the global batch per data rank. A candidate is kept when core's layout
+// rules hold (the config check's: layers % (pipeline x virtual stages), global batch % (micro
+// batch x data), virtual stages only with a pipeline) and the layer family's and the schedule's
+// own checks accept it — run through the plugins found, as the config check runs them — and
+// its schedule's plan simulates without deadlock. A family not found as a plugin is checked
+// by the rules its Trellis family has (1d: heads % t; seq: also seq_len % t; 2d: t = q^2,
+// heads % q, hidden % t, micro batch % q), and the result says so. Memory is predicted for all
+// of them; those that fit are timed and ranked by tokens per second.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "plan/step_prediction.h"
+#include "trellis/plugin_registry.h"
+
+namespace trellis::plan {
+
+struct SearchSpace {
+  int world = 1;
+  std::vector<std::string> schedules;  // e.g. gpipe, 1f1b, interleaved, zbh1
+  std::vector<TensorMode> tensor_modes;
+  int max_virtual_stages = 8;
+  // The vocabulary as the run pads it: rounded up to a multiple of lcm(128, tensor), or (an
+  // llm.c checkpoint's Vp) to a multiple of tensor.
+  std::int64_t checkpoint_padded_vocab = 0;  // 0: no checkpoint
+};
+
+struct SearchResult {
+  std::vector<Prediction> ranked;  // fitting layouts, fastest first
+  int considered = 0;              // layouts enumerated
+  int rejected = 0;                // failed a rule or a plugin's check
+  int too_big = 0;                 // valid, but over the device memory
+  std::vector<std::string> notes;  // e.g. a tensor mode checked by built-in rules
+};
+
+// `base` gives the model, batch and fixed settings (zero, recompute, threads, rank order);
+// its layout is ignored. `registry` may be null (built-in rules only; no schedules then).
+SearchResult search_layouts(const PlanRequest& base, const ClusterSpec& cluster,
+                            const PluginRegistry* registry, const SearchSpace& space);
+
+// The padded vocabulary of a layout with `tensor` ranks (as the config loader pads it).
+std::int64_t padded_vocab_for(std::int64_t vocab_size, int tensor,
+                              std::int64_t checkpoint_padded_vocab);
+
+}  // namespace trellis::plan

@@ -1,0 +1,28 @@
+// What trellis-plan prints: one layout's prediction with its breakdowns, the ranked table of a
+// search, and the calibration's fit. Plain text, aligned columns, units chosen per value.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "plan/calibration.h"
+#include "plan/cluster_spec.h"
+#include "plan/layout_search.h"
+#include "plan/step_prediction.h"
+
+namespace trellis::plan {
+
+std::string format_bytes(double bytes);                    // "1.50 GiB", "12.0 MiB", "512 B"
+std::string format_seconds(double seconds);                // "1.52 s", "43.1 ms", "8.0 us", "2.1 h"
+std::string describe_cluster(const ClusterSpec& cluster);  // one line
+
+// The prediction in full. `train_tokens` adds the time to train that many tokens.
+std::string format_prediction(const Prediction& prediction, const ClusterSpec& cluster,
+                              std::optional<double> train_tokens);
+// A one-line summary of a prediction, for tables: layout, memory, step, tokens/s, MFU...
+std::string format_search(const SearchResult& result, const ClusterSpec& cluster, int top);
+std::string format_link_fit(const LinkFit& fit, const std::string& link_name);
+std::string format_compute_fit(const ComputeFit& fit, const std::vector<MeasuredRun>& runs);
+
+}  // namespace trellis::plan

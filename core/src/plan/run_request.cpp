@@ -1,0 +1,35 @@
+#include "plan/run_request.h"
+
+#include "trellis/error.h"
+
+namespace trellis::plan {
+
+PlanRequest request_from_run(const ResolvedRun& run, Recompute recompute,
+                             ActivationModel activation_model) {
+  const RunConfig& c = run.config;
+  PlanRequest r;
+  r.dims = run.dims;
+  r.global_batch = c.train.global_batch;
+  r.grad_clip = c.optim.grad_clip > 0.0;
+  LayoutChoice& l = r.layout;
+  const ParallelSizes& sizes = run.layout.sizes();
+  l.tensor = sizes.tensor;
+  l.pipeline = sizes.pipeline;
+  l.data = sizes.data;
+  l.virtual_stages = run.virtual_stages;
+  l.schedule = c.parallel.schedule;
+  if (!parse_tensor_mode(c.parallel.tensor_mode, l.tensor_mode)) {
+    throw InputError("parallel.tensor_mode = \"" + c.parallel.tensor_mode +
+                     "\": the planner models the tensor modes 1d, seq and 2d only");
+  }
+  l.micro_batch = static_cast<int>(c.train.micro_batch);
+  l.zero = static_cast<int>(c.optim.zero);
+  l.recompute = recompute;
+  l.threads = static_cast<int>(c.device.threads);
+  l.order = run.layout.order();
+  r.plan = run.pipeline_plan ? &*run.pipeline_plan : nullptr;
+  r.activation_model = activation_model;
+  return r;
+}
+
+}  // namespace trellis::plan

@@ -1,0 +1,15 @@
+// A loaded run (config/config_loader.h) as a planner request: the model, batch, layout and
+// settings trellis-train would use, and the schedule's plan the config check already built.
+#pragma once
+
+#include "config/resolved_run.h"
+#include "plan/step_prediction.h"
+
+namespace trellis::plan {
+
+// The request points into `run` (its pipeline plan): keep the run alive while using it.
+// Throws InputError for a tensor mode the planner has no model of (a third-party family).
+PlanRequest request_from_run(const ResolvedRun& run, Recompute recompute,
+                             ActivationModel activation_model);
+
+}  // namespace trellis::plan

@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# trellis-plan as a user runs it: a prediction, a search, a calibration whose output reads back,
+# and exit code 2 with a clear message for bad input (config, cluster file, measurements,
+# arguments).
+# usage: trellis_plan_cli_test.sh <trellis-plan binary> <source dir>
+set -u
+tool=$1
+src=$2
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+failures=0
+
+fail() {
+  echo "FAIL: $*" >&2
+  failures=$((failures + 1))
+}
+
+# run <expected exit code> <args...>: stdout in $out, stderr in $err.
+run() {
+  local expected=$1
+  shift
+  out=$("$tool" "$@" 2>"$work/err")
+  local code=$?
+  err=$(cat "$work/err")
+  if [[ $code -ne $expected ]]; then
+    fail "trellis-plan $* exited $code, expected $expected"
+    printf '%s\n%s\n' "$out" "$err" >&2
+  fi
+}
+expect_out() { grep -Eq -- "$1" <<<"$out" || { fail "$2: no line matching '$1' in:"; echo "$out" >&2; }; }
+expect_err() { grep -Eq -- "$1" <<<"$err" || { fail "$2: no line matching '$1' in stderr:"; echo "$err" >&2; }; }
+
+cpu=$src/configs/clusters/cpu-dev-vm.toml
+a100=$src/configs/clusters/a100-80gb.toml
+model=$src/bench/plan/cpu/model.toml
+
+# A prediction: the breakdowns and the throughput line.
+run 0 "$model" --cluster "$cpu" --set launch.nproc=2 --set parallel.pipeline=2 --tokens 1e9
+expect_out '^layout: tensor 1 \(1d\) x pipeline 2 \(1f1b\) x data 1 = 2 ranks' "layout line"
+expect_out '^  activations ' "activation row"
+expect_out '^  pipeline bubble ' "bubble row"
+expect_out '^throughput: [0-9,]+ tokens/s' "throughput"
+expect_out '^time to train 1e\+09 tokens: ' "time to train"
+
+# JSON for scripts.
+run 0 "$model" --cluster "$cpu" --json "$work/p.json"
+grep -q '"tokens_per_s"' "$work/p.json" || fail "--json wrote no tokens_per_s"
+
+# A search on the A100 cluster, with recomputation, the paper's count printed for a prediction.
+run 0 "$src/bench/plan/narayanan/gpt-1.7B.toml" --cluster "$a100" --search --world 32 --top 3 \
+  --recompute full
+expect_out 'layouts considered' "search summary"
+expect_out '^1   t' "first ranked layout"
+expect_out '^--- #3 ---' "three breakdowns"
+run 0 "$src/bench/plan/narayanan/gpt-1.7B.toml" --cluster "$a100" --recompute full --dtype fp16
+expect_out "^Narayanan et al.'s count .*: [0-9.]+ TFLOP/s per device" "paper's count"
+
+# A calibration: comm rows and a run's metrics, written as a cluster file that reads back.
+cat >"$work/comm.json" <<'JSON'
+[{"op": "all_reduce", "backend": "mpi", "nranks": 2, "size_bytes": 8, "time_us": 2, "algbw_gbs": 0, "busbw_gbs": 0, "wrong": 0, "in_place": false},
+ {"op": "all_reduce", "backend": "mpi", "nranks": 2, "size_bytes": 8388608, "time_us": 4200, "algbw_gbs": 2, "busbw_gbs": 2, "wrong": 0, "in_place": false}]
+JSON
+printf '{"step":1,"step_ms":900,"peak_mem_bytes":1}\n{"step":2,"step_ms":500,"peak_mem_bytes":1}\n' >"$work/m.jsonl"
+run 0 "$model" --cluster "$cpu" --calibrate "$work/comm.json" --calibrate "$work/m.jsonl" \
+  --output "$work/fitted.toml"
+expect_err '^\[intra_node\] from 2 trellis-bench rows: latency 1 us a step' "link fit"
+expect_err '^\[accelerator\] from 1 run: compute_efficiency' "compute fit"
+run 0 "$model" --cluster "$work/fitted.toml"
+expect_out "^trellis-plan: .* on cluster 'dev-vm-2core'" "the fitted file plans"
+
+# Bad input: exit 2, and a message saying what is wrong.
+run 2 "$model" --cluster "$work/none.toml"
+expect_err 'cannot read the cluster description .*none.toml: no such file' "missing cluster"
+printf '[cluster]\nname = "x"\nnodes = -1\n' >"$work/bad.toml"
+run 2 "$model" --cluster "$work/bad.toml"
+expect_err 'bad.toml:3: cluster.nodes = -1: out of range' "bad cluster value"
+expect_err 'accelerator.kind is missing' "missing key"
+run 2 "$model" --cluster "$cpu" --set parallel.tensr=2
+expect_err "parallel.tensr=2: unknown key in \[parallel\] \(did you mean 'tensor'\?\)" "bad config"
+run 2 "$model" --cluster "$cpu" --recompute some
+expect_err '--recompute some: valid: none, selective, full' "bad flag value"
+run 2 "$model" --cluster "$cpu" --serch
+expect_err "unknown option '--serch' \(did you mean '--search'\?\)" "misspelt flag"
+run 2 --calibrate "$work/m.jsonl" --cluster "$cpu"
+expect_err 'a metrics file needs the CONFIG of its run' "metrics without a config"
+echo '{"op": 1}' >"$work/bad.json"
+run 2 "$model" --cluster "$cpu" --calibrate "$work/bad.json"
+expect_err 'expected a list of rows' "bad comm JSON"
+run 2
+expect_err 'no CONFIG file given' "no config"
+
+if [[ $failures -gt 0 ]]; then
+  echo "$failures failure(s)" >&2
+  exit 1
+fi
+echo "trellis-plan CLI: all checks passed"
