@@ -332,11 +332,11 @@ Trainer::Trainer(const ResolvedRun& run, std::FILE* console)
     const ParallelSizes& z = run.layout.sizes();
     std::fprintf(console,
                  "trellis: run '%s': %lld steps on %d rank%s (tensor %d x pipeline %d x data %d, "
-                 "%s), cpu, %d threads per rank\n",
+                 "%s), cpu, %d thread%s per rank\n",
                  cfg.run.name.c_str(), static_cast<long long>(cfg.run.steps), run.world_size,
                  run.world_size == 1 ? "" : "s", z.tensor, z.pipeline, z.data,
                  run.world_size == 1 ? "no communication" : cfg.comm.backend.c_str(),
-                 s.kernels->threads());
+                 s.kernels->threads(), s.kernels->threads() == 1 ? "" : "s");
     std::fprintf(console,
                  "model: %lld layers, %lld heads, hidden %lld, vocab %lld (padded %lld), seq %lld: "
                  "%s parameters (%s)\n",
