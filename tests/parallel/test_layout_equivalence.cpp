@@ -238,3 +238,60 @@ TEST_CASE("2d-tensor4") {
                        {"launch.nproc=4", "parallel.tensor=4", "parallel.tensor_mode=2d"},
                        {"train.micro_batch=2"});
 }
+
+// Megatron's 1d at tensor 4: four heads, one per rank; vocabulary 97 padded to a multiple of 4.
+TEST_CASE("1d-tensor4") {
+  check_against_single("1d-tensor4", {"launch.nproc=4", "parallel.tensor=4"}, {"model.heads=4"});
+}
+
+// Four stages, one layer each, eight microbatches: every schedule at pipeline 4.
+TEST_CASE("pipeline4-gpipe-mb8") {
+  check_against_single("pipeline4-gpipe-mb8",
+                       {"launch.nproc=4", "parallel.pipeline=4", "parallel.schedule=gpipe"},
+                       {"train.global_batch=8"});
+}
+
+TEST_CASE("pipeline4-1f1b-mb8") {
+  check_against_single("pipeline4-1f1b-mb8",
+                       {"launch.nproc=4", "parallel.pipeline=4", "parallel.schedule=1f1b"},
+                       {"train.global_batch=8"});
+}
+
+// Eight chunks of one layer, two per rank, round-robin over four stages.
+TEST_CASE("interleaved-pipeline4-mb8") {
+  check_against_single("interleaved-pipeline4-mb8",
+                       {"launch.nproc=4", "parallel.pipeline=4", "parallel.virtual_stages=2",
+                        "parallel.schedule=interleaved"},
+                       {"model.layers=8", "train.global_batch=8"});
+}
+
+TEST_CASE("zbh1-pipeline2-mb8") {
+  check_against_single("zbh1-pipeline2-mb8",
+                       {"launch.nproc=2", "parallel.pipeline=2", "parallel.schedule=zbh1"},
+                       {"train.global_batch=8"});
+}
+
+// Families x schedules x data at four ranks.
+TEST_CASE("seq-tensor2-data2") {
+  check_against_single("seq-tensor2-data2", {"launch.nproc=4", "parallel.tensor=2",
+                                             "parallel.tensor_mode=seq", "parallel.data=2"});
+}
+
+TEST_CASE("tensor2-interleaved-pipeline2") {
+  check_against_single("tensor2-interleaved-pipeline2",
+                       {"launch.nproc=4", "parallel.tensor=2", "parallel.pipeline=2",
+                        "parallel.virtual_stages=2", "parallel.schedule=interleaved"});
+}
+
+TEST_CASE("pipeline2-gpipe-data2-zero1") {
+  check_against_single("pipeline2-gpipe-data2-zero1",
+                       {"launch.nproc=4", "parallel.pipeline=2", "parallel.schedule=gpipe",
+                        "parallel.data=2", "optim.zero=1"});
+}
+
+TEST_CASE("2d-tensor4-pipeline2-1f1b") {
+  check_against_single("2d-tensor4-pipeline2-1f1b",
+                       {"launch.nproc=8", "parallel.tensor=4", "parallel.tensor_mode=2d",
+                        "parallel.pipeline=2", "parallel.schedule=1f1b"},
+                       {"train.micro_batch=2", "train.global_batch=8"});
+}
