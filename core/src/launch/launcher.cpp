@@ -210,6 +210,7 @@ ProcessEnvironment Launch::base_environment() const {
     env.unset(name);
   }
   env.set(rank_env::kStore, store_spec_);
+  env.set(rank_env::kOutputTerminal, ::isatty(STDOUT_FILENO) ? "1" : "0");
   const int cores = available_cores();
   if (o_.nproc > cores) {
     // Spinning OpenMP threads of oversubscribed ranks steal the cores their peers need to reach
@@ -257,8 +258,8 @@ void Launch::start_mpirun(const ProcessEnvironment& base) {
   }
   std::vector<std::string> argv = {find_program("mpirun", env), "-n", std::to_string(o_.nproc)};
   if (o_.nproc > available_cores()) argv.push_back("--oversubscribe");
-  for (const char* name :
-       {rank_env::kStore, rank_env::kStoreHosted, "OMP_WAIT_POLICY", "OMP_NUM_THREADS"}) {
+  for (const char* name : {rank_env::kStore, rank_env::kStoreHosted, rank_env::kOutputTerminal,
+                           "OMP_WAIT_POLICY", "OMP_NUM_THREADS"}) {
     if (env.get(name)) {
       argv.push_back("-x");
       argv.push_back(name);

@@ -39,6 +39,10 @@ constexpr const char* kStore = "TRELLIS_STORE";
 // Set (to 1) by trellis-run when it starts ranks through mpirun: it serves TRELLIS_STORE itself,
 // so rank 0 must not.
 constexpr const char* kStoreHosted = "TRELLIS_STORE_HOSTED";
+// "1" or "0": whether trellis-run's own standard output is a terminal. Ranks started through
+// mpirun get a pseudo-terminal from it whatever the launcher writes to, so they ask this instead
+// of isatty() before drawing a progress bar into a log file.
+constexpr const char* kOutputTerminal = "TRELLIS_OUTPUT_TERMINAL";
 }  // namespace rank_env
 
 struct RankEnvironment {

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <sstream>
 
+#include "launch/rank_environment.h"
 #include "trellis/error.h"
 
 namespace trellis {
@@ -76,7 +77,9 @@ void MetricsWriter::write(const StepMetrics& m) {
 ProgressView::ProgressView(std::int64_t total_steps, std::int64_t every, bool enabled,
                            std::FILE* out)
     : total_(total_steps), every_(every < 1 ? 1 : every), enabled_(enabled), out_(out) {
-  terminal_ = isatty(fileno(out)) != 0;
+  // A launcher's word wins: under mpirun the output is a pseudo-terminal even into a log file.
+  const char* launcher_says = std::getenv(rank_env::kOutputTerminal);
+  terminal_ = launcher_says ? std::string(launcher_says) == "1" : isatty(fileno(out)) != 0;
 }
 
 void ProgressView::update(const StepMetrics& m) {
