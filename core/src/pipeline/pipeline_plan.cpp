@@ -184,6 +184,19 @@ PipelinePlan build_plan(const Schedule& schedule, const ScheduleQuery& shape) {
   return plan;
 }
 
+PipelinePlan single_stage_plan(int microbatches) {
+  PipelinePlan plan;
+  plan.pipeline_size = 1;
+  plan.microbatches = microbatches;
+  plan.stage_rank = {0};
+  plan.per_rank.resize(1);
+  for (int m = 0; m < microbatches; ++m) {
+    plan.per_rank[0].push_back({0, ActionType::F, m});
+    plan.per_rank[0].push_back({0, ActionType::B, m});
+  }
+  return plan;
+}
+
 PipelinePlan plan_from_lists(std::vector<std::vector<Action>> per_rank, int microbatches,
                              int virtual_stages) {
   PipelinePlan plan;

@@ -34,6 +34,10 @@ PipelinePlan build_plan(const Schedule& schedule, const ScheduleQuery& shape);
 PipelinePlan plan_from_lists(std::vector<std::vector<Action>> per_rank, int microbatches,
                              int virtual_stages);
 
+// The order of one stage on one rank when there is no pipeline: forward and backward of each
+// microbatch in turn.
+PipelinePlan single_stage_plan(int microbatches);
+
 // Adds SEND_F after every forward whose output goes to another rank and RECV_F right before the
 // forward that needs it; the same for gradients (SEND_B after B or I, RECV_B before B or I).
 std::vector<std::vector<Action>> lower_communication(

@@ -16,20 +16,6 @@ namespace trellis::plan {
 
 namespace {
 
-// Without a pipeline the trainer runs F and B of each microbatch in turn on one stage.
-PipelinePlan one_stage_plan(int microbatches) {
-  PipelinePlan plan;
-  plan.pipeline_size = 1;
-  plan.microbatches = microbatches;
-  plan.stage_rank = {0};
-  plan.per_rank.resize(1);
-  for (int m = 0; m < microbatches; ++m) {
-    plan.per_rank[0].push_back({0, ActionType::F, m});
-    plan.per_rank[0].push_back({0, ActionType::B, m});
-  }
-  return plan;
-}
-
 void check_request(const PlanRequest& r) {
   const LayoutChoice& l = r.layout;
   auto fail = [&](const std::string& why) {
@@ -138,7 +124,7 @@ Prediction predict(const PlanRequest& request, const ClusterSpec& cluster) {
   const PassWork embedding = embedding_work(shape);
   const PassWork head = head_work(shape);
 
-  const PipelinePlan single = one_stage_plan(m);
+  const PipelinePlan single = single_stage_plan(m);
   const PipelinePlan& plan = request.plan != nullptr ? *request.plan : single;
   const int stages = plan.stages();
   const int last = stages - 1;

@@ -43,21 +43,6 @@ std::string millions(std::int64_t n) {
   return buffer;
 }
 
-// The order of one stage on one rank when there is no pipeline: forward and backward of each
-// microbatch in turn.
-PipelinePlan single_stage_plan(int microbatches) {
-  PipelinePlan plan;
-  plan.pipeline_size = 1;
-  plan.microbatches = microbatches;
-  plan.stage_rank = {0};
-  plan.per_rank.resize(1);
-  for (int m = 0; m < microbatches; ++m) {
-    plan.per_rank[0].push_back({0, ActionType::F, m});
-    plan.per_rank[0].push_back({0, ActionType::B, m});
-  }
-  return plan;
-}
-
 // A plan that runs only forwards, one microbatch at a time through every stage (validation).
 PipelinePlan forward_only_plan(const PipelinePlan& training) {
   std::vector<std::vector<Action>> per_rank(training.per_rank.size());
