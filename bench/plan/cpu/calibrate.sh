@@ -3,8 +3,11 @@
 #  1. the mpi backend between 2 ranks: trellis-bench comm (branch conformance) for all_reduce,
 #     all_gather, reduce_scatter and sendrecv, 8 B to 32 MiB -> bench/plan/results/cpu-comm-*.json
 #     (TRELLIS_BENCH names the binary; without one, the committed JSON files are used);
-#  2. two one-rank, one-core trainings, a narrow model and a wide one, RUNS times each; the run
-#     with the median step time is kept -> bench/plan/results/cpu-calib-*.metrics.jsonl;
+#  2. two one-rank, one-core trainings, a narrow model and a wide one, RUNS times each, and each
+#     time as many copies at once as the machine has cores (COPIES): a core is slower when the
+#     others are busy too (about 7% here, bench/plan/results/cpu-diagnostics.md), and training
+#     keeps every core busy. The run with the median step time is kept ->
+#     bench/plan/results/cpu-calib-*.metrics.jsonl;
 #  3. trellis-plan --calibrate on all of it, rewriting the description (its comments kept); the
 #     fit's report and the load average before each measurement -> bench/plan/results/
 #     cpu-calibration.txt.
@@ -15,6 +18,7 @@ set -e
 root=$(pwd)
 results=bench/plan/results
 runs=${RUNS:-3}
+copies=${COPIES:-$(nproc)}
 bench=${TRELLIS_BENCH:-$root/build/bin/trellis-bench}
 log=$results/cpu-calibration.txt
 mkdir -p "$results" "$root/runs"
@@ -39,13 +43,18 @@ fi
 for model in narrow wide; do
   rm -f "$root/runs/plan-calib-$model.list"
   for k in $(seq 1 "$runs"); do
-    out=$root/runs/plan-calib-$model-$k
     before=$(load)
-    $locked "$root/build/bin/trellis-train" "bench/plan/cpu/calib-$model.toml" \
-      --set run.out_dir="$out" >/dev/null
-    ms=$(python3 -c "import json,statistics,sys; s=[json.loads(l)['step_ms'] for l in open(sys.argv[1])][1:]; print(statistics.median(s))" "$out/metrics.jsonl")
-    echo "calib-$model run $k: $ms ms a step (median after the first), load $before" >>"$log"
-    echo "$ms $out" >>"$root/runs/plan-calib-$model.list"
+    # shellcheck disable=SC2016
+    $locked sh -c 'for c in $(seq 1 "$1"); do
+        "$2/build/bin/trellis-train" "bench/plan/cpu/calib-$3.toml" \
+          --set run.out_dir="$2/runs/plan-calib-$3-$4-$c" >/dev/null &
+      done; wait' sh "$copies" "$root" "$model" "$k"
+    for c in $(seq 1 "$copies"); do
+      out=$root/runs/plan-calib-$model-$k-$c
+      ms=$(python3 -c "import json,statistics,sys; s=[json.loads(l)['step_ms'] for l in open(sys.argv[1])][1:]; print(statistics.median(s))" "$out/metrics.jsonl")
+      echo "calib-$model run $k copy $c of $copies: $ms ms a step (median after the first), load $before" >>"$log"
+      echo "$ms $out" >>"$root/runs/plan-calib-$model.list"
+    done
   done
   median=$(sort -n "$root/runs/plan-calib-$model.list" | awk '{a[NR]=$2} END {print a[int((NR+1)/2)]}')
   rm -f "$root/runs/plan-calib-$model.list"
