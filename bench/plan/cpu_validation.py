@@ -5,13 +5,17 @@ measured step time (median over the steps after the first, then the median of th
 peak_mem_bytes with what trellis-plan predicts on configs/clusters/cpu-dev-vm.toml.
 
   bench/plan/cpu_validation.py [--runs 3] [--json bench/plan/results/cpu-validation.json]
+                               [--md bench/plan/results/cpu-validation.md] [--lock FILE]
   bench/plan/cpu_validation.py --predict-only      # reuse the measurements in the JSON
+  bench/plan/cpu_validation.py --only "tensor 2"   # measure again the layouts named so
 
-Run from the repository root after the build, on a quiet machine (the script prints the load
-average before each run: rerun what a busy moment spoiled)."""
+Run from the repository root after the build, on a quiet machine. The script prints and keeps
+the load average before each run (rerun what a busy moment spoiled); with --lock each run holds
+`flock FILE` while it trains (a shared machine's measurements one at a time)."""
 import argparse
 import json
 import os
+import platform
 import statistics
 import subprocess
 import sys
@@ -43,14 +47,22 @@ def sets(overrides):
     return out
 
 
-def measure(name, overrides, runs):
-    times, peaks = [], []
+def machine():
+    model = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo")
+                  if line.startswith("model name")), platform.processor())
+    return f"{os.cpu_count()} cores, {model}"
+
+
+def measure(name, overrides, runs, lock):
+    times, peaks, loads = [], [], []
     for k in range(runs):
         out_dir = os.path.join(ROOT, "runs", "plan-cpu", f"{name.replace(' ', '_')}-{k}")
         load = os.getloadavg()[0]
-        subprocess.run([os.path.join(ROOT, "build/bin/trellis-train"), MODEL,
-                        *sets(overrides + [f"run.out_dir={out_dir}"])],
-                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        command = [os.path.join(ROOT, "build/bin/trellis-train"), MODEL,
+                   *sets(overrides + [f"run.out_dir={out_dir}"])]
+        if lock:
+            command = ["flock", lock] + command
+        subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         steps = [json.loads(line) for line in open(os.path.join(out_dir, "metrics.jsonl"))]
         ms = statistics.median(s["step_ms"] for s in steps[1:])
         peak = max(s["peak_mem_bytes"] for s in steps)
@@ -58,7 +70,9 @@ def measure(name, overrides, runs):
               file=sys.stderr)
         times.append(ms)
         peaks.append(peak)
-    return {"step_ms": statistics.median(times), "step_ms_runs": times, "peak_mem_bytes": max(peaks)}
+        loads.append(round(load, 2))
+    return {"step_ms": statistics.median(times), "step_ms_runs": times, "peak_mem_bytes": max(peaks),
+            "load_before_runs": loads, "machine": machine()}
 
 
 def predict(overrides, cluster):
@@ -78,6 +92,8 @@ def main():
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--cluster", default=os.path.join(ROOT, "configs/clusters/cpu-dev-vm.toml"))
     parser.add_argument("--json", default=os.path.join(ROOT, "bench/plan/results/cpu-validation.json"))
+    parser.add_argument("--md", default=os.path.join(ROOT, "bench/plan/results/cpu-validation.md"))
+    parser.add_argument("--lock", help="run each training under flock LOCK")
     parser.add_argument("--predict-only", action="store_true")
     parser.add_argument("--only", help="measure only the layouts whose name contains this")
     args = parser.parse_args()
@@ -91,20 +107,33 @@ def main():
                 continue
             measured = previous[name]["measured"]
         else:
-            measured = measure(name, overrides, args.runs)
+            measured = measure(name, overrides, args.runs, args.lock)
         rows.append({"layout": name, "overrides": overrides, "measured": measured,
                      "predicted": predict(overrides, args.cluster)})
     with open(args.json, "w") as f:
         json.dump(rows, f, indent=2)
-    print("| layout | measured ms/step | predicted | error | measured peak MiB | predicted | error |")
-    print("|---|---|---|---|---|---|---|")
+    lines = ["| layout | schedule | measured ms/step | predicted | error | measured peak MiB | "
+             "predicted | error | load before the runs |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         m, p = r["measured"], r["predicted"]
         et = p["step_ms"] / m["step_ms"] - 1
         em = p["peak_mem_bytes"] / m["peak_mem_bytes"] - 1
-        print(f"| {r['layout']} | {m['step_ms']:.0f} | {p['step_ms']:.0f} | {100 * et:+.1f}% | "
-              f"{m['peak_mem_bytes'] / 2**20:.2f} | {p['peak_mem_bytes'] / 2**20:.2f} | "
-              f"{100 * em:+.1f}% |")
+        schedule = next((o.split("=")[1] for o in r["overrides"]
+                         if o.startswith("parallel.schedule=")),
+                        "1f1b" if "parallel.pipeline=2" in r["overrides"] else "-")
+        runs = ", ".join(f"{t:.0f}" for t in m.get("step_ms_runs", []))
+        loads = ", ".join(f"{x:.2f}" for x in m.get("load_before_runs", []))
+        lines.append(f"| {r['layout']} | {schedule} | {m['step_ms']:.0f} ({runs}) | "
+                     f"{p['step_ms']:.0f} | {100 * et:+.1f}% | {m['peak_mem_bytes'] / 2**20:.2f} | "
+                     f"{p['peak_mem_bytes'] / 2**20:.2f} | {100 * em:+.1f}% | {loads} |")
+    print("\n".join(lines))
+    if args.md:
+        with open(args.md, "w") as f:
+            f.write("trellis-plan against trellis-train (bench/plan/cpu_validation.py) on "
+                    f"{machine()}: bench/plan/cpu/model.toml; measured: median step_ms after the "
+                    "first step, median of the runs (each run's in brackets); peak: "
+                    "peak_mem_bytes, max over ranks.\n\n" + "\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":

@@ -124,6 +124,44 @@ TEST_CASE("ranks sharing devices take turns: 4 ranks on 2 devices") {
   // Each rank's work once, two ranks a device: at least twice one rank's step.
   CHECK(p.time.step >= 2 * alone.time.step);
   CHECK(p.time.shared_devices > 0.0);
+  // Two ranks a device take turns while they work: the step on a node with a device a rank,
+  // plus the busiest rank's work once more (no pipeline here, so no bubble to leave out).
+  ClusterSpec roomy = cpu;
+  roomy.devices_per_node = 4;
+  const Prediction own = predict(r, roomy);
+  CHECK(own.placement.oversubscription == 1.0);
+  CHECK(own.time.shared_devices == 0.0);
+  const double work = own.time.compute + own.time.tensor_comm + own.time.optimizer;
+  CHECK(p.time.shared_devices == doctest::Approx(work));
+  CHECK(p.time.step == doctest::Approx(own.time.step + work));
+}
+
+TEST_CASE("ranks sharing devices: tensor collectives also poll for descheduled peers") {
+  ClusterSpec cpu = machine();
+  cpu.accelerator.kind = AcceleratorKind::cpu;
+  PlanRequest r = request(2, 8);  // tensor 2 x data 2 = 4 ranks on 2 devices, 2 microbatches
+  r.layout.tensor = 2;
+  r.layout.threads = 1;
+  const Prediction p = predict(r, cpu);
+  REQUIRE(p.placement.oversubscription == 2.0);
+  ClusterSpec roomy = cpu;
+  roomy.devices_per_node = 4;
+  const Prediction own = predict(r, roomy);
+  // Every tensor collective of a step: half the time the peer is not running, and the wait
+  // polls 200 us + 4 ns a byte (the mpi backend), taking turns too: once each in all.
+  WorkShape w = shape_of(r);
+  w.tensor = 2;
+  PassWork all = block_work(w).scaled(2);
+  all += embedding_work(w);
+  all += head_work(w);
+  double polling = 0.0;
+  for (const ActionWork* pass : {&all.forward, &all.backward_input, &all.backward_weight})
+    for (const CommCall& c : pass->comm) polling += c.count * (200e-6 + 4e-9 * c.bytes);
+  polling *= 2;  // microbatches
+  CHECK(polling > 0.0);
+  const double work = own.time.compute + own.time.tensor_comm + own.time.optimizer;
+  CHECK(p.time.shared_devices == doctest::Approx(work + polling));
+  CHECK(p.time.step == doctest::Approx(own.time.step + work + polling));
 }
 
 TEST_CASE("a two-stage pipeline: the schedule's simulated makespan, activations per rank") {

@@ -149,7 +149,8 @@ std::string format_prediction(const Prediction& p, const ClusterSpec& cluster,
        format_seconds(t.data_comm_exposed) + " of it exposed");
   trow("optimizer", t.optimizer, l.zero == 0 ? "" : "with zero 1's all-gather");
   trow("synchronisation", t.synchronisation, "tied table, loss / norm / memory all-reduces");
-  if (t.shared_devices > 0) trow("shared devices", t.shared_devices, "ranks waiting for a device");
+  if (t.shared_devices > 0)
+    trow("shared devices", t.shared_devices, "ranks taking turns on the devices");
   trow("step", t.step, "");
   out += "\nthroughput: " + with_commas(p.tokens_per_s) + " tokens/s, " +
          format("%.3g", p.tflops_per_device) + " TFLOP/s per device (model FLOPs), MFU " +

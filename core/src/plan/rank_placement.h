@@ -2,7 +2,7 @@
 // tp-cp-dp-pp a tensor group of up to devices_per_node ranks shares one node (Megatron's
 // placement). A rank uses `devices_per_rank` devices (1 GPU; on a CPU cluster [device] threads
 // cores). When the run has more ranks than the cluster has room for, the extra ranks share
-// devices: `oversubscription` > 1, and the step predictor lets them share compute time.
+// devices: `oversubscription` > 1, and the step predictor has them take turns while they work.
 #pragma once
 
 #include "plan/cluster_spec.h"
@@ -17,10 +17,6 @@ struct RankPlacement {
   double oversubscription = 1.0;  // devices the ranks of a node want / devices it has (>= 1)
 
   int node_of(int rank) const noexcept { return rank / ranks_per_node; }
-  // Rank slots of a node that can compute at once.
-  double node_capacity(int devices_per_node) const noexcept {
-    return static_cast<double>(devices_per_node) / devices_per_rank;
-  }
 };
 
 RankPlacement place_ranks(const ClusterSpec& cluster, int world, int devices_per_rank);

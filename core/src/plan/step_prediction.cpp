@@ -37,6 +37,14 @@ void check_request(const PlanRequest& r) {
   }
 }
 
+// How long a wait of Trellis's mpi backend polls before it naps (backends/mpi/polling_work.cpp's
+// spin_time): 200 us, plus 4 ns a byte of the operation, at most 1 s. On a node with more ranks
+// than cores, a rank that reaches a collective before its peer (descheduled, sharing a core)
+// keeps a core busy that long.
+double wait_spin_seconds(double bytes) {
+  return std::min(200e-6 + 4e-9 * bytes, 1.0);
+}
+
 // The grid rows and columns of every tensor group (2d): tensor rank k at row k / q, column k % q.
 std::pair<std::vector<std::vector<int>>, std::vector<std::vector<int>>> grid_groups(
     const ParallelLayout& layout, int q) {
@@ -106,6 +114,11 @@ Prediction predict(const PlanRequest& request, const ClusterSpec& cluster) {
     }
     return total;
   };
+  auto spin_seconds = [&](const ActionWork& w) {
+    double total = 0.0;
+    for (const CommCall& c : w.comm) total += c.count * wait_spin_seconds(c.bytes);
+    return total;
+  };
   auto compute_seconds = [&](const ActionWork& w) {
     return w.flops / flop_rate + w.bytes / byte_rate;
   };
@@ -140,6 +153,8 @@ Prediction predict(const PlanRequest& request, const ClusterSpec& cluster) {
   std::vector<double> stage_comm_f(static_cast<std::size_t>(stages)),
       stage_comm_i(static_cast<std::size_t>(stages)),
       stage_comm_w(static_cast<std::size_t>(stages));
+  std::vector<double> stage_spin_f(static_cast<std::size_t>(stages)),
+      stage_spin_b(static_cast<std::size_t>(stages));
   for (int s = 0; s < stages; ++s) {
     const ChunkSpec spec = chunk_spec(static_cast<int>(dims.layers), stages, s);
     PassWork work = block.scaled(spec.blocks);
@@ -157,6 +172,8 @@ Prediction predict(const PlanRequest& request, const ClusterSpec& cluster) {
     stage_comm_f[i] = comm_seconds(work.forward);
     stage_comm_i[i] = comm_seconds(work.backward_input);
     stage_comm_w[i] = comm_seconds(work.backward_weight);
+    stage_spin_f[i] = spin_seconds(work.forward);
+    stage_spin_b[i] = spin_seconds(work.backward_input) + spin_seconds(work.backward_weight);
     ActionCosts& c = costs[i];
     c.forward = compute_seconds(work.forward) + stage_comm_f[i];
     c.backward_input = compute_seconds(work.backward_input) + stage_comm_i[i];
@@ -213,20 +230,22 @@ Prediction predict(const PlanRequest& request, const ClusterSpec& cluster) {
   // Per pipeline rank: its compute and tensor-parallel time, when each of its stages' backward
   // ends, and its data-parallel reductions queued one after another from then.
   std::vector<double> rank_end(static_cast<std::size_t>(plan.pipeline_size), 0.0);
-  std::vector<double> rank_optimizer(static_cast<std::size_t>(plan.pipeline_size), 0.0);
+  double shared_extra = 0.0;  // what ranks sharing devices add to the step (step 4), the most
   for (int r = 0; r < plan.pipeline_size; ++r) {
     const auto& timeline = sim.timeline[static_cast<std::size_t>(r)];
     std::map<int, double> stage_done;
-    double tensor_comm = 0.0, end = 0.0;
+    double tensor_comm = 0.0, end = 0.0, spin = 0.0;
     for (const TimedAction& a : timeline) {
       const auto s = static_cast<std::size_t>(a.action.stage);
       end = std::max(end, a.end);
       switch (a.action.type) {
         case ActionType::F:
           tensor_comm += stage_comm_f[s];
+          spin += stage_spin_f[s];
           break;
         case ActionType::B:
           tensor_comm += stage_comm_i[s] + stage_comm_w[s];
+          spin += stage_spin_b[s];
           stage_done[a.action.stage] = std::max(stage_done[a.action.stage], a.end);
           break;
         case ActionType::I:
@@ -234,6 +253,7 @@ Prediction predict(const PlanRequest& request, const ClusterSpec& cluster) {
           break;
         case ActionType::W:
           tensor_comm += stage_comm_w[s];
+          spin += stage_spin_b[s];  // once a microbatch, with its I
           stage_done[a.action.stage] = std::max(stage_done[a.action.stage], a.end);
           break;
         default:
@@ -272,8 +292,12 @@ Prediction predict(const PlanRequest& request, const ClusterSpec& cluster) {
       seconds += collective_seconds(Collective::all_gather, d, params * prec.parameter_bytes,
                                     out.data_link.latency, out.data_link.bandwidth);
     }
-    rank_optimizer[static_cast<std::size_t>(r)] = seconds;
     out.time.optimizer = std::max(out.time.optimizer, seconds);
+    // Ranks sharing devices take turns on them (step 4): the rank's work takes k times as long,
+    // and its tensor collectives find their peer descheduled — the chance that it is not
+    // running, 1 - 1/k, times the wait's polling, which takes turns too.
+    const double k = out.placement.oversubscription;
+    shared_extra = std::max(shared_extra, (k - 1.0) * (busy + seconds + spin));
   }
 
   // The tied token table's gradients summed between the pipeline's ends, then the step's
@@ -303,21 +327,8 @@ Prediction predict(const PlanRequest& request, const ClusterSpec& cluster) {
   out.time.bubble = std::max(0.0, sim.makespan - (out.time.compute + out.time.tensor_comm));
   out.time.step = *std::max_element(rank_end.begin(), rank_end.end()) + sync + out.time.optimizer;
 
-  // Ranks sharing a node's devices take turns: the node's work over its devices bounds the step.
-  if (out.placement.oversubscription > 1.0) {
-    double node_work = 0.0;
-    for (int rank = 0; rank < std::min(out.placement.world, out.placement.ranks_per_node); ++rank) {
-      const int pr = layout.coords(rank).pipeline;
-      node_work +=
-          sim.busy[static_cast<std::size_t>(pr)] + rank_optimizer[static_cast<std::size_t>(pr)];
-    }
-    const double floor = node_work / out.placement.node_capacity(cluster.devices_per_node) +
-                         out.time.synchronisation;
-    if (floor > out.time.step) {
-      out.time.shared_devices = floor - out.time.step;
-      out.time.step = floor;
-    }
-  }
+  out.time.shared_devices = shared_extra;
+  out.time.step += shared_extra;
 
   out.tokens_per_step = static_cast<double>(request.global_batch * dims.seq_len);
   out.tokens_per_s = out.tokens_per_step / out.time.step;

@@ -21,8 +21,13 @@
 //      overlapping the stages still in backward); then the tied token table is summed between
 //      the pipeline's ends, the loss, gradient norm and peak memory are all-reduced, the
 //      optimizer streams its state, and with zero = 1 the parameters are all-gathered.
-//   4. More ranks than devices on a node (a CPU run of 4 ranks on 2 cores): the ranks share the
-//      devices, so the step takes at least the node's total busy time over its devices.
+//   4. More ranks than devices on a node (a CPU run of 4 ranks on 2 cores, oversubscription k):
+//      the ranks take turns on the devices while they work, so a rank's work (compute, tensor
+//      collectives, optimizer) takes k times as long; its tensor collectives also find their
+//      peer descheduled, with chance 1 - 1/k, and then poll for it as the mpi backend does
+//      (200 us + 4 ns a byte before napping), which takes turns too: k (1 - 1/k) = k - 1 times
+//      the polling. A rank idle in the pipeline bubble (a long wait, where the backend naps)
+//      leaves its device to the others, so the bubble is not stretched.
 #pragma once
 
 #include <cstdint>
@@ -79,7 +84,7 @@ struct TimeBreakdown {
   double data_comm_exposed = 0.0;  // the part not hidden behind backward
   double optimizer = 0.0;          // zeroing, norm, clipping, AdamW; zero = 1's all-gather
   double synchronisation = 0.0;    // tied-table sum, loss / norm / memory all-reduces
-  double shared_devices = 0.0;     // extra time from ranks sharing devices (oversubscription)
+  double shared_devices = 0.0;     // extra time from ranks sharing devices (step 4 above)
   double step = 0.0;
 };
 
