@@ -37,6 +37,8 @@ LAYOUTS = [
                                          "parallel.pipeline=2"]),
     ("pipeline 2 x data 2, zero 1 (4 ranks)", ["launch.nproc=4", "parallel.pipeline=2",
                                                "optim.zero=1"]),
+    ("seq tensor 2", ["launch.nproc=2", "parallel.tensor=2", "parallel.tensor_mode=seq"]),
+    ("2d tensor 4 (4 ranks)", ["launch.nproc=4", "parallel.tensor=4", "parallel.tensor_mode=2d"]),
 ]
 
 
