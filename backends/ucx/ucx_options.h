@@ -30,9 +30,10 @@ struct UcxOptions {
   std::size_t chunk_bytes = 256 * 1024;
   // How many chunks a rank receives ahead of the one it is reducing.
   int chunks_in_flight = 4;
-  // Polls without any event a wait spins before it starts yielding the core to other processes:
-  // few, so ranks that share cores (with each other or with other work) still run promptly;
-  // many (spinning like MPI) for the lowest latency on cores of their own.
+  // Polls without any event a wait spins (and for at least 200 us) before it starts napping,
+  // giving the core to other processes: few, so ranks that share cores (with each other or with
+  // other work) still run promptly; many (spinning like MPI) for the lowest latency on cores of
+  // their own.
   int spin_polls = 16;
   // How often UCX checks that peers are alive (UCX_KEEPALIVE_INTERVAL): a peer that dies is
   // reported within about this long.

@@ -1,6 +1,7 @@
 #include "ucx_work.h"
 
-#include <sched.h>
+#include <algorithm>
+#include <thread>
 
 #include "deadline.h"
 #include "engine.h"
@@ -21,19 +22,44 @@ bool UcxWork::test() {
 
 void UcxWork::wait_for(std::chrono::milliseconds timeout) {
   using clock = std::chrono::steady_clock;
+  // How long a wait keeps spinning once nothing moves (the MPI backend's figure: a small
+  // message's round trip with room for a late peer), then the naps it takes until something does.
+  constexpr auto kSpinTime = std::chrono::microseconds(200);
+  constexpr auto kFirstNap = std::chrono::microseconds(10);
+  constexpr auto kLongestNap = std::chrono::microseconds(250);
   const auto deadline = deadline_after(timeout);
-  const int spins_before_yield = engine_->options().spin_polls;
-  int idle = 0;
+  const int spin_polls = engine_->options().spin_polls;
+  int idle = 0;  // polls in a row that moved nothing
+  bool idle_timed = false;
+  clock::time_point idle_since;
+  auto nap = kFirstNap;
   for (unsigned round = 1;; ++round) {
     const bool moved = engine_->progress();
     operation_->rethrow_if_failed();
     if (operation_->finished()) return;
-    idle = moved ? 0 : idle + 1;
+    if (moved) {
+      idle = 0;
+      idle_timed = false;
+      nap = kFirstNap;
+    } else {
+      ++idle;
+    }
     // While messages move the next one is probably a moment away: spin, and look at the clock
     // only now and then (other operations' traffic may keep this loop busy for long).
-    if (idle < spins_before_yield && round % 1024 != 0) continue;
-    if (idle >= spins_before_yield) sched_yield();
-    if (clock::now() >= deadline) throw TimeoutError(operation_->timeout_message(timeout));
+    if (idle < spin_polls && round % 1024 != 0) continue;
+    const auto now = clock::now();
+    if (now >= deadline) throw TimeoutError(operation_->timeout_message(timeout));
+    if (idle < spin_polls) continue;
+    if (!idle_timed) {
+      idle_timed = true;
+      idle_since = now;
+    }
+    if (now - idle_since < kSpinTime) continue;
+    // Nap rather than sched_yield(): a yield hands the core to any runnable task — on a machine
+    // busy with other (even niced) work, for the rest of its time slice, milliseconds — while a
+    // sleeping rank is woken, and scheduled, as soon as its nap ends.
+    std::this_thread::sleep_for(nap);
+    nap = std::min(nap * 2, kLongestNap);
   }
 }
 

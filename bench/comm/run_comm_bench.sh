@@ -4,16 +4,19 @@
 #   has plus the mpi-raw baseline, REPEATS runs (each runs the backends one after another, so
 #   drifts in the machine's speed hit all of them); into bench/comm/results/: each run's JSON
 #   and console table (not committed), the medians as JSON, a PNG of busbw and the Markdown
-#   summary (committed).
+#   summary with the load of each run (committed); for 2 ranks the PNG is also
+#   docs/images/comm-busbw.png.
 #
 #   bench/comm/run_comm_bench.sh                      # build/ as scripts/test makes it
 #   REPEATS=5 ITERS=200 bench/comm/run_comm_bench.sh  # more runs, more iterations per size
 #
-# Run it on an otherwise idle machine. Before each run it waits (up to IDLE_WAIT seconds, 900)
-# for the 1-minute load average to fall below IDLE_LOAD (0.5), and records the load each run
-# started at in its table; it warns when it had to start on a busy machine. Needs python3 with
-# matplotlib for the figure; installs python3-matplotlib (apt-get) when no python3 on the PATH
-# or /usr/bin/python3 has it.
+# Run it on a machine as quiet as you can get; the load average each run started at is recorded
+# in its table (and in the summary), since other work on the cores shows in the figures.
+# BENCH_LOCK=FILE: each run holds FILE with flock(1), so that benchmarks sharing a machine never
+# measure at the same time (released between runs; the load is read once the lock is held).
+# BACKENDS=a,b,...: the backends to run (default: every comm plugin the build has, and mpi-raw).
+# Needs python3 with matplotlib for the figure; installs python3-matplotlib (apt-get) when no
+# python3 on the PATH or /usr/bin/python3 has it.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -51,44 +54,53 @@ if ! python=$(find_python); then
 fi
 
 # Every comm plugin the build has, then the baseline.
-backends=$("$build/bin/trellis-plugins" | awk '$1 == "comm" { printf "%s,", $2 }')
-backends="${backends}mpi-raw"
-
-idle_load=${IDLE_LOAD:-0.5}
-idle_wait=${IDLE_WAIT:-900}
-# Waits for the machine to be idle (see above); prints the load it starts at.
-wait_for_idle() {
-  local waited=0 load
-  while true; do
-    load=$(cut -d' ' -f1 /proc/loadavg)
-    if awk -v l="$load" -v t="$idle_load" 'BEGIN { exit !(l < t) }'; then break; fi
-    if [ "$waited" -ge "$idle_wait" ]; then
-      echo "run_comm_bench.sh: warning: still busy (load $load) after ${idle_wait} s;" \
-        "measuring anyway, figures will be noisy" >&2
-      break
-    fi
-    sleep 10
-    waited=$((waited + 10))
-  done
-  echo "# load average at start: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
-}
+if [ -z "${BACKENDS:-}" ]; then
+  BACKENDS=$("$build/bin/trellis-plugins" | awk '$1 == "comm" { printf "%s,", $2 }')mpi-raw
+fi
+backends=$BACKENDS
+lock=${BENCH_LOCK:-}
 echo "backends: $backends"
+# Every rank placed by the kernel: the ranks trellis-bench starts itself (ucx) are not bound,
+# and mpirun (mpi, mpi-raw) would bind 2 ranks to a core each; set it to compare bound ranks.
+export OMPI_MCA_hwloc_base_binding_policy=${OMPI_MCA_hwloc_base_binding_policy:-none}
+
+# One run: takes the lock (when there is one), records the load it starts at, measures.
+one_run() {
+  local op=$1 json=$2
+  echo "# load average at start: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
+  "$bench" comm --backend "$backends" --nproc "$nproc" --op "$op" -b 8 -e 64M -f 2 \
+    -n "$iters" -w "$warmup" --json "$json"
+}
+export -f one_run
+export bench backends nproc iters warmup
 
 mkdir -p "$out"
 jsons=()
-for op in all_reduce all_gather; do
-  for run in $(seq 1 "$repeats"); do
+# Rounds outside, operations inside: each round measures both operations close in time.
+for run in $(seq 1 "$repeats"); do
+  for op in all_reduce all_gather; do
     json="$out/${op}_np${nproc}_run${run}.json"
-    {
-      wait_for_idle
-      "$bench" comm --backend "$backends" --nproc "$nproc" --op "$op" -b 8 -e 64M -f 2 \
-        -n "$iters" -w "$warmup" --json "$json"
-    } | tee "$out/${op}_np${nproc}_run${run}.txt"
+    if [ -n "$lock" ]; then
+      flock "$lock" bash -c 'one_run "$@"' _ "$op" "$json"
+    else
+      one_run "$op" "$json"
+    fi | tee "$out/${op}_np${nproc}_run${run}.txt"
     jsons+=("$json")
   done
 done
 
 "$python" "$root/bench/comm/plot_busbw.py" "${jsons[@]}" -o "$out/busbw_np${nproc}.png" \
   --title "Trellis comm backends, $nproc ranks, f32 (median of $repeats runs)"
-"$python" "$root/bench/comm/summarize_comm.py" "${jsons[@]}" --medians "$out/medians_np${nproc}.json" |
-  tee "$out/summary_np${nproc}.md"
+# The figure of docs/benchmarks.md.
+if [ "$nproc" = 2 ] && [ "$out" = "$root/bench/comm/results" ]; then
+  cp "$out/busbw_np${nproc}.png" "$root/docs/images/comm-busbw.png"
+fi
+{
+  "$python" "$root/bench/comm/summarize_comm.py" "${jsons[@]}" --medians "$out/medians_np${nproc}.json" \
+    --by-size --sizes 8,1K,64K,256K,1M,4M,16M,64M
+  echo
+  echo "Load average (1, 5, 15 min) at the start of each run:"
+  for json in "${jsons[@]}"; do
+    echo "- $(basename "$json" .json): $(sed -n 's/^# load average at start: //p' "${json%.json}.txt")"
+  done
+} | tee "$out/summary_np${nproc}.md"

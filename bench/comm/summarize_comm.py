@@ -3,10 +3,12 @@
 `trellis-bench comm --json` files, and the backends against their targets.
 
     bench/comm/summarize_comm.py results/*.json [--in-place] [--sizes 1K,64K,1M,16M,64M]
+                                 [--by-size]
 
 Prints Markdown: per operation, each backend's bus bandwidth at the chosen sizes and its time at
 the smallest size measured (8 B: the latency), medians over repeated runs, each also as a
-multiple of the mpi-raw baseline; then the targets, for all_reduce at 2 ranks:
+multiple of the mpi-raw baseline (--by-size: one row per size, the backends side by side); then
+the targets, for all_reduce at 2 ranks:
   - mpi plugin: busbw at 64 MiB >= 0.95 x mpi-raw, 8-byte time <= 1.2 x mpi-raw
   - ucx plugin: busbw at 64 MiB >= 1.5 x mpi-raw
 Standard library only.
@@ -35,9 +37,21 @@ def ratio(value, base):
     return f"{value / base:.2f}x" if base else "-"
 
 
-def table(cells, op, nranks, in_place, sizes):
-    keys = sorted((k for k in cells if k[1] == op and k[2] == nranks and k[3] == in_place),
+def cell_keys(cells, op, nranks, in_place):
+    """The cells of one table, the baseline last."""
+    return sorted((k for k in cells if k[1] == op and k[2] == nranks and k[3] == in_place),
                   key=lambda k: (k[0] == BASELINE, k[0]))
+
+
+def footer(cells, keys, op, nranks, in_place):
+    runs = max(cell["runs"] for k in keys for cell in cells[k].values())
+    wrong = sum(cell["wrong"] for k in keys for cell in cells[k].values())
+    return ["", f"({op}, {nranks} ranks, {'in place' if in_place else 'out of place'}; "
+                f"median of {runs} run(s) per cell; wrong elements in all runs: {wrong})"]
+
+
+def table(cells, op, nranks, in_place, sizes):
+    keys = cell_keys(cells, op, nranks, in_place)
     if not keys:
         return []
     base = cells.get((BASELINE, op, nranks, in_place), {})
@@ -63,12 +77,35 @@ def table(cells, op, nranks, in_place, sizes):
             text += f" ({ratio(cell['time_us'], base[smallest]['time_us'])})"
         row.append(text)
         lines.append("| " + " | ".join(row) + " |")
-    runs = max(cell["runs"] for k in keys for cell in cells[k].values())
-    wrong = sum(cell["wrong"] for k in keys for cell in cells[k].values())
-    lines.append("")
-    lines.append(f"({op}, {nranks} ranks, {'in place' if in_place else 'out of place'}; "
-                 f"median of {runs} run(s) per cell; wrong elements in all runs: {wrong})")
-    return lines
+    return lines + footer(cells, keys, op, nranks, in_place)
+
+
+def table_by_size(cells, op, nranks, in_place, sizes):
+    """One row per size: each backend's busbw and its multiple of the baseline's; then the time
+    at the smallest size (the latency), the same way."""
+    keys = cell_keys(cells, op, nranks, in_place)
+    if not keys:
+        return []
+    base = cells.get((BASELINE, op, nranks, in_place), {})
+    others = [k for k in keys if k[0] != BASELINE] if base else []
+    header = (["size"] + [f"{k[0]} busbw (GB/s)" for k in keys]
+              + [f"{k[0]} / {BASELINE}" for k in others])
+
+    def row(label, size, figure, text, suffix=""):
+        cells_here = [cells[k].get(size) for k in keys]
+        out = [label] + [text(c[figure]) if c else "-" for c in cells_here]
+        for key in others:
+            cell = cells[key].get(size)
+            out.append(f"**{ratio(cell[figure], base[size][figure])}**{suffix}"
+                       if cell and size in base else "-")
+        return "| " + " | ".join(out) + " |"
+
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += [row(size_label(size), size, "busbw_gbs", lambda v: f"{v:.3f}") for size in sizes]
+    smallest = min(min(cells[k]) for k in keys)
+    lines.append(row(f"{size_label(smallest)}: time (us)", smallest, "time_us",
+                     lambda v: f"{v:.2f} us", " of the time"))
+    return lines + footer(cells, keys, op, nranks, in_place)
 
 
 def targets(cells, in_place):
@@ -122,6 +159,8 @@ def main():
     parser.add_argument("--in-place", action="store_true")
     parser.add_argument("--sizes", default="1K,64K,1M,16M,64M",
                         help="sizes whose busbw goes in the table (K/M/G suffixes)")
+    parser.add_argument("--by-size", action="store_true",
+                        help="one row per size (columns: the backends) instead of per backend")
     parser.add_argument("--medians", metavar="FILE",
                         help="also write the medians as trellis-bench's JSON rows (both "
                              "placements), one file for the record instead of every run's")
@@ -134,7 +173,8 @@ def main():
     if args.medians:
         write_medians(cells, args.medians)
     for op, nranks in sorted({(k[1], k[2]) for k in cells}):
-        lines = table(cells, op, nranks, args.in_place, sizes)
+        lines = (table_by_size if args.by_size else table)(cells, op, nranks, args.in_place,
+                                                              sizes)
         if lines:
             print("\n".join(lines))
             print()

@@ -1,9 +1,10 @@
 // trellis-train end to end as a user runs it: a short run on text writes one metrics line per
-// step and validation losses when asked; bad data and an unavailable device exit 2.
+// step, validation losses and a trace when asked; bad data and an unavailable device exit 2.
 #include <doctest/doctest.h>
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <string>
 
 #include "device/cuda_probe.h"
@@ -82,6 +83,33 @@ TEST_CASE("validation losses appear every val_every steps and at the end") {
     bool has_val = line.find("\"val_loss\":") != std::string::npos;
     CHECK(has_val == (step == 4 || step == 6));
   }
+}
+
+TEST_CASE("the trace holds the compute actions with the live bytes, which grow by the stash") {
+  fs::path dir = work_dir("trace");
+  auto r =
+      run_trellis_train({write_config(dir, "[logging]\ntrace = \"out/trace.json\"\n").string()});
+  INFO(r.output);
+  REQUIRE(r.exit_code == 0);
+  std::ifstream in(dir / "out" / "trace.json");
+  const std::string trace((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  // The live_bytes argument of the first slice named `name` (-1 when there is none).
+  auto live_bytes = [&](const std::string& name) -> long {
+    const auto at = trace.find("{\"name\":\"" + name + "\"");
+    if (at == std::string::npos) return -1;
+    const auto end = trace.find('}', trace.find("\"args\":", at));
+    const auto key = trace.find("\"live_bytes\":", at);
+    if (key == std::string::npos || key > end) return -1;
+    return std::stol(trace.substr(key + 13));
+  };
+  const long at_start = live_bytes("step 1");  // when step 1's pipeline started
+  CHECK(at_start > 0);                         // parameters, gradients, the step's tokens
+  // One rank runs each microbatch's forward and then its backward: a forward stashes
+  // activations, its backward frees them, and every microbatch stashes as much.
+  CHECK(live_bytes("0F0") > at_start);
+  CHECK(live_bytes("0B0") >= 0);
+  CHECK(live_bytes("0B0") < live_bytes("0F0"));
+  CHECK(live_bytes("0F1") == live_bytes("0F0"));
 }
 
 TEST_CASE("a token id beyond the vocabulary is bad input: exit 2, naming the file and the id") {

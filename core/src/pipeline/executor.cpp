@@ -89,8 +89,12 @@ double PipelineExecutor::run_step(const std::vector<Microbatch>& microbatches,
 
   auto compute_slice = [&](const Action& a, double start) {
     if (s_.trace) {
+      // The bytes of live tensors once the action is done: what the stashes of the microbatches
+      // in flight hold, for measuring a schedule's activation memory from the trace.
+      std::map<std::string, long> args = where(a);
+      if (s_.allocator) args["live_bytes"] = static_cast<long>(s_.allocator->current_bytes());
       s_.trace->slice(to_string(a), TraceRecorder::Track::compute, start, TraceRecorder::now_us(),
-                      where(a));
+                      args);
     }
   };
   auto finish_backward = [&](int stage) {
@@ -115,13 +119,15 @@ double PipelineExecutor::run_step(const std::vector<Microbatch>& microbatches,
         } else {
           input = take_received(received_acts, key, "activations");
         }
+        // The compute slice starts once the input is here (the wait is a slice of its own).
+        const double compute_start = TraceRecorder::now_us();
         Tensor out = chunk(a.stage).forward(mb, input);
         if (a.stage == last_stage_) {
           loss += out.data<float>()[0];
         } else {
           outputs[key] = out;
         }
-        compute_slice(a, start);
+        compute_slice(a, compute_start);
         break;
       }
       case ActionType::B:
@@ -138,11 +144,12 @@ double PipelineExecutor::run_step(const std::vector<Microbatch>& microbatches,
             grad_out = take_received(received_grads, key, "gradients");
           }
         }
+        const double compute_start = TraceRecorder::now_us();
         ModelChunk& c = chunk(a.stage);
         Tensor grad_in =
             a.type == ActionType::B ? c.backward(mb, grad_out) : c.backward_input(mb, grad_out);
         if (a.stage > 0) input_grads[key] = grad_in;
-        compute_slice(a, start);
+        compute_slice(a, compute_start);
         if (a.type == ActionType::B) finish_backward(a.stage);
         break;
       }

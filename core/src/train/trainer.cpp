@@ -377,6 +377,7 @@ TrainSummary Trainer::train() {
     for (Parameter* p : s.params) s.kernels->fill(p->grad, 0.0f);
     std::vector<Microbatch> mbs =
         s.microbatches(step, true, s.train_data ? &*s.train_data : nullptr);
+    const std::size_t live_before = s.allocator->current_bytes();
     double local_loss =
         s.executor->run_step(mbs, [&](int stage) { s.optimizer->reduce_stage_gradients(stage); });
     s.faults.at_step(step + 1);
@@ -396,8 +397,10 @@ TrainSummary Trainer::train() {
     double lr = learning_rate(s.lr, step);
     s.optimizer->step(static_cast<float>(lr));
     if (s.trace) {
+      // live_bytes: held when the pipeline started (parameters, gradients, optimizer state, the
+      // step's tokens), against which the compute slices' live_bytes measure activations.
       s.trace->slice("step " + std::to_string(step + 1), TraceRecorder::Track::step, trace_start,
-                     TraceRecorder::now_us());
+                     TraceRecorder::now_us(), {{"live_bytes", static_cast<long>(live_before)}});
     }
     double seconds = seconds_since(t0);
 
