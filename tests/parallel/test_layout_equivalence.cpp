@@ -160,7 +160,8 @@ void check_variants_against_single(const std::string& name,
   std::vector<float> initial = single.parameters;
   single = run(name + "-single", deep_config(single_dir), model_sets);
   for (std::size_t v = 0; v < variants.size(); ++v) {
-    const std::string variant = name + (variants.size() > 1 ? "-" + std::to_string(v) : "");
+    std::string variant = name;
+    if (variants.size() > 1) variant += "-v" + std::to_string(v);
     const fs::path dir = fs::path(TRELLIS_TEST_WORK_DIR) / (backend() + "-" + variant);
     std::vector<std::string> parallel_sets = model_sets;
     parallel_sets.insert(parallel_sets.end(), variants[v].begin(), variants[v].end());
