@@ -109,6 +109,8 @@ TEST_CASE("an empty config holds the defaults") {
   CHECK(c.parallel.context == 1);
   CHECK(c.parallel.data == -1);
   CHECK(c.parallel.order == "tp-cp-dp-pp");
+  CHECK(c.parallel.dp_bucket_mb == 25.0);
+  CHECK(c.parallel.dp_overlap == true);
   CHECK(c.model.vocab_size == 50257);
   CHECK(c.model.seq_len == 1024);
   CHECK(c.model.layers == 12);

@@ -145,10 +145,12 @@ void check_against_golden(const std::string& name, const std::vector<std::string
              single.parameters, initial);
 }
 
-// Against one rank running the same config. `model_sets` change the model of both runs (a layout
-// that needs, say, more heads than the deeper model's two); `sets` the layout of the parallel one.
-void check_against_single(const std::string& name, const std::vector<std::string>& sets,
-                          const std::vector<std::string>& model_sets = {}) {
+// Against one rank running the same config, once per entry of `variants` (each a list of
+// settings of the parallel run). `model_sets` change the model of every run (a layout that needs,
+// say, more heads than the deeper model's two).
+void check_variants_against_single(const std::string& name,
+                                   const std::vector<std::vector<std::string>>& variants,
+                                   const std::vector<std::string>& model_sets = {}) {
   const fs::path single_dir =
       fs::path(TRELLIS_TEST_WORK_DIR) / (backend() + "-" + name + "-single");
   // One step at learning rate 0 exports the initial parameters.
@@ -157,11 +159,47 @@ void check_against_single(const std::string& name, const std::vector<std::string
   RunResult single = run(name + "-single", deep_config(single_dir), initial_sets);
   std::vector<float> initial = single.parameters;
   single = run(name + "-single", deep_config(single_dir), model_sets);
-  const fs::path dir = fs::path(TRELLIS_TEST_WORK_DIR) / (backend() + "-" + name);
-  std::vector<std::string> parallel_sets = model_sets;
-  parallel_sets.insert(parallel_sets.end(), sets.begin(), sets.end());
-  RunResult got = run(name, deep_config(dir), parallel_sets);
-  check_same(got, single.loss, single.norm, single.parameters, initial);
+  for (std::size_t v = 0; v < variants.size(); ++v) {
+    std::string variant = name;
+    if (variants.size() > 1) variant += "-v" + std::to_string(v);
+    const fs::path dir = fs::path(TRELLIS_TEST_WORK_DIR) / (backend() + "-" + variant);
+    std::vector<std::string> parallel_sets = model_sets;
+    parallel_sets.insert(parallel_sets.end(), variants[v].begin(), variants[v].end());
+    std::ostringstream settings;
+    for (const std::string& s : variants[v]) settings << s << " ";
+    INFO("variant " << v << ": " << settings.str());
+    RunResult got = run(variant, deep_config(dir), parallel_sets);
+    check_same(got, single.loss, single.norm, single.parameters, initial);
+  }
+}
+
+// Against one rank running the same config; `sets` give the layout of the parallel run.
+void check_against_single(const std::string& name, const std::vector<std::string>& sets,
+                          const std::vector<std::string>& model_sets = {}) {
+  check_variants_against_single(name, {sets}, model_sets);
+}
+
+// The data-parallel reduction's buckets and overlap change nothing but when the gradients are
+// summed: one parameter per bucket, a few small parameters per bucket (1 KiB), one bucket for
+// everything, reduced as backward completes them or all after backward, replicated (all-reduce)
+// and distributed (reduce-scatter, zero = 1). Two microbatches per data rank, so the reduction
+// waits for the last one's backward.
+std::vector<std::vector<std::string>> bucket_variants(const std::vector<std::string>& layout) {
+  const std::vector<std::vector<std::string>> settings = {
+      {"parallel.dp_bucket_mb=0"},
+      {"parallel.dp_bucket_mb=0.001"},
+      {"parallel.dp_bucket_mb=1000"},
+      {"parallel.dp_bucket_mb=0", "parallel.dp_overlap=false"},
+      {"parallel.dp_bucket_mb=0", "optim.zero=1"},
+      {"parallel.dp_bucket_mb=1000", "optim.zero=1", "parallel.dp_overlap=false"},
+  };
+  std::vector<std::vector<std::string>> out;
+  for (const auto& s : settings) {
+    std::vector<std::string> v = layout;
+    v.insert(v.end(), s.begin(), s.end());
+    out.push_back(std::move(v));
+  }
+  return out;
 }
 
 }  // namespace
@@ -294,4 +332,17 @@ TEST_CASE("2d-tensor4-pipeline2-1f1b") {
                        {"launch.nproc=8", "parallel.tensor=4", "parallel.tensor_mode=2d",
                         "parallel.pipeline=2", "parallel.schedule=1f1b"},
                        {"train.micro_batch=2", "train.global_batch=8"});
+}
+
+// Data 2 alone: every bucket of the one stage, the token table shared by embedding and head.
+TEST_CASE("data2-buckets") {
+  check_variants_against_single("data2-buckets", bucket_variants({"launch.nproc=2"}));
+}
+
+// Pipeline 2 x data 2 with zbh1: buckets completed by deferred weight gradients (W), the token
+// table of each pipeline end in a bucket of its own, summed over the embedding group after.
+TEST_CASE("pipeline2-data2-buckets") {
+  check_variants_against_single(
+      "pipeline2-data2-buckets",
+      bucket_variants({"launch.nproc=4", "parallel.pipeline=2", "parallel.schedule=zbh1"}));
 }

@@ -78,6 +78,9 @@ std::vector<KeySpec> make_keys() {
        "order",
        &field<&R::parallel, &ParallelSection::order>,
        {.kind = ValueRule::Kind::rank_order}},
+      {"parallel", "dp_bucket_mb", &field<&R::parallel, &ParallelSection::dp_bucket_mb>,
+       numbers(0, false, 1 << 20, false)},
+      {"parallel", "dp_overlap", &field<&R::parallel, &ParallelSection::dp_overlap>, any()},
 
       {"model", "vocab_size", &field<&R::model, &ModelSection::vocab_size>, ints(1, kInt32Max)},
       {"model", "seq_len", &field<&R::model, &ModelSection::seq_len>, ints(1, kInt32Max)},

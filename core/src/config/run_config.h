@@ -41,6 +41,8 @@ struct ParallelSection {
   std::int64_t context = 1;
   std::int64_t data = -1;  // -1: world / (tensor * context * pipeline)
   std::string order = "tp-cp-dp-pp";
+  double dp_bucket_mb = 25.0;  // MiB of gradients per data-parallel reduction; 0: one parameter
+  bool dp_overlap = true;      // start each bucket's reduction as backward completes it
 };
 
 struct ModelSection {

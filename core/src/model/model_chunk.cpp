@@ -41,9 +41,13 @@ Tensor ModelChunk::forward(const Microbatch& mb, const Tensor& input) {
   return x;
 }
 
-Tensor ModelChunk::backward(const Microbatch& mb, const Tensor& grad_output) {
+Tensor ModelChunk::backward(const Microbatch& mb, const Tensor& grad_output,
+                            const LayerDone& done) {
   Tensor g = grad_output;
-  for (auto it = layers_.rbegin(); it != layers_.rend(); ++it) g = (*it)->backward(mb, g);
+  for (int l = static_cast<int>(layers_.size()) - 1; l >= 0; --l) {
+    g = layers_[l]->backward(mb, g);
+    if (done) done(l);
+  }
   return g;
 }
 
@@ -53,8 +57,11 @@ Tensor ModelChunk::backward_input(const Microbatch& mb, const Tensor& grad_outpu
   return g;
 }
 
-void ModelChunk::backward_weight(const Microbatch& mb) {
-  for (auto it = layers_.rbegin(); it != layers_.rend(); ++it) (*it)->backward_weight(mb);
+void ModelChunk::backward_weight(const Microbatch& mb, const LayerDone& done) {
+  for (int l = static_cast<int>(layers_.size()) - 1; l >= 0; --l) {
+    layers_[l]->backward_weight(mb);
+    if (done) done(l);
+  }
 }
 
 }  // namespace trellis

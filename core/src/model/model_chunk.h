@@ -5,6 +5,7 @@
 // assembly is the same for every layer family: the family only makes the pieces.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -39,13 +40,17 @@ class ModelChunk {
   // input: the tokens at the first stage, else the previous stage's hidden states.
   // Returns the hidden states, or at the last stage the [1] sum of token losses.
   Tensor forward(const Microbatch& mb, const Tensor& input);
+  // Called with a layer's index in layers() once its parameter gradients for the microbatch are
+  // accumulated (the hook that starts the data-parallel reduction of finished gradients).
+  using LayerDone = std::function<void(int layer)>;
+
   // Whole backward, layer by layer (each layer's stash is freed as soon as it is done).
   // grad_output: undefined at the last stage. Returns the gradient of the chunk's input
   // (undefined at the first stage).
-  Tensor backward(const Microbatch& mb, const Tensor& grad_output);
+  Tensor backward(const Microbatch& mb, const Tensor& grad_output, const LayerDone& done = {});
   // Backward split for zero-bubble schedules: the input gradients now, the weight gradients later.
   Tensor backward_input(const Microbatch& mb, const Tensor& grad_output);
-  void backward_weight(const Microbatch& mb);
+  void backward_weight(const Microbatch& mb, const LayerDone& done = {});
 
  private:
   ChunkSpec spec_;

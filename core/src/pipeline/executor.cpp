@@ -67,14 +67,14 @@ Tensor PipelineExecutor::take_received(std::map<Key, Pending>& pending, const Ke
 }
 
 double PipelineExecutor::run_step(const std::vector<Microbatch>& microbatches,
-                                  const std::function<void(int stage)>& on_backward_done) {
+                                  const std::function<void(int stage, int layer)>& on_layer_done) {
   const PipelinePlan& plan = *s_.plan;
   const auto& actions = plan.per_rank[s_.pipeline_rank];
   if (static_cast<int>(microbatches.size()) != plan.microbatches) {
     throw Error("pipeline executor: the plan has " + std::to_string(plan.microbatches) +
                 " microbatches, the step " + std::to_string(microbatches.size()));
   }
-  // Backwards still to finish per stage this step (for the reduction hook).
+  // Backwards still to start per stage this step (for the reduction hook).
   remaining_backwards_.clear();
   for (const Action& a : actions) {
     if (a.type == ActionType::B || a.type == ActionType::W) ++remaining_backwards_[a.stage];
@@ -97,8 +97,10 @@ double PipelineExecutor::run_step(const std::vector<Microbatch>& microbatches,
                       args);
     }
   };
-  auto finish_backward = [&](int stage) {
-    if (--remaining_backwards_[stage] == 0 && on_backward_done) on_backward_done(stage);
+  // The hook for the layers of a stage's last backward (B or W) of the step; none for the others.
+  auto layer_hook = [&](int stage) -> ModelChunk::LayerDone {
+    if (--remaining_backwards_[stage] > 0 || !on_layer_done) return {};
+    return [&on_layer_done, stage](int layer) { on_layer_done(stage, layer); };
   };
 
   for (const Action& a : actions) {
@@ -146,17 +148,15 @@ double PipelineExecutor::run_step(const std::vector<Microbatch>& microbatches,
         }
         const double compute_start = TraceRecorder::now_us();
         ModelChunk& c = chunk(a.stage);
-        Tensor grad_in =
-            a.type == ActionType::B ? c.backward(mb, grad_out) : c.backward_input(mb, grad_out);
+        Tensor grad_in = a.type == ActionType::B ? c.backward(mb, grad_out, layer_hook(a.stage))
+                                                 : c.backward_input(mb, grad_out);
         if (a.stage > 0) input_grads[key] = grad_in;
         compute_slice(a, compute_start);
-        if (a.type == ActionType::B) finish_backward(a.stage);
         break;
       }
       case ActionType::W:
-        chunk(a.stage).backward_weight(mb);
+        chunk(a.stage).backward_weight(mb, layer_hook(a.stage));
         compute_slice(a, start);
-        finish_backward(a.stage);
         break;
       case ActionType::SEND_F: {
         auto it = outputs.find(key);

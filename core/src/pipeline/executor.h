@@ -40,11 +40,13 @@ class PipelineExecutor {
 
   // Runs every action of this rank for one step over `microbatches` (indexed by microbatch id;
   // tokens are read by the first stage, targets by the last). Returns the sum of the token
-  // losses of the microbatches whose last stage runs here (0 elsewhere). `on_backward_done(stage)`
-  // is called when the last backward (B or W) of a stage on this rank has finished — the hook for
-  // overlapping the data-parallel reduction of that stage's gradients.
+  // losses of the microbatches whose last stage runs here (0 elsewhere).
+  // `on_layer_done(stage, layer)` is called during the last backward (B or W) of each stage on
+  // this rank, as each layer of its chunk (index in the chunk) finishes: its parameter
+  // gradients are then final for the step — the hook for overlapping the data-parallel
+  // reduction of finished gradients with the rest of backward.
   double run_step(const std::vector<Microbatch>& microbatches,
-                  const std::function<void(int stage)>& on_backward_done = {});
+                  const std::function<void(int stage, int layer)>& on_layer_done = {});
 
  private:
   struct Key {

@@ -7,106 +7,64 @@
 
 namespace trellis {
 
-DistributedAdamW::DistributedAdamW(OptimizerSetup setup) : setup_(std::move(setup)) {
-  for (const auto& [stage, params] : setup_.stage_parameters) {
-    std::vector<Parameter*> own;
-    bool has_tied = false;
-    for (Parameter* p : params) {
-      if (p == setup_.tied_table) {
-        has_tied = true;
-      } else {
-        own.push_back(p);
-      }
-    }
-    if (!own.empty()) {
-      stage_buckets_[stage].push_back(buckets_.size());
-      buckets_.push_back(make_bucket(own, false));
-    }
-    if (has_tied) {
-      stage_buckets_[stage].push_back(buckets_.size());
-      buckets_.push_back(make_bucket({setup_.tied_table}, true));
-    }
-  }
-}
-
-DistributedAdamW::Bucket DistributedAdamW::make_bucket(const std::vector<Parameter*>& params,
-                                                       bool tied) {
+DistributedAdamW::DistributedAdamW(OptimizerSetup setup)
+    : setup_(std::move(setup)),
+      buckets_(setup_.bucket_setup(setup_.groups->data->size(), true), [this](std::size_t index,
+                                                                              Bucket& b) {
+        return setup_.groups->data->reduce_scatter(b.grads, shards_[index].grad, ReduceOp::sum);
+      }) {
   Kernels& k = *setup_.kernels;
   const std::int64_t data_size = setup_.groups->data->size();
   const std::int64_t data_rank = setup_.groups->data->rank();
-  Bucket b;
-  b.tied = tied;
-  std::int64_t total = 0;
-  for (Parameter* p : params) {
-    if (!p->value.is_contiguous()) {
-      throw Error("[optim] zero = 1: parameter " + p->name +
-                  " is not contiguous; the distributed optimizer packs parameters into buffers");
-    }
-    b.segments.push_back({p, total, p->value.numel()});
-    total += p->value.numel();
+  for (const Bucket& b : buckets_.buckets()) {
+    Shard shard;
+    shard.numel = b.grads.numel() / data_size;
+    shard.begin = data_rank * shard.numel;
+    shard.grad = Tensor::empty({shard.numel}, DType::f32, setup_.allocator);
+    shard.m = Tensor::empty({shard.numel}, DType::f32, setup_.allocator);
+    shard.v = Tensor::empty({shard.numel}, DType::f32, setup_.allocator);
+    k.fill(shard.grad, 0.0f);
+    k.fill(shard.m, 0.0f);
+    k.fill(shard.v, 0.0f);
+    shards_.push_back(std::move(shard));
   }
-  const std::int64_t padded = (total + data_size - 1) / data_size * data_size;
-  b.shard_numel = padded / data_size;
-  b.shard_begin = data_rank * b.shard_numel;
-  b.values = Tensor::empty({padded}, DType::f32, setup_.allocator);
-  b.grads = Tensor::empty({padded}, DType::f32, setup_.allocator);
-  k.fill(b.values, 0.0f);
-  k.fill(b.grads, 0.0f);
-  // The parameters move into the buckets; their old tensors are freed with the last handle.
-  for (const Segment& s : b.segments) {
-    Parameter& p = *s.param;
-    Tensor value = b.values.narrow(0, s.begin, s.numel).view(p.value.shape());
-    k.copy(p.value, value);
-    p.value = value;
-    p.grad = b.grads.narrow(0, s.begin, s.numel).view(p.grad.shape());
-  }
-  b.grad_shard = Tensor::empty({b.shard_numel}, DType::f32, setup_.allocator);
-  b.m = Tensor::empty({b.shard_numel}, DType::f32, setup_.allocator);
-  b.v = Tensor::empty({b.shard_numel}, DType::f32, setup_.allocator);
-  k.fill(b.grad_shard, 0.0f);
-  k.fill(b.m, 0.0f);
-  k.fill(b.v, 0.0f);
-  return b;
 }
 
 template <class Visit>
-void DistributedAdamW::for_each_owned(const Bucket& bucket, Visit&& visit) const {
-  const std::int64_t lo = bucket.shard_begin, hi = bucket.shard_begin + bucket.shard_numel;
+void DistributedAdamW::for_each_owned(const Bucket& bucket, const Shard& shard,
+                                      Visit&& visit) const {
+  const std::int64_t lo = shard.begin, hi = shard.begin + shard.numel;
   for (const Segment& s : bucket.segments) {
     const std::int64_t a = std::max(lo, s.begin), b = std::min(hi, s.begin + s.numel);
     if (a < b) visit(s, a - s.begin, b - a);
   }
 }
 
-void DistributedAdamW::reduce_stage_gradients(int stage) {
-  auto it = stage_buckets_.find(stage);
-  if (it == stage_buckets_.end()) return;
-  for (std::size_t i : it->second) {
-    Bucket& b = buckets_[i];
-    b.pending = setup_.groups->data->reduce_scatter(b.grads, b.grad_shard, ReduceOp::sum);
-  }
+void DistributedAdamW::layer_gradients_done(int stage, int layer) {
+  buckets_.layer_done(stage, layer);
 }
 
 void DistributedAdamW::finish_gradient_reduction() {
-  for (Bucket& b : buckets_) {
-    if (b.pending) b.pending->wait();
-    b.pending.reset();
-  }
+  buckets_.finish();
   // Both pipeline ends split the table's bucket alike, so their ranges add up element by element.
   if (setup_.groups->embedding) {
-    for (Bucket& b : buckets_) {
-      if (b.tied)
-        setup_.groups->embedding->all_reduce(b.grad_shard, b.grad_shard, ReduceOp::sum)->wait();
+    for (std::size_t i = 0; i < shards_.size(); ++i) {
+      if (!buckets_.buckets()[i].alone) continue;
+      Tensor& grad = shards_[i].grad;
+      setup_.groups->embedding->all_reduce(grad, grad, ReduceOp::sum)->wait();
     }
   }
 }
 
 double DistributedAdamW::grad_norm() {
   double local = 0.0;
-  for (const Bucket& b : buckets_) {
-    if (b.tied && setup_.tied_table_is_copy) continue;  // the first stage counts it
-    for_each_owned(b, [&](const Segment& s, std::int64_t first, std::int64_t count) {
-      const Tensor range = b.grad_shard.narrow(0, s.begin + first - b.shard_begin, count);
+  const std::vector<Bucket>& buckets = buckets_.buckets();
+  for (std::size_t i = 0; i < buckets.size(); ++i) {
+    const Bucket& b = buckets[i];
+    const Shard& shard = shards_[i];
+    if (b.alone && setup_.tied_table_is_copy) continue;  // the first stage counts it
+    for_each_owned(b, shard, [&](const Segment& s, std::int64_t first, std::int64_t count) {
+      const Tensor range = shard.grad.narrow(0, s.begin + first - shard.begin, count);
       local += setup_.kernels->sum_squares(range) / static_cast<double>(s.param->tensor_replicas);
     });
   }
@@ -121,7 +79,7 @@ double DistributedAdamW::grad_norm() {
 }
 
 void DistributedAdamW::scale_gradients(float factor) {
-  for (Bucket& b : buckets_) setup_.kernels->scale(b.grad_shard, factor);
+  for (Shard& shard : shards_) setup_.kernels->scale(shard.grad, factor);
 }
 
 void DistributedAdamW::step(float lr) {
@@ -129,29 +87,32 @@ void DistributedAdamW::step(float lr) {
   Kernels& k = *setup_.kernels;
   const AdamWSettings& a = setup_.settings;
   std::vector<WorkPtr> gathers;
-  for (Bucket& b : buckets_) {
-    for_each_owned(b, [&](const Segment& s, std::int64_t first, std::int64_t count) {
+  std::vector<Bucket>& buckets = buckets_.buckets();
+  for (std::size_t i = 0; i < buckets.size(); ++i) {
+    Bucket& b = buckets[i];
+    Shard& shard = shards_[i];
+    for_each_owned(b, shard, [&](const Segment& s, std::int64_t first, std::int64_t count) {
       const std::int64_t at = s.begin + first;
-      const std::int64_t in_shard = at - b.shard_begin;
+      const std::int64_t in_shard = at - shard.begin;
       const AdamWStep update{lr,
                              a.beta1,
                              a.beta2,
                              a.eps,
                              s.param->weight_decay ? a.weight_decay : 0.0f,
                              static_cast<int>(steps_)};
-      k.adamw(b.values.narrow(0, at, count), b.grad_shard.narrow(0, in_shard, count),
-              b.m.narrow(0, in_shard, count), b.v.narrow(0, in_shard, count), update);
+      k.adamw(b.values.narrow(0, at, count), shard.grad.narrow(0, in_shard, count),
+              shard.m.narrow(0, in_shard, count), shard.v.narrow(0, in_shard, count), update);
     });
     // The gradient range is spent: it carries this rank's updated values to the others.
-    k.copy(b.values.narrow(0, b.shard_begin, b.shard_numel), b.grad_shard);
-    gathers.push_back(setup_.groups->data->all_gather(b.grad_shard, b.values));
+    k.copy(b.values.narrow(0, shard.begin, shard.numel), shard.grad);
+    gathers.push_back(setup_.groups->data->all_gather(shard.grad, b.values));
   }
   for (auto& w : gathers) w->wait();
 }
 
 std::size_t DistributedAdamW::state_bytes() const {
   std::size_t bytes = 0;
-  for (const Bucket& b : buckets_) bytes += b.m.nbytes() + b.v.nbytes();
+  for (const Shard& shard : shards_) bytes += shard.m.nbytes() + shard.v.nbytes();
   return bytes;
 }
 
@@ -159,23 +120,26 @@ bool DistributedAdamW::owns_writes(const Bucket& bucket, const Parameter* p) con
   // Every data rank writes its ranges; tensor rank 0 the tensor-replicated parameters; the
   // first stage the tied table.
   if (p->tensor_replicas > 1 && setup_.coords.tensor != 0) return false;
-  return !(bucket.tied && setup_.tied_table_is_copy);
+  return !(bucket.alone && setup_.tied_table_is_copy);
 }
 
 std::vector<CheckpointPiece> DistributedAdamW::pieces_to_save() {
   std::vector<CheckpointPiece> out;
-  for (const Bucket& b : buckets_) {
-    for_each_owned(b, [&](const Segment& s, std::int64_t first, std::int64_t count) {
+  const std::vector<Bucket>& buckets = buckets_.buckets();
+  for (std::size_t i = 0; i < buckets.size(); ++i) {
+    const Bucket& b = buckets[i];
+    const Shard& shard = shards_[i];
+    for_each_owned(b, shard, [&](const Segment& s, std::int64_t first, std::int64_t count) {
       const Parameter& p = *s.param;
       if (!owns_writes(b, &p)) return;
       TensorRegion region =
           TensorRegion::whole_box(p.global_shape, p.shard_offset, p.value.shape());
       region.begin = first;
       region.end = first + count;
-      const std::int64_t in_shard = s.begin + first - b.shard_begin;
+      const std::int64_t in_shard = s.begin + first - shard.begin;
       out.push_back({p.name, region, b.values.narrow(0, s.begin + first, count)});
-      out.push_back({moment_name("m", p.name), region, b.m.narrow(0, in_shard, count)});
-      out.push_back({moment_name("v", p.name), region, b.v.narrow(0, in_shard, count)});
+      out.push_back({moment_name("m", p.name), region, shard.m.narrow(0, in_shard, count)});
+      out.push_back({moment_name("v", p.name), region, shard.v.narrow(0, in_shard, count)});
     });
   }
   return out;
@@ -184,22 +148,25 @@ std::vector<CheckpointPiece> DistributedAdamW::pieces_to_save() {
 std::vector<CheckpointPiece> DistributedAdamW::pieces_to_load() {
   // Parameters whole (every data rank holds them all), moments for the owned ranges only.
   std::vector<CheckpointPiece> out;
-  for (const Bucket& b : buckets_) {
+  const std::vector<Bucket>& buckets = buckets_.buckets();
+  for (std::size_t i = 0; i < buckets.size(); ++i) {
+    const Bucket& b = buckets[i];
+    const Shard& shard = shards_[i];
     for (const Segment& s : b.segments) {
       const Parameter& p = *s.param;
       out.push_back({p.name,
                      TensorRegion::whole_box(p.global_shape, p.shard_offset, p.value.shape()),
                      p.value});
     }
-    for_each_owned(b, [&](const Segment& s, std::int64_t first, std::int64_t count) {
+    for_each_owned(b, shard, [&](const Segment& s, std::int64_t first, std::int64_t count) {
       const Parameter& p = *s.param;
       TensorRegion region =
           TensorRegion::whole_box(p.global_shape, p.shard_offset, p.value.shape());
       region.begin = first;
       region.end = first + count;
-      const std::int64_t in_shard = s.begin + first - b.shard_begin;
-      out.push_back({moment_name("m", p.name), region, b.m.narrow(0, in_shard, count)});
-      out.push_back({moment_name("v", p.name), region, b.v.narrow(0, in_shard, count)});
+      const std::int64_t in_shard = s.begin + first - shard.begin;
+      out.push_back({moment_name("m", p.name), region, shard.m.narrow(0, in_shard, count)});
+      out.push_back({moment_name("v", p.name), region, shard.v.narrow(0, in_shard, count)});
     });
   }
   return out;

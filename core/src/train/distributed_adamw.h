@@ -1,12 +1,13 @@
 // [optim] zero = 1: the distributed optimizer (Megatron-LM's, ZeRO stage 1).
 //
-// The parameters of each pipeline stage on this rank are packed into one flat buffer (a
-// "bucket"), their gradients into another of the same layout, padded to a multiple of the data
-// size; the parameters' value and grad tensors become views into them, so the layers work on the
-// buffers unchanged. Data rank r owns the r-th contiguous 1/data of each bucket:
+// The parameters of each pipeline stage on this rank are packed into the data-parallel reduction's
+// buckets (gradient_buckets.h): flat buffers of values and of gradients of the same layout, each
+// padded to a multiple of the data size; the parameters' value and grad tensors become views into
+// them, so the layers work on the buffers unchanged. Data rank r owns the r-th contiguous 1/data
+// of each bucket:
 //
-//   backward of a stage ends -> reduce_scatter of its gradient bucket: this rank gets the summed
-//                               gradient of its range only (overlapping the stages still running)
+//   backward completes a bucket -> reduce_scatter of its gradients: this rank gets the summed
+//                               gradient of its range only (overlapping the layers still running)
 //   norm                     -> sum of squares over the owned ranges, then one all_reduce
 //   AdamW                    -> on the owned range only: m and v exist for it alone
 //   after the update         -> all_gather of the owned ranges into the parameter bucket
@@ -26,7 +27,7 @@ class DistributedAdamW final : public Optimizer {
  public:
   explicit DistributedAdamW(OptimizerSetup setup);
 
-  void reduce_stage_gradients(int stage) override;
+  void layer_gradients_done(int stage, int layer) override;
   void finish_gradient_reduction() override;
   double grad_norm() override;
   void scale_gradients(float factor) override;
@@ -38,32 +39,24 @@ class DistributedAdamW final : public Optimizer {
   std::vector<CheckpointPiece> pieces_to_load() override;
 
  private:
-  // A parameter's place in its bucket: elements [begin, begin + numel).
-  struct Segment {
-    Parameter* param;
-    std::int64_t begin;
-    std::int64_t numel;
-  };
-  struct Bucket {
-    bool tied = false;  // the token table's own bucket
-    std::vector<Segment> segments;
-    Tensor values, grads;          // padded flat buffers; the parameters are views into them
-    std::int64_t shard_begin = 0;  // this rank's range of the bucket
-    std::int64_t shard_numel = 0;
-    Tensor grad_shard;  // the reduced gradient of the range; reused to send values
-    Tensor m, v;        // AdamW's moments of the range
-    WorkPtr pending;
+  using Bucket = GradientBuckets::Bucket;
+  using Segment = GradientBuckets::Segment;
+  // This rank's range of a bucket and what it holds for it.
+  struct Shard {
+    std::int64_t begin = 0;
+    std::int64_t numel = 0;
+    Tensor grad;  // the reduced gradient of the range; reused to send values
+    Tensor m, v;  // AdamW's moments of the range
   };
   // Calls visit(segment, first, count): the elements [first, first + count) of the segment's
   // parameter (flat, within its local tensor) that fall in this rank's range.
   template <class Visit>
-  void for_each_owned(const Bucket& bucket, Visit&& visit) const;
-  Bucket make_bucket(const std::vector<Parameter*>& params, bool tied);
+  void for_each_owned(const Bucket& bucket, const Shard& shard, Visit&& visit) const;
   bool owns_writes(const Bucket& bucket, const Parameter* p) const;
 
   OptimizerSetup setup_;
-  std::vector<Bucket> buckets_;
-  std::map<int, std::vector<std::size_t>> stage_buckets_;  // by stage, indices into buckets_
+  GradientBuckets buckets_;
+  std::vector<Shard> shards_;  // by bucket
   std::int64_t steps_ = 0;
 };
 

@@ -10,6 +10,26 @@ std::unique_ptr<Optimizer> make_optimizer(int zero, OptimizerSetup setup) {
   return std::make_unique<ReplicatedAdamW>(std::move(setup));
 }
 
+std::vector<Parameter*> OptimizerSetup::parameters() const {
+  std::vector<Parameter*> out;
+  for (const auto& [stage, layers] : stage_layers)
+    for (const auto& params : layers) out.insert(out.end(), params.begin(), params.end());
+  return out;
+}
+
+GradientBucketSetup OptimizerSetup::bucket_setup(std::int64_t pad_to, bool pack_values) const {
+  GradientBucketSetup b;
+  b.stage_layers = stage_layers;
+  b.bucket_bytes = bucket_bytes;
+  b.alone = tied_table;
+  b.pad_to = pad_to;
+  b.pack_values = pack_values;
+  b.kernels = kernels;
+  b.allocator = allocator;
+  b.trace = trace;
+  return b;
+}
+
 std::string moment_name(const char* moment, const std::string& parameter) {
   return std::string("adamw.") + moment + "/" + parameter;
 }

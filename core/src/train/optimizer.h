@@ -1,11 +1,13 @@
 // The optimizer as the step loop drives it: completing the gradients over the data-parallel
-// replicas (started per pipeline stage as its backward ends, finished before the update), the
+// replicas (in buckets, each started as the layers holding it finish their backward, all finished
+// before the update; see gradient_buckets.h), the
 // global gradient norm, clipping, the AdamW update, and the pieces of parameters and optimizer
 // state a checkpoint saves and loads. Two implementations, chosen by [optim] zero:
 //
-//  - 0, ReplicatedAdamW: gradients all-reduced over the data group; every data rank holds the
-//    whole AdamW state of its parameters and takes the same update.
-//  - 1, DistributedAdamW: Megatron's distributed optimizer (ZeRO-1); gradients reduce-scattered,
+//  - 0, ReplicatedAdamW: gradient buckets all-reduced over the data group; every data rank holds
+//    the whole AdamW state of its parameters and takes the same update.
+//  - 1, DistributedAdamW: Megatron's distributed optimizer (ZeRO-1); gradient buckets
+//  reduce-scattered,
 //    each data rank holds and updates 1/data of the state, parameters all-gathered after.
 //
 // Both give the same numbers up to the order of floating-point sums.
@@ -18,14 +20,16 @@
 
 #include "checkpoint/checkpoint_piece.h"
 #include "train/adamw_optimizer.h"
+#include "train/gradient_buckets.h"
 #include "train/rank_groups.h"
 #include "trellis/parallel.h"
 
 namespace trellis {
 
 struct OptimizerSetup {
-  // The parameters of each (virtual) stage this rank holds, by stage.
-  std::map<int, std::vector<Parameter*>> stage_parameters;
+  // The parameters of each (virtual) stage this rank holds, by stage: those of each layer of the
+  // stage's chunk, in forward order.
+  std::map<int, std::vector<std::vector<Parameter*>>> stage_layers;
   // The token table when this rank holds a pipeline end of a pipeline longer than one stage
   // (its gradient is summed over the embedding group), else null.
   Parameter* tied_table = nullptr;
@@ -37,15 +41,25 @@ struct OptimizerSetup {
   AdamWSettings settings;
   Kernels* kernels = nullptr;
   std::shared_ptr<Allocator> allocator;
+  std::size_t bucket_bytes = 0;    // [parallel] dp_bucket_mb in bytes
+  TraceRecorder* trace = nullptr;  // optional
+
+  // Every parameter, stage by stage, layer by layer.
+  std::vector<Parameter*> parameters() const;
+  // The buckets' setup for these parameters, the tied table in a bucket of its own.
+  GradientBucketSetup bucket_setup(std::int64_t pad_to, bool pack_values) const;
 };
 
 class Optimizer {
  public:
   virtual ~Optimizer() = default;
 
-  // Stage `stage`'s backward is done for every microbatch of the step: start its reduction.
-  virtual void reduce_stage_gradients(int stage) = 0;
-  // Waits for every reduction, then sums the tied table's gradient over the embedding group.
+  // Layer `layer` (its index in the chunk) of stage `stage` has run its last backward of the
+  // step: start the reduction of the buckets it completes.
+  virtual void layer_gradients_done(int stage, int layer) = 0;
+  // Starts the reductions not started yet (all of them when nothing called
+  // layer_gradients_done), waits for every one, then sums the tied table's gradient over the
+  // embedding group.
   virtual void finish_gradient_reduction() = 0;
   // The L2 norm of the whole model's gradient (every rank gets the same value).
   virtual double grad_norm() = 0;

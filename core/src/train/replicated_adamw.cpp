@@ -4,33 +4,24 @@
 
 namespace trellis {
 
-namespace {
-
-std::vector<Parameter*> all_parameters(const OptimizerSetup& setup) {
-  std::vector<Parameter*> out;
-  for (const auto& [stage, params] : setup.stage_parameters)
-    for (Parameter* p : params) out.push_back(p);
-  return out;
-}
-
-}  // namespace
-
 ReplicatedAdamW::ReplicatedAdamW(OptimizerSetup setup)
     : setup_(std::move(setup)),
-      params_(all_parameters(setup_)),
-      adamw_(params_, setup_.settings, *setup_.kernels, setup_.allocator) {}
+      params_(setup_.parameters()),
+      adamw_(params_, setup_.settings, *setup_.kernels, setup_.allocator) {
+  Communicator* data = setup_.groups->data.get();
+  if (data->size() == 1) return;
+  buckets_ = std::make_unique<GradientBuckets>(
+      setup_.bucket_setup(1, false), [data](std::size_t, GradientBuckets::Bucket& b) {
+        return data->all_reduce(b.grads, b.grads, ReduceOp::sum);
+      });
+}
 
-void ReplicatedAdamW::reduce_stage_gradients(int stage) {
-  Communicator& data = *setup_.groups->data;
-  if (data.size() == 1) return;
-  for (Parameter* p : setup_.stage_parameters.at(stage)) {
-    pending_.push_back(data.all_reduce(p->grad, p->grad, ReduceOp::sum));
-  }
+void ReplicatedAdamW::layer_gradients_done(int stage, int layer) {
+  if (buckets_) buckets_->layer_done(stage, layer);
 }
 
 void ReplicatedAdamW::finish_gradient_reduction() {
-  for (auto& w : pending_) w->wait();
-  pending_.clear();
+  if (buckets_) buckets_->finish();
   if (setup_.tied_table && setup_.groups->embedding) {
     Tensor& grad = setup_.tied_table->grad;
     setup_.groups->embedding->all_reduce(grad, grad, ReduceOp::sum)->wait();

@@ -1,5 +1,6 @@
 // [optim] zero = 0: every data rank holds the whole AdamW state of its parameters. Gradients are
-// all-reduced over the data group, parameter by parameter, as each stage's backward ends.
+// all-reduced over the data group bucket by bucket, each as soon as backward completes it
+// (gradient_buckets.h).
 #pragma once
 
 #include "train/optimizer.h"
@@ -10,7 +11,7 @@ class ReplicatedAdamW final : public Optimizer {
  public:
   explicit ReplicatedAdamW(OptimizerSetup setup);
 
-  void reduce_stage_gradients(int stage) override;
+  void layer_gradients_done(int stage, int layer) override;
   void finish_gradient_reduction() override;
   double grad_norm() override;
   void scale_gradients(float factor) override;
@@ -30,7 +31,7 @@ class ReplicatedAdamW final : public Optimizer {
   OptimizerSetup setup_;
   std::vector<Parameter*> params_;
   AdamWOptimizer adamw_;
-  std::vector<WorkPtr> pending_;
+  std::unique_ptr<GradientBuckets> buckets_;  // null when the data group is one rank
 };
 
 }  // namespace trellis

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <optional>
 #include <sstream>
@@ -272,8 +273,16 @@ Trainer::Trainer(const ResolvedRun& run, std::FILE* console)
         break;
     }
   }
+  if (!cfg.logging.trace.empty()) {
+    s.trace = std::make_unique<TraceRecorder>(
+        s.rank, "rank " + std::to_string(s.rank) + " (tp " + std::to_string(s.coords.tensor) +
+                    ", pp " + std::to_string(s.coords.pipeline) + ", dp " +
+                    std::to_string(s.coords.data) + ")");
+  }
   OptimizerSetup optimizer;
-  for (auto& [stage, chunk] : s.chunks) optimizer.stage_parameters[stage] = chunk->parameters();
+  for (auto& [stage, chunk] : s.chunks)
+    for (const auto& layer : chunk->layers())
+      optimizer.stage_layers[stage].push_back(layer->parameters());
   optimizer.tied_table = s.tied_table;
   optimizer.tied_table_is_copy = s.tied_table && !s.first_stage_here();
   optimizer.groups = &s.groups;
@@ -283,16 +292,12 @@ Trainer::Trainer(const ResolvedRun& run, std::FILE* console)
                         static_cast<float>(cfg.optim.weight_decay)};
   optimizer.kernels = s.kernels.get();
   optimizer.allocator = s.allocator;
+  optimizer.bucket_bytes = static_cast<std::size_t>(cfg.parallel.dp_bucket_mb * 1024 * 1024);
+  optimizer.trace = s.trace.get();
   s.optimizer = make_optimizer(static_cast<int>(cfg.optim.zero), std::move(optimizer));
   s.faults = TestFaults::from_environment(s.rank);
   s.checkpoints = std::make_unique<TrainingCheckpoints>(run, *s.groups.world, s.faults);
 
-  if (!cfg.logging.trace.empty()) {
-    s.trace = std::make_unique<TraceRecorder>(
-        s.rank, "rank " + std::to_string(s.rank) + " (tp " + std::to_string(s.coords.tensor) +
-                    ", pp " + std::to_string(s.coords.pipeline) + ", dp " +
-                    std::to_string(s.coords.data) + ")");
-  }
   ExecutorSetup setup;
   setup.plan = &s.plan;
   setup.pipeline_rank = s.coords.pipeline;
@@ -378,8 +383,13 @@ TrainSummary Trainer::train() {
     std::vector<Microbatch> mbs =
         s.microbatches(step, true, s.train_data ? &*s.train_data : nullptr);
     const std::size_t live_before = s.allocator->current_bytes();
-    double local_loss =
-        s.executor->run_step(mbs, [&](int stage) { s.optimizer->reduce_stage_gradients(stage); });
+    // With dp_overlap, each gradient bucket's reduction starts as backward completes it;
+    // without, finish_gradient_reduction starts them all after backward.
+    std::function<void(int, int)> layer_done;
+    if (cfg.parallel.dp_overlap) {
+      layer_done = [&](int stage, int layer) { s.optimizer->layer_gradients_done(stage, layer); };
+    }
+    double local_loss = s.executor->run_step(mbs, layer_done);
     s.faults.at_step(step + 1);
     const double reduction_start = TraceRecorder::now_us();
     s.optimizer->finish_gradient_reduction();
