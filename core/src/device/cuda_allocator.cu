@@ -1,13 +1,12 @@
-// Device memory from cudaMalloc (or cudaMallocManaged), with the CPU allocator's exact-size cache.
+// Device memory from cudaMalloc (or cudaMallocManaged), cached like host memory
+// (tensor/caching_allocator.h); and the CUDA return-code checks of core's .cu files.
 #include <cuda_runtime.h>
 
-#include <mutex>
 #include <string>
-#include <unordered_map>
-#include <vector>
 
 #include "device/cuda_check.h"
 #include "device/cuda_device.h"
+#include "tensor/caching_allocator.h"
 #include "trellis/error.h"
 
 namespace trellis {
@@ -40,82 +39,52 @@ namespace {
 
 enum class CudaMemory : std::uint8_t { device, managed };
 
-class CudaAllocator final : public Allocator {
+// Blocks from cudaMalloc (or cudaMallocManaged) on one device. Cached blocks are reused in stream
+// order: everything that uses them runs on the compute stream, and communication keeps its
+// tensors alive (the Work holds them) until it has completed.
+class CudaBlocks final : public BlockSource {
  public:
-  CudaAllocator(int device, CudaMemory memory) : Allocator(Device::cuda(device)), memory_(memory) {
+  CudaBlocks(int device, CudaMemory memory) : device_(device), memory_(memory) {
     cuda::check(cudaSetDevice(device), "cudaSetDevice", "the CUDA allocator");
   }
-  ~CudaAllocator() override {
-    // Blocks still in use by work on the device must finish before they go back.
-    cudaSetDevice(device().index);
-    cudaDeviceSynchronize();
-    for (auto& [bytes, blocks] : cache_)
-      for (void* block : blocks) cudaFree(block);
-  }
 
-  std::size_t reserved_bytes() const noexcept override {
-    std::lock_guard<std::mutex> lock(mutex_);
-    return current_bytes() + cached_bytes_;
-  }
-  std::uint64_t device_allocations() const noexcept override {
-    std::lock_guard<std::mutex> lock(mutex_);
-    return device_allocations_;
-  }
-
- protected:
-  // Blocks are reused in stream order: everything that uses them runs on the compute stream, and
-  // communication keeps its tensors alive (the Work holds them) until it has completed.
-  void* raw_allocate(std::size_t bytes) override {
-    std::lock_guard<std::mutex> lock(mutex_);
-    auto it = cache_.find(bytes);
-    if (it != cache_.end() && !it->second.empty()) {
-      void* block = it->second.back();
-      it->second.pop_back();
-      cached_bytes_ -= bytes;
-      return block;
-    }
-    cuda::check(cudaSetDevice(device().index), "cudaSetDevice", "the CUDA allocator");
+  void* take(std::size_t bytes, std::size_t held, std::size_t cached) override {
+    cuda::check(cudaSetDevice(device_), "cudaSetDevice", "the CUDA allocator");
     void* block = nullptr;
-    cudaError_t status = memory_ == CudaMemory::managed
-                             ? cudaMallocManaged(&block, bytes, cudaMemAttachGlobal)
-                             : cudaMalloc(&block, bytes);
+    const bool managed = memory_ == CudaMemory::managed;
+    const cudaError_t status =
+        managed ? cudaMallocManaged(&block, bytes, cudaMemAttachGlobal) : cudaMalloc(&block, bytes);
     if (status != cudaSuccess) {
       cudaGetLastError();  // not sticky: cleared, so a later launch check does not see it
-      throw Error("out of memory on " + device().str() + ": could not allocate " +
-                  std::to_string(bytes) + " bytes (" + std::to_string(current_bytes()) +
-                  " bytes held by tensors, " + std::to_string(cached_bytes_) + " cached): " +
-                  cuda::describe(
-                      status, memory_ == CudaMemory::managed ? "cudaMallocManaged" : "cudaMalloc"));
+      throw Error("out of memory on " + Device::cuda(device_).str() + ": could not allocate " +
+                  std::to_string(bytes) + " bytes (" + std::to_string(held) +
+                  " bytes held by tensors, " + std::to_string(cached) + " cached): " +
+                  cuda::describe(status, managed ? "cudaMallocManaged" : "cudaMalloc"));
     }
-    ++device_allocations_;
     return block;
   }
-  void raw_deallocate(void* ptr, std::size_t bytes) noexcept override {
-    std::lock_guard<std::mutex> lock(mutex_);
-    try {
-      cache_[bytes].push_back(ptr);
-      cached_bytes_ += bytes;
-    } catch (...) {
-      cudaFree(ptr);  // cudaFree waits for the device: nothing can still be using it after
-    }
+  // cudaFree waits for the device: nothing can still be using the block after it.
+  void give_back(void* block) noexcept override { cudaFree(block); }
+  void before_release() noexcept override {
+    cudaSetDevice(device_);
+    cudaDeviceSynchronize();
   }
 
  private:
+  int device_;
   CudaMemory memory_;
-  mutable std::mutex mutex_;
-  std::unordered_map<std::size_t, std::vector<void*>> cache_;
-  std::size_t cached_bytes_ = 0;
-  std::uint64_t device_allocations_ = 0;
 };
 
 }  // namespace
 
 std::shared_ptr<Allocator> make_cuda_allocator(int device) {
-  return std::make_shared<CudaAllocator>(device, CudaMemory::device);
+  return std::make_shared<CachingAllocator>(
+      Device::cuda(device), std::make_unique<CudaBlocks>(device, CudaMemory::device));
 }
 
 std::shared_ptr<Allocator> make_cuda_managed_allocator(int device) {
-  return std::make_shared<CudaAllocator>(device, CudaMemory::managed);
+  return std::make_shared<CachingAllocator>(
+      Device::cuda(device), std::make_unique<CudaBlocks>(device, CudaMemory::managed));
 }
 
 }  // namespace trellis

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <string>
 
+#include "kernels/argument_checks.h"
 #include "kernels/cpu/blas.h"
 #include "kernels/cpu/cpu_ops.h"
 #include "trellis/error.h"
@@ -29,45 +30,9 @@ Matrix as_matrix(const Tensor& t, const char* what) {
 
 namespace {
 
-[[noreturn]] void fail(const char* kernel, const std::string& what) {
-  throw Error(std::string("kernel ") + kernel + ": " + what);
-}
-
-// A contiguous f32 tensor on the CPU with `numel` elements.
-float* f32(const char* kernel, const char* name, const Tensor& t, std::int64_t numel) {
-  if (!t.defined()) fail(kernel, std::string(name) + " is undefined");
-  if (t.device().kind != DeviceKind::cpu) fail(kernel, std::string(name) + " is not on the CPU");
-  if (t.dtype() != DType::f32) fail(kernel, std::string(name) + " must be f32, got " + t.str());
-  if (!t.is_contiguous()) fail(kernel, std::string(name) + " must be contiguous: " + t.str());
-  if (numel >= 0 && t.numel() != numel) {
-    fail(kernel, std::string(name) + " has " + std::to_string(t.numel()) + " elements, expected " +
-                     std::to_string(numel) + " (" + t.str() + ")");
-  }
-  return t.data<float>();
-}
-
-float* f32_optional(const char* kernel, const char* name, const Tensor& t, std::int64_t numel) {
-  return t.defined() ? f32(kernel, name, t, numel) : nullptr;
-}
-
-const std::int32_t* i32(const char* kernel, const char* name, const Tensor& t, std::int64_t numel) {
-  if (t.dtype() != DType::i32 || !t.is_contiguous() || t.numel() != numel) {
-    fail(kernel, std::string(name) + " must be contiguous i32 with " + std::to_string(numel) +
-                     " elements, got " + t.str());
-  }
-  return t.data<std::int32_t>();
-}
-
-int dim(const char* kernel, const Tensor& t, int rank, int d) {
-  if (t.rank() != rank) {
-    fail(kernel, "expected a rank-" + std::to_string(rank) + " tensor, got " + t.str());
-  }
-  return static_cast<int>(t.size(d));
-}
-
-class CpuKernels final : public Kernels {
+class CpuKernels final : public Kernels, private ArgumentChecks {
  public:
-  explicit CpuKernels(int threads) {
+  explicit CpuKernels(int threads) : ArgumentChecks(Device::cpu()) {
     if (threads > 0) omp_set_num_threads(threads);
     // All parallelism comes from OpenMP (parallel_sgemm splits the products); OpenBLAS stays on
     // one thread so two thread pools never compete for the cores.
@@ -258,11 +223,7 @@ class CpuKernels final : public Kernels {
                          const Tensor& wpe, const Tensor& out) override {
     const char* k = "embedding_forward";
     int B = dim(k, tokens, 2, 0), T = dim(k, tokens, 2, 1), C = dim(k, wte, 2, 1);
-    const float* pe = f32_optional(k, "wpe", wpe, -1);
-    if (pe && (wpe.rank() != 2 || wpe.size(0) < T || wpe.size(1) != C)) {
-      fail(k, "wpe " + wpe.str() + " does not cover " + std::to_string(T) + " positions of " +
-                  std::to_string(C) + " channels");
-    }
+    const float* pe = positions(k, "wpe", wpe, T, C);
     cpu::embedding_forward(i32(k, "tokens", tokens, static_cast<std::int64_t>(B) * T),
                            f32(k, "wte", wte, -1), wte.size(0), vocab_begin, pe,
                            f32(k, "out", out, static_cast<std::int64_t>(B) * T * C), B, T, C);
@@ -272,10 +233,7 @@ class CpuKernels final : public Kernels {
                           const Tensor& dwte, const Tensor& dwpe) override {
     const char* k = "embedding_backward";
     int B = dim(k, tokens, 2, 0), T = dim(k, tokens, 2, 1), C = dim(k, dwte, 2, 1);
-    float* dpe = f32_optional(k, "dwpe", dwpe, -1);
-    if (dpe && (dwpe.rank() != 2 || dwpe.size(0) < T || dwpe.size(1) != C)) {
-      fail(k, "dwpe " + dwpe.str() + " does not cover " + std::to_string(T) + " positions");
-    }
+    float* dpe = positions(k, "dwpe", dwpe, T, C);
     cpu::embedding_backward(i32(k, "tokens", tokens, static_cast<std::int64_t>(B) * T),
                             f32(k, "dout", dout, static_cast<std::int64_t>(B) * T * C),
                             dwte.size(0), vocab_begin, f32(k, "dwte", dwte, -1), dpe, B, T, C);
@@ -326,13 +284,6 @@ class CpuKernels final : public Kernels {
   }
 
  private:
-  static void check_heads(const char* kernel, int channels, int heads) {
-    if (heads <= 0 || channels % heads != 0) {
-      fail(kernel, std::to_string(channels) + " channels do not split into " +
-                       std::to_string(heads) + " heads");
-    }
-  }
-
   int threads_ = 1;
   cpu::Scratch scratch_;
 };

@@ -7,6 +7,7 @@
 
 #include "device/cuda_check.h"
 #include "device/cuda_device.h"
+#include "kernels/argument_checks.h"
 #include "kernels/cuda/cuda_ops.h"
 #include "kernels/cuda/device_buffer.h"
 #include "kernels/cuda/gemm.h"
@@ -16,14 +17,12 @@ namespace trellis {
 
 namespace {
 
-[[noreturn]] void fail(const char* kernel, const std::string& what) {
-  throw Error(std::string("kernel ") + kernel + " (cuda): " + what);
-}
-
-class CudaKernels final : public Kernels {
+class CudaKernels final : public Kernels, private ArgumentChecks {
  public:
   CudaKernels(int device, CudaPrecision precision)
-      : device_(Device::cuda(device)), gemm_(device, precision == CudaPrecision::bf16) {
+      : ArgumentChecks(Device::cuda(device)),
+        device_(Device::cuda(device)),
+        gemm_(device, precision == CudaPrecision::bf16) {
     cudaDeviceProp properties{};
     cuda::check(cudaGetDeviceProperties(&properties, device), "cudaGetDeviceProperties",
                 "the CUDA kernels");
@@ -292,11 +291,7 @@ class CudaKernels final : public Kernels {
                          const Tensor& wpe, const Tensor& out) override {
     const char* k = "embedding_forward";
     const int B = dim(k, tokens, 2, 0), T = dim(k, tokens, 2, 1), C = dim(k, wte, 2, 1);
-    const float* pe = f32_optional(k, "wpe", wpe, -1);
-    if (pe && (wpe.rank() != 2 || wpe.size(0) < T || wpe.size(1) != C)) {
-      fail(k, "wpe " + wpe.str() + " does not cover " + std::to_string(T) + " positions of " +
-                  std::to_string(C) + " channels");
-    }
+    const float* pe = positions(k, "wpe", wpe, T, C);
     cuda::embedding_forward(i32(k, "tokens", tokens, static_cast<std::int64_t>(B) * T),
                             f32(k, "wte", wte, -1), wte.size(0), vocab_begin, pe,
                             f32(k, "out", out, static_cast<std::int64_t>(B) * T * C), B, T, C);
@@ -306,10 +301,7 @@ class CudaKernels final : public Kernels {
                           const Tensor& dwte, const Tensor& dwpe) override {
     const char* k = "embedding_backward";
     const int B = dim(k, tokens, 2, 0), T = dim(k, tokens, 2, 1), C = dim(k, dwte, 2, 1);
-    float* dpe = f32_optional(k, "dwpe", dwpe, -1);
-    if (dpe && (dwpe.rank() != 2 || dwpe.size(0) < T || dwpe.size(1) != C)) {
-      fail(k, "dwpe " + dwpe.str() + " does not cover " + std::to_string(T) + " positions");
-    }
+    float* dpe = positions(k, "dwpe", dwpe, T, C);
     cuda::embedding_backward(i32(k, "tokens", tokens, static_cast<std::int64_t>(B) * T),
                              f32(k, "dout", dout, static_cast<std::int64_t>(B) * T * C),
                              dwte.size(0), vocab_begin, f32(k, "dwte", dwte, -1), dpe, B, T, C);
@@ -369,51 +361,6 @@ class CudaKernels final : public Kernels {
   }
 
  private:
-  static void check_heads(const char* kernel, int channels, int heads) {
-    if (heads <= 0 || channels % heads != 0) {
-      fail(kernel, std::to_string(channels) + " channels do not split into " +
-                       std::to_string(heads) + " heads");
-    }
-  }
-
-  void on_device(const char* kernel, const char* name, const Tensor& t) const {
-    if (!t.defined()) fail(kernel, std::string(name) + " is undefined");
-    if (t.device() != device_) {
-      fail(kernel, std::string(name) + " is on " + t.device().str() + ", not on the kernels' " +
-                       device_.str());
-    }
-  }
-
-  // A contiguous f32 tensor on this device with `numel` elements (any count for -1).
-  float* f32(const char* kernel, const char* name, const Tensor& t, std::int64_t numel) const {
-    on_device(kernel, name, t);
-    if (t.dtype() != DType::f32) fail(kernel, std::string(name) + " must be f32, got " + t.str());
-    if (!t.is_contiguous()) fail(kernel, std::string(name) + " must be contiguous: " + t.str());
-    if (numel >= 0 && t.numel() != numel) {
-      fail(kernel, std::string(name) + " has " + std::to_string(t.numel()) +
-                       " elements, expected " + std::to_string(numel) + " (" + t.str() + ")");
-    }
-    return t.data<float>();
-  }
-  float* f32_optional(const char* kernel, const char* name, const Tensor& t,
-                      std::int64_t numel) const {
-    return t.defined() ? f32(kernel, name, t, numel) : nullptr;
-  }
-  const std::int32_t* i32(const char* kernel, const char* name, const Tensor& t,
-                          std::int64_t numel) const {
-    on_device(kernel, name, t);
-    if (t.dtype() != DType::i32 || !t.is_contiguous() || t.numel() != numel) {
-      fail(kernel, std::string(name) + " must be contiguous i32 with " + std::to_string(numel) +
-                       " elements, got " + t.str());
-    }
-    return t.data<std::int32_t>();
-  }
-  static int dim(const char* kernel, const Tensor& t, int rank, int d) {
-    if (t.rank() != rank) {
-      fail(kernel, "expected a rank-" + std::to_string(rank) + " tensor, got " + t.str());
-    }
-    return static_cast<int>(t.size(d));
-  }
   // A 2-D f32 view on this device with contiguous rows, as a gemm operand.
   cuda::GemmOperand operand(const Tensor& t, const char* what) const {
     on_device("matmul", what, t);
