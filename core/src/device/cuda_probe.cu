@@ -28,8 +28,8 @@ CudaProbe probe_cuda() {
   int count = 0;
   cudaError_t status = cudaGetDeviceCount(&count);
   if (status != cudaSuccess) {
-    probe.problem =
-        describe(status, "cudaGetDeviceCount") + ": no usable GPU or NVIDIA driver on this machine";
+    probe.problem = describe(status, "cudaGetDeviceCount") +
+                    ": no usable GPU or NVIDIA driver on this machine";
     return probe;
   }
   probe.device_count = count;
