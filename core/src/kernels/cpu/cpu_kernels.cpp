@@ -8,7 +8,7 @@
 #include <cstring>
 #include <string>
 
-#include "kernels/argument_checks.h"
+#include "kernels/checked_kernels.h"
 #include "kernels/cpu/blas.h"
 #include "kernels/cpu/cpu_ops.h"
 #include "trellis/error.h"
@@ -30,9 +30,28 @@ Matrix as_matrix(const Tensor& t, const char* what) {
 
 namespace {
 
-class CpuKernels final : public Kernels, private ArgumentChecks {
+// The cpu functions CheckedKernels forwards to.
+struct CpuOps {
+  static constexpr auto fill = &cpu::fill;
+  static constexpr auto add = &cpu::add;
+  static constexpr auto accumulate = &cpu::accumulate;
+  static constexpr auto scale = &cpu::scale;
+  static constexpr auto layernorm_shard_mean = &cpu::layernorm_shard_mean;
+  static constexpr auto layernorm_shard_var = &cpu::layernorm_shard_var;
+  static constexpr auto layernorm_shard_forward = &cpu::layernorm_shard_forward;
+  static constexpr auto layernorm_shard_backward_sums = &cpu::layernorm_shard_backward_sums;
+  static constexpr auto gelu_forward = &cpu::gelu_forward;
+  static constexpr auto gelu_backward = &cpu::gelu_backward;
+  static constexpr auto embedding_forward = &cpu::embedding_forward;
+  static constexpr auto embedding_backward = &cpu::embedding_backward;
+  static constexpr auto xent_row_max = &cpu::xent_row_max;
+  static constexpr auto xent_row_stats = &cpu::xent_row_stats;
+  static constexpr auto xent_backward = &cpu::xent_backward;
+};
+
+class CpuKernels final : public CheckedKernels<CpuOps> {
  public:
-  explicit CpuKernels(int threads) : ArgumentChecks(Device::cpu()) {
+  explicit CpuKernels(int threads) : CheckedKernels<CpuOps>(Device::cpu()) {
     if (threads > 0) omp_set_num_threads(threads);
     // All parallelism comes from OpenMP (parallel_sgemm splits the products); OpenBLAS stays on
     // one thread so two thread pools never compete for the cores.
@@ -43,9 +62,6 @@ class CpuKernels final : public Kernels, private ArgumentChecks {
   Device device() const override { return Device::cpu(); }
   int threads() const override { return threads_; }
 
-  void fill(const Tensor& t, float value) override {
-    cpu::fill(f32("fill", "t", t, -1), t.numel(), value);
-  }
   void copy(const Tensor& src, const Tensor& dst) override {
     if (src.dtype() != dst.dtype() || src.numel() != dst.numel() || !src.is_contiguous() ||
         !dst.is_contiguous()) {
@@ -53,17 +69,6 @@ class CpuKernels final : public Kernels, private ArgumentChecks {
            "needs contiguous tensors of one type and size, got " + src.str() + " and " + dst.str());
     }
     if (src.nbytes() > 0) std::memmove(dst.data_ptr(), src.data_ptr(), src.nbytes());
-  }
-  void add(const Tensor& a, const Tensor& b, const Tensor& out) override {
-    std::int64_t n = out.numel();
-    cpu::add(f32("add", "a", a, n), f32("add", "b", b, n), f32("add", "out", out, n), n);
-  }
-  void accumulate(const Tensor& dst, const Tensor& src) override {
-    std::int64_t n = dst.numel();
-    cpu::accumulate(f32("accumulate", "dst", dst, n), f32("accumulate", "src", src, n), n);
-  }
-  void scale(const Tensor& t, float factor) override {
-    cpu::scale(f32("scale", "t", t, -1), t.numel(), factor);
   }
   double sum_squares(const Tensor& t) override {
     return cpu::sum_squares(f32("sum_squares", "t", t, -1), t.numel());
@@ -141,38 +146,6 @@ class CpuKernels final : public Kernels, private ArgumentChecks {
                             static_cast<int>(n), c, scratch_);
   }
 
-  void layernorm_shard_mean(const Tensor& x, std::int64_t channels, const Tensor& mean) override {
-    const char* k = "layernorm_shard_mean";
-    const int n = dim(k, x, 2, 0), c = dim(k, x, 2, 1);
-    cpu::layernorm_shard_mean(f32(k, "x", x, -1), f32(k, "mean", mean, n), n, c, channels);
-  }
-  void layernorm_shard_var(const Tensor& x, const Tensor& mean, std::int64_t channels,
-                           const Tensor& var) override {
-    const char* k = "layernorm_shard_var";
-    const int n = dim(k, x, 2, 0), c = dim(k, x, 2, 1);
-    cpu::layernorm_shard_var(f32(k, "x", x, -1), f32(k, "mean", mean, n), f32(k, "var", var, n), n,
-                             c, channels);
-  }
-  void layernorm_shard_forward(const Tensor& x, const Tensor& w, const Tensor& b,
-                               const Tensor& mean, const Tensor& var, const Tensor& out,
-                               const Tensor& rstd) override {
-    const char* k = "layernorm_shard_forward";
-    const int n = dim(k, x, 2, 0), c = dim(k, x, 2, 1);
-    cpu::layernorm_shard_forward(f32(k, "x", x, -1), f32(k, "w", w, c), f32(k, "b", b, c),
-                                 f32(k, "mean", mean, n), f32(k, "var", var, n),
-                                 f32(k, "out", out, static_cast<std::int64_t>(n) * c),
-                                 f32(k, "rstd", rstd, n), n, c);
-  }
-  void layernorm_shard_backward_sums(const Tensor& dout, const Tensor& x, const Tensor& w,
-                                     const Tensor& mean, const Tensor& rstd, std::int64_t channels,
-                                     const Tensor& dsums) override {
-    const char* k = "layernorm_shard_backward_sums";
-    const int n = dim(k, x, 2, 0), c = dim(k, x, 2, 1);
-    cpu::layernorm_shard_backward_sums(
-        f32(k, "dout", dout, static_cast<std::int64_t>(n) * c), f32(k, "x", x, -1),
-        f32(k, "w", w, c), f32(k, "mean", mean, n), f32(k, "rstd", rstd, n),
-        f32(k, "dsums", dsums, 2 * static_cast<std::int64_t>(n)), n, c, channels);
-  }
   void layernorm_shard_backward(const Tensor& dout, const Tensor& x, const Tensor& w,
                                 const Tensor& mean, const Tensor& rstd, const Tensor& dsums,
                                 const Tensor& dx, const Tensor& dw, const Tensor& db) override {
@@ -183,16 +156,6 @@ class CpuKernels final : public Kernels, private ArgumentChecks {
         f32(k, "dout", dout, nc), f32(k, "x", x, -1), f32(k, "w", w, c), f32(k, "mean", mean, n),
         f32(k, "rstd", rstd, n), f32(k, "dsums", dsums, 2 * static_cast<std::int64_t>(n)),
         f32(k, "dx", dx, nc), f32(k, "dw", dw, c), f32(k, "db", db, c), n, c, scratch_);
-  }
-
-  void gelu_forward(const Tensor& x, const Tensor& out) override {
-    std::int64_t n = x.numel();
-    cpu::gelu_forward(f32("gelu_forward", "x", x, n), f32("gelu_forward", "out", out, n), n);
-  }
-  void gelu_backward(const Tensor& x, const Tensor& dout, const Tensor& dx) override {
-    const char* k = "gelu_backward";
-    std::int64_t n = x.numel();
-    cpu::gelu_backward(f32(k, "x", x, n), f32(k, "dout", dout, n), f32(k, "dx", dx, n), n);
   }
 
   void attention_forward(const Tensor& qkv, int heads, const Tensor& out,
@@ -219,60 +182,12 @@ class CpuKernels final : public Kernels, private ArgumentChecks {
     cpu::attention_backward(d, q, p, dq, B, T, C, heads, scratch_);
   }
 
-  void embedding_forward(const Tensor& tokens, const Tensor& wte, std::int64_t vocab_begin,
-                         const Tensor& wpe, const Tensor& out) override {
-    const char* k = "embedding_forward";
-    int B = dim(k, tokens, 2, 0), T = dim(k, tokens, 2, 1), C = dim(k, wte, 2, 1);
-    const float* pe = positions(k, "wpe", wpe, T, C);
-    cpu::embedding_forward(i32(k, "tokens", tokens, static_cast<std::int64_t>(B) * T),
-                           f32(k, "wte", wte, -1), wte.size(0), vocab_begin, pe,
-                           f32(k, "out", out, static_cast<std::int64_t>(B) * T * C), B, T, C);
-  }
-
-  void embedding_backward(const Tensor& tokens, const Tensor& dout, std::int64_t vocab_begin,
-                          const Tensor& dwte, const Tensor& dwpe) override {
-    const char* k = "embedding_backward";
-    int B = dim(k, tokens, 2, 0), T = dim(k, tokens, 2, 1), C = dim(k, dwte, 2, 1);
-    float* dpe = positions(k, "dwpe", dwpe, T, C);
-    cpu::embedding_backward(i32(k, "tokens", tokens, static_cast<std::int64_t>(B) * T),
-                            f32(k, "dout", dout, static_cast<std::int64_t>(B) * T * C),
-                            dwte.size(0), vocab_begin, f32(k, "dwte", dwte, -1), dpe, B, T, C);
-  }
-
-  void xent_row_max(const Tensor& logits, std::int64_t vocab_begin, std::int64_t vocab_size,
-                    const Tensor& max) override {
-    const char* k = "xent_row_max";
-    int n = dim(k, logits, 2, 0), v = dim(k, logits, 2, 1);
-    cpu::xent_row_max(f32(k, "logits", logits, -1), n, v, vocab_begin, vocab_size,
-                      f32(k, "max", max, n));
-  }
-
-  void xent_row_stats(const Tensor& logits, const Tensor& targets, std::int64_t vocab_begin,
-                      std::int64_t vocab_size, const Tensor& max, const Tensor& sumexp,
-                      const Tensor& target_logit) override {
-    const char* k = "xent_row_stats";
-    int n = dim(k, logits, 2, 0), v = dim(k, logits, 2, 1);
-    cpu::xent_row_stats(f32(k, "logits", logits, -1), i32(k, "targets", targets, n), n, v,
-                        vocab_begin, vocab_size, f32(k, "max", max, n), f32(k, "sumexp", sumexp, n),
-                        f32(k, "target_logit", target_logit, n));
-  }
-
   double xent_loss_sum(const Tensor& max, const Tensor& sumexp,
                        const Tensor& target_logit) override {
     const char* k = "xent_loss_sum";
     std::int64_t n = max.numel();
     return cpu::xent_loss_sum(f32(k, "max", max, n), f32(k, "sumexp", sumexp, n),
                               f32(k, "target_logit", target_logit, n), static_cast<int>(n));
-  }
-
-  void xent_backward(const Tensor& logits, const Tensor& targets, std::int64_t vocab_begin,
-                     std::int64_t vocab_size, const Tensor& max, const Tensor& sumexp, float scale,
-                     const Tensor& dlogits) override {
-    const char* k = "xent_backward";
-    int n = dim(k, logits, 2, 0), v = dim(k, logits, 2, 1);
-    cpu::xent_backward(f32(k, "logits", logits, -1), i32(k, "targets", targets, n), n, v,
-                       vocab_begin, vocab_size, f32(k, "max", max, n), f32(k, "sumexp", sumexp, n),
-                       scale, f32(k, "dlogits", dlogits, static_cast<std::int64_t>(n) * v));
   }
 
   void adamw(const Tensor& param, const Tensor& grad, const Tensor& m, const Tensor& v,

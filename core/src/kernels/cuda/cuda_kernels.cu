@@ -7,7 +7,7 @@
 
 #include "device/cuda_check.h"
 #include "device/cuda_device.h"
-#include "kernels/argument_checks.h"
+#include "kernels/checked_kernels.h"
 #include "kernels/cuda/cuda_ops.h"
 #include "kernels/cuda/device_buffer.h"
 #include "kernels/cuda/gemm.h"
@@ -17,10 +17,29 @@ namespace trellis {
 
 namespace {
 
-class CudaKernels final : public Kernels, private ArgumentChecks {
+// The cuda functions CheckedKernels forwards to.
+struct CudaOps {
+  static constexpr auto fill = &cuda::fill;
+  static constexpr auto add = &cuda::add;
+  static constexpr auto accumulate = &cuda::accumulate;
+  static constexpr auto scale = &cuda::scale;
+  static constexpr auto layernorm_shard_mean = &cuda::layernorm_shard_mean;
+  static constexpr auto layernorm_shard_var = &cuda::layernorm_shard_var;
+  static constexpr auto layernorm_shard_forward = &cuda::layernorm_shard_forward;
+  static constexpr auto layernorm_shard_backward_sums = &cuda::layernorm_shard_backward_sums;
+  static constexpr auto gelu_forward = &cuda::gelu_forward;
+  static constexpr auto gelu_backward = &cuda::gelu_backward;
+  static constexpr auto embedding_forward = &cuda::embedding_forward;
+  static constexpr auto embedding_backward = &cuda::embedding_backward;
+  static constexpr auto xent_row_max = &cuda::xent_row_max;
+  static constexpr auto xent_row_stats = &cuda::xent_row_stats;
+  static constexpr auto xent_backward = &cuda::xent_backward;
+};
+
+class CudaKernels final : public CheckedKernels<CudaOps> {
  public:
   CudaKernels(int device, CudaPrecision precision)
-      : ArgumentChecks(Device::cuda(device)),
+      : CheckedKernels<CudaOps>(Device::cuda(device)),
         device_(Device::cuda(device)),
         gemm_(device, precision == CudaPrecision::bf16) {
     cudaDeviceProp properties{};
@@ -32,10 +51,6 @@ class CudaKernels final : public Kernels, private ArgumentChecks {
   Device device() const override { return device_; }
   // The device's multiprocessors: what the kernels run on at once.
   int threads() const override { return multiprocessors_; }
-
-  void fill(const Tensor& t, float value) override {
-    cuda::fill(f32("fill", "t", t, -1), t.numel(), value);
-  }
 
   // Same dtype: a copy between any two of host and device memory. f32 <-> bf16: a conversion,
   // both tensors on this device. A copy to or from host memory has completed when it returns.
@@ -69,17 +84,6 @@ class CudaKernels final : public Kernels, private ArgumentChecks {
     }
   }
 
-  void add(const Tensor& a, const Tensor& b, const Tensor& out) override {
-    const std::int64_t n = out.numel();
-    cuda::add(f32("add", "a", a, n), f32("add", "b", b, n), f32("add", "out", out, n), n);
-  }
-  void accumulate(const Tensor& dst, const Tensor& src) override {
-    const std::int64_t n = dst.numel();
-    cuda::accumulate(f32("accumulate", "dst", dst, n), f32("accumulate", "src", src, n), n);
-  }
-  void scale(const Tensor& t, float factor) override {
-    cuda::scale(f32("scale", "t", t, -1), t.numel(), factor);
-  }
   double sum_squares(const Tensor& t) override {
     const std::int64_t n = t.numel();
     const float* x = f32("sum_squares", "t", t, -1);
@@ -169,38 +173,6 @@ class CudaKernels final : public Kernels, private ArgumentChecks {
                                    f32(k, "dw", dw, c), f32(k, "db", db, c), rows, c);
   }
 
-  void layernorm_shard_mean(const Tensor& x, std::int64_t channels, const Tensor& mean) override {
-    const char* k = "layernorm_shard_mean";
-    const int n = dim(k, x, 2, 0), c = dim(k, x, 2, 1);
-    cuda::layernorm_shard_mean(f32(k, "x", x, -1), f32(k, "mean", mean, n), n, c, channels);
-  }
-  void layernorm_shard_var(const Tensor& x, const Tensor& mean, std::int64_t channels,
-                           const Tensor& var) override {
-    const char* k = "layernorm_shard_var";
-    const int n = dim(k, x, 2, 0), c = dim(k, x, 2, 1);
-    cuda::layernorm_shard_var(f32(k, "x", x, -1), f32(k, "mean", mean, n), f32(k, "var", var, n), n,
-                              c, channels);
-  }
-  void layernorm_shard_forward(const Tensor& x, const Tensor& w, const Tensor& b,
-                               const Tensor& mean, const Tensor& var, const Tensor& out,
-                               const Tensor& rstd) override {
-    const char* k = "layernorm_shard_forward";
-    const int n = dim(k, x, 2, 0), c = dim(k, x, 2, 1);
-    cuda::layernorm_shard_forward(f32(k, "x", x, -1), f32(k, "w", w, c), f32(k, "b", b, c),
-                                  f32(k, "mean", mean, n), f32(k, "var", var, n),
-                                  f32(k, "out", out, static_cast<std::int64_t>(n) * c),
-                                  f32(k, "rstd", rstd, n), n, c);
-  }
-  void layernorm_shard_backward_sums(const Tensor& dout, const Tensor& x, const Tensor& w,
-                                     const Tensor& mean, const Tensor& rstd, std::int64_t channels,
-                                     const Tensor& dsums) override {
-    const char* k = "layernorm_shard_backward_sums";
-    const int n = dim(k, x, 2, 0), c = dim(k, x, 2, 1);
-    cuda::layernorm_shard_backward_sums(
-        f32(k, "dout", dout, static_cast<std::int64_t>(n) * c), f32(k, "x", x, -1),
-        f32(k, "w", w, c), f32(k, "mean", mean, n), f32(k, "rstd", rstd, n),
-        f32(k, "dsums", dsums, 2 * static_cast<std::int64_t>(n)), n, c, channels);
-  }
   void layernorm_shard_backward(const Tensor& dout, const Tensor& x, const Tensor& w,
                                 const Tensor& mean, const Tensor& rstd, const Tensor& dsums,
                                 const Tensor& dx, const Tensor& dw, const Tensor& db) override {
@@ -211,16 +183,6 @@ class CudaKernels final : public Kernels, private ArgumentChecks {
         f32(k, "dout", dout, nc), f32(k, "x", x, -1), f32(k, "w", w, c), f32(k, "mean", mean, n),
         f32(k, "rstd", rstd, n), f32(k, "dsums", dsums, 2 * static_cast<std::int64_t>(n)),
         f32(k, "dx", dx, nc), f32(k, "dw", dw, c), f32(k, "db", db, c), n, c);
-  }
-
-  void gelu_forward(const Tensor& x, const Tensor& out) override {
-    const std::int64_t n = x.numel();
-    cuda::gelu_forward(f32("gelu_forward", "x", x, n), f32("gelu_forward", "out", out, n), n);
-  }
-  void gelu_backward(const Tensor& x, const Tensor& dout, const Tensor& dx) override {
-    const char* k = "gelu_backward";
-    const std::int64_t n = x.numel();
-    cuda::gelu_backward(f32(k, "x", x, n), f32(k, "dout", dout, n), f32(k, "dx", dx, n), n);
   }
 
   // Per sequence b, strided-batched over the heads (head h of q, k and v starts h * hs channels
@@ -287,44 +249,6 @@ class CudaKernels final : public Kernels, private ArgumentChecks {
     }
   }
 
-  void embedding_forward(const Tensor& tokens, const Tensor& wte, std::int64_t vocab_begin,
-                         const Tensor& wpe, const Tensor& out) override {
-    const char* k = "embedding_forward";
-    const int B = dim(k, tokens, 2, 0), T = dim(k, tokens, 2, 1), C = dim(k, wte, 2, 1);
-    const float* pe = positions(k, "wpe", wpe, T, C);
-    cuda::embedding_forward(i32(k, "tokens", tokens, static_cast<std::int64_t>(B) * T),
-                            f32(k, "wte", wte, -1), wte.size(0), vocab_begin, pe,
-                            f32(k, "out", out, static_cast<std::int64_t>(B) * T * C), B, T, C);
-  }
-
-  void embedding_backward(const Tensor& tokens, const Tensor& dout, std::int64_t vocab_begin,
-                          const Tensor& dwte, const Tensor& dwpe) override {
-    const char* k = "embedding_backward";
-    const int B = dim(k, tokens, 2, 0), T = dim(k, tokens, 2, 1), C = dim(k, dwte, 2, 1);
-    float* dpe = positions(k, "dwpe", dwpe, T, C);
-    cuda::embedding_backward(i32(k, "tokens", tokens, static_cast<std::int64_t>(B) * T),
-                             f32(k, "dout", dout, static_cast<std::int64_t>(B) * T * C),
-                             dwte.size(0), vocab_begin, f32(k, "dwte", dwte, -1), dpe, B, T, C);
-  }
-
-  void xent_row_max(const Tensor& logits, std::int64_t vocab_begin, std::int64_t vocab_size,
-                    const Tensor& max) override {
-    const char* k = "xent_row_max";
-    const int n = dim(k, logits, 2, 0), v = dim(k, logits, 2, 1);
-    cuda::xent_row_max(f32(k, "logits", logits, -1), n, v, vocab_begin, vocab_size,
-                       f32(k, "max", max, n));
-  }
-
-  void xent_row_stats(const Tensor& logits, const Tensor& targets, std::int64_t vocab_begin,
-                      std::int64_t vocab_size, const Tensor& max, const Tensor& sumexp,
-                      const Tensor& target_logit) override {
-    const char* k = "xent_row_stats";
-    const int n = dim(k, logits, 2, 0), v = dim(k, logits, 2, 1);
-    cuda::xent_row_stats(f32(k, "logits", logits, -1), i32(k, "targets", targets, n), n, v,
-                         vocab_begin, vocab_size, f32(k, "max", max, n),
-                         f32(k, "sumexp", sumexp, n), f32(k, "target_logit", target_logit, n));
-  }
-
   double xent_loss_sum(const Tensor& max, const Tensor& sumexp,
                        const Tensor& target_logit) override {
     const char* k = "xent_loss_sum";
@@ -334,16 +258,6 @@ class CudaKernels final : public Kernels, private ArgumentChecks {
                         f32(k, "target_logit", target_logit, n), loss, static_cast<int>(n));
     cuda::sum_double(loss, n, result_.get<double>(1, k));
     return result_on_host(k);
-  }
-
-  void xent_backward(const Tensor& logits, const Tensor& targets, std::int64_t vocab_begin,
-                     std::int64_t vocab_size, const Tensor& max, const Tensor& sumexp, float scale,
-                     const Tensor& dlogits) override {
-    const char* k = "xent_backward";
-    const int n = dim(k, logits, 2, 0), v = dim(k, logits, 2, 1);
-    cuda::xent_backward(f32(k, "logits", logits, -1), i32(k, "targets", targets, n), n, v,
-                        vocab_begin, vocab_size, f32(k, "max", max, n), f32(k, "sumexp", sumexp, n),
-                        scale, f32(k, "dlogits", dlogits, static_cast<std::int64_t>(n) * v));
   }
 
   void adamw(const Tensor& param, const Tensor& grad, const Tensor& m, const Tensor& v,
