@@ -26,9 +26,11 @@ namespace {
 
 constexpr double kF32 = 2e-5;  // fp32 on both sides: summation order only
 
+// Made once and never destroyed: its CUDA handles must not be released after the CUDA runtime
+// has been unloaded at exit.
 Devices& devices() {
-  static Devices instance;
-  return instance;
+  static Devices* instance = new Devices;
+  return *instance;
 }
 
 #define CHECK_CLOSE(pair, tolerance)                              \
