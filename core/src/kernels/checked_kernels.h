@@ -10,6 +10,25 @@
 #include "kernels/argument_checks.h"
 #include "trellis/kernels.h"
 
+// The members of an `Ops` struct: the functions of namespace `ns` that CheckedKernels calls, e.g.
+//   struct CpuOps { TRELLIS_CHECKED_KERNEL_OPS(cpu) };
+#define TRELLIS_CHECKED_KERNEL_OPS(ns)                                                      \
+  static constexpr auto fill = &ns::fill;                                                   \
+  static constexpr auto add = &ns::add;                                                     \
+  static constexpr auto accumulate = &ns::accumulate;                                       \
+  static constexpr auto scale = &ns::scale;                                                 \
+  static constexpr auto layernorm_shard_mean = &ns::layernorm_shard_mean;                   \
+  static constexpr auto layernorm_shard_var = &ns::layernorm_shard_var;                     \
+  static constexpr auto layernorm_shard_forward = &ns::layernorm_shard_forward;             \
+  static constexpr auto layernorm_shard_backward_sums = &ns::layernorm_shard_backward_sums; \
+  static constexpr auto gelu_forward = &ns::gelu_forward;                                   \
+  static constexpr auto gelu_backward = &ns::gelu_backward;                                 \
+  static constexpr auto embedding_forward = &ns::embedding_forward;                         \
+  static constexpr auto embedding_backward = &ns::embedding_backward;                       \
+  static constexpr auto xent_row_max = &ns::xent_row_max;                                   \
+  static constexpr auto xent_row_stats = &ns::xent_row_stats;                               \
+  static constexpr auto xent_backward = &ns::xent_backward;
+
 namespace trellis {
 
 template <class Ops>

@@ -32,21 +32,7 @@ namespace {
 
 // The cpu functions CheckedKernels forwards to.
 struct CpuOps {
-  static constexpr auto fill = &cpu::fill;
-  static constexpr auto add = &cpu::add;
-  static constexpr auto accumulate = &cpu::accumulate;
-  static constexpr auto scale = &cpu::scale;
-  static constexpr auto layernorm_shard_mean = &cpu::layernorm_shard_mean;
-  static constexpr auto layernorm_shard_var = &cpu::layernorm_shard_var;
-  static constexpr auto layernorm_shard_forward = &cpu::layernorm_shard_forward;
-  static constexpr auto layernorm_shard_backward_sums = &cpu::layernorm_shard_backward_sums;
-  static constexpr auto gelu_forward = &cpu::gelu_forward;
-  static constexpr auto gelu_backward = &cpu::gelu_backward;
-  static constexpr auto embedding_forward = &cpu::embedding_forward;
-  static constexpr auto embedding_backward = &cpu::embedding_backward;
-  static constexpr auto xent_row_max = &cpu::xent_row_max;
-  static constexpr auto xent_row_stats = &cpu::xent_row_stats;
-  static constexpr auto xent_backward = &cpu::xent_backward;
+  TRELLIS_CHECKED_KERNEL_OPS(cpu)
 };
 
 class CpuKernels final : public CheckedKernels<CpuOps> {

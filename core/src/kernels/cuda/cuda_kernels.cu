@@ -19,21 +19,7 @@ namespace {
 
 // The cuda functions CheckedKernels forwards to.
 struct CudaOps {
-  static constexpr auto fill = &cuda::fill;
-  static constexpr auto add = &cuda::add;
-  static constexpr auto accumulate = &cuda::accumulate;
-  static constexpr auto scale = &cuda::scale;
-  static constexpr auto layernorm_shard_mean = &cuda::layernorm_shard_mean;
-  static constexpr auto layernorm_shard_var = &cuda::layernorm_shard_var;
-  static constexpr auto layernorm_shard_forward = &cuda::layernorm_shard_forward;
-  static constexpr auto layernorm_shard_backward_sums = &cuda::layernorm_shard_backward_sums;
-  static constexpr auto gelu_forward = &cuda::gelu_forward;
-  static constexpr auto gelu_backward = &cuda::gelu_backward;
-  static constexpr auto embedding_forward = &cuda::embedding_forward;
-  static constexpr auto embedding_backward = &cuda::embedding_backward;
-  static constexpr auto xent_row_max = &cuda::xent_row_max;
-  static constexpr auto xent_row_stats = &cuda::xent_row_stats;
-  static constexpr auto xent_backward = &cuda::xent_backward;
+  TRELLIS_CHECKED_KERNEL_OPS(cuda)
 };
 
 class CudaKernels final : public CheckedKernels<CudaOps> {
