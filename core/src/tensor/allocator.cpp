@@ -1,9 +1,7 @@
 #include <cstdlib>
-#include <new>
-#include <mutex>
 #include <string>
-#include <unordered_map>
-#include <vector>
+
+#include "tensor/caching_allocator.h"
 
 #include "trellis/error.h"
 #include "trellis/tensor.h"
@@ -28,68 +26,27 @@ void Allocator::deallocate(void* ptr, std::size_t bytes) noexcept {
 
 namespace {
 
-// Host memory aligned for SIMD loads and cache lines, with an exact-size cache of freed blocks:
-// the shapes of one training step repeat in the next, so after the first step every request is
-// served from the cache.
-class CpuAllocator final : public Allocator {
+// Host memory aligned for SIMD loads and cache lines.
+class HostBlocks final : public BlockSource {
  public:
-  CpuAllocator() : Allocator(Device::cpu()) {}
-  ~CpuAllocator() override {
-    for (auto& [bytes, blocks] : cache_)
-      for (void* block : blocks) std::free(block);
-  }
-
-  std::size_t reserved_bytes() const noexcept override {
-    std::lock_guard<std::mutex> lock(mutex_);
-    return current_bytes() + cached_bytes_;
-  }
-  std::uint64_t device_allocations() const noexcept override {
-    std::lock_guard<std::mutex> lock(mutex_);
-    return device_allocations_;
-  }
-
- protected:
-  void* raw_allocate(std::size_t bytes) override {
-    std::lock_guard<std::mutex> lock(mutex_);
-    auto it = cache_.find(bytes);
-    if (it != cache_.end() && !it->second.empty()) {
-      void* block = it->second.back();
-      it->second.pop_back();
-      cached_bytes_ -= bytes;
-      return block;
-    }
+  void* take(std::size_t bytes, std::size_t held, std::size_t cached) override {
     constexpr std::size_t kAlignment = 64;
     std::size_t rounded = (bytes + kAlignment - 1) / kAlignment * kAlignment;
     void* block = std::aligned_alloc(kAlignment, rounded);
     if (block == nullptr) {
       throw Error("out of host memory: could not allocate " + std::to_string(bytes) + " bytes (" +
-                  std::to_string(current_bytes()) + " bytes held by tensors, " +
-                  std::to_string(cached_bytes_) + " cached)");
+                  std::to_string(held) + " bytes held by tensors, " + std::to_string(cached) +
+                  " cached)");
     }
-    ++device_allocations_;
     return block;
   }
-  void raw_deallocate(void* ptr, std::size_t bytes) noexcept override {
-    std::lock_guard<std::mutex> lock(mutex_);
-    try {
-      cache_[bytes].push_back(ptr);
-      cached_bytes_ += bytes;
-    } catch (...) {
-      std::free(ptr);  // no memory to remember the block: give it back instead
-    }
-  }
-
- private:
-  mutable std::mutex mutex_;
-  std::unordered_map<std::size_t, std::vector<void*>> cache_;
-  std::size_t cached_bytes_ = 0;
-  std::uint64_t device_allocations_ = 0;
+  void give_back(void* block) noexcept override { std::free(block); }
 };
 
 }  // namespace
 
 std::shared_ptr<Allocator> make_cpu_allocator() {
-  return std::make_shared<CpuAllocator>();
+  return std::make_shared<CachingAllocator>(Device::cpu(), std::make_unique<HostBlocks>());
 }
 
 }  // namespace trellis

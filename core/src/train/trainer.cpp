@@ -196,7 +196,12 @@ Trainer::Trainer(const ResolvedRun& run, std::FILE* console)
       throw InputError("[device] kind = \"cuda\", but " + probe.problem +
                        "; use kind = \"cpu\" on this machine");
     }
-    throw InputError("[device] kind = \"cuda\": this build has no CUDA kernels yet; use \"cpu\"");
+    // The CUDA kernels, allocator and nccl backend exist (docs/gpu.md), but the trainer's own
+    // steps (initialisation, batches, checkpoints, llm.c files) write host memory directly.
+    throw InputError(
+        "[device] kind = \"cuda\": trellis-train does not run on the GPU yet (the CUDA kernels, "
+        "allocator and nccl backend are built and tested, but the trainer fills parameters, "
+        "batches and checkpoints in host memory; see docs/gpu.md); use kind = \"cpu\"");
   }
   s.env = RankEnvironment::from_process();
   if (s.env.world_size != run.world_size) {

@@ -3,12 +3,15 @@
 // The conformance suite of a communication backend: one rank of it, started with its peers by
 // `trellis-run -n N` (`trellis-run --mpirun -n N` for backend mpi), or alone for a world of one.
 // The world communicator comes from create_world, as trellis-train gets it (a world of one is
-// core's SelfCommunicator, whatever BACKEND says), and every part of suite.h runs on it.
+// core's SelfCommunicator, whatever BACKEND says), and every part of suite.h runs on it. For
+// backend nccl each rank uses GPU (local rank mod visible GPUs) and the suite's buffers are CUDA
+// managed memory.
 //
 // Output: each failure as it happens, one line naming the case (operation, dtype, count,
 // placement, group, rank) and the first wrong element; then one summary line per rank, and on
 // rank 0 the total over all ranks. Exit 0 when nothing failed on this rank, 1 otherwise (2 for
 // bad arguments): trellis-run then names the failing rank.
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -17,6 +20,8 @@
 #include <string>
 
 #include "comm/world.h"
+#include "device/cuda_device.h"
+#include "device/cuda_probe.h"
 #include "launch/rank_environment.h"
 #include "suite.h"
 #include "trellis/error.h"
@@ -139,12 +144,23 @@ int main(int argc, char** argv) {
   }
   std::shared_ptr<trellis::Communicator> world;
   trellis::RankEnvironment environment;
+  std::shared_ptr<trellis::Allocator> allocator;
   try {
     environment = trellis::RankEnvironment::from_process();
+    // nccl moves GPU memory: one GPU per rank, and managed memory the suite can fill and check
+    // on the host like the CPU backends' buffers.
+    trellis::Device device = trellis::Device::cpu();
+    allocator = trellis::make_cpu_allocator();
+    if (args.backend == "nccl") {
+      // GPU = local rank modulo the GPUs this process sees (one each under srun --gpus-per-task).
+      const int gpus = std::max(1, trellis::probe_cuda().device_count);
+      device = trellis::Device::cuda(environment.local_rank % gpus);
+      allocator = trellis::make_cuda_managed_allocator(device.index);
+    }
     const trellis::PluginRegistry registry = trellis::PluginRegistry::discover(
         trellis::PluginRegistry::search_path(std::getenv("TRELLIS_PLUGIN_PATH"), {}));
     world = trellis::create_world(registry, args.backend, args.options, environment,
-                                  std::chrono::seconds(args.timeout_s));
+                                  std::chrono::seconds(args.timeout_s), device);
   } catch (const std::exception& error) {
     std::fprintf(stderr, "conformance %s: could not make the world communicator: %s\n",
                  args.backend.c_str(), error.what());
@@ -169,7 +185,7 @@ int main(int argc, char** argv) {
   Suite suite{
       .world = *world,
       .report = report,
-      .allocator = trellis::make_cpu_allocator(),
+      .allocator = allocator,
       // 0, 1 and 7 elements; 1 KiB of f32; odd counts either side of 1 MiB of f32 (2^18
       // elements), where chunked and pipelined algorithms split unevenly.
       .counts = {0, 1, 7, 256, 262143, 262147},

@@ -89,6 +89,17 @@ void check_timeout(Suite& suite) {
     return wrong;
   });
 
+  // A backend may abort a communicator whose wait timed out (nccl does: its receive would hold
+  // the group's stream forever), so the second case has a communicator of its own.
+  const CaseId made_again{"second split for the timeout check", DType::f32, 0,
+                          Placement::single_buffer, group_label(world)};
+  suite.report.run(made_again, [&] {
+    own = world.split(0, rank);
+    return own ? std::string() : std::string("split(0, rank) returned nullptr");
+  });
+  own->set_name("timeout check 2");
+  own->set_timeout(suite.short_timeout);
+
   const std::chrono::milliseconds explicit_timeout{400};
   const CaseId explicitly{"recv nobody sends: wait_for(400 ms) ends with TimeoutError", DType::f32,
                           7, Placement::single_buffer, group_label(*own)};

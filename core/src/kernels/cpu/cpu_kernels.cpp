@@ -8,6 +8,7 @@
 #include <cstring>
 #include <string>
 
+#include "kernels/checked_kernels.h"
 #include "kernels/cpu/blas.h"
 #include "kernels/cpu/cpu_ops.h"
 #include "trellis/error.h"
@@ -29,45 +30,14 @@ Matrix as_matrix(const Tensor& t, const char* what) {
 
 namespace {
 
-[[noreturn]] void fail(const char* kernel, const std::string& what) {
-  throw Error(std::string("kernel ") + kernel + ": " + what);
-}
+// The cpu functions CheckedKernels forwards to.
+struct CpuOps {
+  TRELLIS_CHECKED_KERNEL_OPS(cpu)
+};
 
-// A contiguous f32 tensor on the CPU with `numel` elements.
-float* f32(const char* kernel, const char* name, const Tensor& t, std::int64_t numel) {
-  if (!t.defined()) fail(kernel, std::string(name) + " is undefined");
-  if (t.device().kind != DeviceKind::cpu) fail(kernel, std::string(name) + " is not on the CPU");
-  if (t.dtype() != DType::f32) fail(kernel, std::string(name) + " must be f32, got " + t.str());
-  if (!t.is_contiguous()) fail(kernel, std::string(name) + " must be contiguous: " + t.str());
-  if (numel >= 0 && t.numel() != numel) {
-    fail(kernel, std::string(name) + " has " + std::to_string(t.numel()) + " elements, expected " +
-                     std::to_string(numel) + " (" + t.str() + ")");
-  }
-  return t.data<float>();
-}
-
-float* f32_optional(const char* kernel, const char* name, const Tensor& t, std::int64_t numel) {
-  return t.defined() ? f32(kernel, name, t, numel) : nullptr;
-}
-
-const std::int32_t* i32(const char* kernel, const char* name, const Tensor& t, std::int64_t numel) {
-  if (t.dtype() != DType::i32 || !t.is_contiguous() || t.numel() != numel) {
-    fail(kernel, std::string(name) + " must be contiguous i32 with " + std::to_string(numel) +
-                     " elements, got " + t.str());
-  }
-  return t.data<std::int32_t>();
-}
-
-int dim(const char* kernel, const Tensor& t, int rank, int d) {
-  if (t.rank() != rank) {
-    fail(kernel, "expected a rank-" + std::to_string(rank) + " tensor, got " + t.str());
-  }
-  return static_cast<int>(t.size(d));
-}
-
-class CpuKernels final : public Kernels {
+class CpuKernels final : public CheckedKernels<CpuOps> {
  public:
-  explicit CpuKernels(int threads) {
+  explicit CpuKernels(int threads) : CheckedKernels<CpuOps>(Device::cpu()) {
     if (threads > 0) omp_set_num_threads(threads);
     // All parallelism comes from OpenMP (parallel_sgemm splits the products); OpenBLAS stays on
     // one thread so two thread pools never compete for the cores.
@@ -78,9 +48,6 @@ class CpuKernels final : public Kernels {
   Device device() const override { return Device::cpu(); }
   int threads() const override { return threads_; }
 
-  void fill(const Tensor& t, float value) override {
-    cpu::fill(f32("fill", "t", t, -1), t.numel(), value);
-  }
   void copy(const Tensor& src, const Tensor& dst) override {
     if (src.dtype() != dst.dtype() || src.numel() != dst.numel() || !src.is_contiguous() ||
         !dst.is_contiguous()) {
@@ -88,17 +55,6 @@ class CpuKernels final : public Kernels {
            "needs contiguous tensors of one type and size, got " + src.str() + " and " + dst.str());
     }
     if (src.nbytes() > 0) std::memmove(dst.data_ptr(), src.data_ptr(), src.nbytes());
-  }
-  void add(const Tensor& a, const Tensor& b, const Tensor& out) override {
-    std::int64_t n = out.numel();
-    cpu::add(f32("add", "a", a, n), f32("add", "b", b, n), f32("add", "out", out, n), n);
-  }
-  void accumulate(const Tensor& dst, const Tensor& src) override {
-    std::int64_t n = dst.numel();
-    cpu::accumulate(f32("accumulate", "dst", dst, n), f32("accumulate", "src", src, n), n);
-  }
-  void scale(const Tensor& t, float factor) override {
-    cpu::scale(f32("scale", "t", t, -1), t.numel(), factor);
   }
   double sum_squares(const Tensor& t) override {
     return cpu::sum_squares(f32("sum_squares", "t", t, -1), t.numel());
@@ -176,38 +132,6 @@ class CpuKernels final : public Kernels {
                             static_cast<int>(n), c, scratch_);
   }
 
-  void layernorm_shard_mean(const Tensor& x, std::int64_t channels, const Tensor& mean) override {
-    const char* k = "layernorm_shard_mean";
-    const int n = dim(k, x, 2, 0), c = dim(k, x, 2, 1);
-    cpu::layernorm_shard_mean(f32(k, "x", x, -1), f32(k, "mean", mean, n), n, c, channels);
-  }
-  void layernorm_shard_var(const Tensor& x, const Tensor& mean, std::int64_t channels,
-                           const Tensor& var) override {
-    const char* k = "layernorm_shard_var";
-    const int n = dim(k, x, 2, 0), c = dim(k, x, 2, 1);
-    cpu::layernorm_shard_var(f32(k, "x", x, -1), f32(k, "mean", mean, n), f32(k, "var", var, n), n,
-                             c, channels);
-  }
-  void layernorm_shard_forward(const Tensor& x, const Tensor& w, const Tensor& b,
-                               const Tensor& mean, const Tensor& var, const Tensor& out,
-                               const Tensor& rstd) override {
-    const char* k = "layernorm_shard_forward";
-    const int n = dim(k, x, 2, 0), c = dim(k, x, 2, 1);
-    cpu::layernorm_shard_forward(f32(k, "x", x, -1), f32(k, "w", w, c), f32(k, "b", b, c),
-                                 f32(k, "mean", mean, n), f32(k, "var", var, n),
-                                 f32(k, "out", out, static_cast<std::int64_t>(n) * c),
-                                 f32(k, "rstd", rstd, n), n, c);
-  }
-  void layernorm_shard_backward_sums(const Tensor& dout, const Tensor& x, const Tensor& w,
-                                     const Tensor& mean, const Tensor& rstd, std::int64_t channels,
-                                     const Tensor& dsums) override {
-    const char* k = "layernorm_shard_backward_sums";
-    const int n = dim(k, x, 2, 0), c = dim(k, x, 2, 1);
-    cpu::layernorm_shard_backward_sums(
-        f32(k, "dout", dout, static_cast<std::int64_t>(n) * c), f32(k, "x", x, -1),
-        f32(k, "w", w, c), f32(k, "mean", mean, n), f32(k, "rstd", rstd, n),
-        f32(k, "dsums", dsums, 2 * static_cast<std::int64_t>(n)), n, c, channels);
-  }
   void layernorm_shard_backward(const Tensor& dout, const Tensor& x, const Tensor& w,
                                 const Tensor& mean, const Tensor& rstd, const Tensor& dsums,
                                 const Tensor& dx, const Tensor& dw, const Tensor& db) override {
@@ -218,16 +142,6 @@ class CpuKernels final : public Kernels {
         f32(k, "dout", dout, nc), f32(k, "x", x, -1), f32(k, "w", w, c), f32(k, "mean", mean, n),
         f32(k, "rstd", rstd, n), f32(k, "dsums", dsums, 2 * static_cast<std::int64_t>(n)),
         f32(k, "dx", dx, nc), f32(k, "dw", dw, c), f32(k, "db", db, c), n, c, scratch_);
-  }
-
-  void gelu_forward(const Tensor& x, const Tensor& out) override {
-    std::int64_t n = x.numel();
-    cpu::gelu_forward(f32("gelu_forward", "x", x, n), f32("gelu_forward", "out", out, n), n);
-  }
-  void gelu_backward(const Tensor& x, const Tensor& dout, const Tensor& dx) override {
-    const char* k = "gelu_backward";
-    std::int64_t n = x.numel();
-    cpu::gelu_backward(f32(k, "x", x, n), f32(k, "dout", dout, n), f32(k, "dx", dx, n), n);
   }
 
   void attention_forward(const Tensor& qkv, int heads, const Tensor& out,
@@ -254,67 +168,12 @@ class CpuKernels final : public Kernels {
     cpu::attention_backward(d, q, p, dq, B, T, C, heads, scratch_);
   }
 
-  void embedding_forward(const Tensor& tokens, const Tensor& wte, std::int64_t vocab_begin,
-                         const Tensor& wpe, const Tensor& out) override {
-    const char* k = "embedding_forward";
-    int B = dim(k, tokens, 2, 0), T = dim(k, tokens, 2, 1), C = dim(k, wte, 2, 1);
-    const float* pe = f32_optional(k, "wpe", wpe, -1);
-    if (pe && (wpe.rank() != 2 || wpe.size(0) < T || wpe.size(1) != C)) {
-      fail(k, "wpe " + wpe.str() + " does not cover " + std::to_string(T) + " positions of " +
-                  std::to_string(C) + " channels");
-    }
-    cpu::embedding_forward(i32(k, "tokens", tokens, static_cast<std::int64_t>(B) * T),
-                           f32(k, "wte", wte, -1), wte.size(0), vocab_begin, pe,
-                           f32(k, "out", out, static_cast<std::int64_t>(B) * T * C), B, T, C);
-  }
-
-  void embedding_backward(const Tensor& tokens, const Tensor& dout, std::int64_t vocab_begin,
-                          const Tensor& dwte, const Tensor& dwpe) override {
-    const char* k = "embedding_backward";
-    int B = dim(k, tokens, 2, 0), T = dim(k, tokens, 2, 1), C = dim(k, dwte, 2, 1);
-    float* dpe = f32_optional(k, "dwpe", dwpe, -1);
-    if (dpe && (dwpe.rank() != 2 || dwpe.size(0) < T || dwpe.size(1) != C)) {
-      fail(k, "dwpe " + dwpe.str() + " does not cover " + std::to_string(T) + " positions");
-    }
-    cpu::embedding_backward(i32(k, "tokens", tokens, static_cast<std::int64_t>(B) * T),
-                            f32(k, "dout", dout, static_cast<std::int64_t>(B) * T * C),
-                            dwte.size(0), vocab_begin, f32(k, "dwte", dwte, -1), dpe, B, T, C);
-  }
-
-  void xent_row_max(const Tensor& logits, std::int64_t vocab_begin, std::int64_t vocab_size,
-                    const Tensor& max) override {
-    const char* k = "xent_row_max";
-    int n = dim(k, logits, 2, 0), v = dim(k, logits, 2, 1);
-    cpu::xent_row_max(f32(k, "logits", logits, -1), n, v, vocab_begin, vocab_size,
-                      f32(k, "max", max, n));
-  }
-
-  void xent_row_stats(const Tensor& logits, const Tensor& targets, std::int64_t vocab_begin,
-                      std::int64_t vocab_size, const Tensor& max, const Tensor& sumexp,
-                      const Tensor& target_logit) override {
-    const char* k = "xent_row_stats";
-    int n = dim(k, logits, 2, 0), v = dim(k, logits, 2, 1);
-    cpu::xent_row_stats(f32(k, "logits", logits, -1), i32(k, "targets", targets, n), n, v,
-                        vocab_begin, vocab_size, f32(k, "max", max, n), f32(k, "sumexp", sumexp, n),
-                        f32(k, "target_logit", target_logit, n));
-  }
-
   double xent_loss_sum(const Tensor& max, const Tensor& sumexp,
                        const Tensor& target_logit) override {
     const char* k = "xent_loss_sum";
     std::int64_t n = max.numel();
     return cpu::xent_loss_sum(f32(k, "max", max, n), f32(k, "sumexp", sumexp, n),
                               f32(k, "target_logit", target_logit, n), static_cast<int>(n));
-  }
-
-  void xent_backward(const Tensor& logits, const Tensor& targets, std::int64_t vocab_begin,
-                     std::int64_t vocab_size, const Tensor& max, const Tensor& sumexp, float scale,
-                     const Tensor& dlogits) override {
-    const char* k = "xent_backward";
-    int n = dim(k, logits, 2, 0), v = dim(k, logits, 2, 1);
-    cpu::xent_backward(f32(k, "logits", logits, -1), i32(k, "targets", targets, n), n, v,
-                       vocab_begin, vocab_size, f32(k, "max", max, n), f32(k, "sumexp", sumexp, n),
-                       scale, f32(k, "dlogits", dlogits, static_cast<std::int64_t>(n) * v));
   }
 
   void adamw(const Tensor& param, const Tensor& grad, const Tensor& m, const Tensor& v,
@@ -326,13 +185,6 @@ class CpuKernels final : public Kernels {
   }
 
  private:
-  static void check_heads(const char* kernel, int channels, int heads) {
-    if (heads <= 0 || channels % heads != 0) {
-      fail(kernel, std::to_string(channels) + " channels do not split into " +
-                       std::to_string(heads) + " heads");
-    }
-  }
-
   int threads_ = 1;
   cpu::Scratch scratch_;
 };

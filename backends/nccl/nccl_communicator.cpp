@@ -1,0 +1,392 @@
+#include "nccl_communicator.h"
+
+#include <cstring>
+
+#include "nccl_work.h"
+#include "trellis/error.h"
+
+namespace trellis::nccl {
+
+namespace {
+
+ncclDataType_t nccl_type(DType dtype) {
+  switch (dtype) {
+    case DType::f32:
+      return ncclFloat32;
+    case DType::i32:
+      return ncclInt32;
+    case DType::bf16:
+      return ncclBfloat16;
+  }
+  return ncclFloat32;
+}
+
+ncclRedOp_t nccl_op(ReduceOp op) {
+  switch (op) {
+    case ReduceOp::sum:
+      return ncclSum;
+    case ReduceOp::avg:
+      return ncclAvg;
+    case ReduceOp::max:
+      return ncclMax;
+    case ReduceOp::min:
+      return ncclMin;
+  }
+  return ncclSum;
+}
+
+std::size_t count_of(const Tensor& t) {
+  return static_cast<std::size_t>(t.numel());
+}
+
+const char* begin_of(const Tensor& t) {
+  return static_cast<const char*>(t.data_ptr());
+}
+
+bool overlap(const Tensor& a, const Tensor& b) {
+  return a.nbytes() > 0 && b.nbytes() > 0 && begin_of(a) < begin_of(b) + b.nbytes() &&
+         begin_of(b) < begin_of(a) + a.nbytes();
+}
+
+// The process's world communicators so far: each world's unique id has its own store key, so a
+// program may make several worlds in turn (trellis-bench does, one per backend).
+int next_world_number() {
+  static int worlds = 0;
+  return worlds++;
+}
+
+ncclConfig_t nonblocking_config() {
+  ncclConfig_t config = NCCL_CONFIG_INITIALIZER;
+  config.blocking = 0;
+  return config;
+}
+
+}  // namespace
+
+std::unique_ptr<NcclCommunicator> NcclCommunicator::make_world(const CommInit& init) {
+  if (init.device.kind != DeviceKind::cuda) {
+    throw InputError("backend nccl moves GPU memory only, but the run's device is " +
+                     init.device.str() + ": use [device] kind = \"cuda\", or backend mpi or ucx");
+  }
+  if (init.store == nullptr) throw CommError("backend nccl: no store to exchange the NCCL id");
+  const std::string what = "making the world communicator (rank " + std::to_string(init.rank) +
+                           " of " + std::to_string(init.world_size) + ", " + init.device.str() +
+                           ")";
+  check_cuda(cudaSetDevice(init.device.index), "cudaSetDevice", what);
+
+  const std::string key = "nccl/world/" + std::to_string(next_world_number()) + "/unique_id";
+  ncclUniqueId id{};
+  if (init.rank == 0) {
+    const ncclResult_t result = ncclGetUniqueId(&id);
+    if (result != ncclSuccess) {
+      throw CommError("backend nccl: " + nccl::describe(result, nullptr, "ncclGetUniqueId") +
+                      " in " + what);
+    }
+    init.store->set(key, std::string(reinterpret_cast<const char*>(&id), sizeof id));
+  } else {
+    const std::string bytes = init.store->get(key, init.timeout);
+    if (bytes.size() != sizeof id) {
+      throw CommError("backend nccl: the NCCL unique id in the store has " +
+                      std::to_string(bytes.size()) + " bytes, expected " +
+                      std::to_string(sizeof id));
+    }
+    std::memcpy(&id, bytes.data(), sizeof id);
+  }
+
+  ncclComm_t comm = nullptr;
+  ncclConfig_t config = nonblocking_config();
+  const ncclResult_t started =
+      ncclCommInitRankConfig(&comm, init.world_size, id, init.rank, &config);
+  try {
+    if (comm == nullptr) {
+      throw CommError("backend nccl: " +
+                      nccl::describe(started, nullptr, "ncclCommInitRankConfig") + " in " + what);
+    }
+    settle(comm, started, "ncclCommInitRankConfig", what, Clock::now() + init.timeout);
+  } catch (...) {
+    if (comm) ncclCommAbort(comm);
+    throw;
+  }
+  auto group = std::make_shared<NcclGroup>(comm, init.device.index, init.timeout);
+  std::unique_ptr<NcclCommunicator> world(new NcclCommunicator(std::move(group), init.device));
+  world->set_timeout(init.timeout);
+  return world;
+}
+
+NcclCommunicator::NcclCommunicator(std::shared_ptr<NcclGroup> group, Device device)
+    : group_(std::move(group)), device_(device) {}
+
+std::string NcclCommunicator::describe_group() const {
+  return "group '" + name() + "' (" + std::to_string(size()) + " ranks)";
+}
+
+std::string NcclCommunicator::describe(const std::string& op, const Tensor& tensor) const {
+  return op + " of " + std::to_string(tensor.numel()) + " " + dtype_name(tensor.dtype()) +
+         " elements in " + describe_group();
+}
+
+void NcclCommunicator::check_tensor(const std::string& op, const char* name,
+                                    const Tensor& t) const {
+  const std::string where = "backend nccl: " + op + ": " + name + " ";
+  if (!t.defined()) throw Error(where + "is undefined");
+  if (t.device() != device_) {
+    throw Error(where + "is on " + t.device().str() + ", but the communicator's GPU is " +
+                device_.str() + " (nccl moves GPU memory only)");
+  }
+  if (!t.is_contiguous()) throw Error(where + "must be contiguous, got " + t.str());
+}
+
+void NcclCommunicator::check_reduction(const char* op, DType dtype, ReduceOp reduce) const {
+  if (dtype == DType::bf16) {
+    unsupported((std::string("bf16 ") + op +
+                 " (reductions are f32 or i32; mixed precision "
+                 "reduces fp32 gradients)")
+                    .c_str());
+  }
+  if (dtype == DType::i32 && reduce == ReduceOp::avg) {
+    unsupported((std::string("avg over i32 in ") + op + " (it would truncate)").c_str());
+  }
+}
+
+void NcclCommunicator::check_root(const std::string& op, int root) const {
+  if (root < 0 || root >= size()) {
+    throw Error("backend nccl: " + op + ": root " + std::to_string(root) + " is not a rank of " +
+                describe_group());
+  }
+}
+
+void NcclCommunicator::check_peer(const std::string& op, int peer) const {
+  if (peer < 0 || peer >= size()) {
+    throw Error("backend nccl: " + op + ": peer " + std::to_string(peer) + " is not a rank of " +
+                describe_group());
+  }
+}
+
+WorkPtr NcclCommunicator::start(const char* call, const std::string& what, const Tensor& a,
+                                const Tensor& b,
+                                const std::function<ncclResult_t(ncclComm_t, cudaStream_t)>& body) {
+  sync_timeout();
+  std::shared_ptr<Completion> completion = group_->enqueue(call, what, body);
+  return std::make_unique<NcclWork>(group_, std::move(completion), nullptr,
+                                    std::vector<Tensor>{a, b}, what,
+                                    "Some rank of the group has not started it, or is stuck "
+                                    "before it (or a peer died).");
+}
+
+WorkPtr NcclCommunicator::all_reduce(const Tensor& input, const Tensor& output, ReduceOp op) {
+  const std::string name = std::string("all_reduce (") + reduce_op_name(op) + ")";
+  check_tensor(name, "input", input);
+  check_tensor(name, "output", output);
+  check_reduction("all_reduce", input.dtype(), op);
+  if (input.dtype() != output.dtype() || input.numel() != output.numel()) {
+    throw Error("backend nccl: " + name + ": input " + input.str() + " and output " + output.str() +
+                " differ");
+  }
+  if (overlap(input, output) && input.data_ptr() != output.data_ptr()) {
+    throw Error("backend nccl: " + name + ": input and output overlap without being the same");
+  }
+  if (input.numel() == 0) return completed_work();
+  return start("ncclAllReduce", describe(name, input), input, output,
+               [&](ncclComm_t comm, cudaStream_t stream) {
+                 return ncclAllReduce(input.data_ptr(), output.data_ptr(), count_of(input),
+                                      nccl_type(input.dtype()), nccl_op(op), comm, stream);
+               });
+}
+
+WorkPtr NcclCommunicator::all_gather(const Tensor& input, const Tensor& output) {
+  check_tensor("all_gather", "input", input);
+  check_tensor("all_gather", "output", output);
+  if (input.dtype() != output.dtype() || output.numel() != input.numel() * size()) {
+    throw Error("backend nccl: all_gather: output " + output.str() + " must hold " +
+                std::to_string(size()) + " x input " + input.str());
+  }
+  const bool in_place =
+      begin_of(input) == begin_of(output) + static_cast<std::size_t>(rank()) * input.nbytes();
+  if (overlap(input, output) && !in_place) {
+    throw Error("backend nccl: all_gather: input overlaps output but is not chunk " +
+                std::to_string(rank()) + " of it");
+  }
+  if (input.numel() == 0) return completed_work();
+  return start("ncclAllGather", describe("all_gather", input), input, output,
+               [&](ncclComm_t comm, cudaStream_t stream) {
+                 return ncclAllGather(input.data_ptr(), output.data_ptr(), count_of(input),
+                                      nccl_type(input.dtype()), comm, stream);
+               });
+}
+
+WorkPtr NcclCommunicator::reduce_scatter(const Tensor& input, const Tensor& output, ReduceOp op) {
+  const std::string name = std::string("reduce_scatter (") + reduce_op_name(op) + ")";
+  check_tensor(name, "input", input);
+  check_tensor(name, "output", output);
+  check_reduction("reduce_scatter", input.dtype(), op);
+  if (input.dtype() != output.dtype() || input.numel() != output.numel() * size()) {
+    throw Error("backend nccl: " + name + ": input " + input.str() + " must hold " +
+                std::to_string(size()) + " x output " + output.str());
+  }
+  const bool in_place =
+      begin_of(output) == begin_of(input) + static_cast<std::size_t>(rank()) * output.nbytes();
+  if (overlap(input, output) && !in_place) {
+    throw Error("backend nccl: " + name + ": output overlaps input but is not chunk " +
+                std::to_string(rank()) + " of it");
+  }
+  if (output.numel() == 0) return completed_work();
+  return start("ncclReduceScatter", describe(name, output), input, output,
+               [&](ncclComm_t comm, cudaStream_t stream) {
+                 return ncclReduceScatter(input.data_ptr(), output.data_ptr(), count_of(output),
+                                          nccl_type(input.dtype()), nccl_op(op), comm, stream);
+               });
+}
+
+WorkPtr NcclCommunicator::broadcast(const Tensor& buffer, int root) {
+  const std::string name = "broadcast from rank " + std::to_string(root);
+  check_tensor(name, "buffer", buffer);
+  check_root(name, root);
+  if (buffer.numel() == 0) return completed_work();
+  return start("ncclBroadcast", describe(name, buffer), buffer, Tensor(),
+               [&](ncclComm_t comm, cudaStream_t stream) {
+                 return ncclBroadcast(buffer.data_ptr(), buffer.data_ptr(), count_of(buffer),
+                                      nccl_type(buffer.dtype()), root, comm, stream);
+               });
+}
+
+WorkPtr NcclCommunicator::reduce(const Tensor& input, const Tensor& output, ReduceOp op, int root) {
+  const std::string name =
+      std::string("reduce (") + reduce_op_name(op) + ") to rank " + std::to_string(root);
+  check_tensor(name, "input", input);
+  check_root(name, root);
+  check_reduction("reduce", input.dtype(), op);
+  void* out = nullptr;
+  if (rank() == root) {
+    check_tensor(name, "output", output);
+    if (input.dtype() != output.dtype() || input.numel() != output.numel()) {
+      throw Error("backend nccl: " + name + ": input " + input.str() + " and output " +
+                  output.str() + " differ");
+    }
+    if (overlap(input, output) && input.data_ptr() != output.data_ptr()) {
+      throw Error("backend nccl: " + name + ": input and output overlap without being the same");
+    }
+    out = output.data_ptr();
+  }
+  if (input.numel() == 0) return completed_work();
+  return start("ncclReduce", describe(name, input), input, rank() == root ? output : Tensor(),
+               [&](ncclComm_t comm, cudaStream_t stream) {
+                 return ncclReduce(input.data_ptr(), out, count_of(input), nccl_type(input.dtype()),
+                                   nccl_op(op), root, comm, stream);
+               });
+}
+
+WorkPtr NcclCommunicator::all_to_all(const Tensor& input, const Tensor& output) {
+  check_tensor("all_to_all", "input", input);
+  check_tensor("all_to_all", "output", output);
+  if (input.dtype() != output.dtype() || input.numel() != output.numel() ||
+      input.numel() % size() != 0) {
+    throw Error("backend nccl: all_to_all: input " + input.str() + " and output " + output.str() +
+                " must be equal and split into " + std::to_string(size()) + " chunks");
+  }
+  const bool in_place = input.data_ptr() == output.data_ptr();
+  if (overlap(input, output) && !in_place) {
+    throw Error("backend nccl: all_to_all: input and output overlap without being the same");
+  }
+  if (input.numel() == 0) return completed_work();
+  const std::size_t chunk = count_of(input) / static_cast<std::size_t>(size());
+  const std::size_t chunk_bytes = chunk * dtype_size(input.dtype());
+  const ncclDataType_t type = nccl_type(input.dtype());
+  return start("ncclSend/ncclRecv (all_to_all)", describe("all_to_all", input), input, output,
+               [&](ncclComm_t comm, cudaStream_t stream) {
+                 // In place, the chunks to send are copied aside first (stream-ordered memory).
+                 const char* source = begin_of(input);
+                 void* copy = nullptr;
+                 if (in_place) {
+                   if (cudaMallocAsync(&copy, input.nbytes(), stream) != cudaSuccess ||
+                       cudaMemcpyAsync(copy, source, input.nbytes(), cudaMemcpyDeviceToDevice,
+                                       stream) != cudaSuccess) {
+                     return ncclUnhandledCudaError;
+                   }
+                   source = static_cast<const char*>(copy);
+                 }
+                 ncclResult_t result = ncclGroupStart();
+                 char* target = static_cast<char*>(output.data_ptr());
+                 for (int peer = 0; peer < size(); ++peer) {
+                   if (result != ncclSuccess && result != ncclInProgress) break;
+                   result = ncclSend(source + peer * chunk_bytes, chunk, type, peer, comm, stream);
+                   if (result != ncclSuccess && result != ncclInProgress) break;
+                   result = ncclRecv(target + peer * chunk_bytes, chunk, type, peer, comm, stream);
+                 }
+                 const ncclResult_t end = ncclGroupEnd();
+                 if (copy && cudaFreeAsync(copy, stream) != cudaSuccess) {
+                   return ncclUnhandledCudaError;
+                 }
+                 return result != ncclSuccess && result != ncclInProgress ? result : end;
+               });
+}
+
+WorkPtr NcclCommunicator::barrier() {
+  std::int32_t* word = group_->barrier_word();
+  sync_timeout();
+  const std::string what = "barrier in " + describe_group();
+  std::shared_ptr<Completion> completion =
+      group_->enqueue("ncclAllReduce (barrier)", what, [&](ncclComm_t comm, cudaStream_t stream) {
+        return ncclAllReduce(word, word, 1, ncclInt32, ncclSum, comm, stream);
+      });
+  return std::make_unique<NcclWork>(group_, std::move(completion), nullptr, std::vector<Tensor>{},
+                                    what, "Some rank of the group has not entered the barrier.");
+}
+
+WorkPtr NcclCommunicator::send(const Tensor& input, int peer, int tag) {
+  return post_message(true, input, peer, tag);
+}
+
+WorkPtr NcclCommunicator::recv(const Tensor& output, int peer, int tag) {
+  return post_message(false, output, peer, tag);
+}
+
+WorkPtr NcclCommunicator::post_message(bool is_send, const Tensor& tensor, int peer, int tag) {
+  const std::string name = std::string(is_send ? "send to" : "recv from") + " rank " +
+                           std::to_string(peer) + " (tag " + std::to_string(tag) + ")";
+  check_tensor(name, is_send ? "input" : "output", tensor);
+  check_peer(name, peer);
+  group_->check_usable(name);
+  if (tensor.numel() == 0) return completed_work();
+  sync_timeout();
+  auto slot = std::make_shared<MessageSlot>();
+  group_->hold(
+      {.is_send = is_send, .tensor = tensor, .peer = peer, .tag = tag, .order = 0, .slot = slot});
+  const std::string peer_name = "rank " + std::to_string(peer);
+  return std::make_unique<NcclWork>(
+      group_, nullptr, std::move(slot), std::vector<Tensor>{tensor}, describe(name, tensor),
+      is_send
+          ? "The peer, " + peer_name + ", has not posted the matching recv (same group, same tag)."
+          : "The peer, " + peer_name +
+                ", has not sent a matching message (same group, same tag), or is stuck before it.");
+}
+
+std::unique_ptr<Communicator> NcclCommunicator::split(int color, int key) {
+  const std::string what = "split (color " + std::to_string(color) + ") of " + describe_group();
+  group_->check_usable(what);
+  group_->flush_messages();
+  check_cuda(cudaSetDevice(device_.index), "cudaSetDevice", what);
+  ncclComm_t child = nullptr;
+  ncclConfig_t config = nonblocking_config();
+  const auto deadline = std::chrono::steady_clock::now() + timeout();
+  const ncclResult_t started =
+      ncclCommSplit(group_->comm(), color < 0 ? NCCL_SPLIT_NOCOLOR : color, key, &child, &config);
+  try {
+    // The split is done when both the parent and the new communicator say so.
+    settle(group_->comm(), started, "ncclCommSplit", what, deadline);
+    if (child) settle(child, ncclInProgress, "ncclCommSplit", what, deadline);
+  } catch (const std::exception& error) {
+    if (child) ncclCommAbort(child);
+    group_->abort(error.what());
+    throw;
+  }
+  const int number = ++splits_;
+  if (child == nullptr) return nullptr;
+  auto group = std::make_shared<NcclGroup>(child, device_.index, timeout());
+  std::unique_ptr<NcclCommunicator> made(new NcclCommunicator(std::move(group), device_));
+  made->set_name("split " + std::to_string(number) + " of " + name() + " (color " +
+                 std::to_string(color) + ")");
+  made->set_timeout(timeout());
+  return made;
+}
+
+}  // namespace trellis::nccl

@@ -1,0 +1,45 @@
+// The CUDA device: allocators on cudaMalloc and the CUDA implementation of trellis::Kernels.
+//
+// Streams. Every kernel, cuBLAS call and copy of the CUDA Kernels runs on the device's legacy
+// default stream (cudaStreamLegacy), the one "compute stream" of a process. Communication backends
+// (the nccl plugin) run on streams of their own and order themselves after compute with events
+// recorded on that stream, so neither side needs the other's handles. Results that come back to
+// the host (sum_squares, xent_loss_sum, copies to host memory) synchronise the stream.
+//
+// Precision. `CudaPrecision::f32` computes everything in fp32 (cuBLAS without TF32), which agrees
+// with the CPU kernels up to summation order. `CudaPrecision::bf16` is mixed precision: the
+// operands of every matrix product (linear, matmul, attention) are rounded to bf16 and multiplied
+// on the tensor cores with fp32 accumulation into fp32 outputs; parameters (the master weights),
+// gradients (accumulated in fp32), optimizer state and the other kernels stay fp32.
+//
+// Every CUDA, cuBLAS return code is checked: a failure is a trellis::Error naming the call, the
+// kernel and the runtime's message. Built without CUDA, the factories throw an Error saying so.
+// One device per process thread: the factories select `device` on the calling thread.
+#pragma once
+
+#include <memory>
+
+#include "trellis/kernels.h"
+#include "trellis/tensor.h"
+
+namespace trellis {
+
+enum class CudaPrecision : std::uint8_t { f32, bf16 };
+
+// Device memory from cudaMalloc on `device`, counted like every allocator (current, peak). Freed
+// blocks are cached by exact size and reused, as the CPU allocator does; the cache is returned to
+// the device when the allocator goes. Out of memory is an Error with the bytes asked for, held
+// and cached.
+std::shared_ptr<Allocator> make_cuda_allocator(int device);
+
+// Managed memory (cudaMallocManaged) on `device`: tensors say cuda:N and device code reads them,
+// and the host may read and write them too once the work using them has completed. For tests and
+// tools that fill and check buffers on the host (the comm conformance suite over nccl).
+std::shared_ptr<Allocator> make_cuda_managed_allocator(int device);
+
+// The CUDA Kernels on `device`. Tensors must be on that device, except for copy(), which also
+// moves between host and device memory (and converts f32 <-> bf16 on the device).
+std::shared_ptr<Kernels> make_cuda_kernels(int device,
+                                           CudaPrecision precision = CudaPrecision::f32);
+
+}  // namespace trellis
