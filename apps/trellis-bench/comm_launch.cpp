@@ -26,6 +26,10 @@ int launch_comm_bench(const CommBenchOptions& options, const std::string& self) 
   for (const std::string& backend : options.backends) {
     CommBenchOptions one = options;
     one.backends = {backend};
+    one.backend_options.clear();  // each launch gets its own backend's options only
+    for (const std::string& text : options.backend_options) {
+      if (text.starts_with(backend + ".")) one.backend_options.push_back(text);
+    }
     if (!options.json_path.empty()) one.json_path = part_path(options, backend);
     LaunchOptions launch_options;
     launch_options.nproc = options.nproc;

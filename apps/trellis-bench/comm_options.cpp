@@ -1,5 +1,6 @@
 #include "comm_options.h"
 
+#include <algorithm>
 #include <charconv>
 
 #include "size_text.h"
@@ -11,6 +12,7 @@ const char* const kCommUsage =
     "usage: trellis-bench comm --backend B[,B2...] --nproc N --op OP -b MIN -e MAX\n"
     "                          [-f FACTOR] [-n ITERS] [-w WARMUP] [-c 0|1] [--dtype f32|i32]\n"
     "                          [-r ROOT] [--json FILE] [--timeout S]\n"
+    "                          [--option BACKEND.KEY=VALUE]...\n"
     "\n"
     "Measures one collective over a range of sizes on each backend and prints nccl-tests'\n"
     "columns. Outside any launcher it launches N ranks of itself once per backend (through\n"
@@ -32,6 +34,8 @@ const char* const kCommUsage =
     "  --json FILE      also write the rows as JSON: op, backend, nranks, size_bytes,\n"
     "                   time_us, algbw_gbs, busbw_gbs, wrong, in_place\n"
     "  --timeout S      stop when one size takes longer than S seconds on any rank (300)\n"
+    "  --option B.K=V   option K of backend B, as [comm.B] K = V would set it in a run's\n"
+    "                   config (trellis-plugins -v lists them), e.g. ucx.spin_polls=100000\n"
     "\n"
     "time: mean over ITERS of the slowest rank; algbw = size / time; busbw = algbw x 2(n-1)/n\n"
     "(all_reduce), (n-1)/n (all_gather, reduce_scatter, all_to_all), 1 (the others).\n"
@@ -139,6 +143,13 @@ CommBenchOptions parse_comm_options(const std::vector<std::string>& words) {
       if (o.json_path.empty()) throw InputError("--json needs a file name");
     } else if (flag == "--timeout") {
       o.timeout_s = static_cast<int>(parse_integer(flag, take(), 1, 7 * 24 * 3600));
+    } else if (flag == "--option") {
+      const std::string text = take();
+      const std::size_t dot = text.find('.'), eq = text.find('=');
+      if (dot == 0 || dot == std::string::npos || eq == std::string::npos || eq < dot + 2) {
+        throw InputError("--option " + text + ": write BACKEND.KEY=VALUE, e.g. ucx.tls=shm");
+      }
+      o.backend_options.push_back(text);
     } else {
       throw InputError("unknown argument '" + words[i] + "'");
     }
@@ -154,6 +165,13 @@ CommBenchOptions parse_comm_options(const std::vector<std::string>& words) {
   if (o.root >= o.nproc && o.nproc_given) {
     throw InputError("-r " + std::to_string(o.root) + " is not a rank of " +
                      std::to_string(o.nproc) + "; valid: 0 to " + std::to_string(o.nproc - 1));
+  }
+  for (const std::string& text : o.backend_options) {
+    const std::string backend = text.substr(0, text.find('.'));
+    if (std::find(o.backends.begin(), o.backends.end(), backend) == o.backends.end()) {
+      throw InputError("--option " + text + ": backend " + backend + " is not in --backend");
+    }
+    if (backend == kMpiRaw) throw InputError("--option " + text + ": mpi-raw takes no options");
   }
   for (std::size_t a = 0; a < o.backends.size(); ++a) {
     for (std::size_t b = a + 1; b < o.backends.size(); ++b) {
@@ -186,6 +204,10 @@ std::vector<std::string> comm_words(const CommBenchOptions& o) {
   if (!o.json_path.empty()) {
     words.push_back("--json");
     words.push_back(o.json_path);
+  }
+  for (const std::string& text : o.backend_options) {
+    words.push_back("--option");
+    words.push_back(text);
   }
   return words;
 }

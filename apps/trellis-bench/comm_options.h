@@ -31,6 +31,9 @@ struct CommBenchOptions {
   int root = 0;           // broadcast and reduce
   std::string json_path;  // empty: no JSON
   int timeout_s = 300;    // the longest one size of one placement may take, on any rank
+  // "--option BACKEND.KEY=VALUE" as given: a [comm.BACKEND] option, checked against the plugin's
+  // declared options when the plugins are found (backend_options.h).
+  std::vector<std::string> backend_options;
   bool help = false;
 };
 

@@ -5,6 +5,7 @@
 #include <memory>
 #include <optional>
 
+#include "backend_options.h"
 #include "comm/world.h"
 #include "comm_json.h"
 #include "comm_sweep.h"
@@ -51,6 +52,7 @@ void check_backends_exist(const CommBenchOptions& options) {
     }
     if (!registry) registry = discover_plugins();
     registry->find(PluginKind::comm, backend);  // throws PluginError listing what exists
+    backend_options(*registry, backend, options.backend_options);  // throws on a bad option
   }
 }
 
@@ -89,7 +91,9 @@ int run_comm_rank(const CommBenchOptions& options, const RankEnvironment& enviro
       }
     } else {
       watchdog.arm(timeout, "making the world communicator of backend " + backend);
-      world = create_world(*registry, backend, Options(), environment, timeout);
+      world = create_world(*registry, backend,
+                           backend_options(*registry, backend, options.backend_options),
+                           environment, timeout);
       watchdog.disarm();
       runs_as = world->backend();
       transport = std::make_unique<TrellisTransport>(*world, allocator);

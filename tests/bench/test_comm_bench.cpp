@@ -4,6 +4,8 @@
 // give one JSON; under a launcher it is one rank.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -115,6 +117,11 @@ TEST_CASE("bad arguments exit 2 with the usage") {
       {"--backend", "mpi-raw,mpi-raw", "--op", "all_reduce", "-b", "8", "-e", "1K"},
       {"--backend", "mpi-raw", "--op", "broadcast", "-b", "8", "-e", "1K", "--nproc", "2", "-r",
        "2"},
+      {"--backend", "mpi-raw", "--op", "all_reduce", "-b", "8", "-e", "1K", "--option", "tls=shm"},
+      {"--backend", "mpi-raw", "--op", "all_reduce", "-b", "8", "-e", "1K", "--option",
+       "ucx.tls=shm"},  // ucx is not benchmarked
+      {"--backend", "mpi-raw", "--op", "all_reduce", "-b", "8", "-e", "1K", "--option",
+       "mpi-raw.x=1"},
   };
   for (const std::vector<std::string>& args : bad) {
     std::string line;
@@ -139,11 +146,38 @@ TEST_CASE("a backend nobody provides exits 2 naming what exists, before launchin
   CHECK(contains(result.output, "carrier-pigeon"));
 }
 
+TEST_CASE("--option: a backend's option reaches it; an unknown key or a bad value exits 2") {
+  const std::vector<std::string> plugins = split(BENCH_TEST_PLUGINS);
+  if (std::find(plugins.begin(), plugins.end(), "ucx") == plugins.end()) return;
+  const std::vector<std::string> base = {"--backend", "ucx", "--nproc", "2",  "--op", "all_reduce",
+                                         "-b",        "8",   "-e",      "1K", "-n",   "2"};
+  auto with = [&](const std::string& option) {
+    std::vector<std::string> args = base;
+    args.insert(args.end(), {"--option", option});
+    return bench(args);
+  };
+  const ProcessResult unknown = with("ucx.spinpolls=100");
+  CHECK(unknown.exit_code == 2);
+  CHECK(contains(unknown.output, "has no option 'spinpolls'; valid:"));
+  CHECK(contains(unknown.output, "spin_polls"));
+  const ProcessResult not_integer = with("ucx.spin_polls=many");
+  CHECK(not_integer.exit_code == 2);
+  CHECK(contains(not_integer.output, "spin_polls takes an integer"));
+  std::vector<std::string> both = base;
+  both[1] = "ucx,mpi-raw";  // each launch gets only its backend's options
+  both.insert(both.end(), {"--option", "ucx.spin_polls=100000", "--option", "ucx.tls=shm,self"});
+  if (!BENCH_TEST_HAVE_MPI) both[1] = "ucx";
+  const ProcessResult accepted = bench(both);
+  INFO(accepted.output);
+  CHECK(accepted.exit_code == 0);
+  CHECK(contains(accepted.output, "# Out of bounds values : 0 OK"));
+}
+
 TEST_CASE("--help exits 0 and explains every option") {
   const ProcessResult result = bench({"--help"});
   CHECK(result.exit_code == 0);
   for (const char* option : {"--backend", "--nproc", "--op", "-b", "-e", "-f", "-n", "-w", "-c",
-                             "--dtype", "--json", "mpi-raw", "busbw"}) {
+                             "--dtype", "--json", "--option", "mpi-raw", "busbw"}) {
     CHECK(contains(result.output, option));
   }
 }
