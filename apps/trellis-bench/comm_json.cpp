@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "text/quoted_string.h"
 #include "trellis/error.h"
 
 namespace trellis::bench {
@@ -20,24 +21,6 @@ std::string number(double value) {
   return text;
 }
 
-// Backend names are plugin names (letters, digits, '-', '_'), but quote anything safely.
-std::string quoted(const std::string& text) {
-  std::string out = "\"";
-  for (char c : text) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      char escape[8];
-      std::snprintf(escape, sizeof escape, "\\u%04x", c);
-      out += escape;
-    } else {
-      out += c;
-    }
-  }
-  return out + "\"";
-}
-
 }  // namespace
 
 std::vector<std::string> json_objects(const CommBenchOptions& options, const std::string& backend,
@@ -48,12 +31,12 @@ std::vector<std::string> json_objects(const CommBenchOptions& options, const std
       const PlacementFigures& f = in_place ? row.in_place : row.out_of_place;
       if (!f.unavailable.empty()) continue;
       objects.push_back(
-          "{\"op\": " + quoted(bench_op_name(options.op)) + ", \"backend\": " + quoted(backend) +
-          ", \"nranks\": " + std::to_string(nranks) + ", \"size_bytes\": " +
-          std::to_string(row.shape.bytes) + ", \"count\": " + std::to_string(row.shape.count) +
-          ", \"dtype\": " + quoted(dtype_name(options.dtype)) +
-          ", \"time_us\": " + number(f.time_us) + ", \"algbw_gbs\": " + number(f.algbw_gbs) +
-          ", \"busbw_gbs\": " + number(f.busbw_gbs) +
+          "{\"op\": " + quoted_string(bench_op_name(options.op)) +
+          ", \"backend\": " + quoted_string(backend) + ", \"nranks\": " + std::to_string(nranks) +
+          ", \"size_bytes\": " + std::to_string(row.shape.bytes) +
+          ", \"count\": " + std::to_string(row.shape.count) + ", \"dtype\": " +
+          quoted_string(dtype_name(options.dtype)) + ", \"time_us\": " + number(f.time_us) +
+          ", \"algbw_gbs\": " + number(f.algbw_gbs) + ", \"busbw_gbs\": " + number(f.busbw_gbs) +
           ", \"wrong\": " + (f.wrong ? std::to_string(*f.wrong) : std::string("null")) +
           ", \"in_place\": " + (in_place ? "true" : "false") + "}");
     }

@@ -6,6 +6,8 @@
 #include <cstdlib>
 #include <stdexcept>
 
+#include "text/quoted_string.h"
+
 namespace trellis {
 
 namespace {
@@ -32,38 +34,6 @@ const char* type_name(Json::Type t) {
 
 [[noreturn]] void wrong_type(const char* wanted, Json::Type got) {
   throw std::runtime_error(std::string("expected ") + wanted + ", got " + type_name(got));
-}
-
-void quote(std::string& out, const std::string& s) {
-  out += '"';
-  for (char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char esc[8];
-          std::snprintf(esc, sizeof(esc), "\\u%04x", c);
-          out += esc;
-        } else {
-          out += c;
-        }
-    }
-  }
-  out += '"';
 }
 
 class Parser {
@@ -366,7 +336,7 @@ void Json::dump_to(std::string& out, int indent) const {
       return;
     }
     case Type::string:
-      quote(out, string_);
+      out += quoted_string(string_);
       return;
     case Type::array: {
       const bool plain = is_flat(*this);
@@ -388,7 +358,7 @@ void Json::dump_to(std::string& out, int indent) const {
         out += '{';
         for (std::size_t i = 0; i < members_.size(); ++i) {
           if (i) out += ", ";
-          quote(out, members_[i].first);
+          out += quoted_string(members_[i].first);
           out += ": ";
           members_[i].second.dump_to(out, indent + 2);
         }
@@ -399,7 +369,7 @@ void Json::dump_to(std::string& out, int indent) const {
       for (std::size_t i = 0; i < members_.size(); ++i) {
         if (i) out += ',';
         new_line(out, indent + 2);
-        quote(out, members_[i].first);
+        out += quoted_string(members_[i].first);
         out += ": ";
         members_[i].second.dump_to(out, indent + 2);
       }

@@ -2,6 +2,7 @@
 
 #include "config/config_schema.h"
 #include "config/config_value.h"
+#include "text/quoted_string.h"
 
 namespace trellis {
 
@@ -29,7 +30,7 @@ std::string CheckContext::value_text(std::string_view key) const {
   // A path shows as the user wrote it; messages give the resolved path where it matters.
   if (auto written = read_.written_paths.find(std::string(key));
       written != read_.written_paths.end()) {
-    return toml_quoted(written->second);
+    return quoted_string(written->second);
   }
   if (const KeySpec* spec = find_key(key)) return field_value_text(spec->get(read_.config));
   // <section>.<plugin>.<option> of a plugin table

@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "config/config_value.h"
+#include "text/quoted_string.h"
 #include "trellis/error.h"
 #include "trellis/parallel.h"
 
@@ -228,7 +229,7 @@ std::string KeySpec::valid_text() const {
       std::string out;
       for (std::size_t i = 0; i < rule.choices.size(); ++i) {
         if (i > 0) out += i + 1 == rule.choices.size() ? " or " : ", ";
-        out += toml_quoted(rule.choices[i]);
+        out += quoted_string(rule.choices[i]);
       }
       return out;
     }
@@ -306,10 +307,10 @@ std::string field_value_text(const FieldValue& value) {
     std::string operator()(bool v) const { return v ? "true" : "false"; }
     std::string operator()(std::int64_t v) const { return std::to_string(v); }
     std::string operator()(double v) const { return toml_float_text(v); }
-    std::string operator()(const std::string& v) const { return toml_quoted(v); }
+    std::string operator()(const std::string& v) const { return quoted_string(v); }
     std::string operator()(const std::vector<std::string>& v) const {
       std::string out = "[";
-      for (std::size_t i = 0; i < v.size(); ++i) out += (i ? ", " : "") + toml_quoted(v[i]);
+      for (std::size_t i = 0; i < v.size(); ++i) out += (i ? ", " : "") + quoted_string(v[i]);
       return out + "]";
     }
   };

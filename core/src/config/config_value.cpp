@@ -1,4 +1,5 @@
 #include "config/config_value.h"
+#include "text/quoted_string.h"
 
 #include <charconv>
 #include <cmath>
@@ -6,38 +7,6 @@
 #include <sstream>
 
 namespace trellis {
-
-std::string toml_quoted(std::string_view text) {
-  std::string out = "\"";
-  for (char c : text) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(c));
-          out += buf;
-        } else {
-          out += c;
-        }
-    }
-  }
-  return out + "\"";
-}
 
 std::string toml_float_text(double value) {
   if (std::isnan(value)) return "nan";
@@ -59,7 +28,7 @@ std::string toml_float_text(double value) {
 std::string toml_text(const toml::node& node) {
   switch (node.type()) {
     case toml::node_type::string:
-      return toml_quoted(node.as_string()->get());
+      return quoted_string(node.as_string()->get());
     case toml::node_type::integer:
       return std::to_string(node.as_integer()->get());
     case toml::node_type::floating_point:
@@ -126,7 +95,7 @@ std::string option_value_text(const OptionValue& value) {
     std::string operator()(bool v) const { return v ? "true" : "false"; }
     std::string operator()(std::int64_t v) const { return std::to_string(v); }
     std::string operator()(double v) const { return toml_float_text(v); }
-    std::string operator()(const std::string& v) const { return toml_quoted(v); }
+    std::string operator()(const std::string& v) const { return quoted_string(v); }
   };
   return std::visit(Visitor{}, value);
 }

@@ -10,8 +10,6 @@
 
 namespace trellis {
 
-// `"shm"` with TOML escapes.
-std::string toml_quoted(std::string_view text);
 // The shortest text that reads back as the same double, always with a '.' or exponent so it
 // reads as a float: 300.0, 0.0003, 1e-08.
 std::string toml_float_text(double value);

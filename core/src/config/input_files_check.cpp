@@ -10,6 +10,7 @@
 #include "config/config_check.h"
 #include "config/config_value.h"
 #include "data/token_file_header.h"
+#include "text/quoted_string.h"
 #include "trellis/error.h"
 
 namespace trellis {
@@ -22,7 +23,7 @@ constexpr std::int64_t kByteVocab = 256;
 std::string written_note(const CheckContext& ctx, const std::string& key) {
   auto it = ctx.read().written_paths.find(key);
   if (it == ctx.read().written_paths.end()) return "";
-  return " (" + toml_quoted(it->second) + " resolved against the config file's directory)";
+  return " (" + quoted_string(it->second) + " resolved against the config file's directory)";
 }
 
 std::optional<DataFile> check_data_file(CheckContext& ctx, const std::string& key,

@@ -8,6 +8,7 @@
 #include "config/config_check.h"
 #include "config/config_value.h"
 #include "model/llmc_checkpoint_header.h"
+#include "text/quoted_string.h"
 #include "trellis/error.h"
 
 namespace trellis {
@@ -22,7 +23,7 @@ constexpr const char* kValidForms =
 std::string written_note(const CheckContext& ctx, const std::string& key) {
   auto it = ctx.read().written_paths.find(key);
   if (it == ctx.read().written_paths.end()) return "";
-  return " (" + toml_quoted(it->second) + " resolved against the config file's directory)";
+  return " (" + quoted_string(it->second) + " resolved against the config file's directory)";
 }
 
 // The shape a checkpoint file gives, and how that file names each dimension.

@@ -5,26 +5,18 @@
 #include <cstdio>
 #include <fstream>
 
+#include "text/quoted_string.h"
 #include "trellis/error.h"
 
 namespace trellis {
 
 namespace {
 
-std::string json_string(const std::string& text) {
-  std::string out = "\"";
-  for (char c : text) {
-    if (c == '"' || c == '\\') out += '\\';
-    out += c;
-  }
-  return out + "\"";
-}
-
 std::string args_json(const std::map<std::string, long>& args) {
   std::string out = "{";
   for (const auto& [key, value] : args) {
     if (out.size() > 1) out += ',';
-    out += json_string(key) + ":" + std::to_string(value);
+    out += quoted_string(key) + ":" + std::to_string(value);
   }
   return out + "}";
 }
@@ -45,7 +37,7 @@ const char* track_name(TraceRecorder::Track track) {
 
 TraceRecorder::TraceRecorder(int rank, std::string label) : rank_(rank) {
   events_.push_back("{\"name\":\"process_name\",\"ph\":\"M\",\"pid\":" + std::to_string(rank) +
-                    ",\"args\":{\"name\":" + json_string(label) + "}}");
+                    ",\"args\":{\"name\":" + quoted_string(label) + "}}");
   events_.push_back(
       "{\"name\":\"process_sort_index\",\"ph\":\"M\",\"pid\":" + std::to_string(rank) +
       ",\"args\":{\"sort_index\":" + std::to_string(rank) + "}}");
@@ -66,7 +58,7 @@ void TraceRecorder::slice(const std::string& name, Track track, double start_us,
                           const std::map<std::string, long>& args) {
   char times[96];
   std::snprintf(times, sizeof(times), "\"ts\":%.3f,\"dur\":%.3f", start_us, end_us - start_us);
-  events_.push_back("{\"name\":" + json_string(name) + ",\"cat\":\"" + track_name(track) +
+  events_.push_back("{\"name\":" + quoted_string(name) + ",\"cat\":\"" + track_name(track) +
                     "\",\"ph\":\"X\"," + times + ",\"pid\":" + std::to_string(rank_) + ",\"tid\":" +
                     std::to_string(static_cast<int>(track)) + ",\"args\":" + args_json(args) + "}");
 }
@@ -75,7 +67,7 @@ void TraceRecorder::instant(const std::string& name, Track track, double at_us,
                             const std::map<std::string, long>& args) {
   char time[48];
   std::snprintf(time, sizeof(time), "\"ts\":%.3f", at_us);
-  events_.push_back("{\"name\":" + json_string(name) + ",\"cat\":\"" + track_name(track) +
+  events_.push_back("{\"name\":" + quoted_string(name) + ",\"cat\":\"" + track_name(track) +
                     "\",\"ph\":\"i\",\"s\":\"t\"," + time + ",\"pid\":" + std::to_string(rank_) +
                     ",\"tid\":" + std::to_string(static_cast<int>(track)) +
                     ",\"args\":" + args_json(args) + "}");
