@@ -22,6 +22,7 @@
 #include "checkpoint/json.h"
 #include "golden_file.h"
 #include "support/process.h"
+#include "support/run_outputs.h"
 
 namespace fs = std::filesystem;
 using trellis::golden::golden_path;
@@ -35,27 +36,6 @@ std::string backend() {
 
 fs::path work(const std::string& name) {
   return fs::path(TRELLIS_TEST_WORK_DIR) / (backend() + "-" + name);
-}
-
-std::vector<double> field(const fs::path& metrics, const std::string& name) {
-  std::ifstream in(metrics);
-  std::vector<double> values;
-  for (std::string line; std::getline(in, line);) {
-    auto at = line.find("\"" + name + "\":");
-    if (at != std::string::npos) values.push_back(std::stod(line.substr(at + name.size() + 3)));
-  }
-  return values;
-}
-
-std::vector<float> exported_values(const fs::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  in.seekg(0, std::ios::end);
-  const auto bytes = static_cast<std::size_t>(in.tellg());
-  REQUIRE(bytes > 1024);
-  std::vector<float> values((bytes - 1024) / 4);
-  in.seekg(1024);
-  in.read(reinterpret_cast<char*>(values.data()), static_cast<std::streamsize>(values.size() * 4));
-  return values;
 }
 
 // The deeper model of tests/parallel (4 layers, enough for 2 x 2), 4 steps, checkpoints every 2.
@@ -95,10 +75,10 @@ Run train(const std::string& name, const std::vector<std::string>& sets, bool fr
     args.push_back(s);
   }
   run.result = trellis::test::run_trellis_train(args, env);
-  run.loss = field(run.dir / "metrics.jsonl", "loss");
-  run.norm = field(run.dir / "metrics.jsonl", "grad_norm");
-  run.peak = field(run.dir / "metrics.jsonl", "peak_mem_bytes");
-  for (double s : field(run.dir / "metrics.jsonl", "step"))
+  run.loss = trellis::test::metric_values(run.dir / "metrics.jsonl", "loss");
+  run.norm = trellis::test::metric_values(run.dir / "metrics.jsonl", "grad_norm");
+  run.peak = trellis::test::metric_values(run.dir / "metrics.jsonl", "peak_mem_bytes");
+  for (double s : trellis::test::metric_values(run.dir / "metrics.jsonl", "step"))
     run.steps.push_back(static_cast<int>(s));
   return run;
 }
@@ -133,7 +113,8 @@ void check_close(const std::vector<double>& got, const std::vector<double>& want
 // Parameters as tests/parallel holds them: 1e-3 of the largest move plus 1e-6.
 void check_parameters(const fs::path& got_file, const fs::path& want_file,
                       const std::vector<float>& initial) {
-  const std::vector<float> got = exported_values(got_file), want = exported_values(want_file);
+  const std::vector<float> got = trellis::test::llmc_parameter_values(got_file),
+                           want = trellis::test::llmc_parameter_values(want_file);
   REQUIRE(got.size() == want.size());
   double moved = 0, err = 0;
   for (std::size_t i = 0; i < want.size(); ++i) {
@@ -153,7 +134,7 @@ struct Reference {
 Reference reference(const std::string& name) {
   Reference ref;
   Run init = train_ok(name + "-init", {"run.steps=1", "optim.lr=0", "checkpoint.every=0"});
-  ref.initial = exported_values(init.dir / "final.bin");
+  ref.initial = trellis::test::llmc_parameter_values(init.dir / "final.bin");
   ref.run = train_ok(name + "-reference", {});
   REQUIRE(ref.run.loss.size() == 4);
   return ref;
@@ -256,7 +237,8 @@ TEST_CASE("init-from-checkpoint") {
                                "checkpoint.every=0",
                                "model.init=checkpoint:" + (ref.run.dir / "checkpoints").string()});
   CHECK(loaded.result.output.find("step-00000004") != std::string::npos);
-  CHECK(exported_values(loaded.dir / "final.bin") == exported_values(ref.run.dir / "final.bin"));
+  CHECK(trellis::test::llmc_parameter_values(loaded.dir / "final.bin") ==
+        trellis::test::llmc_parameter_values(ref.run.dir / "final.bin"));
 }
 
 TEST_CASE("rank-killed-mid-step") {

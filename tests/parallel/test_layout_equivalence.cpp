@@ -16,6 +16,7 @@
 
 #include "golden_file.h"
 #include "support/process.h"
+#include "support/run_outputs.h"
 
 namespace fs = std::filesystem;
 using trellis::golden::golden_path;
@@ -32,27 +33,6 @@ struct RunResult {
   std::vector<double> loss, norm;
   std::vector<float> parameters;  // the llm.c export's values after the header
 };
-
-std::vector<double> field(const fs::path& metrics, const std::string& name) {
-  std::ifstream in(metrics);
-  std::vector<double> values;
-  for (std::string line; std::getline(in, line);) {
-    auto at = line.find("\"" + name + "\":");
-    if (at != std::string::npos) values.push_back(std::stod(line.substr(at + name.size() + 3)));
-  }
-  return values;
-}
-
-std::vector<float> exported_values(const fs::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  in.seekg(0, std::ios::end);
-  const auto bytes = static_cast<std::size_t>(in.tellg());
-  REQUIRE(bytes > 1024);
-  std::vector<float> values((bytes - 1024) / 4);
-  in.seekg(1024);
-  in.read(reinterpret_cast<char*>(values.data()), static_cast<std::streamsize>(values.size() * 4));
-  return values;
-}
 
 // The tiny GPT-2 of the golden files, 5 steps, as PyTorch ran it.
 std::string tiny_config(const fs::path& out) {
@@ -100,9 +80,9 @@ RunResult run(const std::string& name, const std::string& config,
   REQUIRE(r.exit_code == 0);
   RunResult result;
   const fs::path out = dir;
-  result.loss = field(out / "metrics.jsonl", "loss");
-  result.norm = field(out / "metrics.jsonl", "grad_norm");
-  result.parameters = exported_values(out / "final.bin");
+  result.loss = trellis::test::metric_values(out / "metrics.jsonl", "loss");
+  result.norm = trellis::test::metric_values(out / "metrics.jsonl", "grad_norm");
+  result.parameters = trellis::test::llmc_parameter_values(out / "final.bin");
   return result;
 }
 
@@ -133,7 +113,8 @@ void check_against_golden(const std::string& name, const std::vector<std::string
   const GoldenFile g = GoldenFile::load(golden_path("tiny_gpt2.golden"));
   const fs::path dir = fs::path(TRELLIS_TEST_WORK_DIR) / (backend() + "-" + name);
   RunResult got = run(name, tiny_config(dir), sets);
-  std::vector<float> initial = exported_values(golden_path("tiny_gpt2.llmc.bin"));
+  std::vector<float> initial =
+      trellis::test::llmc_parameter_values(golden_path("tiny_gpt2.llmc.bin"));
   // The trained parameters are compared with a one-rank run's export (in llm.c's file order;
   // tests/train holds the one-rank run's parameters to PyTorch's).
   RunResult single =
