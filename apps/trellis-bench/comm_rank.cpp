@@ -10,6 +10,8 @@
 #include "comm_json.h"
 #include "comm_sweep.h"
 #include "comm_table.h"
+#include "device/cuda_device.h"
+#include "device/cuda_probe.h"
 #include "mpi_raw_transport.h"
 #include "trellis/error.h"
 #include "trellis/plugin_registry.h"
@@ -41,6 +43,29 @@ bool any_wrong(const std::vector<SweepRow>& rows) {
   return false;
 }
 
+// Whether `backend` moves GPU memory, as its plugin's own check says: it refuses a cpu run and
+// accepts a cuda one (nccl). The plugin API has no other way to ask.
+bool moves_gpu_memory(const PluginRegistry& registry, const std::string& backend,
+                      const Options& options) {
+  RunQuery query;
+  query.options = &options;
+  query.device = DeviceKind::cpu;
+  if (registry.check(PluginKind::comm, backend, query).empty()) return false;
+  query.device = DeviceKind::cuda;
+  return registry.check(PluginKind::comm, backend, query).empty();
+}
+
+// Managed memory on this rank's GPU (local rank modulo the GPUs it sees, as trellis-train picks
+// them): the sweep fills and checks buffers from the host, which managed memory allows once each
+// operation has completed, and a backend's wait() returns only then.
+std::shared_ptr<Allocator> gpu_allocator(const std::string& backend, int local_rank) {
+  const CudaProbe probe = probe_cuda();
+  if (probe.device_count == 0) {
+    throw InputError("backend " + backend + " moves GPU memory, but " + probe.problem);
+  }
+  return make_cuda_managed_allocator(local_rank % probe.device_count);
+}
+
 }  // namespace
 
 void check_backends_exist(const CommBenchOptions& options) {
@@ -52,7 +77,10 @@ void check_backends_exist(const CommBenchOptions& options) {
     }
     if (!registry) registry = discover_plugins();
     registry->find(PluginKind::comm, backend);  // throws PluginError listing what exists
-    backend_options(*registry, backend, options.backend_options);  // throws on a bad option
+    const Options own = backend_options(*registry, backend, options.backend_options);
+    if (moves_gpu_memory(*registry, backend, own) && probe_cuda().device_count == 0) {
+      throw InputError("backend " + backend + " moves GPU memory, but " + probe_cuda().problem);
+    }
   }
 }
 
@@ -71,7 +99,7 @@ int run_comm_rank(const CommBenchOptions& options, const RankEnvironment& enviro
   }
   std::optional<PluginRegistry> registry;
   if (uses_plugins(options)) registry = discover_plugins();
-  const std::shared_ptr<Allocator> allocator = make_cpu_allocator();
+  const std::shared_ptr<Allocator> host_allocator = make_cpu_allocator();
   const bool report = environment.rank == 0;
 
   std::vector<std::string> objects;
@@ -79,6 +107,7 @@ int run_comm_rank(const CommBenchOptions& options, const RankEnvironment& enviro
   for (const std::string& backend : options.backends) {
     std::shared_ptr<Communicator> world;
     std::unique_ptr<BenchTransport> transport;
+    std::shared_ptr<Allocator> allocator = host_allocator;
     std::string runs_as = backend;
     if (backend == kMpiRaw) {
       transport = make_mpi_raw_transport();
@@ -90,10 +119,12 @@ int run_comm_rank(const CommBenchOptions& options, const RankEnvironment& enviro
                          "itself, or use trellis-run --mpirun)");
       }
     } else {
+      const Options own = backend_options(*registry, backend, options.backend_options);
+      if (moves_gpu_memory(*registry, backend, own)) {
+        allocator = gpu_allocator(backend, environment.local_rank);
+      }
       watchdog.arm(timeout, "making the world communicator of backend " + backend);
-      world = create_world(*registry, backend,
-                           backend_options(*registry, backend, options.backend_options),
-                           environment, timeout);
+      world = create_world(*registry, backend, own, environment, timeout, allocator->device());
       watchdog.disarm();
       runs_as = world->backend();
       transport = std::make_unique<TrellisTransport>(*world, allocator);

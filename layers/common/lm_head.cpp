@@ -41,8 +41,9 @@ Tensor LmHead::forward(const Microbatch& mb, const Tensor& input) {
                    target_logit);
   all_reduce_sum(ctx_.tensor, s.stats);
 
+  // Filled by the kernels: the tensor may be device memory, which host code must not write.
   Tensor loss = Tensor::empty({1}, DType::f32, ctx_.allocator);
-  loss.data<float>()[0] = static_cast<float>(k.xent_loss_sum(s.max, sumexp, target_logit));
+  k.fill(loss, static_cast<float>(k.xent_loss_sum(s.max, sumexp, target_logit)));
   return loss;
 }
 

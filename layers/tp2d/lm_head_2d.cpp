@@ -42,8 +42,9 @@ Tensor LmHead2d::forward(const Microbatch& mb, const Tensor& input) {
   all_reduce(ctx_.row, s.stats, ReduceOp::sum);
 
   // Every rank of row i now holds row i's token losses; the column adds up the rows.
+  // Filled by the kernels: the tensor may be device memory, which host code must not write.
   Tensor loss = Tensor::empty({1}, DType::f32, ctx_.allocator);
-  loss.data<float>()[0] = static_cast<float>(k.xent_loss_sum(s.max, sumexp, target_logit));
+  k.fill(loss, static_cast<float>(k.xent_loss_sum(s.max, sumexp, target_logit)));
   all_reduce(ctx_.col, loss, ReduceOp::sum);
   return loss;
 }

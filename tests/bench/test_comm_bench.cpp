@@ -11,6 +11,7 @@
 #include <set>
 #include <sstream>
 
+#include "device/cuda_probe.h"
 #include "flat_json.h"
 #include "support/process.h"
 
@@ -144,6 +145,16 @@ TEST_CASE("a backend nobody provides exits 2 naming what exists, before launchin
       {"--backend", "carrier-pigeon", "--nproc", "2", "--op", "all_reduce", "-b", "8", "-e", "1K"});
   CHECK(result.exit_code == 2);
   CHECK(contains(result.output, "carrier-pigeon"));
+}
+
+TEST_CASE("a GPU backend where no GPU works exits 2 with the reason, before launching anything") {
+  if (!BENCH_TEST_HAVE_NCCL) return;  // the nccl plugin is not built here
+  if (trellis::probe_cuda().device_count > 0) return;  // this machine has a GPU
+  const ProcessResult result =
+      bench({"--backend", "nccl", "--nproc", "2", "--op", "all_reduce", "-b", "8", "-e", "1K"});
+  CHECK(result.exit_code == 2);
+  CHECK(contains(result.output, "backend nccl moves GPU memory, but"));
+  CHECK(contains(result.output, trellis::probe_cuda().problem));
 }
 
 TEST_CASE("--option: a backend's option reaches it; an unknown key or a bad value exits 2") {

@@ -14,12 +14,19 @@
 #include "checkpoint/json.h"
 #include "checkpoint/tensor_region.h"
 #include "comm/self_communicator.h"
+#include "kernels/cpu/cpu_kernels.h"
 #include "trellis/error.h"
 
 namespace fs = std::filesystem;
 using namespace trellis;
 
 namespace {
+
+// The checkpoint code moves values with a Kernels (tensors may be on a GPU); here host memory.
+Kernels* cpu_kernels() {
+  static const std::shared_ptr<Kernels> kernels = make_cpu_kernels(1);
+  return kernels.get();
+}
 
 fs::path work_dir(const std::string& name) {
   const fs::path dir = fs::path(TRELLIS_TEST_WORK_DIR) / name;
@@ -169,7 +176,7 @@ TEST_CASE("save and load through one rank; damage is an input error naming the f
   const fs::path step_dir = save_checkpoint(save,
                                             {{"t", rows, values.view({24}).narrow(0, 0, 9)},
                                              {"t", rest, values.view({24}).narrow(0, 9, 15)}},
-                                            world);
+                                            world, *cpu_kernels());
   CHECK(step_dir == dir / "step-00000005");
   CHECK(read_text(step_dir / "manifest.json").find("\"format\": \"trellis-checkpoint\"") !=
         std::string::npos);
@@ -178,15 +185,15 @@ TEST_CASE("save and load through one rank; damage is an input error naming the f
   CheckpointReader reader(step_dir);
   CHECK(reader.manifest().step == 5);
   Tensor column = Tensor::empty({8, 1}, DType::f32, allocator);
-  reader.read({"t", TensorRegion::whole_box(global, {0, 1}, {8, 1}), column});
+  reader.read({"t", TensorRegion::whole_box(global, {0, 1}, {8, 1}), column}, *cpu_kernels());
   for (int r = 0; r < 8; ++r) CHECK(column.data<float>()[r] == static_cast<float>(r * 3 + 1));
   // A larger padded vocabulary: rows past the checkpoint's are zeros.
   Tensor padded = Tensor::empty({10, 3}, DType::f32, allocator);
-  reader.read({"t", TensorRegion::whole(Shape{10, 3}), padded, 6});
+  reader.read({"t", TensorRegion::whole(Shape{10, 3}), padded, 6}, *cpu_kernels());
   CHECK(padded.data<float>()[23] == 23.0f);
   CHECK(padded.data<float>()[29] == 0.0f);
 
-  CHECK_THROWS_WITH_AS(reader.read({"absent", TensorRegion::whole(global), values}),
+  CHECK_THROWS_WITH_AS(reader.read({"absent", TensorRegion::whole(global), values}, *cpu_kernels()),
                        doctest::Contains("has no tensor 'absent'"), InputError);
   // A flipped byte.
   {
@@ -195,12 +202,12 @@ TEST_CASE("save and load through one rank; damage is an input error naming the f
     f.put('\x7f');
   }
   CheckpointReader damaged(step_dir);
-  CHECK_THROWS_WITH_AS(damaged.read({"t", TensorRegion::whole(global), values}),
+  CHECK_THROWS_WITH_AS(damaged.read({"t", TensorRegion::whole(global), values}, *cpu_kernels()),
                        doctest::Contains(((step_dir / "rank-00000.bin").string() + ": t").c_str()),
                        InputError);
   fs::remove(step_dir / "rank-00000.bin");
   CheckpointReader missing(step_dir);
-  CHECK_THROWS_WITH_AS(missing.read({"t", TensorRegion::whole(global), values}),
+  CHECK_THROWS_WITH_AS(missing.read({"t", TensorRegion::whole(global), values}, *cpu_kernels()),
                        doctest::Contains("rank-00000.bin: missing"), InputError);
   std::ofstream(step_dir / "manifest.json") << "{\"format\": \"something else\"}";
   CHECK_THROWS_WITH_AS(CheckpointReader{step_dir}, doctest::Contains("not a Trellis checkpoint"),

@@ -46,7 +46,8 @@ struct TinyModel {
     family = registry.make_layers(tensor_mode, init);
     chunk = std::make_unique<ModelChunk>(*family, chunk_spec(static_cast<int>(dims.layers), 1, 0),
                                          nullptr);
-    load_llmc_checkpoint(golden::golden_path("tiny_gpt2.llmc.bin"), dims, chunk->parameters());
+    load_llmc_checkpoint(golden::golden_path("tiny_gpt2.llmc.bin"), dims, chunk->parameters(),
+                         *kernels);
     for (Parameter* p : chunk->parameters()) kernels->fill(p->grad, 0.0f);
   }
 

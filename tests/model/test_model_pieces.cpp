@@ -9,6 +9,7 @@
 #include <set>
 
 #include "data/token_dataset.h"
+#include "kernels/cpu/cpu_kernels.h"
 #include "model/llmc_checkpoint.h"
 #include "model/model_chunk.h"
 #include "model/param_init.h"
@@ -22,6 +23,12 @@ using namespace trellis;
 namespace fs = std::filesystem;
 
 namespace {
+
+// Initialisation and llm.c files move values with a Kernels (tensors may be on a GPU).
+Kernels* cpu_kernels() {
+  static const std::shared_ptr<Kernels> kernels = make_cpu_kernels(1);
+  return kernels.get();
+}
 
 Parameter make_param(const std::string& name, Shape local, Shape global, Shape offset,
                      ParamInit init, const std::shared_ptr<Allocator>& a) {
@@ -53,7 +60,7 @@ TEST_CASE("random initialisation is the same under every layout: a shard is a sl
   ParamInit init{ParamInit::Kind::normal, 0.02f};
   Parameter whole = make_param("h.0.attn.qkv.weight", {3, 8, 8}, {3, 8, 8}, {0, 0, 0}, init, a);
   Parameter shard = make_param("h.0.attn.qkv.weight", {3, 4, 8}, {3, 8, 8}, {0, 4, 0}, init, a);
-  initialize_parameters({&whole, &shard}, 1234);
+  initialize_parameters({&whole, &shard}, 1234, *cpu_kernels());
   for (int q = 0; q < 3; ++q)
     for (int r = 0; r < 4; ++r)
       for (int c = 0; c < 8; ++c)
@@ -77,8 +84,8 @@ TEST_CASE("initialisation depends on the seed and the name, and fills zeros and 
   Parameter y = make_param("wpe", {16}, {16}, {0}, normal, a);
   Parameter z = make_param("wte", {16}, {16}, {0}, normal, a);
   Parameter ones = make_param("ln.weight", {4}, {4}, {0}, {ParamInit::Kind::ones, 0}, a);
-  initialize_parameters({&x, &y, &ones}, 1);
-  initialize_parameters({&z}, 2);
+  initialize_parameters({&x, &y, &ones}, 1, *cpu_kernels());
+  initialize_parameters({&z}, 2, *cpu_kernels());
   CHECK(x.value.data<float>()[0] != y.value.data<float>()[0]);
   CHECK(x.value.data<float>()[0] != z.value.data<float>()[0]);
   CHECK(ones.value.data<float>()[3] == 1.0f);
@@ -236,28 +243,28 @@ TEST_CASE("an llm.c export reads back into the same values") {
   add("h.0.mlp.proj.weight", {C, 4 * C});
   std::vector<Parameter*> ptrs;
   for (auto& p : params) ptrs.push_back(&p);
-  initialize_parameters(ptrs, 5);
+  initialize_parameters(ptrs, 5, *cpu_kernels());
   fs::path file = temp_file("export.llmc.bin");
-  save_llmc_checkpoint(file, d, ptrs);
+  save_llmc_checkpoint(file, d, ptrs, *cpu_kernels());
   std::vector<Parameter> copy;
   std::vector<Parameter*> copy_ptrs;
   for (auto& p : params) {
     copy.push_back(make_param(p.name, p.value.shape(), p.global_shape, p.shard_offset, p.init, a));
   }
   for (auto& p : copy) copy_ptrs.push_back(&p);
-  load_llmc_checkpoint(file, d, copy_ptrs);
+  load_llmc_checkpoint(file, d, copy_ptrs, *cpu_kernels());
   for (std::size_t i = 0; i < params.size(); ++i)
     for (std::int64_t j = 0; j < params[i].value.numel(); ++j)
       CHECK(copy[i].value.data<float>()[j] == params[i].value.data<float>()[j]);
   // A shard reads its slice.
   Parameter half = make_param("h.0.mlp.fc.weight", {2 * C, C}, {4 * C, C}, {2 * C, 0},
                               {ParamInit::Kind::zeros, 0}, a);
-  load_llmc_checkpoint(file, d, {&half});
+  load_llmc_checkpoint(file, d, {&half}, *cpu_kernels());
   CHECK(half.value.data<float>()[0] == params[13].value.data<float>()[2 * C * C]);
   // Other dimensions are a clear error.
   ModelDims wrong = d;
   wrong.hidden = 8;
-  CHECK_THROWS_WITH_AS(load_llmc_checkpoint(file, wrong, copy_ptrs),
+  CHECK_THROWS_WITH_AS(load_llmc_checkpoint(file, wrong, copy_ptrs, *cpu_kernels()),
                        doctest::Contains("hidden is 4 in the file but 8"), InputError);
   fs::remove(file);
 }

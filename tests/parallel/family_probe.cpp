@@ -166,8 +166,8 @@ int compare(const Args& a, const PluginRegistry& registry, LayerFamilyInit init,
   LayerFamilyInit alone = init;
   alone.groups = TensorGroups{};
   Model single(registry, "1d", alone, 1);
-  initialize_parameters(parallel.parameters(), a.seed);
-  initialize_parameters(single.parameters(), a.seed);
+  initialize_parameters(parallel.parameters(), a.seed, k);
+  initialize_parameters(single.parameters(), a.seed, k);
   for (Parameter* p : parallel.parameters()) k.fill(p->grad, 0.0f);
   for (Parameter* p : single.parameters()) k.fill(p->grad, 0.0f);
 
@@ -253,7 +253,7 @@ int compare(const Args& a, const PluginRegistry& registry, LayerFamilyInit init,
 int traffic(const Args& a, const PluginRegistry& registry, LayerFamilyInit init,
             const std::vector<test::CountingCommunicator*>& counters, Communicator& world) {
   Model model(registry, a.mode, init, 1);
-  initialize_parameters(model.parameters(), a.seed);
+  initialize_parameters(model.parameters(), a.seed, *init.kernels);
   std::vector<Microbatch> mbs = make_microbatches(a, init.allocator);
   for (auto* c : counters) c->reset();
   for (std::int64_t m = 0; m < a.microbatches; ++m) {

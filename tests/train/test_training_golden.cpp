@@ -10,6 +10,7 @@
 
 #include "config/config_loader.h"
 #include "golden_file.h"
+#include "kernels/cpu/cpu_kernels.h"
 #include "model/llmc_checkpoint.h"
 #include "train/trainer.h"
 
@@ -91,6 +92,7 @@ TEST_CASE("five training steps match PyTorch: losses, gradient norms, final para
     CHECK(header[7] == g.scalar("Vp"));
     // Load it back through the same reader the trainer uses, into freshly shaped parameters.
     auto alloc = make_cpu_allocator();
+    auto kernels = make_cpu_kernels(1);
     std::vector<Parameter> params;
     for (const std::string& name : g.names()) {
       if (!name.starts_with("final.")) continue;
@@ -114,8 +116,9 @@ TEST_CASE("five training steps match PyTorch: losses, gradient norms, final para
     }
     std::vector<Parameter*> initial_ptrs;
     for (auto& p : initial) initial_ptrs.push_back(&p);
-    load_llmc_checkpoint(golden::golden_path("tiny_gpt2.llmc.bin"), run.dims, initial_ptrs);
-    load_llmc_checkpoint(exported, run.dims, ptrs);
+    load_llmc_checkpoint(golden::golden_path("tiny_gpt2.llmc.bin"), run.dims, initial_ptrs,
+                         *kernels);
+    load_llmc_checkpoint(exported, run.dims, ptrs, *kernels);
     // Adam turns float rounding in a gradient into an update of up to lr where the true
     // gradient vanishes (the key bias: adding a constant to every key leaves the softmax
     // unchanged, so its exact gradient is 0 and float noise is all there is). So the final

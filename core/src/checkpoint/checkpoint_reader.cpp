@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "checkpoint/crc32.h"
+#include "kernels/host_transfer.h"
 #include "trellis/error.h"
 
 namespace trellis {
@@ -32,7 +33,7 @@ int CheckpointReader::open_shard_file(const std::string& file) {
   return raw;
 }
 
-void CheckpointReader::read(const CheckpointPiece& piece) {
+void CheckpointReader::read(const CheckpointPiece& piece, Kernels& kernels) {
   const std::string where = "checkpoint " + dir_.string();
   const ManifestTensor* tensor = manifest_.find(piece.name);
   if (tensor == nullptr) {
@@ -57,8 +58,8 @@ void CheckpointReader::read(const CheckpointPiece& piece) {
     throw Error("checkpoint read of " + piece.name + ": the destination " + piece.values.str() +
                 " is not the region's " + std::to_string(want.numel()) + " contiguous f32 values");
   }
-  float* out = piece.values.data<float>();
-  std::fill_n(out, want.numel(), 0.0f);
+  piece_.assign(static_cast<std::size_t>(want.numel()), 0.0f);
+  float* out = piece_.data();
   std::int64_t copied = 0;
   for (const ManifestShard& shard : tensor->shards) {
     if (!boxes_overlap(shard.region, want)) continue;
@@ -102,6 +103,7 @@ void CheckpointReader::read(const CheckpointPiece& piece) {
                      " values this rank needs (" + want.str() + "); the manifest " +
                      (dir_ / kManifestFile).string() + " is incomplete or inconsistent");
   }
+  copy_from_host(kernels, piece_, piece.values);
 }
 
 }  // namespace trellis

@@ -12,6 +12,7 @@
 #include "checkpoint/checkpoint_piece.h"
 #include "checkpoint/manifest.h"
 #include "os/unique_fd.h"
+#include "trellis/kernels.h"
 
 namespace trellis {
 
@@ -23,8 +24,9 @@ class CheckpointReader {
   const Manifest& manifest() const noexcept { return manifest_; }
   const std::filesystem::path& dir() const noexcept { return dir_; }
 
-  // Fills piece.values (region.numel() contiguous f32) from the checkpoint.
-  void read(const CheckpointPiece& piece);
+  // Fills piece.values (region.numel() contiguous f32) from the checkpoint. The values are put
+  // together in host memory and copied into piece.values (which may be on a GPU) with `kernels`.
+  void read(const CheckpointPiece& piece, Kernels& kernels);
 
  private:
   int open_shard_file(const std::string& file);
@@ -32,7 +34,8 @@ class CheckpointReader {
   std::filesystem::path dir_;
   Manifest manifest_;
   std::map<std::string, UniqueFd> files_;
-  std::vector<float> buffer_;
+  std::vector<float> buffer_;  // one shard as read
+  std::vector<float> piece_;   // the piece being put together
 };
 
 }  // namespace trellis

@@ -7,6 +7,7 @@
 #include "checkpoint/checkpoint_directory.h"
 #include "checkpoint/crc32.h"
 #include "checkpoint/durable_file.h"
+#include "kernels/host_transfer.h"
 #include "trellis/error.h"
 
 namespace trellis {
@@ -23,12 +24,13 @@ std::string rank_file(int rank, const char* suffix) {
 
 // Step 2 on one rank: its shards and their list.
 void write_rank_files(const fs::path& tmp, const Manifest& header,
-                      const std::vector<CheckpointPiece>& owned, int rank) {
+                      const std::vector<CheckpointPiece>& owned, int rank, Kernels& kernels) {
   Manifest index = header;
   index.tensors.clear();
   const std::string data_name = rank_file(rank, ".bin");
   if (!owned.empty()) {
     DurableFile data(tmp / data_name);
+    std::vector<float> host;
     for (const CheckpointPiece& piece : owned) {
       check_region(piece.region, "checkpoint tensor " + piece.name);
       if (!piece.values.is_contiguous() || piece.values.numel() != piece.region.numel() ||
@@ -37,12 +39,13 @@ void write_rank_files(const fs::path& tmp, const Manifest& header,
                     " are not the region's " + std::to_string(piece.region.numel()) +
                     " contiguous f32 values");
       }
+      host.resize(static_cast<std::size_t>(piece.values.numel()));
+      copy_to_host(kernels, piece.values, host);
       ManifestShard shard;
       shard.file = data_name;
       shard.region = piece.region;
-      shard.crc32 = crc32_update(0, piece.values.data_ptr(), piece.values.nbytes());
-      shard.byte_offset =
-          static_cast<std::int64_t>(data.write(piece.values.data_ptr(), piece.values.nbytes()));
+      shard.crc32 = crc32_update(0, host.data(), piece.values.nbytes());
+      shard.byte_offset = static_cast<std::int64_t>(data.write(host.data(), piece.values.nbytes()));
       ManifestTensor tensor;
       tensor.name = piece.name;
       tensor.shape = piece.region.global_shape;
@@ -99,7 +102,7 @@ Manifest merge_indexes(const fs::path& tmp, const Manifest& header, int world) {
 }  // namespace
 
 fs::path save_checkpoint(const CheckpointSave& save, const std::vector<CheckpointPiece>& owned,
-                         Communicator& world) {
+                         Communicator& world, Kernels& kernels) {
   const int rank = world.rank();
   const std::string step_name = step_directory_name(save.header.step);
   const fs::path tmp = save.dir / (".tmp-" + step_name);
@@ -116,7 +119,7 @@ fs::path save_checkpoint(const CheckpointSave& save, const std::vector<Checkpoin
   }
   world.barrier()->wait();
 
-  write_rank_files(tmp, save.header, owned, rank);
+  write_rank_files(tmp, save.header, owned, rank, kernels);
   if (save.after_shards_written) save.after_shards_written();
   world.barrier()->wait();
 

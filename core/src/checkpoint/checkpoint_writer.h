@@ -20,6 +20,7 @@
 #include "checkpoint/checkpoint_piece.h"
 #include "checkpoint/manifest.h"
 #include "trellis/comm.h"
+#include "trellis/kernels.h"
 
 namespace trellis {
 
@@ -33,8 +34,10 @@ struct CheckpointSave {
 };
 
 // Returns the step directory written. Throws Error naming the file that could not be written.
+// The pieces' values may be device memory: each is copied to one reused host buffer with
+// `kernels` before it is checksummed and written.
 std::filesystem::path save_checkpoint(const CheckpointSave& save,
                                       const std::vector<CheckpointPiece>& owned,
-                                      Communicator& world);
+                                      Communicator& world, Kernels& kernels);
 
 }  // namespace trellis

@@ -127,6 +127,8 @@ std::vector<KeySpec> make_keys() {
 
       {"device", "kind", &field<&R::device, &DeviceSection::kind>, one_of({"cpu", "cuda"})},
       {"device", "threads", &field<&R::device, &DeviceSection::threads>, ints(0, 4096)},
+      {"device", "precision", &field<&R::device, &DeviceSection::precision>,
+       one_of({"fp32", "bf16"})},
 
       path({"plugins", "paths", &field<&R::plugins, &PluginsSection::paths>, any()}),
   };

@@ -102,6 +102,12 @@ LayoutStatus check_layout(CheckContext& ctx, const RunEnvironment& env, Resolved
     run.world_origin = world->origin;
   }
 
+  if (ctx.valid({"device.kind", "device.precision"}) && c.device.precision == "bf16" &&
+      c.device.kind != "cuda") {
+    ctx.problem("device.precision",
+                "bf16 mixed precision runs on the CUDA kernels, but device.kind is \"" +
+                    c.device.kind + "\"; valid: \"fp32\", or device.kind = \"cuda\"");
+  }
   if (ctx.valid("parallel.context") && p.context > 1) {
     ctx.problem("parallel.context", "context parallelism is not implemented; valid: 1");
   }

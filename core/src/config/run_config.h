@@ -96,8 +96,9 @@ struct LoggingSection {
 };
 
 struct DeviceSection {
-  std::string kind = "cpu";  // "cpu" | "cuda"
-  std::int64_t threads = 0;  // 0: the runtime decides
+  std::string kind = "cpu";        // "cpu" | "cuda"
+  std::int64_t threads = 0;        // 0: the runtime decides
+  std::string precision = "fp32";  // "fp32" | "bf16" (mixed precision, cuda only)
 };
 
 struct PluginsSection {

@@ -10,6 +10,7 @@
 #include <regex>
 #include <string>
 
+#include "kernels/host_transfer.h"
 #include "model/llmc_checkpoint_header.h"
 #include "model/tensor_box.h"
 #include "trellis/error.h"
@@ -113,13 +114,13 @@ void check_dims(const std::filesystem::path& file, const LlmcCheckpointHeader& h
 }  // namespace
 
 void load_llmc_checkpoint(const std::filesystem::path& file, const ModelDims& dims,
-                          const std::vector<Parameter*>& params) {
+                          const std::vector<Parameter*>& params, Kernels& kernels) {
   LlmcCheckpointHeader header = read_llmc_checkpoint_header(file);
   check_dims(file, header, dims);
   FileLayout layout = file_layout(header);
   std::ifstream in(file, std::ios::binary);
   if (!in) throw InputError("llm.c checkpoint " + file.string() + ": cannot open");
-  std::vector<float> whole;
+  std::vector<float> whole, shard;
   for (Parameter* p : params) {
     auto [offset, numel] = slab(layout, header, *p);
     check_box(p->global_shape, p->shard_offset, p->value.shape(), "parameter " + p->name);
@@ -127,11 +128,12 @@ void load_llmc_checkpoint(const std::filesystem::path& file, const ModelDims& di
     in.seekg(kLlmcCheckpointHeaderBytes + offset * 4);
     in.read(reinterpret_cast<char*>(whole.data()), numel * 4);
     if (!in) throw InputError("llm.c checkpoint " + file.string() + ": short read at " + p->name);
-    float* out = p->value.data<float>();
+    shard.resize(static_cast<std::size_t>(p->value.numel()));
     for_each_box_run(p->global_shape, p->shard_offset, p->value.shape(),
                      [&](std::int64_t global, std::int64_t local, std::int64_t run) {
-                       std::copy_n(whole.data() + global, run, out + local);
+                       std::copy_n(whole.data() + global, run, shard.data() + local);
                      });
+    copy_from_host(kernels, shard, p->value);
   }
 }
 
@@ -157,7 +159,7 @@ void create_llmc_file(const std::filesystem::path& file, const ModelDims& dims) 
 }
 
 void write_llmc_shards(const std::filesystem::path& file, const ModelDims& dims,
-                       const std::vector<Parameter*>& params) {
+                       const std::vector<Parameter*>& params, Kernels& kernels) {
   LlmcCheckpointHeader header = header_for(dims);
   FileLayout layout = file_layout(header);
   int fd = ::open(file.c_str(), O_WRONLY);
@@ -167,7 +169,8 @@ void write_llmc_shards(const std::filesystem::path& file, const ModelDims& dims,
     auto [offset, numel] = slab(layout, header, *p);
     (void)numel;
     check_box(p->global_shape, p->shard_offset, p->value.shape(), "parameter " + p->name);
-    const float* values = p->value.data<float>();
+    const std::vector<float> shard = f32_to_host(kernels, p->value);
+    const float* values = shard.data();
     bool ok = true;
     for_each_box_run(p->global_shape, p->shard_offset, p->value.shape(),
                      [&](std::int64_t global, std::int64_t local, std::int64_t run) {
@@ -188,7 +191,7 @@ void write_llmc_shards(const std::filesystem::path& file, const ModelDims& dims,
 }
 
 void save_llmc_checkpoint(const std::filesystem::path& file, const ModelDims& dims,
-                          const std::vector<Parameter*>& params) {
+                          const std::vector<Parameter*>& params, Kernels& kernels) {
   // Every value of the file must come from some parameter.
   LlmcCheckpointHeader header = header_for(dims);
   FileLayout layout = file_layout(header);
@@ -211,7 +214,7 @@ void save_llmc_checkpoint(const std::filesystem::path& file, const ModelDims& di
   std::filesystem::path partial = file;
   partial += ".partial";
   create_llmc_file(partial, dims);
-  write_llmc_shards(partial, dims, params);
+  write_llmc_shards(partial, dims, params, kernels);
   std::filesystem::rename(partial, file);
 }
 

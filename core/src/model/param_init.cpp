@@ -3,6 +3,7 @@
 #include <cmath>
 #include <string>
 
+#include "kernels/host_transfer.h"
 #include "model/tensor_box.h"
 #include "trellis/error.h"
 
@@ -36,10 +37,13 @@ float normal_draw(std::uint64_t key, std::uint64_t index) {
   return static_cast<float>(std::sqrt(-2.0 * std::log(u1)) * std::cos(6.283185307179586 * u2));
 }
 
-void initialize_parameters(const std::vector<Parameter*>& params, std::uint64_t seed) {
+void initialize_parameters(const std::vector<Parameter*>& params, std::uint64_t seed,
+                           Kernels& kernels) {
+  std::vector<float> host;
   for (Parameter* p : params) {
     check_box(p->global_shape, p->shard_offset, p->value.shape(), "parameter " + p->name);
-    float* out = p->value.data<float>();
+    host.resize(static_cast<std::size_t>(p->value.numel()));
+    float* out = host.data();
     switch (p->init.kind) {
       case ParamInit::Kind::zeros:
       case ParamInit::Kind::ones: {
@@ -59,6 +63,7 @@ void initialize_parameters(const std::vector<Parameter*>& params, std::uint64_t 
         break;
       }
     }
+    copy_from_host(kernels, host, p->value);
   }
 }
 

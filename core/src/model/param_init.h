@@ -8,11 +8,15 @@
 #include <cstdint>
 #include <vector>
 
+#include "trellis/kernels.h"
 #include "trellis/layer.h"
 
 namespace trellis {
 
-void initialize_parameters(const std::vector<Parameter*>& params, std::uint64_t seed);
+// Each shard is drawn in host memory and copied into its tensor with `kernels` (which may be a
+// GPU's).
+void initialize_parameters(const std::vector<Parameter*>& params, std::uint64_t seed,
+                           Kernels& kernels);
 
 // The standard normal draw of element `index` of the stream `key` (exposed for tests).
 float normal_draw(std::uint64_t key, std::uint64_t index);

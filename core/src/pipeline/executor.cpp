@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "kernels/host_transfer.h"
 #include "trellis/error.h"
 
 namespace trellis {
@@ -85,7 +86,12 @@ double PipelineExecutor::run_step(const std::vector<Microbatch>& microbatches,
   std::map<Key, Pending> received_acts;   // posted RECV_F
   std::map<Key, Pending> received_grads;  // posted RECV_B
   std::vector<WorkPtr> sends;
-  double loss = 0.0;
+  // The last stage's losses in the order computed, gathered on the device and read once at the
+  // end (on a GPU each read waits for the device: one a step instead of one a microbatch).
+  std::int64_t loss_count = 0, losses_held = 0;
+  for (const Action& a : actions) loss_count += a.type == ActionType::F && a.stage == last_stage_;
+  Tensor losses;
+  if (loss_count > 0) losses = Tensor::empty({loss_count}, DType::f32, s_.allocator);
 
   auto compute_slice = [&](const Action& a, double start) {
     if (s_.trace) {
@@ -125,7 +131,7 @@ double PipelineExecutor::run_step(const std::vector<Microbatch>& microbatches,
         const double compute_start = TraceRecorder::now_us();
         Tensor out = chunk(a.stage).forward(mb, input);
         if (a.stage == last_stage_) {
-          loss += out.data<float>()[0];
+          s_.kernels->copy(out, losses.narrow(0, losses_held++, 1));
         } else {
           outputs[key] = out;
         }
@@ -212,6 +218,10 @@ double PipelineExecutor::run_step(const std::vector<Microbatch>& microbatches,
   }
   if (!received_acts.empty() || !received_grads.empty()) {
     throw Error("pipeline executor: the step ended with received data nobody used");
+  }
+  double loss = 0.0;
+  if (losses.defined()) {
+    for (float v : f32_to_host(*s_.kernels, losses)) loss += v;
   }
   return loss;
 }

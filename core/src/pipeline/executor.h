@@ -21,6 +21,7 @@
 #include "pipeline/pipeline_plan.h"
 #include "train/trace.h"
 #include "trellis/comm.h"
+#include "trellis/kernels.h"
 
 namespace trellis {
 
@@ -31,6 +32,7 @@ struct ExecutorSetup {
   Communicator* pipeline = nullptr;   // the pipeline group; may be null when pipeline size is 1
   Shape activation_shape;             // hidden states between stages (and their gradients)
   std::shared_ptr<Allocator> allocator;
+  Kernels* kernels = nullptr;      // brings the microbatches' losses to the host, once a step
   TraceRecorder* trace = nullptr;  // optional
 };
 

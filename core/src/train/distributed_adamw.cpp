@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "train/all_reduce_scalar.h"
 #include "trellis/error.h"
 
 namespace trellis {
@@ -72,10 +73,8 @@ double DistributedAdamW::grad_norm() {
   // model-parallel group holds one whole model: the sum over the world is the whole gradient.
   Communicator& world = *setup_.groups->world;
   if (world.size() == 1) return std::sqrt(local);
-  Tensor t = Tensor::empty({1}, DType::f32, setup_.allocator);
-  t.data<float>()[0] = static_cast<float>(local);
-  world.all_reduce(t, t, ReduceOp::sum)->wait();
-  return std::sqrt(static_cast<double>(t.data<float>()[0]));
+  return std::sqrt(
+      all_reduce_scalar(world, local, ReduceOp::sum, setup_.allocator, *setup_.kernels));
 }
 
 void DistributedAdamW::scale_gradients(float factor) {

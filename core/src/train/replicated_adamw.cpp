@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "train/all_reduce_scalar.h"
+
 namespace trellis {
 
 ReplicatedAdamW::ReplicatedAdamW(OptimizerSetup setup)
@@ -41,10 +43,8 @@ double ReplicatedAdamW::grad_norm() {
   Communicator& model = *setup_.groups->model_parallel;
   if (model.size() == 1) return std::sqrt(local);
   // Each model-parallel group holds one whole model; data replicas hold the same gradients.
-  Tensor t = Tensor::empty({1}, DType::f32, setup_.allocator);
-  t.data<float>()[0] = static_cast<float>(local);
-  model.all_reduce(t, t, ReduceOp::sum)->wait();
-  return std::sqrt(static_cast<double>(t.data<float>()[0]));
+  return std::sqrt(
+      all_reduce_scalar(model, local, ReduceOp::sum, setup_.allocator, *setup_.kernels));
 }
 
 void ReplicatedAdamW::scale_gradients(float factor) {

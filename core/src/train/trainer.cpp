@@ -11,13 +11,14 @@
 
 #include "comm/world.h"
 #include "data/token_dataset.h"
-#include "device/cuda_probe.h"
-#include "kernels/cpu/cpu_kernels.h"
+#include "device/compute_device.h"
+#include "kernels/host_transfer.h"
 #include "launch/rank_environment.h"
 #include "model/llmc_checkpoint.h"
 #include "model/model_chunk.h"
 #include "model/param_init.h"
 #include "pipeline/executor.h"
+#include "train/all_reduce_scalar.h"
 #include "train/lr_schedule.h"
 #include "train/model_flops.h"
 #include "train/optimizer.h"
@@ -59,16 +60,6 @@ PipelinePlan forward_only_plan(const PipelinePlan& training) {
   return plan;
 }
 
-double all_reduce_scalar(Communicator& group, double value, ReduceOp op,
-                         const std::shared_ptr<Allocator>& allocator) {
-  // f32 is every backend's common type; sums here are of a few values, so the rounding is
-  // far below the figures' printed precision.
-  Tensor t = Tensor::empty({1}, DType::f32, allocator);
-  t.data<float>()[0] = static_cast<float>(value);
-  group.all_reduce(t, t, op)->wait();
-  return t.data<float>()[0];
-}
-
 }  // namespace
 
 struct Trainer::State {
@@ -80,8 +71,9 @@ struct Trainer::State {
   int rank = 0;
   RankCoords coords;
   bool reports = false;  // this rank prints and writes the metrics (world rank 0)
-  std::shared_ptr<Allocator> allocator;
-  std::shared_ptr<Kernels> kernels;
+  ComputeDevice device;
+  std::shared_ptr<Allocator> allocator;  // the device's
+  std::shared_ptr<Kernels> kernels;      // the device's
   RankGroups groups;
   std::shared_ptr<LayerFamily> family;
   // Chunks are declared after the family: plugin objects must go before the family that made them.
@@ -103,6 +95,7 @@ struct Trainer::State {
   std::unique_ptr<TraceRecorder> trace;
   LrScheduleSpec lr;
   double peak_flops = 0.0;
+  std::vector<std::int32_t> host_tokens, host_targets;  // a microbatch on its way to the device
 
   State(const ResolvedRun& r, std::FILE* out) : run(r), console(out) {}
 
@@ -122,14 +115,18 @@ struct Trainer::State {
       mb.loss_scale = static_cast<float>(1.0 / static_cast<double>(G * T));
       mb.training = training;
       if (data != nullptr) {
-        Tensor tokens = Tensor::empty({B, T}, DType::i32, allocator);
-        Tensor targets = Tensor::empty({B, T}, DType::i32, allocator);
+        // Read on the host, then copied to the device the model runs on.
+        const auto count = static_cast<std::size_t>(B * T);
+        host_tokens.resize(count);
+        host_targets.resize(count);
         data->read(step, G, T, coords.data * per_data_rank + m * B, B,
                    run.config.data.shuffle && training,
-                   static_cast<std::uint64_t>(run.config.run.seed), tokens.data<std::int32_t>(),
-                   targets.data<std::int32_t>());
-        mb.tokens = tokens;
-        mb.targets = targets;
+                   static_cast<std::uint64_t>(run.config.run.seed), host_tokens.data(),
+                   host_targets.data());
+        mb.tokens = Tensor::empty({B, T}, DType::i32, allocator);
+        mb.targets = Tensor::empty({B, T}, DType::i32, allocator);
+        copy_from_host(*kernels, host_tokens, mb.tokens);
+        copy_from_host(*kernels, host_targets, mb.targets);
       }
       out.push_back(std::move(mb));
     }
@@ -140,7 +137,8 @@ struct Trainer::State {
   // of each data rank contributes its sum.
   double global_loss_sum(double local) {
     const bool contributes = last_stage_here() && coords.tensor == 0;
-    return all_reduce_scalar(*groups.world, contributes ? local : 0.0, ReduceOp::sum, allocator);
+    return all_reduce_scalar(*groups.world, contributes ? local : 0.0, ReduceOp::sum, allocator,
+                             *kernels);
   }
 
   // The trained model as an llm.c checkpoint, written from every layout: rank 0 makes the file,
@@ -163,7 +161,7 @@ struct Trainer::State {
             std::find(norm_excluded.begin(), norm_excluded.end(), p) != norm_excluded.end();
         if (!replica && !tied_copy) mine.push_back(p);
       }
-      write_llmc_shards(partial, dims, mine);
+      write_llmc_shards(partial, dims, mine, *kernels);
     }
     groups.world->barrier()->wait();
     if (reports) {
@@ -190,19 +188,6 @@ Trainer::Trainer(const ResolvedRun& run, std::FILE* console)
     : s_(std::make_unique<State>(run, console)) {
   State& s = *s_;
   const RunConfig& cfg = run.config;
-  if (run.device == DeviceKind::cuda) {
-    CudaProbe probe = probe_cuda();
-    if (probe.device_count == 0) {
-      throw InputError("[device] kind = \"cuda\", but " + probe.problem +
-                       "; use kind = \"cpu\" on this machine");
-    }
-    // The CUDA kernels, allocator and nccl backend exist (docs/gpu.md), but the trainer's own
-    // steps (initialisation, batches, checkpoints, llm.c files) write host memory directly.
-    throw InputError(
-        "[device] kind = \"cuda\": trellis-train does not run on the GPU yet (the CUDA kernels, "
-        "allocator and nccl backend are built and tested, but the trainer fills parameters, "
-        "batches and checkpoints in host memory; see docs/gpu.md); use kind = \"cpu\"");
-  }
   s.env = RankEnvironment::from_process();
   if (s.env.world_size != run.world_size) {
     throw InputError("the run is for " + std::to_string(run.world_size) +
@@ -219,12 +204,20 @@ Trainer::Trainer(const ResolvedRun& run, std::FILE* console)
   s.G = cfg.train.global_batch;
   s.M = run.microbatches;
 
-  s.allocator = make_cpu_allocator();
-  s.kernels = make_cpu_kernels(static_cast<int>(cfg.device.threads));
-  s.peak_flops = measure_sgemm_peak(*s.kernels, s.allocator);
+  DeviceChoice choice;
+  choice.kind = run.device;
+  choice.bf16 = cfg.device.precision == "bf16";
+  choice.threads = static_cast<int>(cfg.device.threads);
+  choice.local_rank = s.env.local_rank;
+  choice.local_world_size = s.env.local_world_size;
+  choice.world_size = run.world_size;
+  s.device = open_compute_device(choice);
+  s.allocator = s.device.allocator;
+  s.kernels = s.device.kernels;
+  s.peak_flops = measure_sgemm_peak(*s.kernels, s.allocator, s.device.sgemm_probe_size);
 
-  auto world =
-      create_world(*run.registry, cfg.comm.backend, run.backend_options(), s.env, run.comm_timeout);
+  auto world = create_world(*run.registry, cfg.comm.backend, run.backend_options(), s.env,
+                            run.comm_timeout, s.device.device);
   world->set_timeout(run.comm_timeout);
   s.groups = make_rank_groups(std::move(world), run.layout);
 
@@ -269,10 +262,10 @@ Trainer::Trainer(const ResolvedRun& run, std::FILE* console)
   if (!run.resume_from) {
     switch (run.init.kind) {
       case ModelInit::Kind::random:
-        initialize_parameters(s.params, static_cast<std::uint64_t>(cfg.run.seed));
+        initialize_parameters(s.params, static_cast<std::uint64_t>(cfg.run.seed), *s.kernels);
         break;
       case ModelInit::Kind::llmc:
-        load_llmc_checkpoint(run.init.path, s.dims, s.params);
+        load_llmc_checkpoint(run.init.path, s.dims, s.params, *s.kernels);
         break;
       case ModelInit::Kind::checkpoint:
         break;
@@ -301,7 +294,7 @@ Trainer::Trainer(const ResolvedRun& run, std::FILE* console)
   optimizer.trace = s.trace.get();
   s.optimizer = make_optimizer(static_cast<int>(cfg.optim.zero), std::move(optimizer));
   s.faults = TestFaults::from_environment(s.rank);
-  s.checkpoints = std::make_unique<TrainingCheckpoints>(run, *s.groups.world, s.faults);
+  s.checkpoints = std::make_unique<TrainingCheckpoints>(run, *s.groups.world, *s.kernels, s.faults);
 
   ExecutorSetup setup;
   setup.plan = &s.plan;
@@ -310,6 +303,7 @@ Trainer::Trainer(const ResolvedRun& run, std::FILE* console)
   setup.pipeline = s.groups.pipeline.get();
   setup.activation_shape = s.family->activation_shape();
   setup.allocator = s.allocator;
+  setup.kernels = s.kernels.get();
   setup.trace = s.trace.get();
   s.executor = std::make_unique<PipelineExecutor>(setup);
   setup.plan = &s.eval_plan;
@@ -327,11 +321,11 @@ Trainer::Trainer(const ResolvedRun& run, std::FILE* console)
     const ParallelSizes& z = run.layout.sizes();
     std::fprintf(console,
                  "trellis: run '%s': %lld steps on %d rank%s (tensor %d x pipeline %d x data %d, "
-                 "%s), cpu, %d thread%s per rank\n",
+                 "%s), %s\n",
                  cfg.run.name.c_str(), static_cast<long long>(cfg.run.steps), run.world_size,
                  run.world_size == 1 ? "" : "s", z.tensor, z.pipeline, z.data,
                  run.world_size == 1 ? "no communication" : cfg.comm.backend.c_str(),
-                 s.kernels->threads(), s.kernels->threads() == 1 ? "" : "s");
+                 s.device.description.c_str());
     std::fprintf(console,
                  "model: %lld layers, %lld heads, hidden %lld, vocab %lld (padded %lld), seq %lld: "
                  "%s parameters (%s)\n",
@@ -352,8 +346,8 @@ Trainer::Trainer(const ResolvedRun& run, std::FILE* console)
     std::fprintf(console, "batch: %lld sequences = %lld microbatches of %lld per data rank x %d\n",
                  static_cast<long long>(s.G), static_cast<long long>(s.M),
                  static_cast<long long>(s.B), run.layout.sizes().data);
-    std::fprintf(console, "peak: sgemm 1024^3 at %.1f GFLOP/s per rank (the MFU reference)\n",
-                 s.peak_flops / 1e9);
+    std::fprintf(console, "peak: sgemm %d^3 at %.1f GFLOP/s per rank (the MFU reference)\n",
+                 s.device.sgemm_probe_size, s.peak_flops / 1e9);
   }
   s.start_step = s.checkpoints->load(*s.optimizer, console, s.reports);
 }
@@ -429,7 +423,7 @@ TrainSummary Trainer::train() {
     m.mfu = step_flops / seconds / cluster_peak;
     m.peak_mem_bytes = static_cast<std::uint64_t>(
         all_reduce_scalar(*s.groups.world, static_cast<double>(s.allocator->peak_bytes()),
-                          ReduceOp::max, s.allocator));
+                          ReduceOp::max, s.allocator, *s.kernels));
     const bool last = step + 1 == cfg.run.steps;
     const std::int64_t val_every = cfg.data.val_every;
     if (s.run.val && (last || (val_every > 0 && (step + 1) % val_every == 0))) {

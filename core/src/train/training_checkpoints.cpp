@@ -22,8 +22,8 @@ bool is_moment(const std::string& name) {
 }  // namespace
 
 TrainingCheckpoints::TrainingCheckpoints(const ResolvedRun& run, Communicator& world,
-                                         TestFaults faults)
-    : run_(run), world_(world), faults_(faults) {}
+                                         Kernels& kernels, TestFaults faults)
+    : run_(run), world_(world), kernels_(kernels), faults_(faults) {}
 
 void TrainingCheckpoints::read_into(const std::filesystem::path& step_dir,
                                     std::vector<CheckpointPiece> pieces, bool parameters_only,
@@ -39,7 +39,7 @@ void TrainingCheckpoints::read_into(const std::filesystem::path& step_dir,
     if (parameters_only && is_moment(piece.name)) continue;
     // Rows past the real vocabulary are padding: another tensor size pads to another count.
     if (is_token_table(piece.name)) piece.padding_rows_from = run_.dims.vocab_size;
-    reader.read(piece);
+    reader.read(piece, kernels_);
   }
   if (manifest_out) *manifest_out = reader.manifest();
 }
@@ -117,7 +117,8 @@ std::string TrainingCheckpoints::after_step(std::int64_t steps_done, Optimizer& 
   h.data = {run_.config.train.global_batch, run_.dims.seq_len, run_.config.data.shuffle,
             run_.config.run.seed};
   save.after_shards_written = [&] { faults_.in_checkpoint(steps_done); };
-  const std::filesystem::path written = save_checkpoint(save, optimizer.pieces_to_save(), world_);
+  const std::filesystem::path written =
+      save_checkpoint(save, optimizer.pieces_to_save(), world_, kernels_);
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   char line[64];

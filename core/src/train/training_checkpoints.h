@@ -18,7 +18,9 @@ namespace trellis {
 
 class TrainingCheckpoints {
  public:
-  TrainingCheckpoints(const ResolvedRun& run, Communicator& world, TestFaults faults);
+  // `kernels` moves the values between the tensors (host or device memory) and the files.
+  TrainingCheckpoints(const ResolvedRun& run, Communicator& world, Kernels& kernels,
+                      TestFaults faults);
 
   // Loads the run's starting point into the optimizer's pieces (collective only in that every
   // rank reads). Returns the steps already done: the checkpoint's step when resuming, else 0.
@@ -35,6 +37,7 @@ class TrainingCheckpoints {
 
   const ResolvedRun& run_;
   Communicator& world_;
+  Kernels& kernels_;
   TestFaults faults_;
 };
 

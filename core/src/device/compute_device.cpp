@@ -1,0 +1,98 @@
+#include "device/compute_device.h"
+
+#include <cstdlib>
+#include <string>
+
+#include "device/cuda_device.h"
+#include "device/cuda_probe.h"
+#include "device/fenced_device.h"
+#include "kernels/cpu/cpu_kernels.h"
+#include "trellis/error.h"
+
+namespace trellis {
+
+namespace {
+
+// The fenced test device's arena in MiB from TRELLIS_TEST_FENCED_DEVICE, or 0 when unset.
+std::size_t fenced_arena_mib(const DeviceChoice& choice) {
+  const char* text = std::getenv("TRELLIS_TEST_FENCED_DEVICE");
+  if (text == nullptr || *text == '\0') return 0;
+  char* end = nullptr;
+  const long long mib = std::strtoll(text, &end, 10);
+  if (*end != '\0' || mib < 1 || mib > (1 << 20)) {
+    throw InputError(std::string("TRELLIS_TEST_FENCED_DEVICE is '") + text +
+                     "'; valid: the fenced test device's arena in MiB (1 to 1048576), or unset");
+  }
+  if (choice.kind != DeviceKind::cpu || choice.world_size != 1) {
+    throw InputError(
+        "TRELLIS_TEST_FENCED_DEVICE is set, but the fenced test device runs one rank with "
+        "[device] kind = \"cpu\" (the CPU backends read tensors from host code); this run has " +
+        std::to_string(choice.world_size) + " rank(s) on " +
+        (choice.kind == DeviceKind::cpu ? "cpu" : "cuda"));
+  }
+  return static_cast<std::size_t>(mib);
+}
+
+ComputeDevice open_cpu(const DeviceChoice& choice) {
+  ComputeDevice out;
+  out.device = Device::cpu();
+  out.kernels = make_cpu_kernels(choice.threads);
+  const int threads = out.kernels->threads();
+  out.description =
+      "cpu, " + std::to_string(threads) + (threads == 1 ? " thread" : " threads") + " per rank";
+  if (const std::size_t mib = fenced_arena_mib(choice)) {
+    FencedDevice fenced = make_fenced_device(out.kernels, mib << 20);
+    out.allocator = fenced.allocator;
+    out.kernels = fenced.kernels;
+    out.description += " (fenced test device, " + std::to_string(mib) + " MiB)";
+  } else {
+    out.allocator = make_cpu_allocator();
+  }
+  return out;
+}
+
+ComputeDevice open_cuda(const DeviceChoice& choice) {
+  const CudaProbe probe = probe_cuda();
+  if (probe.device_count == 0) {
+    throw InputError("[device] kind = \"cuda\", but " + probe.problem +
+                     "; use kind = \"cpu\" on this machine");
+  }
+  // Local rank modulo the GPUs this process sees: ranks that each see every GPU of the node take
+  // one apiece, and ranks given one GPU each (srun --gpus-per-task=1) take the one they see.
+  // Fewer GPUs than ranks, with more than one visible, would put two ranks on one GPU.
+  if (probe.device_count > 1 && probe.device_count < choice.local_world_size) {
+    throw InputError("[device] kind = \"cuda\": " + std::to_string(choice.local_world_size) +
+                     " ranks run on this node but each sees " + std::to_string(probe.device_count) +
+                     " GPUs (CUDA_VISIBLE_DEVICES limits them); each rank needs its own GPU: "
+                     "start at most " +
+                     std::to_string(probe.device_count) +
+                     " ranks per node, or give each rank one GPU");
+  }
+  const int index = choice.local_rank % probe.device_count;
+  if (std::string problem = cuda_self_test(index); !problem.empty()) {
+    throw InputError("[device] kind = \"cuda\": GPU " + std::to_string(index) +
+                     " does not work: " + problem);
+  }
+  ComputeDevice out;
+  out.device = Device::cuda(index);
+  out.allocator = make_cuda_allocator(index);
+  out.kernels = make_cuda_kernels(index, choice.bf16 ? CudaPrecision::bf16 : CudaPrecision::f32);
+  out.description = out.device.str() + (choice.bf16 ? ", bf16 mixed precision" : ", fp32");
+  // A GPU finishes a 1024^3 product in tens of microseconds, where launch and read-back
+  // latencies would dominate the measurement.
+  out.sgemm_probe_size = 4096;
+  return out;
+}
+
+}  // namespace
+
+ComputeDevice open_compute_device(const DeviceChoice& choice) {
+  if (choice.bf16 && choice.kind != DeviceKind::cuda) {
+    throw InputError(
+        "[device] precision = \"bf16\" is mixed precision on the CUDA kernels, but [device] kind "
+        "is \"cpu\"; valid: precision = \"fp32\", or kind = \"cuda\"");
+  }
+  return choice.kind == DeviceKind::cuda ? open_cuda(choice) : open_cpu(choice);
+}
+
+}  // namespace trellis

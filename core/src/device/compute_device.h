@@ -1,0 +1,47 @@
+// The memory and kernels one rank computes with, chosen by [device].
+//
+//   kind = "cpu":  host memory (the caching CPU allocator) and the OpenBLAS/OpenMP kernels.
+//   kind = "cuda": GPU memory and the CUDA kernels on the GPU of this rank's local rank (one GPU
+//                  per rank; ranks on one node take GPUs 0, 1, ... of those the process sees),
+//                  in fp32 or bf16 mixed precision ([device] precision).
+//
+// Everything above this line — layers, optimizer, pipeline executor, checkpoints — allocates from
+// `allocator`, computes with `kernels`, and reaches values from host code only through
+// kernels/host_transfer.h, so it runs unchanged on either.
+//
+// Tests: TRELLIS_TEST_FENCED_DEVICE=<MiB> makes a cpu run use the fenced device
+// (device/fenced_device.h): host memory that host code cannot touch outside a kernel call, which
+// proves on a machine without a GPU that nothing on the trainer's path dereferences tensor memory.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "trellis/kernels.h"
+#include "trellis/tensor.h"
+
+namespace trellis {
+
+struct DeviceChoice {
+  DeviceKind kind = DeviceKind::cpu;
+  bool bf16 = false;         // [device] precision = "bf16" (cuda only)
+  int threads = 0;           // [device] threads (cpu: OpenBLAS/OpenMP threads; 0 = default)
+  int local_rank = 0;        // this rank among the ranks of its node
+  int local_world_size = 1;  // ranks on this node
+  int world_size = 1;
+};
+
+struct ComputeDevice {
+  Device device;
+  std::shared_ptr<Allocator> allocator;
+  std::shared_ptr<Kernels> kernels;
+  std::string description;      // for the console: "cpu, 2 threads per rank", "cuda:0, fp32"
+  int sgemm_probe_size = 1024;  // the square sgemm measured for the MFU reference
+};
+
+// Throws InputError (exit 2) when the device cannot be had: no GPU or driver, more ranks on this
+// node than GPUs, a malformed TRELLIS_TEST_FENCED_DEVICE.
+ComputeDevice open_compute_device(const DeviceChoice& choice);
+
+}  // namespace trellis

@@ -1,0 +1,290 @@
+// The fenced test device: its kernels compute as the CPU kernels do, host code that touches its
+// memory outside a kernel call ends the process with a message (exit 70), faults elsewhere still
+// crash as before, and its allocator counts, reuses and runs out as documented.
+//
+// The crashes happen in forked children, whose exit status and output the parent checks.
+#include <doctest/doctest.h>
+
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstdint>
+#include <cstdio>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "device/fenced_device.h"
+#include "kernels/cpu/cpu_kernels.h"
+#include "trellis/error.h"
+
+using namespace trellis;
+
+namespace {
+
+constexpr std::size_t kArenaBytes = std::size_t{64} << 20;
+constexpr int kHostTouchedDeviceExitCode = 70;
+
+FencedDevice make_device(std::size_t arena_bytes = kArenaBytes) {
+  return make_fenced_device(make_cpu_kernels(2), arena_bytes);
+}
+
+Tensor host_view(std::vector<float>& values, const Shape& shape) {
+  return Tensor::borrow(values.data(), shape, DType::f32);
+}
+
+struct ChildEnd {
+  int status = 0;      // from waitpid
+  std::string output;  // what the child wrote to stdout and stderr
+};
+
+// Runs `body` in a forked child with its stdout and stderr going to a pipe. A body that returns
+// makes the child exit 0; one still running after a minute is ended by SIGALRM.
+template <class Body>
+ChildEnd run_in_child(Body body) {
+  int pipe_fds[2];
+  REQUIRE(::pipe(pipe_fds) == 0);
+  // Nothing buffered before the fork may be written twice.
+  std::cout.flush();
+  std::cerr.flush();
+  std::fflush(nullptr);
+  const pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    ::dup2(pipe_fds[1], STDOUT_FILENO);
+    ::dup2(pipe_fds[1], STDERR_FILENO);
+    ::close(pipe_fds[0]);
+    ::close(pipe_fds[1]);
+    ::alarm(60);  // a fault handled by returning would run again forever: end the child instead
+    body();
+    ::_exit(0);
+  }
+  ::close(pipe_fds[1]);
+  ChildEnd end;
+  char buffer[4096];
+  for (;;) {
+    const ssize_t got = ::read(pipe_fds[0], buffer, sizeof buffer);
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) break;
+    end.output.append(buffer, static_cast<std::size_t>(got));
+  }
+  ::close(pipe_fds[0]);
+  while (::waitpid(pid, &end.status, 0) < 0 && errno == EINTR) {
+  }
+  return end;
+}
+
+// How the child ended and what it wrote, for failure messages.
+std::string describe(const ChildEnd& end) {
+  std::string how = "status " + std::to_string(end.status);
+  if (WIFEXITED(end.status)) how = "exited with " + std::to_string(WEXITSTATUS(end.status));
+  if (WIFSIGNALED(end.status)) how = "killed by signal " + std::to_string(WTERMSIG(end.status));
+  return "child " + how + ", output:\n" + end.output;
+}
+
+bool exited_with(const ChildEnd& end, int code) {
+  return WIFEXITED(end.status) && WEXITSTATUS(end.status) == code;
+}
+
+bool killed_by(const ChildEnd& end, int signal) {
+  return WIFSIGNALED(end.status) && WTERMSIG(end.status) == signal;
+}
+
+bool mentions(const std::string& text, const char* part) {
+  return text.find(part) != std::string::npos;
+}
+
+// A host read of the tensor's first element, which the compiler must not leave out.
+float read_first(const Tensor& t) {
+  const volatile float* first = t.data<float>();
+  return first[0];
+}
+
+// Checks that a host read of `t` in a child is caught: exit 70 and the message.
+void check_host_read_is_caught(const Tensor& t) {
+  const ChildEnd end = run_in_child([&] { read_first(t); });
+  INFO(describe(end));
+  CHECK(exited_with(end, kHostTouchedDeviceExitCode));
+  CHECK(mentions(end.output, "touched device memory"));
+  CHECK(mentions(end.output, "Kernels::copy"));
+}
+
+}  // namespace
+
+TEST_CASE("the fenced device's kernels compute as the CPU kernels") {
+  FencedDevice device = make_device();
+  Tensor a = Tensor::empty({2, 3}, DType::f32, device.allocator);
+  Tensor b = Tensor::empty({3, 2}, DType::f32, device.allocator);
+  Tensor product = Tensor::empty({2, 2}, DType::f32, device.allocator);
+  CHECK(a.device() == Device::cpu());
+  CHECK(device.kernels->device() == Device::cpu());
+
+  std::vector<float> a_host = {1, 2, 3, 4, 5, 6};
+  std::vector<float> b_host = {7, 8, 9, 10, 11, 12};
+  device.kernels->copy(host_view(a_host, {2, 3}), a);
+  device.kernels->copy(host_view(b_host, {3, 2}), b);
+  std::vector<float> a_back(6, -1.0f);
+  device.kernels->copy(a, host_view(a_back, {2, 3}));
+  CHECK(a_back == a_host);
+  CHECK(device.kernels->sum_squares(a) == doctest::Approx(91.0));
+
+  device.kernels->matmul(a, false, b, false, product);
+  std::vector<float> product_host(4, -1.0f);
+  device.kernels->copy(product, host_view(product_host, {2, 2}));
+  CHECK(product_host == std::vector<float>{58, 64, 139, 154});
+
+  device.kernels->fill(a, 0.5f);
+  std::vector<float> filled_host(6, 0.0f);
+  device.kernels->copy(a, host_view(filled_host, {2, 3}));
+  CHECK(filled_host == std::vector<float>(6, 0.5f));
+
+  // Large enough for the kernels' OpenMP loops to split it over threads: the workers run inside
+  // the call, while the arena is open.
+  Tensor big = Tensor::empty({1 << 20}, DType::f32, device.allocator);
+  device.kernels->fill(big, 2.0f);
+  CHECK(device.kernels->sum_squares(big) == doctest::Approx(4.0 * (1 << 20)));
+}
+
+TEST_CASE("host code touching fenced memory outside a kernel call ends the process") {
+  FencedDevice device = make_device();
+  Tensor t = Tensor::empty({16}, DType::f32, device.allocator);
+  device.kernels->fill(t, 1.0f);  // opened and closed again
+
+  SUBCASE("a read") {
+    check_host_read_is_caught(t);
+  }
+  SUBCASE("a write") {
+    const ChildEnd end = run_in_child([&] {
+      volatile float* elements = t.data<float>();  // volatile: a store the compiler must keep
+      elements[3] = 2.0f;
+    });
+    INFO(describe(end));
+    CHECK(exited_with(end, kHostTouchedDeviceExitCode));
+    CHECK(mentions(end.output, "touched device memory"));
+  }
+  SUBCASE("a block freed and handed out again") {
+    void* block = t.data_ptr();
+    t = Tensor();
+    Tensor again = Tensor::empty({16}, DType::f32, device.allocator);
+    REQUIRE(again.data_ptr() == block);
+    check_host_read_is_caught(again);
+  }
+}
+
+TEST_CASE("faults outside the fenced arena still crash as before") {
+  FencedDevice device = make_device();
+  Tensor t = Tensor::empty({16}, DType::f32, device.allocator);
+  device.kernels->fill(t, 1.0f);
+
+  SUBCASE("a write through a null pointer") {
+    const ChildEnd end = run_in_child([] {
+      // Volatile twice: the compiler can neither see the pointer is null nor drop the store.
+      volatile int* volatile null_target = nullptr;
+      *null_target = 1;
+    });
+    INFO(describe(end));
+    CHECK(killed_by(end, SIGSEGV));
+    CHECK_FALSE(mentions(end.output, "touched device memory"));
+  }
+  SUBCASE("a read of a protected page that is not the arena") {
+    void* page = ::mmap(nullptr, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    REQUIRE(page != MAP_FAILED);
+    const ChildEnd end = run_in_child([&] { (void)*static_cast<volatile int*>(page); });
+    ::munmap(page, 4096);
+    INFO(describe(end));
+    CHECK(killed_by(end, SIGSEGV));
+    CHECK_FALSE(mentions(end.output, "touched device memory"));
+  }
+  SUBCASE("a SIGSEGV sent, not a fault") {
+    const ChildEnd end = run_in_child([] { std::raise(SIGSEGV); });
+    INFO(describe(end));
+    CHECK(killed_by(end, SIGSEGV));
+    CHECK_FALSE(mentions(end.output, "touched device memory"));
+  }
+}
+
+TEST_CASE("a kernel that throws leaves the fenced arena closed") {
+  FencedDevice device = make_device();
+  Tensor t = Tensor::empty({16}, DType::f32, device.allocator);
+  std::vector<float> host(8, 0.0f);
+  CHECK_THROWS_AS(device.kernels->copy(host_view(host, {8}), t), Error);
+  check_host_read_is_caught(t);
+}
+
+TEST_CASE("the fenced allocator counts, aligns, reuses and runs out") {
+  constexpr std::size_t kSmallArena = std::size_t{1} << 20;
+  FencedDevice device = make_device(kSmallArena);
+  const std::shared_ptr<Allocator>& allocator = device.allocator;
+  CHECK(allocator->device() == Device::cpu());
+
+  // 1000 floats are 4000 bytes, a block of 4032 (64-byte multiples).
+  Tensor a = Tensor::empty({1000}, DType::f32, allocator);
+  CHECK(allocator->current_bytes() == 4000);
+  CHECK(allocator->peak_bytes() == 4000);
+  CHECK(allocator->reserved_bytes() == 4032);
+  CHECK(allocator->device_allocations() == 1);
+
+  Tensor odd = Tensor::empty({3}, DType::f32, allocator);  // 12 bytes
+  Tensor after_odd = Tensor::empty({5}, DType::f32, allocator);
+  CHECK(reinterpret_cast<std::uintptr_t>(odd.data_ptr()) % 64 == 0);
+  CHECK(reinterpret_cast<std::uintptr_t>(after_odd.data_ptr()) % 64 == 0);
+  CHECK(allocator->current_bytes() == 4000 + 12 + 20);
+  const std::size_t reserved = allocator->reserved_bytes();
+  CHECK(reserved == 4032 + 64 + 64);
+
+  // Freed blocks are kept for reuse: the same size again takes nothing new from the arena.
+  void* a_block = a.data_ptr();
+  a = Tensor();
+  CHECK(allocator->current_bytes() == 32);
+  CHECK(allocator->peak_bytes() == 4032);
+  CHECK(allocator->reserved_bytes() == reserved);
+  Tensor a_again = Tensor::empty({1000}, DType::f32, allocator);
+  CHECK(a_again.data_ptr() == a_block);
+  CHECK(allocator->reserved_bytes() == reserved);
+  CHECK(allocator->device_allocations() == 3);
+  // Another size does.
+  Tensor other = Tensor::empty({2000}, DType::f32, allocator);
+  CHECK(allocator->reserved_bytes() == reserved + 8000);
+  CHECK(allocator->device_allocations() == 4);
+
+  // More than is left: an Error naming what was asked, what is held and the arena's size.
+  try {
+    Tensor too_big =
+        Tensor::empty({static_cast<std::int64_t>(kSmallArena / 4)}, DType::f32, allocator);
+    FAIL("allocating past the arena's end did not throw");
+  } catch (const Error& error) {
+    const std::string message = error.what();
+    INFO(message);
+    CHECK(mentions(message, "asked for 1048576 bytes"));
+    CHECK(mentions(message, "tensors hold 12032 bytes"));
+    CHECK(mentions(message, "arena size 1048576 bytes"));
+  }
+  // The failed request changed nothing.
+  CHECK(allocator->current_bytes() == 12032);
+  CHECK(allocator->reserved_bytes() == reserved + 8000);
+  Tensor fits = Tensor::empty({1000}, DType::f32, allocator);
+  CHECK(allocator->reserved_bytes() == reserved + 8000 + 4032);
+}
+
+TEST_CASE("fenced arenas are given back when their allocator goes") {
+  std::shared_ptr<Kernels> kernels;
+  // More devices, one after another, than arenas can be registered at once.
+  for (int round = 0; round < 100; ++round) {
+    FencedDevice device = make_device(std::size_t{1} << 30);
+    Tensor t = Tensor::empty({4}, DType::f32, device.allocator);
+    device.kernels->fill(t, 1.0f);
+    kernels = device.kernels;
+  }
+  // The kernels outlive their arena; on host tensors they still work.
+  std::vector<float> host(4, 0.0f);
+  kernels->fill(host_view(host, {4}), 3.0f);
+  CHECK(host == std::vector<float>(4, 3.0f));
+}
+
+TEST_CASE("make_fenced_device checks what it is given") {
+  CHECK_THROWS_AS(make_fenced_device(nullptr, kArenaBytes), Error);
+  CHECK_THROWS_AS(make_fenced_device(make_cpu_kernels(2), 0), Error);
+}
