@@ -148,7 +148,7 @@ TEST_CASE("a backend nobody provides exits 2 naming what exists, before launchin
 }
 
 TEST_CASE("a GPU backend where no GPU works exits 2 with the reason, before launching anything") {
-  if (!BENCH_TEST_HAVE_NCCL) return;  // the nccl plugin is not built here
+  if (!BENCH_TEST_HAVE_NCCL) return;                   // the nccl plugin is not built here
   if (trellis::probe_cuda().device_count > 0) return;  // this machine has a GPU
   const ProcessResult result =
       bench({"--backend", "nccl", "--nproc", "2", "--op", "all_reduce", "-b", "8", "-e", "1K"});
