@@ -291,33 +291,43 @@ WorkPtr NcclCommunicator::all_to_all(const Tensor& input, const Tensor& output) 
   const std::size_t chunk = count_of(input) / static_cast<std::size_t>(size());
   const std::size_t chunk_bytes = chunk * dtype_size(input.dtype());
   const ncclDataType_t type = nccl_type(input.dtype());
-  return start("ncclSend/ncclRecv (all_to_all)", describe("all_to_all", input), input, output,
-               [&](ncclComm_t comm, cudaStream_t stream) {
-                 // In place, the chunks to send are copied aside first (stream-ordered memory).
-                 const char* source = begin_of(input);
-                 void* copy = nullptr;
-                 if (in_place) {
-                   if (cudaMallocAsync(&copy, input.nbytes(), stream) != cudaSuccess ||
-                       cudaMemcpyAsync(copy, source, input.nbytes(), cudaMemcpyDeviceToDevice,
-                                       stream) != cudaSuccess) {
-                     return ncclUnhandledCudaError;
-                   }
-                   source = static_cast<const char*>(copy);
-                 }
-                 ncclResult_t result = ncclGroupStart();
-                 char* target = static_cast<char*>(output.data_ptr());
-                 for (int peer = 0; peer < size(); ++peer) {
-                   if (result != ncclSuccess && result != ncclInProgress) break;
-                   result = ncclSend(source + peer * chunk_bytes, chunk, type, peer, comm, stream);
-                   if (result != ncclSuccess && result != ncclInProgress) break;
-                   result = ncclRecv(target + peer * chunk_bytes, chunk, type, peer, comm, stream);
-                 }
-                 const ncclResult_t end = ncclGroupEnd();
-                 if (copy && cudaFreeAsync(copy, stream) != cudaSuccess) {
-                   return ncclUnhandledCudaError;
-                 }
-                 return result != ncclSuccess && result != ncclInProgress ? result : end;
-               });
+  // In place, the chunks to send are copied aside first (stream-ordered memory on the group's
+  // stream) and freed once the sends are on that stream.
+  void* copy = nullptr;
+  cudaStream_t copy_stream = nullptr;
+  WorkPtr work =
+      start("ncclSend/ncclRecv (all_to_all)", describe("all_to_all", input), input, output,
+            [&](ncclComm_t comm, cudaStream_t stream) {
+              const char* source = begin_of(input);
+              if (in_place) {
+                if (cudaMallocAsync(&copy, input.nbytes(), stream) != cudaSuccess) {
+                  return ncclUnhandledCudaError;
+                }
+                copy_stream = stream;
+                if (cudaMemcpyAsync(copy, source, input.nbytes(), cudaMemcpyDeviceToDevice,
+                                    stream) != cudaSuccess) {
+                  return ncclUnhandledCudaError;
+                }
+                source = static_cast<const char*>(copy);
+              }
+              ncclResult_t result = ncclGroupStart();
+              char* target = static_cast<char*>(output.data_ptr());
+              for (int peer = 0; peer < size(); ++peer) {
+                if (result != ncclSuccess && result != ncclInProgress) break;
+                result = ncclSend(source + peer * chunk_bytes, chunk, type, peer, comm, stream);
+                if (result != ncclSuccess && result != ncclInProgress) break;
+                result = ncclRecv(target + peer * chunk_bytes, chunk, type, peer, comm, stream);
+              }
+              const ncclResult_t end = ncclGroupEnd();
+              return result != ncclSuccess && result != ncclInProgress ? result : end;
+            });
+  // Not inside the call: the communicator is non-blocking, so ncclGroupEnd returns ncclInProgress
+  // and NCCL puts the sends on the stream later, from a thread of its own. A cudaFreeAsync there
+  // would come before the sends in stream order, and they would read freed memory. start() has
+  // settled the call (the sends are on the stream now), so the free goes after them. When start()
+  // throws, the communicator is aborted and the copy is left alone (NCCL may still have held it).
+  if (copy) check_cuda(cudaFreeAsync(copy, copy_stream), "cudaFreeAsync", "all_to_all");
+  return work;
 }
 
 WorkPtr NcclCommunicator::barrier() {

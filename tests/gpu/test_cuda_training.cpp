@@ -154,8 +154,15 @@ struct TinyGpt {
 
     double squares = 0.0;
     for (Param& p : params) squares += k.sum_squares(at(p.grad));
+    // eps 1e-5, not 1e-8: the gradient of the key bias (qkvb[C, 2C)) is zero in exact arithmetic
+    // (a softmax does not change when every score of a row moves by the same q.b), so both devices
+    // compute rounding noise there (~1e-9), of either sign. AdamW turns a gradient g into a step of
+    // lr * g / (|g| + eps): with eps 1e-8 that is a step of up to lr of an arbitrary sign, and the
+    // two devices' parameters drift apart by ~1e-3, ten times the tolerance (seen on the CPU alone
+    // between thread counts, which only reorder sums). With 1e-5, noise of 1e-9 moves a parameter
+    // by 3e-7 a step, while gradients well above 1e-5 still take nearly full steps.
     for (Param& p : params) {
-      k.adamw(at(p.value), at(p.grad), at(p.m), at(p.v), {3e-3f, 0.9f, 0.95f, 1e-8f, 0.1f, number});
+      k.adamw(at(p.value), at(p.grad), at(p.m), at(p.v), {3e-3f, 0.9f, 0.95f, 1e-5f, 0.1f, number});
     }
     return {loss, std::sqrt(squares)};
   }
