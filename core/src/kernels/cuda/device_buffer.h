@@ -1,6 +1,7 @@
 // A growable scratch block of device memory, for kernels' temporaries (reduction partials, the
-// bf16 copies of gemm operands, attention's score gradients). Used on the compute stream only;
-// growing frees the old block with cudaFree, which waits for the work that may still read it.
+// bf16 copies of gemm operands, attention's score gradients). Used on the compute stream only, and
+// allocated and freed in its order (cudaMallocAsync / cudaFreeAsync): growing never waits for the
+// device.
 #pragma once
 
 #include <cstddef>

@@ -8,15 +8,19 @@
 namespace trellis::cuda {
 
 DeviceBuffer::~DeviceBuffer() {
-  if (data_) cudaFree(data_);
+  if (data_) cudaFreeAsync(data_, compute_stream());
 }
 
+// Stream-ordered allocation on the compute stream, the only stream that uses the block: the old
+// block is released after the work queued before it, without waiting for the device. cudaFree
+// would wait for every stream, the nccl backend's included, where a receive posted for a peer
+// that is itself waiting for this rank never completes.
 void* DeviceBuffer::get(std::size_t bytes, const char* what) {
   if (bytes <= bytes_) return data_;
-  if (data_) check(cudaFree(data_), "cudaFree", what);
+  if (data_) check(cudaFreeAsync(data_, compute_stream()), "cudaFreeAsync", what);
   data_ = nullptr;
   bytes_ = 0;
-  check(cudaMalloc(&data_, bytes), "cudaMalloc (kernel scratch)", what);
+  check(cudaMallocAsync(&data_, bytes, compute_stream()), "cudaMallocAsync (kernel scratch)", what);
   bytes_ = bytes;
   return data_;
 }
