@@ -78,6 +78,7 @@ ComputeDevice open_cuda(const DeviceChoice& choice) {
   out.allocator = make_cuda_allocator(index);
   out.kernels = make_cuda_kernels(index, choice.bf16 ? CudaPrecision::bf16 : CudaPrecision::f32);
   out.description = out.device.str() + (choice.bf16 ? ", bf16 mixed precision" : ", fp32");
+  out.wait_for_compute = [index] { wait_for_cuda_compute(index); };
   // A GPU finishes a 1024^3 product in tens of microseconds, where launch and read-back
   // latencies would dominate the measurement.
   out.sgemm_probe_size = 4096;

@@ -15,6 +15,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -38,6 +39,9 @@ struct ComputeDevice {
   std::shared_ptr<Kernels> kernels;
   std::string description;      // for the console: "cpu, 2 threads per rank", "cuda:0, fp32"
   int sgemm_probe_size = 1024;  // the square sgemm measured for the MFU reference
+  // Returns once the kernels queued so far have run; empty where they run as they are called
+  // (the CPU). Timings of device work (the trace) call it before they read the clock.
+  std::function<void()> wait_for_compute;
 };
 
 // Throws InputError (exit 2) when the device cannot be had: no GPU or driver, more ranks on this

@@ -37,6 +37,11 @@ std::shared_ptr<Allocator> make_cuda_allocator(int device);
 // tools that fill and check buffers on the host (the comm conformance suite over nccl).
 std::shared_ptr<Allocator> make_cuda_managed_allocator(int device);
 
+// Returns once every kernel and copy queued on `device`'s compute stream has finished (the
+// communication streams are not waited for). For timings that must cover the device's work, such
+// as the trace's compute slices.
+void wait_for_cuda_compute(int device);
+
 // The CUDA Kernels on `device`. Tensors must be on that device, except for copy(), which also
 // moves between host and device memory (and converts f32 <-> bf16 on the device).
 std::shared_ptr<Kernels> make_cuda_kernels(int device,

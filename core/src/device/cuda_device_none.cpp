@@ -18,5 +18,9 @@ std::shared_ptr<Kernels> make_cuda_kernels(int, CudaPrecision) {
   throw Error(probe_cuda().problem);
 }
 
+void wait_for_cuda_compute(int) {
+  throw Error(probe_cuda().problem);
+}
+
 }  // namespace trellis
 #endif

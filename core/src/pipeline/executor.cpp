@@ -95,6 +95,7 @@ double PipelineExecutor::run_step(const std::vector<Microbatch>& microbatches,
 
   auto compute_slice = [&](const Action& a, double start) {
     if (s_.trace) {
+      if (s_.wait_for_compute) s_.wait_for_compute();
       // The bytes of live tensors once the action is done: what the stashes of the microbatches
       // in flight hold, for measuring a schedule's activation memory from the trace.
       std::map<std::string, long> args = where(a);

@@ -34,6 +34,9 @@ struct ExecutorSetup {
   std::shared_ptr<Allocator> allocator;
   Kernels* kernels = nullptr;      // brings the microbatches' losses to the host, once a step
   TraceRecorder* trace = nullptr;  // optional
+  // With a trace: called before a compute slice ends, so that it covers the device's work (a GPU
+  // runs kernels after they are queued); empty on the CPU.
+  std::function<void()> wait_for_compute;
 };
 
 class PipelineExecutor {

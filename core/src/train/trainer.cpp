@@ -305,6 +305,7 @@ Trainer::Trainer(const ResolvedRun& run, std::FILE* console)
   setup.allocator = s.allocator;
   setup.kernels = s.kernels.get();
   setup.trace = s.trace.get();
+  setup.wait_for_compute = s.device.wait_for_compute;
   s.executor = std::make_unique<PipelineExecutor>(setup);
   setup.plan = &s.eval_plan;
   setup.trace = nullptr;
@@ -406,6 +407,7 @@ TrainSummary Trainer::train() {
     double lr = learning_rate(s.lr, step);
     s.optimizer->step(static_cast<float>(lr));
     if (s.trace) {
+      if (s.device.wait_for_compute) s.device.wait_for_compute();  // the update's kernels too
       // live_bytes: held when the pipeline started (parameters, gradients, optimizer state, the
       // step's tokens), against which the compute slices' live_bytes measure activations.
       s.trace->slice("step " + std::to_string(step + 1), TraceRecorder::Track::step, trace_start,
