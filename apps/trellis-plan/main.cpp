@@ -60,9 +60,17 @@ std::string model_line(const ResolvedRun& run) {
   return text;
 }
 
-int plan_run(const PlanArguments& args, const ClusterSpec& cluster) {
+int plan_run(const PlanArguments& args, ClusterSpec cluster) {
   const ResolvedRun run = load_run(args.config, args.overrides, planning_environment());
   PlanRequest request = request_from_run(run, args.recompute, args.activations);
+  // A run on cuda trains in its own [device] precision (fp32 tensors either way; bf16 products
+  // at the bf16 peak), unless --dtype asks how it would go in another system's precision.
+  if (run.device == DeviceKind::cuda && args.dtype.empty()) {
+    const bool bf16 = run.config.device.precision == "bf16";
+    cluster.accelerator.train_dtype = bf16 ? "bf16" : "fp32";
+    cluster.train_peak_flops();  // an InputError when the cluster has no peak for it
+    request.precision = trellis_device_precision(bf16);
+  }
   std::cout << "trellis-plan: " << args.config << " on cluster " << describe_cluster(cluster)
             << "\n"
             << model_line(run);

@@ -55,6 +55,17 @@ expect_out '^--- #3 ---' "three breakdowns"
 run 0 "$src/bench/plan/narayanan/gpt-1.7B.toml" --cluster "$a100" --recompute full --dtype fp16
 expect_out "^Narayanan et al.'s count .*: [0-9.]+ TFLOP/s per device" "paper's count"
 
+# A cuda run is planned in its own [device] precision: bf16 products, fp32 tensors; --dtype asks
+# for another system's (Megatron-LM's bf16: 2-byte parameters).
+h100=$src/configs/clusters/h100-sxm.toml
+run 0 "$src/configs/examples/gpu.toml" --cluster "$h100"
+expect_out '; bf16-products$' "Trellis's bf16 on cuda"
+expect_out '^  parameters .* 4 B each' "fp32 parameters under bf16 products"
+run 0 "$src/configs/examples/gpu.toml" --cluster "$h100" --set device.precision=fp32
+expect_out '; fp32$' "Trellis's fp32 on cuda"
+run 0 "$src/configs/examples/gpu.toml" --cluster "$h100" --dtype bf16
+expect_out '^  parameters .* 2 B each' "--dtype bf16 is Megatron-LM's"
+
 # A calibration: comm rows and a run's metrics, written as a cluster file that reads back.
 cat >"$work/comm.json" <<'JSON'
 [{"op": "all_reduce", "backend": "mpi", "nranks": 2, "size_bytes": 8, "time_us": 2, "algbw_gbs": 0, "busbw_gbs": 0, "wrong": 0, "in_place": false},

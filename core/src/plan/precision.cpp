@@ -19,4 +19,10 @@ Precision precision_for(const std::string& dtype) {
   throw InputError("no precision model for dtype '" + dtype + "'; valid: fp32, bf16, fp16");
 }
 
+Precision trellis_device_precision(bool bf16) {
+  Precision p = precision_for("fp32");
+  if (bf16) p.dtype = "bf16-products";
+  return p;
+}
+
 }  // namespace trellis::plan

@@ -7,6 +7,9 @@
 //        weights plus the two moments (12): 18 bytes per parameter; activations 2 bytes.
 //   fp16 (mixed precision with loss scaling, Megatron-LM's default for fp16): gradients kept
 //        and reduced in fp16 (2): 16 bytes per parameter, the figure of the ZeRO paper.
+//   bf16-products (Trellis's [device] precision = "bf16" on cuda): the products' operands are
+//        rounded to bf16 inside the kernels; parameters, gradients, optimizer state and
+//        activations stay fp32, so memory is fp32's while the products run at the bf16 peak.
 //
 // With the distributed optimizer (zero = 1) the optimizer's part exists for 1/data of the
 // parameters. Trellis's zero = 1 also keeps a reduced-gradient shard (1/data of the gradients):
@@ -34,5 +37,9 @@ struct Precision {
 
 // Throws InputError for a dtype it does not know.
 Precision precision_for(const std::string& dtype);
+
+// What a Trellis run's [device] says it trains in, when it runs on cuda: "fp32", or
+// "bf16-products" for precision = "bf16". Its products' peak is the cluster's fp32 or bf16 one.
+Precision trellis_device_precision(bool bf16);
 
 }  // namespace trellis::plan

@@ -76,7 +76,8 @@ Prediction predict(const PlanRequest& request, const ClusterSpec& cluster) {
   const ModelDims& dims = request.dims;
   Prediction out;
   out.layout = choice;
-  out.precision = precision_for(cluster.accelerator.train_dtype);
+  out.precision =
+      request.precision ? *request.precision : precision_for(cluster.accelerator.train_dtype);
   const Precision& prec = out.precision;
   const int t = choice.tensor, p = choice.pipeline, d = choice.data;
   const int m = static_cast<int>(request.global_batch / (choice.micro_batch * d));

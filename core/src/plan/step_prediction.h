@@ -31,6 +31,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "pipeline/pipeline_plan.h"
@@ -58,6 +59,9 @@ struct PlanRequest {
   // activations in flight, the embedding) and the last stage's (the head and its logits); the
   // ranks between hold less of both.
   bool memory_only = false;
+  // The run's own precision where its config fixes one (a cuda run of Trellis); empty: the
+  // cluster's train_dtype, as Megatron-LM would train in it.
+  std::optional<Precision> precision;
 };
 
 struct MemoryBreakdown {
