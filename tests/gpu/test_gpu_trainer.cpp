@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "device/cuda_probe.h"
+#include "support/corpus.h"
 #include "support/process.h"
 
 namespace fs = std::filesystem;
@@ -27,19 +28,12 @@ struct StepFigures {
 };
 
 fs::path work_dir(const std::string& name) {
-  fs::path dir = fs::path(TRELLIS_TEST_WORK_DIR) / name;
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
+  return trellis::test::empty_dir(TRELLIS_TEST_WORK_DIR, name);
 }
 
 // A 2-layer model on text; 8 steps, a checkpoint at 4, the llm.c export at the end.
 fs::path write_config(const fs::path& dir) {
-  {
-    std::ofstream out(dir / "corpus.txt");
-    for (int i = 0; i < 400; ++i)
-      out << "the quick brown fox jumps over the lazy dog " << i % 7 << ".\n";
-  }
+  trellis::test::write_fox_corpus(dir / "corpus.txt", 400);
   std::ofstream(dir / "run.toml") << "[run]\nname = \"gpu\"\nsteps = 8\nout_dir = \"out\"\n"
                                   << "[data]\ntrain = \"corpus.txt\"\n"
                                   << "[model]\nvocab_size = 256\nseq_len = 64\nlayers = 2\n"

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "support/corpus.h"
 #include "support/process.h"
 
 namespace fs = std::filesystem;
@@ -22,18 +23,11 @@ namespace {
 const char* kFence = "TRELLIS_TEST_FENCED_DEVICE";
 
 fs::path work_dir(const std::string& name) {
-  fs::path dir = fs::path(TRELLIS_TEST_WORK_DIR) / name;
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
+  return trellis::test::empty_dir(TRELLIS_TEST_WORK_DIR, name);
 }
 
 fs::path write_config(const fs::path& dir) {
-  {
-    std::ofstream out(dir / "corpus.txt");
-    for (int i = 0; i < 300; ++i)
-      out << "the quick brown fox jumps over the lazy dog " << i % 7 << ".\n";
-  }
+  trellis::test::write_fox_corpus(dir / "corpus.txt");
   fs::path config = dir / "run.toml";
   // Everything the trainer does on the host: random init, text batches, clipping, validation,
   // checkpoints, the llm.c export, the trace.

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "device/cuda_probe.h"
+#include "support/corpus.h"
 #include "support/process.h"
 
 namespace fs = std::filesystem;
@@ -16,21 +17,11 @@ using trellis::test::run_trellis_train;
 namespace {
 
 fs::path work_dir(const std::string& name) {
-  fs::path dir = fs::path(TRELLIS_TEST_WORK_DIR) / name;
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
-
-// A few kilobytes of text with structure a tiny model can learn.
-void write_corpus(const fs::path& file) {
-  std::ofstream out(file);
-  for (int i = 0; i < 300; ++i)
-    out << "the quick brown fox jumps over the lazy dog " << i % 7 << ".\n";
+  return trellis::test::empty_dir(TRELLIS_TEST_WORK_DIR, name);
 }
 
 fs::path write_config(const fs::path& dir, const std::string& extra) {
-  write_corpus(dir / "corpus.txt");
+  trellis::test::write_fox_corpus(dir / "corpus.txt");
   fs::path config = dir / "run.toml";
   std::ofstream(config) << "[run]\nname = \"cli\"\nsteps = 6\nout_dir = \"out\"\n"
                         << "[data]\ntrain = \"corpus.txt\"\n"
