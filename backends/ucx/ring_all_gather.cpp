@@ -20,7 +20,6 @@ OpTask ring_all_gather(Operation& op, const std::byte* input, std::byte* output,
   const int n = op.size();
   const int r = op.rank();
   std::byte* own = output + static_cast<std::size_t>(r) * block_bytes;
-  if (input != own) std::memcpy(own, input, block_bytes);
 
   const std::size_t k = chunk_count(block_bytes, 1, op.options().chunk_bytes);
   const auto steps = static_cast<std::size_t>(n - 1);
@@ -33,7 +32,12 @@ OpTask ring_all_gather(Operation& op, const std::byte* input, std::byte* output,
   };
   auto received_block = [&](std::size_t s) { return ring_index(static_cast<long>(r) - s - 1, n); };
 
-  for (std::size_t j = 0; j < k; ++j) op.send(next, chunk(r, j), part_size(block_bytes, k, j), j);
+  // This rank's block leaves from the input, and is copied into the output only once its sends
+  // and the first receives are posted: the copy overlaps the transfer instead of delaying it.
+  for (std::size_t j = 0; j < k; ++j) {
+    op.send(next, input + part_begin(block_bytes, k, j), part_size(block_bytes, k, j), j);
+  }
+  bool copied = input == own;
   std::vector<Transfer*> recvs(units, nullptr);
   std::size_t posted = 0, done = 0;
   while (done < units) {
@@ -44,6 +48,10 @@ OpTask ring_all_gather(Operation& op, const std::byte* input, std::byte* output,
           op.recv(prev, chunk(received_block(s), j), part_size(block_bytes, k, j), posted);
       ++posted;
       moved = true;
+    }
+    if (!copied) {
+      std::memcpy(own, input, block_bytes);
+      copied = true;
     }
     while (done < posted && recvs[done]->done()) {
       const std::size_t s = done / k, j = done % k;
