@@ -4,6 +4,7 @@
 #include <iostream>
 #include <utility>
 
+#include "direct_all_gather.h"
 #include "mpi_call.h"
 #include "operands.h"
 #include "polling_work.h"
@@ -221,6 +222,10 @@ WorkPtr MpiCommunicator::all_gather(const Tensor& input, const Tensor& output) {
       input.data_ptr() == static_cast<char*>(output.data_ptr()) + rank_ * input.nbytes();
   if (!in_place) check_aliasing(kind, input, output, false);
   const OpInfo info{kind, input.dtype(), input.numel()};
+  if (size_ > 1 && input.nbytes() > 0 && size_ <= settings_.all_gather_direct_ranks) {
+    return std::make_unique<DirectAllGatherWork>(*this, info, input, output, in_place,
+                                                 direct_all_gathers_++);
+  }
   const int count = static_cast<int>(input.numel());
   const MPI_Datatype type = mpi_datatype(info.dtype);
   return start(info, input, output, "MPI_Iallgather", nullptr, 0, [&](MPI_Request* request) {

@@ -35,6 +35,9 @@ struct MpiSettings {
   // messages (small_all_reduce.h); 0 hands every all_reduce to MPI_Iallreduce. Unset (-1):
   // small_all_reduce_limit() chooses by group size.
   std::int64_t small_all_reduce_bytes = -1;
+  // all_gather in groups of at most this many ranks exchanges the blocks directly over
+  // point-to-point messages (direct_all_gather.h); larger groups, or 0, use MPI_Iallgather.
+  std::int64_t all_gather_direct_ranks = 8;
 };
 
 // The largest all_reduce, in bytes, that a group of `group_size` ranks runs by recursive
@@ -109,7 +112,8 @@ class MpiCommunicator final : public Communicator {
   std::size_t small_all_reduce_limit_;  // for this group's size
   Device device_;
   ScratchPool scratch_;
-  std::uint32_t small_all_reduces_ = 0;  // started so far: numbers their message tags
+  std::uint32_t small_all_reduces_ = 0;   // started so far: numbers their message tags
+  std::uint32_t direct_all_gathers_ = 0;  // likewise
 };
 
 }  // namespace trellis::mpi

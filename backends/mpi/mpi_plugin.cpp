@@ -13,16 +13,30 @@ using trellis::mpi::MpiSettings;
 // MPI's large-message algorithms send about two and reduce in pieces: beyond 1 MiB it loses.
 constexpr std::int64_t kLargestSmallAllReduce = 1 << 20;
 
+// More ranks than this would post thousands of messages per rank and operation.
+constexpr std::int64_t kMostDirectAllGatherRanks = 1024;
+
 MpiSettings read_settings(const trellis::Options* options) {
   MpiSettings settings;
-  if (!options || !options->has("small_all_reduce_bytes")) return settings;  // chosen by size
-  const std::int64_t bytes = options->get_int("small_all_reduce_bytes", 0);
-  if (bytes < 0 || bytes > kLargestSmallAllReduce) {
-    throw trellis::InputError("[comm.mpi] small_all_reduce_bytes must be from 0 to " +
-                              std::to_string(kLargestSmallAllReduce) + ", got " +
-                              std::to_string(bytes));
+  if (!options) return settings;
+  if (options->has("small_all_reduce_bytes")) {  // else chosen by size
+    const std::int64_t bytes = options->get_int("small_all_reduce_bytes", 0);
+    if (bytes < 0 || bytes > kLargestSmallAllReduce) {
+      throw trellis::InputError("[comm.mpi] small_all_reduce_bytes must be from 0 to " +
+                                std::to_string(kLargestSmallAllReduce) + ", got " +
+                                std::to_string(bytes));
+    }
+    settings.small_all_reduce_bytes = bytes;
   }
-  settings.small_all_reduce_bytes = bytes;
+  if (options->has("all_gather_direct_ranks")) {
+    const std::int64_t ranks = options->get_int("all_gather_direct_ranks", 0);
+    if (ranks < 0 || ranks > kMostDirectAllGatherRanks) {
+      throw trellis::InputError("[comm.mpi] all_gather_direct_ranks must be from 0 to " +
+                                std::to_string(kMostDirectAllGatherRanks) + ", got " +
+                                std::to_string(ranks));
+    }
+    settings.all_gather_direct_ranks = ranks;
+  }
   return settings;
 }
 
@@ -48,6 +62,13 @@ std::vector<trellis::ConfigProblem> check(const trellis::RunQuery& query) {
                                                 std::to_string(kLargestSmallAllReduce) + ", got " +
                                                 std::to_string(bytes)});
   }
+  const std::int64_t ranks = query.options->get_int("all_gather_direct_ranks", 8);
+  if (ranks < 0 || ranks > kMostDirectAllGatherRanks) {
+    problems.push_back(
+        {"comm.mpi.all_gather_direct_ranks", "must be from 0 (always MPI_Iallgather) to " +
+                                                 std::to_string(kMostDirectAllGatherRanks) +
+                                                 ", got " + std::to_string(ranks)});
+  }
   return problems;
 }
 
@@ -56,6 +77,10 @@ const trellis::OptionSpec options[] = {
      "65536 (1048576 in groups of 2 or 3 ranks)",
      "all_reduce up to this many bytes uses recursive doubling over point-to-point messages "
      "(lower latency than MPI_Iallreduce); 0 = always MPI_Iallreduce"},
+    {"all_gather_direct_ranks", trellis::OptionType::integer, "8",
+     "all_gather in groups of at most this many ranks sends every block directly over "
+     "point-to-point messages (out of place twice as fast as MPI_Iallgather); 0 = always "
+     "MPI_Iallgather"},
 };
 
 const trellis::PluginDescriptor descriptor{

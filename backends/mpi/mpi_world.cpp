@@ -97,7 +97,9 @@ std::size_t MpiWorld::sweep_abandoned() noexcept {
   std::erase_if(abandoned_, [](AbandonedOp& op) {
     int done = 0;
     // An error means MPI is finished with the request too.
-    return MPI_Testall(2, op.requests.data(), &done, MPI_STATUSES_IGNORE) != MPI_SUCCESS || done;
+    return MPI_Testall(static_cast<int>(op.requests.size()), op.requests.data(), &done,
+                       MPI_STATUSES_IGNORE) != MPI_SUCCESS ||
+           done;
   });
   return abandoned_.size();
 }

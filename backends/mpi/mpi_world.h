@@ -29,7 +29,7 @@ namespace trellis::mpi {
 
 // An operation MPI may still be working on after its Work is gone: what MPI may still touch.
 struct AbandonedOp {
-  std::array<MPI_Request, 2> requests{MPI_REQUEST_NULL, MPI_REQUEST_NULL};
+  std::vector<MPI_Request> requests;
   std::array<Tensor, 2> tensors;
   std::shared_ptr<void> memory;  // any other buffer the requests use
 };

@@ -20,7 +20,7 @@ RequestWork::~RequestWork() {
   // and collectives cannot, so MPI keeps them and the world keeps their buffers.
   if (info_.kind == OpKind::recv) MPI_Cancel(&request_);
   AbandonedOp op;
-  op.requests[0] = request_;
+  op.requests = {request_};
   op.tensors = std::move(tensors_);
   try {
     comm_.world().abandon(std::move(op));

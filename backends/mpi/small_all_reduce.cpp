@@ -47,8 +47,9 @@ SmallAllReduceWork::SmallAllReduceWork(MpiCommunicator& comm, const OpInfo& info
 void SmallAllReduceWork::plan(std::uint32_t sequence) {
   const int size = comm_.size();
   const int rank = comm_.rank();
+  // The lower half of the channel's tags; the direct all_gathers have the upper half.
   const std::int64_t slots =
-      (static_cast<std::int64_t>(comm_.world().tag_upper_bound()) + 1) / kTagsPerOperation;
+      (static_cast<std::int64_t>(comm_.world().tag_upper_bound()) + 1) / 2 / kTagsPerOperation;
   const int base = static_cast<int>(sequence % slots) * kTagsPerOperation;
   const int power = static_cast<int>(std::bit_floor(static_cast<unsigned>(size)));
   const int extras = size - power;
@@ -78,7 +79,7 @@ void SmallAllReduceWork::hand_over_to_world() noexcept {
   if (MPI_Testall(2, requests_.data(), &flag, MPI_STATUSES_IGNORE) != MPI_SUCCESS || flag) return;
   // Its messages may still arrive into the output and the scratch block: keep both for MPI.
   AbandonedOp op;
-  op.requests = requests_;
+  op.requests.assign(requests_.begin(), requests_.end());
   op.tensors = {input_, output_};
   op.memory = std::shared_ptr<std::byte[]>(std::move(scratch_));
   try {
