@@ -16,26 +16,38 @@ constexpr std::int64_t kLargestSmallAllReduce = 1 << 20;
 // More ranks than this would post thousands of messages per rank and operation.
 constexpr std::int64_t kMostDirectAllGatherRanks = 1024;
 
+// The integer options, each with its range; 0 hands the operation to MPI's own collective.
+struct RangedOption {
+  const char* key;
+  std::int64_t most;
+  const char* zero_means;
+  std::int64_t MpiSettings::*field;
+};
+constexpr RangedOption kRangedOptions[] = {
+    {"small_all_reduce_bytes", kLargestSmallAllReduce, "always MPI_Iallreduce",
+     &MpiSettings::small_all_reduce_bytes},
+    {"all_gather_direct_ranks", kMostDirectAllGatherRanks, "always MPI_Iallgather",
+     &MpiSettings::all_gather_direct_ranks},
+};
+
+// "must be from 0 (always MPI_Iallreduce) to 1048576, got -3", or "" when `value` is valid.
+std::string range_problem(const RangedOption& option, std::int64_t value) {
+  if (value >= 0 && value <= option.most) return "";
+  return std::string("must be from 0 (") + option.zero_means + ") to " +
+         std::to_string(option.most) + ", got " + std::to_string(value);
+}
+
+// Unset options keep MpiSettings' defaults (small_all_reduce_bytes: chosen by group size).
 MpiSettings read_settings(const trellis::Options* options) {
   MpiSettings settings;
   if (!options) return settings;
-  if (options->has("small_all_reduce_bytes")) {  // else chosen by size
-    const std::int64_t bytes = options->get_int("small_all_reduce_bytes", 0);
-    if (bytes < 0 || bytes > kLargestSmallAllReduce) {
-      throw trellis::InputError("[comm.mpi] small_all_reduce_bytes must be from 0 to " +
-                                std::to_string(kLargestSmallAllReduce) + ", got " +
-                                std::to_string(bytes));
+  for (const RangedOption& option : kRangedOptions) {
+    if (!options->has(option.key)) continue;
+    const std::int64_t value = options->get_int(option.key, 0);
+    if (std::string problem = range_problem(option, value); !problem.empty()) {
+      throw trellis::InputError(std::string("[comm.mpi] ") + option.key + " " + problem);
     }
-    settings.small_all_reduce_bytes = bytes;
-  }
-  if (options->has("all_gather_direct_ranks")) {
-    const std::int64_t ranks = options->get_int("all_gather_direct_ranks", 0);
-    if (ranks < 0 || ranks > kMostDirectAllGatherRanks) {
-      throw trellis::InputError("[comm.mpi] all_gather_direct_ranks must be from 0 to " +
-                                std::to_string(kMostDirectAllGatherRanks) + ", got " +
-                                std::to_string(ranks));
-    }
-    settings.all_gather_direct_ranks = ranks;
+    settings.*option.field = value;
   }
   return settings;
 }
@@ -55,19 +67,12 @@ std::vector<trellis::ConfigProblem> check(const trellis::RunQuery& query) {
                         "backend \"mpi\" moves host memory only; with [device] kind = \"cuda\" "
                         "use backend \"nccl\""});
   }
-  const std::int64_t bytes = query.options->get_int("small_all_reduce_bytes", 0);
-  if (bytes < 0 || bytes > kLargestSmallAllReduce) {
-    problems.push_back(
-        {"comm.mpi.small_all_reduce_bytes", "must be from 0 (always MPI_Iallreduce) to " +
-                                                std::to_string(kLargestSmallAllReduce) + ", got " +
-                                                std::to_string(bytes)});
-  }
-  const std::int64_t ranks = query.options->get_int("all_gather_direct_ranks", 8);
-  if (ranks < 0 || ranks > kMostDirectAllGatherRanks) {
-    problems.push_back(
-        {"comm.mpi.all_gather_direct_ranks", "must be from 0 (always MPI_Iallgather) to " +
-                                                 std::to_string(kMostDirectAllGatherRanks) +
-                                                 ", got " + std::to_string(ranks)});
+  for (const RangedOption& option : kRangedOptions) {
+    if (!query.options->has(option.key)) continue;
+    const std::int64_t value = query.options->get_int(option.key, 0);
+    if (std::string problem = range_problem(option, value); !problem.empty()) {
+      problems.push_back({std::string("comm.mpi.") + option.key, problem});
+    }
   }
   return problems;
 }
