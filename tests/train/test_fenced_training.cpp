@@ -128,6 +128,26 @@ TEST_CASE("on the fenced device a run trains, checkpoints and exports exactly as
   }
 }
 
+TEST_CASE("every layer family on the fenced device trains as on host memory (one rank)") {
+  // seq and 2d on one rank still run their own code: the sequence reordering, the 2d family's
+  // grid operations and its LM head's loss.
+  for (const std::string mode : {"seq", "2d"}) {
+    const fs::path plain = work_dir("fence_plain_" + mode), fenced = work_dir("fence_on_" + mode);
+    write_config(plain);
+    write_config(fenced);
+    const std::vector<std::string> args = {"--set", "parallel.tensor_mode=" + mode,
+                                           "--set", "run.steps=3",
+                                           "--set", "checkpoint.every=0"};
+    ProcessResult a = train(plain, args, false);
+    ProcessResult b = train(fenced, args, true);
+    INFO(mode, a.output, b.output);
+    REQUIRE(a.exit_code == 0);
+    REQUIRE(b.exit_code == 0);
+    CHECK(numerics(fenced / "out" / "metrics.jsonl") == numerics(plain / "out" / "metrics.jsonl"));
+    CHECK(read_file(fenced / "out" / "final.bin") == read_file(plain / "out" / "final.bin"));
+  }
+}
+
 TEST_CASE("the fenced device is a one-rank cpu test tool: other uses are bad input") {
   const fs::path dir = work_dir("fence_misuse");
   write_config(dir);
