@@ -71,9 +71,7 @@ struct Trainer::State {
   int rank = 0;
   RankCoords coords;
   bool reports = false;  // this rank prints and writes the metrics (world rank 0)
-  ComputeDevice device;
-  std::shared_ptr<Allocator> allocator;  // the device's
-  std::shared_ptr<Kernels> kernels;      // the device's
+  ComputeDevice device;  // its allocator and kernels: everything this rank computes with
   RankGroups groups;
   std::shared_ptr<LayerFamily> family;
   // Chunks are declared after the family: plugin objects must go before the family that made them.
@@ -123,10 +121,10 @@ struct Trainer::State {
                    run.config.data.shuffle && training,
                    static_cast<std::uint64_t>(run.config.run.seed), host_tokens.data(),
                    host_targets.data());
-        mb.tokens = Tensor::empty({B, T}, DType::i32, allocator);
-        mb.targets = Tensor::empty({B, T}, DType::i32, allocator);
-        copy_from_host(*kernels, host_tokens, mb.tokens);
-        copy_from_host(*kernels, host_targets, mb.targets);
+        mb.tokens = Tensor::empty({B, T}, DType::i32, device.allocator);
+        mb.targets = Tensor::empty({B, T}, DType::i32, device.allocator);
+        copy_from_host(*device.kernels, host_tokens, mb.tokens);
+        copy_from_host(*device.kernels, host_targets, mb.targets);
       }
       out.push_back(std::move(mb));
     }
@@ -137,8 +135,8 @@ struct Trainer::State {
   // of each data rank contributes its sum.
   double global_loss_sum(double local) {
     const bool contributes = last_stage_here() && coords.tensor == 0;
-    return all_reduce_scalar(*groups.world, contributes ? local : 0.0, ReduceOp::sum, allocator,
-                             *kernels);
+    return all_reduce_scalar(*groups.world, contributes ? local : 0.0, ReduceOp::sum,
+                             device.allocator, *device.kernels);
   }
 
   // The trained model as an llm.c checkpoint, written from every layout: rank 0 makes the file,
@@ -161,7 +159,7 @@ struct Trainer::State {
             std::find(norm_excluded.begin(), norm_excluded.end(), p) != norm_excluded.end();
         if (!replica && !tied_copy) mine.push_back(p);
       }
-      write_llmc_shards(partial, dims, mine, *kernels);
+      write_llmc_shards(partial, dims, mine, *device.kernels);
     }
     groups.world->barrier()->wait();
     if (reports) {
@@ -212,9 +210,8 @@ Trainer::Trainer(const ResolvedRun& run, std::FILE* console)
   choice.local_world_size = s.env.local_world_size;
   choice.world_size = run.world_size;
   s.device = open_compute_device(choice);
-  s.allocator = s.device.allocator;
-  s.kernels = s.device.kernels;
-  s.peak_flops = measure_sgemm_peak(*s.kernels, s.allocator, s.device.sgemm_probe_size);
+  s.peak_flops =
+      measure_sgemm_peak(*s.device.kernels, s.device.allocator, s.device.sgemm_probe_size);
 
   auto world = create_world(*run.registry, cfg.comm.backend, run.backend_options(), s.env,
                             run.comm_timeout, s.device.device);
@@ -230,8 +227,8 @@ Trainer::Trainer(const ResolvedRun& run, std::FILE* console)
   init.groups.tensor = s.groups.tensor.get();
   init.groups.row = s.groups.tensor_row.get();
   init.groups.col = s.groups.tensor_col.get();
-  init.allocator = s.allocator;
-  init.kernels = s.kernels.get();
+  init.allocator = s.device.allocator;
+  init.kernels = s.device.kernels.get();
   init.micro_batch = static_cast<int>(s.B);
   init.seed = static_cast<std::uint64_t>(cfg.run.seed);
   init.options = &run.layers_options();
@@ -262,10 +259,11 @@ Trainer::Trainer(const ResolvedRun& run, std::FILE* console)
   if (!run.resume_from) {
     switch (run.init.kind) {
       case ModelInit::Kind::random:
-        initialize_parameters(s.params, static_cast<std::uint64_t>(cfg.run.seed), *s.kernels);
+        initialize_parameters(s.params, static_cast<std::uint64_t>(cfg.run.seed),
+                              *s.device.kernels);
         break;
       case ModelInit::Kind::llmc:
-        load_llmc_checkpoint(run.init.path, s.dims, s.params, *s.kernels);
+        load_llmc_checkpoint(run.init.path, s.dims, s.params, *s.device.kernels);
         break;
       case ModelInit::Kind::checkpoint:
         break;
@@ -288,13 +286,14 @@ Trainer::Trainer(const ResolvedRun& run, std::FILE* console)
   optimizer.settings = {static_cast<float>(cfg.optim.beta1), static_cast<float>(cfg.optim.beta2),
                         static_cast<float>(cfg.optim.eps),
                         static_cast<float>(cfg.optim.weight_decay)};
-  optimizer.kernels = s.kernels.get();
-  optimizer.allocator = s.allocator;
+  optimizer.kernels = s.device.kernels.get();
+  optimizer.allocator = s.device.allocator;
   optimizer.bucket_bytes = static_cast<std::size_t>(cfg.parallel.dp_bucket_mb * 1024 * 1024);
   optimizer.trace = s.trace.get();
   s.optimizer = make_optimizer(static_cast<int>(cfg.optim.zero), std::move(optimizer));
   s.faults = TestFaults::from_environment(s.rank);
-  s.checkpoints = std::make_unique<TrainingCheckpoints>(run, *s.groups.world, *s.kernels, s.faults);
+  s.checkpoints =
+      std::make_unique<TrainingCheckpoints>(run, *s.groups.world, *s.device.kernels, s.faults);
 
   ExecutorSetup setup;
   setup.plan = &s.plan;
@@ -302,8 +301,8 @@ Trainer::Trainer(const ResolvedRun& run, std::FILE* console)
   for (auto& [stage, chunk] : s.chunks) setup.chunks[stage] = chunk.get();
   setup.pipeline = s.groups.pipeline.get();
   setup.activation_shape = s.family->activation_shape();
-  setup.allocator = s.allocator;
-  setup.kernels = s.kernels.get();
+  setup.allocator = s.device.allocator;
+  setup.kernels = s.device.kernels.get();
   setup.trace = s.trace.get();
   setup.wait_for_compute = s.device.wait_for_compute;
   s.executor = std::make_unique<PipelineExecutor>(setup);
@@ -372,17 +371,17 @@ TrainSummary Trainer::train() {
   const double tokens_per_step = static_cast<double>(s.G * s.T);
   const double step_flops = flops_per_token(s.dims) * tokens_per_step;
   const double cluster_peak = s.peak_flops * s.run.world_size;
-  s.allocator->reset_peak();
+  s.device.allocator->reset_peak();
 
   TrainSummary summary;
   auto start = Clock::now();
   for (std::int64_t step = s.start_step; step < cfg.run.steps; ++step) {
     auto t0 = Clock::now();
     const double trace_start = TraceRecorder::now_us();
-    for (Parameter* p : s.params) s.kernels->fill(p->grad, 0.0f);
+    for (Parameter* p : s.params) s.device.kernels->fill(p->grad, 0.0f);
     std::vector<Microbatch> mbs =
         s.microbatches(step, true, s.train_data ? &*s.train_data : nullptr);
-    const std::size_t live_before = s.allocator->current_bytes();
+    const std::size_t live_before = s.device.allocator->current_bytes();
     // With dp_overlap, each gradient bucket's reduction starts as backward completes it;
     // without, finish_gradient_reduction starts them all after backward.
     std::function<void(int, int)> layer_done;
@@ -424,8 +423,8 @@ TrainSummary Trainer::train() {
     m.tokens_per_s = tokens_per_step / seconds;
     m.mfu = step_flops / seconds / cluster_peak;
     m.peak_mem_bytes = static_cast<std::uint64_t>(
-        all_reduce_scalar(*s.groups.world, static_cast<double>(s.allocator->peak_bytes()),
-                          ReduceOp::max, s.allocator, *s.kernels));
+        all_reduce_scalar(*s.groups.world, static_cast<double>(s.device.allocator->peak_bytes()),
+                          ReduceOp::max, s.device.allocator, *s.device.kernels));
     const bool last = step + 1 == cfg.run.steps;
     const std::int64_t val_every = cfg.data.val_every;
     if (s.run.val && (last || (val_every > 0 && (step + 1) % val_every == 0))) {
