@@ -10,8 +10,8 @@
 #include "comm_json.h"
 #include "comm_sweep.h"
 #include "comm_table.h"
+#include "device/compute_device.h"
 #include "device/cuda_device.h"
-#include "device/cuda_probe.h"
 #include "mpi_raw_transport.h"
 #include "trellis/error.h"
 #include "trellis/plugin_registry.h"
@@ -55,15 +55,14 @@ bool moves_gpu_memory(const PluginRegistry& registry, const std::string& backend
   return registry.check(PluginKind::comm, backend, query).empty();
 }
 
-// Managed memory on this rank's GPU (local rank modulo the GPUs it sees, as trellis-train picks
-// them): the sweep fills and checks buffers from the host, which managed memory allows once each
-// operation has completed, and a backend's wait() returns only then.
-std::shared_ptr<Allocator> gpu_allocator(const std::string& backend, int local_rank) {
-  const CudaProbe probe = probe_cuda();
-  if (probe.device_count == 0) {
-    throw InputError("backend " + backend + " moves GPU memory, but " + probe.problem);
-  }
-  return make_cuda_managed_allocator(local_rank % probe.device_count);
+// Managed memory on this rank's GPU (as trellis-train picks it): the sweep fills and checks
+// buffers from the host, which managed memory allows once each operation has completed, and a
+// backend's wait() returns only then.
+std::shared_ptr<Allocator> gpu_allocator(const std::string& backend,
+                                         const RankEnvironment& environment) {
+  return make_cuda_managed_allocator(
+      cuda_device_of_rank(environment.local_rank, environment.local_world_size,
+                          "backend " + backend + " moves GPU memory"));
 }
 
 }  // namespace
@@ -78,8 +77,9 @@ void check_backends_exist(const CommBenchOptions& options) {
     if (!registry) registry = discover_plugins();
     registry->find(PluginKind::comm, backend);  // throws PluginError listing what exists
     const Options own = backend_options(*registry, backend, options.backend_options);
-    if (moves_gpu_memory(*registry, backend, own) && probe_cuda().device_count == 0) {
-      throw InputError("backend " + backend + " moves GPU memory, but " + probe_cuda().problem);
+    if (moves_gpu_memory(*registry, backend, own)) {
+      // Before any rank starts: throws, with the reason, where no GPU works.
+      cuda_device_of_rank(0, 1, "backend " + backend + " moves GPU memory");
     }
   }
 }
@@ -121,7 +121,7 @@ int run_comm_rank(const CommBenchOptions& options, const RankEnvironment& enviro
     } else {
       const Options own = backend_options(*registry, backend, options.backend_options);
       if (moves_gpu_memory(*registry, backend, own)) {
-        allocator = gpu_allocator(backend, environment.local_rank);
+        allocator = gpu_allocator(backend, environment);
       }
       watchdog.arm(timeout, "making the world communicator of backend " + backend);
       world = create_world(*registry, backend, own, environment, timeout, allocator->device());

@@ -52,23 +52,9 @@ ComputeDevice open_cpu(const DeviceChoice& choice) {
 }
 
 ComputeDevice open_cuda(const DeviceChoice& choice) {
-  const CudaProbe probe = probe_cuda();
-  if (probe.device_count == 0) {
-    throw InputError("[device] kind = \"cuda\", but " + probe.problem +
-                     "; use kind = \"cpu\" on this machine");
-  }
-  // Local rank modulo the GPUs this process sees: ranks that each see every GPU of the node take
-  // one apiece, and ranks given one GPU each (srun --gpus-per-task=1) take the one they see.
-  // Fewer GPUs than ranks, with more than one visible, would put two ranks on one GPU.
-  if (probe.device_count > 1 && probe.device_count < choice.local_world_size) {
-    throw InputError("[device] kind = \"cuda\": " + std::to_string(choice.local_world_size) +
-                     " ranks run on this node but each sees " + std::to_string(probe.device_count) +
-                     " GPUs (CUDA_VISIBLE_DEVICES limits them); each rank needs its own GPU: "
-                     "start at most " +
-                     std::to_string(probe.device_count) +
-                     " ranks per node, or give each rank one GPU");
-  }
-  const int index = choice.local_rank % probe.device_count;
+  const int index =
+      cuda_device_of_rank(choice.local_rank, choice.local_world_size, "[device] kind = \"cuda\"",
+                          "; use kind = \"cpu\" on this machine");
   if (std::string problem = cuda_self_test(index); !problem.empty()) {
     throw InputError("[device] kind = \"cuda\": GPU " + std::to_string(index) +
                      " does not work: " + problem);
@@ -86,6 +72,21 @@ ComputeDevice open_cuda(const DeviceChoice& choice) {
 }
 
 }  // namespace
+
+int cuda_device_of_rank(int local_rank, int local_world_size, const std::string& needs,
+                        const std::string& otherwise) {
+  const CudaProbe probe = probe_cuda();
+  if (probe.device_count == 0) throw InputError(needs + ", but " + probe.problem + otherwise);
+  if (probe.device_count > 1 && probe.device_count < local_world_size) {
+    throw InputError(needs + ": " + std::to_string(local_world_size) +
+                     " ranks run on this node but each sees " + std::to_string(probe.device_count) +
+                     " GPUs (CUDA_VISIBLE_DEVICES limits them); each rank needs its own GPU: "
+                     "start at most " +
+                     std::to_string(probe.device_count) +
+                     " ranks per node, or give each rank one GPU");
+  }
+  return local_rank % probe.device_count;
+}
 
 ComputeDevice open_compute_device(const DeviceChoice& choice) {
   if (choice.bf16 && choice.kind != DeviceKind::cuda) {

@@ -48,4 +48,11 @@ struct ComputeDevice {
 // node than GPUs, a malformed TRELLIS_TEST_FENCED_DEVICE.
 ComputeDevice open_compute_device(const DeviceChoice& choice);
 
+// The GPU a rank uses: its local rank modulo the GPUs the process sees, so ranks that each see
+// every GPU of the node take one apiece, and ranks given one each (srun --gpus-per-task=1) take
+// the one they see. Throws InputError "<needs>, but <why no GPU works><otherwise>", or, when more
+// than one GPU is visible but fewer than the node's ranks (two ranks would share one), saying so.
+int cuda_device_of_rank(int local_rank, int local_world_size, const std::string& needs,
+                        const std::string& otherwise = "");
+
 }  // namespace trellis
