@@ -23,9 +23,12 @@ std::vector<Finished> backward_order(const std::vector<std::vector<Parameter*>>&
   for (int l = static_cast<int>(layers.size()) - 1; l >= 0; --l) {
     for (auto it = layers[l].rbegin(); it != layers[l].rend(); ++it) {
       Parameter* p = *it;
-      if (first_layer.at(p) != l) continue;  // a layer before this one finishes it
-      if (std::none_of(out.begin(), out.end(), [&](const Finished& f) { return f.param == p; }))
-        out.push_back({p, l});
+      // Taken once, by the layer that finishes it: a layer before this one may, or this one
+      // may list it twice.
+      auto first = first_layer.find(p);
+      if (first == first_layer.end() || first->second != l) continue;
+      first_layer.erase(first);
+      out.push_back({p, l});
     }
   }
   return out;
