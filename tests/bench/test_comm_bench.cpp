@@ -2,6 +2,10 @@
 // ranks per backend built (and the mpi-raw baseline) launches itself, prints nccl-tests' columns
 // and writes JSON with DESIGN.md's fields and no wrong elements; several backends in one command
 // give one JSON; under a launcher it is one rank.
+//
+// A case that needs what this build or machine lacks (a backend, MPI, a machine without a GPU)
+// is in a test suite of its own and skips visibly (skip_case.h): ctest runs each such suite as
+// test_comm_bench_<suite> and reports it skipped, with the reason.
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -13,6 +17,7 @@
 
 #include "device/cuda_probe.h"
 #include "flat_json.h"
+#include "skip_case.h"
 #include "support/process.h"
 
 namespace fs = std::filesystem;
@@ -147,9 +152,11 @@ TEST_CASE("a backend nobody provides exits 2 naming what exists, before launchin
   CHECK(contains(result.output, "carrier-pigeon"));
 }
 
-TEST_CASE("a GPU backend where no GPU works exits 2 with the reason, before launching anything") {
-  if (!BENCH_TEST_HAVE_NCCL) return;                   // the nccl plugin is not built here
-  if (trellis::probe_cuda().device_count > 0) return;  // this machine has a GPU
+TEST_CASE("a GPU backend where no GPU works exits 2 with the reason, before launching anything" *
+          doctest::test_suite("nccl_without_gpu")) {
+  TRELLIS_SKIP_CASE_IF(!BENCH_TEST_HAVE_NCCL, "the nccl plugin is not built here");
+  TRELLIS_SKIP_CASE_IF(trellis::probe_cuda().device_count > 0,
+                       "this machine has a GPU; the case is for machines without one");
   const ProcessResult result =
       bench({"--backend", "nccl", "--nproc", "2", "--op", "all_reduce", "-b", "8", "-e", "1K"});
   CHECK(result.exit_code == 2);
@@ -157,9 +164,11 @@ TEST_CASE("a GPU backend where no GPU works exits 2 with the reason, before laun
   CHECK(contains(result.output, trellis::probe_cuda().problem));
 }
 
-TEST_CASE("--option: a backend's option reaches it; an unknown key or a bad value exits 2") {
+TEST_CASE("--option: a backend's option reaches it; an unknown key or a bad value exits 2" *
+          doctest::test_suite("ucx_options")) {
   const std::vector<std::string> plugins = split(BENCH_TEST_PLUGINS);
-  if (std::find(plugins.begin(), plugins.end(), "ucx") == plugins.end()) return;
+  TRELLIS_SKIP_CASE_IF(std::find(plugins.begin(), plugins.end(), "ucx") == plugins.end(),
+                       "the ucx plugin is not built here");
   const std::vector<std::string> base = {"--backend", "ucx", "--nproc", "2",  "--op", "all_reduce",
                                          "-b",        "8",   "-e",      "1K", "-n",   "2"};
   auto with = [&](const std::string& option) {
@@ -193,7 +202,9 @@ TEST_CASE("--help exits 0 and explains every option") {
   }
 }
 
-TEST_CASE("2 ranks of each backend, launched by the bench: nccl-tests' columns, valid JSON") {
+TEST_CASE("2 ranks of each backend, launched by the bench: nccl-tests' columns, valid JSON" *
+          doctest::test_suite("each_backend")) {
+  TRELLIS_SKIP_CASE_IF(every_backend().empty(), "no CPU comm backend (mpi, ucx) is built here");
   for (const std::string& backend : every_backend()) {
     CAPTURE(backend);
     const fs::path json = work_file("tiny-" + backend + ".json");
@@ -216,9 +227,10 @@ TEST_CASE("2 ranks of each backend, launched by the bench: nccl-tests' columns, 
   }
 }
 
-TEST_CASE("every operation runs and checks clean on 2 ranks") {
+TEST_CASE("every operation runs and checks clean on 2 ranks" *
+          doctest::test_suite("every_operation")) {
   const std::vector<std::string> backends = every_backend();
-  if (backends.empty()) return;
+  TRELLIS_SKIP_CASE_IF(backends.empty(), "no CPU comm backend (mpi, ucx) is built here");
   const std::string backend = backends.front();
   for (const char* op :
        {"all_gather", "reduce_scatter", "broadcast", "reduce", "all_to_all", "sendrecv"}) {
@@ -236,9 +248,11 @@ TEST_CASE("every operation runs and checks clean on 2 ranks") {
   }
 }
 
-TEST_CASE("several backends in one command: one table each, one JSON with all of them") {
+TEST_CASE("several backends in one command: one table each, one JSON with all of them" *
+          doctest::test_suite("several_backends")) {
   const std::vector<std::string> backends = every_backend();
-  if (backends.size() < 2) return;
+  TRELLIS_SKIP_CASE_IF(backends.size() < 2, "needs two benchmarkable backends, this build has " +
+                                                std::to_string(backends.size()));
   std::string list;
   for (const std::string& backend : backends) list += (list.empty() ? "" : ",") + backend;
   const fs::path json = work_file("several.json");
@@ -254,10 +268,11 @@ TEST_CASE("several backends in one command: one table each, one JSON with all of
   CHECK(seen == std::set<std::string>(backends.begin(), backends.end()));
 }
 
-TEST_CASE("under a launcher the bench is one rank of its world") {
+TEST_CASE("under a launcher the bench is one rank of its world" *
+          doctest::test_suite("under_mpirun")) {
   // Under trellis-run --mpirun every backend can run, the baseline included, one after another
   // in the same processes.
-  if (!BENCH_TEST_HAVE_MPI) return;
+  TRELLIS_SKIP_CASE_IF(!BENCH_TEST_HAVE_MPI, "MPI is not in this build");
   std::string list;
   for (const std::string& backend : every_backend()) {
     list += (list.empty() ? "" : ",") + backend;

@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "launch/launcher.h"
+#include "skip_case.h"
 #include "support/fixtures.h"
 #include "support/process.h"
 
@@ -296,7 +297,8 @@ TEST_CASE("--mpirun reports a failed rank the same way") {
   CHECK(seconds_since(start) < 15.0);
 }
 
-TEST_CASE("under a bare mpirun, ranks find each other through a file store named by the job") {
+TEST_CASE("under a bare mpirun, ranks find each other through a file store named by the job" *
+          doctest::test_suite("bare_mpirun")) {
   std::map<std::string, std::optional<std::string>> env = {
       {"OMPI_ALLOW_RUN_AS_ROOT", std::string("1")},
       {"OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", std::string("1")}};
@@ -304,7 +306,8 @@ TEST_CASE("under a bare mpirun, ranks find each other through a file store named
       {"/usr/bin/mpirun", "-n", "2", "--oversubscribe", LAUNCH_PROBE_BINARY, COMM_TEST_PLUGIN_DIR},
       env);
   INFO(r.output);
-  if (r.exit_code == 127 || contains(r.output, "No such file")) return;  // no mpirun here
+  TRELLIS_SKIP_CASE_IF(r.exit_code == 127 || contains(r.output, "No such file"),
+                       "no /usr/bin/mpirun here");
   REQUIRE(r.exit_code == 0);
   CHECK(contains(r.output, "rank 1 of 2"));
   CHECK(contains(r.output, "store file:/tmp/trellis-store-ompi-"));

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "device/cuda_probe.h"
+#include "skip_case.h"
 #include "support/corpus.h"
 #include "support/process.h"
 
@@ -122,8 +123,10 @@ TEST_CASE("a token id beyond the vocabulary is bad input: exit 2, naming the fil
   CHECK(r.output.find("token 1500 is id 300") != std::string::npos);
 }
 
-TEST_CASE("[device] kind = \"cuda\" without a GPU is bad input with the reason") {
-  if (trellis::probe_cuda().device_count > 0) return;  // this machine has a GPU
+TEST_CASE("[device] kind = \"cuda\" without a GPU is bad input with the reason" *
+          doctest::test_suite("cuda_without_gpu")) {
+  TRELLIS_SKIP_CASE_IF(trellis::probe_cuda().device_count > 0,
+                       "this machine has a GPU; the case is for machines without one");
   fs::path dir = work_dir("cuda");
   auto r = run_trellis_train({write_config(dir, "[device]\nkind = \"cuda\"\n").string()});
   CHECK(r.exit_code == 2);
