@@ -1,6 +1,8 @@
 // Every CUDA kernel against the CPU one on the same inputs (fp32: agreement up to summation
-// order; bf16 mixed precision: within bf16's rounding), the CUDA allocator's accounting, and a
-// few training steps of a small transformer written with the kernels, on both devices.
+// order; bf16 mixed precision: every kernel whose numerics depend on the precision — the matrix
+// products, linear and attention — within a bound computed for each output element from its
+// operands' magnitudes, bf16_bounds.h), the CUDA allocator's accounting, and a few training steps
+// of a small transformer written with the kernels, on both devices (test_cuda_training.cpp).
 //
 // Skipped (exit 77) with the reason where this build or machine has no GPU; before skipping it
 // checks that asking for the CUDA device there fails with that reason rather than crashing.
@@ -12,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "bf16_kernel_cases.h"
 #include "device/cuda_device.h"
 #include "device/cuda_probe.h"
 #include "gpu_pair.h"
@@ -31,6 +34,17 @@ constexpr double kF32 = 2e-5;  // fp32 on both sides: summation order only
 Devices& devices() {
   static Devices* instance = new Devices;
   return *instance;
+}
+
+// The same for bf16 mixed precision.
+Devices& bf16_devices() {
+  static Devices* instance = new Devices(CudaPrecision::bf16);
+  return *instance;
+}
+
+// Each line a failure of a bf16 case (bf16_kernel_cases.h).
+void check_none(const std::vector<std::string>& failures) {
+  for (const std::string& failure : failures) FAIL_CHECK(failure);
 }
 
 #define CHECK_CLOSE(pair, tolerance)                              \
@@ -63,8 +77,8 @@ TEST_CASE("f32 -> bf16 -> f32 rounds to bf16 and back") {
   Pair x = d.random({4099}, 3, 100.0f);
   Tensor half = Tensor::empty({4099}, DType::bf16, d.device_allocator());
   Pair back = d.zeros({4099});
-  d.gpu().copy(x.device, half);
-  d.gpu().copy(half, back.device);
+  d.device().copy(x.device, half);
+  d.device().copy(half, back.device);
   d.cpu().copy(x.host, back.host);
   CHECK_CLOSE(back, 1.0 / 128);  // 8 significant bits
 }
@@ -73,7 +87,7 @@ TEST_CASE("sum_squares") {
   Devices& d = devices();
   for (std::int64_t n : {0, 1, 1023, 1025, 300001}) {
     Pair x = d.random({n}, 4);
-    const double cpu = d.cpu().sum_squares(x.host), gpu = d.gpu().sum_squares(x.device);
+    const double cpu = d.cpu().sum_squares(x.host), gpu = d.device().sum_squares(x.device);
     CHECK(gpu == doctest::Approx(cpu).epsilon(1e-6));
   }
 }
@@ -235,6 +249,22 @@ TEST_CASE("cross-entropy steps, with padding columns and a vocabulary shard") {
   }
 }
 
+TEST_CASE("bf16: matmul, every transpose, strided rows, alpha and beta, within the bound") {
+  check_none(bf16_matmul_cases(bf16_devices()));
+}
+
+TEST_CASE("bf16: products multiply the operands rounded to bf16, accumulating in fp32") {
+  check_none(bf16_rounded_operand_cases(bf16_devices()));
+}
+
+TEST_CASE("bf16: linear forward and backward within the bound") {
+  check_none(bf16_linear_cases(bf16_devices()));
+}
+
+TEST_CASE("bf16: causal attention forward and backward within the bound") {
+  check_none(bf16_attention_cases(bf16_devices()));
+}
+
 TEST_CASE("AdamW, three steps") {
   Devices& d = devices();
   Pair param = d.random({3001}, 36), m = d.zeros({3001}), v = d.zeros({3001});
@@ -271,7 +301,7 @@ TEST_CASE("kernels refuse host tensors, naming the kernel and the device") {
   Devices& d = devices();
   Pair x = d.random({10}, 41);
   try {
-    d.gpu().scale(x.host, 2.0f);
+    d.device().scale(x.host, 2.0f);
     FAIL("a host tensor was accepted");
   } catch (const Error& error) {
     const std::string message = error.what();
