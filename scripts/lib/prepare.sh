@@ -1,6 +1,8 @@
 # Shared by scripts/run and scripts/test: install the Debian packages the build needs (only those
 # missing, so a second run is fast), then configure and build Trellis into build/ (Release).
 # Source it from the repository root; it sets TRELLIS_ROOT and TRELLIS_BUILD.
+# With TRELLIS_PREPARE_DEFINE_ONLY=1 it only defines the list and the functions (scripts/gpu-check
+# builds only what it needs).
 set -euo pipefail
 
 TRELLIS_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -12,14 +14,19 @@ trellis_packages=(
   libopenmpi-dev openmpi-bin libucx-dev ucx-utils
 )
 
-trellis_install_packages() {
-  local missing=()
+# The packages of the list that are not installed, one a line.
+trellis_missing_packages() {
   local pkg
   for pkg in "${trellis_packages[@]}"; do
     if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
-      missing+=("$pkg")
+      echo "$pkg"
     fi
   done
+}
+
+trellis_install_packages() {
+  local missing
+  mapfile -t missing < <(trellis_missing_packages)
   if [ ${#missing[@]} -eq 0 ]; then
     return 0
   fi
@@ -51,5 +58,7 @@ trellis_build() {
   cmake --build "$TRELLIS_BUILD" -j "$jobs"
 }
 
-trellis_install_packages
-trellis_build
+if [ "${TRELLIS_PREPARE_DEFINE_ONLY:-0}" != 1 ]; then
+  trellis_install_packages
+  trellis_build
+fi
