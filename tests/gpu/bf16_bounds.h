@@ -15,7 +15,10 @@
 //   |cpu - exact| <= gamma_K(2^-24) S                                (f32_product_error)
 // and the difference is bounded by their sum (plus the epilogues' roundings of alpha, beta and
 // bias). The bf16 term, 2^-7 S, is what the check measures: 2^-7 of sum |a||b|, which for
-// operands of random signs is about 2^-7 sqrt(K) times the element itself.
+// operands of random signs is about 2^-7 sqrt(K) times the element itself. A sum of one term
+// (attention's dv for the last key is p dout alone) can come within a few percent of its bound,
+// as both roundings may go the same way by almost u: the bound is a worst case, reached, never
+// exceeded.
 //
 // Attention's softmax sits between its products, so its bounds carry the score errors through
 // it: a row of scores perturbed by at most E per element moves each probability p by at most
