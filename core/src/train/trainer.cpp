@@ -12,6 +12,7 @@
 #include "comm/world.h"
 #include "data/token_dataset.h"
 #include "device/compute_device.h"
+#include "device/openblas_core_choice.h"
 #include "kernels/host_transfer.h"
 #include "launch/rank_environment.h"
 #include "model/llmc_checkpoint.h"
@@ -60,6 +61,44 @@ PipelinePlan forward_only_plan(const PipelinePlan& training) {
   return plan;
 }
 
+// The "blas:" line, with whether every rank runs the kernels rank 0 runs (a rank started apart
+// from the others, or on another kind of node, may not) and how many restarted for them (none
+// where a launcher gave them their environment).
+std::string openblas_line(const ResolvedRun& run, const RankGroups& groups,
+                          const ComputeDevice& device) {
+  const OpenBlasInEffect blas = OpenBlasInEffect::of_this_process(
+      BlasCoreSetting::parse(run.config.device.blas_core, "[device] blas_core"));
+  const auto cores = openblas_cores();
+  double index = -1.0;
+  for (std::size_t i = 0; i < cores.size(); ++i)
+    if (cores[i].name == blas.state.openblas.core) index = static_cast<double>(i);
+  auto reduce = [&](double value, ReduceOp op) {
+    return all_reduce_scalar(*groups.world, value, op, device.allocator, *device.kernels);
+  };
+  const double highest = reduce(index, ReduceOp::max);
+  const double lowest = -reduce(-index, ReduceOp::max);
+  const bool restarted_here = blas.state.reexecuted && environment_matches(blas.choice, blas.state);
+  const auto restarted = static_cast<long long>(reduce(restarted_here ? 1.0 : 0.0, ReduceOp::sum));
+  const int ranks = run.world_size;
+  std::string where;
+  if (ranks > 1 && highest == lowest) where = "on all " + std::to_string(ranks) + " ranks";
+  if (highest != lowest) {
+    auto name = [&](double i) {
+      return i < 0 ? std::string("kernels OpenBLAS does not name")
+                   : std::string(cores[static_cast<std::size_t>(i)].name);
+    };
+    where = "on rank 0; the ranks differ, from " + name(lowest) + " to " + name(highest) +
+            ": start them alike";
+  }
+  std::string line = blas.line(where);
+  if (restarted > 0) {
+    line += ranks == 1 ? "; the process restarted for them"
+                       : "; " + std::to_string(restarted) + " of " + std::to_string(ranks) +
+                             " ranks restarted for them";
+  }
+  return line;
+}
+
 }  // namespace
 
 struct Trainer::State {
@@ -93,6 +132,7 @@ struct Trainer::State {
   std::unique_ptr<TraceRecorder> trace;
   LrScheduleSpec lr;
   double peak_flops = 0.0;
+  std::string blas_line;  // on the cpu device: the OpenBLAS kernels the ranks run
   std::vector<std::int32_t> host_tokens, host_targets;  // a microbatch on its way to the device
 
   State(const ResolvedRun& r, std::FILE* out) : run(r), console(out) {}
@@ -217,6 +257,7 @@ Trainer::Trainer(const ResolvedRun& run, std::FILE* console)
                             run.comm_timeout, s.device.device);
   world->set_timeout(run.comm_timeout);
   s.groups = make_rank_groups(std::move(world), run.layout);
+  if (run.device == DeviceKind::cpu) s.blas_line = openblas_line(run, s.groups, s.device);
 
   // The pipeline plan: the schedule's (already simulated by the config check) or one stage.
   s.plan = run.pipeline_plan ? *run.pipeline_plan : single_stage_plan(static_cast<int>(s.M));
@@ -346,6 +387,7 @@ Trainer::Trainer(const ResolvedRun& run, std::FILE* console)
     std::fprintf(console, "batch: %lld sequences = %lld microbatches of %lld per data rank x %d\n",
                  static_cast<long long>(s.G), static_cast<long long>(s.M),
                  static_cast<long long>(s.B), run.layout.sizes().data);
+    if (!s.blas_line.empty()) std::fprintf(console, "%s\n", s.blas_line.c_str());
     std::fprintf(console, "peak: sgemm %d^3 at %.1f GFLOP/s per rank (the MFU reference)\n",
                  s.device.sgemm_probe_size, s.peak_flops / 1e9);
   }
