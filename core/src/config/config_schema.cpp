@@ -139,6 +139,7 @@ std::vector<KeySpec> make_keys() {
       {"device", "precision", &field<&R::device, &DeviceSection::precision>,
        one_of({"fp32", "bf16"})},
       {"device", "blas_core", &field<&R::device, &DeviceSection::blas_core>, blas_core_choices()},
+      {"device", "peak_gflops", &field<&R::device, &DeviceSection::peak_gflops>, numbers(0, false)},
 
       path({"plugins", "paths", &field<&R::plugins, &PluginsSection::paths>, any()}),
   };

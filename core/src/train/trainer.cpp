@@ -21,6 +21,7 @@
 #include "pipeline/executor.h"
 #include "train/all_reduce_scalar.h"
 #include "train/lr_schedule.h"
+#include "train/mfu_peak.h"
 #include "train/model_flops.h"
 #include "train/optimizer.h"
 #include "train/rank_groups.h"
@@ -59,6 +60,22 @@ PipelinePlan forward_only_plan(const PipelinePlan& training) {
   plan.stage_rank = training.stage_rank;
   plan.per_rank = lower_communication(per_rank, plan.stage_rank);
   return plan;
+}
+
+// Where rank 0's MFU peak comes from (train/mfu_peak.h); a probe measures this rank's products.
+MfuPeakRequest mfu_peak_request(const ResolvedRun& run, const ComputeDevice& device) {
+  MfuPeakRequest request;
+  request.config_gflops = run.config.device.peak_gflops;
+  request.config_where = run.origins.at("device.peak_gflops").describe();
+  if (run.device == DeviceKind::cpu) {
+    request.calibration =
+        PeakKey{CpuFeatures::of_this_cpu().model, LoadedOpenBlas::of_this_process().core,
+                device.kernels->threads()};
+  }
+  request.probe = [&device](double seconds) {
+    return measure_sgemm_peak(*device.kernels, device.allocator, seconds, device.sgemm_probe_size);
+  };
+  return request;
 }
 
 // The "blas:" line, with whether every rank runs the kernels rank 0 runs (a rank started apart
@@ -131,8 +148,8 @@ struct Trainer::State {
   std::unique_ptr<PipelineExecutor> executor, eval_executor;
   std::unique_ptr<TraceRecorder> trace;
   LrScheduleSpec lr;
-  double peak_flops = 0.0;
-  std::string blas_line;  // on the cpu device: the OpenBLAS kernels the ranks run
+  std::optional<MfuPeak> mfu_peak;  // world rank 0's, the only one that reports MFU
+  std::string blas_line;            // on the cpu device: the OpenBLAS kernels the ranks run
   std::vector<std::int32_t> host_tokens, host_targets;  // a microbatch on its way to the device
 
   State(const ResolvedRun& r, std::FILE* out) : run(r), console(out) {}
@@ -250,8 +267,9 @@ Trainer::Trainer(const ResolvedRun& run, std::FILE* console)
   choice.local_world_size = s.env.local_world_size;
   choice.world_size = run.world_size;
   s.device = open_compute_device(choice);
-  s.peak_flops =
-      measure_sgemm_peak(*s.device.kernels, s.device.allocator, s.device.sgemm_probe_size);
+  // Rank 0 finds the MFU peak before the world exists: a probe then runs while the other ranks
+  // wait for it in the rendezvous, not while they compute.
+  if (s.reports) s.mfu_peak = choose_mfu_peak(mfu_peak_request(run, s.device));
 
   auto world = create_world(*run.registry, cfg.comm.backend, run.backend_options(), s.env,
                             run.comm_timeout, s.device.device);
@@ -388,8 +406,7 @@ Trainer::Trainer(const ResolvedRun& run, std::FILE* console)
                  static_cast<long long>(s.G), static_cast<long long>(s.M),
                  static_cast<long long>(s.B), run.layout.sizes().data);
     if (!s.blas_line.empty()) std::fprintf(console, "%s\n", s.blas_line.c_str());
-    std::fprintf(console, "peak: sgemm %d^3 at %.1f GFLOP/s per rank (the MFU reference)\n",
-                 s.device.sgemm_probe_size, s.peak_flops / 1e9);
+    std::fprintf(console, "%s\n", s.mfu_peak->line().c_str());
   }
   s.start_step = s.checkpoints->load(*s.optimizer, console, s.reports);
 }
@@ -412,7 +429,8 @@ TrainSummary Trainer::train() {
                         s.console);
   const double tokens_per_step = static_cast<double>(s.G * s.T);
   const double step_flops = flops_per_token(s.dims) * tokens_per_step;
-  const double cluster_peak = s.peak_flops * s.run.world_size;
+  std::optional<MfuMeter> mfu;
+  if (s.mfu_peak) mfu.emplace(*s.mfu_peak, s.run.world_size);
   s.device.allocator->reset_peak();
 
   TrainSummary summary;
@@ -463,7 +481,12 @@ TrainSummary Trainer::train() {
     m.grad_norm = norm;
     m.step_ms = seconds * 1e3;
     m.tokens_per_s = tokens_per_step / seconds;
-    m.mfu = step_flops / seconds / cluster_peak;
+    if (mfu) {
+      m.mfu = mfu->utilization(step_flops, seconds, m.step);
+      m.peak_gflops = mfu->peak().flops_per_s / 1e9;
+      m.peak_source = mfu->peak().source_name();
+      if (auto notice = mfu->take_notice()) progress.message(*notice);
+    }
     m.peak_mem_bytes = static_cast<std::uint64_t>(
         all_reduce_scalar(*s.groups.world, static_cast<double>(s.device.allocator->peak_bytes()),
                           ReduceOp::max, s.device.allocator, *s.device.kernels));
