@@ -21,25 +21,15 @@ import json
 import os
 import re
 import statistics
-import struct
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "bench" / "model"))
+from compare_pytorch import MODELS, write_tokens  # noqa: E402  (the reference model's tokens)
 AUTO = "auto (Prescott picked)"
-
-
-def write_tokens(path, vocab, count, seed=1):
-    # A deterministic pseudo-random token file in llm.c's format (speed does not depend on text).
-    state = seed
-    ids = []
-    for _ in range(count):
-        state = (state * 6364136223846793005 + 1442695040888963407) % (1 << 64)
-        ids.append((state >> 33) % vocab)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<256i", 20240520, 1, count, *([0] * 253)))
-        f.write(struct.pack("<%dH" % count, *ids))
 
 
 def environment(core, cache):
@@ -74,22 +64,24 @@ def peak_gflops(build, env):
 
 
 def step_ms(build, env, work):
+    m = MODELS["reference"]
     config = work / "bench.toml"
+    # The peak is given: MFU is not measured here, and no start-up probe disturbs the others.
     config.write_text(f"""[run]
 name = "bench"
-steps = 46
+steps = {m['steps'] + m['warmup']}
 out_dir = "{work / 'out'}"
 [data]
 train = "{work / 'tokens.bin'}"
 [model]
-vocab_size = 512
-seq_len = 128
-layers = 4
-heads = 4
-hidden = 128
+vocab_size = {m['vocab']}
+seq_len = {m['seq']}
+layers = {m['layers']}
+heads = {m['heads']}
+hidden = {m['hidden']}
 [train]
-micro_batch = 8
-global_batch = 8
+micro_batch = {m['batch']}
+global_batch = {m['batch']}
 [optim]
 schedule = "constant"
 [logging]
@@ -100,7 +92,7 @@ peak_gflops = 1000.0
 """)
     subprocess.run([str(build / "bin/trellis-train"), str(config)], env=env, check=True,
                    stdout=subprocess.DEVNULL)
-    rows = [json.loads(l) for l in open(work / "out" / "metrics.jsonl")][6:]
+    rows = [json.loads(l) for l in open(work / "out" / "metrics.jsonl")][m["warmup"]:]
     return statistics.median(r["step_ms"] for r in rows)
 
 
@@ -120,7 +112,8 @@ def main():
     blas_lines = {}
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        write_tokens(work / "tokens.bin", 512, 8 * 128 * 4 + 1)
+        m = MODELS["reference"]
+        write_tokens(work / "tokens.bin", m["vocab"], m["batch"] * m["seq"] * 4 + 1)
         for r in range(args.rounds):
             for core in cores:
                 env = environment(core, work / "cache")
