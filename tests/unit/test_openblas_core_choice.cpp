@@ -165,6 +165,12 @@ TEST_CASE("the environment Trellis set reads back as the same choice: no second 
   const BlasCoreChoice same = choose_openblas_core(named("SkylakeX"), s, avx512());
   CHECK(environment_matches(same, s));
   CHECK(same.replaced == "Prescott");
+  // Nor does the name of what OpenBLAS picks by itself.
+  const BlasCoreState own = picked("SkylakeX");
+  const BlasCoreChoice its_own = choose_openblas_core(named("SkylakeX"), own, avx512());
+  CHECK(its_own.reason == BlasCoreChoice::Reason::configured);
+  CHECK(its_own.replaced.empty());
+  CHECK(environment_matches(its_own, own));
 }
 
 TEST_CASE("the test-only fallback: OPENBLAS_CORETYPE stands for OpenBLAS's own pick") {

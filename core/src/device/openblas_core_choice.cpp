@@ -124,6 +124,11 @@ BlasCoreChoice choose_openblas_core(const BlasCoreSetting& setting, const BlasCo
       if (state.picked && canonical(*state.picked) != c.use) c.replaced = canonical(*state.picked);
       return c;
     }
+    if (!users && own == c.use) {
+      // OpenBLAS picks it by itself: the environment that lets it do so.
+      c.coretype = own_env;
+      return c;
+    }
     c.replaced = users ? canonical(*state.coretype) : own;
     c.coretype = c.use;
     c.picked = c.replaced;
