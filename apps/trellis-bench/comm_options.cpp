@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 
+#include "flag_words.h"
 #include "size_text.h"
 #include "trellis/error.h"
 
@@ -83,20 +84,10 @@ std::vector<std::string> split_list(const std::string& text) {
 CommBenchOptions parse_comm_options(const std::vector<std::string>& words) {
   CommBenchOptions o;
   bool have_op = false, have_min = false, have_max = false;
-  for (std::size_t i = 0; i < words.size(); ++i) {
-    std::string flag = words[i];
-    std::string value;
-    bool inline_value = false;
-    if (flag.starts_with("--") && flag.find('=') != std::string::npos) {
-      value = flag.substr(flag.find('=') + 1);
-      flag = flag.substr(0, flag.find('='));
-      inline_value = true;
-    }
-    auto take = [&]() -> std::string {
-      if (inline_value) return value;
-      if (i + 1 >= words.size()) throw InputError(flag + " needs a value");
-      return words[++i];
-    };
+  FlagWords args(words);
+  while (args.next()) {
+    const std::string& flag = args.flag();
+    auto take = [&] { return args.value(); };
     if (flag == "--help" || flag == "-h") {
       o.help = true;
     } else if (flag == "--backend") {
@@ -151,7 +142,7 @@ CommBenchOptions parse_comm_options(const std::vector<std::string>& words) {
       }
       o.backend_options.push_back(text);
     } else {
-      throw InputError("unknown argument '" + words[i] + "'");
+      throw InputError("unknown argument '" + args.word() + "'");
     }
   }
   if (o.help) return o;

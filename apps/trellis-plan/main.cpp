@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "config/config_loader.h"
+#include "launch/openblas_reexec.h"
 #include "plan/bench_results.h"
 #include "plan/calibration.h"
 #include "plan/cluster_file.h"
@@ -202,6 +203,8 @@ int run(int argc, char** argv) {
     std::cout << kUsage;
     return kExitOk;
   }
+  // This machine's probe measures the OpenBLAS kernels trellis-train's ranks would run.
+  if (args.cluster.empty()) use_openblas_core({}, argv);
   ClusterSpec cluster =
       args.cluster.empty() ? probe_local_machine() : read_cluster_file(args.cluster);
   const std::string base_dtype = cluster.accelerator.train_dtype;

@@ -19,6 +19,7 @@
 
 #include "config/did_you_mean.h"
 #include "launch/launcher.h"
+#include "launch/openblas_reexec.h"
 #include "launch/reporting_rank.h"
 #include "trellis/error.h"
 
@@ -35,7 +36,9 @@ constexpr const char* kUsage =
     "Starts N ranks of CMD on this node, each with TRELLIS_RANK, TRELLIS_WORLD_SIZE,\n"
     "TRELLIS_LOCAL_RANK, TRELLIS_LOCAL_WORLD_SIZE, TRELLIS_NODE_RANK and TRELLIS_STORE, and\n"
     "serves the store they find each other through. When a rank fails, stops the others and\n"
-    "exits with its code (128 + signal when it was killed). See docs/launching.md.\n"
+    "exits with its code (128 + signal when it was killed). Where OpenBLAS fell back to\n"
+    "generic kernels on this CPU, the ranks start with OPENBLAS_CORETYPE set to its best ones\n"
+    "(unless OPENBLAS_CORETYPE is set already). See docs/launching.md.\n"
     "\n"
     "  -n, --nproc N      ranks on this node\n"
     "  --nnodes K         nodes in the run, each running trellis-run with the same -n (1)\n"
@@ -165,6 +168,10 @@ int run(int argc, char** argv) {
   // This executable wraps each rank when --mpirun is used.
   char self[4096] = {};
   if (::readlink("/proc/self/exe", self, sizeof self - 1) > 0) args.launch.rank_reporter = self;
+  // Ranks start with the OpenBLAS kernels "auto" chooses; a rank whose [device] blas_core says
+  // otherwise restarts once for its own.
+  args.launch.rank_environment = trellis::openblas_rank_environment(trellis::choose_openblas_core(
+      {}, trellis::BlasCoreState::of_this_process(), trellis::CpuFeatures::of_this_cpu()));
   return trellis::launch(args.launch);
 }
 

@@ -3,8 +3,9 @@
 // Reads and checks a run's configuration (config/config_loader.h), then trains — or with
 // --dry-run prints the resolved run and exits. A run of several ranks started outside any
 // launcher launches itself (launch/self_launch.h): one process per rank, this one watching them
-// and exiting with the launch's code. Exit codes: 0 success, 2 bad input (config,
-// arguments, files; nothing was started), 1 any other failure.
+// and exiting with the launch's code. A rank whose OpenBLAS runs other kernels than the run
+// chooses ([device] blas_core) restarts itself once first (launch/openblas_reexec.h). Exit codes: 0
+// success, 2 bad input (config, arguments, files; nothing was started), 1 any other failure.
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
@@ -18,6 +19,7 @@
 #include "config/did_you_mean.h"
 #include "config/dry_run_report.h"
 #include "launch/launcher.h"
+#include "launch/openblas_reexec.h"
 #include "launch/self_launch.h"
 #include "train/trainer.h"
 #include "trellis/error.h"
@@ -102,6 +104,13 @@ int run(int argc, char** argv) {
   self.insert(self.end(), argv + 1, argv + argc);
   if (auto launch = trellis::self_launch_options(resolved, environment, std::move(self))) {
     return trellis::launch(*launch);
+  }
+  // A rank (or a run of one) whose OpenBLAS picked kernels the run does not choose restarts
+  // once with the chosen ones; the trainer's "blas:" line says which run.
+  if (resolved.device == trellis::DeviceKind::cpu) {
+    trellis::use_openblas_core(
+        trellis::BlasCoreSetting::parse(resolved.config.device.blas_core, "[device] blas_core"),
+        argv);
   }
 
   trellis::Trainer trainer(resolved, stdout);

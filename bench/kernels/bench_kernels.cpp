@@ -1,9 +1,11 @@
 // Times each CPU kernel at the shapes of one transformer block, so the cost of a training step
-// can be attributed. Usage: trellis-bench-kernels [--threads N] [--tokens N] [--hidden C]
-//                           [--heads NH] [--seq T] [--vocab V]
-// Prints one line per kernel: median microseconds over the repetitions and GFLOP/s where the
-// kernel is a product. Attention is credited with the full T x T products (model FLOPs), though
-// the kernel skips most of the masked half.
+// can be attributed. Usage: trellis-bench-kernels [--threads N] [--batch B] [--hidden C]
+//                           [--heads NH] [--seq T] [--vocab V] [--blas-core auto|keep|NAME]
+// Prints the OpenBLAS kernels it runs ("blas:", chosen as [device] blas_core chooses them for
+// trellis-train; the default "auto" restarts the program once where OpenBLAS fell back to generic
+// kernels), then one line per kernel: median microseconds over the repetitions and GFLOP/s where
+// the kernel is a product. Attention is credited with the full T x T products (model FLOPs),
+// though the kernel skips most of the masked half. Exit 2 for a bad --blas-core.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -14,6 +16,8 @@
 #include <vector>
 
 #include "kernels/cpu/cpu_kernels.h"
+#include "launch/openblas_reexec.h"
+#include "trellis/error.h"
 
 using namespace trellis;
 
@@ -37,10 +41,13 @@ double median_us(const std::function<void()>& fn, int reps) {
 int main(int argc, char** argv) {
   int threads = 1;
   std::int64_t B = 8, T = 128, C = 128, NH = 4, V = 512;
+  std::string blas_core = "auto";
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string a = argv[i];
     std::int64_t v = std::atoll(argv[i + 1]);
-    if (a == "--threads")
+    if (a == "--blas-core")
+      blas_core = argv[i + 1];
+    else if (a == "--threads")
       threads = static_cast<int>(v);
     else if (a == "--batch")
       B = v;
@@ -52,6 +59,14 @@ int main(int argc, char** argv) {
       NH = v;
     else if (a == "--vocab")
       V = v;
+  }
+  try {
+    std::printf(
+        "%s\n",
+        use_openblas_core(BlasCoreSetting::parse(blas_core, "--blas-core"), argv).line().c_str());
+  } catch (const InputError& e) {
+    std::fprintf(stderr, "trellis-bench-kernels: %s\n", e.what());
+    return 2;
   }
   auto alloc = make_cpu_allocator();
   auto k = make_cpu_kernels(threads);
@@ -83,8 +98,7 @@ int main(int argc, char** argv) {
   row("linear qkv fwd [N,C]x[3C,C]^T", median_us([&] { k->linear_forward(x, w3, b3, qkv); }, reps),
       f * 3 * C);
   row("linear proj fwd", median_us([&] { k->linear_forward(att, w, lb, y); }, reps), f * C);
-  row("linear fc fwd", median_us([&] { k->linear_forward(x, w4, b4, h4); }, reps),
-      f * 4 * C);
+  row("linear fc fwd", median_us([&] { k->linear_forward(x, w4, b4, h4); }, reps), f * 4 * C);
   row("gelu fwd [N,4C]", median_us([&] { k->gelu_forward(h4, g4); }, reps), 0);
   row("linear fcproj fwd", median_us([&] { k->linear_forward(g4, w4t, lb, y); }, reps), f * 4 * C);
   row("matmul dX [N,4C]=[N,C]x[C,4C]",

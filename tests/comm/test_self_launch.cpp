@@ -2,8 +2,10 @@
 // mpi backend), and what the user sees when the ranks fail.
 #include <doctest/doctest.h>
 
+#include <cstdlib>
 #include <filesystem>
 
+#include "device/openblas_core_choice.h"
 #include "launch/self_launch.h"
 #include "support/fixtures.h"
 #include "support/process.h"
@@ -50,6 +52,43 @@ TEST_CASE("self-launch finds the trellis-run next to trellis-train to wrap ranks
       self_launch_options(run_of(2, "mpi"), {}, {TRELLIS_TRAIN_BINARY, "run.toml"});
   REQUIRE(mpi);
   CHECK(fs::path(mpi->rank_reporter) == fs::path(TRELLIS_RUN_BINARY));
+}
+
+TEST_CASE("self-launched ranks start with the run's OpenBLAS kernels in their environment") {
+  // The test-only fallback: this process's OPENBLAS_CORETYPE stands for OpenBLAS's own pick.
+  const char* before = std::getenv("OPENBLAS_CORETYPE");
+  const std::optional<std::string> users =
+      before ? std::optional<std::string>(before) : std::nullopt;
+  ::setenv("OPENBLAS_CORETYPE", "Prescott", 1);
+  ::setenv("TRELLIS_TEST_OPENBLAS_FALLBACK", "1", 1);
+  ::unsetenv("TRELLIS_OPENBLAS_PICKED");
+  const std::vector<std::string> command = {"/opt/trellis/bin/trellis-train", "run.toml"};
+  const trellis::OpenBlasCore* best = best_openblas_core(CpuFeatures::of_this_cpu());
+  const std::optional<LaunchOptions> launch = self_launch_options(run_of(2, "ucx"), {}, command);
+  REQUIRE(launch);
+  const auto& env = launch->rank_environment;
+  REQUIRE(env.count("OPENBLAS_CORETYPE") == 1);
+  REQUIRE(env.count("TRELLIS_OPENBLAS_PICKED") == 1);
+  if (best != nullptr) {
+    CHECK(env.at("OPENBLAS_CORETYPE") == std::optional<std::string>(std::string(best->name)));
+    CHECK(env.at("TRELLIS_OPENBLAS_PICKED") == std::optional<std::string>("Prescott"));
+  }
+  // "keep": OpenBLAS's own pick, which the test's fallback keeps in OPENBLAS_CORETYPE.
+  ResolvedRun keep = run_of(2, "ucx");
+  keep.config.device.blas_core = "keep";
+  const auto kept = self_launch_options(keep, {}, command)->rank_environment;
+  CHECK(kept.at("OPENBLAS_CORETYPE") == std::optional<std::string>("Prescott"));
+  CHECK(kept.at("TRELLIS_OPENBLAS_PICKED") == std::nullopt);
+  // A GPU run's ranks are left as they are.
+  ResolvedRun gpu = run_of(2, "nccl");
+  gpu.device = DeviceKind::cuda;
+  CHECK(self_launch_options(gpu, {}, command)->rank_environment.empty());
+  ::unsetenv("TRELLIS_TEST_OPENBLAS_FALLBACK");
+  if (users) {
+    ::setenv("OPENBLAS_CORETYPE", users->c_str(), 1);
+  } else {
+    ::unsetenv("OPENBLAS_CORETYPE");
+  }
 }
 
 TEST_CASE("trellis-train with nproc = 2 launches two ranks and reports how they ended") {

@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "config/config_value.h"
+#include "device/openblas_core.h"
 #include "text/quoted_string.h"
 #include "trellis/error.h"
 #include "trellis/parallel.h"
@@ -45,6 +46,14 @@ ValueRule non_empty() {
 }
 ValueRule any() {
   return {};
+}
+
+// "auto", "keep", or a core [device] blas_core may name.
+ValueRule blas_core_choices() {
+  std::vector<std::string_view> choices = {"auto", "keep"};
+  for (const OpenBlasCore& core : openblas_cores())
+    if (core.selectable) choices.push_back(core.name);
+  return one_of(std::move(choices));
 }
 
 std::vector<KeySpec> make_keys() {
@@ -129,6 +138,8 @@ std::vector<KeySpec> make_keys() {
       {"device", "threads", &field<&R::device, &DeviceSection::threads>, ints(0, 4096)},
       {"device", "precision", &field<&R::device, &DeviceSection::precision>,
        one_of({"fp32", "bf16"})},
+      {"device", "blas_core", &field<&R::device, &DeviceSection::blas_core>, blas_core_choices()},
+      {"device", "peak_gflops", &field<&R::device, &DeviceSection::peak_gflops>, numbers(0, false)},
 
       path({"plugins", "paths", &field<&R::plugins, &PluginsSection::paths>, any()}),
   };

@@ -99,6 +99,11 @@ struct DeviceSection {
   std::string kind = "cpu";        // "cpu" | "cuda"
   std::int64_t threads = 0;        // 0: the runtime decides
   std::string precision = "fp32";  // "fp32" | "bf16" (mixed precision, cuda only)
+  // OpenBLAS's kernels: "auto" | "keep" | a core's name (device/openblas_core_choice.h).
+  std::string blas_core = "auto";
+  // The MFU reference, FLOP/s of one rank in GFLOP/s; 0: a calibration or a probe
+  // (train/mfu_peak.h).
+  double peak_gflops = 0.0;
 };
 
 struct PluginsSection {

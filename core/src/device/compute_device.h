@@ -38,7 +38,7 @@ struct ComputeDevice {
   std::shared_ptr<Allocator> allocator;
   std::shared_ptr<Kernels> kernels;
   std::string description;      // for the console: "cpu, 2 threads per rank", "cuda:0, fp32"
-  int sgemm_probe_size = 1024;  // the square sgemm measured for the MFU reference
+  int sgemm_probe_size = 1024;  // tokens of the MFU probe's products (device/sgemm_peak.h)
   // Returns once the kernels queued so far have run; empty where they run as they are called
   // (the CPU). Timings of device work (the trace) call it before they read the clock.
   std::function<void()> wait_for_compute;

@@ -218,6 +218,13 @@ ProcessEnvironment Launch::base_environment() const {
     env.set_default("OMP_WAIT_POLICY", "PASSIVE");
     env.set_default("OMP_NUM_THREADS", std::to_string(std::max(1, cores / o_.nproc)));
   }
+  for (const auto& [name, value] : o_.rank_environment) {
+    if (value) {
+      env.set(name, *value);
+    } else {
+      env.unset(name);
+    }
+  }
   return env;
 }
 
@@ -258,8 +265,11 @@ void Launch::start_mpirun(const ProcessEnvironment& base) {
   }
   std::vector<std::string> argv = {find_program("mpirun", env), "-n", std::to_string(o_.nproc)};
   if (o_.nproc > available_cores()) argv.push_back("--oversubscribe");
-  for (const char* name : {rank_env::kStore, rank_env::kStoreHosted, rank_env::kOutputTerminal,
-                           "OMP_WAIT_POLICY", "OMP_NUM_THREADS"}) {
+  std::vector<std::string> forwarded = {rank_env::kStore, rank_env::kStoreHosted,
+                                        rank_env::kOutputTerminal, "OMP_WAIT_POLICY",
+                                        "OMP_NUM_THREADS"};
+  for (const auto& [name, value] : o_.rank_environment) forwarded.push_back(name);
+  for (const std::string& name : forwarded) {
     if (env.get(name)) {
       argv.push_back("-x");
       argv.push_back(name);

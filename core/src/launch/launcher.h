@@ -10,7 +10,8 @@
 //    before its peers' launchers are there.
 //  - It starts `nproc` ranks, each with TRELLIS_RANK, TRELLIS_WORLD_SIZE, TRELLIS_LOCAL_RANK,
 //    TRELLIS_LOCAL_WORLD_SIZE, TRELLIS_NODE_RANK and TRELLIS_STORE=tcp:HOST:PORT; with more ranks
-//    than cores, OMP_WAIT_POLICY=PASSIVE and OMP_NUM_THREADS=max(1, cores / nproc) unless set.
+//    than cores, OMP_WAIT_POLICY=PASSIVE and OMP_NUM_THREADS=max(1, cores / nproc) unless set;
+//    then `rank_environment`.
 //    With `mpirun`, one child instead: Open MPI's mpirun -n nproc, each rank wrapped so that its
 //    failure is reported through the store (reporting_rank.h).
 //  - SIGINT, SIGTERM and SIGHUP received are forwarded to the ranks; a second SIGINT kills them.
@@ -27,6 +28,8 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -52,6 +55,9 @@ struct LaunchOptions {
   // reporting_rank.h); empty: ranks run bare and a failure is known only from mpirun's exit.
   std::string rank_reporter;
   std::string name = "trellis-run";  // how messages name the launcher
+  // Variables every rank starts with (nullopt: unset), over this process's own; the OpenBLAS
+  // kernel choice (launch/openblas_reexec.h) comes this way, so no rank needs to restart.
+  std::map<std::string, std::optional<std::string>> rank_environment;
 };
 
 // Launches and waits; returns the exit code for the launcher process (see above). Problems with

@@ -2,6 +2,8 @@
 
 #include <filesystem>
 
+#include "launch/openblas_reexec.h"
+
 namespace trellis {
 
 std::optional<LaunchOptions> self_launch_options(const ResolvedRun& run,
@@ -20,6 +22,13 @@ std::optional<LaunchOptions> self_launch_options(const ResolvedRun& run,
     if (std::filesystem::is_regular_file(reporter, ec)) options.rank_reporter = reporter.string();
   }
   options.command = std::move(command);
+  // The ranks start with the OpenBLAS kernels the run chooses, so none of them restarts for it.
+  if (run.device == DeviceKind::cpu) {
+    const BlasCoreSetting setting =
+        BlasCoreSetting::parse(run.config.device.blas_core, "[device] blas_core");
+    options.rank_environment = openblas_rank_environment(choose_openblas_core(
+        setting, BlasCoreState::of_this_process(), CpuFeatures::of_this_cpu()));
+  }
   return options;
 }
 

@@ -17,6 +17,8 @@ namespace trellis {
 // The launch to make, or nullopt when this process should train itself: a world of one rank, or
 // a process some launcher started (`environment.launcher_world`). `command` is what each rank runs
 // (this executable's path and its arguments); a trellis-run next to it wraps ranks under mpirun.
+// On the cpu device the ranks' environment carries the run's OpenBLAS kernel choice
+// ([device] blas_core, launch/openblas_reexec.h).
 std::optional<LaunchOptions> self_launch_options(const ResolvedRun& run,
                                                  const RunEnvironment& environment,
                                                  std::vector<std::string> command);

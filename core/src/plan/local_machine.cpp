@@ -8,8 +8,9 @@
 #include <thread>
 #include <vector>
 
+#include "device/openblas_core.h"
 #include "kernels/cpu/cpu_kernels.h"
-#include "train/model_flops.h"
+#include "train/mfu_peak.h"
 
 namespace trellis::plan {
 
@@ -34,15 +35,25 @@ double copy_bandwidth() {
 
 ClusterSpec probe_local_machine() {
   ClusterSpec c;
-  c.name = "this machine (probed)";
+  // One core's peak as trellis-train finds a rank's (train/mfu_peak.h): the calibration of one
+  // thread when trellis-bench peak made one, else a probe.
+  std::shared_ptr<Kernels> kernels = make_cpu_kernels(1);
+  MfuPeakRequest request;
+  request.calibration =
+      PeakKey{CpuFeatures::of_this_cpu().model, LoadedOpenBlas::of_this_process().core, 1};
+  request.probe = [&kernels](double seconds) {
+    return measure_sgemm_peak(*kernels, make_cpu_allocator(), seconds);
+  };
+  const MfuPeak peak = choose_mfu_peak(request);
+  c.name = std::string("this machine (probed; sgemm peak from the ") +
+           (peak.source == MfuPeak::Source::calibration ? "calibration" : "probe") + ")";
   c.nodes = 1;
   c.devices_per_node = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   AcceleratorSpec& a = c.accelerator;
   a.kind = AcceleratorKind::cpu;
   a.name = "CPU core";
   a.train_dtype = "fp32";
-  std::shared_ptr<Kernels> kernels = make_cpu_kernels(1);
-  a.peak_flops["fp32"] = measure_sgemm_peak(*kernels, make_cpu_allocator());
+  a.peak_flops["fp32"] = peak.flops_per_s;
   const double memory =
       static_cast<double>(sysconf(_SC_PHYS_PAGES)) * static_cast<double>(sysconf(_SC_PAGE_SIZE));
   a.memory_bytes = memory / c.devices_per_node;

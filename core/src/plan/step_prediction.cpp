@@ -336,7 +336,8 @@ Prediction predict(const PlanRequest& request, const ClusterSpec& cluster) {
   out.model_flops_per_step = flops_per_token(dims) * out.tokens_per_step;
   const double devices = static_cast<double>(layout.world_size()) * rank_devices;
   out.tflops_per_device = out.model_flops_per_step / out.time.step / devices / 1e12;
-  out.mfu = out.model_flops_per_step / out.time.step / (cluster.train_peak_flops() * devices);
+  out.mfu = model_flops_utilization(out.model_flops_per_step, out.time.step,
+                                    cluster.train_peak_flops() * devices);
   return out;
 }
 

@@ -110,7 +110,7 @@ struct Prediction {
   double tokens_per_s = 0.0;
   double model_flops_per_step = 0.0;  // 6N + 12 L h s a token (trellis-train's MFU count)
   double tflops_per_device = 0.0;     // model FLOP/s per device, in TFLOP/s
-  double mfu = 0.0;
+  double mfu = 0.0;  // train/model_flops.h's MFU against the cluster's peak x devices
 };
 
 // Throws InputError when the request cannot be predicted (a layout that does not divide the

@@ -1,21 +1,26 @@
-// Model FLOPs for MFU, in PaLM's form: a training step does 6N + 12*L*C*T FLOPs per token
-// (N parameters: forward + backward of every matrix product, plus attention's scores and
-// weighted sums), whatever the implementation actually runs. The peak comes from a short sgemm
-// probe on this rank at start-up.
+// Model FLOPs and MFU, the one definition trellis-train's metrics and trellis-plan's predictions
+// share.
+//
+// Model FLOPs, in PaLM's form: a training step does 6N + 12*L*C*T FLOPs per token (N parameters:
+// forward and backward of every matrix product; plus attention's scores and weighted sums over
+// the whole T x T, masked half included), whatever the implementation actually runs
+// (recomputation is not counted).
+//
+// MFU = model FLOPs per token x tokens / seconds / peak FLOP/s of the devices that did them. The
+// peak is trellis-train's MfuPeak per rank x ranks (train/mfu_peak.h), or a cluster
+// description's peak x devices in trellis-plan.
 #pragma once
 
 #include <cstdint>
 
 #include "trellis/config.h"
-#include "trellis/kernels.h"
 
 namespace trellis {
 
 std::int64_t parameter_count(const ModelDims& dims);  // the model's N, padded vocabulary included
 double flops_per_token(const ModelDims& dims);
 
-// FLOP/s of sgemm on square matrices of `size`, best of a few runs after a warm-up.
-double measure_sgemm_peak(Kernels& kernels, const std::shared_ptr<Allocator>& allocator,
-                          int size = 1024);
+// The fraction of `peak_flops_per_s` that `model_flops` done in `seconds` is.
+double model_flops_utilization(double model_flops, double seconds, double peak_flops_per_s);
 
 }  // namespace trellis

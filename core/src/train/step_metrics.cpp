@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "launch/rank_environment.h"
+#include "text/quoted_string.h"
 #include "trellis/error.h"
 
 namespace trellis {
@@ -39,6 +40,8 @@ std::string to_json(const StepMetrics& m) {
   out << "{\"step\":" << m.step << ",\"loss\":" << number(m.loss) << ",\"lr\":" << number(m.lr)
       << ",\"grad_norm\":" << number(m.grad_norm) << ",\"step_ms\":" << number(m.step_ms)
       << ",\"tokens_per_s\":" << number(m.tokens_per_s) << ",\"mfu\":" << number(m.mfu)
+      << ",\"peak_gflops\":" << number(m.peak_gflops)
+      << ",\"peak_source\":" << quoted_string(m.peak_source)
       << ",\"peak_mem_bytes\":" << m.peak_mem_bytes;
   if (m.val_loss) out << ",\"val_loss\":" << number(*m.val_loss);
   out << "}";

@@ -18,7 +18,9 @@ struct StepMetrics {
   double grad_norm = 0.0;
   double step_ms = 0.0;
   double tokens_per_s = 0.0;
-  double mfu = 0.0;  // fraction of the measured peak
+  double mfu = 0.0;          // fraction of the peak (train/mfu_peak.h), at most 1
+  double peak_gflops = 0.0;  // the peak of one rank it is measured against
+  std::string peak_source;   // where that peak came from: config, calibration, probe, achieved
   std::uint64_t peak_mem_bytes = 0;
   std::optional<double> val_loss;
 };

@@ -12,6 +12,7 @@
 #include "comm/world.h"
 #include "data/token_dataset.h"
 #include "device/compute_device.h"
+#include "device/openblas_core_choice.h"
 #include "kernels/host_transfer.h"
 #include "launch/rank_environment.h"
 #include "model/llmc_checkpoint.h"
@@ -20,6 +21,7 @@
 #include "pipeline/executor.h"
 #include "train/all_reduce_scalar.h"
 #include "train/lr_schedule.h"
+#include "train/mfu_peak.h"
 #include "train/model_flops.h"
 #include "train/optimizer.h"
 #include "train/rank_groups.h"
@@ -60,6 +62,60 @@ PipelinePlan forward_only_plan(const PipelinePlan& training) {
   return plan;
 }
 
+// Where rank 0's MFU peak comes from (train/mfu_peak.h); a probe measures this rank's products.
+MfuPeakRequest mfu_peak_request(const ResolvedRun& run, const ComputeDevice& device) {
+  MfuPeakRequest request;
+  request.config_gflops = run.config.device.peak_gflops;
+  request.config_where = run.origins.at("device.peak_gflops").describe();
+  if (run.device == DeviceKind::cpu) {
+    request.calibration =
+        PeakKey{CpuFeatures::of_this_cpu().model, LoadedOpenBlas::of_this_process().core,
+                device.kernels->threads()};
+  }
+  request.probe = [&device](double seconds) {
+    return measure_sgemm_peak(*device.kernels, device.allocator, seconds, device.sgemm_probe_size);
+  };
+  return request;
+}
+
+// The "blas:" line, with whether every rank runs the kernels rank 0 runs (a rank started apart
+// from the others, or on another kind of node, may not) and how many restarted for them (none
+// where a launcher gave them their environment).
+std::string openblas_line(const ResolvedRun& run, const RankGroups& groups,
+                          const ComputeDevice& device) {
+  const OpenBlasInEffect blas = OpenBlasInEffect::of_this_process(
+      BlasCoreSetting::parse(run.config.device.blas_core, "[device] blas_core"));
+  const auto cores = openblas_cores();
+  double index = -1.0;
+  for (std::size_t i = 0; i < cores.size(); ++i)
+    if (cores[i].name == blas.state.openblas.core) index = static_cast<double>(i);
+  auto reduce = [&](double value, ReduceOp op) {
+    return all_reduce_scalar(*groups.world, value, op, device.allocator, *device.kernels);
+  };
+  const double highest = reduce(index, ReduceOp::max);
+  const double lowest = -reduce(-index, ReduceOp::max);
+  const bool restarted_here = blas.state.reexecuted && environment_matches(blas.choice, blas.state);
+  const auto restarted = static_cast<long long>(reduce(restarted_here ? 1.0 : 0.0, ReduceOp::sum));
+  const int ranks = run.world_size;
+  std::string where;
+  if (ranks > 1 && highest == lowest) where = "on all " + std::to_string(ranks) + " ranks";
+  if (highest != lowest) {
+    auto name = [&](double i) {
+      return i < 0 ? std::string("kernels OpenBLAS does not name")
+                   : std::string(cores[static_cast<std::size_t>(i)].name);
+    };
+    where = "on rank 0; the ranks differ, from " + name(lowest) + " to " + name(highest) +
+            ": start them alike";
+  }
+  std::string line = blas.line(where);
+  if (restarted > 0) {
+    line += ranks == 1 ? "; the process restarted for them"
+                       : "; " + std::to_string(restarted) + " of " + std::to_string(ranks) +
+                             " ranks restarted for them";
+  }
+  return line;
+}
+
 }  // namespace
 
 struct Trainer::State {
@@ -92,7 +148,8 @@ struct Trainer::State {
   std::unique_ptr<PipelineExecutor> executor, eval_executor;
   std::unique_ptr<TraceRecorder> trace;
   LrScheduleSpec lr;
-  double peak_flops = 0.0;
+  std::optional<MfuPeak> mfu_peak;  // world rank 0's, the only one that reports MFU
+  std::string blas_line;            // on the cpu device: the OpenBLAS kernels the ranks run
   std::vector<std::int32_t> host_tokens, host_targets;  // a microbatch on its way to the device
 
   State(const ResolvedRun& r, std::FILE* out) : run(r), console(out) {}
@@ -210,13 +267,15 @@ Trainer::Trainer(const ResolvedRun& run, std::FILE* console)
   choice.local_world_size = s.env.local_world_size;
   choice.world_size = run.world_size;
   s.device = open_compute_device(choice);
-  s.peak_flops =
-      measure_sgemm_peak(*s.device.kernels, s.device.allocator, s.device.sgemm_probe_size);
+  // Rank 0 finds the MFU peak before the world exists: a probe then runs while the other ranks
+  // wait for it in the rendezvous, not while they compute.
+  if (s.reports) s.mfu_peak = choose_mfu_peak(mfu_peak_request(run, s.device));
 
   auto world = create_world(*run.registry, cfg.comm.backend, run.backend_options(), s.env,
                             run.comm_timeout, s.device.device);
   world->set_timeout(run.comm_timeout);
   s.groups = make_rank_groups(std::move(world), run.layout);
+  if (run.device == DeviceKind::cpu) s.blas_line = openblas_line(run, s.groups, s.device);
 
   // The pipeline plan: the schedule's (already simulated by the config check) or one stage.
   s.plan = run.pipeline_plan ? *run.pipeline_plan : single_stage_plan(static_cast<int>(s.M));
@@ -346,8 +405,8 @@ Trainer::Trainer(const ResolvedRun& run, std::FILE* console)
     std::fprintf(console, "batch: %lld sequences = %lld microbatches of %lld per data rank x %d\n",
                  static_cast<long long>(s.G), static_cast<long long>(s.M),
                  static_cast<long long>(s.B), run.layout.sizes().data);
-    std::fprintf(console, "peak: sgemm %d^3 at %.1f GFLOP/s per rank (the MFU reference)\n",
-                 s.device.sgemm_probe_size, s.peak_flops / 1e9);
+    if (!s.blas_line.empty()) std::fprintf(console, "%s\n", s.blas_line.c_str());
+    std::fprintf(console, "%s\n", s.mfu_peak->line().c_str());
   }
   s.start_step = s.checkpoints->load(*s.optimizer, console, s.reports);
 }
@@ -370,7 +429,8 @@ TrainSummary Trainer::train() {
                         s.console);
   const double tokens_per_step = static_cast<double>(s.G * s.T);
   const double step_flops = flops_per_token(s.dims) * tokens_per_step;
-  const double cluster_peak = s.peak_flops * s.run.world_size;
+  std::optional<MfuMeter> mfu;
+  if (s.mfu_peak) mfu.emplace(*s.mfu_peak, s.run.world_size);
   s.device.allocator->reset_peak();
 
   TrainSummary summary;
@@ -421,7 +481,12 @@ TrainSummary Trainer::train() {
     m.grad_norm = norm;
     m.step_ms = seconds * 1e3;
     m.tokens_per_s = tokens_per_step / seconds;
-    m.mfu = step_flops / seconds / cluster_peak;
+    if (mfu) {
+      m.mfu = mfu->utilization(step_flops, seconds, m.step);
+      m.peak_gflops = mfu->peak().flops_per_s / 1e9;
+      m.peak_source = mfu->peak().source_name();
+      if (auto notice = mfu->take_notice()) progress.message(*notice);
+    }
     m.peak_mem_bytes = static_cast<std::uint64_t>(
         all_reduce_scalar(*s.groups.world, static_cast<double>(s.device.allocator->peak_bytes()),
                           ReduceOp::max, s.device.allocator, *s.device.kernels));
