@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "plugin/descriptor_check.h"
+#include "plugin/left_out_plugins.h"
 #include "plugin/library_probe.h"
 #include "plugin/registry_messages.h"
 #include "trellis/error.h"
@@ -177,7 +178,11 @@ std::size_t PluginRegistry::Impl::find(PluginKind kind, std::string_view name) c
     if (p.kind == kind) names.push_back(p.name);
   }
   std::string message = "no " + kind_name + " plugin named " + in_quotes(name) + ".";
-  if (std::string guess = plugin_detail::closest_name(name, names); !guess.empty()) {
+  if (const auto* left_out = plugin_detail::left_out_plugin(kind, name)) {
+    message +=
+        " " + in_quotes(name) + " is a " + kind_name +
+        " plugin Trellis ships, but this build left it out: " + std::string(left_out->reason) + ".";
+  } else if (std::string guess = plugin_detail::closest_name(name, names); !guess.empty()) {
     message += " Did you mean " + in_quotes(guess) + "?";
   }
   message += "\n" + describe_plugins_of_kind(kind, plugins) + describe_search(searched, skipped);
