@@ -37,7 +37,7 @@ fs::path write_config(const fs::path& dir) {
   std::ofstream(dir / "run.toml") << "[run]\nname = \"gpu\"\nsteps = 8\nout_dir = \"out\"\n"
                                   << "[data]\ntrain = \"corpus.txt\"\n"
                                   << "[model]\nvocab_size = 256\nseq_len = 64\nlayers = 2\n"
-                                  << "heads = 4\nhidden = 64\nexport = \"llmc:out/final.bin\"\n"
+                                  << "heads = 4\nhidden = 64\nexport = \"llmc:final.bin\"\n"
                                   << "[train]\nmicro_batch = 4\nglobal_batch = 8\n"
                                   << "[optim]\nlr = 1e-3\ngrad_clip = 1.0\n"
                                   << "[checkpoint]\nevery = 4\n";

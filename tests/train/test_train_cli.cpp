@@ -79,7 +79,7 @@ TEST_CASE("validation losses appear every val_every steps and at the end") {
 TEST_CASE("the trace holds the compute actions with the live bytes, which grow by the stash") {
   fs::path dir = work_dir("trace");
   auto r =
-      run_trellis_train({write_config(dir, "[logging]\ntrace = \"out/trace.json\"\n").string()});
+      run_trellis_train({write_config(dir, "[logging]\ntrace = \"trace.json\"\n").string()});
   INFO(r.output);
   REQUIRE(r.exit_code == 0);
   std::ifstream in(dir / "out" / "trace.json");

@@ -10,6 +10,11 @@
 
 namespace trellis {
 
+// [run] out_dir (default runs/<name>), and the outputs inside it: checkpoint.dir and
+// logging.metrics when left empty, and relative checkpoint.dir, logging.metrics, logging.trace
+// and model.export = "llmc:PATH" resolved against it. Runs first: later checks see real paths.
+void resolve_output_paths(CheckContext& ctx);
+
 // model.init: "random", "llmc:PATH" (reads the checkpoint's header; its dimensions fill the
 // model keys the user left out and must agree with those given), "checkpoint:DIR".
 void check_model_init(CheckContext& ctx, ResolvedRun& run);
@@ -35,7 +40,7 @@ void check_input_files(CheckContext& ctx, ResolvedRun& run);
 void check_plugins(CheckContext& ctx, const RunEnvironment& env, LayoutStatus layout,
                    ResolvedRun& run);
 
-// run.out_dir, checkpoint.dir, logging.metrics when left empty; enums in typed form.
+// Enums in typed form, the timeout as a duration.
 void fill_derived_settings(CheckContext& ctx, ResolvedRun& run);
 
 // [checkpoint] resume = true: finds the newest complete checkpoint in checkpoint.dir (none: the

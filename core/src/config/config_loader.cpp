@@ -18,6 +18,7 @@ ResolvedRun resolve(ReadConfig read, const RunEnvironment& env, ProblemList& pro
   ResolvedRun run;
   run.config_file = read.file;
   CheckContext ctx(read, problems);
+  resolve_output_paths(ctx);
   check_model_init(ctx, run);
   check_model_export(ctx, run);
   const LayoutStatus layout = check_layout(ctx, env, run);
