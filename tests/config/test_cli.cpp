@@ -236,3 +236,17 @@ TEST_CASE("a missing input file is named by its absolute path, however it was gi
     CHECK(contains(r.output, "no such directory: " + (work / "fixtures/ckpt").string()));
   }
 }
+
+TEST_CASE("a missing schedule file is named by its absolute path") {
+  const fs::path config = good_config(
+      "missing_csv",
+      "[launch]\nnproc = 2\n[comm]\nbackend = \"test-comm\"\n[parallel]\ntensor_mode = "
+      "\"test-1d\"\nschedule = \"csv\"\npipeline = 2\n[schedule.csv]\nfile = \"missing.csv\"\n"
+      "[model]\nlayers = 2\n[train]\nglobal_batch = 8\n");
+  const ProcessResult r =
+      run_trellis_train({config.filename().string(), "--dry-run"}, {}, config.parent_path());
+  INFO(r.output);
+  CHECK(r.exit_code == 2);
+  CHECK(contains(r.output, "schedule file " + (config.parent_path() / "missing.csv").string() +
+                               ": cannot read it"));
+}
