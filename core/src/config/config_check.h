@@ -5,6 +5,7 @@
 #pragma once
 
 #include "config/check_context.h"
+#include "config/load_purpose.h"
 #include "config/resolved_run.h"
 #include "config/run_environment.h"
 
@@ -37,8 +38,10 @@ void check_input_files(CheckContext& ctx, ResolvedRun& run);
 
 // Finds the plugins the run uses, checks every [comm.<backend>] table against its backend's
 // options, and runs each used plugin's check when the layout allows.
+// With LoadPurpose::plan the backend is not checked or loaded, only its name (it need not be
+// built where the run is planned).
 void check_plugins(CheckContext& ctx, const RunEnvironment& env, LayoutStatus layout,
-                   ResolvedRun& run);
+                   LoadPurpose purpose, ResolvedRun& run);
 
 // Enums in typed form, the timeout as a duration.
 void fill_derived_settings(CheckContext& ctx, ResolvedRun& run);

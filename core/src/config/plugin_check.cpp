@@ -138,7 +138,8 @@ void check_plugin_tables(CheckContext& ctx, const PluginRegistry& registry, Reso
 }
 
 // The plugins the run names, and which of them it uses.
-std::vector<PluginUse> plugin_uses(CheckContext& ctx, const ResolvedRun& run, bool world_known) {
+std::vector<PluginUse> plugin_uses(CheckContext& ctx, const ResolvedRun& run, bool world_known,
+                                   LoadPurpose purpose) {
   const RunConfig& c = ctx.config();
   std::vector<PluginUse> uses;
   if (ctx.valid("parallel.tensor_mode")) {
@@ -156,12 +157,13 @@ std::vector<PluginUse> plugin_uses(CheckContext& ctx, const ResolvedRun& run, bo
   }
   if (ctx.valid("comm.backend")) {
     // Without a world size it is unknown whether the backend is used; only its name is checked.
-    const bool used = world_known && run.world_size > 1;
+    const bool planned = purpose == LoadPurpose::plan;
+    const bool used = world_known && run.world_size > 1 && !planned;
+    std::string unused_reason = planned       ? "planned, not run"
+                                : world_known ? "world size 1: nothing communicates"
+                                              : "world size unknown";
     uses.push_back({PluginKind::comm, c.comm.backend, "comm.backend", used,
-                    used          ? ""
-                    : world_known ? "world size 1: nothing communicates"
-                                  : "world size unknown",
-                    std::nullopt});
+                    used ? "" : std::move(unused_reason), std::nullopt});
   }
   return uses;
 }
@@ -233,7 +235,7 @@ void report(CheckContext& ctx, const PluginUse& use, const ConfigProblem& proble
 }  // namespace
 
 void check_plugins(CheckContext& ctx, const RunEnvironment& env, LayoutStatus layout,
-                   ResolvedRun& run) {
+                   LoadPurpose purpose, ResolvedRun& run) {
   if (!ctx.valid("plugins.paths")) return;
   std::shared_ptr<PluginRegistry> registry;
   try {
@@ -248,7 +250,7 @@ void check_plugins(CheckContext& ctx, const RunEnvironment& env, LayoutStatus la
 
   check_plugin_tables(ctx, *registry, run);
 
-  run.plugins = plugin_uses(ctx, run, layout.world_known);
+  run.plugins = plugin_uses(ctx, run, layout.world_known, purpose);
   bool all_found = true;
   for (PluginUse& use : run.plugins) {
     if (!use.used) {
