@@ -10,6 +10,7 @@
 #include <exception>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -18,8 +19,10 @@
 #include "config/did_you_mean.h"
 #include "config/dry_run_report.h"
 #include "launch/launcher.h"
+#include "launch/rank_environment.h"
 #include "launch/self_launch.h"
 #include "train/trainer.h"
+#include "train/training_checkpoints.h"
 #include "trellis/error.h"
 
 namespace {
@@ -94,6 +97,13 @@ int run(int argc, char** argv) {
   const trellis::ResolvedRun resolved = trellis::load_run(args.config, args.overrides, environment);
   if (args.dry_run) {
     std::cout << trellis::format_dry_run(resolved);
+    return kExitOk;
+  }
+  // Every rank (and a launching process) sees the same checkpoint: all stop here, one says why.
+  if (const std::optional<std::string> complete = trellis::already_complete(resolved)) {
+    if (trellis::RankEnvironment::from_process().rank == 0) {
+      std::printf("trellis-train: %s\n", complete->c_str());
+    }
     return kExitOk;
   }
   std::error_code ec;
