@@ -4,7 +4,8 @@
 // --dry-run prints the resolved run and exits. A run of several ranks started outside any
 // launcher launches itself (launch/self_launch.h): one process per rank, this one watching them
 // and exiting with the launch's code. Exit codes: 0 success, 2 bad input (config,
-// arguments, files; nothing was started), 1 any other failure.
+// arguments, files; nothing was started), 1 any other failure; a launch whose rank died, that
+// rank's code (128 + the signal when it was killed).
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
@@ -47,7 +48,8 @@ constexpr const char* kUsage =
     "see docs/launching.md.\n"
     "\n"
     "Precedence: --set > CONFIG > defaults. Exit codes: 0 success, 2 bad input (nothing was\n"
-    "started), 1 other failure.\n";
+    "started), 1 other failure; a run of several ranks whose rank died exits with that rank's\n"
+    "code (128 + the signal when it was killed: 137 for SIGKILL).\n";
 
 struct Arguments {
   std::string config;
