@@ -8,8 +8,12 @@
 #include <utility>
 
 #include "plugin/descriptor_check.h"
+#include "plugin/guarded_communicator.h"
+#include "plugin/guarded_layer_family.h"
+#include "plugin/guarded_schedule.h"
 #include "plugin/left_out_plugins.h"
 #include "plugin/library_probe.h"
+#include "plugin/plugin_call.h"
 #include "plugin/registry_messages.h"
 #include "trellis/error.h"
 
@@ -195,12 +199,15 @@ std::size_t PluginRegistry::Impl::find(PluginKind kind, std::string_view name) c
 namespace {
 
 // Calls the plugin's factory and ties the object's lifetime to its library: the deleter runs the
-// object's destructor (code in the library) first, then drops its reference to the library.
+// object's destructor (code in the library) first, then drops its reference to the library. The
+// caller hands out the object behind its guard (plugin/guarded_*.h).
 template <class Object, class Init>
 std::shared_ptr<Object> make_object(const PluginInfo& info, const LoadedPlugin& plugin,
                                     std::unique_ptr<Object> (*factory)(const Init&),
                                     const Init& init) {
-  std::unique_ptr<Object> made = factory(init);
+  std::unique_ptr<Object> made = plugin_detail::plugin_call(
+      [&] { return plugin_detail::plugin_label(info) + ": its factory"; },
+      [&] { return factory(init); });
   if (!made) {
     throw Error(std::string(plugin_kind_name(info.kind)) + " plugin '" + info.name + "' (" +
                 info.file.string() +
@@ -259,38 +266,45 @@ std::vector<OptionSpec> PluginRegistry::options(PluginKind kind, std::string_vie
 std::vector<ConfigProblem> PluginRegistry::check(PluginKind kind, std::string_view name,
                                                  const RunQuery& query) const {
   const Impl& impl = Impl::checked(impl_);
-  const PluginDescriptor& d = *impl.loaded[impl.find(kind, name)].descriptor;
+  const std::size_t i = impl.find(kind, name);
+  const PluginDescriptor& d = *impl.loaded[i].descriptor;
   if (d.check == nullptr) return {};
+  const auto where = [&] { return plugin_detail::plugin_label(impl.plugins[i]) + ": its check"; };
   // The contract promises plugins a non-null options table; a run with no table has empty options.
   if (query.options == nullptr) {
     const Options no_options;
     RunQuery with_options = query;
     with_options.options = &no_options;
-    return d.check(with_options);
+    return plugin_detail::plugin_call(where, [&] { return d.check(with_options); });
   }
-  return d.check(query);
+  return plugin_detail::plugin_call(where, [&] { return d.check(query); });
 }
 
 std::shared_ptr<Communicator> PluginRegistry::make_comm(std::string_view name,
                                                         const CommInit& init) const {
   const Impl& impl = Impl::checked(impl_);
   const std::size_t i = impl.find(PluginKind::comm, name);
-  return make_object(impl.plugins[i], impl.loaded[i], impl.loaded[i].descriptor->make_comm, init);
+  return plugin_detail::guard_communicator(
+      make_object(impl.plugins[i], impl.loaded[i], impl.loaded[i].descriptor->make_comm, init),
+      plugin_detail::plugin_label(impl.plugins[i]));
 }
 
 std::shared_ptr<LayerFamily> PluginRegistry::make_layers(std::string_view name,
                                                          const LayerFamilyInit& init) const {
   const Impl& impl = Impl::checked(impl_);
   const std::size_t i = impl.find(PluginKind::layers, name);
-  return make_object(impl.plugins[i], impl.loaded[i], impl.loaded[i].descriptor->make_layers, init);
+  return plugin_detail::guard_layer_family(
+      make_object(impl.plugins[i], impl.loaded[i], impl.loaded[i].descriptor->make_layers, init),
+      plugin_detail::plugin_label(impl.plugins[i]));
 }
 
 std::shared_ptr<Schedule> PluginRegistry::make_schedule(std::string_view name,
                                                         const ScheduleInit& init) const {
   const Impl& impl = Impl::checked(impl_);
   const std::size_t i = impl.find(PluginKind::schedule, name);
-  return make_object(impl.plugins[i], impl.loaded[i], impl.loaded[i].descriptor->make_schedule,
-                     init);
+  return plugin_detail::guard_schedule(
+      make_object(impl.plugins[i], impl.loaded[i], impl.loaded[i].descriptor->make_schedule, init),
+      plugin_detail::plugin_label(impl.plugins[i]));
 }
 
 }  // namespace trellis
