@@ -7,10 +7,12 @@ namespace trellis::plugin_detail {
 namespace {
 
 // The backend's communicator and the plugin's label, shared by the proxy and the operations in
-// flight, which may outlive it.
+// flight, which may outlive it. A communicator split from another keeps that one (and so the
+// plugin's library, which the world's deleter holds) alive until it is gone.
 struct Backend {
   std::shared_ptr<Communicator> comm;
   std::string plugin;
+  std::shared_ptr<const Backend> split_from;
 
   // "comm backend 'mpi' (libtrellis_comm_mpi.so): all_reduce on tensor group [0, 1]"
   std::string where(const char* call, const char* operation) const {
@@ -89,7 +91,8 @@ class GuardedCommunicator final : public Communicator {
     std::unique_ptr<Communicator> part = plugin_call([&] { return backend_->where("", "split"); },
                                                      [&] { return inner.split(color, key); });
     if (!part) return part;  // a negative color: this rank is in no group
-    return guard_communicator(std::shared_ptr<Communicator>(std::move(part)), backend_->plugin);
+    return std::make_unique<GuardedCommunicator>(std::make_shared<Backend>(
+        Backend{std::shared_ptr<Communicator>(std::move(part)), backend_->plugin, backend_}));
   }
 
  private:
@@ -119,7 +122,7 @@ class GuardedCommunicator final : public Communicator {
 std::unique_ptr<Communicator> guard_communicator(std::shared_ptr<Communicator> comm,
                                                  std::string plugin) {
   return std::make_unique<GuardedCommunicator>(
-      std::make_shared<Backend>(Backend{std::move(comm), std::move(plugin)}));
+      std::make_shared<Backend>(Backend{std::move(comm), std::move(plugin), nullptr}));
 }
 
 }  // namespace trellis::plugin_detail
