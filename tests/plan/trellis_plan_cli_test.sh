@@ -119,6 +119,13 @@ expect_out "^trellis-plan: .* on cluster 'dev-vm-2core'" "the fitted file plans"
 # Bad input: exit 2, and a message saying what is wrong.
 run 2 "$model" --cluster "$work/none.toml"
 expect_err 'cannot read the cluster description .*none.toml: no such file' "missing cluster"
+# Named relative to the working directory, a missing file is reported by its absolute path.
+out=$(cd "$work" && "$tool" "$model" --cluster none.toml 2>&1)
+grep -q "cannot read the cluster description $work/none.toml: no such file" <<<"$out" ||
+  fail "a relative cluster path is not reported absolute: $out"
+out=$(cd "$work" && "$tool" "$model" --cluster "$cpu" --calibrate none.json 2>&1)
+grep -q "$work/none.json: no such file" <<<"$out" ||
+  fail "a relative --calibrate path is not reported absolute: $out"
 printf '[cluster]\nname = "x"\nnodes = -1\n' >"$work/bad.toml"
 run 2 "$model" --cluster "$work/bad.toml"
 expect_err 'bad.toml:3: cluster.nodes = -1: out of range' "bad cluster value"
