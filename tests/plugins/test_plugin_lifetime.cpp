@@ -88,6 +88,7 @@ TEST_CASE("a plugin's library stays loaded exactly as long as the registry or an
 }
 
 TEST_CASE("what a plugin's objects make keeps the library loaded after its maker is gone") {
+  // (It does not keep the maker: the world below is destroyed before the group split from it.)
   const std::filesystem::path layers = plugin_file(good_dir(), "layers", "grid-check");
   const std::filesystem::path comm = plugin_file(throwing_dir(), "comm", "thrower");
   REQUIRE_FALSE(is_loaded(layers));

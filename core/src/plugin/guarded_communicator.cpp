@@ -1,61 +1,56 @@
 #include "plugin/guarded_communicator.h"
 
-#include "plugin/plugin_call.h"
-
 namespace trellis::plugin_detail {
 
 namespace {
 
-// The backend's communicator and the plugin's label, shared by the proxy and the operations in
-// flight, which may outlive it. A communicator split from another keeps that one (and so the
-// plugin's library, which the world's deleter holds) alive until it is gone.
-struct Backend {
-  std::shared_ptr<Communicator> comm;
-  std::string plugin;
-  std::shared_ptr<const Backend> split_from;
-
-  // "comm backend 'mpi' (libtrellis_comm_mpi.so): all_reduce on tensor group [0, 1]"
-  std::string where(const char* call, const char* operation) const {
-    return plugin + ": " + call + operation + " on " + comm->name();
-  }
-};
+// "comm backend 'mpi' (libtrellis_comm_mpi.so): wait for all_reduce on tensor group [0, 1]"
+std::string where(const PluginOwner& owner, const char* call, const char* operation,
+                  const std::weak_ptr<Communicator>& comm) {
+  const std::shared_ptr<Communicator> group = comm.lock();
+  return owner.label + ": " + call + operation + " on " +
+         (group ? group->name() : std::string("a communicator since destroyed"));
+}
 
 // An operation in flight. Its completion is the backend's code too: a backend that progresses by
 // polling does all its work in test() and wait_for().
 class GuardedWork final : public Work {
  public:
-  GuardedWork(WorkPtr inner, std::chrono::milliseconds timeout,
-              std::shared_ptr<const Backend> backend, const char* operation)
+  GuardedWork(WorkPtr inner, std::chrono::milliseconds timeout, PluginOwnerPtr owner,
+              std::weak_ptr<Communicator> comm, const char* operation)
       : Work(timeout),
-        backend_(std::move(backend)),
+        owner_(std::move(owner)),
+        comm_(std::move(comm)),
         inner_(std::move(inner)),
         operation_(operation) {}
 
   bool test() override {
-    return plugin_call([&] { return backend_->where("test of ", operation_); },
+    return plugin_call([&] { return where(*owner_, "test of ", operation_, comm_); },
                        [&] { return inner_->test(); });
   }
   void wait_for(std::chrono::milliseconds timeout) override {
-    plugin_call([&] { return backend_->where("wait for ", operation_); },
+    plugin_call([&] { return where(*owner_, "wait for ", operation_, comm_); },
                 [&] { inner_->wait_for(timeout); });
   }
 
  private:
-  std::shared_ptr<const Backend> backend_;  // declared first: destroyed after the operation
+  PluginOwnerPtr owner_;  // declared first: the library outlives the operation's destructor
+  std::weak_ptr<Communicator> comm_;  // for the group's name in messages only
   WorkPtr inner_;
   const char* operation_;  // a literal
 };
 
 class GuardedCommunicator final : public Communicator {
  public:
-  explicit GuardedCommunicator(std::shared_ptr<Backend> backend) : backend_(std::move(backend)) {
-    set_name(backend_->comm->name());
-    set_timeout(backend_->comm->timeout());
+  GuardedCommunicator(std::shared_ptr<Communicator> inner, PluginOwnerPtr owner)
+      : owner_(std::move(owner)), inner_(std::move(inner)) {
+    set_name(inner_->name());
+    set_timeout(inner_->timeout());
   }
 
-  int rank() const override { return backend_->comm->rank(); }
-  int size() const override { return backend_->comm->size(); }
-  const char* backend() const override { return backend_->comm->backend(); }
+  int rank() const override { return inner_->rank(); }
+  int size() const override { return inner_->size(); }
+  const char* backend() const override { return inner_->backend(); }
 
   WorkPtr all_reduce(const Tensor& input, const Tensor& output, ReduceOp op) override {
     return operation("all_reduce",
@@ -88,41 +83,40 @@ class GuardedCommunicator final : public Communicator {
   }
   std::unique_ptr<Communicator> split(int color, int key) override {
     Communicator& inner = synced();
-    std::unique_ptr<Communicator> part = plugin_call([&] { return backend_->where("", "split"); },
-                                                     [&] { return inner.split(color, key); });
+    std::unique_ptr<Communicator> part =
+        plugin_call([&] { return where(*owner_, "", "split", inner_); },
+                    [&] { return inner.split(color, key); });
     if (!part) return part;  // a negative color: this rank is in no group
-    return std::make_unique<GuardedCommunicator>(std::make_shared<Backend>(
-        Backend{std::shared_ptr<Communicator>(std::move(part)), backend_->plugin, backend_}));
+    return guard_communicator(std::shared_ptr<Communicator>(std::move(part)), owner_);
   }
 
  private:
   // Core names the group and sets its timeout on this proxy; the backend's messages and waits
   // use its own, so they follow before each call.
   Communicator& synced() {
-    Communicator& inner = *backend_->comm;
-    if (inner.name() != name()) inner.set_name(name());
-    if (inner.timeout() != timeout()) inner.set_timeout(timeout());
-    return inner;
+    if (inner_->name() != name()) inner_->set_name(name());
+    if (inner_->timeout() != timeout()) inner_->set_timeout(timeout());
+    return *inner_;
   }
 
   template <class Start>
   WorkPtr operation(const char* op, Start&& start) {
     Communicator& inner = synced();
     WorkPtr work =
-        plugin_call([&] { return backend_->where("", op); }, [&] { return start(inner); });
+        plugin_call([&] { return where(*owner_, "", op, inner_); }, [&] { return start(inner); });
     if (!work) return work;
-    return std::make_unique<GuardedWork>(std::move(work), timeout(), backend_, op);
+    return std::make_unique<GuardedWork>(std::move(work), timeout(), owner_, inner_, op);
   }
 
-  std::shared_ptr<Backend> backend_;
+  PluginOwnerPtr owner_;  // declared first: the library outlives the communicator's destructor
+  std::shared_ptr<Communicator> inner_;
 };
 
 }  // namespace
 
 std::unique_ptr<Communicator> guard_communicator(std::shared_ptr<Communicator> comm,
-                                                 std::string plugin) {
-  return std::make_unique<GuardedCommunicator>(
-      std::make_shared<Backend>(Backend{std::move(comm), std::move(plugin), nullptr}));
+                                                 PluginOwnerPtr owner) {
+  return std::make_unique<GuardedCommunicator>(std::move(comm), std::move(owner));
 }
 
 }  // namespace trellis::plugin_detail

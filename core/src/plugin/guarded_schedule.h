@@ -2,12 +2,12 @@
 #pragma once
 
 #include <memory>
-#include <string>
 
+#include "plugin/plugin_call.h"
 #include "trellis/schedule.h"
 
 namespace trellis::plugin_detail {
 
-std::shared_ptr<Schedule> guard_schedule(std::shared_ptr<Schedule> schedule, std::string plugin);
+std::shared_ptr<Schedule> guard_schedule(std::shared_ptr<Schedule> schedule, PluginOwnerPtr owner);
 
 }  // namespace trellis::plugin_detail

@@ -10,6 +10,7 @@
 // while the plugin is loaded, so nothing of the plugin's exception outlives the call.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -20,6 +21,16 @@ namespace trellis::plugin_detail {
 
 // "layer family '1d' (libtrellis_layers_1d.so)", for the messages.
 std::string plugin_label(const PluginInfo& info);
+
+// Whose code a guarded object runs: the plugin's label, for the messages, and its library, which
+// everything the object makes in turn (a family's layers, a communicator's operations in flight
+// and the communicators it splits) keeps loaded for as long as it lives — without keeping its
+// maker alive, whose lifetime stays with whoever holds it.
+struct PluginOwner {
+  std::string label;
+  std::shared_ptr<const void> library;
+};
+using PluginOwnerPtr = std::shared_ptr<const PluginOwner>;
 
 // Called from a catch block: rethrows a trellis::Error as it is, anything else as a
 // trellis::Error saying `where` ("layer family '1d' (libtrellis_layers_1d.so): forward of h.3")

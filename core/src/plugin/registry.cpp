@@ -221,6 +221,12 @@ std::shared_ptr<Object> make_object(const PluginInfo& info, const LoadedPlugin& 
                                  });
 }
 
+// What a guard needs of the plugin: its label and a hold on its library.
+plugin_detail::PluginOwnerPtr owner(const PluginInfo& info, const LoadedPlugin& plugin) {
+  return std::make_shared<const plugin_detail::PluginOwner>(
+      plugin_detail::PluginOwner{plugin_detail::plugin_label(info), plugin.library});
+}
+
 }  // namespace
 
 PluginRegistry::PluginRegistry(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -286,7 +292,7 @@ std::shared_ptr<Communicator> PluginRegistry::make_comm(std::string_view name,
   const std::size_t i = impl.find(PluginKind::comm, name);
   return plugin_detail::guard_communicator(
       make_object(impl.plugins[i], impl.loaded[i], impl.loaded[i].descriptor->make_comm, init),
-      plugin_detail::plugin_label(impl.plugins[i]));
+      owner(impl.plugins[i], impl.loaded[i]));
 }
 
 std::shared_ptr<LayerFamily> PluginRegistry::make_layers(std::string_view name,
@@ -295,7 +301,7 @@ std::shared_ptr<LayerFamily> PluginRegistry::make_layers(std::string_view name,
   const std::size_t i = impl.find(PluginKind::layers, name);
   return plugin_detail::guard_layer_family(
       make_object(impl.plugins[i], impl.loaded[i], impl.loaded[i].descriptor->make_layers, init),
-      plugin_detail::plugin_label(impl.plugins[i]));
+      owner(impl.plugins[i], impl.loaded[i]));
 }
 
 std::shared_ptr<Schedule> PluginRegistry::make_schedule(std::string_view name,
@@ -304,7 +310,7 @@ std::shared_ptr<Schedule> PluginRegistry::make_schedule(std::string_view name,
   const std::size_t i = impl.find(PluginKind::schedule, name);
   return plugin_detail::guard_schedule(
       make_object(impl.plugins[i], impl.loaded[i], impl.loaded[i].descriptor->make_schedule, init),
-      plugin_detail::plugin_label(impl.plugins[i]));
+      owner(impl.plugins[i], impl.loaded[i]));
 }
 
 }  // namespace trellis
