@@ -99,8 +99,8 @@ TEST_CASE("a config file that cannot be read exits 2, naming it by its absolute 
   SUBCASE("a directory") {
     const ProcessResult r = run_trellis_train({work.string(), "--dry-run"});
     CHECK(r.exit_code == 2);
-    CHECK(contains(r.output, "cannot read the config file " + work.string() +
-                                 ": it is a directory"));
+    CHECK(
+        contains(r.output, "cannot read the config file " + work.string() + ": it is a directory"));
   }
 }
 
@@ -226,10 +226,10 @@ TEST_CASE("a missing input file is named by its absolute path, however it was gi
     CHECK(contains(r.output, "no such file: " + (work / "nope.bin").string()));
   }
   SUBCASE("with --set, relative to the working directory") {
-    const ProcessResult r = run_trellis_train(
-        {config.string(), "--dry-run", "--set", "data.val=nope.txt", "--set",
-         "model.init=checkpoint:ckpt"},
-        {}, work / "fixtures");
+    const ProcessResult r =
+        run_trellis_train({config.string(), "--dry-run", "--set", "data.val=nope.txt", "--set",
+                           "model.init=checkpoint:ckpt"},
+                          {}, work / "fixtures");
     INFO(r.output);
     CHECK(r.exit_code == 2);
     CHECK(contains(r.output, "no such file: " + (work / "fixtures/nope.txt").string()));

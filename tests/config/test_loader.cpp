@@ -145,7 +145,8 @@ TEST_CASE("launcher_world_size reads TRELLIS_WORLD_SIZE, then Open MPI's, then S
   CHECK(env.plugin_path == "/p");
 }
 
-TEST_CASE("relative input paths in the file resolve against its directory, outputs against out_dir") {
+TEST_CASE(
+    "relative input paths in the file resolve against its directory, outputs against out_dir") {
   const fs::path dir = work() / "nested" / "configs";
   fs::create_directories(dir);
   const ResolvedRun run = load_run_text(
@@ -182,8 +183,8 @@ TEST_CASE("every relative output path lands in out_dir, however out_dir and the 
   CHECK(run.config.logging.metrics == "/elsewhere/run/m.jsonl");
   CHECK(run.config.logging.trace == "/elsewhere/run/t.json");
 
-  const ResolvedRun from_set = load("", {"logging.trace=trace.json", "run.out_dir=/abs/out",
-                                         "model.export=llmc:sub/model.bin"});
+  const ResolvedRun from_set = load(
+      "", {"logging.trace=trace.json", "run.out_dir=/abs/out", "model.export=llmc:sub/model.bin"});
   CHECK(from_set.config.logging.trace == "/abs/out/trace.json");
   CHECK(from_set.export_llmc == fs::path("/abs/out/sub/model.bin"));
   CHECK(from_set.config.checkpoint.dir == "/abs/out/checkpoints");  // the defaults, as before
