@@ -62,7 +62,8 @@ std::string model_line(const ResolvedRun& run) {
 }
 
 int plan_run(const PlanArguments& args, ClusterSpec cluster) {
-  const ResolvedRun run = load_run(args.config, args.overrides, planning_environment());
+  const ResolvedRun run =
+      load_run(args.config, args.overrides, planning_environment(), LoadPurpose::plan);
   PlanRequest request = request_from_run(run, args.recompute, args.activations);
   // A run on cuda trains in its own [device] precision (fp32 tensors either way; bf16 products
   // at the bf16 peak), unless --dtype asks how it would go in another system's precision.
@@ -77,14 +78,16 @@ int plan_run(const PlanArguments& args, ClusterSpec cluster) {
             << model_line(run);
   if (args.search) {
     SearchSpace space;
-    space.world =
-        args.world ? *args.world : cluster.devices() / devices_per_rank(cluster, request.layout);
+    // The config's world ([launch] nproc), as trellis-train would run it, unless --world.
+    space.world = args.world ? *args.world : run.world_size;
     space.schedules = {"gpipe", "1f1b", "interleaved", "zbh1"};
     space.tensor_modes = {TensorMode::one_d, TensorMode::seq, TensorMode::two_d};
     if (run.llmc) space.checkpoint_padded_vocab = run.llmc->padded_vocab;
-    std::cout << "search: every layout of " << space.world << " ranks (zero " << request.layout.zero
-              << ", recompute " << recompute_name(args.recompute)
-              << "), ranked by predicted tokens/s\n\n";
+    std::cout << "search: every layout of " << space.world
+              << (space.world == 1 ? " rank" : " ranks")
+              << (args.world ? " (--world)" : " (the config's world size; --world N for another)")
+              << ", zero " << request.layout.zero << ", recompute "
+              << recompute_name(args.recompute) << ", ranked by predicted tokens/s\n\n";
     const SearchResult result = search_layouts(request, cluster, run.registry.get(), space);
     std::cout << format_search(result, cluster, args.top);
     if (!args.json.empty()) write_file(args.json, search_json(result).dump());
@@ -154,8 +157,8 @@ int calibrate(const PlanArguments& args, ClusterSpec cluster, const std::string&
     for (const auto& [config, metrics] : run_files) {
       const std::vector<std::string> overrides =
           config == args.config ? args.overrides : std::vector<std::string>{};
-      loaded.push_back(
-          std::make_unique<ResolvedRun>(load_run(config, overrides, planning_environment())));
+      loaded.push_back(std::make_unique<ResolvedRun>(
+          load_run(config, overrides, planning_environment(), LoadPurpose::plan)));
       const std::vector<StepMeasurement> steps = read_metrics(metrics);
       MeasuredRun m;
       m.label = config;
@@ -173,9 +176,11 @@ int calibrate(const PlanArguments& args, ClusterSpec cluster, const std::string&
       if (r.peak_mem_bytes <= 0.0) continue;  // a metrics file without memory figures
       const double predicted = predict(r.request, cluster).peak.total();
       char line[256];
-      std::snprintf(line, sizeof line, "  %s: peak memory %s measured, %s predicted (%+.1f%%)\n",
-                    r.label.c_str(), format_bytes(r.peak_mem_bytes).c_str(),
-                    format_bytes(predicted).c_str(), 100.0 * (predicted / r.peak_mem_bytes - 1.0));
+      std::snprintf(
+          line, sizeof line,
+          "  %s: peak memory %s measured, %s predicted (%+.1f%% predicted over measured)\n",
+          r.label.c_str(), format_bytes(r.peak_mem_bytes).c_str(), format_bytes(predicted).c_str(),
+          100.0 * (predicted / r.peak_mem_bytes - 1.0));
       report += line;
     }
   }

@@ -18,7 +18,7 @@ struct PlanArguments {
   std::string cluster;                 // --cluster; empty: this machine, probed
   bool search = false;
   int top = 5;
-  std::optional<int> world;      // --world (search): default all the cluster's devices
+  std::optional<int> world;      // --world (search): default the config's world size
   std::optional<double> tokens;  // --tokens N: time to train N tokens
   Recompute recompute = Recompute::none;
   std::string dtype;  // --dtype: train in this instead of the cluster's dtype

@@ -5,12 +5,14 @@
 // launcher launches itself (launch/self_launch.h): one process per rank, this one watching them
 // and exiting with the launch's code. A rank whose OpenBLAS runs other kernels than the run
 // chooses ([device] blas_core) restarts itself once first (launch/openblas_reexec.h). Exit codes: 0
-// success, 2 bad input (config, arguments, files; nothing was started), 1 any other failure.
+// success, 2 bad input (config, arguments, files; nothing was started), 1 any other failure; a
+// launch whose rank died, that rank's code (128 + the signal when it was killed).
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -20,8 +22,10 @@
 #include "config/dry_run_report.h"
 #include "launch/launcher.h"
 #include "launch/openblas_reexec.h"
+#include "launch/rank_environment.h"
 #include "launch/self_launch.h"
 #include "train/trainer.h"
+#include "train/training_checkpoints.h"
 #include "trellis/error.h"
 
 namespace {
@@ -46,7 +50,8 @@ constexpr const char* kUsage =
     "see docs/launching.md.\n"
     "\n"
     "Precedence: --set > CONFIG > defaults. Exit codes: 0 success, 2 bad input (nothing was\n"
-    "started), 1 other failure.\n";
+    "started), 1 other failure; a run of several ranks whose rank died exits with that rank's\n"
+    "code (128 + the signal when it was killed: 137 for SIGKILL).\n";
 
 struct Arguments {
   std::string config;
@@ -96,6 +101,13 @@ int run(int argc, char** argv) {
   const trellis::ResolvedRun resolved = trellis::load_run(args.config, args.overrides, environment);
   if (args.dry_run) {
     std::cout << trellis::format_dry_run(resolved);
+    return kExitOk;
+  }
+  // Every rank (and a launching process) sees the same checkpoint: all stop here, one says why.
+  if (const std::optional<std::string> complete = trellis::already_complete(resolved)) {
+    if (trellis::RankEnvironment::from_process().rank == 0) {
+      std::printf("trellis-train: %s\n", complete->c_str());
+    }
     return kExitOk;
   }
   std::error_code ec;

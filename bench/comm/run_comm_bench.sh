@@ -4,8 +4,8 @@
 #   has plus the mpi-raw baseline, REPEATS runs (each runs the backends one after another, so
 #   drifts in the machine's speed hit all of them); into bench/comm/results/: each run's JSON
 #   and console table (not committed), the medians as JSON, a PNG of busbw and the Markdown
-#   summary with the load of each run (committed); for 2 ranks the PNG is also
-#   docs/images/comm-busbw.png.
+#   summary, out of place and in place, with the load of each run (committed); for 2 ranks the
+#   PNG is also docs/images/comm-busbw.png.
 #
 #   bench/comm/run_comm_bench.sh                      # build/ as scripts/test makes it
 #   REPEATS=5 ITERS=200 bench/comm/run_comm_bench.sh  # more runs, more iterations per size
@@ -97,6 +97,10 @@ if [ "$nproc" = 2 ] && [ "$out" = "$root/bench/comm/results" ]; then
 fi
 {
   "$python" "$root/bench/comm/summarize_comm.py" "${jsons[@]}" --medians "$out/medians_np${nproc}.json" \
+    --by-size --sizes 8,1K,64K,256K,1M,4M,16M,64M
+  echo
+  # The same runs in place: how training calls every all-reduce.
+  "$python" "$root/bench/comm/summarize_comm.py" "${jsons[@]}" --in-place \
     --by-size --sizes 8,1K,64K,256K,1M,4M,16M,64M
   echo
   echo "Load average (1, 5, 15 min) at the start of each run:"

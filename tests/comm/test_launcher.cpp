@@ -284,17 +284,32 @@ TEST_CASE("--mpirun starts the ranks under mpirun, still serving the store") {
   CHECK_FALSE(contains(r.output, "served here"));  // trellis-run serves it, not rank 0
 }
 
-TEST_CASE("--mpirun reports a failed rank the same way") {
+TEST_CASE(
+    "--mpirun reports a failed rank the same way, with its code, without Open MPI's banners") {
+  // Rank 1 of 3 ends as `rank_one` says; the others wait to be stopped.
+  auto run_failing = [](const std::string& rank_one) {
+    return trellis_run({"-n", "3", "--mpirun", "--", "sh", "-c",
+                        "test -n \"$OMPI_COMM_WORLD_RANK\" || exit 9; "
+                        "if [ $OMPI_COMM_WORLD_RANK = 1 ]; then " +
+                            rank_one + "; fi; exec sleep 60"});
+  };
   const auto start = Clock::now();
-  const ProcessResult r = trellis_run({"-n", "3", "--mpirun", "--", "sh", "-c",
-                                       "test -n \"$OMPI_COMM_WORLD_RANK\" || exit 9; "
-                                       "if [ $OMPI_COMM_WORLD_RANK = 1 ]; then exit 4; fi; "
-                                       "exec sleep 60"});
-  INFO(r.output);
-  CHECK(r.exit_code == 4);
-  CHECK(contains(r.output, "trellis-run: rank 1 (pid "));
-  CHECK(contains(r.output, ") exited with code 4;"));
-  CHECK(seconds_since(start) < 15.0);
+  const ProcessResult exited = run_failing("echo 'rank 1 says why' >&2; exit 4");
+  const ProcessResult killed = run_failing("kill -9 $$");
+  CHECK(seconds_since(start) < 30.0);
+  for (const ProcessResult* r : {&exited, &killed}) {
+    INFO(r->output);
+    CHECK(contains(r->output, "trellis-run: rank 1 (pid "));
+    CHECK_FALSE(contains(r->output, "Primary job"));
+    CHECK_FALSE(contains(r->output, "mpirun detected that one or more processes"));
+    CHECK_FALSE(contains(r->output, "mpirun noticed that process rank"));
+    CHECK_FALSE(contains(r->output, "-----------"));
+  }
+  CHECK(exited.exit_code == 4);
+  CHECK(contains(exited.output, ") exited with code 4;"));
+  CHECK(contains(exited.output, "rank 1 says why"));  // the rank's own stderr still comes through
+  CHECK(killed.exit_code == 137);                     // 128 + SIGKILL, as without mpirun
+  CHECK(contains(killed.output, ") was killed by signal 9 (SIGKILL);"));
 }
 
 TEST_CASE("under a bare mpirun, ranks find each other through a file store named by the job" *

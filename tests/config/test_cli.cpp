@@ -88,17 +88,19 @@ TEST_CASE("a bad --set exits 2 and shows the valid form") {
   }
 }
 
-TEST_CASE("a config file that cannot be read exits 2") {
+TEST_CASE("a config file that cannot be read exits 2, naming it by its absolute path") {
   const fs::path work = trellis::test::fresh_work_dir("cli_missing");
-  SUBCASE("missing") {
-    const ProcessResult r = run_trellis_train({(work / "absent.toml").string(), "--dry-run"});
+  SUBCASE("missing, named relative to the working directory") {
+    const ProcessResult r = run_trellis_train({"absent.toml", "--dry-run"}, {}, work);
     CHECK(r.exit_code == 2);
-    CHECK(contains(r.output, "absent.toml: cannot read the config file: no such file"));
+    CHECK(contains(r.output, "absent.toml: cannot read the config file " +
+                                 (work / "absent.toml").string() + ": no such file"));
   }
   SUBCASE("a directory") {
     const ProcessResult r = run_trellis_train({work.string(), "--dry-run"});
     CHECK(r.exit_code == 2);
-    CHECK(contains(r.output, "cannot read the config file: it is a directory"));
+    CHECK(
+        contains(r.output, "cannot read the config file " + work.string() + ": it is a directory"));
   }
 }
 
@@ -207,4 +209,44 @@ TEST_CASE("paths given with --set resolve against the working directory") {
   REQUIRE(r.exit_code == 0);
   CHECK(contains(line_starting(block(r.output, "Layout"), "train data"),
                  "data/tokens.bin (llm.c token file, 2000"));
+}
+
+TEST_CASE("a missing input file is named by its absolute path, however it was given") {
+  const fs::path config = good_config("missing_abs", "[parallel]\ntensor_mode = \"test-1d\"\n");
+  const fs::path work = config.parent_path();
+  SUBCASE("in a config named relative to the working directory") {
+    trellis::test::write_text_file(work / "rel.toml",
+                                   "[data]\ntrain = \"data/nope.txt\"\n[model]\n"
+                                   "init = \"llmc:nope.bin\"\n[parallel]\ntensor_mode = "
+                                   "\"test-1d\"\n");
+    const ProcessResult r = run_trellis_train({"rel.toml", "--dry-run"}, {}, work);
+    INFO(r.output);
+    CHECK(r.exit_code == 2);
+    CHECK(contains(r.output, "no such file: " + (work / "data/nope.txt").string()));
+    CHECK(contains(r.output, "no such file: " + (work / "nope.bin").string()));
+  }
+  SUBCASE("with --set, relative to the working directory") {
+    const ProcessResult r =
+        run_trellis_train({config.string(), "--dry-run", "--set", "data.val=nope.txt", "--set",
+                           "model.init=checkpoint:ckpt"},
+                          {}, work / "fixtures");
+    INFO(r.output);
+    CHECK(r.exit_code == 2);
+    CHECK(contains(r.output, "no such file: " + (work / "fixtures/nope.txt").string()));
+    CHECK(contains(r.output, "no such directory: " + (work / "fixtures/ckpt").string()));
+  }
+}
+
+TEST_CASE("a missing schedule file is named by its absolute path") {
+  const fs::path config = good_config(
+      "missing_csv",
+      "[launch]\nnproc = 2\n[comm]\nbackend = \"test-comm\"\n[parallel]\ntensor_mode = "
+      "\"test-1d\"\nschedule = \"csv\"\npipeline = 2\n[schedule.csv]\nfile = \"missing.csv\"\n"
+      "[model]\nlayers = 2\n[train]\nglobal_batch = 8\n");
+  const ProcessResult r =
+      run_trellis_train({config.filename().string(), "--dry-run"}, {}, config.parent_path());
+  INFO(r.output);
+  CHECK(r.exit_code == 2);
+  CHECK(contains(r.output, "schedule file " + (config.parent_path() / "missing.csv").string() +
+                               ": cannot read it"));
 }

@@ -145,7 +145,8 @@ TEST_CASE("launcher_world_size reads TRELLIS_WORLD_SIZE, then Open MPI's, then S
   CHECK(env.plugin_path == "/p");
 }
 
-TEST_CASE("relative paths in the file resolve against its directory") {
+TEST_CASE(
+    "relative input paths in the file resolve against its directory, outputs against out_dir") {
   const fs::path dir = work() / "nested" / "configs";
   fs::create_directories(dir);
   const ResolvedRun run = load_run_text(
@@ -158,14 +159,39 @@ TEST_CASE("relative paths in the file resolve against its directory") {
   CHECK(run.train.tokens == 2000);
   CHECK(run.config.run.out_dir == (dir / "out").string());
   CHECK(run.config.checkpoint.dir == (dir / "out/checkpoints").string());
-  CHECK(run.config.logging.trace == (dir / "trace.json").string());
+  CHECK(run.config.logging.trace == (dir / "out/trace.json").string());
   CHECK(run.init.path == work() / "fixtures/gpt2_tiny.bin");
 }
 
-TEST_CASE("relative paths from --set stay relative to the working directory") {
-  const ResolvedRun run = load("", {"logging.trace=trace.json", "run.out_dir=/abs/out"});
-  CHECK(run.config.logging.trace == "trace.json");
-  CHECK(run.config.run.out_dir == "/abs/out");
+TEST_CASE("relative input paths from --set stay relative to the working directory") {
+  const ResolvedRun run =
+      load("", {"data.train=" + (work() / "fixtures/tiny.txt").string(), "run.out_dir=out"});
+  CHECK(run.config.run.out_dir == "out");
+  const ResolvedRun relative = load("", {"run.out_dir=/abs/out", "plugins.paths=plugins"});
+  CHECK(relative.config.plugins.paths == std::vector<std::string>{"plugins"});
+}
+
+TEST_CASE("every relative output path lands in out_dir, however out_dir and the path were given") {
+  // The quickstart wrote its export next to the config file whatever --set run.out_dir said.
+  const ResolvedRun run = load(
+      "[run]\nout_dir = \"out\"\n[model]\nexport = \"llmc:model.bin\"\n[checkpoint]\ndir = "
+      "\"ckpt\"\n[logging]\nmetrics = \"m.jsonl\"\ntrace = \"t.json\"\n",
+      {"run.out_dir=/elsewhere/run"});
+  CHECK(run.config.run.out_dir == "/elsewhere/run");
+  CHECK(run.export_llmc == fs::path("/elsewhere/run/model.bin"));
+  CHECK(run.config.checkpoint.dir == "/elsewhere/run/ckpt");
+  CHECK(run.config.logging.metrics == "/elsewhere/run/m.jsonl");
+  CHECK(run.config.logging.trace == "/elsewhere/run/t.json");
+
+  const ResolvedRun from_set = load(
+      "", {"logging.trace=trace.json", "run.out_dir=/abs/out", "model.export=llmc:sub/model.bin"});
+  CHECK(from_set.config.logging.trace == "/abs/out/trace.json");
+  CHECK(from_set.export_llmc == fs::path("/abs/out/sub/model.bin"));
+  CHECK(from_set.config.checkpoint.dir == "/abs/out/checkpoints");  // the defaults, as before
+
+  // Absolute paths stay where they are.
+  const ResolvedRun absolute = load("[logging]\ntrace = \"/tmp/t.json\"\n");
+  CHECK(absolute.config.logging.trace == "/tmp/t.json");
 }
 
 TEST_CASE("a missing file names the path as written and as resolved") {

@@ -2,9 +2,12 @@
 // the build tree, ranked; layouts that break a rule rejected; none fits a tiny memory.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <set>
+#include <sstream>
 
 #include "plan/layout_search.h"
+#include "plan/plan_report.h"
 
 using namespace trellis;
 using namespace trellis::plan;
@@ -74,6 +77,68 @@ TEST_CASE("every valid layout of 4 ranks, fastest first") {
   CHECK(seen.count("t1 p2 d2 v2 interleaved 1d mb1"));
   CHECK(seen.count("t4 p1 d1 2d mb2"));
   CHECK_FALSE(seen.count("t4 p1 d1 2d mb1"));  // 2d needs the micro batch divisible by q = 2
+}
+
+TEST_CASE("at tensor 1 one tensor mode stands for all: the run's own when offered") {
+  auto modes_at_tensor_one = [](const SearchResult& r) {
+    std::set<TensorMode> modes;
+    for (const Prediction& p : r.ranked)
+      if (p.layout.tensor == 1) modes.insert(p.layout.tensor_mode);
+    return modes;
+  };
+  const SearchResult r = search_layouts(base(), four_devices(1e9), &registry(), space());
+  CHECK(modes_at_tensor_one(r) == std::set<TensorMode>{TensorMode::one_d});
+  bool noted = false;
+  for (const std::string& note : r.notes)
+    noted = noted || note ==
+                         "tensor 1 is listed as 1d: at tensor 1 every tensor mode is the same "
+                         "one-rank model";
+  CHECK(noted);
+  // Every mode still appears at tensor 4 (2d on a 2 x 2 grid).
+  std::set<TensorMode> at_four;
+  for (const Prediction& p : r.ranked)
+    if (p.layout.tensor == 4) at_four.insert(p.layout.tensor_mode);
+  CHECK(at_four.size() == 3);
+
+  PlanRequest seq_run = base();
+  seq_run.layout.tensor_mode = TensorMode::seq;
+  CHECK(modes_at_tensor_one(search_layouts(seq_run, four_devices(1e9), &registry(), space())) ==
+        std::set<TensorMode>{TensorMode::seq});
+}
+
+TEST_CASE("layouts that print the same in every column share one row of the table") {
+  const SearchResult r = search_layouts(base(), four_devices(1e9), &registry(), space());
+  const std::vector<SearchRow> rows = search_rows(r);
+  std::size_t listed = 0;
+  std::set<std::vector<std::string>> distinct;
+  for (const SearchRow& row : rows) {
+    listed += row.predictions.size();
+    CHECK(distinct.insert(row.cells).second);  // no two rows print the same figures
+  }
+  CHECK(listed == r.ranked.size());  // and every layout is in one of them
+  // The small model has such twins (schedules whose plans cost the same at this shape).
+  const auto merged = std::find_if(rows.begin(), rows.end(),
+                                   [](const SearchRow& row) { return row.predictions.size() > 1; });
+  REQUIRE(merged != rows.end());
+  const std::string table = format_search(r, four_devices(1e9), static_cast<int>(rows.size()));
+  const std::string first = r.ranked[merged->predictions[0]].layout.describe();
+  const std::string second = r.ranked[merged->predictions[1]].layout.describe();
+  INFO(table);
+  // The row's layout cell joins the words where the two layouts differ with '/'.
+  std::string joined;
+  std::istringstream a(first), b(second);
+  for (std::string x, y; a >> x && b >> y;) {
+    if (!joined.empty()) joined += ' ';
+    joined += x;
+    if (x != y) joined.append("/").append(y);
+  }
+  CHECK(table.find(joined) != std::string::npos);
+  CHECK(table.find("a/b marks where they differ") != std::string::npos);
+  // Every printed figure is explained below the table.
+  for (const char* column : {"memory =", "step =", "tokens/s =", "TFLOP/s =", "MFU =", "bubble =",
+                             "tp comm =", "dp exposed ="}) {
+    CHECK(table.find(column) != std::string::npos);
+  }
 }
 
 TEST_CASE("families without a plugin are checked by their built-in rules, and the result says so") {

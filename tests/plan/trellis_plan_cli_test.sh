@@ -55,6 +55,43 @@ expect_out '^--- #3 ---' "three breakdowns"
 run 0 "$src/bench/plan/narayanan/gpt-1.7B.toml" --cluster "$a100" --recompute full --dtype fp16
 expect_out "^Narayanan et al.'s count .*: [0-9.]+ TFLOP/s per device" "paper's count"
 
+# A config planned needs no data: [data] train is neither required nor read. --search lays out
+# the config's own world ([launch] nproc) unless --world says otherwise; layouts predicted the
+# same share a row, and every column and ratio printed is explained.
+cat >"$work/no-data.toml" <<'TOML'
+[launch]
+nproc = 4
+[model]
+vocab_size = 256
+seq_len = 128
+layers = 4
+heads = 4
+hidden = 128
+[train]
+micro_batch = 4
+global_batch = 16
+TOML
+run 0 "$work/no-data.toml" --cluster "$cpu"
+expect_out '^layout: tensor 1 \(1d\) x pipeline 1 x data 4 = 4 ranks' "a config without data plans"
+expect_out '^throughput: .* MFU [0-9.]+% \(that TFLOP/s over the [0-9.]+ TFLOP/s fp32 peak\)$' "MFU explained"
+expect_out 'devices shared: 4x oversubscribed, the devices a node.s ranks want over those it has' \
+  "oversubscription explained"
+run 0 "$work/no-data.toml" --cluster "$cpu" --set parallel.pipeline=2
+expect_out 'bubble ratio [0-9.]+ \(idle over compute, in the simulated schedule\)' "bubble ratio explained"
+run 0 "$work/no-data.toml" --cluster "$cpu" --search --top 40
+expect_out "^search: every layout of 4 ranks \(the config's world size; --world N for another\)" \
+  "the config's world"
+expect_out '^[0-9]+ +t2 p2 d1 gpipe/interleaved 1d mb8 ' "identical rows merged"
+expect_out '^Layouts predicted the same in every column share a row' "merging explained"
+expect_out '^  TFLOP/s = model FLOPs a second per device; MFU = that TFLOP/s over the device.s' \
+  "columns explained"
+if [[ $(grep -c '^[0-9]\+ \+t1 .* \(seq\|2d\) mb' <<<"$out") -ne 0 ]]; then
+  fail "tensor 1 listed under several tensor modes"
+fi
+run 0 "$work/no-data.toml" --cluster "$cpu" --search --world 2 --top 1
+expect_out '^search: every layout of 2 ranks \(--world\)' "--world"
+expect_out '^1   t[12] p[12] d[12] ' "a layout of 2 ranks"
+
 # A cuda run is planned in its own [device] precision: bf16 products, fp32 tensors; --dtype asks
 # for another system's (Megatron-LM's bf16: 2-byte parameters).
 h100=$src/configs/clusters/h100-sxm.toml
@@ -82,6 +119,13 @@ expect_out "^trellis-plan: .* on cluster 'dev-vm-2core'" "the fitted file plans"
 # Bad input: exit 2, and a message saying what is wrong.
 run 2 "$model" --cluster "$work/none.toml"
 expect_err 'cannot read the cluster description .*none.toml: no such file' "missing cluster"
+# Named relative to the working directory, a missing file is reported by its absolute path.
+out=$(cd "$work" && "$tool" "$model" --cluster none.toml 2>&1)
+grep -q "cannot read the cluster description $work/none.toml: no such file" <<<"$out" ||
+  fail "a relative cluster path is not reported absolute: $out"
+out=$(cd "$work" && "$tool" "$model" --cluster "$cpu" --calibrate none.json 2>&1)
+grep -q "$work/none.json: no such file" <<<"$out" ||
+  fail "a relative --calibrate path is not reported absolute: $out"
 printf '[cluster]\nname = "x"\nnodes = -1\n' >"$work/bad.toml"
 run 2 "$model" --cluster "$work/bad.toml"
 expect_err 'bad.toml:3: cluster.nodes = -1: out of range' "bad cluster value"

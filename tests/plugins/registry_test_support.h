@@ -36,6 +36,11 @@ inline std::filesystem::path dup_b_dir() {
 inline std::filesystem::path unloadable_dir() {
   return plugin_root() / "unloadable";
 }
+// "thrower" of each kind: calls that throw std::out_of_range, std::bad_alloc, a class of the
+// plugin's own, a non-std exception, and trellis errors (tests/plugins/sources/throwing_*.cpp).
+inline std::filesystem::path throwing_dir() {
+  return plugin_root() / "throwing";
+}
 // A path that is never created.
 inline std::filesystem::path missing_dir() {
   return plugin_root() / "no-such-directory";

@@ -87,6 +87,34 @@ TEST_CASE("a plugin's library stays loaded exactly as long as the registry or an
   CHECK_FALSE(is_loaded(file));
 }
 
+TEST_CASE("what a plugin's objects make keeps the library loaded after its maker is gone") {
+  // (It does not keep the maker: the world below is destroyed before the group split from it.)
+  const std::filesystem::path layers = plugin_file(good_dir(), "layers", "grid-check");
+  const std::filesystem::path comm = plugin_file(throwing_dir(), "comm", "thrower");
+  REQUIRE_FALSE(is_loaded(layers));
+  REQUIRE_FALSE(is_loaded(comm));
+  std::unique_ptr<Layer> block;
+  std::unique_ptr<Communicator> part;
+  WorkPtr barrier;
+  {
+    const PluginRegistry registry =
+        PluginRegistry::discover({from_env(good_dir()), from_env(throwing_dir())});
+    block = registry.make_layers("grid-check", LayerFamilyInit{})->make_block(0);
+    std::shared_ptr<Communicator> world = registry.make_comm("thrower", CommInit{});
+    part = world->split(0, 0);
+    barrier = world->barrier();
+  }  // the registry, the family and the world are gone
+  CHECK(is_loaded(layers));
+  CHECK(block->name() == "identity");
+  block.reset();
+  CHECK_FALSE(is_loaded(layers));
+  CHECK(std::string(part->backend()) == "thrower");
+  part.reset();
+  CHECK(is_loaded(comm));  // the operation in flight still holds it
+  barrier.reset();
+  CHECK_FALSE(is_loaded(comm));
+}
+
 TEST_CASE("an error thrown by a plugin's factory reaches the caller unchanged") {
   const PluginRegistry registry = PluginRegistry::discover({from_env(good_dir())});
   CommInit init;

@@ -35,11 +35,11 @@ fs::path write_config(const fs::path& dir) {
                         << "[data]\ntrain = \"corpus.txt\"\nval = \"corpus.txt\"\nval_every = 3\n"
                         << "val_batches = 2\n"
                         << "[model]\nvocab_size = 256\nseq_len = 32\nlayers = 2\nheads = 2\n"
-                        << "hidden = 32\nexport = \"llmc:out/final.bin\"\n"
+                        << "hidden = 32\nexport = \"llmc:final.bin\"\n"
                         << "[train]\nmicro_batch = 2\nglobal_batch = 8\n"
                         << "[optim]\nlr = 3e-3\ngrad_clip = 0.5\n"
                         << "[checkpoint]\nevery = 3\n"
-                        << "[logging]\ntrace = \"out/trace.json\"\n";
+                        << "[logging]\ntrace = \"trace.json\"\n";
   return config;
 }
 

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <sstream>
 #include <string>
 
 #include "device/cuda_probe.h"
@@ -60,6 +61,55 @@ TEST_CASE("a short run on text exits 0, writes a metrics line per step, and the 
   CHECK(loss_of(6) < loss_of(1) - 0.5);
 }
 
+TEST_CASE("every progress line shows the time elapsed and, until the last step, the time left") {
+  fs::path dir = work_dir("eta");
+  auto r = run_trellis_train({write_config(dir, "[logging]\nevery = 2\n").string()});
+  INFO(r.output);
+  REQUIRE(r.exit_code == 0);
+  std::istringstream lines(r.output);
+  int progress = 0;
+  for (std::string line; std::getline(lines, line);) {
+    if (!line.starts_with("step ")) continue;
+    ++progress;
+    const bool last = line.starts_with("step 6/6 ");
+    CHECK(line.find(" | elapsed ") != std::string::npos);
+    CHECK((line.find(", ETA ") != std::string::npos) == !last);
+  }
+  CHECK(progress == 4);  // steps 1, 2, 4 and 6
+}
+
+TEST_CASE("resuming a run that is already complete says so and exits 0 without training") {
+  fs::path dir = work_dir("complete");
+  const fs::path config = write_config(dir, "[checkpoint]\nevery = 3\nresume = true\n");
+  auto first = run_trellis_train({config.string()});
+  INFO(first.output);
+  REQUIRE(first.exit_code == 0);
+  const fs::path metrics = dir / "out" / "metrics.jsonl";
+  REQUIRE(lines(metrics) == 6);
+
+  auto again = run_trellis_train({config.string()});
+  INFO(again.output);
+  CHECK(again.exit_code == 0);
+  CHECK(again.output.find("run 'cli' is already complete: its newest checkpoint " +
+                          (dir / "out" / "checkpoints" / "step-00000006").string() +
+                          " holds step 6 of [run] steps = 6; nothing to train") !=
+        std::string::npos);
+  CHECK(again.output.find("done:") == std::string::npos);  // no step ran
+  CHECK(lines(metrics) == 6);                              // the metrics are untouched
+
+  // A run asked for fewer steps than its checkpoint holds is complete too.
+  auto fewer = run_trellis_train({config.string(), "--set", "run.steps=4"});
+  CHECK(fewer.exit_code == 0);
+  CHECK(fewer.output.find("holds step 6, past [run] steps = 4") != std::string::npos);
+  // --dry-run says so in its layout.
+  auto dry = run_trellis_train({config.string(), "--dry-run"});
+  CHECK(dry.output.find("already complete: nothing to train") != std::string::npos);
+  // More steps train on from the checkpoint.
+  auto more = run_trellis_train({config.string(), "--set", "run.steps=7"});
+  CHECK(more.exit_code == 0);
+  CHECK(more.output.find("done: 1 steps") != std::string::npos);
+}
+
 TEST_CASE("validation losses appear every val_every steps and at the end") {
   fs::path dir = work_dir("val");
   fs::path config = write_config(dir, "");
@@ -79,8 +129,7 @@ TEST_CASE("validation losses appear every val_every steps and at the end") {
 
 TEST_CASE("the trace holds the compute actions with the live bytes, which grow by the stash") {
   fs::path dir = work_dir("trace");
-  auto r =
-      run_trellis_train({write_config(dir, "[logging]\ntrace = \"out/trace.json\"\n").string()});
+  auto r = run_trellis_train({write_config(dir, "[logging]\ntrace = \"trace.json\"\n").string()});
   INFO(r.output);
   REQUIRE(r.exit_code == 0);
   std::ifstream in(dir / "out" / "trace.json");

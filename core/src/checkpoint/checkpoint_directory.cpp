@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "checkpoint/manifest.h"
+#include "os/absolute_path.h"
 #include "trellis/error.h"
 
 namespace trellis {
@@ -51,14 +52,14 @@ std::optional<CheckpointStep> newest_checkpoint(const fs::path& dir) {
 fs::path resolve_checkpoint_path(const fs::path& given) {
   std::error_code ec;
   if (!fs::is_directory(given, ec)) {
-    throw InputError(given.string() +
+    throw InputError(absolute_path_text(given) +
                      " is not a directory; valid: a checkpoint step directory (step-NNNNNNNN) or "
                      "a checkpoints directory holding them");
   }
   if (fs::exists(given / kManifestFile, ec)) return given;
   if (auto newest = newest_checkpoint(given)) return newest->dir;
   const bool named_like_step = parse_step_directory_name(given.filename().string()).has_value();
-  throw InputError(given.string() +
+  throw InputError(absolute_path_text(given) +
                    (named_like_step
                         ? " has no manifest.json: it is not a complete checkpoint"
                         : " holds no complete checkpoint (no step-NNNNNNNN directory with a "

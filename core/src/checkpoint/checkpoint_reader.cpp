@@ -9,6 +9,7 @@
 
 #include "checkpoint/crc32.h"
 #include "kernels/host_transfer.h"
+#include "os/absolute_path.h"
 #include "trellis/error.h"
 
 namespace trellis {
@@ -24,7 +25,7 @@ int CheckpointReader::open_shard_file(const std::string& file) {
   const fs::path path = dir_ / file;
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd.valid()) {
-    throw InputError("checkpoint shard " + path.string() + ": " +
+    throw InputError("checkpoint shard " + absolute_path_text(path) + ": " +
                      (errno == ENOENT ? std::string("missing; the checkpoint is incomplete")
                                       : std::string("cannot open: ") + std::strerror(errno)));
   }
@@ -88,7 +89,7 @@ void CheckpointReader::read(const CheckpointPiece& piece, Kernels& kernels) {
     }
     const std::uint32_t crc = crc32_update(0, buffer_.data(), bytes);
     if (crc != shard.crc32) {
-      throw InputError("checkpoint shard " + path.string() + ": " + piece.name + " " +
+      throw InputError("checkpoint shard " + absolute_path_text(path) + ": " + piece.name + " " +
                        shard.region.str() + " at byte " + std::to_string(shard.byte_offset) +
                        " has checksum " + crc32_hex(crc) + " but the manifest says " +
                        crc32_hex(shard.crc32) + ": the file is corrupted");

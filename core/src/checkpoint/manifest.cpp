@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "checkpoint/crc32.h"
+#include "os/absolute_path.h"
 #include "trellis/error.h"
 
 namespace trellis {
@@ -209,7 +210,7 @@ Manifest Manifest::from_json(const Json& root, const std::filesystem::path& file
 Manifest Manifest::read(const std::filesystem::path& file) {
   std::ifstream in(file, std::ios::binary);
   if (!in) {
-    throw InputError("checkpoint manifest " + file.string() +
+    throw InputError("checkpoint manifest " + absolute_path_text(file) +
                      ": cannot be read (missing?); a step directory without its manifest is not "
                      "a complete checkpoint");
   }

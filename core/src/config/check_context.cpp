@@ -38,6 +38,19 @@ std::string CheckContext::value_text(std::string_view key) const {
   return {};
 }
 
+void CheckContext::note_written_path(std::string_view key, std::string written) {
+  read_.written_paths[std::string(key)] = std::move(written);
+}
+
+std::string CheckContext::path_note(std::string_view key) const {
+  auto it = read_.written_paths.find(std::string(key));
+  if (it == read_.written_paths.end()) return "";
+  const KeySpec* spec = find_key(key);
+  const bool output = spec && spec->path_role == PathRole::output;
+  return " (" + quoted_string(it->second) + " resolved against " +
+         (output ? "[run] out_dir" : "the config file's directory") + ")";
+}
+
 const PluginOptionEntry* CheckContext::plugin_option(std::string_view key) const {
   // "comm.ucx.tls": the table is everything before the last dot.
   const std::size_t dot = key.rfind('.');

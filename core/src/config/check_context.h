@@ -35,6 +35,12 @@ class CheckContext {
   // The current value of a schema key or of a backend option ("comm.ucx.tls"), as TOML text.
   std::string value_text(std::string_view key) const;
 
+  // A path key's value was `written` and resolved to what the config now holds.
+  void note_written_path(std::string_view key, std::string written);
+  // For messages about a path key: " (\"data/x.txt\" resolved against the config file's
+  // directory)" when its value was resolved, else "".
+  std::string path_note(std::string_view key) const;
+
   // A problem with the value of `key`.
   void problem(std::string_view key, std::string message);
   // A problem with a value that is not a config key, e.g. an environment variable.

@@ -23,7 +23,10 @@ void check_checkpoint_resume(CheckContext& ctx, ResolvedRun& run) {
                                            "; valid: the [model] of the run that wrote it, or "
                                            "another [checkpoint] dir");
     }
-    if (differences.empty()) run.resume_from = newest->dir;
+    if (differences.empty()) {
+      run.resume_from = newest->dir;
+      run.resume_step = manifest.step;
+    }
   } catch (const InputError& e) {
     ctx.problem("checkpoint.resume", e.what());
   }

@@ -5,10 +5,16 @@
 #pragma once
 
 #include "config/check_context.h"
+#include "config/load_purpose.h"
 #include "config/resolved_run.h"
 #include "config/run_environment.h"
 
 namespace trellis {
+
+// [run] out_dir (default runs/<name>), and the outputs inside it: checkpoint.dir and
+// logging.metrics when left empty, and relative checkpoint.dir, logging.metrics, logging.trace
+// and model.export = "llmc:PATH" resolved against it. Runs first: later checks see real paths.
+void resolve_output_paths(CheckContext& ctx);
 
 // model.init: "random", "llmc:PATH" (reads the checkpoint's header; its dimensions fill the
 // model keys the user left out and must agree with those given), "checkpoint:DIR".
@@ -32,10 +38,12 @@ void check_input_files(CheckContext& ctx, ResolvedRun& run);
 
 // Finds the plugins the run uses, checks every [comm.<backend>] table against its backend's
 // options, and runs each used plugin's check when the layout allows.
+// With LoadPurpose::plan the backend is not checked or loaded, only its name (it need not be
+// built where the run is planned).
 void check_plugins(CheckContext& ctx, const RunEnvironment& env, LayoutStatus layout,
-                   ResolvedRun& run);
+                   LoadPurpose purpose, ResolvedRun& run);
 
-// run.out_dir, checkpoint.dir, logging.metrics when left empty; enums in typed form.
+// Enums in typed form, the timeout as a duration.
 void fill_derived_settings(CheckContext& ctx, ResolvedRun& run);
 
 // [checkpoint] resume = true: finds the newest complete checkpoint in checkpoint.dir (none: the

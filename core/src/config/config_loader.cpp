@@ -9,7 +9,8 @@ namespace trellis {
 
 namespace {
 
-ResolvedRun resolve(ReadConfig read, const RunEnvironment& env, ProblemList& problems) {
+ResolvedRun resolve(ReadConfig read, const RunEnvironment& env, LoadPurpose purpose,
+                    ProblemList& problems) {
   // A file that is not TOML gives nothing to check further. Otherwise the checks go on past
   // problems found so far (the values at fault are marked invalid and left alone), so that
   // everything is reported at once.
@@ -18,11 +19,12 @@ ResolvedRun resolve(ReadConfig read, const RunEnvironment& env, ProblemList& pro
   ResolvedRun run;
   run.config_file = read.file;
   CheckContext ctx(read, problems);
+  resolve_output_paths(ctx);
   check_model_init(ctx, run);
   check_model_export(ctx, run);
   const LayoutStatus layout = check_layout(ctx, env, run);
-  check_input_files(ctx, run);
-  check_plugins(ctx, env, layout, run);
+  if (purpose == LoadPurpose::train) check_input_files(ctx, run);
+  check_plugins(ctx, env, layout, purpose, run);
   problems.throw_if_any();
 
   fill_derived_settings(ctx, run);
@@ -41,17 +43,19 @@ ResolvedRun resolve(ReadConfig read, const RunEnvironment& env, ProblemList& pro
 }  // namespace
 
 ResolvedRun load_run(const std::filesystem::path& config_file,
-                     const std::vector<std::string>& overrides, const RunEnvironment& env) {
+                     const std::vector<std::string>& overrides, const RunEnvironment& env,
+                     LoadPurpose purpose) {
   ProblemList problems;
   ReadConfig read = read_config(config_file, overrides, problems);
-  return resolve(std::move(read), env, problems);
+  return resolve(std::move(read), env, purpose, problems);
 }
 
 ResolvedRun load_run_text(std::string_view toml_text, const std::filesystem::path& config_file,
-                          const std::vector<std::string>& overrides, const RunEnvironment& env) {
+                          const std::vector<std::string>& overrides, const RunEnvironment& env,
+                          LoadPurpose purpose) {
   ProblemList problems;
   ReadConfig read = read_config_text(toml_text, config_file, overrides, problems);
-  return resolve(std::move(read), env, problems);
+  return resolve(std::move(read), env, purpose, problems);
 }
 
 }  // namespace trellis

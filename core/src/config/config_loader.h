@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "config/config_error.h"
+#include "config/load_purpose.h"
 #include "config/resolved_run.h"
 #include "config/run_environment.h"
 
@@ -20,10 +21,12 @@ namespace trellis {
 
 // `overrides` are the values of --set: "section.key=value".
 ResolvedRun load_run(const std::filesystem::path& config_file,
-                     const std::vector<std::string>& overrides, const RunEnvironment& env);
+                     const std::vector<std::string>& overrides, const RunEnvironment& env,
+                     LoadPurpose purpose = LoadPurpose::train);
 
 // The same from TOML text; `config_file` names it in messages and anchors relative paths.
 ResolvedRun load_run_text(std::string_view toml_text, const std::filesystem::path& config_file,
-                          const std::vector<std::string>& overrides, const RunEnvironment& env);
+                          const std::vector<std::string>& overrides, const RunEnvironment& env,
+                          LoadPurpose purpose = LoadPurpose::train);
 
 }  // namespace trellis

@@ -13,6 +13,7 @@
 #include "config/config_schema.h"
 #include "config/config_value.h"
 #include "config/did_you_mean.h"
+#include "os/absolute_path.h"
 
 namespace trellis {
 
@@ -282,22 +283,25 @@ class Reader {
     return (base_ / p).lexically_normal().string();
   }
 
+  // Input paths only: output paths resolve against [run] out_dir once it is known
+  // (resolve_output_paths).
   void resolve_paths(const KeySpec& spec, FieldValue& value) {
+    if (spec.path_role != PathRole::input) return;
     if (std::holds_alternative<std::string>(value)) {
       std::string& text = std::get<std::string>(value);
       const std::string written = text;
-      if (spec.is_path) {
-        text = resolve_path(text);
-      } else if (spec.section == "model" && (spec.name == "init" || spec.name == "export")) {
-        // "llmc:PATH" and "checkpoint:DIR" carry a path.
+      if (spec.section == "model" && spec.name == "init") {
+        // "llmc:PATH" and "checkpoint:DIR" carry a path; "random" is none.
         for (std::string_view prefix : {"llmc:", "checkpoint:"}) {
           if (text.starts_with(prefix)) {
             text = std::string(prefix) + resolve_path(text.substr(prefix.size()));
           }
         }
+      } else {
+        text = resolve_path(text);
       }
       if (text != written) read_.written_paths[spec.dotted()] = written;
-    } else if (auto* list = std::get_if<std::vector<std::string>>(&value); list && spec.is_path) {
+    } else if (auto* list = std::get_if<std::vector<std::string>>(&value)) {
       for (std::string& item : *list) item = resolve_path(item);
     }
   }
@@ -383,7 +387,8 @@ ReadConfig read_config(const std::filesystem::path& file, const std::vector<std:
                        ProblemList& problems) {
   const std::string name = file.string();
   auto unreadable = [&](const std::string& why) {
-    problems.add({Origin::in_file(name, 0), "", "", "cannot read the config file: " + why});
+    problems.add({Origin::in_file(name, 0), "", "",
+                  "cannot read the config file " + absolute_path_text(file) + ": " + why});
     return read_parsed(nullptr, file, overrides, problems);
   };
   std::error_code ec;

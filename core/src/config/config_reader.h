@@ -48,7 +48,8 @@ struct ReadConfig {
   std::set<std::string> invalid;
   // Plugin option tables by their key: "comm.ucx", "schedule.csv", "layers.2d".
   std::map<std::string, PluginTable> plugin_tables;
-  // Paths as the file wrote them, for keys whose value was resolved against its directory.
+  // Paths as written, for keys whose relative value was resolved: an input path against the
+  // config file's directory, an output path against [run] out_dir.
   std::map<std::string, std::string> written_paths;
 
   Origin origin(std::string_view key) const;

@@ -59,7 +59,11 @@ ValueRule blas_core_choices() {
 std::vector<KeySpec> make_keys() {
   using R = RunConfig;
   auto path = [](KeySpec spec) {
-    spec.is_path = true;
+    spec.path_role = PathRole::input;
+    return spec;
+  };
+  auto output_path = [](KeySpec spec) {
+    spec.path_role = PathRole::output;
     return spec;
   };
   return {
@@ -97,10 +101,11 @@ std::vector<KeySpec> make_keys() {
       {"model", "layers", &field<&R::model, &ModelSection::layers>, ints(1, kInt32Max)},
       {"model", "heads", &field<&R::model, &ModelSection::heads>, ints(1, kInt32Max)},
       {"model", "hidden", &field<&R::model, &ModelSection::hidden>, ints(1, kInt32Max)},
-      // Its path part resolves like a path; the forms are checked with the input files.
-      {"model", "init", &field<&R::model, &ModelSection::init>, non_empty()},
-      // Like init, "llmc:PATH" carries a path.
-      {"model", "export", &field<&R::model, &ModelSection::export_to>, any()},
+      // The path after "llmc:" / "checkpoint:" is an input path; the forms are checked with
+      // the input files.
+      path({"model", "init", &field<&R::model, &ModelSection::init>, non_empty()}),
+      // "llmc:PATH" carries an output path (inside [run] out_dir when relative).
+      output_path({"model", "export", &field<&R::model, &ModelSection::export_to>, any()}),
 
       {"train", "micro_batch", &field<&R::train, &TrainSection::micro_batch>, ints(1, kInt32Max)},
       {"train", "global_batch", &field<&R::train, &TrainSection::global_batch>, ints(1, kInt32Max)},
@@ -123,15 +128,15 @@ std::vector<KeySpec> make_keys() {
       {"data", "val_every", &field<&R::data, &DataSection::val_every>, ints(0, kInt64Max)},
       {"data", "val_batches", &field<&R::data, &DataSection::val_batches>, ints(1, kInt32Max)},
 
-      path({"checkpoint", "dir", &field<&R::checkpoint, &CheckpointSection::dir>, any()}),
+      output_path({"checkpoint", "dir", &field<&R::checkpoint, &CheckpointSection::dir>, any()}),
       {"checkpoint", "every", &field<&R::checkpoint, &CheckpointSection::every>,
        ints(0, kInt64Max)},
       {"checkpoint", "keep", &field<&R::checkpoint, &CheckpointSection::keep>, ints(0, kInt32Max)},
       {"checkpoint", "resume", &field<&R::checkpoint, &CheckpointSection::resume>, any()},
 
       {"logging", "every", &field<&R::logging, &LoggingSection::every>, ints(1, kInt64Max)},
-      path({"logging", "metrics", &field<&R::logging, &LoggingSection::metrics>, any()}),
-      path({"logging", "trace", &field<&R::logging, &LoggingSection::trace>, any()}),
+      output_path({"logging", "metrics", &field<&R::logging, &LoggingSection::metrics>, any()}),
+      output_path({"logging", "trace", &field<&R::logging, &LoggingSection::trace>, any()}),
       {"logging", "progress", &field<&R::logging, &LoggingSection::progress>, any()},
 
       {"device", "kind", &field<&R::device, &DeviceSection::kind>, one_of({"cpu", "cuda"})},

@@ -47,12 +47,21 @@ struct ValueRule {
   std::vector<std::string_view> choices = {};
 };
 
+// What a key's relative path resolves against (docs/configuration.md, "Paths").
+enum class PathRole : unsigned char {
+  none,    // not a path
+  input,   // a file the run reads: the config file's directory (in the file), else the
+           // working directory (--set)
+  output,  // where the run writes: [run] out_dir, however it was given
+};
+
 struct KeySpec {
   std::string_view section;
   std::string_view name;
   FieldRef field;
   ValueRule rule;
-  bool is_path = false;  // relative values resolve against the config file's directory
+  // model.init and model.export hold a path after their "llmc:" / "checkpoint:" prefix.
+  PathRole path_role = PathRole::none;
 
   std::string dotted() const { return std::string(section) + "." + std::string(name); }
   // "an integer", "a number", "a boolean", "a string", "an array of strings".

@@ -143,7 +143,10 @@ void print_layout(std::ostream& out, const ResolvedRun& run) {
   std::string init = c.model.init;
   if (run.init.kind == ModelInit::Kind::llmc) init = "llm.c checkpoint " + run.init.path.string();
   if (run.init.kind == ModelInit::Kind::checkpoint) init = "checkpoint " + run.init.path.string();
-  if (run.resume_from) init = "resume from " + run.resume_from->string() + " (not " + init + ")";
+  if (run.resume_from) {
+    init = "resume from " + run.resume_from->string() + " (not " + init + ")";
+    if (run.resume_step >= run.config.run.steps) init += "; already complete: nothing to train";
+  }
   table.row({"init", init});
   table.row({"train data", data_file_text(run.train)});
   table.row({"val data", run.val ? data_file_text(*run.val) : "none"});

@@ -10,7 +10,7 @@
 #include "config/config_check.h"
 #include "config/config_value.h"
 #include "data/token_file_header.h"
-#include "text/quoted_string.h"
+#include "os/absolute_path.h"
 #include "trellis/error.h"
 
 namespace trellis {
@@ -20,29 +20,24 @@ namespace {
 // Bytes are tokens 0..255.
 constexpr std::int64_t kByteVocab = 256;
 
-std::string written_note(const CheckContext& ctx, const std::string& key) {
-  auto it = ctx.read().written_paths.find(key);
-  if (it == ctx.read().written_paths.end()) return "";
-  return " (" + quoted_string(it->second) + " resolved against the config file's directory)";
-}
-
 std::optional<DataFile> check_data_file(CheckContext& ctx, const std::string& key,
                                         const std::string& path) {
   namespace fs = std::filesystem;
   std::error_code ec;
   const fs::file_status status = fs::status(path, ec);
   if (!fs::exists(status)) {
-    ctx.problem(key, "no such file: " + path + written_note(ctx, key) +
+    ctx.problem(key, "no such file: " + absolute_path_text(path) + ctx.path_note(key) +
                          "; valid: the path of an llm.c token file or a text file");
     return std::nullopt;
   }
   if (fs::is_directory(status)) {
-    ctx.problem(key, path + " is a directory; valid: an llm.c token file or a text file");
+    ctx.problem(key, absolute_path_text(path) +
+                         " is a directory; valid: an llm.c token file or a text file");
     return std::nullopt;
   }
   std::ifstream in(path, std::ios::binary);
   if (!in) {
-    ctx.problem(key, "cannot read " + path + ": " + std::strerror(errno));
+    ctx.problem(key, "cannot read " + absolute_path_text(path) + ": " + std::strerror(errno));
     return std::nullopt;
   }
   if (has_token_file_magic(path)) {

@@ -8,7 +8,7 @@
 #include "config/config_check.h"
 #include "config/config_value.h"
 #include "model/llmc_checkpoint_header.h"
-#include "text/quoted_string.h"
+#include "os/absolute_path.h"
 #include "trellis/error.h"
 
 namespace trellis {
@@ -18,13 +18,6 @@ namespace {
 constexpr const char* kValidForms =
     "valid: \"random\", \"llmc:PATH\" (an llm.c GPT-2 checkpoint, fp32 version 3) or "
     "\"checkpoint:DIR\" (a Trellis checkpoint directory)";
-
-// Where a relative path was resolved from, for "no such file" messages.
-std::string written_note(const CheckContext& ctx, const std::string& key) {
-  auto it = ctx.read().written_paths.find(key);
-  if (it == ctx.read().written_paths.end()) return "";
-  return " (" + quoted_string(it->second) + " resolved against the config file's directory)";
-}
 
 // The shape a checkpoint file gives, and how that file names each dimension.
 struct SourceDims {
@@ -107,7 +100,7 @@ void check_model_init(CheckContext& ctx, ResolvedRun& run) {
       std::error_code ec;
       const bool exists = std::filesystem::exists(path, ec);
       ctx.problem(key, exists ? std::string(e.what())
-                              : "no such file: " + path + written_note(ctx, key) +
+                              : "no such file: " + absolute_path_text(path) + ctx.path_note(key) +
                                     "; valid: the path of an llm.c GPT-2 checkpoint (fp32)");
       ctx.invalidate(key);
     }
@@ -117,10 +110,10 @@ void check_model_init(CheckContext& ctx, ResolvedRun& run) {
     if (dir.empty()) {
       ctx.problem(key, std::string("no directory after 'checkpoint:'; ") + kValidForms);
     } else if (!std::filesystem::exists(dir, ec)) {
-      ctx.problem(key, "no such directory: " + dir + written_note(ctx, key) +
+      ctx.problem(key, "no such directory: " + absolute_path_text(dir) + ctx.path_note(key) +
                            "; valid: a Trellis checkpoint directory");
     } else if (!std::filesystem::is_directory(dir, ec)) {
-      ctx.problem(key, dir +
+      ctx.problem(key, absolute_path_text(dir) +
                            " is not a directory; valid: a Trellis checkpoint directory (for "
                            "an llm.c checkpoint file write \"llmc:" +
                            dir + "\")");
@@ -168,7 +161,8 @@ void check_model_export(CheckContext& ctx, ResolvedRun& run) {
   std::filesystem::path path = target.substr(5);
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec)) {
-    ctx.problem(key, path.string() + " is a directory; valid: the path of the file to write");
+    ctx.problem(key, absolute_path_text(path) + " is a directory" + ctx.path_note(key) +
+                         "; valid: the path of the file to write");
     ctx.invalidate(key);
     return;
   }

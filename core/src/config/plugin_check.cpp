@@ -2,6 +2,7 @@
 // backends: it finds the ones the run uses, checks their config tables against the options they
 // declare, and passes the run to their check hooks; the problems those return are reported at
 // the keys they name, like core's own.
+#include <algorithm>
 #include <filesystem>
 #include <string>
 
@@ -11,6 +12,7 @@
 #include "config/did_you_mean.h"
 #include "pipeline/pipeline_plan.h"
 #include "pipeline/simulator.h"
+#include "plugin/left_out_plugins.h"
 #include "trellis/error.h"
 
 namespace trellis {
@@ -136,7 +138,8 @@ void check_plugin_tables(CheckContext& ctx, const PluginRegistry& registry, Reso
 }
 
 // The plugins the run names, and which of them it uses.
-std::vector<PluginUse> plugin_uses(CheckContext& ctx, const ResolvedRun& run, bool world_known) {
+std::vector<PluginUse> plugin_uses(CheckContext& ctx, const ResolvedRun& run, bool world_known,
+                                   LoadPurpose purpose) {
   const RunConfig& c = ctx.config();
   std::vector<PluginUse> uses;
   if (ctx.valid("parallel.tensor_mode")) {
@@ -152,12 +155,44 @@ std::vector<PluginUse> plugin_uses(CheckContext& ctx, const ResolvedRun& run, bo
     uses.push_back({PluginKind::schedule, c.parallel.schedule, "parallel.schedule", used,
                     used ? "" : "pipeline = 1: one stage needs no schedule", std::nullopt});
   }
-  if (ctx.valid("comm.backend") && world_known) {
-    const bool used = run.world_size > 1;
+  if (ctx.valid("comm.backend")) {
+    // Without a world size it is unknown whether the backend is used; only its name is checked.
+    const bool planned = purpose == LoadPurpose::plan;
+    const bool used = world_known && run.world_size > 1 && !planned;
+    std::string unused_reason = planned       ? "planned, not run"
+                                : world_known ? "world size 1: nothing communicates"
+                                              : "world size unknown";
     uses.push_back({PluginKind::comm, c.comm.backend, "comm.backend", used,
-                    used ? "" : "world size 1: nothing communicates", std::nullopt});
+                    used ? "" : std::move(unused_reason), std::nullopt});
   }
   return uses;
+}
+
+// A plugin the run names but does not use is not loaded or checked, but its name must be one
+// that exists: a plugin found provides it, or it is a plugin Trellis ships that this build left
+// out (so that a one-rank run naming backend "mpi" runs on a build without MPI, as DESIGN.md's
+// laptop-to-cluster config promises). Anything else is a typo that would surface only when the
+// layout grows.
+void check_unused_name(CheckContext& ctx, const PluginRegistry& registry, PluginUse& use) {
+  for (const PluginInfo& info : registry.plugins()) {
+    if (info.kind == use.kind && info.name == use.name) return;
+  }
+  if (const auto* left_out = plugin_detail::left_out_plugin(use.kind, use.name)) {
+    use.unused_reason += "; left out of this build: " + std::string(left_out->reason);
+    return;
+  }
+  try {
+    registry.find(use.kind, use.name);
+  } catch (const PluginError& e) {
+    // The note goes after the message's first line, above the list of what exists.
+    std::string message = e.what();
+    const std::size_t end = std::min(message.find('\n'), message.size());
+    message.insert(end, " This run does not use the " + kind_phrase(use.kind) + " (" +
+                            use.unused_reason +
+                            "), but the name must still be one a plugin provides.");
+    ctx.problem(use.key, message);
+    ctx.invalidate(use.key);
+  }
 }
 
 // Builds the schedule's plan for this run and runs the simulator over it: an inconsistent or
@@ -200,7 +235,7 @@ void report(CheckContext& ctx, const PluginUse& use, const ConfigProblem& proble
 }  // namespace
 
 void check_plugins(CheckContext& ctx, const RunEnvironment& env, LayoutStatus layout,
-                   ResolvedRun& run) {
+                   LoadPurpose purpose, ResolvedRun& run) {
   if (!ctx.valid("plugins.paths")) return;
   std::shared_ptr<PluginRegistry> registry;
   try {
@@ -215,12 +250,13 @@ void check_plugins(CheckContext& ctx, const RunEnvironment& env, LayoutStatus la
 
   check_plugin_tables(ctx, *registry, run);
 
-  // Without a world size it is unknown whether the backend is used; its lookup waits until the
-  // world size is fixed.
-  run.plugins = plugin_uses(ctx, run, layout.world_known);
+  run.plugins = plugin_uses(ctx, run, layout.world_known, purpose);
   bool all_found = true;
   for (PluginUse& use : run.plugins) {
-    if (!use.used) continue;
+    if (!use.used) {
+      check_unused_name(ctx, *registry, use);
+      continue;
+    }
     try {
       use.info = registry->find(use.kind, use.name);
     } catch (const PluginError& e) {

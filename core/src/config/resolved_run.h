@@ -74,6 +74,7 @@ struct ResolvedRun {
   // With [checkpoint] resume = true and a complete checkpoint in [checkpoint] dir: the newest
   // step directory, which the run continues from (its model checked against this run's).
   std::optional<std::filesystem::path> resume_from;
+  std::int64_t resume_step = 0;  // with resume_from: the steps its checkpoint holds
   std::optional<std::filesystem::path> export_llmc;  // with export = "llmc:PATH"
   DataFile train;
   std::optional<DataFile> val;

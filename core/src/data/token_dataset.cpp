@@ -9,6 +9,7 @@
 #include <numeric>
 
 #include "data/token_file_header.h"
+#include "os/absolute_path.h"
 #include "trellis/error.h"
 
 namespace trellis {
@@ -59,7 +60,8 @@ TokenDataset TokenDataset::open(const std::filesystem::path& file, std::int64_t 
   }
   int fd = ::open(file.c_str(), O_RDONLY);
   if (fd < 0) {
-    throw InputError("data file " + file.string() + ": cannot open: " + std::strerror(errno));
+    throw InputError("data file " + absolute_path_text(file) +
+                     ": cannot open: " + std::strerror(errno));
   }
   struct stat st {};
   if (fstat(fd, &st) != 0) {

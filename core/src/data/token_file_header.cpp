@@ -4,6 +4,7 @@
 #include <string>
 
 #include "data/llmc_header.h"
+#include "os/absolute_path.h"
 #include "trellis/error.h"
 
 namespace trellis {
@@ -11,7 +12,7 @@ namespace trellis {
 namespace {
 
 std::string where(const std::filesystem::path& file) {
-  return "llm.c token file " + file.string() + ": ";
+  return "llm.c token file " + absolute_path_text(file) + ": ";
 }
 
 }  // namespace

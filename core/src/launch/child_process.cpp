@@ -82,7 +82,7 @@ std::string find_program(const std::string& program, const ProcessEnvironment& e
 }
 
 ChildProcess start_child(const std::vector<std::string>& argv,
-                         const ProcessEnvironment& environment, bool capture_output) {
+                         const ProcessEnvironment& environment, OutputCapture capture) {
   // Everything the child needs is built before fork(): after it, the child may not allocate.
   std::vector<char*> args;
   for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
@@ -94,10 +94,8 @@ ChildProcess start_child(const std::vector<std::string>& argv,
 
   ChildProcess child;
   UniqueFd out_write, err_write, error_write;
-  if (capture_output) {
-    child.stdout_pipe = open_pipe(out_write);
-    child.stderr_pipe = open_pipe(err_write);
-  }
+  if (capture == OutputCapture::all) child.stdout_pipe = open_pipe(out_write);
+  if (capture != OutputCapture::none) child.stderr_pipe = open_pipe(err_write);
   UniqueFd error_read = open_pipe(error_write);
   const pid_t launcher = ::getpid();
   child.pid = ::fork();

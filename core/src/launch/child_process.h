@@ -25,15 +25,18 @@ struct ChildProcess {
   UniqueFd stderr_pipe;
 };
 
+// Which of a child's outputs are pipes the caller reads; the others are the launcher's own.
+enum class OutputCapture : unsigned char { none, stderr_only, all };
+
 // The path of `program`: as given when it contains a '/', else the first executable match along
 // PATH (from `environment`). Throws InputError saying it was not found or cannot be executed.
 std::string find_program(const std::string& program, const ProcessEnvironment& environment);
 
-// Starts `argv` (argv[0] a path, see find_program) with `environment`. With `capture_output`, the
-// child's stdout and stderr are pipes the caller reads; otherwise they are the launcher's.
-// Throws Error when the child cannot be started (exec's errno, reported through a pipe).
+// Starts `argv` (argv[0] a path, see find_program) with `environment`, its outputs captured as
+// `capture` says. Throws Error when the child cannot be started (exec's errno, reported through
+// a pipe).
 ChildProcess start_child(const std::vector<std::string>& argv,
-                         const ProcessEnvironment& environment, bool capture_output);
+                         const ProcessEnvironment& environment, OutputCapture capture);
 
 // "exited with code 3", "was killed by signal 9 (SIGKILL)", from waitpid's status.
 std::string describe_exit(int wait_status);

@@ -16,6 +16,7 @@
 #include "comm/tcp_store_server.h"
 #include "launch/child_process.h"
 #include "launch/failure_report.h"
+#include "launch/mpirun_banner_filter.h"
 #include "launch/rank_environment.h"
 #include "launch/signal_watch.h"
 #include "launch/tagged_output.h"
@@ -63,7 +64,7 @@ struct Child {
   bool running = true;
   int status = 0;
   UniqueFd out_pipe, err_pipe;
-  std::unique_ptr<TaggedOutput> out, err;
+  std::unique_ptr<OutputSink> out, err;  // where what the pipes carry goes
 };
 
 class Launch {
@@ -81,7 +82,8 @@ class Launch {
   void start_mpirun(const ProcessEnvironment& base);
   void watch();
   void reap();
-  void read_output(UniqueFd& pipe, TaggedOutput& tagged);
+  void read_output(UniqueFd& pipe, OutputSink& sink);
+  bool failure_named();
   void on_signal(int signal);
   void on_child_failure(Child& child);
   void on_reported_failure(const FailureReport& report);
@@ -240,7 +242,8 @@ void Launch::start_ranks(const ProcessEnvironment& base) {
     env.set(rank_env::kLocalRank, std::to_string(local));
     env.set(rank_env::kLocalWorldSize, std::to_string(o_.nproc));
     env.set(rank_env::kNodeRank, std::to_string(o_.node_rank));
-    ChildProcess started = start_child(argv, env, o_.tag_output);
+    ChildProcess started =
+        start_child(argv, env, o_.tag_output ? OutputCapture::all : OutputCapture::none);
     Child child;
     child.label = "rank " + std::to_string(rank);
     child.pid = started.pid;
@@ -275,6 +278,9 @@ void Launch::start_mpirun(const ProcessEnvironment& base) {
       argv.push_back(name);
     }
   }
+  // Debian sets this in openmpi-mca-params.conf; other installs warn, once per rank, about
+  // network components a one-node run does not use.
+  for (const char* word : {"--mca", "btl_base_warn_component_unused", "0"}) argv.push_back(word);
   if (o_.tag_output) argv.push_back("--tag-output");
   if (!o_.rank_reporter.empty()) {
     argv.push_back(o_.rank_reporter);
@@ -283,10 +289,15 @@ void Launch::start_mpirun(const ProcessEnvironment& base) {
   }
   argv.push_back(program_);
   argv.insert(argv.end(), o_.command.begin() + 1, o_.command.end());
-  ChildProcess started = start_child(argv, env, false);
+  // mpirun's stderr passes through the banner filter (mpirun_banner_filter.h); its stdout, which
+  // carries the ranks' progress bars, stays the launcher's own.
+  ChildProcess started = start_child(argv, env, OutputCapture::stderr_only);
   Child child;
   child.label = "mpirun";
   child.pid = started.pid;
+  child.err_pipe = std::move(started.stderr_pipe);
+  child.err =
+      std::make_unique<MpirunBannerFilter>(STDERR_FILENO, [this] { return failure_named(); });
   children_.push_back(std::move(child));
 }
 
@@ -411,14 +422,25 @@ void Launch::reap() {
   }
 }
 
-void Launch::read_output(UniqueFd& pipe, TaggedOutput& tagged) {
+void Launch::read_output(UniqueFd& pipe, OutputSink& sink) {
   char buffer[65536];
   const ssize_t n = ::read(pipe.get(), buffer, sizeof buffer);
   if (n > 0) {
-    tagged.feed(buffer, static_cast<std::size_t>(n));
+    sink.feed(buffer, static_cast<std::size_t>(n));
   } else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
-    tagged.finish();
+    sink.finish();
     pipe.reset();
+  }
+}
+
+bool Launch::failure_named() {
+  // The wrapper records a failing rank in the store before the rank's exit reaches mpirun, so
+  // by the time mpirun prints its banner the report is there, and this launcher names it.
+  if (!store_) return false;
+  try {
+    return recorded_failure(*store_).has_value();
+  } catch (const CommError&) {
+    return false;
   }
 }
 

@@ -60,7 +60,7 @@ int run_reporting_rank(const std::vector<std::string>& command, const std::strin
     SignalWatch signals;
     // mpirun (or its daemon) gone means the job is gone: stop rather than run on unwatched.
     ::prctl(PR_SET_PDEATHSIG, SIGTERM);
-    pid = start_child(argv, current, false).pid;
+    pid = start_child(argv, current, OutputCapture::none).pid;
     for (;;) {
       pollfd p{signals.fd(), POLLIN, 0};
       ::poll(&p, 1, 1000);  // also wakes now and then: SIGCHLDs coalesce

@@ -1,8 +1,6 @@
 #include "launch/tagged_output.h"
 
-#include <unistd.h>
-
-#include <cerrno>
+#include "os/write_all.h"
 
 namespace trellis {
 
@@ -15,27 +13,18 @@ void TaggedOutput::feed(const char* data, std::size_t size) {
     lines.append(partial_, start, nl + 1 - start);
   }
   partial_.erase(0, start);
-  if (!lines.empty()) write_all(lines);
+  if (!lines.empty()) write(lines);
 }
 
 void TaggedOutput::finish() {
   if (partial_.empty()) return;
-  write_all(tag_ + partial_ + "\n");
+  write(tag_ + partial_ + "\n");
   partial_.clear();
 }
 
-void TaggedOutput::write_all(const std::string& text) {
-  std::size_t done = 0;
-  while (done < text.size()) {
-    const ssize_t n = ::write(out_fd_, text.data() + done, text.size() - done);
-    if (n > 0) {
-      done += static_cast<std::size_t>(n);
-    } else if (n < 0 && errno == EINTR) {
-      continue;
-    } else {
-      return;  // the launcher's own output is gone (a closed pipe): nothing left to tell
-    }
-  }
+void TaggedOutput::write(const std::string& text) const {
+  // The launcher's own output gone (a closed pipe): nothing left to tell, a short write is fine.
+  [[maybe_unused]] const bool written = write_all(out_fd_, text);
 }
 
 }  // namespace trellis

@@ -6,17 +6,19 @@
 
 #include <string>
 
+#include "launch/output_sink.h"
+
 namespace trellis {
 
-class TaggedOutput {
+class TaggedOutput : public OutputSink {
  public:
   TaggedOutput(std::string tag, int out_fd) : tag_(std::move(tag)), out_fd_(out_fd) {}
 
-  void feed(const char* data, std::size_t size);
-  void finish();
+  void feed(const char* data, std::size_t size) override;
+  void finish() override;
 
  private:
-  void write_all(const std::string& text);
+  void write(const std::string& text) const;
 
   std::string tag_;
   int out_fd_;

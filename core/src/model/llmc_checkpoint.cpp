@@ -13,6 +13,7 @@
 #include "kernels/host_transfer.h"
 #include "model/llmc_checkpoint_header.h"
 #include "model/tensor_box.h"
+#include "os/absolute_path.h"
 #include "trellis/error.h"
 
 namespace trellis {
@@ -119,7 +120,7 @@ void load_llmc_checkpoint(const std::filesystem::path& file, const ModelDims& di
   check_dims(file, header, dims);
   FileLayout layout = file_layout(header);
   std::ifstream in(file, std::ios::binary);
-  if (!in) throw InputError("llm.c checkpoint " + file.string() + ": cannot open");
+  if (!in) throw InputError("llm.c checkpoint " + absolute_path_text(file) + ": cannot open");
   std::vector<float> whole, shard;
   for (Parameter* p : params) {
     auto [offset, numel] = slab(layout, header, *p);

@@ -3,6 +3,7 @@
 #include <fstream>
 
 #include "data/llmc_header.h"
+#include "os/absolute_path.h"
 #include "trellis/error.h"
 
 namespace trellis {
@@ -13,7 +14,7 @@ namespace {
 constexpr std::int32_t kTokenFileMagic = 20240520;
 
 std::string where(const std::filesystem::path& file) {
-  return "llm.c checkpoint " + file.string() + ": ";
+  return "llm.c checkpoint " + absolute_path_text(file) + ": ";
 }
 
 }  // namespace

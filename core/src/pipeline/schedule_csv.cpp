@@ -2,6 +2,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "os/absolute_path.h"
 #include "trellis/error.h"
 #include "trellis/schedule.h"
 
@@ -48,7 +49,7 @@ std::vector<std::vector<Action>> parse_schedule_csv(const std::string& text,
 
 std::vector<std::vector<Action>> read_schedule_csv(const std::string& file) {
   std::ifstream in(file);
-  if (!in) throw InputError("schedule file " + file + ": cannot read it");
+  if (!in) throw InputError("schedule file " + absolute_path_text(file) + ": cannot read it");
   std::ostringstream text;
   text << in.rdbuf();
   return parse_schedule_csv(text.str(), file);

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "checkpoint/json.h"
+#include "os/absolute_path.h"
 #include "trellis/error.h"
 
 namespace trellis::plan {
@@ -14,7 +15,8 @@ namespace {
 std::string read_text(const std::filesystem::path& file, const char* what) {
   std::error_code ec;
   if (!std::filesystem::is_regular_file(file, ec)) {
-    throw InputError(std::string("cannot read the ") + what + " " + file.string() + ": " +
+    throw InputError(std::string("cannot read the ") + what + " " + absolute_path_text(file) +
+                     ": " +
                      (std::filesystem::exists(file, ec) ? "not a regular file" : "no such file"));
   }
   std::ifstream in(file, std::ios::binary);

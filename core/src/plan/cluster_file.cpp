@@ -13,6 +13,7 @@
 #include <toml++/toml.h>
 
 #include "config/did_you_mean.h"
+#include "os/absolute_path.h"
 #include "trellis/error.h"
 
 namespace trellis::plan {
@@ -337,14 +338,14 @@ ClusterSpec parse_cluster_text(std::string_view toml_text, const std::string& fi
 ClusterSpec read_cluster_file(const std::filesystem::path& file) {
   std::error_code ec;
   if (std::filesystem::is_directory(file, ec)) {
-    throw InputError("cannot read the cluster description " + file.string() +
+    throw InputError("cannot read the cluster description " + absolute_path_text(file) +
                      ": it is a directory; give a .toml file such as "
                      "configs/clusters/a100-80gb.toml");
   }
   std::ifstream in(file, std::ios::binary);
   if (!in) {
     const int err = errno;
-    throw InputError("cannot read the cluster description " + file.string() + ": " +
+    throw InputError("cannot read the cluster description " + absolute_path_text(file) + ": " +
                      (std::filesystem::exists(file, ec) ? std::strerror(err) : "no such file"));
   }
   std::ostringstream text;

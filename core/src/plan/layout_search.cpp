@@ -114,6 +114,21 @@ SearchResult search_layouts(const PlanRequest& base, const ClusterSpec& cluster,
     }
   }
 
+  // At tensor 1 every family is the plain one-rank model: one mode stands for all, the run's
+  // own when it is offered.
+  std::vector<TensorMode> tensor_one_modes;
+  if (!space.tensor_modes.empty()) {
+    const auto& offered = space.tensor_modes;
+    const bool own =
+        std::find(offered.begin(), offered.end(), base.layout.tensor_mode) != offered.end();
+    tensor_one_modes = {own ? base.layout.tensor_mode : offered.front()};
+    if (offered.size() > 1) {
+      result.notes.push_back(std::string("tensor 1 is listed as ") +
+                             tensor_mode_name(tensor_one_modes.front()) +
+                             ": at tensor 1 every tensor mode is the same one-rank model");
+    }
+  }
+
   const ModelDims& model = base.dims;
   std::vector<Prediction> fitting;
   for (int t : divisors(space.world)) {
@@ -135,7 +150,7 @@ SearchResult search_layouts(const PlanRequest& base, const ClusterSpec& cluster,
         const int m = static_cast<int>(base.global_batch / (static_cast<std::int64_t>(b) * d));
         for (int v : virtuals) {
           for (const std::string& schedule : pipeline_schedules) {
-            for (TensorMode mode : space.tensor_modes) {
+            for (TensorMode mode : t == 1 ? tensor_one_modes : space.tensor_modes) {
               ++result.considered;
               LayoutChoice choice = base.layout;
               choice.tensor = t;

@@ -1,8 +1,10 @@
 // --search: every layout of the model on a given number of ranks, predicted and ranked.
 //
 // Enumerated: tensor x pipeline x data = world; virtual stages (pipeline > 1, dividing the
-// layers per stage, up to max_virtual_stages); every schedule and tensor mode offered; every
-// micro batch dividing the global batch per data rank. A candidate is kept when core's layout
+// layers per stage, up to max_virtual_stages); every schedule and tensor mode offered (at tensor
+// 1 one mode stands for all: every family at tensor 1 is the plain model, so the others would
+// be the same layout under other names); every micro batch dividing the global batch per data
+// rank. A candidate is kept when core's layout
 // rules hold (the config check's: layers % (pipeline x virtual stages), global batch % (micro
 // batch x data), virtual stages only with a pipeline) and the layer family's and the schedule's
 // own checks accept it — run through the plugins found, as the config check runs them — and

@@ -1,7 +1,9 @@
 #include "plan/plan_report.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <map>
 
 namespace trellis::plan {
 
@@ -69,8 +71,9 @@ std::string describe_cluster(const ClusterSpec& c) {
          " x " + std::to_string(c.devices_per_node) + " " +
          (a.name.empty() ? (a.kind == AcceleratorKind::gpu ? "GPU" : "core") : a.name) + ", " +
          a.train_dtype + " at " + format("%.4g TFLOP/s", c.train_peak_flops() / 1e12) +
-         " peak, efficiency " + format("%.2f", a.compute_efficiency) + " (matrix) / " +
-         format("%.2f", a.memory_efficiency) + " (element-wise)";
+         " peak; efficiency (the share of the peak reached) " +
+         format("%.2f", a.compute_efficiency) + " in matrix products, " +
+         format("%.2f", a.memory_efficiency) + " of the memory bandwidth in element-wise work";
 }
 
 std::string format_prediction(const Prediction& p, const ClusterSpec& cluster,
@@ -85,17 +88,19 @@ std::string format_prediction(const Prediction& p, const ClusterSpec& cluster,
     out += ")";
   }
   out += " x data " + std::to_string(l.data) + " = " + std::to_string(l.world()) +
-         " ranks; micro batch " + std::to_string(l.micro_batch) + ", " +
-         std::to_string(p.microbatches) + " microbatches a step per data rank; zero " +
+         (l.world() == 1 ? " rank" : " ranks") + "; micro batch " + std::to_string(l.micro_batch) +
+         ", " + std::to_string(p.microbatches) + " microbatches a step per data rank; zero " +
          std::to_string(l.zero) + "; recompute " + recompute_name(l.recompute) + "; " +
          p.precision.dtype + "\n";
-  out += "placement: " + std::to_string(p.placement.ranks_per_node) + " ranks a node on " +
+  out += "placement: " + std::to_string(p.placement.ranks_per_node) +
+         (p.placement.ranks_per_node == 1 ? " rank" : " ranks") + " a node on " +
          std::to_string(p.placement.nodes_used) + " node" +
          (p.placement.nodes_used == 1 ? "" : "s") + ", " +
          std::to_string(p.placement.devices_per_rank) + " device" +
          (p.placement.devices_per_rank == 1 ? "" : "s") + " a rank";
   if (p.placement.oversubscription > 1.0)
-    out += format(" (devices shared: %.2gx oversubscribed)", p.placement.oversubscription);
+    out += " (devices shared: " + format("%.2g", p.placement.oversubscription) +
+           "x oversubscribed, the devices a node's ranks want over those it has)";
   out += "\n";
   out += "  tensor groups:   " + link_line(p.tensor_link) + "\n";
   out += "  data groups:     " + link_line(p.data_link) + "\n";
@@ -142,7 +147,8 @@ std::string format_prediction(const Prediction& p, const ClusterSpec& cluster,
   trow("compute", t.compute, "the busiest rank's matrix and element-wise work in a step");
   trow("tensor-parallel comm", t.tensor_comm, "its tensor-parallel collectives");
   trow("pipeline bubble", t.bubble,
-       l.pipeline > 1 ? "bubble ratio " + format("%.3f", p.bubble_ratio) + "; a send " +
+       l.pipeline > 1 ? "bubble ratio " + format("%.3f", p.bubble_ratio) +
+                            " (idle over compute, in the simulated schedule); a send " +
                             format_seconds(t.pipeline_message)
                       : "");
   trow("data-parallel reduction", t.data_comm,
@@ -154,14 +160,84 @@ std::string format_prediction(const Prediction& p, const ClusterSpec& cluster,
   trow("step", t.step, "");
   out += "\nthroughput: " + with_commas(p.tokens_per_s) + " tokens/s, " +
          format("%.3g", p.tflops_per_device) + " TFLOP/s per device (model FLOPs), MFU " +
-         percent(p.mfu) + " of " + format("%.4g TFLOP/s", cluster.train_peak_flops() / 1e12) + " " +
-         p.precision.dtype + " peak\n";
+         percent(p.mfu) + " (that TFLOP/s over the " +
+         format("%.4g TFLOP/s", cluster.train_peak_flops() / 1e12) + " " + p.precision.dtype +
+         " peak)\n";
   if (train_tokens) {
     out += "time to train " + format("%.3g", *train_tokens) +
            " tokens: " + format_seconds(*train_tokens / p.tokens_per_s) + " (" +
            format("%.0f", std::ceil(*train_tokens / p.tokens_per_step)) + " steps)\n";
   }
   return out;
+}
+
+namespace {
+
+// A row of the search table after its number and layout: what decides whether two rows are the
+// same.
+std::vector<std::string> search_cells(const Prediction& p) {
+  return {format_bytes(p.peak.total()),
+          format_seconds(p.time.step),
+          with_commas(p.tokens_per_s),
+          format("%.3g", p.tflops_per_device),
+          percent(p.mfu),
+          format_seconds(p.time.bubble),
+          format_seconds(p.time.tensor_comm),
+          format_seconds(p.time.data_comm_exposed)};
+}
+
+std::vector<std::string> words(const std::string& text) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    const std::size_t end = std::min(text.find(' ', start), text.size());
+    if (end > start) out.push_back(text.substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
+}
+
+// The layouts of one row: word by word with the words that differ joined by '/' ("t1 p2 d2
+// gpipe/interleaved 1d mb4") when they have as many words, else listed ("a = b").
+std::string merged_layouts(const std::vector<std::string>& layouts) {
+  std::vector<std::vector<std::string>> split;
+  for (const std::string& l : layouts) split.push_back(words(l));
+  const bool aligned = std::all_of(split.begin(), split.end(),
+                                   [&](const auto& w) { return w.size() == split.front().size(); });
+  std::string out;
+  if (!aligned) {
+    for (const std::string& l : layouts) {
+      if (!out.empty()) out += " = ";
+      out += l;
+    }
+    return out;
+  }
+  for (std::size_t i = 0; i < split.front().size(); ++i) {
+    std::vector<std::string> alternatives;
+    for (const auto& w : split) {
+      if (std::find(alternatives.begin(), alternatives.end(), w[i]) == alternatives.end())
+        alternatives.push_back(w[i]);
+    }
+    if (!out.empty()) out += ' ';
+    for (std::size_t k = 0; k < alternatives.size(); ++k) {
+      if (k > 0) out += '/';
+      out += alternatives[k];
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<SearchRow> search_rows(const SearchResult& r) {
+  std::vector<SearchRow> rows;
+  std::map<std::vector<std::string>, std::size_t> row_of;
+  for (std::size_t i = 0; i < r.ranked.size(); ++i) {
+    const auto [at, added] = row_of.emplace(search_cells(r.ranked[i]), rows.size());
+    if (added) rows.push_back({{}, at->first});
+    rows[at->second].predictions.push_back(i);
+  }
+  return rows;
 }
 
 std::string format_search(const SearchResult& r, const ClusterSpec& cluster, int top) {
@@ -176,23 +252,47 @@ std::string format_search(const SearchResult& r, const ClusterSpec& cluster, int
         "micro batch\n";
     return out;
   }
+  const std::vector<SearchRow> rows = search_rows(r);
   out += "\n" + pad("#", 4) + pad("layout", 44) + pad_left("memory", 11) + pad_left("step", 11) +
          pad_left("tokens/s", 13) + pad_left("TFLOP/s", 9) + pad_left("MFU", 6) +
          pad_left("bubble", 9) + pad_left("tp comm", 11) + pad_left("dp exposed", 12) + "\n";
-  const int shown = std::min<int>(top, static_cast<int>(r.ranked.size()));
-  for (int i = 0; i < shown; ++i) {
-    const Prediction& p = r.ranked[static_cast<std::size_t>(i)];
-    out += pad(std::to_string(i + 1), 4) + pad(p.layout.describe(), 44) +
-           pad_left(format_bytes(p.peak.total()), 11) + pad_left(format_seconds(p.time.step), 11) +
-           pad_left(with_commas(p.tokens_per_s), 13) +
-           pad_left(format("%.3g", p.tflops_per_device), 9) + pad_left(percent(p.mfu), 6) +
-           pad_left(format_seconds(p.time.bubble), 9) +
-           pad_left(format_seconds(p.time.tensor_comm), 11) +
-           pad_left(format_seconds(p.time.data_comm_exposed), 12) + "\n";
+  const std::size_t shown = std::min<std::size_t>(static_cast<std::size_t>(top), rows.size());
+  std::vector<std::string> layouts_of(shown);
+  bool merged = false;
+  for (std::size_t i = 0; i < shown; ++i) {
+    std::vector<std::string> layouts;
+    for (std::size_t k : rows[i].predictions) layouts.push_back(r.ranked[k].layout.describe());
+    layouts_of[i] = merged_layouts(layouts);
+    merged = merged || layouts.size() > 1;
+    const std::vector<std::string>& c = rows[i].cells;
+    out += pad(std::to_string(i + 1), 4) + pad(layouts_of[i], 44) + pad_left(c[0], 11) +
+           pad_left(c[1], 11) + pad_left(c[2], 13) + pad_left(c[3], 9) + pad_left(c[4], 6) +
+           pad_left(c[5], 9) + pad_left(c[6], 11) + pad_left(c[7], 12) + "\n";
   }
-  for (int i = 0; i < shown; ++i) {
-    out += "\n--- #" + std::to_string(i + 1) + " ---\n";
-    out += format_prediction(r.ranked[static_cast<std::size_t>(i)], cluster, std::nullopt);
+  out +=
+      "\ncolumns: memory = the fullest device's peak; step = one optimizer step; tokens/s = "
+      "the whole run's;\n  TFLOP/s = model FLOPs a second per device; MFU = that TFLOP/s over "
+      "the device's ";
+  out += format("%.4g", cluster.train_peak_flops() / 1e12);
+  out += " TFLOP/s " + cluster.accelerator.train_dtype + " peak;\n";
+  out +=
+      "  bubble = a step's pipeline idle time beyond the busiest rank's work; tp comm = the "
+      "busiest rank's\n  tensor-parallel collectives a step; dp exposed = the data-parallel "
+      "reduction not hidden behind backward\n";
+  if (merged) {
+    out +=
+        "Layouts predicted the same in every column share a row: a/b marks where they "
+        "differ.\n";
+  }
+  for (std::size_t i = 0; i < shown; ++i) {
+    out += "\n--- #" + std::to_string(i + 1) + " ---";
+    if (rows[i].predictions.size() > 1) {
+      out += " (";
+      out += layouts_of[i];
+      out += ": the first shown)";
+    }
+    out += '\n';
+    out += format_prediction(r.ranked[rows[i].predictions.front()], cluster, std::nullopt);
   }
   return out;
 }
@@ -201,7 +301,8 @@ std::string format_link_fit(const LinkFit& fit, const std::string& link_name) {
   return "[" + link_name + "] from " + std::to_string(fit.rows) + " trellis-bench rows: latency " +
          format_seconds(fit.latency) + " a step, bandwidth " +
          format("%.3g GB/s", fit.bandwidth / 1e9) + "; fitted times off by a factor " +
-         format("%.2f", fit.large_error_factor) + " (rms) on the " +
+         format("%.2f", fit.large_error_factor) +
+         " (exp of the rms of log(fitted / measured); 1.2: 20% either way) on the " +
          std::to_string(fit.large_rows) + " rows of >= 1 MiB, " +
          format("%.2f", fit.all_error_factor) + " on all\n";
 }
@@ -210,12 +311,13 @@ std::string format_compute_fit(const ComputeFit& fit, const std::vector<Measured
   std::string out = "[accelerator] from " + std::to_string(runs.size()) + " run" +
                     (runs.size() == 1 ? "" : "s") + ": compute_efficiency " +
                     format("%.3f", fit.compute_efficiency) + ", memory_efficiency " +
-                    format("%.3f", fit.memory_efficiency) + "\n";
+                    format("%.3f", fit.memory_efficiency) +
+                    " (the shares of the peak FLOP/s and of the memory bandwidth reached)\n";
   for (std::size_t i = 0; i < runs.size(); ++i) {
     const double predicted = fit.predicted_seconds[i], measured = runs[i].step_seconds;
     out += "  " + runs[i].label + ": step " + format_seconds(measured) + " measured, " +
            format_seconds(predicted) + " predicted (" +
-           format("%+.1f%%", 100.0 * (predicted / measured - 1.0)) + ")\n";
+           format("%+.1f%%", 100.0 * (predicted / measured - 1.0)) + " predicted over measured)\n";
   }
   return out;
 }

@@ -8,7 +8,12 @@
 #include <utility>
 
 #include "plugin/descriptor_check.h"
+#include "plugin/guarded_communicator.h"
+#include "plugin/guarded_layer_family.h"
+#include "plugin/guarded_schedule.h"
+#include "plugin/left_out_plugins.h"
 #include "plugin/library_probe.h"
+#include "plugin/plugin_call.h"
 #include "plugin/registry_messages.h"
 #include "trellis/error.h"
 
@@ -177,7 +182,11 @@ std::size_t PluginRegistry::Impl::find(PluginKind kind, std::string_view name) c
     if (p.kind == kind) names.push_back(p.name);
   }
   std::string message = "no " + kind_name + " plugin named " + in_quotes(name) + ".";
-  if (std::string guess = plugin_detail::closest_name(name, names); !guess.empty()) {
+  if (const auto* left_out = plugin_detail::left_out_plugin(kind, name)) {
+    message +=
+        " " + in_quotes(name) + " is a " + kind_name +
+        " plugin Trellis ships, but this build left it out: " + std::string(left_out->reason) + ".";
+  } else if (std::string guess = plugin_detail::closest_name(name, names); !guess.empty()) {
     message += " Did you mean " + in_quotes(guess) + "?";
   }
   message += "\n" + describe_plugins_of_kind(kind, plugins) + describe_search(searched, skipped);
@@ -190,12 +199,15 @@ std::size_t PluginRegistry::Impl::find(PluginKind kind, std::string_view name) c
 namespace {
 
 // Calls the plugin's factory and ties the object's lifetime to its library: the deleter runs the
-// object's destructor (code in the library) first, then drops its reference to the library.
+// object's destructor (code in the library) first, then drops its reference to the library. The
+// caller hands out the object behind its guard (plugin/guarded_*.h).
 template <class Object, class Init>
 std::shared_ptr<Object> make_object(const PluginInfo& info, const LoadedPlugin& plugin,
                                     std::unique_ptr<Object> (*factory)(const Init&),
                                     const Init& init) {
-  std::unique_ptr<Object> made = factory(init);
+  std::unique_ptr<Object> made = plugin_detail::plugin_call(
+      [&] { return plugin_detail::plugin_label(info) + ": its factory"; },
+      [&] { return factory(init); });
   if (!made) {
     throw Error(std::string(plugin_kind_name(info.kind)) + " plugin '" + info.name + "' (" +
                 info.file.string() +
@@ -207,6 +219,12 @@ std::shared_ptr<Object> make_object(const PluginInfo& info, const LoadedPlugin& 
                                    delete object;
                                    library.reset();
                                  });
+}
+
+// What a guard needs of the plugin: its label and a hold on its library.
+plugin_detail::PluginOwnerPtr owner(const PluginInfo& info, const LoadedPlugin& plugin) {
+  return std::make_shared<const plugin_detail::PluginOwner>(
+      plugin_detail::PluginOwner{plugin_detail::plugin_label(info), plugin.library});
 }
 
 }  // namespace
@@ -254,38 +272,45 @@ std::vector<OptionSpec> PluginRegistry::options(PluginKind kind, std::string_vie
 std::vector<ConfigProblem> PluginRegistry::check(PluginKind kind, std::string_view name,
                                                  const RunQuery& query) const {
   const Impl& impl = Impl::checked(impl_);
-  const PluginDescriptor& d = *impl.loaded[impl.find(kind, name)].descriptor;
+  const std::size_t i = impl.find(kind, name);
+  const PluginDescriptor& d = *impl.loaded[i].descriptor;
   if (d.check == nullptr) return {};
+  const auto where = [&] { return plugin_detail::plugin_label(impl.plugins[i]) + ": its check"; };
   // The contract promises plugins a non-null options table; a run with no table has empty options.
   if (query.options == nullptr) {
     const Options no_options;
     RunQuery with_options = query;
     with_options.options = &no_options;
-    return d.check(with_options);
+    return plugin_detail::plugin_call(where, [&] { return d.check(with_options); });
   }
-  return d.check(query);
+  return plugin_detail::plugin_call(where, [&] { return d.check(query); });
 }
 
 std::shared_ptr<Communicator> PluginRegistry::make_comm(std::string_view name,
                                                         const CommInit& init) const {
   const Impl& impl = Impl::checked(impl_);
   const std::size_t i = impl.find(PluginKind::comm, name);
-  return make_object(impl.plugins[i], impl.loaded[i], impl.loaded[i].descriptor->make_comm, init);
+  return plugin_detail::guard_communicator(
+      make_object(impl.plugins[i], impl.loaded[i], impl.loaded[i].descriptor->make_comm, init),
+      owner(impl.plugins[i], impl.loaded[i]));
 }
 
 std::shared_ptr<LayerFamily> PluginRegistry::make_layers(std::string_view name,
                                                          const LayerFamilyInit& init) const {
   const Impl& impl = Impl::checked(impl_);
   const std::size_t i = impl.find(PluginKind::layers, name);
-  return make_object(impl.plugins[i], impl.loaded[i], impl.loaded[i].descriptor->make_layers, init);
+  return plugin_detail::guard_layer_family(
+      make_object(impl.plugins[i], impl.loaded[i], impl.loaded[i].descriptor->make_layers, init),
+      owner(impl.plugins[i], impl.loaded[i]));
 }
 
 std::shared_ptr<Schedule> PluginRegistry::make_schedule(std::string_view name,
                                                         const ScheduleInit& init) const {
   const Impl& impl = Impl::checked(impl_);
   const std::size_t i = impl.find(PluginKind::schedule, name);
-  return make_object(impl.plugins[i], impl.loaded[i], impl.loaded[i].descriptor->make_schedule,
-                     init);
+  return plugin_detail::guard_schedule(
+      make_object(impl.plugins[i], impl.loaded[i], impl.loaded[i].descriptor->make_schedule, init),
+      owner(impl.plugins[i], impl.loaded[i]));
 }
 
 }  // namespace trellis

@@ -8,6 +8,7 @@
 
 #include "launch/rank_environment.h"
 #include "text/quoted_string.h"
+#include "train/progress_time.h"
 #include "trellis/error.h"
 
 namespace trellis {
@@ -93,17 +94,22 @@ void ProgressView::update(const StepMetrics& m) {
       "step %lld/%lld | loss %.4f | lr %.2e | norm %.3f | %.1f ms | %s tok/s | MFU %.1f%%",
       static_cast<long long>(m.step), static_cast<long long>(total_), m.loss, m.lr, m.grad_norm,
       m.step_ms, human_count(m.tokens_per_s).c_str(), 100.0 * m.mfu);
-  std::string val = m.val_loss ? " | val " + std::to_string(*m.val_loss) : std::string();
+  // After the figures: the validation loss when there is one, then the time taken and left.
+  std::string tail = m.val_loss ? " | val " + std::to_string(*m.val_loss) : std::string();
+  if (first_step_ < 0) first_step_ = m.step - 1;
+  const double elapsed =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  tail += " | " + progress_time_text(elapsed, m.step - first_step_, total_ - m.step);
   if (terminal_) {
     constexpr int kWidth = 24;
     int filled = static_cast<int>(kWidth * m.step / (total_ > 0 ? total_ : 1));
     std::string bar(static_cast<std::size_t>(filled), '#');
     bar.resize(kWidth, '.');
-    std::fprintf(out_, "\r[%s] %s%s\x1b[K", bar.c_str(), figures, val.c_str());
+    std::fprintf(out_, "\r[%s] %s%s\x1b[K", bar.c_str(), figures, tail.c_str());
     drawn_ = true;
     if (m.step == total_) finish();
   } else if (m.step % every_ == 0 || m.step == total_ || m.step == 1) {
-    std::fprintf(out_, "%s%s\n", figures, val.c_str());
+    std::fprintf(out_, "%s%s\n", figures, tail.c_str());
   }
   std::fflush(out_);
 }

@@ -2,6 +2,7 @@
 // metrics file (DESIGN.md's fields), and the console.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
@@ -45,7 +46,8 @@ class MetricsWriter {
 void keep_metrics_through(const std::filesystem::path& file, std::int64_t step);
 
 // The console view of training: a bar redrawn in place on a terminal, or a line every `every`
-// steps when the output is a file or a pipe.
+// steps when the output is a file or a pipe; both end with the time elapsed since the view was
+// made and the estimate of the time left (train/progress_time.h).
 class ProgressView {
  public:
   ProgressView(std::int64_t total_steps, std::int64_t every, bool enabled, std::FILE* out);
@@ -62,6 +64,8 @@ class ProgressView {
   bool terminal_;
   std::FILE* out_;
   bool drawn_ = false;
+  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+  std::int64_t first_step_ = -1;  // the step before the first update (a resumed run's start)
 };
 
 }  // namespace trellis

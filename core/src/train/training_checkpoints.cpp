@@ -5,6 +5,7 @@
 #include "checkpoint/checkpoint_directory.h"
 #include "checkpoint/checkpoint_reader.h"
 #include "checkpoint/checkpoint_writer.h"
+#include "os/absolute_path.h"
 #include "trellis/error.h"
 
 namespace trellis {
@@ -42,6 +43,17 @@ void TrainingCheckpoints::read_into(const std::filesystem::path& step_dir,
     reader.read(piece, kernels_);
   }
   if (manifest_out) *manifest_out = reader.manifest();
+}
+
+std::optional<std::string> already_complete(const ResolvedRun& run) {
+  const std::int64_t steps = run.config.run.steps;
+  if (!run.resume_from || run.resume_step < steps) return std::nullopt;
+  return "run '" + run.config.run.name + "' is already complete: its newest checkpoint " +
+         absolute_path_text(*run.resume_from) + " holds step " + std::to_string(run.resume_step) +
+         (run.resume_step == steps ? " of " : ", past ") +
+         "[run] steps = " + std::to_string(steps) +
+         "; nothing to train. Raise [run] steps to train on, or set [checkpoint] resume = false "
+         "(or another [checkpoint] dir) to start again.";
 }
 
 std::int64_t TrainingCheckpoints::load(Optimizer& optimizer, std::FILE* console, bool reports) {
@@ -82,7 +94,7 @@ std::int64_t TrainingCheckpoints::load(Optimizer& optimizer, std::FILE* console,
   }
   if (run_.config.checkpoint.resume && reports) {
     std::fprintf(console, "resume: no checkpoint in %s yet; starting from [model] init\n",
-                 run_.config.checkpoint.dir.c_str());
+                 absolute_path_text(run_.config.checkpoint.dir).c_str());
   }
   if (run_.init.kind == ModelInit::Kind::checkpoint) {
     read_into(run_.init.path, optimizer.pieces_to_load(), true, nullptr);

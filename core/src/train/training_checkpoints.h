@@ -7,6 +7,8 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <optional>
+#include <string>
 
 #include "checkpoint/manifest.h"
 #include "config/resolved_run.h"
@@ -15,6 +17,11 @@
 #include "trellis/comm.h"
 
 namespace trellis {
+
+// A resumed run whose newest checkpoint holds [run] steps (or more) has nothing left to train:
+// the line that says so and what to change, else nullopt. trellis-train prints it and exits 0
+// before starting anything.
+std::optional<std::string> already_complete(const ResolvedRun& run);
 
 class TrainingCheckpoints {
  public:

@@ -1,0 +1,122 @@
+#include "plugin/guarded_communicator.h"
+
+namespace trellis::plugin_detail {
+
+namespace {
+
+// "comm backend 'mpi' (libtrellis_comm_mpi.so): wait for all_reduce on tensor group [0, 1]"
+std::string where(const PluginOwner& owner, const char* call, const char* operation,
+                  const std::weak_ptr<Communicator>& comm) {
+  const std::shared_ptr<Communicator> group = comm.lock();
+  return owner.label + ": " + call + operation + " on " +
+         (group ? group->name() : std::string("a communicator since destroyed"));
+}
+
+// An operation in flight. Its completion is the backend's code too: a backend that progresses by
+// polling does all its work in test() and wait_for().
+class GuardedWork final : public Work {
+ public:
+  GuardedWork(WorkPtr inner, std::chrono::milliseconds timeout, PluginOwnerPtr owner,
+              std::weak_ptr<Communicator> comm, const char* operation)
+      : Work(timeout),
+        owner_(std::move(owner)),
+        comm_(std::move(comm)),
+        inner_(std::move(inner)),
+        operation_(operation) {}
+
+  bool test() override {
+    return plugin_call([&] { return where(*owner_, "test of ", operation_, comm_); },
+                       [&] { return inner_->test(); });
+  }
+  void wait_for(std::chrono::milliseconds timeout) override {
+    plugin_call([&] { return where(*owner_, "wait for ", operation_, comm_); },
+                [&] { inner_->wait_for(timeout); });
+  }
+
+ private:
+  PluginOwnerPtr owner_;  // declared first: the library outlives the operation's destructor
+  std::weak_ptr<Communicator> comm_;  // for the group's name in messages only
+  WorkPtr inner_;
+  const char* operation_;  // a literal
+};
+
+class GuardedCommunicator final : public Communicator {
+ public:
+  GuardedCommunicator(std::shared_ptr<Communicator> inner, PluginOwnerPtr owner)
+      : owner_(std::move(owner)), inner_(std::move(inner)) {
+    set_name(inner_->name());
+    set_timeout(inner_->timeout());
+  }
+
+  int rank() const override { return inner_->rank(); }
+  int size() const override { return inner_->size(); }
+  const char* backend() const override { return inner_->backend(); }
+
+  WorkPtr all_reduce(const Tensor& input, const Tensor& output, ReduceOp op) override {
+    return operation("all_reduce",
+                     [&](Communicator& c) { return c.all_reduce(input, output, op); });
+  }
+  WorkPtr all_gather(const Tensor& input, const Tensor& output) override {
+    return operation("all_gather", [&](Communicator& c) { return c.all_gather(input, output); });
+  }
+  WorkPtr reduce_scatter(const Tensor& input, const Tensor& output, ReduceOp op) override {
+    return operation("reduce_scatter",
+                     [&](Communicator& c) { return c.reduce_scatter(input, output, op); });
+  }
+  WorkPtr broadcast(const Tensor& buffer, int root) override {
+    return operation("broadcast", [&](Communicator& c) { return c.broadcast(buffer, root); });
+  }
+  WorkPtr reduce(const Tensor& input, const Tensor& output, ReduceOp op, int root) override {
+    return operation("reduce", [&](Communicator& c) { return c.reduce(input, output, op, root); });
+  }
+  WorkPtr all_to_all(const Tensor& input, const Tensor& output) override {
+    return operation("all_to_all", [&](Communicator& c) { return c.all_to_all(input, output); });
+  }
+  WorkPtr barrier() override {
+    return operation("barrier", [&](Communicator& c) { return c.barrier(); });
+  }
+  WorkPtr send(const Tensor& input, int peer, int tag) override {
+    return operation("send", [&](Communicator& c) { return c.send(input, peer, tag); });
+  }
+  WorkPtr recv(const Tensor& output, int peer, int tag) override {
+    return operation("recv", [&](Communicator& c) { return c.recv(output, peer, tag); });
+  }
+  std::unique_ptr<Communicator> split(int color, int key) override {
+    Communicator& inner = synced();
+    std::unique_ptr<Communicator> part =
+        plugin_call([&] { return where(*owner_, "", "split", inner_); },
+                    [&] { return inner.split(color, key); });
+    if (!part) return part;  // a negative color: this rank is in no group
+    return guard_communicator(std::shared_ptr<Communicator>(std::move(part)), owner_);
+  }
+
+ private:
+  // Core names the group and sets its timeout on this proxy; the backend's messages and waits
+  // use its own, so they follow before each call.
+  Communicator& synced() {
+    if (inner_->name() != name()) inner_->set_name(name());
+    if (inner_->timeout() != timeout()) inner_->set_timeout(timeout());
+    return *inner_;
+  }
+
+  template <class Start>
+  WorkPtr operation(const char* op, Start&& start) {
+    Communicator& inner = synced();
+    WorkPtr work =
+        plugin_call([&] { return where(*owner_, "", op, inner_); }, [&] { return start(inner); });
+    if (!work) return work;
+    return std::make_unique<GuardedWork>(std::move(work), timeout(), owner_, inner_, op);
+  }
+
+  PluginOwnerPtr owner_;  // declared first: the library outlives the communicator's destructor
+  std::shared_ptr<Communicator> inner_;
+};
+
+}  // namespace
+
+std::unique_ptr<Communicator> guard_communicator(std::shared_ptr<Communicator> comm,
+                                                 PluginOwnerPtr owner) {
+  return std::make_unique<GuardedCommunicator>(std::move(comm), std::move(owner));
+}
+
+}  // namespace trellis::plugin_detail
