@@ -36,6 +36,7 @@ AdamwRunHistory read_adamw_history(const std::filesystem::path& checkpoints) {
     }
     CheckpointReader reader(step.dir);
     h.dims = reader.manifest().dims;
+    h.batch_tokens = reader.manifest().data.global_batch * reader.manifest().data.seq_len;
     for (const ManifestTensor& t : reader.manifest().tensors) {
       if (t.name.starts_with("adamw.")) continue;
       h.shapes[t.name] = t.shape;
@@ -48,6 +49,24 @@ AdamwRunHistory read_adamw_history(const std::filesystem::path& checkpoints) {
   }
   if (h.steps == 0) throw InputError(checkpoints.string() + ": no checkpoints");
   return h;
+}
+
+GptShape gpt_shape(const AdamwRunHistory& h) {
+  return {h.dims.padded_vocab, h.dims.hidden,  h.dims.heads,
+          h.dims.layers,       h.dims.seq_len, h.batch_tokens};
+}
+
+std::map<std::string, std::vector<double>> trained_parameter_bounds(const AdamwRunHistory& history,
+                                                                    std::span<const double> lr,
+                                                                    const AdamwSettings& settings) {
+  std::map<std::string, std::vector<double>> out;
+  for (const auto& [name, tensor] : history.tensors) {
+    std::vector<double> eta;
+    for (double largest : max_abs_gradient_per_step(tensor, settings))
+      eta.push_back(2.0 * gpt_gradient_bound(gpt_shape(history), largest));
+    out[name] = adamw_parameter_bound(tensor, lr, eta, settings);
+  }
+  return out;
 }
 
 std::map<std::string, std::vector<float>> read_llmc_export(const std::filesystem::path& file,
