@@ -20,6 +20,7 @@ Files written to tests/golden/data/:
                            loss / grad norm of 5 AdamW steps
 """
 
+import copy
 import math
 import os
 import sys
@@ -375,6 +376,47 @@ def check_checkpoint(checkpoint, tokens, loss):
     assert again.item() == loss.item(), (again.item(), loss.item())
 
 
+def check_gradient_magnitudes(model, tokens, targets):
+    """The tests bound each parameter gradient by gamma(P) * sqrt(N) * max|grad| (tests/numerics/
+    error_bound.h): sqrt(N) stands for the ratio of the magnitudes of the N per-token terms of the
+    gradient's final sum to the largest gradient. Checks that ratio on this model and batch: for
+    each parameter, the largest sum over tokens of |term| is at most sqrt(N) times its largest
+    |gradient|, every term taken from the float64 forward and backward."""
+    model = copy.deepcopy(model)
+    model.zero_grad(set_to_none=True)
+    seen = {}
+
+    def keep_input(name):
+        return lambda module, inputs, output: seen.__setitem__(name, inputs[0].detach())
+
+    def keep_grad(name):
+        return lambda module, grad_in, grad_out: seen.__setitem__(name + ".d", grad_out[0].detach())
+
+    modules = {"lnf": model.lnf}
+    for i, block in enumerate(model.h):
+        modules.update({f"h.{i}.ln1": block.ln1, f"h.{i}.attn.qkv": block.qkv,
+                        f"h.{i}.attn.proj": block.attn_proj, f"h.{i}.ln2": block.ln2,
+                        f"h.{i}.mlp.fc": block.fc, f"h.{i}.mlp.proj": block.mlp_proj})
+    for name, module in modules.items():
+        module.register_forward_hook(keep_input(name))
+        module.register_full_backward_hook(keep_grad(name))
+    _, loss = model(tokens, targets)
+    loss.backward()
+    n = tokens.numel()
+    for name, module in modules.items():
+        x = seen[name].reshape(n, -1)
+        d = seen[name + ".d"].reshape(n, -1)
+        if isinstance(module, torch.nn.LayerNorm):
+            x = F.layer_norm(x, x.shape[-1:], eps=module.eps)  # the normalised input
+            terms = {"weight": (d * x).abs().sum(0), "bias": d.abs().sum(0)}
+        else:
+            terms = {"weight": d.abs().t() @ x.abs(), "bias": d.abs().sum(0)}
+        for kind, magnitude in terms.items():
+            grad = getattr(module, kind).grad.abs().max()
+            ratio = (magnitude.max() / grad).item()
+            assert ratio <= math.sqrt(n), f"{name}.{kind}: term magnitudes {ratio:.2f} x gradient"
+
+
 def make_tiny_gpt2():
     gen = torch.Generator().manual_seed(20240326)
     model = TinyGPT2()
@@ -394,6 +436,7 @@ def make_tiny_gpt2():
         out["grad." + name] = param.grad.view(shape)
     assert torch.all(model.wte.grad[V:] == 0)  # padded rows get nothing from head or embedding
     check_checkpoint(checkpoint, tokens, loss)
+    check_gradient_magnitudes(model, x, y)
 
     # Training: AdamW with decay on the 2-D (and larger) tensors only, gradients clipped to norm 1.
     model.zero_grad(set_to_none=True)

@@ -7,8 +7,10 @@
 //               — the family with both in flight, backward split into input and weight parts in
 //               another order, a forward-only microbatch in between, and the model cut into two
 //               pipeline stages (so the head keeps its own copy of the token table) — and the
-//               losses and the gradient of every parameter shard must match one rank's, to 1e-5
-//               of the largest gradient of that parameter. Exit 1 and a line per mismatch if not.
+//               losses and the gradient of every parameter shard must match one rank's, within
+//               twice the float32 bounds of tests/numerics/error_bound.h (each of the two is
+//               within one of the exact value): gpt_loss_bound, and gpt_gradient_bound of the
+//               parameter's largest gradient. Exit 1 and a line per mismatch if not.
 //   --traffic   Counts what the family's tensor, row and column groups move in one training
 //               step (forward and backward of each microbatch; see counting_communicator.h) and
 //               prints it: one line per rank, or JSON with --json FILE (written by rank 0).
@@ -25,6 +27,7 @@
 #include <vector>
 
 #include "comm/world.h"
+#include "error_bound.h"
 #include "kernels/cpu/cpu_kernels.h"
 #include "launch/rank_environment.h"
 #include "model/model_chunk.h"
@@ -36,6 +39,7 @@
 #include "trellis/plugin_registry.h"
 
 using namespace trellis;
+namespace numerics = trellis::test::numerics;
 
 namespace {
 
@@ -175,10 +179,20 @@ int compare(const Args& a, const PluginRegistry& registry, LayerFamilyInit init,
   const Microbatch& eval = mbs.back();
   const std::size_t train = mbs.size() - 1;
   int failures = 0;
+  // The bounds' view of the model: the gradients sum the tokens of every training microbatch.
+  const numerics::GptShape shape{init.dims.padded_vocab, init.dims.hidden,
+                                 init.dims.heads,        init.dims.layers,
+                                 init.dims.seq_len,      a.microbatches * a.batch * a.seq};
+  const std::string report_as = "family_probe " + a.backend + " " + a.mode + " tensor" +
+                                std::to_string(init.groups.tensor->size()) + " rank " +
+                                std::to_string(rank);
   auto check_loss = [&](const char* what, const Microbatch& mb, float got, float want) {
-    if (std::abs(got - want) > 1e-5f * std::abs(want)) {
-      std::printf("rank %d: %s loss of microbatch %d is %.7g, one rank's %.7g\n", rank, what, mb.id,
-                  got, want);
+    numerics::Comparison c =
+        numerics::compare_scalar(got, want, 2.0 * numerics::gpt_loss_bound(shape, want));
+    numerics::report(report_as, std::string(what) + " loss", c);
+    if (!c.ok()) {
+      std::printf("rank %d: %s loss of microbatch %d is %.7g, one rank's %.7g (%s)\n", rank, what,
+                  mb.id, got, want, c.describe().c_str());
       ++failures;
     }
   };
@@ -198,7 +212,7 @@ int compare(const Args& a, const PluginRegistry& registry, LayerFamilyInit init,
   check_loss("forward-only", eval, eval_loss, single.forward(eval).data<float>()[0]);
 
   std::size_t compared = 0;
-  double worst = 0.0;  // the largest error relative to its parameter's largest gradient
+  double worst = 0.0;  // the largest error relative to its bound
   std::vector<std::string> seen;
   for (Parameter* p : parallel.parameters()) {
     if (std::find(seen.begin(), seen.end(), p->name) != seen.end()) continue;
@@ -219,21 +233,25 @@ int compare(const Args& a, const PluginRegistry& registry, LayerFamilyInit init,
     }
     Tensor got = parallel.gradient(p->name, k, init.allocator);
     const float* whole = ref->grad.data<float>();
-    double scale = 0.0, err = 0.0;
+    double scale = 0.0;
     for (std::int64_t i = 0; i < ref->grad.numel(); ++i)
       scale = std::max(scale, std::abs(double(whole[i])));
-    for_each_box_run(
-        p->global_shape, p->shard_offset, p->grad.shape(),
-        [&](std::int64_t global, std::int64_t local, std::int64_t run) {
-          for (std::int64_t i = 0; i < run; ++i) {
-            err = std::max(err, std::abs(double(got.data<float>()[local + i]) - whole[global + i]));
-          }
-        });
-    if (scale > 0) worst = std::max(worst, err / scale);
-    if (err > 1e-5 * scale + 1e-9) {
-      std::printf("rank %d: gradient of %s %s at %s: max error %.3g against scale %.3g\n", rank,
-                  p->name.c_str(), p->grad.shape().str().c_str(), p->shard_offset.str().c_str(),
-                  err, scale);
+    // This rank's shard against the same elements of one rank's whole gradient.
+    std::vector<float> shard, same;
+    for_each_box_run(p->global_shape, p->shard_offset, p->grad.shape(),
+                     [&](std::int64_t global, std::int64_t local, std::int64_t run) {
+                       shard.insert(shard.end(), got.data<float>() + local,
+                                    got.data<float>() + local + run);
+                       same.insert(same.end(), whole + global, whole + global + run);
+                     });
+    numerics::Comparison c =
+        numerics::compare(shard, same, 2.0 * numerics::gpt_gradient_bound(shape, scale));
+    numerics::report(report_as, "grad." + p->name, c);
+    worst = std::max(worst, c.worst_ratio);
+    if (!c.ok()) {
+      std::printf("rank %d: gradient of %s %s at %s: %s\n", rank, p->name.c_str(),
+                  p->grad.shape().str().c_str(), p->shard_offset.str().c_str(),
+                  c.describe().c_str());
       ++failures;
     }
     ++compared;
@@ -245,7 +263,7 @@ int compare(const Args& a, const PluginRegistry& registry, LayerFamilyInit init,
   }
   std::printf(
       "rank %d: %s: %zu parameters, %zu microbatches: %s (largest gradient error %.2g of its "
-      "parameter's largest gradient)\n",
+      "bound)\n",
       rank, a.mode.c_str(), compared, train, failures ? "MISMATCH" : "same as one rank", worst);
   return failures ? 1 : 0;
 }
