@@ -127,6 +127,19 @@ TEST_CASE("json: typed reads and parse errors say what and where") {
                        doctest::Contains("expected an object, got an array"), std::runtime_error);
 }
 
+TEST_CASE(
+    "a number past a double's range is a parse error, and a manifest with one an input error") {
+  // Found by fuzz_manifest: the JSON library reports such a number as out_of_range rather than
+  // as a parse error, and it escaped Manifest::parse as an exception no caller expects.
+  CHECK_THROWS_WITH_AS(json::parse("[1e999]"), doctest::Contains("number overflow parsing '1e999'"),
+                       std::runtime_error);
+  CHECK_THROWS_WITH_AS(
+      Manifest::parse("111e77771111111111111111111{\n  \"format\"", "dir/manifest.json"),
+      doctest::Contains("checkpoint manifest dir/manifest.json: not valid JSON (number overflow "
+                        "parsing '111e77771111111111111111111')"),
+      InputError);
+}
+
 TEST_CASE("readable json: flat arrays and objects of flat members on one line") {
   const json::Document document = {
       {"format", "x"},

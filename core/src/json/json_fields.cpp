@@ -27,6 +27,12 @@ Value parse(std::string_view text) {
       what = "byte " + std::to_string(e.byte) + ": " + what.substr(colon + 2);
     }
     throw std::runtime_error(what);
+  } catch (const Value::exception& e) {
+    // The parser reports a number too large for a double as out_of_range.406, not as a parse
+    // error ("number overflow parsing '1e999'"); found by fuzz_manifest.
+    const std::string what = e.what();
+    const std::size_t colon = what.find("] ");
+    throw std::runtime_error(colon == std::string::npos ? what : what.substr(colon + 2));
   }
 }
 

@@ -15,7 +15,8 @@ namespace trellis::json {
 using Value = nlohmann::json;  // what is read (objects keyed by name)
 
 // Throws std::runtime_error "line L, column C: <what is wrong>" when `text` is not one JSON value
-// (strictly RFC 8259: UTF-8, no comments, nothing after the value).
+// (strictly RFC 8259: UTF-8, no comments, nothing after the value), or "number overflow parsing
+// '1e999'" for a number past a double's range.
 Value parse(std::string_view text);
 
 // "an integer", "a string", ... as messages name the type of `value`.
