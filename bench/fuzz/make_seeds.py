@@ -28,7 +28,8 @@ def read(path):
 
 def config_seeds(out):
     files = sorted(glob.glob(os.path.join(ROOT, "configs", "**", "*.toml"), recursive=True))
-    files += sorted(glob.glob(os.path.join(ROOT, "tests", "config", "**", "*.toml"), recursive=True))
+    files += sorted(glob.glob(os.path.join(ROOT, "tests", "config", "**", "*.toml"),
+                              recursive=True))
     for path in files:
         if os.sep + "clusters" + os.sep in path:
             continue
@@ -95,7 +96,8 @@ def store_seeds(out):
     set_k = frame(b"\x01" + text(b"rank0/address") + text(b"tcp://10.0.0.1:4000"))
     get_k = frame(b"\x02" + struct.pack("<q", 30000) + text(b"rank0/address"))
     add_k = frame(b"\x03" + text(b"barrier/0") + struct.pack("<q", 1))
-    wait_k = frame(b"\x04" + struct.pack("<q", 30000) + u32(2) + text(b"barrier/0") + text(b"nccl-id"))
+    wait_k = frame(b"\x04" + struct.pack("<q", 30000) + u32(2) + text(b"barrier/0") +
+                   text(b"nccl-id"))
     check_k = frame(b"\x05" + u32(1) + text(b"nccl-id"))
     write(out, "store_protocol", "seed-rendezvous",
           chunks(1, get_k) + chunks(2, wait_k) + chunks(0, set_k) + chunks(0, add_k) +
@@ -103,7 +105,8 @@ def store_seeds(out):
     write(out, "store_protocol", "seed-timeout",
           chunks(1, wait_k) + bytes([3]) + chunks(1, get_k) + bytes([3]))
     write(out, "store_protocol", "seed-add-not-integer",
-          chunks(0, set_k) + chunks(0, frame(b"\x03" + text(b"rank0/address") + struct.pack("<q", 1))))
+          chunks(0, set_k) +
+          chunks(0, frame(b"\x03" + text(b"rank0/address") + struct.pack("<q", 1))))
     write(out, "store_protocol", "seed-unknown-op", chunks(0, frame(b"\x09")))
 
 
