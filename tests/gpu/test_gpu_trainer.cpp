@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "device/cuda_probe.h"
 #include "support/corpus.h"
 #include "support/process.h"
@@ -45,9 +47,9 @@ fs::path write_config(const fs::path& dir) {
 }
 
 double field(const std::string& line, const std::string& key) {
-  const auto at = line.find("\"" + key + "\":");
-  REQUIRE(at != std::string::npos);
-  return std::stod(line.substr(at + key.size() + 3));
+  const nlohmann::json record = nlohmann::json::parse(line);
+  REQUIRE(record.contains(key));
+  return record.at(key).get<double>();
 }
 
 std::vector<StepFigures> figures(const fs::path& metrics) {
