@@ -35,7 +35,8 @@ for harness in "${harnesses[@]}"; do
   # Inputs that found bugs: read, never merged away.
   regressions=$root/tests/fuzz/regressions/$harness
   findings=$fuzz_build/findings/$harness
-  mkdir -p "$corpus" "$findings" "$work/new-$harness" "$work/seeds/$harness" "$regressions"
+  mkdir -p "$corpus" "$findings" "$work/new-$harness" "$work/seeds/$harness"
+  [ -d "$regressions" ] || regressions=$work/seeds/$harness  # none yet
   log=$fuzz_build/findings/$harness.log
   started=$SECONDS
   # New inputs go to the first directory; the corpus and the seeds are read. -timeout: an input
