@@ -9,18 +9,21 @@
 
 #include "comm_options.h"
 #include "comm_sweep.h"
+#include "json/readable_json.h"
 
 namespace trellis::bench {
 
-// The objects (one line of text each) for the rows of one backend.
-std::vector<std::string> json_objects(const CommBenchOptions& options, const std::string& backend,
-                                      int nranks, const std::vector<SweepRow>& rows);
+// The objects for the rows of one backend.
+std::vector<json::Document> json_objects(const CommBenchOptions& options,
+                                         const std::string& backend, int nranks,
+                                         const std::vector<SweepRow>& rows);
 
-// Writes `objects` as a JSON list to `path`, through a temporary file renamed into place.
-// Throws Error when the file cannot be written.
-void write_json_list(const std::string& path, const std::vector<std::string>& objects);
+// Writes `objects` as a JSON list to `path`, one object a line, through a temporary file renamed
+// into place. Throws Error when the file cannot be written.
+void write_json_list(const std::string& path, const std::vector<json::Document>& objects);
 
-// The objects of a file write_json_list() wrote. Throws Error when it cannot be read.
-std::vector<std::string> read_json_list(const std::string& path);
+// The objects of a file write_json_list() wrote. Throws Error when it cannot be read or is not
+// a JSON list.
+std::vector<json::Document> read_json_list(const std::string& path);
 
 }  // namespace trellis::bench

@@ -50,9 +50,9 @@ int launch_comm_bench(const CommBenchOptions& options, const std::string& self) 
     }
   }
   if (!options.json_path.empty()) {
-    std::vector<std::string> objects;
+    std::vector<json::Document> objects;
     for (const std::string& part : parts) {
-      for (std::string& object : read_json_list(part)) objects.push_back(std::move(object));
+      for (json::Document& object : read_json_list(part)) objects.push_back(std::move(object));
       std::filesystem::remove(part, ec);
     }
     write_json_list(options.json_path, objects);

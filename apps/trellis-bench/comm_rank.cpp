@@ -102,7 +102,7 @@ int run_comm_rank(const CommBenchOptions& options, const RankEnvironment& enviro
   const std::shared_ptr<Allocator> host_allocator = make_cpu_allocator();
   const bool report = environment.rank == 0;
 
-  std::vector<std::string> objects;
+  std::vector<json::Document> objects;
   bool wrong = false;
   for (const std::string& backend : options.backends) {
     std::shared_ptr<Communicator> world;
@@ -139,7 +139,8 @@ int run_comm_rank(const CommBenchOptions& options, const RankEnvironment& enviro
                                                  });
     if (report) {
       print_table_footer(stdout, rows);
-      const std::vector<std::string> mine = json_objects(options, backend, transport->size(), rows);
+      const std::vector<json::Document> mine =
+          json_objects(options, backend, transport->size(), rows);
       objects.insert(objects.end(), mine.begin(), mine.end());
     }
     wrong = wrong || any_wrong(rows);

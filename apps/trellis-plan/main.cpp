@@ -90,7 +90,7 @@ int plan_run(const PlanArguments& args, ClusterSpec cluster) {
               << recompute_name(args.recompute) << ", ranked by predicted tokens/s\n\n";
     const SearchResult result = search_layouts(request, cluster, run.registry.get(), space);
     std::cout << format_search(result, cluster, args.top);
-    if (!args.json.empty()) write_file(args.json, search_json(result).dump());
+    if (!args.json.empty()) write_file(args.json, json::readable_text(search_json(result)));
     return kExitOk;
   }
   const Prediction prediction = predict(request, cluster);
@@ -104,7 +104,7 @@ int plan_run(const PlanArguments& args, ClusterSpec cluster) {
         "TFLOP/s per device\n",
         flops / prediction.time.step / prediction.layout.world() / 1e12);
   }
-  if (!args.json.empty()) write_file(args.json, prediction_json(prediction).dump());
+  if (!args.json.empty()) write_file(args.json, json::readable_text(prediction_json(prediction)));
   return kExitOk;
 }
 

@@ -5,6 +5,7 @@
 // The file has one line per pipeline rank; a stage runs on the rank whose line holds its
 // compute. Trellis adds the sends and receives when the file has none, and its simulator rejects
 // the file, with the grid of actions, if it could deadlock.
+#include <map>
 #include <string>
 
 #include "trellis/error.h"
@@ -18,13 +19,12 @@ class CsvSchedule final : public trellis::Schedule {
  public:
   explicit CsvSchedule(std::string file)
       : file_(std::move(file)), lists_(trellis::read_schedule_csv(file_)) {
+    // The first rank whose line holds a stage's compute runs it. A map, not a vector indexed by
+    // stage: a file may name any stage up to 10^9, and a stage the pipeline does not have is
+    // reported by the plan's checks, not allocated for (fuzz_schedule_csv found the 2.5 GB).
     for (std::size_t r = 0; r < lists_.size(); ++r)
       for (const Action& a : lists_[r])
-        if (trellis::is_compute(a.type) && a.stage >= 0) {
-          if (static_cast<std::size_t>(a.stage) >= stage_rank_.size())
-            stage_rank_.resize(a.stage + 1, -1);
-          if (stage_rank_[a.stage] < 0) stage_rank_[a.stage] = static_cast<int>(r);
-        }
+        if (trellis::is_compute(a.type)) stage_rank_.emplace(a.stage, static_cast<int>(r));
   }
 
   std::vector<Action> actions(const trellis::ScheduleQuery& q) const override {
@@ -37,15 +37,14 @@ class CsvSchedule final : public trellis::Schedule {
   }
 
   int stage_rank(int stage, const trellis::ScheduleQuery& q) const override {
-    if (stage < static_cast<int>(stage_rank_.size()) && stage_rank_[stage] >= 0)
-      return stage_rank_[stage];
-    return stage % q.pipeline_size;
+    const auto it = stage_rank_.find(stage);
+    return it != stage_rank_.end() ? it->second : stage % q.pipeline_size;
   }
 
  private:
   std::string file_;
   std::vector<std::vector<Action>> lists_;
-  std::vector<int> stage_rank_;
+  std::map<int, int> stage_rank_;  // stage -> the rank whose line first holds its compute
 };
 
 std::string file_option(const trellis::Options* options) {

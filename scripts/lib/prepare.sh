@@ -10,40 +10,11 @@ TRELLIS_BUILD=${TRELLIS_BUILD:-$TRELLIS_ROOT/build}
 
 trellis_packages=(
   g++ make cmake pkg-config
-  libboost-dev libtomlplusplus-dev doctest-dev libopenblas-dev
+  libboost-dev libtomlplusplus-dev nlohmann-json3-dev zlib1g-dev doctest-dev libopenblas-dev
   libopenmpi-dev openmpi-bin libucx-dev ucx-utils
 )
 
-# The packages of the list that are not installed, one a line.
-trellis_missing_packages() {
-  local pkg
-  for pkg in "${trellis_packages[@]}"; do
-    if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
-      echo "$pkg"
-    fi
-  done
-}
-
-trellis_install_packages() {
-  local missing
-  mapfile -t missing < <(trellis_missing_packages)
-  if [ ${#missing[@]} -eq 0 ]; then
-    return 0
-  fi
-  echo "trellis: installing ${missing[*]}"
-  local sudo=()
-  if [ "$(id -u)" -ne 0 ]; then
-    if command -v sudo >/dev/null; then
-      sudo=(sudo)
-    else
-      echo "trellis: need root (or sudo) to install: ${missing[*]}" >&2
-      exit 1
-    fi
-  fi
-  export DEBIAN_FRONTEND=noninteractive
-  "${sudo[@]}" apt-get update -qq
-  "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
-}
+source "$TRELLIS_ROOT/scripts/lib/packages.sh"
 
 trellis_build() {
   local jobs
@@ -59,6 +30,6 @@ trellis_build() {
 }
 
 if [ "${TRELLIS_PREPARE_DEFINE_ONLY:-0}" != 1 ]; then
-  trellis_install_packages
+  trellis_install_packages "${trellis_packages[@]}"
   trellis_build
 fi

@@ -18,8 +18,9 @@
 #include <functional>
 #include <sstream>
 
+#include <nlohmann/json.hpp>
+
 #include "checkpoint/checkpoint_directory.h"
-#include "checkpoint/json.h"
 #include "golden_file.h"
 #include "support/process.h"
 #include "support/run_outputs.h"
@@ -327,13 +328,13 @@ TEST_CASE("layout-cannot-be-served") {
       [](const fs::path& step) {
         const fs::path file = step / "manifest.json";
         std::ifstream in(file);
-        trellis::Json manifest =
-            trellis::Json::parse(std::string(std::istreambuf_iterator<char>(in), {}));
-        trellis::Json kept = trellis::Json::array();
-        for (const trellis::Json& t : manifest.at("tensors").items())
-          if (t.at("name").as_string() != "h.1.attn.proj.weight") kept.push(t);
-        manifest.set("tensors", kept);
-        std::ofstream(file, std::ios::trunc) << manifest.dump();
+        nlohmann::ordered_json manifest = nlohmann::ordered_json::parse(in);
+        nlohmann::ordered_json kept = nlohmann::ordered_json::array();
+        for (const nlohmann::ordered_json& t : manifest.at("tensors"))
+          if (t.at("name") != "h.1.attn.proj.weight") kept.push_back(t);
+        manifest["tensors"] = kept;
+        in.close();
+        std::ofstream(file, std::ios::trunc) << manifest.dump(2);
       },
       "has no tensor 'h.1.attn.proj.weight'");
 }

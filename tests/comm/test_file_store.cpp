@@ -70,6 +70,18 @@ TEST_CASE("add is atomic across processes") {
   fs::remove_all(dir);
 }
 
+TEST_CASE("add refuses a key that holds text and a sum past 64 bits, naming the key") {
+  fs::path dir = fresh_dir("add-refused");
+  FileStore store(dir);
+  store.set("text", "not a number");
+  CHECK_THROWS_WITH_AS(store.add("text", 1), doctest::Contains("'text' holds a value that is not"),
+                       CommError);
+  CHECK(store.add("counter", INT64_MAX) == INT64_MAX);
+  CHECK_THROWS_WITH_AS(store.add("counter", 1), doctest::Contains("goes past a 64-bit integer"),
+                       CommError);
+  CHECK(store.add("counter", -1) == INT64_MAX - 1);  // unchanged by the refused add, still usable
+}
+
 TEST_CASE("a value set by another process is seen by a waiting get") {
   fs::path dir = fresh_dir("cross");
   FileStore store(dir);

@@ -16,6 +16,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "device/cuda_probe.h"
 #include "model/llmc_checkpoint_header.h"
 #include "skip_case.h"
@@ -52,9 +54,9 @@ fs::path write_config(const fs::path& dir) {
 }
 
 double field(const std::string& line, const std::string& key) {
-  const auto at = line.find("\"" + key + "\":");
-  REQUIRE(at != std::string::npos);
-  return std::stod(line.substr(at + key.size() + 3));
+  const nlohmann::json record = nlohmann::json::parse(line);
+  REQUIRE(record.contains(key));
+  return record.at(key).get<double>();
 }
 
 std::vector<StepFigures> figures(const fs::path& metrics) {

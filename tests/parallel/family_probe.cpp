@@ -28,6 +28,7 @@
 
 #include "comm/world.h"
 #include "error_bound.h"
+#include "json/readable_json.h"
 #include "kernels/cpu/cpu_kernels.h"
 #include "launch/rank_environment.h"
 #include "model/model_chunk.h"
@@ -294,26 +295,24 @@ int traffic(const Args& a, const PluginRegistry& registry, LayerFamilyInit init,
   Tensor all = Tensor::empty({world.size() * n}, DType::f32, init.allocator);
   world.all_gather(mine, all)->wait();
   if (world.rank() != 0) return 0;
-  std::string json = "[";
+  trellis::json::Document ranks = trellis::json::Document::array();
   for (int r = 0; r < world.size(); ++r) {
     const float* v = all.data<float>() + r * n;
     double total = 0;
-    std::string ops;
+    trellis::json::Document rank = {
+        {"rank", r}, {"mode", a.mode}, {"tensor", world.size()}, {"bus_bytes", 0}};
     for (int op = 0; op < kOps; ++op) {
       total += v[op];
-      ops += std::string(op ? ", " : "") + "\"" +
-             test::CountingCommunicator::op_name(static_cast<test::CountingCommunicator::Op>(op)) +
-             "\": {\"bus_bytes\": " + std::to_string(static_cast<long long>(v[op])) +
-             ", \"calls\": " + std::to_string(static_cast<long long>(v[kOps + op])) + "}";
+      rank[test::CountingCommunicator::op_name(static_cast<test::CountingCommunicator::Op>(op))] = {
+          {"bus_bytes", static_cast<long long>(v[op])},
+          {"calls", static_cast<long long>(v[kOps + op])}};
     }
-    json += std::string(r ? ",\n " : "") + "{\"rank\": " + std::to_string(r) + ", \"mode\": \"" +
-            a.mode + "\", \"tensor\": " + std::to_string(world.size()) +
-            ", \"bus_bytes\": " + std::to_string(static_cast<long long>(total)) + ", " + ops + "}";
+    rank["bus_bytes"] = static_cast<long long>(total);
+    ranks.push_back(std::move(rank));
     std::printf("rank %d: %s tensor %d: %.0f bus bytes per step\n", r, a.mode.c_str(), world.size(),
                 total);
   }
-  json += "]\n";
-  if (!a.json.empty()) std::ofstream(a.json) << json;
+  if (!a.json.empty()) std::ofstream(a.json) << trellis::json::readable_text(ranks);
   return 0;
 }
 

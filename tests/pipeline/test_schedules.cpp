@@ -3,10 +3,16 @@
 // end, the bubble equals the closed form, and the activations alive stay within bounds.
 #include <doctest/doctest.h>
 
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <cmath>
+#include <filesystem>
+#include <fstream>
 
 #include "pipeline/pipeline_plan.h"
 #include "pipeline/simulator.h"
+#include "trellis/error.h"
 #include "trellis/plugin_registry.h"
 
 using namespace trellis;
@@ -92,4 +98,36 @@ TEST_CASE("zbh1: bubble (p-1)/(3m) with F = I = W; no rank above the first stage
       }
       CHECK(r.bubble_ratio() <= one_f_one_b.bubble_ratio() + 1e-9);
     }
+}
+
+TEST_CASE("csv: a stage number far beyond the pipeline is a plan error, with memory to spare") {
+  // Found by fuzz_schedule_csv: the plugin sized a vector by the largest stage a file names, so
+  // "630469530F0" took 2.5 GB before the plan's checks could say the stage does not exist. Here
+  // the process may grow by 256 MiB at most while the schedule is made and planned.
+  const std::filesystem::path file = std::filesystem::temp_directory_path() /
+                                     ("trellis-huge-stage-" + std::to_string(::getpid()) + ".csv");
+  std::ofstream(file) << "0F0,0B0,630469530F0\n1F0,1B0\n";
+  Options options;
+  options.set("file", file.string());
+  std::ifstream statm("/proc/self/statm");
+  std::size_t pages = 0;
+  statm >> pages;
+  rlimit before{};
+  REQUIRE(getrlimit(RLIMIT_AS, &before) == 0);
+  rlimit capped = before;
+  capped.rlim_cur = pages * static_cast<std::size_t>(sysconf(_SC_PAGESIZE)) + (256u << 20);
+  REQUIRE(setrlimit(RLIMIT_AS, &capped) == 0);
+  std::string error;
+  try {
+    auto schedule = registry().make_schedule("csv", {&options});
+    build_plan(*schedule, {2, 0, 2, 1});
+  } catch (const InputError& e) {
+    error = e.what();
+  } catch (const std::bad_alloc&) {
+    error = "out of memory";
+  }
+  setrlimit(RLIMIT_AS, &before);
+  std::filesystem::remove(file);
+  INFO(error);
+  CHECK(error.find("stage 630469530 does not exist (the plan has 2 stages)") != std::string::npos);
 }

@@ -8,6 +8,8 @@
 #include <sstream>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "device/cuda_probe.h"
 #include "skip_case.h"
 #include "support/corpus.h"
@@ -56,7 +58,7 @@ TEST_CASE("a short run on text exits 0, writes a metrics line per step, and the 
     std::ifstream in(metrics);
     std::string line;
     for (int i = 0; i < step; ++i) std::getline(in, line);
-    return std::stod(line.substr(line.find("\"loss\":") + 7));
+    return nlohmann::json::parse(line).at("loss").get<double>();
   };
   CHECK(loss_of(6) < loss_of(1) - 0.5);
 }
@@ -122,7 +124,7 @@ TEST_CASE("validation losses appear every val_every steps and at the end") {
   int step = 0;
   while (std::getline(in, line)) {
     ++step;
-    bool has_val = line.find("\"val_loss\":") != std::string::npos;
+    const bool has_val = nlohmann::json::parse(line).contains("val_loss");
     CHECK(has_val == (step == 4 || step == 6));
   }
 }
@@ -133,15 +135,15 @@ TEST_CASE("the trace holds the compute actions with the live bytes, which grow b
   INFO(r.output);
   REQUIRE(r.exit_code == 0);
   std::ifstream in(dir / "out" / "trace.json");
-  const std::string trace((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const nlohmann::json trace = nlohmann::json::parse(in);
   // The live_bytes argument of the first slice named `name` (-1 when there is none).
   auto live_bytes = [&](const std::string& name) -> long {
-    const auto at = trace.find("{\"name\":\"" + name + "\"");
-    if (at == std::string::npos) return -1;
-    const auto end = trace.find('}', trace.find("\"args\":", at));
-    const auto key = trace.find("\"live_bytes\":", at);
-    if (key == std::string::npos || key > end) return -1;
-    return std::stol(trace.substr(key + 13));
+    for (const nlohmann::json& event : trace.at("traceEvents")) {
+      if (event.value("name", "") != name) continue;
+      const nlohmann::json& args = event.at("args");
+      return args.contains("live_bytes") ? args.at("live_bytes").get<long>() : -1;
+    }
+    return -1;
   };
   const long at_start = live_bytes("step 1");  // when step 1's pipeline started
   CHECK(at_start > 0);                         // parameters, gradients, the step's tokens

@@ -8,6 +8,8 @@
 #include <fstream>
 #include <sstream>
 
+#include <nlohmann/json.hpp>
+
 #include "adamw_history.h"
 #include "config/config_loader.h"
 #include "error_bound.h"
@@ -25,9 +27,9 @@ std::vector<double> field(const fs::path& metrics, const std::string& name) {
   std::vector<double> values;
   std::string line;
   while (std::getline(in, line)) {
-    auto at = line.find("\"" + name + "\":");
-    REQUIRE(at != std::string::npos);
-    values.push_back(std::stod(line.substr(at + name.size() + 3)));
+    const nlohmann::json record = nlohmann::json::parse(line);
+    REQUIRE(record.contains(name));
+    values.push_back(record.at(name).get<double>());
   }
   return values;
 }

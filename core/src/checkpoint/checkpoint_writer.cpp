@@ -54,7 +54,7 @@ void write_rank_files(const fs::path& tmp, const Manifest& header,
     }
     data.sync_and_close();
   }
-  write_durable_file(tmp / rank_file(rank, ".index.json"), index.to_json().dump());
+  write_durable_file(tmp / rank_file(rank, ".index.json"), index.text());
 }
 
 // Step 3 on rank 0: every rank's shards under their tensors, in the order ranks listed them.
@@ -126,7 +126,7 @@ fs::path save_checkpoint(const CheckpointSave& save, const std::vector<Checkpoin
   if (rank == 0) {
     Manifest manifest = merge_indexes(tmp, save.header, world.size());
     for (int r = 0; r < world.size(); ++r) fs::remove(tmp / rank_file(r, ".index.json"));
-    write_durable_file(tmp / kManifestFile, manifest.to_json().dump());
+    write_durable_file(tmp / kManifestFile, manifest.text());
     sync_directory(tmp);
     std::error_code ec;
     // The same step saved again (a run restarted from an earlier step): the old copy goes

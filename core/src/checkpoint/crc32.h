@@ -1,6 +1,7 @@
 // CRC-32 (the IEEE polynomial of zlib, gzip and PNG), the checksum of every shard in a Trellis
 // checkpoint: cheap enough to compute while writing, and it catches flipped bytes and torn
-// writes, which is what a checkpoint on a local or shared disk meets.
+// writes, which is what a checkpoint on a local or shared disk meets. zlib computes it (faster
+// than the table code Trellis had: docs/benchmarks.md); this keeps zlib's header out of callers.
 #pragma once
 
 #include <cstddef>

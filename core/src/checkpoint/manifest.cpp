@@ -5,6 +5,8 @@
 #include <stdexcept>
 
 #include "checkpoint/crc32.h"
+#include "json/json_fields.h"
+#include "json/readable_json.h"
 #include "os/absolute_path.h"
 #include "trellis/error.h"
 
@@ -12,17 +14,21 @@ namespace trellis {
 
 namespace {
 
-Json shape_json(const Shape& shape) {
-  Json a = Json::array();
-  for (std::int64_t d : shape) a.push(d);
+using json::Document;
+using json::Value;
+
+Document shape_json(const Shape& shape) {
+  Document a = Document::array();
+  for (std::int64_t d : shape) a.push_back(d);
   return a;
 }
 
-Shape shape_from(const Json& json) {
+Shape shape_from(const Value& value) {
   std::vector<std::int64_t> dims;
-  for (const Json& d : json.items()) {
-    if (d.as_int() < 0) throw std::runtime_error("a negative dimension");
-    dims.push_back(d.as_int());
+  for (const Value& d : json::items(value)) {
+    const std::int64_t dim = json::to_int(d);
+    if (dim < 0) throw std::runtime_error("a negative dimension");
+    dims.push_back(dim);
   }
   if (dims.size() > static_cast<std::size_t>(Shape::kMaxRank)) {
     throw std::runtime_error("more than " + std::to_string(Shape::kMaxRank) + " dimensions");
@@ -32,16 +38,20 @@ Shape shape_from(const Json& json) {
 
 // Reads field `key` of `object` with `read`, naming the field's path when it is missing or wrong.
 template <class Read>
-auto field(const Json& object, const std::string& path, const char* key, Read read) {
+auto field(const Value& object, const std::string& path, const char* key, Read read) {
   try {
-    return read(object.at(key));
+    return read(json::at(object, key));
   } catch (const std::runtime_error& e) {
     throw std::runtime_error(path + "." + key + ": " + e.what());
   }
 }
 
-std::int64_t int_field(const Json& o, const std::string& path, const char* key) {
-  return field(o, path, key, [](const Json& j) { return j.as_int(); });
+std::int64_t int_field(const Value& o, const std::string& path, const char* key) {
+  return field(o, path, key, [](const Value& j) { return json::to_int(j); });
+}
+
+std::string string_field(const Value& o, const std::string& path, const char* key) {
+  return field(o, path, key, [](const Value& j) { return json::to_string(j); });
 }
 
 }  // namespace
@@ -52,72 +62,79 @@ const ManifestTensor* Manifest::find(const std::string& name) const {
   return nullptr;
 }
 
-Json Manifest::to_json() const {
-  Json root = Json::object();
-  root.set("format", kFormat);
-  root.set("version", kVersion);
-  root.set("step", step);
-  Json optimizer = Json::object();
-  optimizer.set("name", "adamw");
-  optimizer.set("steps", optimizer_steps);
-  root.set("optimizer", std::move(optimizer));
-  Json d = Json::object();
-  d.set("next_step", step + 1);
-  d.set("global_batch", data.global_batch);
-  d.set("seq_len", data.seq_len);
-  d.set("shuffle", data.shuffle);
-  d.set("seed", data.seed);
-  root.set("data", std::move(d));
-  Json model = Json::object();
-  model.set("vocab_size", dims.vocab_size);
-  model.set("padded_vocab", dims.padded_vocab);
-  model.set("seq_len", dims.seq_len);
-  model.set("max_seq_len", dims.max_seq_len);
-  model.set("layers", dims.layers);
-  model.set("heads", dims.heads);
-  model.set("hidden", dims.hidden);
-  root.set("model", std::move(model));
-  Json l = Json::object();
-  l.set("world", layout.world);
-  l.set("tensor", layout.tensor);
-  l.set("pipeline", layout.pipeline);
-  l.set("data", layout.data);
-  l.set("virtual_stages", layout.virtual_stages);
-  l.set("tensor_mode", layout.tensor_mode);
-  l.set("zero", layout.zero);
-  root.set("layout", std::move(l));
-  Json list = Json::array();
+std::string Manifest::text() const {
+  Document root = Document::object();
+  root["format"] = kFormat;
+  root["version"] = kVersion;
+  root["step"] = step;
+  Document optimizer = Document::object();
+  optimizer["name"] = "adamw";
+  optimizer["steps"] = optimizer_steps;
+  root["optimizer"] = std::move(optimizer);
+  Document d = Document::object();
+  d["next_step"] = step + 1;
+  d["global_batch"] = data.global_batch;
+  d["seq_len"] = data.seq_len;
+  d["shuffle"] = data.shuffle;
+  d["seed"] = data.seed;
+  root["data"] = std::move(d);
+  Document model = Document::object();
+  model["vocab_size"] = dims.vocab_size;
+  model["padded_vocab"] = dims.padded_vocab;
+  model["seq_len"] = dims.seq_len;
+  model["max_seq_len"] = dims.max_seq_len;
+  model["layers"] = dims.layers;
+  model["heads"] = dims.heads;
+  model["hidden"] = dims.hidden;
+  root["model"] = std::move(model);
+  Document l = Document::object();
+  l["world"] = layout.world;
+  l["tensor"] = layout.tensor;
+  l["pipeline"] = layout.pipeline;
+  l["data"] = layout.data;
+  l["virtual_stages"] = layout.virtual_stages;
+  l["tensor_mode"] = layout.tensor_mode;
+  l["zero"] = layout.zero;
+  root["layout"] = std::move(l);
+  Document list = Document::array();
   for (const ManifestTensor& t : tensors) {
-    Json tensor = Json::object();
-    tensor.set("name", t.name);
-    tensor.set("dtype", "f32");
-    tensor.set("shape", shape_json(t.shape));
-    Json shards = Json::array();
+    Document tensor = Document::object();
+    tensor["name"] = t.name;
+    tensor["dtype"] = "f32";
+    tensor["shape"] = shape_json(t.shape);
+    Document shards = Document::array();
     for (const ManifestShard& s : t.shards) {
-      Json shard = Json::object();
-      shard.set("file", s.file);
-      shard.set("offset", shape_json(s.region.offset));
-      shard.set("shape", shape_json(s.region.shape));
-      Json range = Json::array();
-      range.push(s.region.begin);
-      range.push(s.region.end);
-      shard.set("range", std::move(range));
-      shard.set("byte_offset", s.byte_offset);
-      shard.set("crc32", crc32_hex(s.crc32));
-      shards.push(std::move(shard));
+      Document shard = Document::object();
+      shard["file"] = s.file;
+      shard["offset"] = shape_json(s.region.offset);
+      shard["shape"] = shape_json(s.region.shape);
+      Document range = Document::array();
+      range.push_back(s.region.begin);
+      range.push_back(s.region.end);
+      shard["range"] = std::move(range);
+      shard["byte_offset"] = s.byte_offset;
+      shard["crc32"] = crc32_hex(s.crc32);
+      shards.push_back(std::move(shard));
     }
-    tensor.set("shards", std::move(shards));
-    list.push(std::move(tensor));
+    tensor["shards"] = std::move(shards);
+    list.push_back(std::move(tensor));
   }
-  root.set("tensors", std::move(list));
-  return root;
+  root["tensors"] = std::move(list);
+  return json::readable_text(root);
 }
 
-Manifest Manifest::from_json(const Json& root, const std::filesystem::path& file) {
+Manifest Manifest::parse(std::string_view text, const std::filesystem::path& file) {
   const std::string where = "checkpoint manifest " + file.string();
-  const Json* format = root.find("format");
-  if (!root.is_object() || format == nullptr || format->type() != Json::Type::string ||
-      format->as_string() != kFormat) {
+  Value root;
+  try {
+    root = json::parse(text);
+  } catch (const std::runtime_error& e) {
+    throw InputError(where + ": not valid JSON (" + e.what() +
+                     "); it is not a Trellis checkpoint, or it was damaged");
+  }
+  const Value* format = json::find(root, "format");
+  if (format == nullptr || !format->is_string() ||
+      format->get_ref<const std::string&>() != kFormat) {
     throw InputError(where + ": not a Trellis checkpoint (no \"format\": \"" + kFormat +
                      "\"); valid: the manifest.json of a step directory written by trellis-train");
   }
@@ -129,14 +146,14 @@ Manifest Manifest::from_json(const Json& root, const std::filesystem::path& file
                        ", but this build reads version " + std::to_string(kVersion));
     }
     m.step = int_field(root, "manifest", "step");
-    const Json& optimizer = root.at("optimizer");
+    const Value& optimizer = json::at(root, "optimizer");
     m.optimizer_steps = int_field(optimizer, "optimizer", "steps");
-    const Json& d = root.at("data");
+    const Value& d = json::at(root, "data");
     m.data.global_batch = int_field(d, "data", "global_batch");
     m.data.seq_len = int_field(d, "data", "seq_len");
-    m.data.shuffle = field(d, "data", "shuffle", [](const Json& j) { return j.as_bool(); });
+    m.data.shuffle = field(d, "data", "shuffle", [](const Value& j) { return json::to_bool(j); });
     m.data.seed = int_field(d, "data", "seed");
-    const Json& model = root.at("model");
+    const Value& model = json::at(root, "model");
     m.dims.vocab_size = int_field(model, "model", "vocab_size");
     m.dims.padded_vocab = int_field(model, "model", "padded_vocab");
     m.dims.seq_len = int_field(model, "model", "seq_len");
@@ -144,26 +161,24 @@ Manifest Manifest::from_json(const Json& root, const std::filesystem::path& file
     m.dims.layers = int_field(model, "model", "layers");
     m.dims.heads = int_field(model, "model", "heads");
     m.dims.hidden = int_field(model, "model", "hidden");
-    const Json& l = root.at("layout");
+    const Value& l = json::at(root, "layout");
     m.layout.world = static_cast<int>(int_field(l, "layout", "world"));
     m.layout.tensor = static_cast<int>(int_field(l, "layout", "tensor"));
     m.layout.pipeline = static_cast<int>(int_field(l, "layout", "pipeline"));
     m.layout.data = static_cast<int>(int_field(l, "layout", "data"));
     m.layout.virtual_stages = static_cast<int>(int_field(l, "layout", "virtual_stages"));
-    m.layout.tensor_mode =
-        field(l, "layout", "tensor_mode", [](const Json& j) { return j.as_string(); });
+    m.layout.tensor_mode = string_field(l, "layout", "tensor_mode");
     m.layout.zero = static_cast<int>(int_field(l, "layout", "zero"));
-    for (const Json& t : root.at("tensors").items()) {
+    for (const Value& t : json::items(json::at(root, "tensors"))) {
       ManifestTensor tensor;
-      tensor.name = field(t, "tensors[]", "name", [](const Json& j) { return j.as_string(); });
+      tensor.name = string_field(t, "tensors[]", "name");
       const std::string path = "tensor '" + tensor.name + "'";
-      const std::string dtype =
-          field(t, path, "dtype", [](const Json& j) { return j.as_string(); });
+      const std::string dtype = string_field(t, path, "dtype");
       if (dtype != "f32") throw std::runtime_error(path + ": dtype " + dtype + "; valid: f32");
       tensor.shape = field(t, path, "shape", shape_from);
-      for (const Json& s : t.at("shards").items()) {
+      for (const Value& s : json::items(json::at(t, "shards"))) {
         ManifestShard shard;
-        shard.file = field(s, path + " shard", "file", [](const Json& j) { return j.as_string(); });
+        shard.file = string_field(s, path + " shard", "file");
         if (shard.file.empty() || shard.file.find('/') != std::string::npos ||
             shard.file.starts_with(".")) {
           throw std::runtime_error(path + ": shard file '" + shard.file +
@@ -172,13 +187,12 @@ Manifest Manifest::from_json(const Json& root, const std::filesystem::path& file
         shard.region.global_shape = tensor.shape;
         shard.region.offset = field(s, path + " shard", "offset", shape_from);
         shard.region.shape = field(s, path + " shard", "shape", shape_from);
-        const Json& range = s.at("range");
-        if (range.items().size() != 2) throw std::runtime_error(path + ": range needs 2 numbers");
-        shard.region.begin = range.items()[0].as_int();
-        shard.region.end = range.items()[1].as_int();
+        const Value::array_t& range = field(s, path + " shard", "range", json::items);
+        if (range.size() != 2) throw std::runtime_error(path + ": range needs 2 numbers");
+        shard.region.begin = json::to_int(range[0]);
+        shard.region.end = json::to_int(range[1]);
         shard.byte_offset = int_field(s, path + " shard", "byte_offset");
-        const std::string crc =
-            field(s, path + " shard", "crc32", [](const Json& j) { return j.as_string(); });
+        const std::string crc = string_field(s, path + " shard", "crc32");
         std::size_t used = 0;
         unsigned long value = 0;
         try {
@@ -216,14 +230,7 @@ Manifest Manifest::read(const std::filesystem::path& file) {
   }
   std::ostringstream text;
   text << in.rdbuf();
-  Json json;
-  try {
-    json = Json::parse(text.str());
-  } catch (const std::runtime_error& e) {
-    throw InputError("checkpoint manifest " + file.string() + ": not valid JSON (" + e.what() +
-                     "); it is not a Trellis checkpoint, or it was damaged");
-  }
-  return from_json(json, file);
+  return parse(text.str(), file);
 }
 
 std::vector<std::string> model_differences(const ModelDims& checkpoint, const ModelDims& run) {

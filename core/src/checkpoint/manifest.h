@@ -8,9 +8,9 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <string_view>
 #include <vector>
 
-#include "checkpoint/json.h"
 #include "checkpoint/tensor_region.h"
 #include "trellis/config.h"
 
@@ -64,10 +64,11 @@ struct Manifest {
 
   const ManifestTensor* find(const std::string& name) const;
 
-  Json to_json() const;
+  // The manifest.json text: the layout docs/checkpoints.md shows, one shard a line.
+  std::string text() const;
   // Throws InputError naming `file`: not JSON, not a Trellis checkpoint, another version, a
-  // field missing or of the wrong type.
-  static Manifest from_json(const Json& json, const std::filesystem::path& file);
+  // field missing or of the wrong type, a shard that is not a region of its tensor.
+  static Manifest parse(std::string_view text, const std::filesystem::path& file);
   static Manifest read(const std::filesystem::path& file);
 };
 

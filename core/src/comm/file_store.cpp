@@ -12,6 +12,7 @@
 #include <sstream>
 #include <thread>
 
+#include "comm/store_counter.h"
 #include "trellis/error.h"
 
 namespace trellis {
@@ -125,12 +126,14 @@ std::int64_t FileStore::add(const std::string& key, std::int64_t delta) {
     throw CommError("file store " + dir_.string() + ": cannot lock '" + key +
                     "': " + std::strerror(errno));
   }
-  std::int64_t value = 0;
   std::string text;
-  if (try_read(key, text) && !text.empty()) value = std::stoll(text);
-  value += delta;
+  const bool set_before = try_read(key, text) && !text.empty();
+  const CounterSum sum = add_to_counter(key, set_before ? &text : nullptr, delta);
   try {
-    set(key, std::to_string(value));
+    if (!sum.problem.empty()) {
+      throw CommError("file store " + dir_.string() + ": add to '" + key + "': " + sum.problem);
+    }
+    set(key, std::to_string(sum.value));
   } catch (...) {
     ::flock(fd, LOCK_UN);
     ::close(fd);
@@ -138,7 +141,7 @@ std::int64_t FileStore::add(const std::string& key, std::int64_t delta) {
   }
   ::flock(fd, LOCK_UN);
   ::close(fd);
-  return value;
+  return sum.value;
 }
 
 }  // namespace trellis

@@ -10,54 +10,27 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
-#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <optional>
 #include <thread>
-#include <unordered_map>
 #include <vector>
 
-#include "comm/store_protocol.h"
+#include "comm/store_service.h"
 #include "os/unique_fd.h"
 #include "trellis/error.h"
 
 namespace trellis {
 
-namespace sp = store_protocol;
-using Clock = std::chrono::steady_clock;
+using Clock = StoreService::Clock;
 
 namespace {
 
-// A get() or wait() the server answers later: when its keys are set, or at its deadline.
-struct PendingWait {
-  sp::Op op = sp::Op::wait;
-  std::vector<std::string> keys;
-  Clock::time_point deadline;
-};
-
 struct Client {
   UniqueFd fd;
-  std::string in;   // bytes received, not yet a whole frame
-  std::string out;  // replies not yet sent
-  std::optional<PendingWait> pending;
-  bool closed = false;
+  StoreConnection connection;
 };
-
-// A timeout in ms from the wire as a deadline; absurd values are capped rather than overflowing.
-Clock::time_point deadline_after(std::int64_t timeout_ms) {
-  constexpr std::int64_t kYear = 365LL * 24 * 3600 * 1000;
-  return Clock::now() + std::chrono::milliseconds(std::clamp<std::int64_t>(timeout_ms, 0, kYear));
-}
-
-std::optional<std::int64_t> parse_integer(const std::string& text) {
-  std::int64_t value = 0;
-  const char* end = text.data() + text.size();
-  auto [ptr, ec] = std::from_chars(text.data(), end, value);
-  if (ec != std::errc() || ptr != end) return std::nullopt;
-  return value;
-}
 
 }  // namespace
 
@@ -69,27 +42,14 @@ struct TcpStoreServer::Impl {
   std::thread thread;
 
   // Touched by the server thread only.
-  std::unordered_map<std::string, std::string> values;
+  StoreService service;
   std::vector<std::unique_ptr<Client>> clients;
 
   void serve();
   void accept_clients();
   void read_from(Client& client);
   void flush(Client& client);
-  void handle_frames(Client& client);
-  void handle(Client& client, std::string_view body);
-  // Answers every pending wait whose keys are all set now.
-  void answer_satisfied_waits();
-  void answer_expired_waits();
-  void answer(Client& client, const PendingWait& wait);
-  bool has(const std::string& key) const { return values.count(key) != 0; }
-  std::vector<std::string> missing(const std::vector<std::string>& keys) const {
-    std::vector<std::string> out;
-    for (const auto& k : keys) {
-      if (!has(k)) out.push_back(k);
-    }
-    return out;
-  }
+  std::vector<StoreConnection*> open_connections();
 };
 
 TcpStoreServer::TcpStoreServer(std::uint16_t port) : impl_(std::make_unique<Impl>()) {
@@ -147,17 +107,17 @@ void TcpStoreServer::Impl::serve() {
     fds.push_back({wake_fd.get(), POLLIN, 0});
     fds.push_back({listen_fd.get(), POLLIN, 0});
     std::optional<Clock::time_point> next_deadline;
-    bool frame_ready = false;  // a whole request is buffered behind a wait answered last round
+    bool request_ready = false;  // a whole request is buffered behind a wait answered last round
     for (const auto& c : clients) {
-      frame_ready = frame_ready || (!c->pending && c->in.size() >= sp::kLengthBytes &&
-                                    c->in.size() >= sp::kLengthBytes + sp::frame_length(c->in));
-      fds.push_back({c->fd.get(), static_cast<short>(POLLIN | (c->out.empty() ? 0 : POLLOUT)), 0});
-      if (c->pending && (!next_deadline || c->pending->deadline < *next_deadline)) {
-        next_deadline = c->pending->deadline;
+      const StoreConnection& s = c->connection;
+      request_ready = request_ready || StoreService::request_ready(s);
+      fds.push_back({c->fd.get(), static_cast<short>(POLLIN | (s.out.empty() ? 0 : POLLOUT)), 0});
+      if (s.pending && (!next_deadline || s.pending->deadline < *next_deadline)) {
+        next_deadline = s.pending->deadline;
       }
     }
     int timeout_ms = -1;
-    if (frame_ready) {
+    if (request_ready) {
       timeout_ms = 0;
     } else if (next_deadline) {
       const auto left = std::chrono::ceil<std::chrono::milliseconds>(*next_deadline - Clock::now());
@@ -178,20 +138,26 @@ void TcpStoreServer::Impl::serve() {
       if (fds[i + 2].revents & POLLOUT) flush(c);
     }
     if (fds[1].revents & POLLIN) accept_clients();
+    const std::vector<StoreConnection*> open = open_connections();
+    for (StoreConnection* c : open) service.handle_requests(*c, open);
+    service.answer_expired_waits(open, Clock::now());
     for (auto& c : clients) {
-      if (!c->closed) handle_frames(*c);
+      if (!c->connection.closed && !c->connection.out.empty()) flush(*c);
     }
-    answer_expired_waits();
-    for (auto& c : clients) {
-      if (!c->closed && !c->out.empty()) flush(*c);
-    }
-    std::erase_if(clients, [](const std::unique_ptr<Client>& c) { return c->closed; });
+    std::erase_if(clients, [](const std::unique_ptr<Client>& c) { return c->connection.closed; });
     connection_count.store(static_cast<int>(clients.size()));
   }
   // Closing the sockets is what tells waiting clients the store is gone.
   clients.clear();
   connection_count.store(0);
   listen_fd.reset();
+}
+
+std::vector<StoreConnection*> TcpStoreServer::Impl::open_connections() {
+  std::vector<StoreConnection*> open;
+  for (auto& c : clients)
+    if (!c->connection.closed) open.push_back(&c->connection);
+  return open;
 }
 
 void TcpStoreServer::Impl::accept_clients() {
@@ -211,147 +177,27 @@ void TcpStoreServer::Impl::read_from(Client& client) {
   for (;;) {
     const ssize_t n = ::recv(client.fd.get(), buffer, sizeof buffer, MSG_DONTWAIT);
     if (n > 0) {
-      client.in.append(buffer, static_cast<std::size_t>(n));
+      client.connection.in.append(buffer, static_cast<std::size_t>(n));
       continue;
     }
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
     if (n < 0 && errno == EINTR) continue;
-    client.closed = true;  // end of stream or a reset: the rank is gone
+    client.connection.closed = true;  // end of stream or a reset: the rank is gone
     return;
   }
 }
 
 void TcpStoreServer::Impl::flush(Client& client) {
-  while (!client.out.empty()) {
-    const ssize_t n =
-        ::send(client.fd.get(), client.out.data(), client.out.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+  std::string& out = client.connection.out;
+  while (!out.empty()) {
+    const ssize_t n = ::send(client.fd.get(), out.data(), out.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
     if (n > 0) {
-      client.out.erase(0, static_cast<std::size_t>(n));
+      out.erase(0, static_cast<std::size_t>(n));
     } else if (n < 0 && errno == EINTR) {
       continue;
     } else {
-      if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) client.closed = true;
+      if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) client.connection.closed = true;
       return;
-    }
-  }
-}
-
-void TcpStoreServer::Impl::handle_frames(Client& client) {
-  // A client has one request outstanding at a time; while its wait is pending, later bytes stay
-  // buffered.
-  while (!client.closed && !client.pending && client.in.size() >= sp::kLengthBytes) {
-    const std::uint32_t length = sp::frame_length(client.in);
-    if (length > sp::kMaxFrameBytes) {
-      client.closed = true;
-      return;
-    }
-    if (client.in.size() < sp::kLengthBytes + length) return;
-    const std::string body = client.in.substr(sp::kLengthBytes, length);
-    client.in.erase(0, sp::kLengthBytes + length);
-    try {
-      handle(client, body);
-    } catch (const sp::ProtocolError&) {
-      client.closed = true;  // not our protocol: there is no frame boundary to resume at
-    }
-  }
-}
-
-void TcpStoreServer::Impl::handle(Client& client, std::string_view body) {
-  sp::FrameReader in(body);
-  const auto op = static_cast<sp::Op>(in.u8());
-  switch (op) {
-    case sp::Op::set: {
-      std::string key = in.str();
-      values[std::move(key)] = in.str();
-      client.out += sp::FrameWriter().u8(static_cast<std::uint8_t>(sp::Status::ok)).finish();
-      answer_satisfied_waits();
-      return;
-    }
-    case sp::Op::add: {
-      const std::string key = in.str();
-      const std::int64_t delta = in.i64();
-      std::int64_t value = 0;
-      if (auto it = values.find(key); it != values.end()) {
-        const std::optional<std::int64_t> current = parse_integer(it->second);
-        if (!current) {
-          client.out += sp::FrameWriter()
-                            .u8(static_cast<std::uint8_t>(sp::Status::error))
-                            .str("key '" + key + "' holds a value that is not an integer")
-                            .finish();
-          return;
-        }
-        value = *current;
-      }
-      value += delta;
-      values[key] = std::to_string(value);
-      client.out +=
-          sp::FrameWriter().u8(static_cast<std::uint8_t>(sp::Status::ok)).i64(value).finish();
-      answer_satisfied_waits();
-      return;
-    }
-    case sp::Op::get: {
-      const std::int64_t timeout_ms = in.i64();
-      PendingWait wait{sp::Op::get, {in.str()}, deadline_after(timeout_ms)};
-      if (has(wait.keys[0])) {
-        answer(client, wait);
-      } else {
-        client.pending = std::move(wait);
-      }
-      return;
-    }
-    case sp::Op::wait: {
-      const std::int64_t timeout_ms = in.i64();
-      PendingWait wait{sp::Op::wait, in.strings(), deadline_after(timeout_ms)};
-      if (missing(wait.keys).empty()) {
-        answer(client, wait);
-      } else {
-        client.pending = std::move(wait);
-      }
-      return;
-    }
-    case sp::Op::check: {
-      const bool all_set = missing(in.strings()).empty();
-      client.out += sp::FrameWriter()
-                        .u8(static_cast<std::uint8_t>(sp::Status::ok))
-                        .u8(all_set ? 1 : 0)
-                        .finish();
-      return;
-    }
-  }
-  client.out += sp::FrameWriter()
-                    .u8(static_cast<std::uint8_t>(sp::Status::error))
-                    .str("unknown operation " + std::to_string(static_cast<int>(op)))
-                    .finish();
-}
-
-void TcpStoreServer::Impl::answer(Client& client, const PendingWait& wait) {
-  const std::vector<std::string> absent = missing(wait.keys);
-  sp::FrameWriter reply;
-  if (!absent.empty()) {
-    reply.u8(static_cast<std::uint8_t>(sp::Status::timeout)).strings(absent);
-  } else if (wait.op == sp::Op::get) {
-    reply.u8(static_cast<std::uint8_t>(sp::Status::ok)).str(values.at(wait.keys[0]));
-  } else {
-    reply.u8(static_cast<std::uint8_t>(sp::Status::ok));
-  }
-  client.out += reply.finish();
-}
-
-void TcpStoreServer::Impl::answer_satisfied_waits() {
-  for (auto& c : clients) {
-    if (c->pending && missing(c->pending->keys).empty()) {
-      answer(*c, *c->pending);
-      c->pending.reset();
-    }
-  }
-}
-
-void TcpStoreServer::Impl::answer_expired_waits() {
-  const Clock::time_point now = Clock::now();
-  for (auto& c : clients) {
-    if (c->pending && c->pending->deadline <= now) {
-      answer(*c, *c->pending);
-      c->pending.reset();
     }
   }
 }

@@ -25,7 +25,11 @@ bool has_token_file_magic(const std::filesystem::path& file) {
 }
 
 TokenFileHeader read_token_file_header(const std::filesystem::path& file) {
-  const LlmcRawHeader raw = read_llmc_raw_header(file, where(file));
+  return check_token_file_header(read_llmc_raw_header(file, where(file)), file);
+}
+
+TokenFileHeader check_token_file_header(const LlmcRawHeader& raw,
+                                        const std::filesystem::path& file) {
   const auto& header = raw.words;
   const std::int64_t size = raw.file_bytes;
   if (header[0] != kTokenFileMagic) {

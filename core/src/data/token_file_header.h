@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <filesystem>
 
+#include "data/llmc_header.h"
+
 namespace trellis {
 
 inline constexpr std::int32_t kTokenFileMagic = 20240520;
@@ -28,5 +30,9 @@ bool has_token_file_magic(const std::filesystem::path& file);
 // wrong: unreadable, shorter than a header, bad magic, unknown version, a size that does not
 // match the token count.
 TokenFileHeader read_token_file_header(const std::filesystem::path& file);
+// The same checks on a header already read (`raw`: its words and the file's size); `file` names
+// it in messages.
+TokenFileHeader check_token_file_header(const LlmcRawHeader& raw,
+                                        const std::filesystem::path& file);
 
 }  // namespace trellis

@@ -55,7 +55,11 @@ std::int64_t llmc_parameter_count(const LlmcCheckpointHeader& header) {
 }
 
 LlmcCheckpointHeader read_llmc_checkpoint_header(const std::filesystem::path& file) {
-  const LlmcRawHeader raw = read_llmc_raw_header(file, where(file));
+  return check_llmc_checkpoint_header(read_llmc_raw_header(file, where(file)), file);
+}
+
+LlmcCheckpointHeader check_llmc_checkpoint_header(const LlmcRawHeader& raw,
+                                                  const std::filesystem::path& file) {
   const auto& header = raw.words;
   const std::int64_t size = raw.file_bytes;
   if (header[0] != kLlmcCheckpointMagic) {

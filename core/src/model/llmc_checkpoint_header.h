@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "data/llmc_header.h"
+
 namespace trellis {
 
 inline constexpr std::int32_t kLlmcCheckpointMagic = 20240326;
@@ -43,5 +45,9 @@ std::int64_t llmc_parameter_count(const LlmcCheckpointHeader& header);
 // naming the file and what is wrong: unreadable, truncated, bad magic, a bf16 or unknown version,
 // impossible dimensions, a size that does not match them.
 LlmcCheckpointHeader read_llmc_checkpoint_header(const std::filesystem::path& file);
+// The same checks on a header already read (`raw`: its words and the file's size); `file` names
+// it in messages.
+LlmcCheckpointHeader check_llmc_checkpoint_header(const LlmcRawHeader& raw,
+                                                  const std::filesystem::path& file);
 
 }  // namespace trellis

@@ -4,13 +4,16 @@
 #include <fstream>
 #include <sstream>
 
-#include "checkpoint/json.h"
+#include "json/json_fields.h"
 #include "os/absolute_path.h"
 #include "trellis/error.h"
 
 namespace trellis::plan {
 
 namespace {
+
+// More ranks than any machine the planner describes; a bound that keeps the count an int.
+constexpr std::int64_t kMaxRanks = 1 << 24;
 
 std::string read_text(const std::filesystem::path& file, const char* what) {
   std::error_code ec;
@@ -29,35 +32,39 @@ std::string read_text(const std::filesystem::path& file, const char* what) {
 
 std::vector<CommMeasurement> read_comm_bench(const std::filesystem::path& file) {
   const std::string where = "trellis-bench comm JSON " + file.string();
-  Json root;
+  json::Value root;
   try {
-    root = Json::parse(read_text(file, "trellis-bench comm JSON"));
+    root = json::parse(read_text(file, "trellis-bench comm JSON"));
   } catch (const std::runtime_error& e) {
     throw InputError(where + ": not JSON: " + e.what());
   }
-  if (root.type() != Json::Type::array) {
+  if (!root.is_array()) {
     throw InputError(where +
                      ": expected a list of rows (trellis-bench comm --json FILE writes "
                      "one), got something else");
   }
   std::vector<CommMeasurement> rows;
   std::size_t index = 0;
-  for (const Json& row : root.items()) {
+  for (const json::Value& row : root) {
     ++index;
     try {
       CommMeasurement m;
-      const std::string op = row.at("op").as_string();
+      const std::string op = json::to_string(json::at(row, "op"));
       if (!parse_collective(op, m.op)) {
         if (op == "all_to_all") continue;  // the planner's layouts never use it
         throw std::runtime_error("unknown op '" + op + "'");
       }
-      m.backend = row.at("backend").as_string();
-      m.nranks = static_cast<int>(row.at("nranks").as_int());
-      m.bytes = static_cast<double>(row.at("size_bytes").as_int());
-      m.seconds = row.at("time_us").as_number() * 1e-6;
-      const Json* wrong = row.find("wrong");
-      if (wrong != nullptr && wrong->type() != Json::Type::null && wrong->as_int() > 0) continue;
-      if (m.nranks < 2) throw std::runtime_error("nranks must be >= 2");
+      m.backend = json::to_string(json::at(row, "backend"));
+      const std::int64_t nranks = json::to_int(json::at(row, "nranks"));
+      if (nranks < 2 || nranks > kMaxRanks) {
+        throw std::runtime_error("nranks " + std::to_string(nranks) + " is not in [2, " +
+                                 std::to_string(kMaxRanks) + "]");
+      }
+      m.nranks = static_cast<int>(nranks);
+      m.bytes = static_cast<double>(json::to_int(json::at(row, "size_bytes")));
+      m.seconds = json::to_number(json::at(row, "time_us")) * 1e-6;
+      const json::Value* wrong = json::find(row, "wrong");
+      if (wrong != nullptr && !wrong->is_null() && json::to_int(*wrong) > 0) continue;
       if (!(m.seconds > 0.0)) throw std::runtime_error("time_us must be > 0");
       if (m.bytes <= 0.0) continue;  // a zero-byte row times the latency of nothing
       rows.push_back(m);
@@ -78,11 +85,11 @@ std::vector<StepMeasurement> read_metrics(const std::filesystem::path& file) {
     ++number;
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
     try {
-      const Json row = Json::parse(line);
+      const json::Value row = json::parse(line);
       StepMeasurement s;
-      s.step = row.at("step").as_int();
-      s.seconds = row.at("step_ms").as_number() / 1e3;
-      s.peak_mem_bytes = row.at("peak_mem_bytes").as_number();
+      s.step = json::to_int(json::at(row, "step"));
+      s.seconds = json::to_number(json::at(row, "step_ms")) / 1e3;
+      s.peak_mem_bytes = json::to_number(json::at(row, "peak_mem_bytes"));
       if (!(s.seconds > 0.0)) throw std::runtime_error("step_ms must be > 0");
       steps.push_back(s);
     } catch (const std::runtime_error& e) {

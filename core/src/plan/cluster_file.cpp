@@ -118,7 +118,7 @@ std::vector<KeySpec> key_specs() {
        },
        "string"},
       {"accelerator", "memory_gib", true, "a number > 0 (GiB per device)",
-       [kGiB](const toml::node& n, ClusterSpec& c) {
+       [](const toml::node& n, ClusterSpec& c) {
          double v = 0;
          if (!positive_number(n, v)) return false;
          c.accelerator.memory_bytes = v * kGiB;

@@ -4,86 +4,86 @@ namespace trellis::plan {
 
 namespace {
 
-Json memory_json(const MemoryBreakdown& m) {
-  Json j = Json::object();
-  j.set("pipeline_rank", m.pipeline_rank);
-  j.set("parameters", m.parameters);
-  j.set("gradients", m.gradients);
-  j.set("optimizer", m.optimizer);
-  j.set("activations", m.activations);
-  j.set("other", m.other);
-  j.set("total", m.total());
-  j.set("alive", m.alive);
-  j.set("parameter_count", m.parameter_count);
+json::Document memory_json(const MemoryBreakdown& m) {
+  json::Document j = json::Document::object();
+  j["pipeline_rank"] = m.pipeline_rank;
+  j["parameters"] = m.parameters;
+  j["gradients"] = m.gradients;
+  j["optimizer"] = m.optimizer;
+  j["activations"] = m.activations;
+  j["other"] = m.other;
+  j["total"] = m.total();
+  j["alive"] = m.alive;
+  j["parameter_count"] = m.parameter_count;
   return j;
 }
 
 }  // namespace
 
-Json prediction_json(const Prediction& p) {
+json::Document prediction_json(const Prediction& p) {
   const LayoutChoice& l = p.layout;
-  Json layout = Json::object();
-  layout.set("tensor", l.tensor);
-  layout.set("pipeline", l.pipeline);
-  layout.set("data", l.data);
-  layout.set("virtual_stages", l.virtual_stages);
-  layout.set("schedule", l.schedule);
-  layout.set("tensor_mode", tensor_mode_name(l.tensor_mode));
-  layout.set("micro_batch", l.micro_batch);
-  layout.set("zero", l.zero);
-  layout.set("recompute", recompute_name(l.recompute));
-  layout.set("text", l.describe());
+  json::Document layout = json::Document::object();
+  layout["tensor"] = l.tensor;
+  layout["pipeline"] = l.pipeline;
+  layout["data"] = l.data;
+  layout["virtual_stages"] = l.virtual_stages;
+  layout["schedule"] = l.schedule;
+  layout["tensor_mode"] = tensor_mode_name(l.tensor_mode);
+  layout["micro_batch"] = l.micro_batch;
+  layout["zero"] = l.zero;
+  layout["recompute"] = recompute_name(l.recompute);
+  layout["text"] = l.describe();
 
-  Json time = Json::object();
+  json::Document time = json::Document::object();
   const TimeBreakdown& t = p.time;
-  time.set("forward", t.forward);
-  time.set("backward", t.backward);
-  time.set("compute", t.compute);
-  time.set("tensor_comm", t.tensor_comm);
-  time.set("pipeline_makespan", t.pipeline_makespan);
-  time.set("bubble", t.bubble);
-  time.set("pipeline_message", t.pipeline_message);
-  time.set("data_comm", t.data_comm);
-  time.set("data_comm_exposed", t.data_comm_exposed);
-  time.set("optimizer", t.optimizer);
-  time.set("synchronisation", t.synchronisation);
-  time.set("shared_devices", t.shared_devices);
-  time.set("step", t.step);
+  time["forward"] = t.forward;
+  time["backward"] = t.backward;
+  time["compute"] = t.compute;
+  time["tensor_comm"] = t.tensor_comm;
+  time["pipeline_makespan"] = t.pipeline_makespan;
+  time["bubble"] = t.bubble;
+  time["pipeline_message"] = t.pipeline_message;
+  time["data_comm"] = t.data_comm;
+  time["data_comm_exposed"] = t.data_comm_exposed;
+  time["optimizer"] = t.optimizer;
+  time["synchronisation"] = t.synchronisation;
+  time["shared_devices"] = t.shared_devices;
+  time["step"] = t.step;
 
-  Json memory = Json::array();
-  for (const MemoryBreakdown& m : p.memory) memory.push(memory_json(m));
+  json::Document memory = json::Document::array();
+  for (const MemoryBreakdown& m : p.memory) memory.push_back(memory_json(m));
 
-  Json j = Json::object();
-  j.set("layout", layout);
-  j.set("dtype", p.precision.dtype);
-  j.set("microbatches", p.microbatches);
-  j.set("peak_memory", memory_json(p.peak));
-  j.set("memory_per_pipeline_rank", memory);
-  j.set("per_layer_activation", p.per_layer_activation);
-  j.set("published_layer_activation", p.published_layer_activation);
-  j.set("device_memory", p.device_memory);
-  j.set("fits", p.fits);
-  j.set("time", time);
-  j.set("bubble_ratio", p.bubble_ratio);
-  j.set("tokens_per_step", p.tokens_per_step);
-  j.set("tokens_per_s", p.tokens_per_s);
-  j.set("model_flops_per_step", p.model_flops_per_step);
-  j.set("tflops_per_device", p.tflops_per_device);
-  j.set("mfu", p.mfu);
+  json::Document j = json::Document::object();
+  j["layout"] = layout;
+  j["dtype"] = p.precision.dtype;
+  j["microbatches"] = p.microbatches;
+  j["peak_memory"] = memory_json(p.peak);
+  j["memory_per_pipeline_rank"] = memory;
+  j["per_layer_activation"] = p.per_layer_activation;
+  j["published_layer_activation"] = p.published_layer_activation;
+  j["device_memory"] = p.device_memory;
+  j["fits"] = p.fits;
+  j["time"] = time;
+  j["bubble_ratio"] = p.bubble_ratio;
+  j["tokens_per_step"] = p.tokens_per_step;
+  j["tokens_per_s"] = p.tokens_per_s;
+  j["model_flops_per_step"] = p.model_flops_per_step;
+  j["tflops_per_device"] = p.tflops_per_device;
+  j["mfu"] = p.mfu;
   return j;
 }
 
-Json search_json(const SearchResult& r) {
-  Json j = Json::object();
-  j.set("considered", r.considered);
-  j.set("rejected", r.rejected);
-  j.set("too_big", r.too_big);
-  Json notes = Json::array();
-  for (const std::string& n : r.notes) notes.push(n);
-  j.set("notes", notes);
-  Json ranked = Json::array();
-  for (const Prediction& p : r.ranked) ranked.push(prediction_json(p));
-  j.set("ranked", ranked);
+json::Document search_json(const SearchResult& r) {
+  json::Document j = json::Document::object();
+  j["considered"] = r.considered;
+  j["rejected"] = r.rejected;
+  j["too_big"] = r.too_big;
+  json::Document notes = json::Document::array();
+  for (const std::string& n : r.notes) notes.push_back(n);
+  j["notes"] = notes;
+  json::Document ranked = json::Document::array();
+  for (const Prediction& p : r.ranked) ranked.push_back(prediction_json(p));
+  j["ranked"] = ranked;
   return j;
 }
 

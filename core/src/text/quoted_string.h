@@ -1,7 +1,7 @@
-// A string in double quotes with `"` and `\` escaped, newline, tab and carriage return as \n, \t,
-// \r, and every other control character as \u00XX: the escapes JSON strings and TOML basic
-// strings share, so the metrics, traces, manifests, bench JSON and config echoes all write text
-// the one way a reader of either format accepts.
+// A TOML basic string: in double quotes with `"` and `\` escaped, newline, tab and carriage
+// return as \n, \t, \r, and every other control character as \u00XX. The config echoes write
+// values with it (--dry-run, the messages of config problems); JSON is written by nlohmann-json
+// (json/).
 #pragma once
 
 #include <string>

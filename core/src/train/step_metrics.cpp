@@ -6,22 +6,15 @@
 #include <cstdlib>
 #include <sstream>
 
+#include "json/json_fields.h"
+#include "json/readable_json.h"
 #include "launch/rank_environment.h"
-#include "text/quoted_string.h"
 #include "train/progress_time.h"
 #include "trellis/error.h"
 
 namespace trellis {
 
 namespace {
-
-// JSON has no inf/nan: a diverged loss is written as null rather than breaking the file.
-std::string number(double v) {
-  if (!std::isfinite(v)) return "null";
-  char buffer[32];
-  std::snprintf(buffer, sizeof(buffer), "%.9g", v);
-  return buffer;
-}
 
 std::string human_count(double v) {
   char buffer[32];
@@ -37,16 +30,20 @@ std::string human_count(double v) {
 }  // namespace
 
 std::string to_json(const StepMetrics& m) {
-  std::ostringstream out;
-  out << "{\"step\":" << m.step << ",\"loss\":" << number(m.loss) << ",\"lr\":" << number(m.lr)
-      << ",\"grad_norm\":" << number(m.grad_norm) << ",\"step_ms\":" << number(m.step_ms)
-      << ",\"tokens_per_s\":" << number(m.tokens_per_s) << ",\"mfu\":" << number(m.mfu)
-      << ",\"peak_gflops\":" << number(m.peak_gflops)
-      << ",\"peak_source\":" << quoted_string(m.peak_source)
-      << ",\"peak_mem_bytes\":" << m.peak_mem_bytes;
-  if (m.val_loss) out << ",\"val_loss\":" << number(*m.val_loss);
-  out << "}";
-  return out.str();
+  // JSON has no inf or nan: the library writes a diverged loss as null rather than breaking the
+  // file.
+  json::Document line = {{"step", m.step},
+                         {"loss", m.loss},
+                         {"lr", m.lr},
+                         {"grad_norm", m.grad_norm},
+                         {"step_ms", m.step_ms},
+                         {"tokens_per_s", m.tokens_per_s},
+                         {"mfu", m.mfu},
+                         {"peak_gflops", m.peak_gflops},
+                         {"peak_source", m.peak_source},
+                         {"peak_mem_bytes", m.peak_mem_bytes}};
+  if (m.val_loss) line["val_loss"] = *m.val_loss;
+  return json::line_text(line);
 }
 
 MetricsWriter::MetricsWriter(const std::filesystem::path& file, bool append) : file_(file) {
@@ -65,9 +62,12 @@ void keep_metrics_through(const std::filesystem::path& file, std::int64_t step) 
   if (!in) return;
   std::string kept;
   for (std::string line; std::getline(in, line);) {
-    const auto at = line.find("\"step\":");
-    if (at == std::string::npos) continue;
-    if (std::strtoll(line.c_str() + at + 7, nullptr, 10) <= step) kept += line + "\n";
+    // A line cut short by a crash is no JSON and goes too.
+    const json::Value record = json::Value::parse(line, nullptr, false);
+    const json::Value* line_step = json::find(record, "step");
+    if (line_step && line_step->is_number_integer() && line_step->get<std::int64_t>() <= step) {
+      kept += line + "\n";
+    }
   }
   in.close();
   std::ofstream(file, std::ios::trunc) << kept;

@@ -2,23 +2,25 @@
 
 #include <time.h>
 
-#include <cstdio>
+#include <cmath>
 #include <fstream>
 
-#include "text/quoted_string.h"
+#include "json/readable_json.h"
 #include "trellis/error.h"
 
 namespace trellis {
 
 namespace {
 
-std::string args_json(const std::map<std::string, long>& args) {
-  std::string out = "{";
-  for (const auto& [key, value] : args) {
-    if (out.size() > 1) out += ',';
-    out += quoted_string(key) + ":" + std::to_string(value);
-  }
-  return out + "}";
+json::Document args_json(const std::map<std::string, long>& args) {
+  json::Document out = json::Document::object();
+  for (const auto& [key, value] : args) out[key] = value;
+  return out;
+}
+
+// Microseconds to the nanosecond: the clock's resolution, and short numbers in the file.
+double rounded_to_ns(double us) {
+  return std::round(us * 1e3) / 1e3;
 }
 
 const char* track_name(TraceRecorder::Track track) {
@@ -36,15 +38,20 @@ const char* track_name(TraceRecorder::Track track) {
 }  // namespace
 
 TraceRecorder::TraceRecorder(int rank, std::string label) : rank_(rank) {
-  events_.push_back("{\"name\":\"process_name\",\"ph\":\"M\",\"pid\":" + std::to_string(rank) +
-                    ",\"args\":{\"name\":" + quoted_string(label) + "}}");
-  events_.push_back(
-      "{\"name\":\"process_sort_index\",\"ph\":\"M\",\"pid\":" + std::to_string(rank) +
-      ",\"args\":{\"sort_index\":" + std::to_string(rank) + "}}");
+  events_.push_back(json::line_text({{"name", "process_name"},
+                                     {"ph", "M"},
+                                     {"pid", rank},
+                                     {"args", {{"name", std::move(label)}}}}));
+  events_.push_back(json::line_text({{"name", "process_sort_index"},
+                                     {"ph", "M"},
+                                     {"pid", rank},
+                                     {"args", {{"sort_index", rank}}}}));
   for (Track track : {Track::compute, Track::communication, Track::step}) {
-    events_.push_back("{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":" + std::to_string(rank) +
-                      ",\"tid\":" + std::to_string(static_cast<int>(track)) +
-                      ",\"args\":{\"name\":\"" + track_name(track) + "\"}}");
+    events_.push_back(json::line_text({{"name", "thread_name"},
+                                       {"ph", "M"},
+                                       {"pid", rank},
+                                       {"tid", static_cast<int>(track)},
+                                       {"args", {{"name", track_name(track)}}}}));
   }
 }
 
@@ -56,21 +63,26 @@ double TraceRecorder::now_us() {
 
 void TraceRecorder::slice(const std::string& name, Track track, double start_us, double end_us,
                           const std::map<std::string, long>& args) {
-  char times[96];
-  std::snprintf(times, sizeof(times), "\"ts\":%.3f,\"dur\":%.3f", start_us, end_us - start_us);
-  events_.push_back("{\"name\":" + quoted_string(name) + ",\"cat\":\"" + track_name(track) +
-                    "\",\"ph\":\"X\"," + times + ",\"pid\":" + std::to_string(rank_) + ",\"tid\":" +
-                    std::to_string(static_cast<int>(track)) + ",\"args\":" + args_json(args) + "}");
+  events_.push_back(json::line_text({{"name", name},
+                                     {"cat", track_name(track)},
+                                     {"ph", "X"},
+                                     {"ts", rounded_to_ns(start_us)},
+                                     {"dur", rounded_to_ns(end_us - start_us)},
+                                     {"pid", rank_},
+                                     {"tid", static_cast<int>(track)},
+                                     {"args", args_json(args)}}));
 }
 
 void TraceRecorder::instant(const std::string& name, Track track, double at_us,
                             const std::map<std::string, long>& args) {
-  char time[48];
-  std::snprintf(time, sizeof(time), "\"ts\":%.3f", at_us);
-  events_.push_back("{\"name\":" + quoted_string(name) + ",\"cat\":\"" + track_name(track) +
-                    "\",\"ph\":\"i\",\"s\":\"t\"," + time + ",\"pid\":" + std::to_string(rank_) +
-                    ",\"tid\":" + std::to_string(static_cast<int>(track)) +
-                    ",\"args\":" + args_json(args) + "}");
+  events_.push_back(json::line_text({{"name", name},
+                                     {"cat", track_name(track)},
+                                     {"ph", "i"},
+                                     {"s", "t"},
+                                     {"ts", rounded_to_ns(at_us)},
+                                     {"pid", rank_},
+                                     {"tid", static_cast<int>(track)},
+                                     {"args", args_json(args)}}));
 }
 
 std::string TraceRecorder::events_json() const {

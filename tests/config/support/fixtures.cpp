@@ -80,6 +80,8 @@ void make_fixtures(const std::filesystem::path& dir) {
   write_text_file(dir / "plain.bin", "these are words, not tokens\n");
   // Two ranks, each running its backward before the other's forward has arrived.
   write_text_file(dir / "deadlock.csv", "0F0,0B0,0F1,0B1\n1F0,1F1,1B1,1B0\n");
+  // A stage number far beyond any pipeline's.
+  write_text_file(dir / "huge_stage.csv", "0F0,0B0,630469530F0\n1F0,1B0\n");
   write_llmc_checkpoint(dir / "gpt2_tiny.bin", {});
   write_llmc_checkpoint(dir / "gpt2_bf16.bin", {.version = 5});
   write_llmc_checkpoint(dir / "gpt2_bad_magic.bin", {.magic = 1234});

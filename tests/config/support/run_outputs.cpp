@@ -2,7 +2,10 @@
 
 #include <doctest/doctest.h>
 
+#include <cmath>
 #include <fstream>
+
+#include <nlohmann/json.hpp>
 
 namespace trellis::test {
 
@@ -10,8 +13,11 @@ std::vector<double> metric_values(const std::filesystem::path& metrics, const st
   std::ifstream in(metrics);
   std::vector<double> values;
   for (std::string line; std::getline(in, line);) {
-    auto at = line.find("\"" + name + "\":");
-    if (at != std::string::npos) values.push_back(std::stod(line.substr(at + name.size() + 3)));
+    const nlohmann::json record = nlohmann::json::parse(line);
+    // null is a diverged figure (JSON has no nan).
+    if (const auto it = record.find(name); it != record.end()) {
+      values.push_back(it->is_null() ? std::nan("") : it->get<double>());
+    }
   }
   return values;
 }
