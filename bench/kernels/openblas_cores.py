@@ -28,7 +28,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "bench" / "model"))
-from compare_pytorch import MODELS, write_tokens  # noqa: E402  (the reference model's tokens)
+from compare_pytorch import MODELS, trellis_config, write_tokens  # noqa: E402  (the reference run)
 AUTO = "auto (Prescott picked)"
 
 
@@ -65,31 +65,8 @@ def peak_gflops(build, env):
 
 def step_ms(build, env, work):
     m = MODELS["reference"]
-    config = work / "bench.toml"
     # The peak is given: MFU is not measured here, and no start-up probe disturbs the others.
-    config.write_text(f"""[run]
-name = "bench"
-steps = {m['steps'] + m['warmup']}
-out_dir = "{work / 'out'}"
-[data]
-train = "{work / 'tokens.bin'}"
-[model]
-vocab_size = {m['vocab']}
-seq_len = {m['seq']}
-layers = {m['layers']}
-heads = {m['heads']}
-hidden = {m['hidden']}
-[train]
-micro_batch = {m['batch']}
-global_batch = {m['batch']}
-[optim]
-schedule = "constant"
-[logging]
-progress = false
-[device]
-threads = 1
-peak_gflops = 1000.0
-""")
+    config = trellis_config(m, 1, work, extra="peak_gflops = 1000.0\n")
     subprocess.run([str(build / "bin/trellis-train"), str(config)], env=env, check=True,
                    stdout=subprocess.DEVNULL)
     rows = [json.loads(l) for l in open(work / "out" / "metrics.jsonl")][m["warmup"]:]

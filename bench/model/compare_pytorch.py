@@ -55,15 +55,16 @@ def omp_env(policy):
     return env
 
 
-def run_trellis(build, m, threads, work, policy):
-    tokens = work / "tokens.bin"
+def trellis_config(m, threads, work, extra=""):
+    """The reference run's config for trellis-train: model m, `threads` threads, tokens and
+    outputs in `work`; `extra` lines go to its [device] table."""
     config = work / "bench.toml"
     config.write_text(f"""[run]
 name = "bench"
 steps = {m['steps'] + m['warmup']}
 out_dir = "{work / 'out'}"
 [data]
-train = "{tokens}"
+train = "{work / 'tokens.bin'}"
 [model]
 vocab_size = {m['vocab']}
 seq_len = {m['seq']}
@@ -79,7 +80,12 @@ schedule = "constant"
 progress = false
 [device]
 threads = {threads}
-""")
+{extra}""")
+    return config
+
+
+def run_trellis(build, m, threads, work, policy):
+    config = trellis_config(m, threads, work)
     env = omp_env(policy)
     subprocess.run([str(build / "bin" / "trellis-train"), str(config)], check=True, env=env,
                    stdout=subprocess.DEVNULL)
