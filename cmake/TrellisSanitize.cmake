@@ -36,12 +36,23 @@ macro(trellis_enable_sanitizers)
   set(TRELLIS_SANITIZERS)
   if(NOT TRELLIS_SANITIZE STREQUAL "")
     _trellis_parse_sanitizers("${TRELLIS_SANITIZE}" TRELLIS_SANITIZERS)
-    string(JOIN "," _trellis_sanitize_flag ${TRELLIS_SANITIZERS})
-    set(_trellis_sanitize_compile -fsanitize=${_trellis_sanitize_flag} -fno-omit-frame-pointer)
+    set(_trellis_sanitize_checks ${TRELLIS_SANITIZERS})
+    # libstdc++'s own checks: operator[], front(), back() and the like check their bounds and
+    # preconditions (an element past size() but within capacity is no ASan finding).
+    set(_trellis_sanitize_compile -fno-omit-frame-pointer -D_GLIBCXX_ASSERTIONS)
+    if("address" IN_LIST TRELLIS_SANITIZERS)
+      # std::vector marks its capacity beyond size() as unaddressable for ASan.
+      list(APPEND _trellis_sanitize_compile -D_GLIBCXX_SANITIZE_VECTOR)
+    endif()
     if("undefined" IN_LIST TRELLIS_SANITIZERS)
+      # gcc's `undefined` leaves out float-cast-overflow: a float converted to an integer type
+      # that cannot hold it, undefined behaviour that x86 turns into INT_MIN without a word.
+      list(APPEND _trellis_sanitize_checks float-cast-overflow)
       # Every UBSan finding stops the process (and so fails its test) instead of printing and going on.
       list(APPEND _trellis_sanitize_compile -fno-sanitize-recover=all)
     endif()
+    string(JOIN "," _trellis_sanitize_flag ${_trellis_sanitize_checks})
+    list(PREPEND _trellis_sanitize_compile -fsanitize=${_trellis_sanitize_flag})
     if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
       # gcc's flow analysis of instrumented code warns of uninitialised members inside libstdc++'s
       # std::function, std::variant and <regex> (44 warnings, none in Trellis code); builds
@@ -56,12 +67,24 @@ macro(trellis_enable_sanitizers)
     add_library(trellis_keep_libraries_loaded SHARED
                 ${PROJECT_SOURCE_DIR}/cmake/sanitizers/keep_libraries_loaded.cpp)
     target_link_libraries(trellis_keep_libraries_loaded PRIVATE ${CMAKE_DL_LIBS})
-    link_libraries("$<$<STREQUAL:$<TARGET_PROPERTY:TYPE>,EXECUTABLE>:trellis_keep_libraries_loaded>")
+    cmake_language(DEFER CALL _trellis_link_executables_to trellis_keep_libraries_loaded)
     install(TARGETS trellis_keep_libraries_loaded LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
     message(STATUS "Trellis sanitizers: ${_trellis_sanitize_flag} (every target; tests run with "
                    "the suppressions in cmake/sanitizers/)")
   endif()
 endmacro()
+
+# Links `library` into every executable of the build; run at the end of the top-level
+# CMakeLists.txt, when all of them exist. (Only LINK_LIBRARIES: nothing is exported.)
+function(_trellis_link_executables_to library)
+  _trellis_collect_below(${PROJECT_SOURCE_DIR} BUILDSYSTEM_TARGETS targets)
+  foreach(target IN LISTS targets)
+    get_target_property(type ${target} TYPE)
+    if(type STREQUAL "EXECUTABLE")
+      set_property(TARGET ${target} APPEND PROPERTY LINK_LIBRARIES ${library})
+    endif()
+  endforeach()
+endfunction()
 
 # trellis_core's users link the runtime too (see the top of this file); exported with the target.
 function(trellis_sanitize_link_interface target)
@@ -148,19 +171,19 @@ function(trellis_sanitize_tests)
                  ${environment_script} @ONLY)
   set_property(DIRECTORY ${PROJECT_SOURCE_DIR} APPEND PROPERTY TEST_INCLUDE_FILES ${environment_script})
 
-  _trellis_tests_below(${PROJECT_SOURCE_DIR} tests)
+  _trellis_collect_below(${PROJECT_SOURCE_DIR} TESTS tests)
   add_test(NAME sanitizer_reports
            COMMAND ${CMAKE_COMMAND} -DREPORT_DIR=${TRELLIS_SANITIZER_REPORT_DIR}
                    -P ${PROJECT_SOURCE_DIR}/cmake/sanitizer_reports.cmake)
   set_tests_properties(sanitizer_reports PROPERTIES LABELS "unit;multirank" DEPENDS "${tests}")
 endfunction()
 
-# The tests added in `dir` and every directory below it.
-function(_trellis_tests_below dir out)
-  get_property(found DIRECTORY ${dir} PROPERTY TESTS)
+# A directory property (TESTS, BUILDSYSTEM_TARGETS) of `dir` and every directory below it, joined.
+function(_trellis_collect_below dir property out)
+  get_property(found DIRECTORY ${dir} PROPERTY ${property})
   get_property(subdirs DIRECTORY ${dir} PROPERTY SUBDIRECTORIES)
   foreach(subdir IN LISTS subdirs)
-    _trellis_tests_below(${subdir} below)
+    _trellis_collect_below(${subdir} ${property} below)
     list(APPEND found ${below})
   endforeach()
   set(${out} ${found} PARENT_SCOPE)
