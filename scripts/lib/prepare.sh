@@ -52,4 +52,7 @@ trellis_build() {
 }
 
 trellis_install_packages
-trellis_build
+# TRELLIS_PREPARE_BUILD=0: the packages only (.ci/sanitize configures a build of its own).
+if [ "${TRELLIS_PREPARE_BUILD:-1}" != 0 ]; then
+  trellis_build
+fi
