@@ -172,10 +172,41 @@ function(trellis_sanitize_tests)
   set_property(DIRECTORY ${PROJECT_SOURCE_DIR} APPEND PROPERTY TEST_INCLUDE_FILES ${environment_script})
 
   _trellis_collect_below(${PROJECT_SOURCE_DIR} TESTS tests)
+  _trellis_sanitize_self_tests()
   add_test(NAME sanitizer_reports
            COMMAND ${CMAKE_COMMAND} -DREPORT_DIR=${TRELLIS_SANITIZER_REPORT_DIR}
                    -P ${PROJECT_SOURCE_DIR}/cmake/sanitizer_reports.cmake)
   set_tests_properties(sanitizer_reports PROPERTIES LABELS "unit;multirank" DEPENDS "${tests}")
+endfunction()
+
+# The build's tests of itself: a rank with an ASan finding fails its launch, with the exit status
+# and the report, under trellis-run and under trellis-run --mpirun. (Their reports go to a
+# directory of their own, not to the one sanitizer_reports checks.)
+function(_trellis_sanitize_self_tests)
+  if(NOT "address" IN_LIST TRELLIS_SANITIZERS)
+    return()
+  endif()
+  add_executable(sanitizer_rank_with_finding ${PROJECT_SOURCE_DIR}/cmake/sanitizers/rank_with_finding.cpp)
+  set_target_properties(sanitizer_rank_with_finding PROPERTIES RUNTIME_OUTPUT_DIRECTORY
+                        ${PROJECT_BINARY_DIR}/tests/bin)
+  set(launchers "trellis-run")
+  if(TARGET trellis_comm_mpi)
+    list(APPEND launchers "trellis-run --mpirun")
+  endif()
+  foreach(launcher IN LISTS launchers)
+    string(REPLACE " " ";" launch "${launcher}")
+    list(POP_FRONT launch program)
+    string(REPLACE "trellis-run" "" name "${launcher}")
+    string(REPLACE " --" "_" name "sanitizer_finding_fails_trellis_run${name}")
+    set(report_dir ${PROJECT_BINARY_DIR}/sanitizer-self-test/${name})
+    add_test(NAME ${name}
+             COMMAND ${CMAKE_COMMAND} -DREPORT_DIR=${report_dir}
+                     -DEXIT_CODE=${TRELLIS_SANITIZER_EXIT_CODE}
+                     "-DCOMMAND=$<TARGET_FILE:trellis-run>;${launch};-n;2;--;$<TARGET_FILE:sanitizer_rank_with_finding>"
+                     -P ${PROJECT_SOURCE_DIR}/cmake/sanitizer_finding_check.cmake)
+    set_tests_properties(${name} PROPERTIES LABELS multirank TIMEOUT 120 PROCESSORS 2
+      ENVIRONMENT_MODIFICATION "ASAN_OPTIONS=string_append::log_path=${report_dir}/report")
+  endforeach()
 endfunction()
 
 # A directory property (TESTS, BUILDSYSTEM_TARGETS) of `dir` and every directory below it, joined.
