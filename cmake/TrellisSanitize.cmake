@@ -62,13 +62,15 @@ macro(trellis_enable_sanitizers)
     _trellis_check_sanitizers_link("${_trellis_sanitize_compile}" "-fsanitize=${_trellis_sanitize_flag}")
     add_compile_options("$<$<COMPILE_LANGUAGE:CXX>:${_trellis_sanitize_compile}>")
     add_link_options(-fsanitize=${_trellis_sanitize_flag})
-    # Every executable keeps the libraries Trellis does not build loaded until it exits, so leak
-    # reports name them (see keep_libraries_loaded.cpp).
-    add_library(trellis_keep_libraries_loaded SHARED
-                ${PROJECT_SOURCE_DIR}/cmake/sanitizers/keep_libraries_loaded.cpp)
-    target_link_libraries(trellis_keep_libraries_loaded PRIVATE ${CMAKE_DL_LIBS})
-    cmake_language(DEFER CALL _trellis_link_executables_to trellis_keep_libraries_loaded)
-    install(TARGETS trellis_keep_libraries_loaded LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
+    if("address" IN_LIST TRELLIS_SANITIZERS OR "leak" IN_LIST TRELLIS_SANITIZERS)
+      # Every executable keeps the libraries Trellis does not build loaded until it exits, so
+      # leak reports name them (see keep_libraries_loaded.cpp).
+      add_library(trellis_keep_libraries_loaded SHARED
+                  ${PROJECT_SOURCE_DIR}/cmake/sanitizers/keep_libraries_loaded.cpp)
+      target_link_libraries(trellis_keep_libraries_loaded PRIVATE ${CMAKE_DL_LIBS})
+      cmake_language(DEFER CALL _trellis_link_executables_to trellis_keep_libraries_loaded)
+      install(TARGETS trellis_keep_libraries_loaded LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
+    endif()
     message(STATUS "Trellis sanitizers: ${_trellis_sanitize_flag} (every target; tests run with "
                    "the suppressions in cmake/sanitizers/)")
   endif()
