@@ -2,7 +2,8 @@
 # missing, so a second run is fast), then configure and build Trellis into build/ (Release).
 # Source it from the repository root; it sets TRELLIS_ROOT and TRELLIS_BUILD.
 # With TRELLIS_PREPARE_DEFINE_ONLY=1 it only defines the list and the functions (scripts/gpu-check
-# builds only what it needs).
+# builds only what it needs); with TRELLIS_PREPARE_BUILD=0 it installs the packages and builds
+# nothing.
 set -euo pipefail
 
 TRELLIS_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -31,5 +32,8 @@ trellis_build() {
 
 if [ "${TRELLIS_PREPARE_DEFINE_ONLY:-0}" != 1 ]; then
   trellis_install_packages "${trellis_packages[@]}"
-  trellis_build
+  # TRELLIS_PREPARE_BUILD=0: the packages only (.ci/sanitize configures a build of its own).
+  if [ "${TRELLIS_PREPARE_BUILD:-1}" != 0 ]; then
+    trellis_build
+  fi
 fi

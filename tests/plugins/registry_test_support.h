@@ -22,6 +22,10 @@ inline std::filesystem::path plugin_root() {
 inline std::filesystem::path good_dir() {
   return plugin_root() / "good";
 }
+// "solo" again, stripped of its static symbol table (strip --strip-all).
+inline std::filesystem::path stripped_dir() {
+  return plugin_root() / "stripped";
+}
 // One fault each: future-major, future-minor, mixed-up, no-factory, strange-kind, nameless (a
 // faulty descriptor) and empty-handed (a correct descriptor whose factory returns null).
 inline std::filesystem::path bad_dir() {

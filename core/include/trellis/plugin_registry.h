@@ -2,8 +2,8 @@
 //
 // discover() walks a search path in order. A directory contributes every `*.so` in it that exports
 // `trellis_plugin`; other shared libraries there are skipped and listed (skipped()). A file named
-// directly must be a plugin. Libraries are inspected with boost::dll::library_info before they are
-// loaded, then loaded and their descriptors read.
+// directly must be a plugin. Libraries are inspected (their dynamic symbol table, read from the
+// file) before they are loaded, then loaded and their descriptors read.
 //
 // Problems with one plugin do not stop the others being used: they are reported when a run asks
 // for that plugin by name — an ABI mismatch (naming the file and both versions), two files giving

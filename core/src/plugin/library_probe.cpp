@@ -2,45 +2,20 @@
 
 #include <dlfcn.h>
 
-#include <algorithm>
 #include <exception>
-#include <ios>
 #include <string>
-#include <vector>
 
-// library_info.hpp in Boost 1.74 uses std::vector without including it.
-#include <boost/dll/library_info.hpp>
+#include "plugin/elf_dynamic_symbols.h"
 
 namespace trellis::plugin_detail {
-
-namespace {
-
-bool contains(const std::vector<std::string>& names, const std::string& wanted) {
-  return std::find(names.begin(), names.end(), wanted) != names.end();
-}
-
-}  // namespace
 
 ProbeResult probe_library(const std::filesystem::path& file) {
   using Verdict = ProbeResult::Verdict;
   try {
-    boost::dll::library_info info(file);
-    // BOOST_DLL_ALIAS places the alias in its own section, "boostdll"; asking for that section's
-    // symbols reads far less than listing every symbol of the library.
-    const std::vector<std::string> aliases = info.symbols("boostdll");
-    if (contains(aliases, kDescriptorAlias)) return {Verdict::plugin, {}};
-    // library_info reads the static symbol table, which `strip` removes. A stripped library still
-    // has its alias section and its dynamic symbols, so it is loaded and checked with dlsym.
-    if (info.symbols().empty() && contains(info.sections(), "boostdll")) {
-      return {Verdict::maybe_plugin, {}};
-    }
+    if (defines_dynamic_symbol(file, kDescriptorAlias)) return {Verdict::plugin, {}};
     return {Verdict::not_plugin, "not a Trellis plugin: exports no trellis_plugin descriptor"};
-  } catch (const std::ios_base::failure&) {
-    // library_info reads with stream exceptions on: a file shorter than an ELF header, or one it
-    // cannot open, ends here with a message about iostreams that would only confuse.
-    return {Verdict::not_a_library, "not a shared library (too short to be one, or unreadable)"};
-  } catch (const std::exception& e) {
-    return {Verdict::not_a_library, std::string("not a shared library (") + e.what() + ")"};
+  } catch (const NotASharedLibrary& e) {
+    return {Verdict::not_a_library, e.what()};
   }
 }
 

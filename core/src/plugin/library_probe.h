@@ -1,8 +1,8 @@
 // Looking at a shared library before and while loading it, for the plugin registry.
 //
-// probe_library() reads the file with boost::dll::library_info, without loading it, so a library
-// that is not a Trellis plugin never has its initialisers run. load_plugin_library() then loads a
-// candidate and reports the dynamic loader's own message when that fails.
+// probe_library() reads the file's dynamic symbols (elf_dynamic_symbols.h), without loading it,
+// so a library that is not a Trellis plugin never has its initialisers run. load_plugin_library()
+// then loads a candidate and reports the dynamic loader's own message when that fails.
 #pragma once
 
 #include <filesystem>
@@ -22,7 +22,6 @@ inline constexpr const char* kDescriptorAlias = "trellis_plugin";
 struct ProbeResult {
   enum class Verdict {
     plugin,         // exports the alias
-    maybe_plugin,   // stripped (no symbol table) but has an alias section: decide after loading
     not_plugin,     // a shared library without the alias
     not_a_library,  // not an ELF shared library at all
   };
