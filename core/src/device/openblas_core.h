@@ -43,12 +43,4 @@ const OpenBlasCore* find_openblas_core(std::string_view name);
 // an AMD EPYC, Zen 5: 2x the sgemm rate; docs/benchmarks.md).
 const OpenBlasCore* best_openblas_core(const CpuFeatures& cpu);
 
-// The OpenBLAS this process loaded.
-struct LoadedOpenBlas {
-  std::string core;     // openblas_get_corename(): the kernel set it runs
-  std::string version;  // "OpenBLAS 0.3.21"
-  bool dynamic_arch;    // built with DYNAMIC_ARCH: OPENBLAS_CORETYPE can choose the kernels
-  static LoadedOpenBlas of_this_process();
-};
-
 }  // namespace trellis

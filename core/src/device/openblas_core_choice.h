@@ -33,6 +33,7 @@
 #include <string_view>
 
 #include "device/cpu_features.h"
+#include "device/loaded_openblas.h"
 #include "device/openblas_core.h"
 
 namespace trellis {

@@ -8,7 +8,8 @@
 #include <thread>
 #include <vector>
 
-#include "device/openblas_core.h"
+#include "device/cpu_features.h"
+#include "device/loaded_openblas.h"
 #include "kernels/cpu/cpu_kernels.h"
 #include "train/mfu_peak.h"
 
