@@ -2,7 +2,7 @@
 
 #include <fstream>
 
-#include "data/token_file_header.h"
+#include "dataset/token_file_header.h"
 #include "model/llmc_checkpoint_header.h"
 #include "support/fixtures.h"
 #include "trellis/error.h"

@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <cstdlib>
 
-#include "data/token_file_header.h"
+#include "dataset/token_file_header.h"
 #include "llmc_header_input.h"
 #include "trellis/error.h"
 

@@ -8,7 +8,7 @@
 #include <cstdint>
 #include <cstring>
 
-#include "data/llmc_header.h"
+#include "dataset/llmc_header.h"
 
 namespace trellis::fuzz {
 

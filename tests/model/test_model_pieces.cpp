@@ -10,7 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "data/token_dataset.h"
+#include "dataset/token_dataset.h"
 #include "kernels/cpu/cpu_kernels.h"
 #include "model/llmc_checkpoint.h"
 #include "model/model_chunk.h"

@@ -9,7 +9,7 @@
 
 #include "config/config_check.h"
 #include "config/config_value.h"
-#include "data/token_file_header.h"
+#include "dataset/token_file_header.h"
 #include "os/absolute_path.h"
 #include "trellis/error.h"
 

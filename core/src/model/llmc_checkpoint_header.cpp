@@ -2,7 +2,7 @@
 
 #include <fstream>
 
-#include "data/llmc_header.h"
+#include "dataset/llmc_header.h"
 #include "os/absolute_path.h"
 #include "trellis/error.h"
 

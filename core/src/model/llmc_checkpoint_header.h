@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "data/llmc_header.h"
+#include "dataset/llmc_header.h"
 
 namespace trellis {
 

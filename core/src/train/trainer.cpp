@@ -10,7 +10,7 @@
 #include <sstream>
 
 #include "comm/world.h"
-#include "data/token_dataset.h"
+#include "dataset/token_dataset.h"
 #include "device/compute_device.h"
 #include "device/openblas_core_choice.h"
 #include "kernels/host_transfer.h"

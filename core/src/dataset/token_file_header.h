@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <filesystem>
 
-#include "data/llmc_header.h"
+#include "dataset/llmc_header.h"
 
 namespace trellis {
 

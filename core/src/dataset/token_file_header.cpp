@@ -1,9 +1,9 @@
-#include "data/token_file_header.h"
+#include "dataset/token_file_header.h"
 
 #include <fstream>
 #include <string>
 
-#include "data/llmc_header.h"
+#include "dataset/llmc_header.h"
 #include "os/absolute_path.h"
 #include "trellis/error.h"
 

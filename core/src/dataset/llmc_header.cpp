@@ -1,4 +1,4 @@
-#include "data/llmc_header.h"
+#include "dataset/llmc_header.h"
 
 #include <bit>
 #include <cerrno>

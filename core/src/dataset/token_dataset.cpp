@@ -1,4 +1,4 @@
-#include "data/token_dataset.h"
+#include "dataset/token_dataset.h"
 
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -8,7 +8,7 @@
 #include <cstring>
 #include <numeric>
 
-#include "data/token_file_header.h"
+#include "dataset/token_file_header.h"
 #include "os/absolute_path.h"
 #include "trellis/error.h"
 
