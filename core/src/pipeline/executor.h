@@ -19,7 +19,7 @@
 
 #include "model/model_chunk.h"
 #include "pipeline/pipeline_plan.h"
-#include "train/trace.h"
+#include "trace/trace.h"
 #include "trellis/comm.h"
 #include "trellis/kernels.h"
 

@@ -25,7 +25,7 @@
 #include <memory>
 #include <vector>
 
-#include "train/trace.h"
+#include "trace/trace.h"
 #include "trellis/comm.h"
 #include "trellis/kernels.h"
 #include "trellis/layer.h"

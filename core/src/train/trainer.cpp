@@ -19,6 +19,7 @@
 #include "model/model_chunk.h"
 #include "model/param_init.h"
 #include "pipeline/executor.h"
+#include "trace/trace.h"
 #include "train/all_reduce_scalar.h"
 #include "train/lr_schedule.h"
 #include "train/mfu_peak.h"
@@ -27,7 +28,6 @@
 #include "train/rank_groups.h"
 #include "train/step_metrics.h"
 #include "train/test_faults.h"
-#include "train/trace.h"
 #include "train/training_checkpoints.h"
 #include "trellis/error.h"
 

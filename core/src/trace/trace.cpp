@@ -1,4 +1,4 @@
-#include "train/trace.h"
+#include "trace/trace.h"
 
 #include <time.h>
 
