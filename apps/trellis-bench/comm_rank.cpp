@@ -6,12 +6,12 @@
 #include <optional>
 
 #include "backend_options.h"
-#include "comm/world.h"
 #include "comm_json.h"
 #include "comm_sweep.h"
 #include "comm_table.h"
 #include "device/compute_device.h"
 #include "device/cuda_device.h"
+#include "launch/world.h"
 #include "mpi_raw_transport.h"
 #include "trellis/error.h"
 #include "trellis/plugin_registry.h"

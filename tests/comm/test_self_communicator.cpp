@@ -4,7 +4,7 @@
 #include <vector>
 
 #include "comm/self_communicator.h"
-#include "comm/world.h"
+#include "launch/world.h"
 #include "trellis/error.h"
 #include "trellis/plugin_registry.h"
 

@@ -26,11 +26,11 @@
 #include <string>
 #include <vector>
 
-#include "comm/world.h"
 #include "error_bound.h"
 #include "json/readable_json.h"
 #include "kernels/cpu/cpu_kernels.h"
 #include "launch/rank_environment.h"
+#include "launch/world.h"
 #include "model/model_chunk.h"
 #include "model/param_init.h"
 #include "model/tensor_box.h"

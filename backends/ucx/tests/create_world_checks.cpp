@@ -1,5 +1,5 @@
 // The backend as a run gets it: create_world() with the launcher's environment and store.
-#include "comm/world.h"
+#include "launch/world.h"
 #include "rank_world.h"
 
 namespace trellis::ucx_test {

@@ -9,12 +9,12 @@
 #include <optional>
 #include <sstream>
 
-#include "comm/world.h"
 #include "dataset/token_dataset.h"
 #include "device/compute_device.h"
 #include "device/openblas_core_choice.h"
 #include "kernels/host_transfer.h"
 #include "launch/rank_environment.h"
+#include "launch/world.h"
 #include "model/llmc_checkpoint.h"
 #include "model/model_chunk.h"
 #include "model/param_init.h"

@@ -19,10 +19,10 @@
 #include <exception>
 #include <string>
 
-#include "comm/world.h"
 #include "device/cuda_device.h"
 #include "device/cuda_probe.h"
 #include "launch/rank_environment.h"
+#include "launch/world.h"
 #include "suite.h"
 #include "trellis/error.h"
 #include "trellis/plugin_registry.h"

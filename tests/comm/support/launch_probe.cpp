@@ -6,8 +6,8 @@
 #include <cstdio>
 #include <string>
 
-#include "comm/world.h"
 #include "launch/rank_environment.h"
+#include "launch/world.h"
 #include "trellis/error.h"
 #include "trellis/plugin_registry.h"
 

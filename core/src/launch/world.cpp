@@ -1,4 +1,4 @@
-#include "comm/world.h"
+#include "launch/world.h"
 
 #include <thread>
 
