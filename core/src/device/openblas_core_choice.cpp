@@ -17,10 +17,12 @@ std::optional<std::string> env_value(const char* name) {
   return std::string(value);
 }
 
-std::string selectable_names() {
+// The cores [device] blas_core may name, quoted and comma-separated; with `cpu`, only those that
+// run on it.
+std::string selectable_names(const CpuFeatures* cpu = nullptr) {
   std::string out;
   for (const OpenBlasCore& core : openblas_cores()) {
-    if (!core.selectable) continue;
+    if (!core.selectable || (cpu != nullptr && !core.runs_on(*cpu))) continue;
     out += (out.empty() ? "" : ", ") + quoted_string(core.name);
   }
   return out;
@@ -107,13 +109,9 @@ BlasCoreChoice choose_openblas_core(const BlasCoreSetting& setting, const BlasCo
     const OpenBlasCore* core = find_openblas_core(setting.name);
     if (core == nullptr) throw InputError("[device] blas_core: unknown core " + setting.name);
     if (!core->runs_on(cpu)) {
-      std::string runs;
-      for (const OpenBlasCore& other : openblas_cores())
-        if (other.selectable && other.runs_on(cpu))
-          runs += (runs.empty() ? "" : ", ") + quoted_string(other.name);
       throw InputError("[device] blas_core = " + quoted_string(core->name) + " needs " +
                        std::string(core->needs) + ", which this CPU (" + cpu.model +
-                       ") lacks; it runs " + runs + ", or \"auto\"");
+                       ") lacks; it runs " + selectable_names(&cpu) + ", or \"auto\"");
     }
     c.reason = BlasCoreChoice::Reason::configured;
     c.use = std::string(core->name);

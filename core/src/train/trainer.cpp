@@ -85,10 +85,10 @@ std::string openblas_line(const ResolvedRun& run, const RankGroups& groups,
                           const ComputeDevice& device) {
   const OpenBlasInEffect blas = OpenBlasInEffect::of_this_process(
       BlasCoreSetting::parse(run.config.device.blas_core, "[device] blas_core"));
+  // The ranks compare their cores by place in openblas_cores(); -1 for one OpenBLAS does not name.
   const auto cores = openblas_cores();
-  double index = -1.0;
-  for (std::size_t i = 0; i < cores.size(); ++i)
-    if (cores[i].name == blas.state.openblas.core) index = static_cast<double>(i);
+  const OpenBlasCore* loaded = find_openblas_core(blas.state.openblas.core);
+  const double index = loaded ? static_cast<double>(loaded - cores.data()) : -1.0;
   auto reduce = [&](double value, ReduceOp op) {
     return all_reduce_scalar(*groups.world, value, op, device.allocator, *device.kernels);
   };
