@@ -1,8 +1,8 @@
 // TcpStoreServer: the key-value store that ranks rendezvous through, served over TCP.
 //
 // trellis-run hosts one (on node 0) for the ranks it starts; under mpirun or srun with
-// TRELLIS_STORE=tcp:HOST:PORT, rank 0 hosts it (comm/world.h). It runs on a thread of its own: one
-// poll() loop over the listening socket and every client connection, so any number of ranks can
+// TRELLIS_STORE=tcp:HOST:PORT, rank 0 hosts it (launch/world.h). It runs on a thread of its own:
+// one poll() loop over the listening socket and every client connection, so any number of ranks can
 // connect and each can have a get() or wait() pending while others set keys. Waits are answered by
 // the server when their keys appear or their timeout passes (store_protocol.h).
 //
