@@ -10,7 +10,7 @@
 //   full recompute                     the layer's input only: 2 s b h (1d), 2 s b h / t (seq)
 // 2d keeps every activation as a 1/t shard, like seq (the paper has no 2d; we use seq's form).
 //
-// What Trellis keeps (layers/tp1d/block.cpp's stash, e bytes a value, no dropout):
+// What Trellis keeps (layers/common/block.cpp's stash, e bytes a value, no dropout):
 //   LayerNorm outputs, the residual stream r and the block output: 4 s b h (replicated in 1d)
 //   QKV 3 s b h / t, attention output s b h / t, MLP input and GELU output 8 s b h / t
 //   attention probabilities a s^2 b / t, LayerNorm statistics 4 s b

@@ -27,7 +27,7 @@ int square_root(int n) {
 }
 
 // The rules of Trellis's families, for a family not found as a plugin (they mirror the
-// families' check hooks: layers/tp1d, and seq and 2d on branch tp).
+// families' check hooks: layers/1d, seq and 2d).
 bool builtin_family_accepts(TensorMode mode, const ModelDims& dims, int t, int micro_batch) {
   switch (mode) {
     case TensorMode::one_d:
