@@ -2,7 +2,7 @@
 #                    [OUTPUT_DIRECTORY <dir>] [NO_INSTALL])
 #
 # Builds a Trellis plugin: a module library named libtrellis_<kind>_<name>.so that links
-# Trellis::core and exports exactly one symbol, the `trellis_plugin` descriptor alias
+# Trellis::sdk and exports exactly one symbol, the `trellis_plugin` descriptor alias
 # (see trellis/plugin.h). Everything else is hidden, so two plugins never clash.
 #
 # Works in the Trellis source tree and, after find_package(Trellis), in a plugin author's own
@@ -21,7 +21,7 @@ function(trellis_add_plugin)
   set(target trellis_${ARG_KIND}_${ARG_NAME})
   string(REPLACE "-" "_" target ${target})
   add_library(${target} MODULE ${ARG_SOURCES})
-  target_link_libraries(${target} PRIVATE Trellis::core)
+  target_link_libraries(${target} PRIVATE Trellis::sdk)
   target_compile_features(${target} PRIVATE cxx_std_20)
   set_target_properties(${target} PROPERTIES
     OUTPUT_NAME trellis_${ARG_KIND}_${ARG_NAME}
@@ -32,7 +32,7 @@ function(trellis_add_plugin)
   elseif(DEFINED TRELLIS_PLUGIN_BUILD_DIR)
     set_target_properties(${target} PROPERTIES LIBRARY_OUTPUT_DIRECTORY ${TRELLIS_PLUGIN_BUILD_DIR})
   endif()
-  # Plugins live in <prefix>/lib/trellis/plugins and find libtrellis_core two levels up.
+  # Plugins live in <prefix>/lib/trellis/plugins and find libtrellis_sdk two levels up.
   set_target_properties(${target} PROPERTIES INSTALL_RPATH "$ORIGIN/../..")
   if(NOT ARG_NO_INSTALL)
     if(DEFINED TRELLIS_PLUGIN_INSTALL_DIR)

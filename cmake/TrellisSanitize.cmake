@@ -4,14 +4,14 @@
 #
 # trellis_enable_sanitizers() checks the list and adds the flags to every target defined after
 # it; call it after the optional parts are found and before the first add_subdirectory.
-# trellis_sanitize_link_interface(trellis_core) passes the link flag on to the core's users.
+# trellis_sanitize_link_interface(trellis_sdk) passes the link flag on to the SDK's users.
 # trellis_sanitize_tests() gives every ctest test the sanitizers' run-time options; call it after
 # the tests are added.
 #
 # How the runtime is linked: every executable links it (gcc puts libasan first among its
 # libraries, as ASan requires); shared libraries and the dlopen'ed plugins are instrumented and
-# find the runtime already in the process. trellis_core carries the link flag in its interface,
-# so an out-of-tree plugin's test program that links an installed sanitizer build of the core
+# find the runtime already in the process. trellis_sdk carries the link flag in its interface,
+# so an out-of-tree plugin's test program that links an installed sanitizer build of the SDK
 # links the runtime too. Plugins are loaded with RTLD_LOCAL, never RTLD_DEEPBIND, which ASan
 # cannot serve (a library bound to itself first would call libc's malloc, not the runtime's).
 
@@ -88,7 +88,7 @@ function(_trellis_link_executables_to library)
   endforeach()
 endfunction()
 
-# trellis_core's users link the runtime too (see the top of this file); exported with the target.
+# trellis_sdk's users link the runtime too (see the top of this file); exported with the target.
 function(trellis_sanitize_link_interface target)
   if(TRELLIS_SANITIZERS)
     string(JOIN "," flag ${TRELLIS_SANITIZERS})

@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "trellis/error.h"
-#include "trellis/plugin.h"
+#include "trellis/schedule_plugin.h"
 
 #ifndef SEQUENTIAL_VERSION
 #define SEQUENTIAL_VERSION "0.0.0"
@@ -63,18 +63,10 @@ class SequentialSchedule final : public trellis::Schedule {
   }
 };
 
-std::unique_ptr<trellis::Schedule> make(const trellis::ScheduleInit&) {
-  return std::make_unique<SequentialSchedule>();
-}
-
-const trellis::PluginDescriptor descriptor{
-    .abi = trellis::kAbiVersion,
-    .kind = trellis::PluginKind::schedule,
-    .name = "sequential",
-    .version = SEQUENTIAL_VERSION,
-    .summary = "one microbatch at a time, forward then backward: no overlap, least memory",
-    .make_schedule = &make,
-};
+const trellis::PluginDescriptor descriptor = trellis::schedule_descriptor(
+    "sequential", SEQUENTIAL_VERSION,
+    "one microbatch at a time, forward then backward: no overlap, least memory",
+    &trellis::make_schedule_of<SequentialSchedule>);
 
 }  // namespace
 

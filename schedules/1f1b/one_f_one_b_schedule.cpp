@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <string>
 
-#include "trellis/plugin.h"
+#include "trellis/schedule_plugin.h"
 
 namespace {
 
@@ -29,30 +29,13 @@ class OneFOneBSchedule final : public trellis::Schedule {
   }
 };
 
-std::unique_ptr<trellis::Schedule> make(const trellis::ScheduleInit&) {
-  return std::make_unique<OneFOneBSchedule>();
-}
-
 std::vector<trellis::ConfigProblem> check(const trellis::RunQuery& q) {
-  if (q.virtual_stages == 1) return {};
-  return {{"parallel.virtual_stages",
-           "1f1b runs one stage per rank; virtual_stages = " + std::to_string(q.virtual_stages) +
-               " needs schedule = \"interleaved\" (valid here: 1)"}};
+  return trellis::check_one_stage_per_rank(q, "1f1b", "needs schedule = \"interleaved\"");
 }
 
-const trellis::PluginDescriptor descriptor{
-    .abi = trellis::kAbiVersion,
-    .kind = trellis::PluginKind::schedule,
-    .name = "1f1b",
-    .version = "1.0.0",
-    .summary = "1F1B: warm-up, one forward one backward, cool-down (bounded activations)",
-    .make_comm = nullptr,
-    .make_layers = nullptr,
-    .make_schedule = &make,
-    .check = &check,
-    .options = nullptr,
-    .option_count = 0,
-};
+const trellis::PluginDescriptor descriptor = trellis::schedule_descriptor(
+    "1f1b", "1.0.0", "1F1B: warm-up, one forward one backward, cool-down (bounded activations)",
+    &trellis::make_schedule_of<OneFOneBSchedule>, &check);
 
 }  // namespace
 

@@ -5,11 +5,12 @@
 // The file has one line per pipeline rank; a stage runs on the rank whose line holds its
 // compute. Trellis adds the sends and receives when the file has none, and its simulator rejects
 // the file, with the grid of actions, if it could deadlock.
+#include <iterator>
 #include <map>
 #include <string>
 
 #include "trellis/error.h"
-#include "trellis/plugin.h"
+#include "trellis/schedule_plugin.h"
 
 namespace {
 
@@ -76,19 +77,9 @@ const trellis::OptionSpec options[] = {
      "the schedule: one line per pipeline rank of actions such as 0F0,0B0 (required)"},
 };
 
-const trellis::PluginDescriptor descriptor{
-    .abi = trellis::kAbiVersion,
-    .kind = trellis::PluginKind::schedule,
-    .name = "csv",
-    .version = "1.0.0",
-    .summary = "a schedule read from a CSV file (torch.distributed.pipelining's format)",
-    .make_comm = nullptr,
-    .make_layers = nullptr,
-    .make_schedule = &make,
-    .check = &check,
-    .options = options,
-    .option_count = 1,
-};
+const trellis::PluginDescriptor descriptor = trellis::schedule_descriptor(
+    "csv", "1.0.0", "a schedule read from a CSV file (torch.distributed.pipelining's format)",
+    &make, &check, options, std::size(options));
 
 }  // namespace
 

@@ -3,7 +3,7 @@
 // activations are alive at once on every rank.
 #include <string>
 
-#include "trellis/plugin.h"
+#include "trellis/schedule_plugin.h"
 
 namespace {
 
@@ -19,30 +19,13 @@ class GpipeSchedule final : public trellis::Schedule {
   }
 };
 
-std::unique_ptr<trellis::Schedule> make(const trellis::ScheduleInit&) {
-  return std::make_unique<GpipeSchedule>();
-}
-
 std::vector<trellis::ConfigProblem> check(const trellis::RunQuery& q) {
-  if (q.virtual_stages == 1) return {};
-  return {{"parallel.virtual_stages",
-           "gpipe runs one stage per rank; virtual_stages = " + std::to_string(q.virtual_stages) +
-               " needs schedule = \"interleaved\" (valid here: 1)"}};
+  return trellis::check_one_stage_per_rank(q, "gpipe", "needs schedule = \"interleaved\"");
 }
 
-const trellis::PluginDescriptor descriptor{
-    .abi = trellis::kAbiVersion,
-    .kind = trellis::PluginKind::schedule,
-    .name = "gpipe",
-    .version = "1.0.0",
-    .summary = "GPipe: all forwards, then all backwards",
-    .make_comm = nullptr,
-    .make_layers = nullptr,
-    .make_schedule = &make,
-    .check = &check,
-    .options = nullptr,
-    .option_count = 0,
-};
+const trellis::PluginDescriptor descriptor =
+    trellis::schedule_descriptor("gpipe", "1.0.0", "GPipe: all forwards, then all backwards",
+                                 &trellis::make_schedule_of<GpipeSchedule>, &check);
 
 }  // namespace
 

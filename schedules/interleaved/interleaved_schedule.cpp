@@ -8,7 +8,7 @@
 #include <algorithm>
 #include <string>
 
-#include "trellis/plugin.h"
+#include "trellis/schedule_plugin.h"
 
 namespace {
 
@@ -41,10 +41,6 @@ class InterleavedSchedule final : public trellis::Schedule {
   }
 };
 
-std::unique_ptr<trellis::Schedule> make(const trellis::ScheduleInit&) {
-  return std::make_unique<InterleavedSchedule>();
-}
-
 std::vector<trellis::ConfigProblem> check(const trellis::RunQuery& q) {
   std::vector<trellis::ConfigProblem> problems;
   const int p = q.sizes.pipeline;
@@ -61,19 +57,9 @@ std::vector<trellis::ConfigProblem> check(const trellis::RunQuery& q) {
   return problems;
 }
 
-const trellis::PluginDescriptor descriptor{
-    .abi = trellis::kAbiVersion,
-    .kind = trellis::PluginKind::schedule,
-    .name = "interleaved",
-    .version = "1.0.0",
-    .summary = "interleaved 1F1B: virtual stages round-robin over ranks, bubble / v",
-    .make_comm = nullptr,
-    .make_layers = nullptr,
-    .make_schedule = &make,
-    .check = &check,
-    .options = nullptr,
-    .option_count = 0,
-};
+const trellis::PluginDescriptor descriptor = trellis::schedule_descriptor(
+    "interleaved", "1.0.0", "interleaved 1F1B: virtual stages round-robin over ranks, bubble / v",
+    &trellis::make_schedule_of<InterleavedSchedule>, &check);
 
 }  // namespace
 

@@ -11,7 +11,7 @@
 #include <algorithm>
 #include <string>
 
-#include "trellis/plugin.h"
+#include "trellis/schedule_plugin.h"
 
 namespace {
 
@@ -39,30 +39,13 @@ class ZeroBubbleH1Schedule final : public trellis::Schedule {
   }
 };
 
-std::unique_ptr<trellis::Schedule> make(const trellis::ScheduleInit&) {
-  return std::make_unique<ZeroBubbleH1Schedule>();
-}
-
 std::vector<trellis::ConfigProblem> check(const trellis::RunQuery& q) {
-  if (q.virtual_stages == 1) return {};
-  return {{"parallel.virtual_stages",
-           "zbh1 runs one stage per rank; virtual_stages = " + std::to_string(q.virtual_stages) +
-               " is not supported by it (valid here: 1)"}};
+  return trellis::check_one_stage_per_rank(q, "zbh1", "is not supported by it");
 }
 
-const trellis::PluginDescriptor descriptor{
-    .abi = trellis::kAbiVersion,
-    .kind = trellis::PluginKind::schedule,
-    .name = "zbh1",
-    .version = "1.0.0",
-    .summary = "ZB-H1 zero-bubble: backward split into I and W, W fills the bubbles",
-    .make_comm = nullptr,
-    .make_layers = nullptr,
-    .make_schedule = &make,
-    .check = &check,
-    .options = nullptr,
-    .option_count = 0,
-};
+const trellis::PluginDescriptor descriptor = trellis::schedule_descriptor(
+    "zbh1", "1.0.0", "ZB-H1 zero-bubble: backward split into I and W, W fills the bubbles",
+    &trellis::make_schedule_of<ZeroBubbleH1Schedule>, &check);
 
 }  // namespace
 

@@ -13,11 +13,11 @@
 #include <fstream>
 #include <string>
 
-#include "pipeline/pipeline_plan.h"
-#include "pipeline/simulator.h"
 #include "trellis/error.h"
+#include "trellis/pipeline_plan.h"
 #include "trellis/plugin.h"
 #include "trellis/schedule.h"
+#include "trellis/simulator.h"
 
 // The csv plugin's descriptor, exported by TRELLIS_PLUGIN under Boost.DLL's alias name.
 extern "C" const void* trellis_plugin;

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "device/cuda_device.h"
+#include "kernels/cuda_kernels.h"
 #include "trellis/kernels.h"
 #include "trellis/tensor.h"
 

@@ -18,6 +18,7 @@
 #include "device/cuda_device.h"
 #include "device/cuda_probe.h"
 #include "gpu_pair.h"
+#include "kernels/cuda_kernels.h"
 #include "trellis/error.h"
 
 using namespace trellis;

@@ -27,7 +27,7 @@ quietly() {
 
 step "install Trellis to $prefix"
 quietly "$cmake" --install "$build_dir" --prefix "$prefix"
-for f in bin/trellis-plugins lib/libtrellis_core.so include/trellis/plugin.h \
+for f in bin/trellis-plugins lib/libtrellis_sdk.so include/trellis/plugin.h \
   include/trellis/plugin_registry.h lib/cmake/Trellis/TrellisConfig.cmake \
   lib/cmake/Trellis/TrellisConfigVersion.cmake lib/cmake/Trellis/TrellisTargets.cmake \
   lib/cmake/Trellis/TrellisPlugin.cmake; do
@@ -40,6 +40,12 @@ quietly "$cmake" -S "$example_src" -B "$example_build" -G "$generator" \
 quietly "$cmake" --build "$example_build" -j 2
 plugin=$example_build/libtrellis_schedule_sequential.so
 [[ -f $plugin ]] || fail "the example build made no $plugin"
+
+step "the plugin links libtrellis_sdk and no other Trellis library"
+needed=$(readelf -d "$plugin" | sed -n 's/.*(NEEDED).*\[\(libtrellis[^]]*\)\]/\1/p' | tr '\n' ' ')
+[[ $needed == "libtrellis_sdk.so.0 " ]] || fail "$plugin needs '$needed', expected 'libtrellis_sdk.so.0 '"
+engine=$(find "$prefix" -name 'libtrellis_*' ! -name 'libtrellis_sdk.so*' ! -path '*/trellis/plugins/*')
+[[ -z $engine ]] || fail "the install holds engine libraries a plugin could link: $engine"
 
 step "run the example's own test (loads the plugin through the registry)"
 (cd "$example_build" && quietly "$ctest" --output-on-failure)

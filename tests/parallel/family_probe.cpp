@@ -35,9 +35,9 @@
 #include "model/param_init.h"
 #include "model/tensor_box.h"
 #include "support/counting_communicator.h"
-#include "train/rank_groups.h"
 #include "trellis/error.h"
 #include "trellis/plugin_registry.h"
+#include "trellis/rank_groups.h"
 
 using namespace trellis;
 namespace numerics = trellis::test::numerics;

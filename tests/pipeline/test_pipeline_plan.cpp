@@ -1,10 +1,10 @@
 // Plans, lowering, the simulator's verdicts and the CSV form, on hand-written schedules.
 #include <doctest/doctest.h>
 
-#include "pipeline/pipeline_plan.h"
-#include "pipeline/schedule_grid.h"
-#include "pipeline/simulator.h"
 #include "trellis/error.h"
+#include "trellis/pipeline_plan.h"
+#include "trellis/schedule_grid.h"
+#include "trellis/simulator.h"
 
 using namespace trellis;
 

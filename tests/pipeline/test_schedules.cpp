@@ -10,10 +10,10 @@
 #include <filesystem>
 #include <fstream>
 
-#include "pipeline/pipeline_plan.h"
-#include "pipeline/simulator.h"
 #include "trellis/error.h"
+#include "trellis/pipeline_plan.h"
 #include "trellis/plugin_registry.h"
+#include "trellis/simulator.h"
 
 using namespace trellis;
 

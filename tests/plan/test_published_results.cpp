@@ -9,10 +9,10 @@
 
 #include <cmath>
 
-#include "pipeline/pipeline_plan.h"
 #include "plan/cluster_file.h"
 #include "plan/megatron_flops.h"
 #include "plan/step_prediction.h"
+#include "trellis/pipeline_plan.h"
 #include "trellis/plugin_registry.h"
 
 using namespace trellis;

@@ -3,13 +3,13 @@
 // sharing devices; a two-stage pipeline; memory per rank.
 #include <doctest/doctest.h>
 
-#include "pipeline/pipeline_plan.h"
 #include "plan/collective_cost.h"
 #include "plan/layer_work.h"
 #include "plan/parameter_count.h"
 #include "plan/step_prediction.h"
 #include "train/model_flops.h"
 #include "trellis/error.h"
+#include "trellis/pipeline_plan.h"
 #include "trellis/plugin_registry.h"
 
 using namespace trellis;

@@ -38,7 +38,7 @@ TEST_CASE("without TRELLIS_PLUGIN_PATH the search path is the config's entries a
   CHECK(path[1].origin == "install directory");
 }
 
-TEST_CASE("the installed plugin directory is trellis/plugins next to libtrellis_core") {
+TEST_CASE("the installed plugin directory is trellis/plugins next to libtrellis_sdk") {
   // In the build tree that is build/lib/trellis/plugins, where in-tree plugins are built.
   CHECK(canonical_or_same(PluginRegistry::installed_plugin_dir()) ==
         canonical_or_same(TRELLIS_TEST_INSTALLED_PLUGIN_DIR));

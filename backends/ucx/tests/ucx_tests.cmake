@@ -13,7 +13,7 @@ add_executable(ucx_rank_checks
   ${ucx_tests_dir}/unsupported_checks.cpp
   ${ucx_tests_dir}/create_world_checks.cpp
   ${ucx_tests_dir}/failure_checks.cpp)
-target_link_libraries(ucx_rank_checks PRIVATE trellis_test_main trellis_core_internal)
+target_link_libraries(ucx_rank_checks PRIVATE trellis_test_main trellis_engine)
 target_compile_definitions(ucx_rank_checks PRIVATE
   TRELLIS_UCX_PLUGIN_FILE="$<TARGET_FILE:trellis_comm_ucx>")
 set_target_properties(ucx_rank_checks PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests/bin)

@@ -9,7 +9,7 @@
 #include <stdexcept>
 #include <string>
 
-// Error classes are exported from libtrellis_core with their vtables and type information
+// Error classes are exported from libtrellis_sdk with their vtables and type information
 // defined there once (the out-of-line destructors are their key functions). An exception a
 // plugin throws therefore never points into the plugin's own code, so it stays valid after the
 // plugin is unloaded, and it is caught by type in core like any other.

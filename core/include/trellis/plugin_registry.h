@@ -52,10 +52,10 @@ class PluginRegistry {
   static PluginRegistry discover(std::vector<PluginSearchDir> search_path);
 
   // TRELLIS_PLUGIN_PATH (':'-separated) from `env_value`, then `config_paths` ([plugins] paths),
-  // then the plugin directory installed next to libtrellis_core.
+  // then the plugin directory installed next to libtrellis_sdk.
   static std::vector<PluginSearchDir> search_path(const char* env_value,
                                                   const std::vector<std::string>& config_paths);
-  // <directory of libtrellis_core>/trellis/plugins
+  // <directory of libtrellis_sdk>/trellis/plugins
   static std::filesystem::path installed_plugin_dir();
 
   PluginRegistry(PluginRegistry&&) noexcept;

@@ -8,7 +8,7 @@
 #include "config/config_schema.h"
 #include "config/config_value.h"
 #include "config/shard_report.h"
-#include "pipeline/schedule_grid.h"
+#include "trellis/schedule_grid.h"
 
 namespace trellis {
 

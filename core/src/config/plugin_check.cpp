@@ -10,10 +10,10 @@
 #include "config/config_schema.h"
 #include "config/config_value.h"
 #include "config/did_you_mean.h"
-#include "pipeline/pipeline_plan.h"
-#include "pipeline/simulator.h"
 #include "plugin/left_out_plugins.h"
 #include "trellis/error.h"
+#include "trellis/pipeline_plan.h"
+#include "trellis/simulator.h"
 
 namespace trellis {
 

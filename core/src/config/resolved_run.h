@@ -16,11 +16,11 @@
 #include "config/config_origin.h"
 #include "config/run_config.h"
 #include "model/llmc_checkpoint_header.h"
-#include "pipeline/pipeline_plan.h"
-#include "pipeline/simulator.h"
 #include "trellis/config.h"
 #include "trellis/parallel.h"
+#include "trellis/pipeline_plan.h"
 #include "trellis/plugin_registry.h"
+#include "trellis/simulator.h"
 
 namespace trellis {
 

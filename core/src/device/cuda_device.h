@@ -1,16 +1,11 @@
-// The CUDA device: allocators on cudaMalloc and the CUDA implementation of trellis::Kernels.
+// The CUDA device: allocators on cudaMalloc, and waiting for the compute stream. The CUDA
+// implementation of trellis::Kernels that runs on it is kernels/cuda_kernels.h.
 //
 // Streams. Every kernel, cuBLAS call and copy of the CUDA Kernels runs on the device's legacy
 // default stream (cudaStreamLegacy), the one "compute stream" of a process. Communication backends
 // (the nccl plugin) run on streams of their own and order themselves after compute with events
 // recorded on that stream, so neither side needs the other's handles. Results that come back to
 // the host (sum_squares, xent_loss_sum, copies to host memory) synchronise the stream.
-//
-// Precision. `CudaPrecision::f32` computes everything in fp32 (cuBLAS without TF32), which agrees
-// with the CPU kernels up to summation order. `CudaPrecision::bf16` is mixed precision: the
-// operands of every matrix product (linear, matmul, attention) are rounded to bf16 and multiplied
-// on the tensor cores with fp32 accumulation into fp32 outputs; parameters (the master weights),
-// gradients (accumulated in fp32), optimizer state and the other kernels stay fp32.
 //
 // Every CUDA, cuBLAS return code is checked: a failure is a trellis::Error naming the call, the
 // kernel and the runtime's message. Built without CUDA, the factories throw an Error saying so.
@@ -19,12 +14,9 @@
 
 #include <memory>
 
-#include "trellis/kernels.h"
 #include "trellis/tensor.h"
 
 namespace trellis {
-
-enum class CudaPrecision : std::uint8_t { f32, bf16 };
 
 // Device memory from cudaMalloc on `device`, counted like every allocator (current, peak). Freed
 // blocks are cached by exact size and reused, as the CPU allocator does; the cache is returned to
@@ -41,10 +33,5 @@ std::shared_ptr<Allocator> make_cuda_managed_allocator(int device);
 // communication streams are not waited for). For timings that must cover the device's work, such
 // as the trace's compute slices.
 void wait_for_cuda_compute(int device);
-
-// The CUDA Kernels on `device`. Tensors must be on that device, except for copy(), which also
-// moves between host and device memory (and converts f32 <-> bf16 on the device).
-std::shared_ptr<Kernels> make_cuda_kernels(int device,
-                                           CudaPrecision precision = CudaPrecision::f32);
 
 }  // namespace trellis

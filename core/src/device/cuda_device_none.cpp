@@ -14,10 +14,6 @@ std::shared_ptr<Allocator> make_cuda_managed_allocator(int) {
   throw Error(probe_cuda().problem);
 }
 
-std::shared_ptr<Kernels> make_cuda_kernels(int, CudaPrecision) {
-  throw Error(probe_cuda().problem);
-}
-
 void wait_for_cuda_compute(int) {
   throw Error(probe_cuda().problem);
 }

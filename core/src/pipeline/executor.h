@@ -18,10 +18,10 @@
 #include <vector>
 
 #include "model/model_chunk.h"
-#include "pipeline/pipeline_plan.h"
 #include "trace/trace.h"
 #include "trellis/comm.h"
 #include "trellis/kernels.h"
+#include "trellis/pipeline_plan.h"
 
 namespace trellis {
 

@@ -7,8 +7,8 @@
 
 #include <vector>
 
-#include "pipeline/pipeline_plan.h"
 #include "plan/activation_memory.h"
+#include "trellis/pipeline_plan.h"
 
 namespace trellis::plan {
 

@@ -6,8 +6,8 @@
 #include <numeric>
 #include <tuple>
 
-#include "pipeline/simulator.h"
 #include "trellis/error.h"
+#include "trellis/simulator.h"
 
 namespace trellis::plan {
 

@@ -4,13 +4,13 @@
 #include <map>
 
 #include "model/model_chunk.h"
-#include "pipeline/simulator.h"
 #include "plan/activation_timeline.h"
 #include "plan/collective_cost.h"
 #include "plan/layer_work.h"
 #include "plan/parameter_count.h"
 #include "train/model_flops.h"
 #include "trellis/error.h"
+#include "trellis/simulator.h"
 
 namespace trellis::plan {
 

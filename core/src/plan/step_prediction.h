@@ -13,7 +13,7 @@
 //      layer_work.h's FLOPs at peak x compute_efficiency, element-wise bytes at memory
 //      bandwidth x memory_efficiency, plus the tensor-parallel collectives (collective_cost.h)
 //      over the link their group lands on (group_link.h).
-//   2. The pipeline schedule's actions run in the simulator (pipeline/simulator.h) with those
+//   2. The pipeline schedule's actions run in the simulator (trellis/simulator.h) with those
 //      costs and a send/receive latency of alpha + bytes / bandwidth between pipeline ranks: the
 //      makespan includes the bubble.
 //   3. Each stage's data-parallel reduction starts when its last backward ends on its rank, the
@@ -34,7 +34,6 @@
 #include <optional>
 #include <vector>
 
-#include "pipeline/pipeline_plan.h"
 #include "plan/activation_memory.h"
 #include "plan/cluster_spec.h"
 #include "plan/group_link.h"
@@ -42,6 +41,7 @@
 #include "plan/precision.h"
 #include "plan/rank_placement.h"
 #include "trellis/config.h"
+#include "trellis/pipeline_plan.h"
 
 namespace trellis::plan {
 

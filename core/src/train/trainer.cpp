@@ -9,9 +9,11 @@
 #include <optional>
 #include <sstream>
 
+#include "data_parallel/all_reduce_scalar.h"
+#include "data_parallel/optimizer.h"
 #include "dataset/token_dataset.h"
-#include "device/compute_device.h"
 #include "device/openblas_core_choice.h"
+#include "kernels/compute_device.h"
 #include "kernels/host_transfer.h"
 #include "launch/rank_environment.h"
 #include "launch/world.h"
@@ -20,16 +22,14 @@
 #include "model/param_init.h"
 #include "pipeline/executor.h"
 #include "trace/trace.h"
-#include "train/all_reduce_scalar.h"
 #include "train/lr_schedule.h"
 #include "train/mfu_peak.h"
 #include "train/model_flops.h"
-#include "train/optimizer.h"
-#include "train/rank_groups.h"
 #include "train/step_metrics.h"
 #include "train/test_faults.h"
 #include "train/training_checkpoints.h"
 #include "trellis/error.h"
+#include "trellis/rank_groups.h"
 
 namespace trellis {
 

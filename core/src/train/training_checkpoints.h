@@ -12,7 +12,7 @@
 
 #include "checkpoint/manifest.h"
 #include "config/resolved_run.h"
-#include "train/optimizer.h"
+#include "data_parallel/optimizer.h"
 #include "train/test_faults.h"
 #include "trellis/comm.h"
 

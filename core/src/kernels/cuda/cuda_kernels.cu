@@ -6,11 +6,11 @@
 #include <string>
 
 #include "device/cuda_check.h"
-#include "device/cuda_device.h"
 #include "kernels/checked_kernels.h"
 #include "kernels/cuda/cuda_ops.h"
 #include "kernels/cuda/device_buffer.h"
 #include "kernels/cuda/gemm.h"
+#include "kernels/cuda_kernels.h"
 #include "trellis/error.h"
 
 namespace trellis {

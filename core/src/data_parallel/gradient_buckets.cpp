@@ -1,4 +1,4 @@
-#include "train/gradient_buckets.h"
+#include "data_parallel/gradient_buckets.h"
 
 #include <algorithm>
 

@@ -1,4 +1,4 @@
-#include "train/all_reduce_scalar.h"
+#include "data_parallel/all_reduce_scalar.h"
 
 #include "kernels/host_transfer.h"
 

@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
-#include "pipeline/pipeline_plan.h"
-#include "pipeline/simulator.h"
+#include "trellis/pipeline_plan.h"
+#include "trellis/simulator.h"
 
 namespace trellis {
 

@@ -16,7 +16,8 @@ class Storage {
         bytes_(bytes),
         device_(allocator_->device()) {}
   // Borrows memory owned by someone else.
-  Storage(void* data, std::size_t bytes, Device device) : data_(data), bytes_(bytes), device_(device) {}
+  Storage(void* data, std::size_t bytes, Device device)
+      : data_(data), bytes_(bytes), device_(device) {}
   ~Storage() {
     if (allocator_) allocator_->deallocate(data_, bytes_);
   }

@@ -3,7 +3,7 @@
 // (gradient_buckets.h).
 #pragma once
 
-#include "train/optimizer.h"
+#include "data_parallel/optimizer.h"
 
 namespace trellis {
 

@@ -1,8 +1,8 @@
-#include "train/replicated_adamw.h"
+#include "data_parallel/replicated_adamw.h"
 
 #include <cmath>
 
-#include "train/all_reduce_scalar.h"
+#include "data_parallel/all_reduce_scalar.h"
 
 namespace trellis {
 

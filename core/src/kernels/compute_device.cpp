@@ -1,4 +1,4 @@
-#include "device/compute_device.h"
+#include "kernels/compute_device.h"
 
 #include <cstdlib>
 #include <string>
@@ -7,6 +7,7 @@
 #include "device/cuda_probe.h"
 #include "device/fenced_device.h"
 #include "kernels/cpu/cpu_kernels.h"
+#include "kernels/cuda_kernels.h"
 #include "trellis/error.h"
 
 namespace trellis {

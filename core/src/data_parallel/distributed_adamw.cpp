@@ -1,9 +1,9 @@
-#include "train/distributed_adamw.h"
+#include "data_parallel/distributed_adamw.h"
 
 #include <algorithm>
 #include <cmath>
 
-#include "train/all_reduce_scalar.h"
+#include "data_parallel/all_reduce_scalar.h"
 #include "trellis/error.h"
 
 namespace trellis {

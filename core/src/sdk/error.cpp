@@ -1,5 +1,5 @@
 // The key functions of the error classes: their vtables and type information live here, in
-// libtrellis_core, and nowhere else (see trellis/error.h).
+// libtrellis_sdk, and nowhere else (see trellis/error.h).
 #include "trellis/error.h"
 
 namespace trellis {

@@ -1,4 +1,4 @@
-#include "pipeline/schedule_grid.h"
+#include "trellis/schedule_grid.h"
 
 #include <algorithm>
 #include <cmath>

@@ -1,4 +1,4 @@
-#include "train/rank_groups.h"
+#include "trellis/rank_groups.h"
 
 #include "trellis/error.h"
 

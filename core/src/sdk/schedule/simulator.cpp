@@ -1,11 +1,11 @@
-#include "pipeline/simulator.h"
+#include "trellis/simulator.h"
 
 #include <algorithm>
 #include <map>
 #include <tuple>
 
-#include "pipeline/schedule_grid.h"
 #include "trellis/error.h"
+#include "trellis/schedule_grid.h"
 
 namespace trellis {
 

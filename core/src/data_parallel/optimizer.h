@@ -19,10 +19,10 @@
 #include <vector>
 
 #include "checkpoint/checkpoint_piece.h"
-#include "train/adamw_optimizer.h"
-#include "train/gradient_buckets.h"
-#include "train/rank_groups.h"
+#include "data_parallel/adamw_optimizer.h"
+#include "data_parallel/gradient_buckets.h"
 #include "trellis/parallel.h"
+#include "trellis/rank_groups.h"
 
 namespace trellis {
 

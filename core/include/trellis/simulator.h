@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "pipeline/pipeline_plan.h"
+#include "trellis/pipeline_plan.h"
 
 namespace trellis {
 

@@ -33,7 +33,7 @@ std::vector<PluginSearchDir> PluginRegistry::search_path(
 }
 
 std::filesystem::path PluginRegistry::installed_plugin_dir() {
-  // The location of the code running this line is libtrellis_core itself, in the build tree
+  // The location of the code running this line is libtrellis_sdk itself, in the build tree
   // (build/lib) as in an install (<prefix>/lib); plugins sit in trellis/plugins below it in both.
   const std::filesystem::path core_dir = boost::dll::this_line_location().parent_path();
   std::error_code ec;

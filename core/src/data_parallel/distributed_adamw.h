@@ -19,7 +19,7 @@
 // range), against parameters + gradients + 2 x parameters for zero = 0.
 #pragma once
 
-#include "train/optimizer.h"
+#include "data_parallel/optimizer.h"
 
 namespace trellis {
 

@@ -1,7 +1,7 @@
-#include "train/optimizer.h"
+#include "data_parallel/optimizer.h"
 
-#include "train/distributed_adamw.h"
-#include "train/replicated_adamw.h"
+#include "data_parallel/distributed_adamw.h"
+#include "data_parallel/replicated_adamw.h"
 
 namespace trellis {
 

@@ -1,4 +1,4 @@
-#include "pipeline/pipeline_plan.h"
+#include "trellis/pipeline_plan.h"
 
 #include <algorithm>
 #include <map>

@@ -1,4 +1,4 @@
-#include "train/adamw_optimizer.h"
+#include "data_parallel/adamw_optimizer.h"
 
 namespace trellis {
 

@@ -1,0 +1,21 @@
+#include "trellis/plugin.h"
+
+namespace trellis {
+
+const char* plugin_kind_name(PluginKind kind) noexcept {
+  switch (kind) {
+    case PluginKind::comm:
+      return "comm";
+    case PluginKind::layers:
+      return "layers";
+    case PluginKind::schedule:
+      return "schedule";
+  }
+  return "unknown";
+}
+
+const char* core_version() noexcept {
+  return TRELLIS_VERSION;
+}
+
+}  // namespace trellis
