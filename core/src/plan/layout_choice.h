@@ -8,15 +8,12 @@
 
 namespace trellis::plan {
 
-enum class TensorMode : unsigned char { one_d, seq, two_d };
 // Activation recomputation (Korthikanti et al. 2022). Trellis has none yet; the planner can
 // predict it (--recompute) as Megatron-LM runs it: "full" keeps each layer's input and redoes
 // the layer's forward in backward, "selective" redoes attention's core (scores, softmax,
 // weighted sum) only.
 enum class Recompute : unsigned char { none, selective, full };
 
-const char* tensor_mode_name(TensorMode mode) noexcept;  // "1d", "seq", "2d"
-bool parse_tensor_mode(const std::string& name, TensorMode& mode);
 const char* recompute_name(Recompute r) noexcept;  // "none", "selective", "full"
 bool parse_recompute(const std::string& name, Recompute& r);
 
@@ -26,7 +23,9 @@ struct LayoutChoice {
   int data = 1;
   int virtual_stages = 1;
   std::string schedule = "1f1b";  // used when pipeline > 1
-  TensorMode tensor_mode = TensorMode::one_d;
+  // The layer family: a layers plugin's name ([parallel] tensor_mode), which describes its costs
+  // (plan/family_cost.h).
+  std::string tensor_mode = "1d";
   int micro_batch = 1;
   int zero = 0;
   Recompute recompute = Recompute::none;

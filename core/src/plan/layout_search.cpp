@@ -20,29 +20,6 @@ std::vector<int> divisors(std::int64_t n) {
   return out;
 }
 
-int square_root(int n) {
-  int q = 1;
-  while (q * q < n) ++q;
-  return q * q == n ? q : 0;
-}
-
-// The rules of Trellis's families, for a family not found as a plugin (they mirror the
-// families' check hooks: layers/1d, seq and 2d).
-bool builtin_family_accepts(TensorMode mode, const ModelDims& dims, int t, int micro_batch) {
-  switch (mode) {
-    case TensorMode::one_d:
-      return dims.heads % t == 0;
-    case TensorMode::seq:
-      return dims.heads % t == 0 && dims.seq_len % t == 0;
-    case TensorMode::two_d: {
-      const int q = square_root(t);
-      return q > 0 && dims.heads % q == 0 && dims.hidden % t == 0 && micro_batch % q == 0 &&
-             dims.padded_vocab % q == 0 && dims.max_seq_len % q == 0;
-    }
-  }
-  return false;
-}
-
 // Plans cached by (schedule, pipeline, microbatches, virtual stages); null when the schedule
 // cannot make one (its check failed, or it deadlocks).
 class PlanCache {
@@ -72,14 +49,24 @@ class PlanCache {
   std::map<std::tuple<std::string, int, int, int>, std::unique_ptr<PipelinePlan>> plans_;
 };
 
-bool found(const PluginRegistry* registry, PluginKind kind, const std::string& name) {
-  if (registry == nullptr) return false;
-  try {
-    registry->find(kind, name);
-    return true;
-  } catch (const Error&) {
-    return false;
-  }
+bool offered(const std::vector<std::string>& only, const std::string& name) {
+  return only.empty() || std::find(only.begin(), only.end(), name) != only.end();
+}
+
+// A schedule whose check refuses a plain two-stage pipeline for want of its own options (the
+// csv schedule's file) cannot be searched: the search has no options to give it.
+bool needs_options(const PluginRegistry& registry, const std::string& schedule,
+                   const ModelDims& dims) {
+  static const Options none;
+  RunQuery query;
+  query.dims = dims;
+  query.sizes = {1, 1, 1, 2};
+  query.microbatches = 2;
+  query.options = &none;
+  const std::string own_table = "schedule." + schedule + ".";
+  for (const ConfigProblem& problem : registry.check(PluginKind::schedule, schedule, query))
+    if (problem.key.starts_with(own_table)) return true;
+  return false;
 }
 
 }  // namespace
@@ -96,35 +83,40 @@ SearchResult search_layouts(const PlanRequest& base, const ClusterSpec& cluster,
   SearchResult result;
   PlanCache plans(registry);
   static const Options no_options;
-  std::map<TensorMode, bool> family_plugin;
-  for (TensorMode mode : space.tensor_modes) {
-    family_plugin[mode] = found(registry, PluginKind::layers, tensor_mode_name(mode));
-    if (!family_plugin[mode]) {
-      result.notes.push_back(std::string("tensor mode '") + tensor_mode_name(mode) +
-                             "': no layers plugin found; checked by the rules of Trellis's " +
-                             tensor_mode_name(mode) + " family");
-    }
-  }
-  std::vector<std::string> schedules;
-  for (const std::string& s : space.schedules) {
-    if (found(registry, PluginKind::schedule, s)) {
-      schedules.push_back(s);
-    } else {
-      result.notes.push_back("schedule '" + s + "': no plugin found; pipelines use the others");
+  // The layer families and schedules are whatever plugins the registry finds.
+  std::vector<std::string> families, schedules;
+  if (registry == nullptr) {
+    result.notes.push_back("no plugin registry: no layer family or schedule to search");
+  } else {
+    for (const PluginInfo& info : registry->plugins()) {
+      if (!info.problem.empty()) continue;  // reported when a run names it
+      if (info.kind == PluginKind::layers && offered(space.tensor_modes, info.name)) {
+        if (registry->describes_cost(info.name)) {
+          families.push_back(info.name);
+        } else {
+          result.notes.push_back("tensor mode '" + info.name + "' (" + info.file.string() +
+                                 ") does not describe its cost: not searched");
+        }
+      } else if (info.kind == PluginKind::schedule && offered(space.schedules, info.name)) {
+        if (needs_options(*registry, info.name, base.dims)) {
+          result.notes.push_back("schedule '" + info.name +
+                                 "' needs options of its own: not searched");
+        } else {
+          schedules.push_back(info.name);
+        }
+      }
     }
   }
 
-  // At tensor 1 every family is the plain one-rank model: one mode stands for all, the run's
-  // own when it is offered.
-  std::vector<TensorMode> tensor_one_modes;
-  if (!space.tensor_modes.empty()) {
-    const auto& offered = space.tensor_modes;
+  // At tensor 1 every family is the plain one-rank model: one stands for all, the run's own
+  // when it is offered.
+  std::vector<std::string> tensor_one_families;
+  if (!families.empty()) {
     const bool own =
-        std::find(offered.begin(), offered.end(), base.layout.tensor_mode) != offered.end();
-    tensor_one_modes = {own ? base.layout.tensor_mode : offered.front()};
-    if (offered.size() > 1) {
-      result.notes.push_back(std::string("tensor 1 is listed as ") +
-                             tensor_mode_name(tensor_one_modes.front()) +
+        std::find(families.begin(), families.end(), base.layout.tensor_mode) != families.end();
+    tensor_one_families = {own ? base.layout.tensor_mode : families.front()};
+    if (families.size() > 1) {
+      result.notes.push_back("tensor 1 is listed as " + tensor_one_families.front() +
                              ": at tensor 1 every tensor mode is the same one-rank model");
     }
   }
@@ -150,7 +142,7 @@ SearchResult search_layouts(const PlanRequest& base, const ClusterSpec& cluster,
         const int m = static_cast<int>(base.global_batch / (static_cast<std::int64_t>(b) * d));
         for (int v : virtuals) {
           for (const std::string& schedule : pipeline_schedules) {
-            for (TensorMode mode : t == 1 ? tensor_one_modes : space.tensor_modes) {
+            for (const std::string& family : t == 1 ? tensor_one_families : families) {
               ++result.considered;
               LayoutChoice choice = base.layout;
               choice.tensor = t;
@@ -158,7 +150,7 @@ SearchResult search_layouts(const PlanRequest& base, const ClusterSpec& cluster,
               choice.data = d;
               choice.virtual_stages = v;
               choice.schedule = schedule;
-              choice.tensor_mode = mode;
+              choice.tensor_mode = family;
               choice.micro_batch = b;
               RunQuery query;
               query.dims = dims;
@@ -167,12 +159,7 @@ SearchResult search_layouts(const PlanRequest& base, const ClusterSpec& cluster,
               query.microbatches = m;
               query.micro_batch = b;
               query.options = &no_options;
-              bool ok = true;
-              if (family_plugin[mode]) {
-                ok = registry->check(PluginKind::layers, tensor_mode_name(mode), query).empty();
-              } else {
-                ok = builtin_family_accepts(mode, dims, t, b);
-              }
+              bool ok = registry->check(PluginKind::layers, family, query).empty();
               const PipelinePlan* plan = nullptr;
               if (ok && p > 1) {
                 ok = registry->check(PluginKind::schedule, schedule, query).empty();
@@ -187,6 +174,7 @@ SearchResult search_layouts(const PlanRequest& base, const ClusterSpec& cluster,
               request.dims = dims;
               request.layout = choice;
               request.plan = plan;
+              request.registry = registry;
               request.memory_only = true;
               if (!predict(request, cluster).fits) {
                 ++result.too_big;
