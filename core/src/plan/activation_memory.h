@@ -8,7 +8,8 @@
 //   tensor + sequence parallel (seq)   s b h / t (34 + 5 a s / h)
 //   selective recompute                the 5 a s / h terms go: s b h (10 + 24/t), 34 s b h / t
 //   full recompute                     the layer's input only: 2 s b h (1d), 2 s b h / t (seq)
-// 2d keeps every activation as a 1/t shard, like seq (the paper has no 2d; we use seq's form).
+// A family says which form is its own (LayerCost::activations_sharded): 2d, which the paper
+// does not have, keeps every activation as a 1/t shard and takes seq's.
 //
 // What Trellis keeps is the family's to say (trellis/layer_cost.h's BlockStash and HeadStash,
 // e.g. layers/1d/tp1d_cost.h); this adds Megatron-LM's recomputation to it: selective drops the
