@@ -14,7 +14,8 @@
 //   }  // namespace
 //   TRELLIS_PLUGIN(descriptor)
 //
-// Build it with trellis_add_plugin() from find_package(Trellis).
+// Build it with trellis_add_plugin() from find_package(Trellis). A layers plugin may also set
+// .describe_cost (trellis/layer_cost.h) so that trellis-plan can predict and search its layouts.
 //
 // ABI rules. The leading fields, abi through summary, never change, so any Trellis can name an
 // incompatible plugin and both versions in its error. A plugin loads when its ABI major equals
