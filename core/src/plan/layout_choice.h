@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "config/run_config.h"
 #include "trellis/parallel.h"
 
 namespace trellis::plan {
@@ -22,10 +23,11 @@ struct LayoutChoice {
   int pipeline = 1;
   int data = 1;
   int virtual_stages = 1;
-  std::string schedule = "1f1b";  // used when pipeline > 1
+  // A schedule plugin's name, used when pipeline > 1 (by default the config's default).
+  std::string schedule = ParallelSection{}.schedule;
   // The layer family: a layers plugin's name ([parallel] tensor_mode), which describes its costs
-  // (plan/family_cost.h).
-  std::string tensor_mode = "1d";
+  // (plan/family_cost.h); by default the config's default.
+  std::string tensor_mode = ParallelSection{}.tensor_mode;
   int micro_batch = 1;
   int zero = 0;
   Recompute recompute = Recompute::none;
