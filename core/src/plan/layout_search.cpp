@@ -7,6 +7,7 @@
 #include <tuple>
 
 #include "pipeline/simulator.h"
+#include "plan/searched_plugins.h"
 #include "trellis/error.h"
 
 namespace trellis::plan {
@@ -49,26 +50,6 @@ class PlanCache {
   std::map<std::tuple<std::string, int, int, int>, std::unique_ptr<PipelinePlan>> plans_;
 };
 
-bool offered(const std::vector<std::string>& only, const std::string& name) {
-  return only.empty() || std::find(only.begin(), only.end(), name) != only.end();
-}
-
-// A schedule whose check refuses a plain two-stage pipeline for want of its own options (the
-// csv schedule's file) cannot be searched: the search has no options to give it.
-bool needs_options(const PluginRegistry& registry, const std::string& schedule,
-                   const ModelDims& dims) {
-  static const Options none;
-  RunQuery query;
-  query.dims = dims;
-  query.sizes = {1, 1, 1, 2};
-  query.microbatches = 2;
-  query.options = &none;
-  const std::string own_table = "schedule." + schedule + ".";
-  for (const ConfigProblem& problem : registry.check(PluginKind::schedule, schedule, query))
-    if (problem.key.starts_with(own_table)) return true;
-  return false;
-}
-
 }  // namespace
 
 std::int64_t padded_vocab_for(std::int64_t vocab_size, int tensor,
@@ -84,29 +65,11 @@ SearchResult search_layouts(const PlanRequest& base, const ClusterSpec& cluster,
   PlanCache plans(registry);
   static const Options no_options;
   // The layer families and schedules are whatever plugins the registry finds.
-  std::vector<std::string> families, schedules;
-  if (registry == nullptr) {
-    result.notes.push_back("no plugin registry: no layer family or schedule to search");
-  } else {
-    for (const PluginInfo& info : registry->plugins()) {
-      if (!info.problem.empty()) continue;  // reported when a run names it
-      if (info.kind == PluginKind::layers && offered(space.tensor_modes, info.name)) {
-        if (registry->describes_cost(info.name)) {
-          families.push_back(info.name);
-        } else {
-          result.notes.push_back("tensor mode '" + info.name + "' (" + info.file.string() +
-                                 ") does not describe its cost: not searched");
-        }
-      } else if (info.kind == PluginKind::schedule && offered(space.schedules, info.name)) {
-        if (needs_options(*registry, info.name, base.dims)) {
-          result.notes.push_back("schedule '" + info.name +
-                                 "' needs options of its own: not searched");
-        } else {
-          schedules.push_back(info.name);
-        }
-      }
-    }
-  }
+  SearchedPlugins found =
+      searched_plugins(registry, space.tensor_modes, space.schedules, base.dims);
+  result.notes = found.notes;
+  const std::vector<std::string>& families = found.families;
+  const std::vector<std::string>& schedules = found.schedules;
 
   // At tensor 1 every family is the plain one-rank model: one stands for all, the run's own
   // when it is offered.
