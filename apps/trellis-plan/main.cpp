@@ -80,8 +80,6 @@ int plan_run(const PlanArguments& args, ClusterSpec cluster) {
     SearchSpace space;
     // The config's world ([launch] nproc), as trellis-train would run it, unless --world.
     space.world = args.world ? *args.world : run.world_size;
-    space.schedules = {"gpipe", "1f1b", "interleaved", "zbh1"};
-    space.tensor_modes = {TensorMode::one_d, TensorMode::seq, TensorMode::two_d};
     if (run.llmc) space.checkpoint_padded_vocab = run.llmc->padded_vocab;
     std::cout << "search: every layout of " << space.world
               << (space.world == 1 ? " rank" : " ranks")

@@ -1,4 +1,5 @@
 // The plugin descriptor of the 1d layer family.
+#include "tp1d_cost.h"
 #include "tp1d_family.h"
 #include "trellis/plugin.h"
 
@@ -18,6 +19,7 @@ const trellis::PluginDescriptor descriptor{
     .check = &trellis::tp1d::check_run,
     .options = nullptr,
     .option_count = 0,
+    .describe_cost = &trellis::tp1d::describe_cost,
 };
 
 }  // namespace

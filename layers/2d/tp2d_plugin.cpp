@@ -1,4 +1,5 @@
 // The plugin descriptor of the 2d layer family.
+#include "tp2d_cost.h"
 #include "tp2d_family.h"
 #include "trellis/plugin.h"
 
@@ -18,6 +19,7 @@ const trellis::PluginDescriptor descriptor{
     .check = &trellis::tp2d::check_run,
     .options = nullptr,
     .option_count = 0,
+    .describe_cost = &trellis::tp2d::describe_cost,
 };
 
 }  // namespace

@@ -1,4 +1,5 @@
 // The plugin descriptor of the seq layer family.
+#include "seq_cost.h"
 #include "seq_family.h"
 #include "trellis/plugin.h"
 
@@ -18,6 +19,7 @@ const trellis::PluginDescriptor descriptor{
     .check = &trellis::seqpar::check_run,
     .options = nullptr,
     .option_count = 0,
+    .describe_cost = &trellis::seqpar::describe_cost,
 };
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "build_tree_families.h"
 #include "plan/bench_results.h"
 #include "plan/calibration.h"
 #include "trellis/error.h"
@@ -47,6 +48,7 @@ PlanRequest model(std::int64_t hidden, std::int64_t heads) {
   r.dims.hidden = hidden;
   r.global_batch = 8;
   r.layout.micro_batch = 4;
+  r.registry = &test::build_tree_plugins();
   return r;
 }
 

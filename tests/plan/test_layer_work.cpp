@@ -1,26 +1,30 @@
-// A layer's work per microbatch (layer_work.h) against values worked by hand, and the paper's
-// FLOPs per iteration.
+// A layer's work per microbatch as the 1d, seq and 2d plugins describe it (their describe_cost,
+// read through layer_work.h, which adds recomputation) against values worked by hand, and the
+// paper's FLOPs per iteration.
 #include <doctest/doctest.h>
 
+#include "build_tree_families.h"
 #include "plan/layer_work.h"
 #include "plan/megatron_flops.h"
 
+using namespace trellis;
 using namespace trellis::plan;
 
 namespace {
 
-WorkShape shape(int t, TensorMode mode, Recompute r = Recompute::none) {
-  WorkShape w;
-  w.micro_batch = 2;
-  w.seq_len = 128;
-  w.hidden = 256;
-  w.heads = 8;
-  w.vocab = 512;
-  w.tensor = t;
-  w.mode = mode;
-  w.recompute = r;
-  w.activation_bytes = 4;
-  return w;
+// b 2, s 128, h 256, a 8, V 512, fp32.
+LayerCost cost(int t, const std::string& family) {
+  ModelDims d;
+  d.vocab_size = d.padded_vocab = 512;
+  d.seq_len = d.max_seq_len = 128;
+  d.layers = 2;
+  d.heads = 8;
+  d.hidden = 256;
+  return test::family_cost_of(family, d, t, 2, 4);
+}
+
+PassWork block(int t, const std::string& family, Recompute r = Recompute::none) {
+  return block_work(cost(t, family), r);
 }
 
 double calls(const ActionWork& w, Collective op) {
@@ -33,7 +37,7 @@ double calls(const ActionWork& w, Collective op) {
 }  // namespace
 
 TEST_CASE("block FLOPs: 24 b s h^2 / t + 4 b s^2 h / t forward, twice that backward") {
-  const PassWork p = block_work(shape(2, TensorMode::one_d));
+  const PassWork p = block(2, "1d");
   const double linear = 24.0 * 2 * 128 * 256 * 256 / 2;  // 201,326,592
   const double core = 4.0 * 2 * 128 * 128 * 256 / 2;     // 16,777,216
   CHECK(p.forward.flops == linear + core);
@@ -43,33 +47,33 @@ TEST_CASE("block FLOPs: 24 b s h^2 / t + 4 b s^2 h / t forward, twice that backw
 }
 
 TEST_CASE("block element-wise bytes: forward 10 h + 8 h / t + 1.5 a s / t values a token") {
-  const PassWork p = block_work(shape(2, TensorMode::one_d));
+  const PassWork p = block(2, "1d");
   // 256 tokens x (2560 + 1024 + 1.5 x 8 x 128 / 2) values x 4 bytes
   CHECK(p.forward.bytes == 256.0 * (2560 + 1024 + 768) * 4);
   // Input gradient: 12 h + 12 h / t + 1.5 a s / t; weight gradient: 2 h + 7 h / t.
   CHECK(p.backward_input.bytes == 256.0 * (3072 + 1536 + 768) * 4);
   CHECK(p.backward_weight.bytes == 256.0 * (512 + 896) * 4);
   // seq holds the replicated values as shards and reorders 8 h / t each way.
-  const PassWork s = block_work(shape(2, TensorMode::seq));
+  const PassWork s = block(2, "seq");
   CHECK(s.forward.bytes == 256.0 * (1280 + 1024 + 1024 + 768) * 4);
 }
 
 TEST_CASE("tensor collectives: 1d all-reduces, seq all-gathers and reduce-scatters") {
   const double S = 4.0 * 2 * 128 * 256;  // one microbatch's hidden states, 262,144 bytes
-  const PassWork one = block_work(shape(2, TensorMode::one_d));
+  const PassWork one = block(2, "1d");
   CHECK(calls(one.forward, Collective::all_reduce) == 2);
   CHECK(one.forward.comm[0].bytes == S);
   CHECK(calls(one.backward_input, Collective::all_reduce) == 2);
   CHECK(one.backward_weight.comm.empty());
-  const PassWork seq = block_work(shape(2, TensorMode::seq));
+  const PassWork seq = block(2, "seq");
   CHECK(calls(seq.forward, Collective::all_gather) == 2);
   CHECK(calls(seq.forward, Collective::reduce_scatter) == 2);
   CHECK(calls(seq.backward_input, Collective::all_gather) == 2);
   CHECK(calls(seq.backward_weight, Collective::all_gather) == 2);  // LayerNorm outputs again
   // Nothing moves without tensor parallelism.
-  CHECK(block_work(shape(1, TensorMode::one_d)).forward.comm.empty());
+  CHECK(block(1, "1d").forward.comm.empty());
   // 2d: q = 2 broadcasts of x blocks along the row per linear, 4 linears.
-  const PassWork two = block_work(shape(4, TensorMode::two_d));
+  const PassWork two = block(4, "2d");
   double row_broadcasts = 0;
   for (const CommCall& c : two.forward.comm)
     if (c.op == Collective::broadcast && c.group == TensorGroupPart::row) row_broadcasts += c.count;
@@ -77,24 +81,24 @@ TEST_CASE("tensor collectives: 1d all-reduces, seq all-gathers and reduce-scatte
 }
 
 TEST_CASE("recomputation adds the forward (full) or attention's core (selective) to backward") {
-  const PassWork none = block_work(shape(2, TensorMode::one_d));
-  const PassWork full = block_work(shape(2, TensorMode::one_d, Recompute::full));
+  const PassWork none = block(2, "1d");
+  const PassWork full = block(2, "1d", Recompute::full);
   CHECK(full.backward_input.flops == none.backward_input.flops + none.forward.flops);
   CHECK(full.backward_input.comm.size() ==
         none.backward_input.comm.size() + none.forward.comm.size());
-  const PassWork selective = block_work(shape(2, TensorMode::one_d, Recompute::selective));
+  const PassWork selective = block(2, "1d", Recompute::selective);
   CHECK(selective.backward_input.flops ==
         none.backward_input.flops + 4.0 * 2 * 128 * 128 * 256 / 2);
 }
 
 TEST_CASE("the LM head: 2 b s h V / t FLOPs in each pass; its statistics all-reduced") {
-  const PassWork h = head_work(shape(2, TensorMode::one_d));
+  const PassWork h = head_work(cost(2, "1d"));
   CHECK(h.forward.flops == 2.0 * 256 * 256 * 256);  // V / t = 256 rows
   CHECK(h.backward_input.flops == h.forward.flops);
   CHECK(h.backward_weight.flops == h.forward.flops);
   CHECK(calls(h.forward, Collective::all_reduce) == 2);
-  CHECK(pipeline_message_bytes(shape(2, TensorMode::one_d)) == 262144.0);
-  CHECK(pipeline_message_bytes(shape(2, TensorMode::seq)) == 131072.0);
+  CHECK(cost(2, "1d").pipeline_message_bytes == 262144.0);
+  CHECK(cost(2, "seq").pipeline_message_bytes == 131072.0);
 }
 
 TEST_CASE("Narayanan et al.'s FLOPs per iteration: the 1.7B row") {

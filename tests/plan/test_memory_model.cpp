@@ -1,11 +1,12 @@
 // The memory model against values worked by hand: bytes per parameter by precision and ZeRO,
-// parameters per piece, Korthikanti et al.'s per-layer activations, Trellis's stash, and the
-// walk of a rank's actions that finds its activation peak.
+// parameters per piece and Trellis's stash as the 1d, seq and 2d plugins describe them,
+// Korthikanti et al.'s per-layer activations, and the walk of a rank's actions that finds its
+// activation peak.
 #include <doctest/doctest.h>
 
+#include "build_tree_families.h"
 #include "plan/activation_memory.h"
 #include "plan/activation_timeline.h"
-#include "plan/parameter_count.h"
 #include "plan/precision.h"
 #include "train/model_flops.h"
 
@@ -35,75 +36,93 @@ TEST_CASE("parameters per piece add up to the model's count") {
   d.layers = 8;
   d.heads = 8;
   d.hidden = 256;
+  auto params = [&](const std::string& family, int t) {
+    return test::family_cost_of(family, d, t, 1, 4).parameters;
+  };
   // 12 h^2 / t + 7 h / t + 6 h at h = 256, t = 2: 393216 + 896 + 1536
-  CHECK(block_parameters(d, 2, TensorMode::one_d) == 395648.0);
-  CHECK(block_parameters(d, 2, TensorMode::seq) == 395648.0);
-  CHECK(block_parameters(d, 4, TensorMode::two_d) ==
-        doctest::Approx((12.0 * 65536 + 13 * 256) / 4));
-  CHECK(embedding_parameters(d, 2, TensorMode::one_d) == 512.0 * 256 / 2 + 128.0 * 256);
-  CHECK(head_parameters(d, 2, TensorMode::one_d, false) == 512.0);
-  CHECK(head_parameters(d, 2, TensorMode::one_d, true) == 512.0 + 512.0 * 256 / 2);
+  CHECK(params("1d", 2).block == 395648.0);
+  CHECK(params("seq", 2).block == 395648.0);
+  CHECK(params("2d", 4).block == doctest::Approx((12.0 * 65536 + 13 * 256) / 4));
+  CHECK(params("1d", 2).embedding == 512.0 * 256 / 2 + 128.0 * 256);
+  CHECK(params("1d", 2).head == 512.0);                   // the final LayerNorm
+  CHECK(params("1d", 2).token_table == 512.0 * 256 / 2);  // the last stage's tied copy
   // One rank holding everything is the model itself (train/model_flops.h's count).
-  const double whole = d.layers * block_parameters(d, 1, TensorMode::one_d) +
-                       embedding_parameters(d, 1, TensorMode::one_d) +
-                       head_parameters(d, 1, TensorMode::one_d, false);
+  const double whole =
+      d.layers * params("1d", 1).block + params("1d", 1).embedding + params("1d", 1).head;
   CHECK(whole == static_cast<double>(parameter_count(d)));
 }
 
 namespace {
 
-WorkShape shape(std::int64_t b, std::int64_t s, std::int64_t h, std::int64_t a, int t,
-                TensorMode mode, Recompute r = Recompute::none, double e = 2) {
-  WorkShape w;
+ActivationShape shape(std::int64_t b, std::int64_t s, std::int64_t h, std::int64_t a, int t,
+                      Recompute r = Recompute::none, double e = 2) {
+  ActivationShape w;
   w.micro_batch = b;
   w.seq_len = s;
   w.hidden = h;
   w.heads = a;
-  w.vocab = 51200;
   w.tensor = t;
-  w.mode = mode;
   w.recompute = r;
   w.activation_bytes = e;
   return w;
 }
 
+// The family's description for the shape (vocabulary 51200).
+LayerCost cost(const std::string& family, const ActivationShape& w) {
+  ModelDims d;
+  d.vocab_size = d.padded_vocab = 51200;
+  d.seq_len = d.max_seq_len = w.seq_len;
+  d.layers = 1;
+  d.heads = w.heads;
+  d.hidden = w.hidden;
+  return test::family_cost_of(family, d, w.tensor, static_cast<int>(w.micro_batch),
+                              w.activation_bytes);
+}
+
+constexpr bool kWhole = false, kSharded = true;  // the published 1d form, and seq's
+
 }  // namespace
 
 TEST_CASE("Korthikanti et al.'s activations per layer (s 2048, b 1, h 4096, a 32)") {
   // s b h = 8,388,608; 5 a s / h = 80.
-  CHECK(published_layer_activation_bytes(shape(1, 2048, 4096, 32, 1, TensorMode::one_d)) ==
+  CHECK(published_layer_activation_bytes(shape(1, 2048, 4096, 32, 1), kWhole) ==
         8388608.0 * 114);  // 34 + 80
-  CHECK(published_layer_activation_bytes(shape(1, 2048, 4096, 32, 8, TensorMode::one_d)) ==
+  CHECK(published_layer_activation_bytes(shape(1, 2048, 4096, 32, 8), kWhole) ==
         8388608.0 * 23);  // 10 + 24/8 + 80/8
-  CHECK(published_layer_activation_bytes(shape(1, 2048, 4096, 32, 8, TensorMode::seq)) ==
+  CHECK(published_layer_activation_bytes(shape(1, 2048, 4096, 32, 8), kSharded) ==
         8388608.0 / 8 * 114);
-  CHECK(published_layer_activation_bytes(shape(1, 2048, 4096, 32, 8, TensorMode::one_d,
-                                               Recompute::selective)) == 8388608.0 * 13);
-  CHECK(published_layer_activation_bytes(shape(1, 2048, 4096, 32, 8, TensorMode::seq,
-                                               Recompute::selective)) == 34.0 * 8388608 / 8);
-  CHECK(published_layer_activation_bytes(
-            shape(1, 2048, 4096, 32, 8, TensorMode::one_d, Recompute::full)) == 2.0 * 8388608);
-  CHECK(published_layer_activation_bytes(
-            shape(1, 2048, 4096, 32, 8, TensorMode::seq, Recompute::full)) == 2.0 * 8388608 / 8);
+  CHECK(published_layer_activation_bytes(shape(1, 2048, 4096, 32, 8, Recompute::selective),
+                                         kWhole) == 8388608.0 * 13);
+  CHECK(published_layer_activation_bytes(shape(1, 2048, 4096, 32, 8, Recompute::selective),
+                                         kSharded) == 34.0 * 8388608 / 8);
+  CHECK(published_layer_activation_bytes(shape(1, 2048, 4096, 32, 8, Recompute::full), kWhole) ==
+        2.0 * 8388608);
+  CHECK(published_layer_activation_bytes(shape(1, 2048, 4096, 32, 8, Recompute::full), kSharded) ==
+        2.0 * 8388608 / 8);
+  // Each family says which form its activations take: 1d's regions whole, seq's and 2d's shards.
+  const ActivationShape four = shape(1, 2048, 4096, 32, 4);
+  CHECK_FALSE(cost("1d", four).activations_sharded);
+  CHECK(cost("seq", four).activations_sharded);
+  CHECK(cost("2d", four).activations_sharded);
 }
 
 TEST_CASE("Trellis's stash per layer: e [s b h (4 + 12/t) + 4 s b + a s^2 b / t]") {
   // b 2, s 128, h 256, a 8, t 2, f32: per token 4 h + 12 h / t + 4 + a s / t
   // = 1024 + 1536 + 4 + 512 = 3076 values; 256 tokens x 4 bytes.
-  const WorkShape w = shape(2, 128, 256, 8, 2, TensorMode::one_d, Recompute::none, 4);
-  CHECK(trellis_layer_activation_bytes(w) == 3076.0 * 256 * 4);
+  const ActivationShape w = shape(2, 128, 256, 8, 2, Recompute::none, 4);
+  CHECK(trellis_layer_activation_bytes(cost("1d", w), w) == 3076.0 * 256 * 4);
   // seq: every term a 1/t shard: 16 h / t + 4 / t + a s / t = 2048 + 2 + 512.
-  CHECK(trellis_layer_activation_bytes(
-            shape(2, 128, 256, 8, 2, TensorMode::seq, Recompute::none, 4)) == 2562.0 * 256 * 4);
+  CHECK(trellis_layer_activation_bytes(cost("seq", w), w) == 2562.0 * 256 * 4);
   // Full recomputation keeps the layer's input.
-  CHECK(trellis_layer_activation_bytes(
-            shape(2, 128, 256, 8, 2, TensorMode::one_d, Recompute::full, 4)) == 256.0 * 256 * 4);
+  const ActivationShape full = shape(2, 128, 256, 8, 2, Recompute::full, 4);
+  CHECK(trellis_layer_activation_bytes(cost("1d", full), full) == 256.0 * 256 * 4);
 }
 
 TEST_CASE("a chunk's activations: after forward, after the input gradient, at its peaks") {
-  const WorkShape w = shape(2, 128, 256, 8, 2, TensorMode::one_d, Recompute::none, 4);
+  const ActivationShape w = shape(2, 128, 256, 8, 2, Recompute::none, 4);
+  const LayerCost one_d = cost("1d", w);
   const double value = 256.0 * 4;  // one value a token, in bytes
-  const ChunkActivations c = chunk_activations(w, 2, false, ActivationModel::trellis);
+  const ChunkActivations c = chunk_activations(one_d, w, 2, false, ActivationModel::trellis);
   CHECK(c.per_layer == 3076 * value);
   CHECK(c.after_forward == (2 * 3076 + 256) * value);  // two layers and the chunk's input
   // (4 h + 12 h / t) a layer for the weight gradient, and the gradient that arrived.
@@ -112,7 +131,7 @@ TEST_CASE("a chunk's activations: after forward, after the input gradient, at it
   CHECK(c.peak_in_backward == c.after_forward + (256 + 1024 + 1024) * value);
   CHECK(c.peak_in_input == c.peak_in_backward);
   // With the head: its logits (V / t a token) are held until its backward.
-  const ChunkActivations h = chunk_activations(w, 2, true, ActivationModel::trellis);
+  const ChunkActivations h = chunk_activations(one_d, w, 2, true, ActivationModel::trellis);
   CHECK(h.after_forward == c.after_forward + (256 + 2 + 25600 + 3) * value);
 }
 

@@ -60,6 +60,7 @@ TEST_CASE("Narayanan et al. 2021 Table 1: every row within 15% of the published 
     r.dims.heads = row.heads;
     r.dims.hidden = row.hidden;
     r.global_batch = row.batch;
+    r.registry = &registry();
     LayoutChoice& l = r.layout;
     l.tensor = row.tensor;
     l.pipeline = row.pipeline;
@@ -118,6 +119,7 @@ TEST_CASE("peak memory of real trellis-train runs within 10% (measured within 1%
     r.dims.heads = 8;
     r.dims.hidden = 256;
     r.global_batch = 16;
+    r.registry = &registry();
     LayoutChoice& l = r.layout;
     l.tensor = run.tensor;
     l.pipeline = run.pipeline;

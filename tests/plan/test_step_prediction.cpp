@@ -3,9 +3,9 @@
 // sharing devices; a two-stage pipeline; memory per rank.
 #include <doctest/doctest.h>
 
+#include "build_tree_families.h"
 #include "plan/collective_cost.h"
 #include "plan/layer_work.h"
-#include "plan/parameter_count.h"
 #include "plan/step_prediction.h"
 #include "train/model_flops.h"
 #include "trellis/error.h"
@@ -14,6 +14,7 @@
 
 using namespace trellis;
 using namespace trellis::plan;
+using trellis::plan::test::build_tree_plugins;
 
 namespace {
 
@@ -46,18 +47,13 @@ PlanRequest request(int data, std::int64_t global_batch) {
   r.global_batch = global_batch;
   r.layout.data = data;
   r.layout.micro_batch = 2;
+  r.registry = &build_tree_plugins();
   return r;
 }
 
-WorkShape shape_of(const PlanRequest& r) {
-  WorkShape w;
-  w.micro_batch = r.layout.micro_batch;
-  w.seq_len = r.dims.seq_len;
-  w.hidden = r.dims.hidden;
-  w.heads = r.dims.heads;
-  w.vocab = r.dims.padded_vocab;
-  w.activation_bytes = 4;
-  return w;
+// The request's family (1d) as its plugin describes it, in fp32.
+LayerCost cost_of(const PlanRequest& r) {
+  return family_cost(r.registry, r.dims, r.layout, 4);
 }
 
 double seconds(const ActionWork& w) {
@@ -69,8 +65,8 @@ double seconds(const ActionWork& w) {
 TEST_CASE("one rank: microbatches x (forward + backward), then the optimizer") {
   const PlanRequest r = request(1, 4);  // 2 microbatches of 2
   const Prediction p = predict(r, machine());
-  const WorkShape w = shape_of(r);
-  PassWork all = block_work(w).scaled(2);
+  const LayerCost w = cost_of(r);
+  PassWork all = block_work(w, Recompute::none).scaled(2);
   all += embedding_work(w);
   all += head_work(w);
   const double F = seconds(all.forward);
@@ -149,9 +145,8 @@ TEST_CASE("ranks sharing devices: tensor collectives also poll for descheduled p
   const Prediction own = predict(r, roomy);
   // Every tensor collective of a step: half the time the peer is not running, and the wait
   // polls 200 us + 4 ns a byte (the mpi backend), taking turns too: once each in all.
-  WorkShape w = shape_of(r);
-  w.tensor = 2;
-  PassWork all = block_work(w).scaled(2);
+  const LayerCost w = cost_of(r);  // at tensor 2
+  PassWork all = block_work(w, Recompute::none).scaled(2);
   all += embedding_work(w);
   all += head_work(w);
   double polling = 0.0;
@@ -165,8 +160,7 @@ TEST_CASE("ranks sharing devices: tensor collectives also poll for descheduled p
 }
 
 TEST_CASE("a two-stage pipeline: the schedule's simulated makespan, activations per rank") {
-  const PluginRegistry registry =
-      PluginRegistry::discover({{TRELLIS_TEST_PLUGIN_DIR, "build tree"}});
+  const PluginRegistry& registry = build_tree_plugins();
   PlanRequest r = request(1, 8);  // 4 microbatches
   r.layout.pipeline = 2;
   auto schedule = registry.make_schedule("1f1b", {});

@@ -116,6 +116,11 @@ TEST_CASE("a schedule's, a factory's and a check hook's exceptions name the plug
   CHECK(runtime_error_of([&] { registry.check(PluginKind::layers, "thrower", query); }) ==
         label("layers", "layer family") +
             "its check threw std::domain_error: tensor sizes above 1 are not handled");
+  LayerCostQuery cost_query;
+  cost_query.tensor = 2;
+  CHECK(runtime_error_of([&] { registry.describe_cost("thrower", cost_query); }) ==
+        label("layers", "layer family") +
+            "its describe_cost threw std::domain_error: no cost for tensor sizes above 1");
 }
 
 TEST_CASE("the report of a plugin's own exception class outlives the plugin's library") {

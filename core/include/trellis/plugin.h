@@ -14,7 +14,8 @@
 //   }  // namespace
 //   TRELLIS_PLUGIN(descriptor)
 //
-// Build it with trellis_add_plugin() from find_package(Trellis).
+// Build it with trellis_add_plugin() from find_package(Trellis). A layers plugin may also set
+// .describe_cost (trellis/layer_cost.h) so that trellis-plan can predict and search its layouts.
 //
 // ABI rules. The leading fields, abi through summary, never change, so any Trellis can name an
 // incompatible plugin and both versions in its error. A plugin loads when its ABI major equals
@@ -24,6 +25,7 @@
 // plugin built against a newer minor, which may call functions an older core lacks, is refused.
 //   1.0  first release
 //   1.1  Kernels: LayerNorm over channels split across ranks (layernorm_shard_*)
+//   2.0  layers: describe_cost (trellis/layer_cost.h), what trellis-plan predicts a family from
 #pragma once
 
 #include <cstddef>
@@ -39,6 +41,7 @@
 #include "trellis/comm.h"
 #include "trellis/config.h"
 #include "trellis/layer.h"
+#include "trellis/layer_cost.h"
 #include "trellis/schedule.h"
 
 namespace trellis {
@@ -61,6 +64,9 @@ using ScheduleFactory = std::unique_ptr<Schedule> (*)(const ScheduleInit&);
 // Rejects runs the plugin cannot serve, before any rank starts (e.g. a 2D family when tensor is
 // not a square). Returns no problems when the run is fine.
 using RunCheck = std::vector<ConfigProblem> (*)(const RunQuery&);
+// A layer family's cost on one tensor rank for one microbatch (trellis/layer_cost.h). Called for
+// layouts the family's check accepted.
+using LayerCostFn = LayerCost (*)(const LayerCostQuery&);
 
 struct PluginDescriptor {
   // ---- frozen: the same in every ABI version ----
@@ -78,6 +84,10 @@ struct PluginDescriptor {
   // The keys the plugin accepts in its config table ([comm.<name>] for backends).
   const OptionSpec* options = nullptr;
   std::size_t option_count = 0;
+  // ---- ABI 2.0 ----
+  // Layers plugins: what the family costs, for trellis-plan (optional; without it the family
+  // trains but cannot be planned).
+  LayerCostFn describe_cost = nullptr;
 };
 
 }  // namespace trellis

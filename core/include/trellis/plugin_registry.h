@@ -74,6 +74,11 @@ class PluginRegistry {
   std::vector<ConfigProblem> check(PluginKind kind, std::string_view name,
                                    const RunQuery& query) const;
 
+  // Whether the layers plugin `name` describes its cost (trellis/layer_cost.h), and that cost
+  // for `query`; describe_cost throws PluginError for a family that gives none.
+  bool describes_cost(std::string_view name) const;
+  LayerCost describe_cost(std::string_view name, const LayerCostQuery& query) const;
+
   std::shared_ptr<Communicator> make_comm(std::string_view name, const CommInit& init) const;
   std::shared_ptr<LayerFamily> make_layers(std::string_view name,
                                            const LayerFamilyInit& init) const;

@@ -8,30 +8,41 @@
 //   tensor + sequence parallel (seq)   s b h / t (34 + 5 a s / h)
 //   selective recompute                the 5 a s / h terms go: s b h (10 + 24/t), 34 s b h / t
 //   full recompute                     the layer's input only: 2 s b h (1d), 2 s b h / t (seq)
-// 2d keeps every activation as a 1/t shard, like seq (the paper has no 2d; we use seq's form).
+// A family says which form is its own (LayerCost::activations_sharded): 2d, which the paper
+// does not have, keeps every activation as a 1/t shard and takes seq's.
 //
-// What Trellis keeps (layers/common/block.cpp's stash, e bytes a value, no dropout):
-//   LayerNorm outputs, the residual stream r and the block output: 4 s b h (replicated in 1d)
-//   QKV 3 s b h / t, attention output s b h / t, MLP input and GELU output 8 s b h / t
-//   attention probabilities a s^2 b / t, LayerNorm statistics 4 s b
-// so per layer e [s b h (4 + 12/t) + 4 s b + a s^2 b / t] in 1d: at e = 4 that is
-// s b h (16 + 48/t) + 16 s b + 4 a s^2 b / t bytes, the published terms' shape with 4-byte
-// values, no masks (34 -> 16 + 48, 5 a s / h -> 4 a s / h). In seq and 2d every term is a
-// 1/t shard. After the input gradient (split backward) a layer keeps the linears' inputs and
-// output gradients for the weight gradient: e s b h (4 + 12/t) in 1d.
+// What Trellis keeps is the family's to say (trellis/layer_cost.h's BlockStash and HeadStash,
+// e.g. layers/1d/tp1d_cost.h); this adds Megatron-LM's recomputation to it: selective drops the
+// attention probabilities, full keeps a block's input only and rebuilds one block's stash at a
+// time in backward (on top of its workspace).
 #pragma once
 
-#include "plan/layer_work.h"
+#include <cstdint>
+
+#include "plan/layout_choice.h"
+#include "trellis/layer_cost.h"
 
 namespace trellis::plan {
 
 enum class ActivationModel : unsigned char { trellis, korthikanti };
 const char* activation_model_name(ActivationModel m) noexcept;  // "trellis", "korthikanti"
 
-// Korthikanti et al.'s bytes per layer (16-bit activations), for the shape's mode and recompute.
-double published_layer_activation_bytes(const WorkShape& shape);
-// Trellis's stash per layer after the forward (see above), for the shape's mode and recompute.
-double trellis_layer_activation_bytes(const WorkShape& shape);
+// The sizes a layer's activations depend on.
+struct ActivationShape {
+  std::int64_t micro_batch = 1;  // b
+  std::int64_t seq_len = 1;      // s
+  std::int64_t hidden = 1;       // h
+  std::int64_t heads = 1;        // a
+  int tensor = 1;                // t
+  Recompute recompute = Recompute::none;
+  double activation_bytes = 4;  // e
+};
+
+// Korthikanti et al.'s bytes per layer (16-bit activations), in their form for a family whose
+// activations are all 1/t shards (`sharded`, LayerCost::activations_sharded) or not.
+double published_layer_activation_bytes(const ActivationShape& shape, bool sharded);
+// The family's stash per layer after the forward, under the shape's recompute.
+double trellis_layer_activation_bytes(const LayerCost& cost, const ActivationShape& shape);
 
 // Activation bytes of one (stage, microbatch) of a chunk, at the moments that matter for the
 // peak: after its forward, after its input gradient (split backward: what waits for W), and the
@@ -45,7 +56,7 @@ struct ChunkActivations {
   double peak_in_input = 0.0;
 };
 
-ChunkActivations chunk_activations(const WorkShape& shape, int blocks, bool has_head,
-                                   ActivationModel model);
+ChunkActivations chunk_activations(const LayerCost& cost, const ActivationShape& shape, int blocks,
+                                   bool has_head, ActivationModel model);
 
 }  // namespace trellis::plan

@@ -22,17 +22,12 @@
 #include <string>
 
 #include "plan/cluster_spec.h"
+#include "trellis/layer_cost.h"
 
 namespace trellis::plan {
 
-enum class Collective : unsigned char {
-  all_reduce,
-  all_gather,
-  reduce_scatter,
-  broadcast,
-  reduce,
-  send_recv
-};
+// The kinds layer families name in their cost descriptions (trellis/layer_cost.h).
+using Collective = CollectiveKind;
 
 const char* collective_name(Collective op) noexcept;
 // Parses trellis-bench's op names ("all_reduce", ..., "sendrecv"); false for others.

@@ -1,65 +1,32 @@
 // What one layer does for one microbatch on one tensor rank, per pass (forward, input gradient,
 // weight gradient): matrix-product FLOPs, bytes streamed by element-wise kernels, and the
-// collectives of its tensor-parallel group. step_prediction.h turns work into time.
+// collectives of its tensor-parallel group. The layer family describes its pieces
+// (trellis/layer_cost.h, through plan/family_cost.h); this adds what the planner itself models
+// on top, recomputation, and step_prediction.h turns work into time.
 //
-// Notation: b micro_batch, s seq_len, h hidden, a heads, V padded vocabulary, t tensor size,
-// e bytes per activation value.
-//
-// Matrix FLOPs of a transformer block (Megatron's count, Narayanan et al. 2021 eq. 2):
-//   forward          24 b s h^2 / t  +  4 b s^2 h / t      (QKV, projection, MLP; scores and
-//                                                            weighted sum)
-//   input gradient   24 b s h^2 / t  +  8 b s^2 h / t      (dX of the linears; attention's four
-//                                                            products)
-//   weight gradient  24 b s h^2 / t                        (dW of the linears)
-// LM head: 2 b s h V / t in each pass. Recomputation adds to the input-gradient pass the forward
-// (full) or attention's core, 4 b s^2 h / t and its softmax (selective).
-//
-// Element-wise traffic, in values per token (x e bytes), counted from Trellis's kernels: rep are
-// the values every tensor rank streams whole (LayerNorm, residual adds: 1d keeps these
-// replicated), split those divided over the tensor group (GELU, biases of column-parallel
-// linears), att the attention probabilities (a s / t a token, half of them under the causal
-// mask):
-//   forward          rep 10 h  (2 LayerNorms x 2, 2 residual adds x 3)   split 8 h   att 1.5
-//   input gradient   rep 12 h  (2 LayerNorm backwards x 3, 2 adds x 3)   split 12 h  att 1.5
-//   weight gradient  rep 2 h   (row-parallel bias gradients)             split 7 h   att 0
-// seq and 2d hold the replicated values as shards (rep becomes split); seq adds its reorders of
-// QKV and attention outputs (8 h / t each way).
-//
-// Tensor-parallel collectives per block (S = e b s h, the hidden states of a microbatch):
-//   1d   forward 2 all-reduce(S); input gradient 2 all-reduce(S)
-//   seq  forward 2 all-gather(S) + 2 reduce-scatter(S); input gradient the same; weight gradient
-//        2 all-gather(S) (the LayerNorm outputs gathered again) and an all-reduce of the 4 h
-//        LayerNorm parameter gradients
-//   2d   per linear (in -> out) on the q x q grid (q^2 = t), rows r = b s / q: SUMMA's q row
-//        broadcasts of e r in / q and q column broadcasts of e out in / q^2 forward; q column
-//        broadcasts and q row reductions (input gradient); q row broadcasts and q column
-//        reductions (weight gradient); LayerNorm statistics all-reduced along the row
+// Recomputation (Megatron-LM's, Korthikanti et al. 2022) adds to the input-gradient pass of a
+// block its whole forward, with the forward's collectives (full), or attention's core as the
+// family describes it (selective).
 #pragma once
 
-#include <cstdint>
 #include <vector>
 
 #include "plan/collective_cost.h"
 #include "plan/layout_choice.h"
+#include "trellis/layer_cost.h"
 
 namespace trellis::plan {
 
-// Which part of the tensor group a collective runs over: all of it, or (2d) a grid row or
-// column.
-enum class TensorGroupPart : unsigned char { whole, row, column };
-
-struct CommCall {
-  Collective op = Collective::all_reduce;
-  TensorGroupPart group = TensorGroupPart::whole;
-  double bytes = 0.0;  // as collective_cost.h counts them
-  double count = 1.0;  // how many such calls
-};
+using TensorGroupPart = TensorSubgroup;
+using CommCall = CollectiveCall;
 
 struct ActionWork {
   double flops = 0.0;  // matrix products
   double bytes = 0.0;  // element-wise traffic
   std::vector<CommCall> comm;
 
+  ActionWork() = default;
+  explicit ActionWork(const PassCost& pass);
   ActionWork& operator+=(const ActionWork& other);
 };
 
@@ -69,28 +36,17 @@ struct PassWork {
   ActionWork backward_input;
   ActionWork backward_weight;
 
+  PassWork() = default;
+  explicit PassWork(const PieceCost& piece);
   PassWork& operator+=(const PassWork& other);
   PassWork scaled(double times) const;
 };
 
-struct WorkShape {
-  std::int64_t micro_batch = 1;  // b
-  std::int64_t seq_len = 1;      // s
-  std::int64_t hidden = 1;       // h
-  std::int64_t heads = 1;        // a
-  std::int64_t vocab = 1;        // V, padded
-  int tensor = 1;                // t
-  TensorMode mode = TensorMode::one_d;
-  Recompute recompute = Recompute::none;
-  double activation_bytes = 4;  // e
-};
-
-PassWork block_work(const WorkShape& shape);
-// Token and position embedding (and its all-reduce / reduce-scatter).
-PassWork embedding_work(const WorkShape& shape);
+// One block, with the recomputation `recompute` adds.
+PassWork block_work(const LayerCost& cost, Recompute recompute);
+// Token and position embedding.
+PassWork embedding_work(const LayerCost& cost);
 // Final LayerNorm, the LM head's logits and the cross-entropy.
-PassWork head_work(const WorkShape& shape);
-// Bytes of one pipeline message (hidden states or their gradient) from one rank.
-double pipeline_message_bytes(const WorkShape& shape);
+PassWork head_work(const LayerCost& cost);
 
 }  // namespace trellis::plan

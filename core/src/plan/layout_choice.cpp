@@ -2,28 +2,6 @@
 
 namespace trellis::plan {
 
-const char* tensor_mode_name(TensorMode mode) noexcept {
-  switch (mode) {
-    case TensorMode::one_d:
-      return "1d";
-    case TensorMode::seq:
-      return "seq";
-    case TensorMode::two_d:
-      return "2d";
-  }
-  return "?";
-}
-
-bool parse_tensor_mode(const std::string& name, TensorMode& mode) {
-  for (TensorMode m : {TensorMode::one_d, TensorMode::seq, TensorMode::two_d}) {
-    if (name == tensor_mode_name(m)) {
-      mode = m;
-      return true;
-    }
-  }
-  return false;
-}
-
 const char* recompute_name(Recompute r) noexcept {
   switch (r) {
     case Recompute::none:
@@ -59,7 +37,7 @@ std::string LayoutChoice::describe() const {
     if (virtual_stages > 1) text += " v" + std::to_string(virtual_stages);
     text += " " + schedule;
   }
-  text += std::string(" ") + tensor_mode_name(tensor_mode) + " mb" + std::to_string(micro_batch);
+  text += " " + tensor_mode + " mb" + std::to_string(micro_batch);
   if (zero != 0) text += " zero" + std::to_string(zero);
   if (recompute != Recompute::none) text += std::string(" rc-") + recompute_name(recompute);
   return text;

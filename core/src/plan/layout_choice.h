@@ -4,19 +4,17 @@
 
 #include <string>
 
+#include "config/run_config.h"
 #include "trellis/parallel.h"
 
 namespace trellis::plan {
 
-enum class TensorMode : unsigned char { one_d, seq, two_d };
 // Activation recomputation (Korthikanti et al. 2022). Trellis has none yet; the planner can
 // predict it (--recompute) as Megatron-LM runs it: "full" keeps each layer's input and redoes
 // the layer's forward in backward, "selective" redoes attention's core (scores, softmax,
 // weighted sum) only.
 enum class Recompute : unsigned char { none, selective, full };
 
-const char* tensor_mode_name(TensorMode mode) noexcept;  // "1d", "seq", "2d"
-bool parse_tensor_mode(const std::string& name, TensorMode& mode);
 const char* recompute_name(Recompute r) noexcept;  // "none", "selective", "full"
 bool parse_recompute(const std::string& name, Recompute& r);
 
@@ -25,8 +23,11 @@ struct LayoutChoice {
   int pipeline = 1;
   int data = 1;
   int virtual_stages = 1;
-  std::string schedule = "1f1b";  // used when pipeline > 1
-  TensorMode tensor_mode = TensorMode::one_d;
+  // A schedule plugin's name, used when pipeline > 1 (by default the config's default).
+  std::string schedule = ParallelSection{}.schedule;
+  // The layer family: a layers plugin's name ([parallel] tensor_mode), which describes its costs
+  // (plan/family_cost.h); by default the config's default.
+  std::string tensor_mode = ParallelSection{}.tensor_mode;
   int micro_batch = 1;
   int zero = 0;
   Recompute recompute = Recompute::none;

@@ -6,6 +6,7 @@
 #include <numeric>
 #include <tuple>
 
+#include "plan/searched_plugins.h"
 #include "trellis/error.h"
 #include "trellis/simulator.h"
 
@@ -18,29 +19,6 @@ std::vector<int> divisors(std::int64_t n) {
   for (std::int64_t k = 1; k <= n; ++k)
     if (n % k == 0) out.push_back(static_cast<int>(k));
   return out;
-}
-
-int square_root(int n) {
-  int q = 1;
-  while (q * q < n) ++q;
-  return q * q == n ? q : 0;
-}
-
-// The rules of Trellis's families, for a family not found as a plugin (they mirror the
-// families' check hooks: layers/1d, seq and 2d).
-bool builtin_family_accepts(TensorMode mode, const ModelDims& dims, int t, int micro_batch) {
-  switch (mode) {
-    case TensorMode::one_d:
-      return dims.heads % t == 0;
-    case TensorMode::seq:
-      return dims.heads % t == 0 && dims.seq_len % t == 0;
-    case TensorMode::two_d: {
-      const int q = square_root(t);
-      return q > 0 && dims.heads % q == 0 && dims.hidden % t == 0 && micro_batch % q == 0 &&
-             dims.padded_vocab % q == 0 && dims.max_seq_len % q == 0;
-    }
-  }
-  return false;
 }
 
 // Plans cached by (schedule, pipeline, microbatches, virtual stages); null when the schedule
@@ -72,16 +50,6 @@ class PlanCache {
   std::map<std::tuple<std::string, int, int, int>, std::unique_ptr<PipelinePlan>> plans_;
 };
 
-bool found(const PluginRegistry* registry, PluginKind kind, const std::string& name) {
-  if (registry == nullptr) return false;
-  try {
-    registry->find(kind, name);
-    return true;
-  } catch (const Error&) {
-    return false;
-  }
-}
-
 }  // namespace
 
 std::int64_t padded_vocab_for(std::int64_t vocab_size, int tensor,
@@ -96,35 +64,22 @@ SearchResult search_layouts(const PlanRequest& base, const ClusterSpec& cluster,
   SearchResult result;
   PlanCache plans(registry);
   static const Options no_options;
-  std::map<TensorMode, bool> family_plugin;
-  for (TensorMode mode : space.tensor_modes) {
-    family_plugin[mode] = found(registry, PluginKind::layers, tensor_mode_name(mode));
-    if (!family_plugin[mode]) {
-      result.notes.push_back(std::string("tensor mode '") + tensor_mode_name(mode) +
-                             "': no layers plugin found; checked by the rules of Trellis's " +
-                             tensor_mode_name(mode) + " family");
-    }
-  }
-  std::vector<std::string> schedules;
-  for (const std::string& s : space.schedules) {
-    if (found(registry, PluginKind::schedule, s)) {
-      schedules.push_back(s);
-    } else {
-      result.notes.push_back("schedule '" + s + "': no plugin found; pipelines use the others");
-    }
-  }
+  // The layer families and schedules are whatever plugins the registry finds.
+  SearchedPlugins found =
+      searched_plugins(registry, space.tensor_modes, space.schedules, base.dims);
+  result.notes = found.notes;
+  const std::vector<std::string>& families = found.families;
+  const std::vector<std::string>& schedules = found.schedules;
 
-  // At tensor 1 every family is the plain one-rank model: one mode stands for all, the run's
-  // own when it is offered.
-  std::vector<TensorMode> tensor_one_modes;
-  if (!space.tensor_modes.empty()) {
-    const auto& offered = space.tensor_modes;
+  // At tensor 1 every family is the plain one-rank model: one stands for all, the run's own
+  // when it is offered.
+  std::vector<std::string> tensor_one_families;
+  if (!families.empty()) {
     const bool own =
-        std::find(offered.begin(), offered.end(), base.layout.tensor_mode) != offered.end();
-    tensor_one_modes = {own ? base.layout.tensor_mode : offered.front()};
-    if (offered.size() > 1) {
-      result.notes.push_back(std::string("tensor 1 is listed as ") +
-                             tensor_mode_name(tensor_one_modes.front()) +
+        std::find(families.begin(), families.end(), base.layout.tensor_mode) != families.end();
+    tensor_one_families = {own ? base.layout.tensor_mode : families.front()};
+    if (families.size() > 1) {
+      result.notes.push_back("tensor 1 is listed as " + tensor_one_families.front() +
                              ": at tensor 1 every tensor mode is the same one-rank model");
     }
   }
@@ -150,7 +105,7 @@ SearchResult search_layouts(const PlanRequest& base, const ClusterSpec& cluster,
         const int m = static_cast<int>(base.global_batch / (static_cast<std::int64_t>(b) * d));
         for (int v : virtuals) {
           for (const std::string& schedule : pipeline_schedules) {
-            for (TensorMode mode : t == 1 ? tensor_one_modes : space.tensor_modes) {
+            for (const std::string& family : t == 1 ? tensor_one_families : families) {
               ++result.considered;
               LayoutChoice choice = base.layout;
               choice.tensor = t;
@@ -158,7 +113,7 @@ SearchResult search_layouts(const PlanRequest& base, const ClusterSpec& cluster,
               choice.data = d;
               choice.virtual_stages = v;
               choice.schedule = schedule;
-              choice.tensor_mode = mode;
+              choice.tensor_mode = family;
               choice.micro_batch = b;
               RunQuery query;
               query.dims = dims;
@@ -167,12 +122,7 @@ SearchResult search_layouts(const PlanRequest& base, const ClusterSpec& cluster,
               query.microbatches = m;
               query.micro_batch = b;
               query.options = &no_options;
-              bool ok = true;
-              if (family_plugin[mode]) {
-                ok = registry->check(PluginKind::layers, tensor_mode_name(mode), query).empty();
-              } else {
-                ok = builtin_family_accepts(mode, dims, t, b);
-              }
+              bool ok = registry->check(PluginKind::layers, family, query).empty();
               const PipelinePlan* plan = nullptr;
               if (ok && p > 1) {
                 ok = registry->check(PluginKind::schedule, schedule, query).empty();
@@ -187,6 +137,7 @@ SearchResult search_layouts(const PlanRequest& base, const ClusterSpec& cluster,
               request.dims = dims;
               request.layout = choice;
               request.plan = plan;
+              request.registry = registry;
               request.memory_only = true;
               if (!predict(request, cluster).fits) {
                 ++result.too_big;

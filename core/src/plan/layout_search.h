@@ -1,17 +1,17 @@
 // --search: every layout of the model on a given number of ranks, predicted and ranked.
 //
 // Enumerated: tensor x pipeline x data = world; virtual stages (pipeline > 1, dividing the
-// layers per stage, up to max_virtual_stages); every schedule and tensor mode offered (at tensor
-// 1 one mode stands for all: every family at tensor 1 is the plain model, so the others would
-// be the same layout under other names); every micro batch dividing the global batch per data
-// rank. A candidate is kept when core's layout
-// rules hold (the config check's: layers % (pipeline x virtual stages), global batch % (micro
-// batch x data), virtual stages only with a pipeline) and the layer family's and the schedule's
-// own checks accept it — run through the plugins found, as the config check runs them — and
-// its schedule's plan simulates without deadlock. A family not found as a plugin is checked
-// by the rules its Trellis family has (1d: heads % t; seq: also seq_len % t; 2d: t = q^2,
-// heads % q, hidden % t, micro batch % q), and the result says so. Memory is predicted for all
-// of them; those that fit are timed and ranked by tokens per second.
+// layers per stage, up to max_virtual_stages); every schedule and every layer family the plugin
+// registry finds (at tensor 1 one family stands for all: every family at tensor 1 is the plain
+// model, so the others would be the same layout under other names); every micro batch dividing
+// the global batch per data rank. A candidate is kept when core's layout rules hold (the config
+// check's: layers % (pipeline x virtual stages), global batch % (micro batch x data), virtual
+// stages only with a pipeline), the family's and the schedule's own check hooks accept it — run
+// through the registry, as the config check runs them — and the schedule's plan simulates
+// without deadlock. A family whose plugin does not describe its cost (trellis/layer_cost.h),
+// and a schedule that needs options of its own (csv's file), are left out and the result says
+// so. Memory is predicted for every candidate; those that fit are timed and ranked by tokens
+// per second.
 #pragma once
 
 #include <string>
@@ -24,8 +24,9 @@ namespace trellis::plan {
 
 struct SearchSpace {
   int world = 1;
-  std::vector<std::string> schedules;  // e.g. gpipe, 1f1b, interleaved, zbh1
-  std::vector<TensorMode> tensor_modes;
+  // Only these schedules and layer families of those the registry finds; empty: every one.
+  std::vector<std::string> schedules;
+  std::vector<std::string> tensor_modes;
   int max_virtual_stages = 8;
   // The vocabulary as the run pads it: rounded up to a multiple of lcm(128, tensor), or (an
   // llm.c checkpoint's Vp) to a multiple of tensor.
@@ -37,11 +38,11 @@ struct SearchResult {
   int considered = 0;              // layouts enumerated
   int rejected = 0;                // failed a rule or a plugin's check
   int too_big = 0;                 // valid, but over the device memory
-  std::vector<std::string> notes;  // e.g. a tensor mode checked by built-in rules
+  std::vector<std::string> notes;  // e.g. a family left out: its plugin describes no cost
 };
 
 // `base` gives the model, batch and fixed settings (zero, recompute, threads, rank order);
-// its layout is ignored. `registry` may be null (built-in rules only; no schedules then).
+// its layout is ignored. `registry` gives the families and schedules (null: nothing to search).
 SearchResult search_layouts(const PlanRequest& base, const ClusterSpec& cluster,
                             const PluginRegistry* registry, const SearchSpace& space);
 

@@ -28,7 +28,7 @@ json::Document prediction_json(const Prediction& p) {
   layout["data"] = l.data;
   layout["virtual_stages"] = l.virtual_stages;
   layout["schedule"] = l.schedule;
-  layout["tensor_mode"] = tensor_mode_name(l.tensor_mode);
+  layout["tensor_mode"] = l.tensor_mode;
   layout["micro_batch"] = l.micro_batch;
   layout["zero"] = l.zero;
   layout["recompute"] = recompute_name(l.recompute);

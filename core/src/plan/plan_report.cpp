@@ -80,8 +80,8 @@ std::string format_prediction(const Prediction& p, const ClusterSpec& cluster,
                               std::optional<double> train_tokens) {
   const LayoutChoice& l = p.layout;
   std::string out;
-  out += "layout: tensor " + std::to_string(l.tensor) + " (" + tensor_mode_name(l.tensor_mode) +
-         ") x pipeline " + std::to_string(l.pipeline);
+  out += "layout: tensor " + std::to_string(l.tensor) + " (" + l.tensor_mode + ") x pipeline " +
+         std::to_string(l.pipeline);
   if (l.pipeline > 1) {
     out += " (" + l.schedule;
     if (l.virtual_stages > 1) out += ", " + std::to_string(l.virtual_stages) + " virtual stages";

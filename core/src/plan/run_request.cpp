@@ -18,9 +18,16 @@ PlanRequest request_from_run(const ResolvedRun& run, Recompute recompute,
   l.data = sizes.data;
   l.virtual_stages = run.virtual_stages;
   l.schedule = c.parallel.schedule;
-  if (!parse_tensor_mode(c.parallel.tensor_mode, l.tensor_mode)) {
-    throw InputError("parallel.tensor_mode = \"" + c.parallel.tensor_mode +
-                     "\": the planner models the tensor modes 1d, seq and 2d only");
+  l.tensor_mode = c.parallel.tensor_mode;
+  r.registry = run.registry.get();
+  if (r.registry == nullptr || !r.registry->describes_cost(l.tensor_mode)) {
+    throw InputError(
+        "parallel.tensor_mode = \"" + l.tensor_mode + "\": its layers plugin" +
+        (r.registry != nullptr
+             ? " (" + r.registry->find(PluginKind::layers, l.tensor_mode).file.string() + ")"
+             : std::string()) +
+        " does not describe its cost (describe_cost, trellis/layer_cost.h), so "
+        "trellis-plan cannot predict it");
   }
   l.micro_batch = static_cast<int>(c.train.micro_batch);
   l.zero = static_cast<int>(c.optim.zero);

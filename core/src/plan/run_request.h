@@ -7,8 +7,8 @@
 
 namespace trellis::plan {
 
-// The request points into `run` (its pipeline plan): keep the run alive while using it.
-// Throws InputError for a tensor mode the planner has no model of (a third-party family).
+// The request points into `run` (its pipeline plan and plugin registry): keep the run alive while
+// using it. Throws InputError for a layer family whose plugin does not describe its cost.
 PlanRequest request_from_run(const ResolvedRun& run, Recompute recompute,
                              ActivationModel activation_model);
 

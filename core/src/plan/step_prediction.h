@@ -1,18 +1,22 @@
 // The planner's prediction for one layout on one cluster: memory per device, broken down, and
 // the time of an optimizer step, broken down, with the throughput figures trellis-train reports.
 //
-// Memory (per rank; the figure to compare with peak_mem_bytes is the largest over ranks):
-//   parameters, gradients, optimizer state   parameter_count.h x precision.h's bytes
+// predict() composes two halves over shared inputs (prediction_inputs.h: the family's cost from
+// its plugin, family_cost.h; each stage's work, parameters and activation sizes):
+//
+// Memory (memory_prediction.h; per rank, the figure to compare with peak_mem_bytes is the
+// largest over ranks):
+//   parameters, gradients, optimizer state   the family's parameter counts x precision.h's bytes
 //   activations                              activation_memory.h's per-chunk sizes, walked over
 //                                            the rank's actions (activation_timeline.h)
 //   other                                    the step's token and target ids (4 bytes each) on
 //                                            the ranks holding the first or the last stage
 //
-// Time:
+// Time (time_prediction.h):
 //   1. Each (virtual) stage's forward, input-gradient and weight-gradient cost per microbatch:
-//      layer_work.h's FLOPs at peak x compute_efficiency, element-wise bytes at memory
-//      bandwidth x memory_efficiency, plus the tensor-parallel collectives (collective_cost.h)
-//      over the link their group lands on (group_link.h).
+//      the family's FLOPs (layer_work.h adds recomputation) at peak x compute_efficiency,
+//      element-wise bytes at memory bandwidth x memory_efficiency, plus the tensor-parallel
+//      collectives (collective_cost.h) over the link their group lands on (group_link.h).
 //   2. The pipeline schedule's actions run in the simulator (trellis/simulator.h) with those
 //      costs and a send/receive latency of alpha + bytes / bandwidth between pipeline ranks: the
 //      makespan includes the bubble.
@@ -42,6 +46,7 @@
 #include "plan/rank_placement.h"
 #include "trellis/config.h"
 #include "trellis/pipeline_plan.h"
+#include "trellis/plugin_registry.h"
 
 namespace trellis::plan {
 
@@ -50,6 +55,9 @@ struct PlanRequest {
   std::int64_t global_batch = 1;
   bool grad_clip = true;
   LayoutChoice layout;
+  // Where the layer family (layout.tensor_mode) is found: its plugin describes its costs. Must
+  // outlive the request's use.
+  const PluginRegistry* registry = nullptr;
   // The schedule made concrete for this layout when pipeline > 1; with none, one stage runs F
   // and B of each microbatch in turn (what the trainer does without a pipeline).
   const PipelinePlan* plan = nullptr;
@@ -114,7 +122,7 @@ struct Prediction {
 };
 
 // Throws InputError when the request cannot be predicted (a layout that does not divide the
-// model, no peak for the training dtype).
+// model, no peak for the training dtype, a family without a plugin that describes its cost).
 Prediction predict(const PlanRequest& request, const ClusterSpec& cluster);
 
 // Devices one rank uses: 1 on a GPU; on a CPU [device] threads, or every core of a node when 0

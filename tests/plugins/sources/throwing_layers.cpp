@@ -68,6 +68,11 @@ std::vector<trellis::ConfigProblem> check(const trellis::RunQuery& query) {
   return {};
 }
 
+trellis::LayerCost describe_cost(const trellis::LayerCostQuery& query) {
+  if (query.tensor > 1) throw std::domain_error("no cost for tensor sizes above 1");
+  return {};
+}
+
 const trellis::PluginDescriptor descriptor{
     .abi = trellis::kAbiVersion,
     .kind = trellis::PluginKind::layers,
@@ -76,6 +81,7 @@ const trellis::PluginDescriptor descriptor{
     .summary = "layers whose calls throw",
     .make_layers = &make,
     .check = &check,
+    .describe_cost = &describe_cost,
 };
 
 }  // namespace

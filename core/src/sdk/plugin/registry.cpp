@@ -286,6 +286,39 @@ std::vector<ConfigProblem> PluginRegistry::check(PluginKind kind, std::string_vi
   return plugin_detail::plugin_call(where, [&] { return d.check(query); });
 }
 
+namespace {
+
+// describe_cost is an ABI 2.0 field: a descriptor built against an older header ends before it.
+// Until core's own kAbiVersion reaches 2.0 (the bump is on its way), the plugins of core's exact
+// version are those this tree built with the field; after it, every loadable plugin has it.
+LayerCostFn cost_function(const PluginDescriptor& d) {
+  const bool has_field =
+      d.abi.major >= 2 || (d.abi.major == kAbiVersion.major && d.abi.minor == kAbiVersion.minor);
+  return has_field ? d.describe_cost : nullptr;
+}
+
+}  // namespace
+
+bool PluginRegistry::describes_cost(std::string_view name) const {
+  const Impl& impl = Impl::checked(impl_);
+  return cost_function(*impl.loaded[impl.find(PluginKind::layers, name)].descriptor) != nullptr;
+}
+
+LayerCost PluginRegistry::describe_cost(std::string_view name, const LayerCostQuery& query) const {
+  const Impl& impl = Impl::checked(impl_);
+  const std::size_t i = impl.find(PluginKind::layers, name);
+  const LayerCostFn cost = cost_function(*impl.loaded[i].descriptor);
+  if (cost == nullptr) {
+    throw PluginError(plugin_detail::plugin_label(impl.plugins[i]) +
+                      " does not describe its cost (no describe_cost in its descriptor): "
+                      "trellis-plan cannot predict it");
+  }
+  const auto where = [&] {
+    return plugin_detail::plugin_label(impl.plugins[i]) + ": its describe_cost";
+  };
+  return plugin_detail::plugin_call(where, [&] { return cost(query); });
+}
+
 std::shared_ptr<Communicator> PluginRegistry::make_comm(std::string_view name,
                                                         const CommInit& init) const {
   const Impl& impl = Impl::checked(impl_);

@@ -1,0 +1,132 @@
+#include "plan/prediction_inputs.h"
+
+#include "model/model_chunk.h"
+#include "plan/family_cost.h"
+#include "trellis/error.h"
+
+namespace trellis::plan {
+
+namespace {
+
+void check_request(const PlanRequest& r) {
+  const LayoutChoice& l = r.layout;
+  auto fail = [&](const std::string& why) {
+    throw InputError("cannot predict " + l.describe() + ": " + why);
+  };
+  if (l.tensor < 1 || l.pipeline < 1 || l.data < 1 || l.virtual_stages < 1 || l.micro_batch < 1)
+    fail("every size must be >= 1");
+  if (l.virtual_stages > 1 && l.pipeline == 1) fail("virtual stages need a pipeline");
+  if (r.dims.layers % (l.pipeline * l.virtual_stages) != 0)
+    fail(std::to_string(r.dims.layers) + " layers do not split into " +
+         std::to_string(l.pipeline * l.virtual_stages) + " stages");
+  if (r.global_batch % (static_cast<std::int64_t>(l.micro_batch) * l.data) != 0)
+    fail("global batch " + std::to_string(r.global_batch) +
+         " is not a multiple of micro_batch x data");
+  if (l.pipeline > 1 && r.plan == nullptr) fail("a pipeline needs its schedule's plan");
+  if (r.plan != nullptr &&
+      (r.plan->pipeline_size != l.pipeline || r.plan->virtual_stages != l.virtual_stages)) {
+    fail("the plan is for another pipeline");
+  }
+}
+
+// The grid rows and columns of every tensor group: tensor rank k at row k / q, column k % q
+// (trellis/layer_cost.h's TensorSubgroup).
+std::pair<std::vector<std::vector<int>>, std::vector<std::vector<int>>> grid_groups(
+    const ParallelLayout& layout, int q) {
+  std::vector<std::vector<int>> rows, columns;
+  for (const std::vector<int>& group : layout.all_groups({ParallelDim::tensor})) {
+    for (int i = 0; i < q; ++i) {
+      std::vector<int> row, column;
+      for (int j = 0; j < q; ++j) {
+        row.push_back(group[static_cast<std::size_t>(i * q + j)]);
+        column.push_back(group[static_cast<std::size_t>(j * q + i)]);
+      }
+      rows.push_back(row);
+      columns.push_back(column);
+    }
+  }
+  return {rows, columns};
+}
+
+}  // namespace
+
+PredictionInputs prediction_inputs(const PlanRequest& request, const ClusterSpec& cluster) {
+  check_request(request);
+  const LayoutChoice& choice = request.layout;
+  const ModelDims& dims = request.dims;
+  PredictionInputs in;
+  in.precision =
+      request.precision ? *request.precision : precision_for(cluster.accelerator.train_dtype);
+  const int t = choice.tensor;
+  in.microbatches = static_cast<int>(request.global_batch / (choice.micro_batch * choice.data));
+
+  in.layout = ParallelLayout(choice.sizes(), choice.order);
+  in.rank_devices = devices_per_rank(cluster, choice);
+  in.placement = place_ranks(cluster, in.layout.world_size(), in.rank_devices);
+  in.tensor_link = group_link(cluster, in.placement, in.layout, {ParallelDim::tensor});
+  in.data_link = group_link(cluster, in.placement, in.layout, {ParallelDim::data});
+  in.pipeline_link = pipeline_link(cluster, in.placement, in.layout);
+
+  in.cost = family_cost(request.registry, dims, choice, in.precision.activation_bytes);
+  in.row_link = in.column_link = in.tensor_link;
+  const int q = in.cost.grid_side;
+  if (q > 1) {
+    if (q * q != t) {
+      throw InputError("tensor mode '" + choice.tensor_mode + "' describes a " + std::to_string(q) +
+                       " x " + std::to_string(q) + " grid for a tensor group of " +
+                       std::to_string(t));
+    }
+    auto [rows, columns] = grid_groups(in.layout, q);
+    in.row_link = link_of_groups(cluster, in.placement, rows);
+    in.column_link = link_of_groups(cluster, in.placement, columns);
+  }
+  in.flop_rate =
+      cluster.train_peak_flops() * cluster.accelerator.compute_efficiency * in.rank_devices;
+  in.byte_rate = cluster.accelerator.memory_bandwidth * cluster.accelerator.memory_efficiency *
+                 in.rank_devices;
+
+  ActivationShape& shape = in.shape;
+  shape.micro_batch = choice.micro_batch;
+  shape.seq_len = dims.seq_len;
+  shape.hidden = dims.hidden;
+  shape.heads = dims.heads;
+  shape.tensor = t;
+  shape.recompute = choice.recompute;
+  shape.activation_bytes = in.precision.activation_bytes;
+
+  if (request.plan != nullptr) {
+    in.plan = request.plan;
+  } else {
+    in.own_plan = std::make_shared<const PipelinePlan>(single_stage_plan(in.microbatches));
+    in.plan = in.own_plan.get();
+  }
+  const PipelinePlan& plan = *in.plan;
+  const int stages = plan.stages();
+  const int last = stages - 1;
+  in.tied_copy = plan.stage_rank[0] != plan.stage_rank[static_cast<std::size_t>(last)];
+
+  const PassWork block = block_work(in.cost, choice.recompute);
+  const PassWork embedding = embedding_work(in.cost);
+  const PassWork head = head_work(in.cost);
+  const ParameterCount& params = in.cost.parameters;
+  for (int s = 0; s < stages; ++s) {
+    const ChunkSpec spec = chunk_spec(static_cast<int>(dims.layers), stages, s);
+    StageInputs stage;
+    stage.work = block.scaled(spec.blocks);
+    stage.parameters = spec.blocks * params.block;
+    if (spec.has_embedding()) {
+      stage.work += embedding;
+      stage.parameters += params.embedding;
+    }
+    if (spec.has_head()) {
+      stage.work += head;
+      stage.parameters += params.head + (in.tied_copy ? params.token_table : 0.0);
+    }
+    stage.activations =
+        chunk_activations(in.cost, shape, spec.blocks, spec.has_head(), request.activation_model);
+    in.stages.push_back(std::move(stage));
+  }
+  return in;
+}
+
+}  // namespace trellis::plan
