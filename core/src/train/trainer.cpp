@@ -72,7 +72,8 @@ MfuPeakRequest mfu_peak_request(const ResolvedRun& run, const ComputeDevice& dev
   return request;
 }
 
-DeviceChoice device_choice(const ResolvedRun& run, const RankEnvironment& env) {
+DeviceChoice device_choice(const ResolvedRun& run, const RunEnvironment& environment,
+                           const RankEnvironment& env) {
   DeviceChoice choice;
   choice.kind = run.device;
   choice.bf16 = run.config.device.precision == "bf16";
@@ -80,6 +81,7 @@ DeviceChoice device_choice(const ResolvedRun& run, const RankEnvironment& env) {
   choice.local_rank = env.local_rank;
   choice.local_world_size = env.local_world_size;
   choice.world_size = run.world_size;
+  choice.fenced_arena_mib = environment.fenced_device;
   return choice;
 }
 
@@ -94,8 +96,9 @@ struct StepOutcome {
 
 struct Trainer::State {
   const ResolvedRun& run;
+  const RunEnvironment environment;  // the process's, as the run was loaded with it
   std::FILE* console;
-  RankEnvironment env;
+  RankEnvironment env;  // the rank's place in the world, read from `environment`
   std::int64_t B = 1, T = 1, G = 1, M = 1;
   int rank = 0;
   RankCoords coords;
@@ -116,7 +119,8 @@ struct Trainer::State {
   std::optional<MfuPeak> mfu_peak;  // world rank 0's, the only one that reports MFU
   std::vector<std::int32_t> host_tokens, host_targets;  // a microbatch on its way to the device
 
-  State(const ResolvedRun& r, std::FILE* out) : run(r), console(out) {}
+  State(const ResolvedRun& r, const RunEnvironment& e, std::FILE* out)
+      : run(r), environment(e), console(out) {}
 
   void set_up_optimizer();
   void set_up_executors();
@@ -130,11 +134,11 @@ struct Trainer::State {
   void finish();
 };
 
-Trainer::Trainer(const ResolvedRun& run, std::FILE* console)
-    : s_(std::make_unique<State>(run, console)) {
+Trainer::Trainer(const ResolvedRun& run, const RunEnvironment& environment, std::FILE* console)
+    : s_(std::make_unique<State>(run, environment, console)) {
   State& s = *s_;
   const RunConfig& cfg = run.config;
-  s.env = RankEnvironment::from_process();
+  s.env = RankEnvironment::detect(environment.lookup());
   if (s.env.world_size != run.world_size) {
     throw InputError("the run is for " + std::to_string(run.world_size) +
                      " ranks but this process " + "is one of " + std::to_string(s.env.world_size) +
@@ -149,7 +153,7 @@ Trainer::Trainer(const ResolvedRun& run, std::FILE* console)
   s.G = cfg.train.global_batch;
   s.M = run.microbatches;
 
-  s.device = open_compute_device(device_choice(run, s.env));
+  s.device = open_compute_device(device_choice(run, environment, s.env));
   // Rank 0 finds the MFU peak before the world exists: a probe then runs while the other ranks
   // wait for it in the rendezvous, not while they compute.
   if (s.reports) s.mfu_peak = choose_mfu_peak(mfu_peak_request(run, s.device));
@@ -173,7 +177,7 @@ Trainer::Trainer(const ResolvedRun& run, std::FILE* console)
                     std::to_string(s.coords.data) + ")");
   }
   s.set_up_optimizer();
-  s.faults = TestFaults::from_environment(s.rank);
+  s.faults = TestFaults::from_setting(environment.test_fault, s.rank);
   s.checkpoints =
       std::make_unique<TrainingCheckpoints>(run, *s.groups.world, *s.device.kernels, s.faults);
   s.set_up_executors();
@@ -208,7 +212,7 @@ TrainSummary Trainer::train() {
     std::fprintf(s.console, "metrics: %s\n", metrics->file().c_str());
   }
   ProgressView progress(cfg.run.steps, cfg.logging.every, cfg.logging.progress && s.reports,
-                        s.console);
+                        s.console, s.environment.output_terminal);
   std::optional<MfuMeter> mfu;
   if (s.mfu_peak) mfu.emplace(*s.mfu_peak, s.run.world_size);
   s.device.allocator->reset_peak();
