@@ -73,13 +73,13 @@ MfuPeakRequest mfu_peak_request(const ResolvedRun& run, const ComputeDevice& dev
 }
 
 DeviceChoice device_choice(const ResolvedRun& run, const RunEnvironment& environment,
-                           const RankEnvironment& env) {
+                           const RankEnvironment& rank_env) {
   DeviceChoice choice;
   choice.kind = run.device;
   choice.bf16 = run.config.device.precision == "bf16";
   choice.threads = static_cast<int>(run.config.device.threads);
-  choice.local_rank = env.local_rank;
-  choice.local_world_size = env.local_world_size;
+  choice.local_rank = rank_env.local_rank;
+  choice.local_world_size = rank_env.local_world_size;
   choice.world_size = run.world_size;
   choice.fenced_arena_mib = environment.fenced_device;
   return choice;
@@ -98,7 +98,7 @@ struct Trainer::State {
   const ResolvedRun& run;
   const RunEnvironment environment;  // the process's, as the run was loaded with it
   std::FILE* console;
-  RankEnvironment env;  // the rank's place in the world, read from `environment`
+  RankEnvironment rank_env;  // the rank's place in the world, read from `environment`
   std::int64_t B = 1, T = 1, G = 1, M = 1;
   int rank = 0;
   RankCoords coords;
@@ -138,14 +138,14 @@ Trainer::Trainer(const ResolvedRun& run, const RunEnvironment& environment, std:
     : s_(std::make_unique<State>(run, environment, console)) {
   State& s = *s_;
   const RunConfig& cfg = run.config;
-  s.env = RankEnvironment::detect(environment.lookup());
-  if (s.env.world_size != run.world_size) {
+  s.rank_env = RankEnvironment::detect(environment.lookup());
+  if (s.rank_env.world_size != run.world_size) {
     throw InputError("the run is for " + std::to_string(run.world_size) +
-                     " ranks but this process " + "is one of " + std::to_string(s.env.world_size) +
-                     "; start it with trellis-run -n " + std::to_string(run.world_size) +
-                     " or let trellis-train launch itself");
+                     " ranks but this process " + "is one of " +
+                     std::to_string(s.rank_env.world_size) + "; start it with trellis-run -n " +
+                     std::to_string(run.world_size) + " or let trellis-train launch itself");
   }
-  s.rank = s.env.rank;
+  s.rank = s.rank_env.rank;
   s.coords = run.layout.coords(s.rank);
   s.reports = s.rank == 0;
   s.B = cfg.train.micro_batch;
@@ -153,11 +153,11 @@ Trainer::Trainer(const ResolvedRun& run, const RunEnvironment& environment, std:
   s.G = cfg.train.global_batch;
   s.M = run.microbatches;
 
-  s.device = open_compute_device(device_choice(run, environment, s.env));
+  s.device = open_compute_device(device_choice(run, environment, s.rank_env));
   // Rank 0 finds the MFU peak before the world exists: a probe then runs while the other ranks
   // wait for it in the rendezvous, not while they compute.
   if (s.reports) s.mfu_peak = choose_mfu_peak(mfu_peak_request(run, s.device));
-  auto world = create_world(*run.registry, cfg.comm.backend, run.backend_options(), s.env,
+  auto world = create_world(*run.registry, cfg.comm.backend, run.backend_options(), s.rank_env,
                             run.comm_timeout, s.device.device);
   world->set_timeout(run.comm_timeout);
   s.groups = make_rank_groups(std::move(world), run.layout);
