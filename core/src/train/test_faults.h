@@ -7,7 +7,7 @@
 //   checkpoint  in the save of that step, after this rank's shard files are written and synced,
 //               before the others know (the save is left half-done)
 //
-// Unset (every real run), the checks cost nothing. The variable is read with the rest of the
+// Unset (every real run), each check is one comparison. The variable is read with the rest of the
 // run's environment (config/run_environment.h).
 #pragma once
 
