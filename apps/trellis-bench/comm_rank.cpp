@@ -22,9 +22,9 @@ namespace trellis::bench {
 
 namespace {
 
-PluginRegistry discover_plugins() {
-  return PluginRegistry::discover(
-      PluginRegistry::search_path(std::getenv("TRELLIS_PLUGIN_PATH"), {}));
+PluginRegistry discover_plugins(const RunEnvironment& process) {
+  return PluginRegistry::discover(PluginRegistry::search_path(
+      process.plugin_path ? process.plugin_path->c_str() : nullptr, {}));
 }
 
 bool uses_plugins(const CommBenchOptions& options) {
@@ -67,14 +67,14 @@ std::shared_ptr<Allocator> gpu_allocator(const std::string& backend,
 
 }  // namespace
 
-void check_backends_exist(const CommBenchOptions& options) {
+void check_backends_exist(const CommBenchOptions& options, const RunEnvironment& process) {
   std::optional<PluginRegistry> registry;
   for (const std::string& backend : options.backends) {
     if (backend == kMpiRaw) {
       if (!mpi_raw_available()) make_mpi_raw_transport();  // throws, saying why
       continue;
     }
-    if (!registry) registry = discover_plugins();
+    if (!registry) registry = discover_plugins(process);
     registry->find(PluginKind::comm, backend);  // throws PluginError listing what exists
     const Options own = backend_options(*registry, backend, options.backend_options);
     if (moves_gpu_memory(*registry, backend, own)) {
@@ -84,7 +84,8 @@ void check_backends_exist(const CommBenchOptions& options) {
   }
 }
 
-int run_comm_rank(const CommBenchOptions& options, const RankEnvironment& environment) {
+int run_comm_rank(const CommBenchOptions& options, const RunEnvironment& process,
+                  const RankEnvironment& environment) {
   if (options.root >= environment.world_size) {
     throw InputError("-r " + std::to_string(options.root) + " is not a rank of the world of " +
                      std::to_string(environment.world_size));
@@ -98,7 +99,7 @@ int run_comm_rank(const CommBenchOptions& options, const RankEnvironment& enviro
     if (backend == kMpiRaw && !mpi_session) mpi_session.emplace();
   }
   std::optional<PluginRegistry> registry;
-  if (uses_plugins(options)) registry = discover_plugins();
+  if (uses_plugins(options)) registry = discover_plugins(process);
   const std::shared_ptr<Allocator> host_allocator = make_cpu_allocator();
   const bool report = environment.rank == 0;
 

@@ -45,17 +45,17 @@ int run_comm(const std::vector<std::string>& words) {
     std::cout << trellis::bench::kCommUsage;
     return kExitOk;
   }
-  const trellis::EnvLookup lookup = [](const char* name) { return std::getenv(name); };
-  const bool under_launcher = trellis::launcher_world_size(lookup).has_value();
+  const trellis::RunEnvironment process = trellis::RunEnvironment::from_process();
+  const bool under_launcher = process.launcher_world.has_value();
   if (!under_launcher && options.nproc > 1) {
-    trellis::bench::check_backends_exist(options);
+    trellis::bench::check_backends_exist(options, process);
     std::error_code ec;
     std::string self = std::filesystem::read_symlink("/proc/self/exe", ec).string();
     if (ec) throw trellis::Error("cannot find this executable (/proc/self/exe): " + ec.message());
     return trellis::bench::launch_comm_bench(options, self);
   }
-  const trellis::RankEnvironment environment = trellis::RankEnvironment::from_process();
-  return trellis::bench::run_comm_rank(options, environment);
+  const trellis::RankEnvironment environment = trellis::RankEnvironment::detect(process.lookup());
+  return trellis::bench::run_comm_rank(options, process, environment);
 }
 
 int run_peak(const std::vector<std::string>& words, char** argv) {

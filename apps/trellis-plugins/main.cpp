@@ -8,11 +8,13 @@
 #include <exception>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <system_error>
 #include <vector>
 
+#include "config/run_environment.h"
 #include "trellis/error.h"
 #include "trellis/plugin_registry.h"
 
@@ -141,8 +143,11 @@ int run(int argc, char** argv) {
     std::cout << kUsage;
     return 0;
   }
-  const trellis::PluginRegistry registry = trellis::PluginRegistry::discover(
-      trellis::PluginRegistry::search_path(std::getenv("TRELLIS_PLUGIN_PATH"), args.paths));
+  const std::optional<std::string> plugin_path =
+      trellis::RunEnvironment::from_process().plugin_path;
+  const trellis::PluginRegistry registry =
+      trellis::PluginRegistry::discover(trellis::PluginRegistry::search_path(
+          plugin_path ? plugin_path->c_str() : nullptr, args.paths));
   print_plugins(registry, args.verbose);
   print_search(registry);
   return 0;

@@ -105,7 +105,7 @@ int run(int argc, char** argv) {
   }
   // Every rank (and a launching process) sees the same checkpoint: all stop here, one says why.
   if (const std::optional<std::string> complete = trellis::already_complete(resolved)) {
-    if (trellis::RankEnvironment::from_process().rank == 0) {
+    if (trellis::RankEnvironment::detect(environment.lookup()).rank == 0) {
       std::printf("trellis-train: %s\n", complete->c_str());
     }
     return kExitOk;
@@ -125,7 +125,7 @@ int run(int argc, char** argv) {
         argv);
   }
 
-  trellis::Trainer trainer(resolved, stdout);
+  trellis::Trainer trainer(resolved, environment, stdout);
   trellis::TrainSummary summary = trainer.train();
   if (!summary.reports) return kExitOk;
   std::printf("done: %lld steps in %.1f s; loss %.4f -> %.4f",

@@ -1,6 +1,8 @@
 // load_run in-process: the values a run resolves to, and problems that need a precise look.
 #include <doctest/doctest.h>
 
+#include <cstdlib>
+
 #include "config/config_loader.h"
 #include "support/fixtures.h"
 
@@ -143,6 +145,32 @@ TEST_CASE("launcher_world_size reads TRELLIS_WORLD_SIZE, then Open MPI's, then S
   const RunEnvironment env = RunEnvironment::from_lookup(lookup);
   CHECK(env.launcher_world->value == "4");
   CHECK(env.plugin_path == "/p");
+}
+
+TEST_CASE("the run's environment holds Trellis's own variables; an empty test setting is unset") {
+  std::map<std::string, std::string> vars = {{"TRELLIS_OUTPUT_TERMINAL", "0"},
+                                             {"TRELLIS_TEST_FAULT", "step:1:3"},
+                                             {"TRELLIS_TEST_FENCED_DEVICE", ""},
+                                             {"TRELLIS_RANK", "2"}};
+  auto lookup = [&](const char* name) -> const char* {
+    auto it = vars.find(name);
+    return it == vars.end() ? nullptr : it->second.c_str();
+  };
+  const RunEnvironment env = RunEnvironment::from_lookup(lookup);
+  CHECK(env.output_terminal == false);
+  CHECK(env.test_fault == "step:1:3");
+  CHECK_FALSE(env.fenced_device.has_value());
+  // What the launcher's variables are read from (launch/rank_environment.h).
+  CHECK(std::string(env.lookup()("TRELLIS_RANK")) == "2");
+  CHECK(RunEnvironment{}.lookup()("TRELLIS_RANK") == nullptr);
+}
+
+TEST_CASE("RunEnvironment::from_process captures the environment once") {
+  ::setenv("TRELLIS_TEST_CAPTURE_PROBE", "before", 1);
+  const RunEnvironment env = RunEnvironment::from_process();
+  ::setenv("TRELLIS_TEST_CAPTURE_PROBE", "after", 1);
+  CHECK(std::string(env.lookup()("TRELLIS_TEST_CAPTURE_PROBE")) == "before");
+  ::unsetenv("TRELLIS_TEST_CAPTURE_PROBE");
 }
 
 TEST_CASE(

@@ -103,7 +103,7 @@ TEST_CASE("five training steps match PyTorch: losses, gradient norms, final para
     ResolvedRun run = tiny_run(work, threads);
     std::FILE* devnull = std::fopen("/dev/null", "w");
     {
-      Trainer trainer(run, devnull);
+      Trainer trainer(run, RunEnvironment::from_process(), devnull);
       TrainSummary summary = trainer.train();
       CHECK(summary.steps == 5);
     }
@@ -156,7 +156,7 @@ TEST_CASE("gradient accumulation: one batch in several microbatches trains the s
   run.microbatches = static_cast<int>(run.config.train.global_batch);
   std::FILE* devnull = std::fopen("/dev/null", "w");
   {
-    Trainer trainer(run, devnull);
+    Trainer trainer(run, RunEnvironment::from_process(), devnull);
     trainer.train();
   }
   std::fclose(devnull);

@@ -1,6 +1,18 @@
-// What a run takes from its environment rather than its config file: the world size when a
-// launcher started the process, and TRELLIS_PLUGIN_PATH. Tests build a RunEnvironment by hand
-// instead of setting variables in their own process.
+// What a run takes from its environment rather than its config file. The environment is read
+// once, when a program starts (RunEnvironment::from_process(), the one place in core and the
+// apps that reads variables of the process's own settings), and the RunEnvironment is passed
+// down to whatever needs a variable: the config loader, the trainer, the rank's place in the
+// world. Tests build a RunEnvironment by hand instead of setting variables in their own process.
+//
+// Still read elsewhere, each for a reason of its own:
+//   - launch/process_environment: a launcher copies its whole environment to give its children;
+//     it passes the environment on rather than reading a setting from it.
+//   - device/openblas_core_choice: OPENBLAS_CORETYPE, TRELLIS_OPENBLAS_PICKED, _REEXEC and the
+//     test-only TRELLIS_TEST_OPENBLAS_FALLBACK describe how OpenBLAS was loaded into this very
+//     process, not how a run is set; launchers and trellis-bench read them too, when they decide
+//     whether a process restarts.
+//   - device/peak_calibration: XDG_CACHE_HOME and HOME locate the per-user calibration cache,
+//     which trellis-plan and trellis-bench read outside any run.
 #pragma once
 
 #include <functional>
@@ -17,7 +29,7 @@ struct EnvSetting {
   std::string text() const { return name + "=" + value; }  // "TRELLIS_WORLD_SIZE=8"
 };
 
-// Looks a variable up: returns null when unset. std::getenv in production.
+// Looks a variable up: returns null when unset.
 using EnvLookup = std::function<const char*(const char*)>;
 
 // The world size a launcher gave this process: TRELLIS_WORLD_SIZE (trellis-run), else
@@ -31,10 +43,27 @@ struct RunEnvironment {
   // TRELLIS_PLUGIN_PATH: directories or plugin files, ':'-separated; searched before
   // [plugins] paths.
   std::optional<std::string> plugin_path;
+  // TRELLIS_OUTPUT_TERMINAL (launch/rank_environment.h): set by trellis-run, whether its own
+  // output is a terminal; the progress view trusts it over isatty() (mpirun gives its ranks a
+  // pseudo-terminal whatever it writes to).
+  std::optional<bool> output_terminal;
+  // TRELLIS_TEST_FAULT (train/test_faults.h): a crash the tests ask for; unset in real runs.
+  std::optional<std::string> test_fault;
+  // TRELLIS_TEST_FENCED_DEVICE (device/fenced_device.h): the fenced test device's arena in MiB,
+  // as written; unset in real runs.
+  std::optional<std::string> fenced_device;
 
-  // The environment of this process.
+  // The environment as captured, for the parts that read a launcher's family of variables
+  // (launch/rank_environment.h: trellis-run's, Open MPI's and Slurm's). Every variable is null
+  // in a RunEnvironment built by hand.
+  EnvLookup lookup() const;
+
+  // The environment of this process, captured now: later changes to it are not seen.
   static RunEnvironment from_process();
   static RunEnvironment from_lookup(const EnvLookup& lookup);
+
+ private:
+  EnvLookup variables_;
 };
 
 }  // namespace trellis

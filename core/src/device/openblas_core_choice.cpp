@@ -11,6 +11,10 @@ namespace trellis {
 
 namespace {
 
+// Read here rather than through RunEnvironment (config/run_environment.h): these variables say how
+// OpenBLAS was loaded into this very process, not how a run is set, and they are read by
+// trellis-run, the self-launch and trellis-bench as well as by ranks, at the moment they decide
+// on a restart.
 std::optional<std::string> env_value(const char* name) {
   const char* value = std::getenv(name);
   if (value == nullptr || *value == '\0') return std::nullopt;  // OpenBLAS ignores "" too

@@ -17,6 +17,8 @@ namespace trellis {
 
 namespace {
 
+// Read here rather than through RunEnvironment (config/run_environment.h): XDG_CACHE_HOME and
+// HOME locate the per-user cache, which trellis-bench and trellis-plan also use outside any run.
 std::optional<std::string> env_value(const char* name) {
   const char* value = std::getenv(name);
   if (value == nullptr || *value == '\0') return std::nullopt;

@@ -16,8 +16,8 @@ namespace {
 
 // The fenced test device's arena in MiB from TRELLIS_TEST_FENCED_DEVICE, or 0 when unset.
 std::size_t fenced_arena_mib(const DeviceChoice& choice) {
-  const char* text = std::getenv("TRELLIS_TEST_FENCED_DEVICE");
-  if (text == nullptr || *text == '\0') return 0;
+  if (!choice.fenced_arena_mib || choice.fenced_arena_mib->empty()) return 0;
+  const char* text = choice.fenced_arena_mib->c_str();
   char* end = nullptr;
   const long long mib = std::strtoll(text, &end, 10);
   if (*end != '\0' || mib < 1 || mib > (1 << 20)) {

@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "trellis/kernels.h"
@@ -31,6 +32,9 @@ struct DeviceChoice {
   int local_rank = 0;        // this rank among the ranks of its node
   int local_world_size = 1;  // ranks on this node
   int world_size = 1;
+  // TRELLIS_TEST_FENCED_DEVICE's value (RunEnvironment::fenced_device): the fenced test device's
+  // arena in MiB; unset for ordinary memory.
+  std::optional<std::string> fenced_arena_mib;
 };
 
 struct ComputeDevice {

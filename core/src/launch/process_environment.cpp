@@ -1,5 +1,7 @@
 #include "launch/process_environment.h"
 
+// The whole environment is copied to be passed on to the children a launcher starts: writing,
+// not reading a setting of the run (those come from config/run_environment.h).
 extern char** environ;
 
 namespace trellis {

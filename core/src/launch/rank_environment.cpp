@@ -198,7 +198,7 @@ RankEnvironment RankEnvironment::detect(const EnvLookup& lookup) {
 }
 
 RankEnvironment RankEnvironment::from_process() {
-  return detect([](const char* name) -> const char* { return std::getenv(name); });
+  return detect(RunEnvironment::from_process().lookup());
 }
 
 }  // namespace trellis

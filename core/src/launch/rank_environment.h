@@ -62,6 +62,8 @@ struct RankEnvironment {
 
   // Reads the environment through `lookup`; throws InputError naming the variable when one is
   // missing or not a valid number, or when no usable store can be found.
+  // A program passes its RunEnvironment's lookup(); from_process() captures the environment now,
+  // for programs that have no RunEnvironment of their own (a wrapper, tests).
   static RankEnvironment detect(const EnvLookup& lookup);
   static RankEnvironment from_process();
 };

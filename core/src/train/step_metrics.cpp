@@ -8,7 +8,6 @@
 
 #include "json/json_fields.h"
 #include "json/readable_json.h"
-#include "launch/rank_environment.h"
 #include "train/progress_time.h"
 #include "trellis/error.h"
 
@@ -79,11 +78,10 @@ void MetricsWriter::write(const StepMetrics& m) {
 }
 
 ProgressView::ProgressView(std::int64_t total_steps, std::int64_t every, bool enabled,
-                           std::FILE* out)
+                           std::FILE* out, std::optional<bool> launcher_says_terminal)
     : total_(total_steps), every_(every < 1 ? 1 : every), enabled_(enabled), out_(out) {
   // A launcher's word wins: under mpirun the output is a pseudo-terminal even into a log file.
-  const char* launcher_says = std::getenv(rank_env::kOutputTerminal);
-  terminal_ = launcher_says ? std::string(launcher_says) == "1" : isatty(fileno(out)) != 0;
+  terminal_ = launcher_says_terminal ? *launcher_says_terminal : isatty(fileno(out)) != 0;
 }
 
 void ProgressView::update(const StepMetrics& m) {

@@ -50,7 +50,10 @@ void keep_metrics_through(const std::filesystem::path& file, std::int64_t step);
 // made and the estimate of the time left (train/progress_time.h).
 class ProgressView {
  public:
-  ProgressView(std::int64_t total_steps, std::int64_t every, bool enabled, std::FILE* out);
+  // `launcher_says_terminal`: TRELLIS_OUTPUT_TERMINAL (RunEnvironment::output_terminal), which
+  // wins over isatty(out) when set.
+  ProgressView(std::int64_t total_steps, std::int64_t every, bool enabled, std::FILE* out,
+               std::optional<bool> launcher_says_terminal);
   void update(const StepMetrics& m);
   // A line of its own between steps (a checkpoint written), printed whether or not the view is
   // enabled.

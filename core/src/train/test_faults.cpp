@@ -4,16 +4,15 @@
 #include <unistd.h>
 
 #include <cstdio>
-#include <cstdlib>
 
 #include "trellis/error.h"
 
 namespace trellis {
 
-TestFaults TestFaults::from_environment(int rank) {
+TestFaults TestFaults::from_setting(const std::optional<std::string>& setting, int rank) {
   TestFaults faults;
-  const char* spec = std::getenv("TRELLIS_TEST_FAULT");
-  if (spec == nullptr || *spec == '\0') return faults;
+  if (!setting || setting->empty()) return faults;
+  const char* spec = setting->c_str();
   char point[32] = {};
   int fault_rank = -1;
   long long step = -1;

@@ -7,7 +7,8 @@
 //   checkpoint  in the save of that step, after this rank's shard files are written and synced,
 //               before the others know (the save is left half-done)
 //
-// Unset (every real run), the checks cost one getenv at start-up.
+// Unset (every real run), each check is one comparison. The variable is read with the rest of the
+// run's environment (config/run_environment.h).
 #pragma once
 
 #include <cstdint>
@@ -18,8 +19,9 @@ namespace trellis {
 
 class TestFaults {
  public:
-  // Reads TRELLIS_TEST_FAULT; throws InputError when it is set but malformed.
-  static TestFaults from_environment(int rank);
+  // From TRELLIS_TEST_FAULT's value (RunEnvironment::test_fault); throws InputError when it is
+  // set but malformed.
+  static TestFaults from_setting(const std::optional<std::string>& spec, int rank);
 
   void at_step(std::int64_t step) const { fire("step", step); }
   void in_checkpoint(std::int64_t step) const { fire("checkpoint", step); }

@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "config/resolved_run.h"
+#include "config/run_environment.h"
 
 namespace trellis {
 
@@ -24,7 +25,9 @@ class Trainer {
  public:
   // Builds the model from the run's layer family, initialises or loads it, opens the data.
   // Throws InputError for bad input the config check could not see (e.g. a token id >= vocab).
-  Trainer(const ResolvedRun& run, std::FILE* console);
+  // `environment` is the one the run was loaded with: the rank's place in the world and the
+  // test-only settings come from it.
+  Trainer(const ResolvedRun& run, const RunEnvironment& environment, std::FILE* console);
   ~Trainer();
 
   TrainSummary train();

@@ -1,0 +1,57 @@
+#include "train/rank_model.h"
+
+#include "model/llmc_checkpoint.h"
+#include "model/param_init.h"
+
+namespace trellis {
+
+RankModel::RankModel(const ResolvedRun& run, const PipelinePlan& plan, int pipeline_rank,
+                     const RankGroups& groups, std::shared_ptr<Allocator> allocator,
+                     Kernels* kernels)
+    : stages_(plan.stages()) {
+  LayerFamilyInit init;
+  init.dims = run.dims;
+  init.groups.tensor = groups.tensor.get();
+  init.groups.row = groups.tensor_row.get();
+  init.groups.col = groups.tensor_col.get();
+  init.allocator = std::move(allocator);
+  init.kernels = kernels;
+  init.micro_batch = static_cast<int>(run.config.train.micro_batch);
+  init.seed = static_cast<std::uint64_t>(run.config.run.seed);
+  init.options = &run.layers_options();
+  family_ = run.registry->make_layers(run.config.parallel.tensor_mode, init);
+
+  // A rank holding stage 0 hands its embedding to its later chunks, so that a head on this rank
+  // shares the embedding's table rather than holding a copy.
+  Layer* embedding = nullptr;
+  for (int stage = 0; stage < stages_; ++stage) {
+    if (plan.stage_rank[stage] != pipeline_rank) continue;
+    auto chunk = std::make_unique<ModelChunk>(
+        *family_, chunk_spec(static_cast<int>(run.dims.layers), stages_, stage), embedding);
+    if (chunk->embedding()) embedding = chunk->embedding();
+    chunks_[stage] = std::move(chunk);
+  }
+  for (auto& [stage, chunk] : chunks_)
+    for (Parameter* p : chunk->parameters()) params_.push_back(p);
+  // The embedding group joins the pipeline's ends: a rank in it holds the table.
+  if (groups.embedding) {
+    for (Parameter* p : params_)
+      if (p->name == "wte") tied_table_ = p;
+  }
+}
+
+void RankModel::initialize(const ResolvedRun& run, Kernels& kernels) {
+  if (run.resume_from) return;
+  switch (run.init.kind) {
+    case ModelInit::Kind::random:
+      initialize_parameters(params_, static_cast<std::uint64_t>(run.config.run.seed), kernels);
+      break;
+    case ModelInit::Kind::llmc:
+      load_llmc_checkpoint(run.init.path, run.dims, params_, kernels);
+      break;
+    case ModelInit::Kind::checkpoint:
+      break;
+  }
+}
+
+}  // namespace trellis

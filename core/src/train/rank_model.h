@@ -1,0 +1,61 @@
+// The part of the model one rank holds: the layer family made on this rank's tensor group, the
+// model chunks of the pipeline stages the plan puts on its pipeline rank, their parameters, and
+// where the token table tied to the LM head sits.
+//
+// The table lives on the first stage and, as the LM head's copy, on the last; a rank at either
+// end of a pipeline holds one. The copy on the last stage (when the first stage is elsewhere) is
+// counted once: the optimizer leaves it out of the gradient norm and checkpoints, and the llm.c
+// export writes the first stage's.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <vector>
+
+#include "config/resolved_run.h"
+#include "model/model_chunk.h"
+#include "pipeline/pipeline_plan.h"
+#include "trellis/rank_groups.h"
+#include "trellis/kernels.h"
+#include "trellis/layer.h"
+
+namespace trellis {
+
+class RankModel {
+ public:
+  // Makes the run's layer family with this rank's tensor groups and the chunks of every stage
+  // that `plan` places on `pipeline_rank`. The parameters are not initialised yet.
+  RankModel(const ResolvedRun& run, const PipelinePlan& plan, int pipeline_rank,
+            const RankGroups& groups, std::shared_ptr<Allocator> allocator, Kernels* kernels);
+
+  // Fills the parameters as [model] init asks: from (seed, name), or from an llm.c checkpoint.
+  // A resumed run and "checkpoint:DIR" are read later, once the optimizer has laid the
+  // parameters out, so they are left as they are here.
+  void initialize(const ResolvedRun& run, Kernels& kernels);
+
+  LayerFamily& family() const noexcept { return *family_; }
+  // This rank's chunks by stage.
+  const std::map<int, std::unique_ptr<ModelChunk>>& chunks() const noexcept { return chunks_; }
+  // Every parameter of every chunk, stage by stage.
+  const std::vector<Parameter*>& parameters() const noexcept { return params_; }
+
+  bool holds_stage(int stage) const { return chunks_.count(stage) != 0; }
+  bool holds_first_stage() const { return holds_stage(0); }
+  bool holds_last_stage() const { return holds_stage(stages_ - 1); }
+
+  // This rank's token table when it sits on a pipeline end, else null.
+  Parameter* tied_table() const noexcept { return tied_table_; }
+  // The table is the LM head's copy of one another rank holds (the first stage is elsewhere).
+  bool tied_table_is_copy() const { return tied_table_ != nullptr && !holds_first_stage(); }
+
+ private:
+  int stages_ = 1;
+  std::shared_ptr<LayerFamily> family_;
+  // Declared after the family: objects a plugin made must go before the family that made them.
+  std::map<int, std::unique_ptr<ModelChunk>> chunks_;
+  std::vector<Parameter*> params_;
+  Parameter* tied_table_ = nullptr;
+};
+
+}  // namespace trellis

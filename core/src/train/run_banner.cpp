@@ -1,0 +1,53 @@
+#include "train/run_banner.h"
+
+#include "train/model_flops.h"
+
+namespace trellis {
+
+namespace {
+
+std::string millions(std::int64_t n) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof(buffer), "%.2fM", static_cast<double>(n) / 1e6);
+  return buffer;
+}
+
+}  // namespace
+
+void print_run_banner(std::FILE* console, const ResolvedRun& run, const RunBannerFacts& facts) {
+  const RunConfig& cfg = run.config;
+  const ModelDims& dims = run.dims;
+  const ParallelSizes& z = run.layout.sizes();
+  std::fprintf(console,
+               "trellis: run '%s': %lld steps on %d rank%s (tensor %d x pipeline %d x data %d, "
+               "%s), %s\n",
+               cfg.run.name.c_str(), static_cast<long long>(cfg.run.steps), run.world_size,
+               run.world_size == 1 ? "" : "s", z.tensor, z.pipeline, z.data,
+               run.world_size == 1 ? "no communication" : cfg.comm.backend.c_str(),
+               facts.device_description.c_str());
+  std::fprintf(console,
+               "model: %lld layers, %lld heads, hidden %lld, vocab %lld (padded %lld), seq %lld: "
+               "%s parameters (%s)\n",
+               static_cast<long long>(dims.layers), static_cast<long long>(dims.heads),
+               static_cast<long long>(dims.hidden), static_cast<long long>(dims.vocab_size),
+               static_cast<long long>(dims.padded_vocab), static_cast<long long>(dims.seq_len),
+               millions(parameter_count(dims)).c_str(),
+               run.resume_from                            ? "resumed from a checkpoint"
+               : run.init.kind == ModelInit::Kind::random ? "random init"
+                                                          : run.init.path.c_str());
+  const std::int64_t sequences = cfg.train.global_batch;
+  if (facts.train_data) {
+    std::fprintf(
+        console, "data: %s (%s, %lld tokens): %lld steps per epoch\n", run.train.path.c_str(),
+        facts.train_data->is_text() ? "text, byte tokens" : "llm.c tokens",
+        static_cast<long long>(facts.train_data->tokens()),
+        static_cast<long long>(facts.train_data->batches_per_epoch(sequences, dims.seq_len)));
+  }
+  std::fprintf(console, "batch: %lld sequences = %lld microbatches of %lld per data rank x %d\n",
+               static_cast<long long>(sequences), static_cast<long long>(run.microbatches),
+               static_cast<long long>(cfg.train.micro_batch), z.data);
+  if (!facts.blas_line.empty()) std::fprintf(console, "%s\n", facts.blas_line.c_str());
+  std::fprintf(console, "%s\n", facts.mfu_peak->line().c_str());
+}
+
+}  // namespace trellis
