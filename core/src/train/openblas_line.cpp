@@ -1,7 +1,7 @@
 #include "train/openblas_line.h"
 
-#include "device/openblas_core_choice.h"
 #include "data_parallel/all_reduce_scalar.h"
+#include "device/openblas_core_choice.h"
 
 namespace trellis {
 

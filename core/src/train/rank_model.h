@@ -15,10 +15,10 @@
 
 #include "config/resolved_run.h"
 #include "model/model_chunk.h"
-#include "pipeline/pipeline_plan.h"
-#include "trellis/rank_groups.h"
 #include "trellis/kernels.h"
 #include "trellis/layer.h"
+#include "trellis/pipeline_plan.h"
+#include "trellis/rank_groups.h"
 
 namespace trellis {
 
