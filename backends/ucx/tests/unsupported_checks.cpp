@@ -10,11 +10,14 @@ TEST_CASE("reductions of bf16 are unsupported, with the operation named") {
   Tensor t = empty(DType::bf16, 4 * comm.size());
   Tensor one = empty(DType::bf16, 4);
   CHECK_THROWS_WITH_AS(comm.all_reduce(t, t, ReduceOp::sum),
-                       "backend ucx does not support bf16 all_reduce", UnsupportedError);
+                       doctest::Contains("backend ucx does not support bf16 all_reduce"),
+                       UnsupportedError);
   CHECK_THROWS_WITH_AS(comm.reduce_scatter(t, one, ReduceOp::sum),
-                       "backend ucx does not support bf16 reduce_scatter", UnsupportedError);
+                       doctest::Contains("backend ucx does not support bf16 reduce_scatter"),
+                       UnsupportedError);
   CHECK_THROWS_WITH_AS(comm.reduce(one, one, ReduceOp::max, 0),
-                       "backend ucx does not support bf16 reduce", UnsupportedError);
+                       doctest::Contains("backend ucx does not support bf16 reduce"),
+                       UnsupportedError);
 }
 
 TEST_CASE("bf16 moves unchanged through operations that do not reduce") {
@@ -33,7 +36,7 @@ TEST_CASE("avg of integers is unsupported, and says what to do instead") {
   Communicator& comm = world();
   Tensor t = empty(DType::i32, 8);
   CHECK_THROWS_WITH_AS(comm.all_reduce(t, t, ReduceOp::avg),
-                       doctest::Contains("backend ucx does not support avg of i32 in all_reduce"),
+                       doctest::Contains("backend ucx does not support avg over i32 in all_reduce"),
                        UnsupportedError);
   CHECK_THROWS_WITH_AS(comm.all_reduce(t, t, ReduceOp::avg), doctest::Contains("sum and divide"),
                        UnsupportedError);
@@ -48,15 +51,16 @@ TEST_CASE("tensors the backend cannot use are refused before anything is sent") 
 
   Tensor grid = empty(DType::f32, 16).view({4, 4});
   Tensor column = grid.narrow(1, 1, 1);
-  CHECK_THROWS_WITH_AS(comm.broadcast(column, 0), doctest::Contains("is not contiguous"), Error);
+  CHECK_THROWS_WITH_AS(comm.broadcast(column, 0), doctest::Contains("must be contiguous"), Error);
 
   Tensor in = empty(DType::f32, 4), wrong = empty(DType::f32, 5);
   CHECK_THROWS_WITH_AS(comm.all_reduce(in, wrong, ReduceOp::sum), doctest::Contains("5 elements"),
                        Error);
   CHECK_THROWS_WITH_AS(comm.all_reduce(in, empty(DType::i32, 4), ReduceOp::sum),
-                       doctest::Contains("the output is i32 but the input is f32"), Error);
+                       doctest::Contains("must have the same dtype, got f32 and i32"), Error);
   if (comm.size() > 1) {
-    CHECK_THROWS_WITH_AS(comm.all_gather(in, in), doctest::Contains("group size x input"), Error);
+    CHECK_THROWS_WITH_AS(comm.all_gather(in, in), doctest::Contains("size() x input elements"),
+                         Error);
   }
 }
 

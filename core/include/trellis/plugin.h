@@ -24,6 +24,9 @@
 // plugin built against a newer minor, which may call functions an older core lacks, is refused.
 //   1.0  first release
 //   1.1  Kernels: LayerNorm over channels split across ranks (layernorm_shard_*)
+//   2.0  Communicator: public operations are non-virtual, check their arguments once in core and
+//        call the backend's protected do_* virtuals (device(), max_tag(), moves(), reduces() say
+//        what it takes); trellis/reduce.h, the CPU backends' shared reduction
 #pragma once
 
 #include <cstddef>
@@ -47,7 +50,7 @@ struct AbiVersion {
   std::uint32_t major;
   std::uint32_t minor;
 };
-inline constexpr AbiVersion kAbiVersion{1, 1};
+inline constexpr AbiVersion kAbiVersion{2, 0};
 
 enum class PluginKind : std::uint32_t { comm = 1, layers = 2, schedule = 3 };
 const char* plugin_kind_name(PluginKind kind) noexcept;  // "comm", "layers", "schedule"

@@ -36,6 +36,8 @@ std::string group_label(const Communicator& comm);
 // `with_large`, the large case for the operations that take it.
 void check_collectives(Suite& suite, Communicator& comm, const std::vector<std::int64_t>& counts,
                        bool with_large);
+// max and min with NaN in some ranks' elements: NaN wins, on every backend alike (nan_cases.cpp).
+void check_nan_reductions(Suite& suite, Communicator& comm);
 // Barriers, including that no rank leaves one before every rank has entered it.
 void check_barrier(Suite& suite, Communicator& comm);
 // send/recv: a ring, to self, several tags, every pair at once.

@@ -73,7 +73,8 @@ TEST_CASE("wrong sizes, types, layouts and ranks are errors that say what is exp
       contains("overlap in memory"), Error);
 
   CHECK_THROWS_WITH_AS(comm.send(seven, size, 0),
-                       contains("peer " + std::to_string(size) + " is not a rank of group 'world'"),
+                       contains("send on group 'world': peer " + std::to_string(size) +
+                                " is not a rank of this group"),
                        Error);
   CHECK_THROWS_WITH_AS(comm.recv(seven, -1, 0), contains("peer -1 is not a rank"), Error);
   CHECK_THROWS_WITH_AS(comm.send(seven, 0, -3), contains("tag -3 is out of range"), Error);

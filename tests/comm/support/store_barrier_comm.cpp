@@ -18,7 +18,8 @@ class StoreBarrierCommunicator final : public trellis::Communicator {
   int size() const override { return size_; }
   const char* backend() const override { return "test-store-barrier"; }
 
-  trellis::WorkPtr barrier() override {
+ protected:
+  trellis::WorkPtr do_barrier() override {
     const std::string key = "barrier/" + std::to_string(generation_++);
     if (store_->add(key + "/arrived", 1) == size_) store_->set(key + "/done", "1");
     store_->wait({key + "/done"}, timeout_);
