@@ -114,6 +114,7 @@ bool run_parts(Suite& suite) {
     timed(suite, "in flight", [&] { check_in_flight(suite); });
     timed(suite, "split", [&] { check_split(suite); });
     timed(suite, "refusals", [&] { check_refusals(suite, world); });
+    timed(suite, "wrong arguments", [&] { check_arguments(suite, world); });
     timed(suite, "timeouts", [&] { check_timeout(suite); });
     return true;
   } catch (const StopRun& stop) {

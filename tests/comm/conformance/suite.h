@@ -46,6 +46,8 @@ void check_point_to_point(Suite& suite, Communicator& comm);
 void check_in_flight(Suite& suite);
 // split(): disjoint, nested, reversed, ties, negative colors; groups working concurrently.
 void check_split(Suite& suite);
+// Wrong arguments, refused at the call with the same messages on every backend (argument_cases.cpp).
+void check_arguments(Suite& suite, Communicator& comm);
 // What must be refused with comm.h's UnsupportedError: avg over i32, bf16.
 void check_refusals(Suite& suite, Communicator& comm);
 // A recv nobody sends fails with a TimeoutError naming the peer, within the timeout.
