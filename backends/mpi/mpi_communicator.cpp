@@ -224,15 +224,13 @@ WorkPtr MpiCommunicator::do_reduce_scatter(const Tensor& input, const Tensor& ou
   // comm.h's in-place form (the output is chunk rank() of the input) is the only overlap it lets
   // by. MPI's in-place form leaves the result at the start of the buffer, not at this rank's
   // chunk, so it serves only a group of one (the same tensor) and an empty output.
-  const bool chunk_form =
-      output.data_ptr() ==
-      static_cast<char*>(input.data_ptr()) + static_cast<std::size_t>(rank_) * output.nbytes();
-  if (chunk_form && size_ > 1 && output.nbytes() > 0) {
+  const bool in_place = output.data_ptr() == static_cast<char*>(input.data_ptr()) +
+                                                 static_cast<std::size_t>(rank_) * output.nbytes();
+  if (in_place && size_ > 1 && output.nbytes() > 0) {
     unsupported(
         "reduce_scatter in place (the output as chunk rank() of the input) in groups of more "
         "than one rank; pass a separate output");
   }
-  const bool in_place = chunk_form;
   const OpInfo info{kind, input.dtype(), input.numel(), op};
   float* average = op == ReduceOp::avg ? static_cast<float*>(output.data_ptr()) : nullptr;
   return start(info, input, output, "MPI_Ireduce_scatter_block", average, output.numel(),

@@ -16,7 +16,7 @@
 //   - input and output have the same dtype, and the element counts each operation states below;
 //   - the backend moves the dtype (moves()) and reduces it with the op (reduces()); otherwise
 //     UnsupportedError "backend X does not support bf16 all_reduce". avg over an integer dtype
-//     would be truncated and no built-in backend reduces it;
+//     would be truncated: the default reduces() refuses it (a group of one takes it: exact);
 //   - input and output are separate memory, or in place: the same tensor where the sizes are
 //     equal (all_reduce, reduce, all_to_all), and where they differ, this rank's chunk of the
 //     bigger one (all_gather's input as chunk rank() of the output, reduce_scatter's output as
