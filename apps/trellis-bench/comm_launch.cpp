@@ -1,10 +1,14 @@
 #include "comm_launch.h"
 
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
+#include <optional>
 
 #include "comm_json.h"
+#include "launch/backend_launch.h"
 #include "launch/launcher.h"
+#include "trellis/plugin_registry.h"
 
 namespace trellis::bench {
 
@@ -23,6 +27,7 @@ int launch_comm_bench(const CommBenchOptions& options, const std::string& self) 
 
   int result = 0;
   std::vector<std::string> parts;
+  std::optional<PluginRegistry> registry;  // found when a backend that is a plugin comes up
   for (const std::string& backend : options.backends) {
     CommBenchOptions one = options;
     one.backends = {backend};
@@ -33,7 +38,14 @@ int launch_comm_bench(const CommBenchOptions& options, const std::string& self) 
     if (!options.json_path.empty()) one.json_path = part_path(options, backend);
     LaunchOptions launch_options;
     launch_options.nproc = options.nproc;
-    launch_options.mpirun = backend == "mpi" || backend == kMpiRaw;
+    if (backend == kMpiRaw) {  // not a plugin: raw MPI calls, which need MPI's launcher
+      launch_options.mpirun = true;
+    } else {
+      if (!registry)
+        registry = PluginRegistry::discover(
+            PluginRegistry::search_path(std::getenv("TRELLIS_PLUGIN_PATH"), {}));
+      apply_backend_launch_need(*registry, backend, launch_options);
+    }
     launch_options.timeout = std::chrono::seconds(options.timeout_s);
     launch_options.name = "trellis-bench";
     if (have_reporter) launch_options.rank_reporter = reporter.string();

@@ -1,7 +1,7 @@
 // `trellis-bench comm --nproc N` outside any launcher: launches N ranks of itself once per
 // backend, through core's launcher (launch/launcher.h) as trellis-train does — through mpirun
-// for mpi and mpi-raw, which need MPI's launcher to wire the ranks up — and merges the JSON the
-// launches wrote into the one file asked for.
+// for a backend whose descriptor asks for it (launch/backend_launch.h) and for mpi-raw, which
+// calls MPI itself — and merges the JSON the launches wrote into the one file asked for.
 #pragma once
 
 #include <string>

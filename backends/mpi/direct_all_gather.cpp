@@ -4,7 +4,7 @@
 
 #include "mpi_call.h"
 #include "mpi_communicator.h"
-#include "operands.h"
+#include "mpi_types.h"
 #include "trellis/error.h"
 
 namespace trellis::mpi {

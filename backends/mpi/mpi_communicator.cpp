@@ -6,7 +6,7 @@
 
 #include "direct_all_gather.h"
 #include "mpi_call.h"
-#include "operands.h"
+#include "mpi_types.h"
 #include "polling_work.h"
 #include "request_work.h"
 #include "small_all_reduce.h"
@@ -161,18 +161,8 @@ void MpiCommunicator::check_usable(OpKind op) const {
                   "communicators made by split() before the world communicator.");
 }
 
-void MpiCommunicator::check_peer(OpKind op, const char* what, int peer) const {
-  if (peer >= 0 && peer < size_) return;
-  throw Error(std::string("backend mpi: ") + op_kind_name(op) + ": " + what + " " +
-              std::to_string(peer) + " is not a rank of " + describe_group() +
-              ", which has ranks 0 to " + std::to_string(size_ - 1));
-}
-
-void MpiCommunicator::check_tag(OpKind op, int tag) const {
-  if (tag >= 0 && tag <= world_->tag_upper_bound()) return;
-  throw Error(std::string("backend mpi: ") + op_kind_name(op) + ": tag " + std::to_string(tag) +
-              " is out of range: MPI takes tags from 0 to " +
-              std::to_string(world_->tag_upper_bound()));
+int MpiCommunicator::max_tag() const {
+  return world_->tag_upper_bound();
 }
 
 template <class Call>
@@ -185,15 +175,12 @@ WorkPtr MpiCommunicator::start(const OpInfo& info, const Tensor& first, const Te
   return work;
 }
 
-WorkPtr MpiCommunicator::all_reduce(const Tensor& input, const Tensor& output, ReduceOp op) {
+WorkPtr MpiCommunicator::do_all_reduce(const Tensor& input, const Tensor& output, ReduceOp op) {
   constexpr OpKind kind = OpKind::all_reduce;
   check_usable(kind);
-  check_operand(kind, "input", input, device_);
-  check_operand(kind, "output", output, device_);
-  check_same_dtype(kind, input, output);
-  check_count(kind, "output", output, input.numel(), "as many elements as the input");
-  check_reduce_op(kind, op, input.dtype());
-  const bool in_place = check_aliasing(kind, input, output, true);
+  check_mpi_count(kind, "input", input);
+  // The same tensor twice is the only overlap comm.h lets by.
+  const bool in_place = input.data_ptr() == output.data_ptr();
   const OpInfo info{kind, input.dtype(), input.numel(), op};
   const std::size_t bytes = info.bytes();
   if (size_ > 1 && bytes > 0 && bytes <= small_all_reduce_limit_) {
@@ -201,26 +188,22 @@ WorkPtr MpiCommunicator::all_reduce(const Tensor& input, const Tensor& output, R
                                                 small_all_reduces_++, scratch_.take());
   }
   float* average = op == ReduceOp::avg ? static_cast<float*>(output.data_ptr()) : nullptr;
-  return start(info, input, output, "MPI_Iallreduce", average, input.numel(),
-               [&](MPI_Request* request) {
-                 return MPI_Iallreduce(in_place ? MPI_IN_PLACE : input.data_ptr(),
-                                       output.data_ptr(), static_cast<int>(input.numel()),
-                                       mpi_datatype(info.dtype), mpi_reduce_op(op), comm_, request);
-               });
+  return start(
+      info, input, output, "MPI_Iallreduce", average, input.numel(), [&](MPI_Request* request) {
+        return MPI_Iallreduce(in_place ? MPI_IN_PLACE : input.data_ptr(), output.data_ptr(),
+                              static_cast<int>(input.numel()), mpi_datatype(info.dtype),
+                              mpi_reduce_op(op, info.dtype, *world_), comm_, request);
+      });
 }
 
-WorkPtr MpiCommunicator::all_gather(const Tensor& input, const Tensor& output) {
+WorkPtr MpiCommunicator::do_all_gather(const Tensor& input, const Tensor& output) {
   constexpr OpKind kind = OpKind::all_gather;
   check_usable(kind);
-  check_operand(kind, "input", input, device_);
-  check_operand(kind, "output", output, device_);
-  check_same_dtype(kind, input, output);
-  check_count(kind, "output", output, size_ * input.numel(), "size() x input elements");
-  // In place: the input is this rank's chunk of the output.
+  check_mpi_count(kind, "output", output);
+  // In place: the input is this rank's chunk of the output (the only overlap comm.h lets by).
   const bool in_place =
-      input.nbytes() > 0 && output.shares_storage_with(input) &&
+      input.nbytes() > 0 &&
       input.data_ptr() == static_cast<char*>(output.data_ptr()) + rank_ * input.nbytes();
-  if (!in_place) check_aliasing(kind, input, output, false);
   const OpInfo info{kind, input.dtype(), input.numel()};
   if (size_ > 1 && input.nbytes() > 0 && size_ <= settings_.all_gather_direct_ranks) {
     return std::make_unique<DirectAllGatherWork>(*this, info, input, output, in_place,
@@ -234,33 +217,35 @@ WorkPtr MpiCommunicator::all_gather(const Tensor& input, const Tensor& output) {
   });
 }
 
-WorkPtr MpiCommunicator::reduce_scatter(const Tensor& input, const Tensor& output, ReduceOp op) {
+WorkPtr MpiCommunicator::do_reduce_scatter(const Tensor& input, const Tensor& output, ReduceOp op) {
   constexpr OpKind kind = OpKind::reduce_scatter;
   check_usable(kind);
-  check_operand(kind, "input", input, device_);
-  check_operand(kind, "output", output, device_);
-  check_same_dtype(kind, input, output);
-  check_count(kind, "input", input, size_ * output.numel(), "size() x output elements");
-  check_reduce_op(kind, op, input.dtype());
-  // MPI's in-place form leaves the result at the start of the buffer, not at this rank's chunk,
-  // so only a group of one can pass the same tensor twice.
-  const bool in_place = check_aliasing(kind, input, output, size_ == 1);
+  check_mpi_count(kind, "input", input);
+  // comm.h's in-place form (the output is chunk rank() of the input) is the only overlap it lets
+  // by. MPI's in-place form leaves the result at the start of the buffer, not at this rank's
+  // chunk, so it serves only a group of one (the same tensor) and an empty output.
+  const bool in_place = output.data_ptr() == static_cast<char*>(input.data_ptr()) +
+                                                 static_cast<std::size_t>(rank_) * output.nbytes();
+  if (in_place && size_ > 1 && output.nbytes() > 0) {
+    unsupported(
+        "reduce_scatter in place (the output as chunk rank() of the input) in groups of more "
+        "than one rank; pass a separate output");
+  }
   const OpInfo info{kind, input.dtype(), input.numel(), op};
   float* average = op == ReduceOp::avg ? static_cast<float*>(output.data_ptr()) : nullptr;
   return start(info, input, output, "MPI_Ireduce_scatter_block", average, output.numel(),
                [&](MPI_Request* request) {
                  return MPI_Ireduce_scatter_block(
                      in_place ? MPI_IN_PLACE : input.data_ptr(), output.data_ptr(),
-                     static_cast<int>(output.numel()), mpi_datatype(info.dtype), mpi_reduce_op(op),
-                     comm_, request);
+                     static_cast<int>(output.numel()), mpi_datatype(info.dtype),
+                     mpi_reduce_op(op, info.dtype, *world_), comm_, request);
                });
 }
 
-WorkPtr MpiCommunicator::broadcast(const Tensor& buffer, int root) {
+WorkPtr MpiCommunicator::do_broadcast(const Tensor& buffer, int root) {
   constexpr OpKind kind = OpKind::broadcast;
   check_usable(kind);
-  check_peer(kind, "root", root);
-  check_operand(kind, "buffer", buffer, device_);
+  check_mpi_count(kind, "buffer", buffer);
   const OpInfo info{kind, buffer.dtype(), buffer.numel(), ReduceOp::sum, root};
   return start(info, buffer, Tensor(), "MPI_Ibcast", nullptr, 0, [&](MPI_Request* request) {
     return MPI_Ibcast(buffer.data_ptr(), static_cast<int>(buffer.numel()), mpi_datatype(info.dtype),
@@ -268,20 +253,14 @@ WorkPtr MpiCommunicator::broadcast(const Tensor& buffer, int root) {
   });
 }
 
-WorkPtr MpiCommunicator::reduce(const Tensor& input, const Tensor& output, ReduceOp op, int root) {
+WorkPtr MpiCommunicator::do_reduce(const Tensor& input, const Tensor& output, ReduceOp op,
+                                   int root) {
   constexpr OpKind kind = OpKind::reduce;
   check_usable(kind);
-  check_peer(kind, "root", root);
-  check_operand(kind, "input", input, device_);
-  check_reduce_op(kind, op, input.dtype());
+  check_mpi_count(kind, "input", input);
   const bool is_root = rank_ == root;
-  bool in_place = false;
-  if (is_root) {  // other ranks' output is not written, so not looked at
-    check_operand(kind, "output", output, device_);
-    check_same_dtype(kind, input, output);
-    check_count(kind, "output", output, input.numel(), "as many elements as the input");
-    in_place = check_aliasing(kind, input, output, true);
-  }
+  // Other ranks' output is not written, so not looked at.
+  const bool in_place = is_root && input.data_ptr() == output.data_ptr();
   const OpInfo info{kind, input.dtype(), input.numel(), op, root};
   float* average =
       is_root && op == ReduceOp::avg ? static_cast<float*>(output.data_ptr()) : nullptr;
@@ -290,23 +269,15 @@ WorkPtr MpiCommunicator::reduce(const Tensor& input, const Tensor& output, Reduc
                  return MPI_Ireduce(in_place ? MPI_IN_PLACE : input.data_ptr(),
                                     is_root ? output.data_ptr() : nullptr,
                                     static_cast<int>(input.numel()), mpi_datatype(info.dtype),
-                                    mpi_reduce_op(op), root, comm_, request);
+                                    mpi_reduce_op(op, info.dtype, *world_), root, comm_, request);
                });
 }
 
-WorkPtr MpiCommunicator::all_to_all(const Tensor& input, const Tensor& output) {
+WorkPtr MpiCommunicator::do_all_to_all(const Tensor& input, const Tensor& output) {
   constexpr OpKind kind = OpKind::all_to_all;
   check_usable(kind);
-  check_operand(kind, "input", input, device_);
-  check_operand(kind, "output", output, device_);
-  check_same_dtype(kind, input, output);
-  if (input.numel() % size_ != 0) {
-    throw Error("backend mpi: all_to_all: input must hold size() = " + std::to_string(size_) +
-                " equal chunks, got " + input.str() + " with " + std::to_string(input.numel()) +
-                " elements");
-  }
-  check_count(kind, "output", output, input.numel(), "as many elements as the input");
-  const bool in_place = check_aliasing(kind, input, output, true);
+  check_mpi_count(kind, "input", input);
+  const bool in_place = input.data_ptr() == output.data_ptr();
   const OpInfo info{kind, input.dtype(), input.numel()};
   const int chunk = static_cast<int>(input.numel() / size_);
   const MPI_Datatype type = mpi_datatype(info.dtype);
@@ -316,7 +287,7 @@ WorkPtr MpiCommunicator::all_to_all(const Tensor& input, const Tensor& output) {
   });
 }
 
-WorkPtr MpiCommunicator::barrier() {
+WorkPtr MpiCommunicator::do_barrier() {
   constexpr OpKind kind = OpKind::barrier;
   check_usable(kind);
   const OpInfo info{kind};
@@ -324,12 +295,10 @@ WorkPtr MpiCommunicator::barrier() {
                [&](MPI_Request* request) { return MPI_Ibarrier(comm_, request); });
 }
 
-WorkPtr MpiCommunicator::send(const Tensor& input, int peer, int tag) {
+WorkPtr MpiCommunicator::do_send(const Tensor& input, int peer, int tag) {
   constexpr OpKind kind = OpKind::send;
   check_usable(kind);
-  check_peer(kind, "peer", peer);
-  check_tag(kind, tag);
-  check_operand(kind, "input", input, device_);
+  check_mpi_count(kind, "input", input);
   const OpInfo info{kind, input.dtype(), input.numel(), ReduceOp::sum, peer, tag};
   return start(info, input, Tensor(), "MPI_Isend", nullptr, 0, [&](MPI_Request* request) {
     return MPI_Isend(input.data_ptr(), static_cast<int>(input.numel()), mpi_datatype(info.dtype),
@@ -337,12 +306,10 @@ WorkPtr MpiCommunicator::send(const Tensor& input, int peer, int tag) {
   });
 }
 
-WorkPtr MpiCommunicator::recv(const Tensor& output, int peer, int tag) {
+WorkPtr MpiCommunicator::do_recv(const Tensor& output, int peer, int tag) {
   constexpr OpKind kind = OpKind::recv;
   check_usable(kind);
-  check_peer(kind, "peer", peer);
-  check_tag(kind, tag);
-  check_operand(kind, "output", output, device_);
+  check_mpi_count(kind, "output", output);
   const OpInfo info{kind, output.dtype(), output.numel(), ReduceOp::sum, peer, tag};
   return start(info, output, Tensor(), "MPI_Irecv", nullptr, 0, [&](MPI_Request* request) {
     return MPI_Irecv(output.data_ptr(), static_cast<int>(output.numel()), mpi_datatype(info.dtype),
@@ -350,7 +317,7 @@ WorkPtr MpiCommunicator::recv(const Tensor& output, int peer, int tag) {
   });
 }
 
-std::unique_ptr<Communicator> MpiCommunicator::split(int color, int key) {
+std::unique_ptr<Communicator> MpiCommunicator::do_split(int color, int key) {
   constexpr OpKind kind = OpKind::split;
   check_usable(kind);
   const OpInfo info{kind};

@@ -19,6 +19,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -64,17 +65,9 @@ class MpiCommunicator final : public Communicator {
   int rank() const override { return rank_; }
   int size() const override { return size_; }
   const char* backend() const override { return "mpi"; }
-
-  WorkPtr all_reduce(const Tensor& input, const Tensor& output, ReduceOp op) override;
-  WorkPtr all_gather(const Tensor& input, const Tensor& output) override;
-  WorkPtr reduce_scatter(const Tensor& input, const Tensor& output, ReduceOp op) override;
-  WorkPtr broadcast(const Tensor& buffer, int root) override;
-  WorkPtr reduce(const Tensor& input, const Tensor& output, ReduceOp op, int root) override;
-  WorkPtr all_to_all(const Tensor& input, const Tensor& output) override;
-  WorkPtr barrier() override;
-  WorkPtr send(const Tensor& input, int peer, int tag) override;
-  WorkPtr recv(const Tensor& output, int peer, int tag) override;
-  std::unique_ptr<Communicator> split(int color, int key) override;
+  std::optional<Device> device() const override { return device_; }
+  // MPI_TAG_UB of this MPI.
+  int max_tag() const override;
 
   // For the Works of this communicator.
   MpiWorld& world() const noexcept { return *world_; }
@@ -86,6 +79,22 @@ class MpiCommunicator final : public Communicator {
   // "group 'world' (world ranks [0, 1])"
   std::string describe_group() const;
 
+ protected:
+  WorkPtr do_all_reduce(const Tensor& input, const Tensor& output, ReduceOp op) override;
+  WorkPtr do_all_gather(const Tensor& input, const Tensor& output) override;
+  // The output as chunk rank() of the input (comm.h's in-place form) is declined: MPI's
+  // in-place reduce_scatter leaves the result at the start of the buffer instead.
+  WorkPtr do_reduce_scatter(const Tensor& input, const Tensor& output, ReduceOp op) override;
+  WorkPtr do_broadcast(const Tensor& buffer, int root) override;
+  WorkPtr do_reduce(const Tensor& input, const Tensor& output, ReduceOp op, int root) override;
+  WorkPtr do_all_to_all(const Tensor& input, const Tensor& output) override;
+  WorkPtr do_barrier() override;
+  WorkPtr do_send(const Tensor& input, int peer, int tag) override;
+  WorkPtr do_recv(const Tensor& output, int peer, int tag) override;
+  std::unique_ptr<Communicator> do_split(int color, int key) override;
+  // f32 and i32: MPI has no bf16 type.
+  bool moves(DType dtype) const override { return dtype != DType::bf16; }
+
  private:
   MpiCommunicator(std::shared_ptr<MpiWorld> world, std::shared_ptr<Lineage> lineage, MPI_Comm comm,
                   MPI_Comm channel, std::vector<int> world_ranks, bool is_world,
@@ -93,8 +102,6 @@ class MpiCommunicator final : public Communicator {
 
   // Throws when this communicator can no longer be used (split from a world that is gone).
   void check_usable(OpKind op) const;
-  void check_peer(OpKind op, const char* what, int peer) const;
-  void check_tag(OpKind op, int tag) const;
   // Runs `call(request)` (an MPI_I* call) for a new RequestWork keeping `first` and `second`.
   template <class Call>
   WorkPtr start(const OpInfo& info, const Tensor& first, const Tensor& second, const char* mpi_call,

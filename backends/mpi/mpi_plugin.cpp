@@ -102,6 +102,9 @@ const trellis::PluginDescriptor descriptor{
     .check = &check,
     .options = options,
     .option_count = std::size(options),
+    // MPI_Init finds the other ranks through mpirun's environment: trellis-train and
+    // trellis-bench start the ranks of this backend under mpirun.
+    .launch = trellis::LaunchNeed::mpirun,
 };
 
 }  // namespace

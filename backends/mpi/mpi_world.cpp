@@ -5,6 +5,7 @@
 #include <string>
 
 #include "mpi_call.h"
+#include "mpi_types.h"
 #include "trellis/error.h"
 
 namespace trellis::mpi {
@@ -63,6 +64,8 @@ MpiWorld::MpiWorld() {
   int found = 0;
   MPI_Comm_get_attr(MPI_COMM_WORLD, MPI_TAG_UB, &tag_ub, &found);
   if (found && tag_ub) tag_upper_bound_ = *tag_ub;
+  f32_max_ = make_f32_op(ReduceOp::max);
+  f32_min_ = make_f32_op(ReduceOp::min);
   abandoned_.reserve(4);
 }
 
@@ -106,6 +109,10 @@ std::size_t MpiWorld::sweep_abandoned() noexcept {
 
 MpiWorld::~MpiWorld() {
   const std::size_t pending = sweep_abandoned();
+  if (pending == 0) {  // an abandoned operation may still use them
+    MPI_Op_free(&f32_max_);
+    MPI_Op_free(&f32_min_);
+  }
   if (!initialised_here_) return;  // whoever initialised MPI finalises it
   if (pending > 0) {
     std::cerr << "backend mpi: " << pending

@@ -47,6 +47,9 @@ class MpiWorld {
   // The largest tag MPI accepts (MPI_TAG_UB, at least 32767).
   int tag_upper_bound() const noexcept { return tag_upper_bound_; }
   ProgressList& progress() noexcept { return progress_; }
+  // max and min of f32 with trellis/reduce.h's NaN rule (mpi_types.h), made once per world.
+  MPI_Op f32_max() const noexcept { return f32_max_; }
+  MPI_Op f32_min() const noexcept { return f32_min_; }
   // Keeps `op`'s buffers alive until MPI has finished with them. If this throws (no memory),
   // `op` is left as it was.
   void abandon(AbandonedOp&& op);
@@ -61,6 +64,8 @@ class MpiWorld {
   int mpi_rank_ = 0;
   int mpi_size_ = 1;
   int tag_upper_bound_ = 32767;
+  MPI_Op f32_max_ = MPI_OP_NULL;
+  MPI_Op f32_min_ = MPI_OP_NULL;
   ProgressList progress_;
   std::vector<AbandonedOp> abandoned_;
 };

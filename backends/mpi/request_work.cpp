@@ -1,10 +1,10 @@
 #include "request_work.h"
 
-#include "local_reduce.h"
 #include "mpi_call.h"
 #include "mpi_communicator.h"
-#include "operands.h"
+#include "mpi_types.h"
 #include "trellis/error.h"
+#include "trellis/reduce.h"
 
 namespace trellis::mpi {
 
@@ -60,7 +60,7 @@ void RequestWork::complete(const MPI_Status& status) {
       throw CommError(failure_);
     }
   }
-  if (average_data_) divide(average_data_, average_count_, comm_.size());
+  if (average_data_) divide_elements(average_data_, average_count_, comm_.size());
   tensors_ = {};  // the caller's handles are enough from here on
 }
 

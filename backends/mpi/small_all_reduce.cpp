@@ -3,11 +3,11 @@
 #include <bit>
 #include <cstring>
 
-#include "local_reduce.h"
 #include "mpi_call.h"
 #include "mpi_communicator.h"
-#include "operands.h"
+#include "mpi_types.h"
 #include "trellis/error.h"
+#include "trellis/reduce.h"
 
 namespace trellis::mpi {
 
@@ -173,8 +173,8 @@ void SmallAllReduceWork::post(const Step& step) {
 
 void SmallAllReduceWork::finish_step(const Step& step) {
   if (step.kind == StepKind::fold_in || step.kind == StepKind::exchange) {
-    combine(info_.reduce_op, info_.dtype, output_.data_ptr(), partial(), scratch_.get(),
-            info_.count);
+    reduce_elements(info_.reduce_op, info_.dtype, output_.data_ptr(), partial(), scratch_.get(),
+                    info_.count);
     in_output_ = true;
   } else if (step.kind == StepKind::receive_result) {
     in_output_ = true;
@@ -187,7 +187,7 @@ void SmallAllReduceWork::finish() noexcept {
     std::memcpy(output_.data_ptr(), input_.data_ptr(), info_.bytes());
   }
   if (info_.reduce_op == ReduceOp::avg) {
-    divide(static_cast<float*>(output_.data_ptr()), info_.count, comm_.size());
+    divide_elements(static_cast<float*>(output_.data_ptr()), info_.count, comm_.size());
   }
   done_ = true;
   comm_.scratch().give(std::move(scratch_));

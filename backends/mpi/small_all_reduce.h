@@ -10,7 +10,7 @@
 // The algorithm, for p ranks: with q the largest power of two <= p, rank q + i (i < p - q) first
 // hands its input to rank i; ranks 0..q-1 then exchange and combine with rank ^ 1, rank ^ 2, ...
 // rank ^ q/2; finally rank i sends the result back to rank q + i. Each combine is
-// `mine op theirs`, so both ranks of a pair get the same bits (local_reduce.h) and every rank
+// `mine op theirs`, so both ranks of a pair get the same bits (trellis/reduce.h) and every rank
 // ends with the same result.
 //
 // Messages travel on the communicator's private channel (a duplicate, so they never meet the

@@ -3,12 +3,14 @@
 //
 // The world communicator meets its peers through the run's store: rank 0 makes the NCCL unique
 // id and sets it, the others get it, and every rank initialises its communicator non-blocking,
-// polled up to the timeout. split() is ncclCommSplit. Tensors must be contiguous, in memory the
-// communicator's GPU can use (device or managed memory) and say cuda:N; f32, i32 and bf16 move,
-// f32 and i32 reduce (comm.h's refusals: bf16 reductions and avg over i32 are UnsupportedError).
+// polled up to the timeout. split() is ncclCommSplit. Communicator's public operations check the
+// arguments (comm.h): tensors on this communicator's GPU (device or managed memory that says
+// cuda:N); f32, i32 and bf16 move, f32 and i32 reduce (bf16 reductions and avg over i32 are
+// UnsupportedError: mixed precision reduces fp32 gradients, an integer average would truncate).
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "nccl_group.h"
@@ -23,17 +25,19 @@ class NcclCommunicator final : public Communicator {
   int rank() const override { return group_->rank(); }
   int size() const override { return group_->size(); }
   const char* backend() const override { return "nccl"; }
+  std::optional<Device> device() const override { return device_; }
 
-  WorkPtr all_reduce(const Tensor& input, const Tensor& output, ReduceOp op) override;
-  WorkPtr all_gather(const Tensor& input, const Tensor& output) override;
-  WorkPtr reduce_scatter(const Tensor& input, const Tensor& output, ReduceOp op) override;
-  WorkPtr broadcast(const Tensor& buffer, int root) override;
-  WorkPtr reduce(const Tensor& input, const Tensor& output, ReduceOp op, int root) override;
-  WorkPtr all_to_all(const Tensor& input, const Tensor& output) override;
-  WorkPtr barrier() override;
-  WorkPtr send(const Tensor& input, int peer, int tag) override;
-  WorkPtr recv(const Tensor& output, int peer, int tag) override;
-  std::unique_ptr<Communicator> split(int color, int key) override;
+ protected:
+  WorkPtr do_all_reduce(const Tensor& input, const Tensor& output, ReduceOp op) override;
+  WorkPtr do_all_gather(const Tensor& input, const Tensor& output) override;
+  WorkPtr do_reduce_scatter(const Tensor& input, const Tensor& output, ReduceOp op) override;
+  WorkPtr do_broadcast(const Tensor& buffer, int root) override;
+  WorkPtr do_reduce(const Tensor& input, const Tensor& output, ReduceOp op, int root) override;
+  WorkPtr do_all_to_all(const Tensor& input, const Tensor& output) override;
+  WorkPtr do_barrier() override;
+  WorkPtr do_send(const Tensor& input, int peer, int tag) override;
+  WorkPtr do_recv(const Tensor& output, int peer, int tag) override;
+  std::unique_ptr<Communicator> do_split(int color, int key) override;
 
  private:
   NcclCommunicator(std::shared_ptr<NcclGroup> group, Device device);
@@ -41,12 +45,6 @@ class NcclCommunicator final : public Communicator {
   // "all_reduce (sum) of 7 f32 elements in group 'world' (4 ranks)"
   std::string describe(const std::string& op, const Tensor& tensor) const;
   std::string describe_group() const;
-  // Checks a tensor argument of `op`: defined, contiguous, on a GPU, f32/i32/bf16.
-  void check_tensor(const std::string& op, const char* name, const Tensor& t) const;
-  // Refuses reductions NCCL could do but comm.h's contract refuses (bf16, avg over i32).
-  void check_reduction(const char* op, DType dtype, ReduceOp reduce) const;
-  void check_root(const std::string& op, int root) const;
-  void check_peer(const std::string& op, int peer) const;
   // Starts a collective: `body` is the NCCL call; the Work keeps `a` and `b`.
   WorkPtr start(const char* call, const std::string& what, const Tensor& a, const Tensor& b,
                 const std::function<ncclResult_t(ncclComm_t, cudaStream_t)>& body);

@@ -12,8 +12,8 @@
 #include "algorithms.h"
 #include "operation.h"
 #include "partition.h"
-#include "reduction.h"
 #include "tree_shape.h"
+#include "trellis/reduce.h"
 
 namespace trellis::ucx {
 
@@ -65,12 +65,15 @@ OpTask binomial_reduce(Operation& op, const std::byte* input, std::byte* output,
         break;
       const std::size_t len = part_size(count, k, done);
       std::byte* dst = partial + part_begin(count, k, done) * esize;
-      combine(spec.dtype, spec.op, dst, chunk_at(input, done), slot(done, 0), len);
+      reduce_elements(spec.op, spec.dtype, dst, chunk_at(input, done), slot(done, 0),
+                      static_cast<std::int64_t>(len));
       for (std::size_t c = 1; c < children; ++c) {
-        combine(spec.dtype, spec.op, dst, dst, slot(done, c), len);
+        reduce_elements(spec.op, spec.dtype, dst, dst, slot(done, c),
+                        static_cast<std::int64_t>(len));
       }
       if (is_root) {
-        if (spec.op == ReduceOp::avg) divide_by(dst, len, op.size());
+        if (spec.op == ReduceOp::avg)
+          divide_elements(reinterpret_cast<float*>(dst), static_cast<std::int64_t>(len), op.size());
       } else {
         op.send(links.parent, dst, len * esize, done);
       }

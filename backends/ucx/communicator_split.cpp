@@ -18,7 +18,7 @@
 
 namespace trellis::ucx {
 
-std::unique_ptr<Communicator> UcxCommunicator::split(int color, int key) {
+std::unique_ptr<Communicator> UcxCommunicator::do_split(int color, int key) {
   const int n = size();
   // Tensors from an allocator, not borrowed locals: if the wait below times out, the exchange
   // stays in flight and may still write its output after this function has returned.

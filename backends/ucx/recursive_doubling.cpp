@@ -15,7 +15,7 @@
 
 #include "algorithms.h"
 #include "operation.h"
-#include "reduction.h"
+#include "trellis/reduce.h"
 
 namespace trellis::ucx {
 
@@ -41,7 +41,8 @@ OpTask all_reduce_recursive_doubling(Operation& op, const std::byte* input, std:
       co_return;
     }
     co_await op.all(op.recv(r - 1, incoming.data(), bytes, kFoldSlot));
-    combine(spec.dtype, spec.op, output, incoming.data(), output, count);
+    reduce_elements(spec.op, spec.dtype, output, incoming.data(), output,
+                    static_cast<std::int64_t>(count));
     index = r / 2;
   } else {
     index = r - extra;
@@ -57,12 +58,15 @@ OpTask all_reduce_recursive_doubling(Operation& op, const std::byte* input, std:
     Transfer* in = op.recv(partner, incoming.data(), bytes, 1 + round);
     co_await op.all(out, in);
     if (index < partner_index) {
-      combine(spec.dtype, spec.op, output, output, incoming.data(), count);
+      reduce_elements(spec.op, spec.dtype, output, output, incoming.data(),
+                      static_cast<std::int64_t>(count));
     } else {
-      combine(spec.dtype, spec.op, output, incoming.data(), output, count);
+      reduce_elements(spec.op, spec.dtype, output, incoming.data(), output,
+                      static_cast<std::int64_t>(count));
     }
   }
-  if (spec.op == ReduceOp::avg) divide_by(output, count, n);
+  if (spec.op == ReduceOp::avg)
+    divide_elements(reinterpret_cast<float*>(output), static_cast<std::int64_t>(count), n);
   if (r < 2 * extra) co_await op.all(op.send(r - 1, output, bytes, kUnfoldSlot));
 }
 

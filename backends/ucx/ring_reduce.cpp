@@ -21,7 +21,7 @@
 #include "algorithms.h"
 #include "operation.h"
 #include "partition.h"
-#include "reduction.h"
+#include "trellis/reduce.h"
 
 namespace trellis::ucx {
 
@@ -105,13 +105,15 @@ OpTask ring_reduce(Operation& op, RingJob job) {
       // left (been sent on) before this one overwrites it.
       if (!in_output && s >= 2 && s + 1 < steps && !rs_send[(s - 1) * k + j]->done()) break;
       const std::size_t len = chunk_size(b, j);
-      combine(job.spec.dtype, job.spec.op, dst,
-              job.input + (block_begin(b) + chunk_begin(b, j)) * esize, slot(rs_done), len);
+      reduce_elements(job.spec.op, job.spec.dtype, dst,
+                      job.input + (block_begin(b) + chunk_begin(b, j)) * esize, slot(rs_done),
+                      static_cast<std::int64_t>(len));
       if (s + 1 < steps) {
         rs_send[rs_done + k] = op.send(next, dst, len * esize, rs_done + k);
       } else {
         // Block r is complete: finish avg here, once, so every rank gets the same quotient.
-        if (job.spec.op == ReduceOp::avg) divide_by(dst, len, n);
+        if (job.spec.op == ReduceOp::avg)
+          divide_elements(reinterpret_cast<float*>(dst), static_cast<std::int64_t>(len), n);
         if (job.all_gather) op.send(next, dst, len * esize, ag_slot_base + j);
       }
       ++rs_done;

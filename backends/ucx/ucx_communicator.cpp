@@ -5,7 +5,6 @@
 #include "engine.h"
 #include "operation.h"
 #include "tag_layout.h"
-#include "tensor_checks.h"
 #include "trellis/error.h"
 #include "ucx_work.h"
 
@@ -51,11 +50,7 @@ WorkPtr UcxCommunicator::launch(const std::shared_ptr<Operation>& operation, OpT
   return std::make_unique<UcxWork>(engine_, operation, timeout());
 }
 
-WorkPtr UcxCommunicator::all_reduce(const Tensor& input, const Tensor& output, ReduceOp op) {
-  check_host_tensor("all_reduce", "input", input);
-  check_host_tensor("all_reduce", "output", output);
-  check_reducible("all_reduce", input.dtype(), op);
-  check_output("all_reduce", input, output, input.numel(), "the input's element count");
+WorkPtr UcxCommunicator::do_all_reduce(const Tensor& input, const Tensor& output, ReduceOp op) {
   if (input.numel() == 0) return completed_work();
   if (size() == 1) return copy_locally(input, output);
 
@@ -74,15 +69,12 @@ WorkPtr UcxCommunicator::all_reduce(const Tensor& input, const Tensor& output, R
                                                          bytes_of(output), count, spec));
 }
 
-WorkPtr UcxCommunicator::all_gather(const Tensor& input, const Tensor& output) {
+WorkPtr UcxCommunicator::do_all_gather(const Tensor& input, const Tensor& output) {
   return all_gather_as("all_gather", input, output);
 }
 
 WorkPtr UcxCommunicator::all_gather_as(const char* name, const Tensor& input,
                                        const Tensor& output) {
-  check_host_tensor(name, "input", input);
-  check_host_tensor(name, "output", output);
-  check_output(name, input, output, input.numel() * size(), "group size x input elements");
   if (input.numel() == 0) return completed_work();
   if (size() == 1) return copy_locally(input, output);
 
@@ -98,17 +90,7 @@ WorkPtr UcxCommunicator::all_gather_as(const char* name, const Tensor& input,
                 bruck_all_gather(*operation, bytes_of(input), bytes_of(output), input.nbytes()));
 }
 
-WorkPtr UcxCommunicator::reduce_scatter(const Tensor& input, const Tensor& output, ReduceOp op) {
-  check_host_tensor("reduce_scatter", "input", input);
-  check_host_tensor("reduce_scatter", "output", output);
-  check_reducible("reduce_scatter", input.dtype(), op);
-  if (input.numel() % size() != 0) {
-    throw Error("backend ucx: reduce_scatter: the input " + input.str() + " has " +
-                std::to_string(input.numel()) + " elements, not a multiple of the group size " +
-                std::to_string(size()));
-  }
-  check_output("reduce_scatter", input, output, input.numel() / size(),
-               "input elements / group size");
+WorkPtr UcxCommunicator::do_reduce_scatter(const Tensor& input, const Tensor& output, ReduceOp op) {
   if (output.numel() == 0) return completed_work();
   if (size() == 1) return copy_locally(input, output);
 
@@ -120,9 +102,7 @@ WorkPtr UcxCommunicator::reduce_scatter(const Tensor& input, const Tensor& outpu
                                     static_cast<std::size_t>(output.numel()), spec_of(input, op)));
 }
 
-WorkPtr UcxCommunicator::broadcast(const Tensor& buffer, int root) {
-  check_host_tensor("broadcast", "buffer", buffer);
-  check_rank("broadcast", "root", root, size());
+WorkPtr UcxCommunicator::do_broadcast(const Tensor& buffer, int root) {
   if (buffer.numel() == 0 || size() == 1) return completed_work();
 
   const bool chain = size() >= 3 && buffer.nbytes() >= engine_->options().broadcast_chain_bytes;
@@ -135,15 +115,9 @@ WorkPtr UcxCommunicator::broadcast(const Tensor& buffer, int root) {
                                           chain ? TreeShape::chain : TreeShape::binomial));
 }
 
-WorkPtr UcxCommunicator::reduce(const Tensor& input, const Tensor& output, ReduceOp op, int root) {
-  check_host_tensor("reduce", "input", input);
-  check_reducible("reduce", input.dtype(), op);
-  check_rank("reduce", "root", root, size());
+WorkPtr UcxCommunicator::do_reduce(const Tensor& input, const Tensor& output, ReduceOp op,
+                                   int root) {
   // Only the root's output is written; other ranks may pass any tensor, or none.
-  if (rank() == root) {
-    check_host_tensor("reduce", "output", output);
-    check_output("reduce", input, output, input.numel(), "the input's element count");
-  }
   if (input.numel() == 0) return completed_work();
   if (size() == 1) return copy_locally(input, output);
 
@@ -158,16 +132,7 @@ WorkPtr UcxCommunicator::reduce(const Tensor& input, const Tensor& output, Reduc
                       static_cast<std::size_t>(input.numel()), spec_of(input, op), root));
 }
 
-WorkPtr UcxCommunicator::all_to_all(const Tensor& input, const Tensor& output) {
-  check_host_tensor("all_to_all", "input", input);
-  check_host_tensor("all_to_all", "output", output);
-  check_output("all_to_all", input, output, input.numel(), "the input's element count");
-  if (input.numel() % size() != 0) {
-    throw Error("backend ucx: all_to_all: the input " + input.str() + " has " +
-                std::to_string(input.numel()) +
-                " elements, which do not split into equal chunks for the group size " +
-                std::to_string(size()));
-  }
+WorkPtr UcxCommunicator::do_all_to_all(const Tensor& input, const Tensor& output) {
   if (input.numel() == 0) return completed_work();
   if (size() == 1) return copy_locally(input, output);
 
@@ -179,28 +144,17 @@ WorkPtr UcxCommunicator::all_to_all(const Tensor& input, const Tensor& output) {
                                                input.nbytes() / static_cast<std::size_t>(size())));
 }
 
-WorkPtr UcxCommunicator::barrier() {
+WorkPtr UcxCommunicator::do_barrier() {
   if (size() == 1) return completed_work();
   auto operation = make_operation({"barrier", "dissemination"});
   return launch(operation, dissemination_barrier(*operation));
 }
 
-namespace {
-
-void check_tag(const char* operation, int tag) {
-  if (tag < 0 || static_cast<std::uint64_t>(tag) >= tag_layout::kUserTagLimit) {
-    throw Error(std::string("backend ucx: ") + operation + ": tag " + std::to_string(tag) +
-                " is out of range; tags run from 0 to " +
-                std::to_string(tag_layout::kUserTagLimit - 1));
-  }
+int UcxCommunicator::max_tag() const {
+  return static_cast<int>(tag_layout::kUserTagLimit - 1);
 }
 
-}  // namespace
-
-WorkPtr UcxCommunicator::send(const Tensor& input, int peer, int tag) {
-  check_host_tensor("send", "input", input);
-  check_rank("send", "peer", peer, size());
-  check_tag("send", tag);
+WorkPtr UcxCommunicator::do_send(const Tensor& input, int peer, int tag) {
   OpInfo info{"send", "", input.nbytes(), input.dtype()};
   info.peer = peer;
   info.tag = tag;
@@ -209,10 +163,7 @@ WorkPtr UcxCommunicator::send(const Tensor& input, int peer, int tag) {
   return launch(operation, send_message(*operation, bytes_of(input), input.nbytes(), peer, tag));
 }
 
-WorkPtr UcxCommunicator::recv(const Tensor& output, int peer, int tag) {
-  check_host_tensor("recv", "output", output);
-  check_rank("recv", "peer", peer, size());
-  check_tag("recv", tag);
+WorkPtr UcxCommunicator::do_recv(const Tensor& output, int peer, int tag) {
   OpInfo info{"recv", "", output.nbytes(), output.dtype()};
   info.peer = peer;
   info.tag = tag;

@@ -1,9 +1,9 @@
 // UcxCommunicator: the Communicator of the ucx backend, for the world or a split group.
 //
-// Each call checks its tensors, picks the algorithm for the message size (README.md,
-// "Algorithms"), numbers collectives (the sequence number in the tag), and starts an Operation
-// that the Engine progresses. Calls return at once; the Work they return is where waiting (and
-// all progress) happens.
+// Communicator's public operations have checked the arguments (comm.h); each do_* here picks the
+// algorithm for the message size (README.md, "Algorithms"), numbers collectives (the sequence
+// number in the tag), and starts an Operation that the Engine progresses. Calls return at once; the
+// Work they return is where waiting (and all progress) happens.
 #pragma once
 
 #include <chrono>
@@ -30,17 +30,20 @@ class UcxCommunicator final : public Communicator {
   int rank() const override { return group_->rank; }
   int size() const override { return group_->size(); }
   const char* backend() const override { return "ucx"; }
+  // Host memory only (the default device, cpu); tags below the user range of tag_layout.h.
+  int max_tag() const override;
 
-  WorkPtr all_reduce(const Tensor& input, const Tensor& output, ReduceOp op) override;
-  WorkPtr all_gather(const Tensor& input, const Tensor& output) override;
-  WorkPtr reduce_scatter(const Tensor& input, const Tensor& output, ReduceOp op) override;
-  WorkPtr broadcast(const Tensor& buffer, int root) override;
-  WorkPtr reduce(const Tensor& input, const Tensor& output, ReduceOp op, int root) override;
-  WorkPtr all_to_all(const Tensor& input, const Tensor& output) override;
-  WorkPtr barrier() override;
-  WorkPtr send(const Tensor& input, int peer, int tag) override;
-  WorkPtr recv(const Tensor& output, int peer, int tag) override;
-  std::unique_ptr<Communicator> split(int color, int key) override;
+ protected:
+  WorkPtr do_all_reduce(const Tensor& input, const Tensor& output, ReduceOp op) override;
+  WorkPtr do_all_gather(const Tensor& input, const Tensor& output) override;
+  WorkPtr do_reduce_scatter(const Tensor& input, const Tensor& output, ReduceOp op) override;
+  WorkPtr do_broadcast(const Tensor& buffer, int root) override;
+  WorkPtr do_reduce(const Tensor& input, const Tensor& output, ReduceOp op, int root) override;
+  WorkPtr do_all_to_all(const Tensor& input, const Tensor& output) override;
+  WorkPtr do_barrier() override;
+  WorkPtr do_send(const Tensor& input, int peer, int tag) override;
+  WorkPtr do_recv(const Tensor& output, int peer, int tag) override;
+  std::unique_ptr<Communicator> do_split(int color, int key) override;
 
  private:
   // Makes the Operation for a collective (numbered) or a send/recv (not numbered).

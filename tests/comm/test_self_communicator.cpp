@@ -91,7 +91,7 @@ TEST_CASE("bad arguments are refused as a real backend would, saying what is wro
     Tensor columns = in.narrow(1, 0, 2);
     Tensor small = b.make({4, 2}, 0.0f);
     CHECK_THROWS_WITH_AS(self.all_reduce(columns, small, ReduceOp::sum),
-                         doctest::Contains("backend self, tensor group [3]: all_reduce: the "
+                         doctest::Contains("backend self: all_reduce on group 'tensor group [3]': "
                                            "input must be contiguous"),
                          Error);
     CHECK_THROWS_WITH_AS(self.broadcast(columns, 0), doctest::Contains("buffer must be contiguous"),
@@ -100,14 +100,16 @@ TEST_CASE("bad arguments are refused as a real backend would, saying what is wro
   SUBCASE("sizes") {
     Tensor bigger = b.make({2, 16}, 0.0f);
     CHECK_THROWS_WITH_AS(self.all_gather(in, bigger),
-                         doctest::Contains("all_gather: the output must hold 16 elements"), Error);
+                         doctest::Contains("output must have size() x input elements (16)"), Error);
     CHECK_THROWS_WITH_AS(self.reduce_scatter(bigger, out, ReduceOp::sum),
-                         doctest::Contains("reduce_scatter: the output must hold 32 elements"),
+                         doctest::Contains("input must have size() x output elements (16), got "
+                                           "f32[2, 16] on cpu with 32 elements"),
                          Error);
   }
   SUBCASE("dtypes") {
     Tensor ints = Tensor::empty({4, 4}, DType::i32, b.allocator);
-    CHECK_THROWS_WITH_AS(self.all_to_all(in, ints), doctest::Contains("differ in dtype"), Error);
+    CHECK_THROWS_WITH_AS(self.all_to_all(in, ints),
+                         doctest::Contains("must have the same dtype, got f32 and i32"), Error);
   }
   SUBCASE("undefined") {
     CHECK_THROWS_WITH_AS(self.all_reduce(Tensor(), out, ReduceOp::sum),
@@ -115,8 +117,8 @@ TEST_CASE("bad arguments are refused as a real backend would, saying what is wro
   }
   SUBCASE("a root other than 0") {
     CHECK_THROWS_WITH_AS(self.broadcast(in, 1),
-                         doctest::Contains("broadcast: root 1 is not a rank of this group of 1 "
-                                           "rank; valid: 0"),
+                         doctest::Contains("broadcast on group 'tensor group [3]': root 1 is not a "
+                                           "rank of this group, which has ranks 0 to 0"),
                          Error);
     CHECK_THROWS_AS(self.reduce(in, out, ReduceOp::sum, -1), Error);
   }
@@ -126,9 +128,12 @@ TEST_CASE("send and recv have no peer in a group of one") {
   Buffers b;
   SelfCommunicator self;
   Tensor t = b.make({2}, 0.0f);
-  CHECK_THROWS_WITH_AS(self.send(t, 1, 0),
-                       doctest::Contains("send to rank 1: a group of 1 rank has no peer"),
+  CHECK_THROWS_WITH_AS(self.send(t, 0, 0),
+                       doctest::Contains("send to rank 0: a group of 1 rank has no peer"),
                        UnsupportedError);
+  // A peer outside the group is a wrong argument, as on every backend.
+  CHECK_THROWS_WITH_AS(self.send(t, 1, 0), doctest::Contains("peer 1 is not a rank of this group"),
+                       Error);
   CHECK_THROWS_WITH_AS(self.recv(t, 0, 0), doctest::Contains("recv from rank 0"), UnsupportedError);
 }
 

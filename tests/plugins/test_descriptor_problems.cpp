@@ -21,9 +21,9 @@ const std::string kOurAbi =
 TEST_CASE("a plugin built for another ABI major is listed with both versions in its problem") {
   const PluginRegistry registry = PluginRegistry::discover({from_env(bad_dir())});
   const PluginInfo& info = listed_in_bad(registry, PluginKind::schedule, "future-major");
-  CHECK(info.abi.major == 2);
+  CHECK(info.abi.major == 3);
   CHECK(info.version == "0.0.1");  // the frozen fields are read whatever the ABI
-  CHECK(contains(info.problem, "ABI 2.0"));
+  CHECK(contains(info.problem, "ABI 3.0"));
   CHECK(contains(info.problem, kOurAbi));
   CHECK(contains(info.problem, core_version()));
   CHECK(contains(info.problem, "rebuild the plugin against this Trellis"));
@@ -32,7 +32,7 @@ TEST_CASE("a plugin built for another ABI major is listed with both versions in 
 TEST_CASE("a plugin built for a newer ABI minor is listed with both versions in its problem") {
   const PluginRegistry registry = PluginRegistry::discover({from_env(bad_dir())});
   const PluginInfo& info = listed_in_bad(registry, PluginKind::schedule, "future-minor");
-  CHECK(contains(info.problem, "ABI 1.99"));
+  CHECK(contains(info.problem, "ABI 2.99"));
   CHECK(contains(info.problem, kOurAbi));
 }
 
@@ -43,8 +43,26 @@ TEST_CASE("asking for an ABI-mismatched plugin names its file and both versions"
   });
   CHECK(contains(message, "'future-major'"));
   CHECK(contains(message, plugin_file(bad_dir(), "schedule", "future-major").string()));
-  CHECK(contains(message, "ABI 2.0"));
+  CHECK(contains(message, "ABI 3.0"));
   CHECK(contains(message, kOurAbi));
+}
+
+TEST_CASE("a backend built for ABI 1 is refused by version, naming its file and both versions") {
+  const PluginRegistry registry = PluginRegistry::discover({from_env(bad_dir())});
+  const PluginInfo& info = listed_in_bad(registry, PluginKind::comm, "abi-one");
+  CHECK(info.abi.major == 1);
+  CHECK(info.abi.minor == 1);
+  CHECK(contains(info.problem, "ABI 1.1"));
+  CHECK(contains(info.problem, kOurAbi));
+  CHECK(kAbiVersion.major == 2);
+  const std::string message = plugin_error_of([&] {
+    registry.make_comm("abi-one", CommInit{});  // must not call its factory
+  });
+  CHECK(contains(message, "'abi-one'"));
+  CHECK(contains(message, plugin_file(bad_dir(), "comm", "abi-one").string()));
+  CHECK(contains(message, "ABI 1.1"));
+  CHECK(contains(message, "ABI 2.0"));
+  CHECK(contains(message, "rebuild the plugin against this Trellis"));
 }
 
 TEST_CASE("a plugin whose factory is of another kind than it declares cannot be used") {

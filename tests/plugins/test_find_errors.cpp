@@ -68,7 +68,7 @@ TEST_CASE("an unknown name lists unusable plugins of its kind with their problem
   const std::string message =
       plugin_error_of([&] { registry.find(PluginKind::schedule, "future-majr"); });
   CHECK(contains(message, "Did you mean 'future-major'?"));
-  CHECK(contains(message, "unusable: built for Trellis plugin ABI 2.0"));
+  CHECK(contains(message, "unusable: built for Trellis plugin ABI 3.0"));
 }
 
 }  // namespace trellis::test

@@ -52,7 +52,7 @@ expect_out "option greeting \(string, default \"hello\"\): what the backend says
 
 # --path entries act as [plugins] paths; faulty plugins show their problem; missing dirs are marked.
 run 0 --path "$root/bad" --path="$root/no-such-dir"
-expect_out "^  +PROBLEM: built for Trellis plugin ABI 2\.0, this Trellis core .* has ABI 1\.[0-9]+" "ABI problem"
+expect_out "^  +PROBLEM: built for Trellis plugin ABI 3\.0, this Trellis core .* has ABI 2\.[0-9]+" "ABI problem"
 expect_out "^  $root/bad  \(\[plugins\] paths\)$" "--path origin"
 expect_out "no-such-dir  \(\[plugins\] paths; does not exist\)$" "missing directory"
 

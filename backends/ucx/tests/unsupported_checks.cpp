@@ -1,21 +1,11 @@
-// What the backend refuses, and how it says so; options and the descriptor as Trellis sees them.
+// What this backend does with bf16 (moves it where nothing is reduced); its options and descriptor
+// as Trellis sees them. What every backend refuses, and how, is the conformance suite's
+// (tests/comm/conformance: argument_cases.cpp, refusal_cases.cpp).
 #include "rank_world.h"
 #include "trellis/error.h"
 #include "trellis/plugin_registry.h"
 
 namespace trellis::ucx_test {
-
-TEST_CASE("reductions of bf16 are unsupported, with the operation named") {
-  Communicator& comm = world();
-  Tensor t = empty(DType::bf16, 4 * comm.size());
-  Tensor one = empty(DType::bf16, 4);
-  CHECK_THROWS_WITH_AS(comm.all_reduce(t, t, ReduceOp::sum),
-                       "backend ucx does not support bf16 all_reduce", UnsupportedError);
-  CHECK_THROWS_WITH_AS(comm.reduce_scatter(t, one, ReduceOp::sum),
-                       "backend ucx does not support bf16 reduce_scatter", UnsupportedError);
-  CHECK_THROWS_WITH_AS(comm.reduce(one, one, ReduceOp::max, 0),
-                       "backend ucx does not support bf16 reduce", UnsupportedError);
-}
 
 TEST_CASE("bf16 moves unchanged through operations that do not reduce") {
   Communicator& comm = world();
@@ -27,46 +17,6 @@ TEST_CASE("bf16 moves unchanged through operations that do not reduce") {
   for (int i = 0; i < 3 * n; ++i) CHECK(all.data<bf16>()[i].bits == (i / 3) * 100 + i % 3);
   comm.broadcast(mine, 0)->wait();
   CHECK(mine.data<bf16>()[2].bits == 2);
-}
-
-TEST_CASE("avg of integers is unsupported, and says what to do instead") {
-  Communicator& comm = world();
-  Tensor t = empty(DType::i32, 8);
-  CHECK_THROWS_WITH_AS(comm.all_reduce(t, t, ReduceOp::avg),
-                       doctest::Contains("backend ucx does not support avg of i32 in all_reduce"),
-                       UnsupportedError);
-  CHECK_THROWS_WITH_AS(comm.all_reduce(t, t, ReduceOp::avg), doctest::Contains("sum and divide"),
-                       UnsupportedError);
-}
-
-TEST_CASE("tensors the backend cannot use are refused before anything is sent") {
-  Communicator& comm = world();
-  float host[8] = {};
-  Tensor on_gpu = Tensor::borrow(host, {8}, DType::f32, Device::cuda(0));
-  CHECK_THROWS_WITH_AS(comm.all_reduce(on_gpu, on_gpu, ReduceOp::sum),
-                       doctest::Contains("does not support cuda:0 tensors"), UnsupportedError);
-
-  Tensor grid = empty(DType::f32, 16).view({4, 4});
-  Tensor column = grid.narrow(1, 1, 1);
-  CHECK_THROWS_WITH_AS(comm.broadcast(column, 0), doctest::Contains("is not contiguous"), Error);
-
-  Tensor in = empty(DType::f32, 4), wrong = empty(DType::f32, 5);
-  CHECK_THROWS_WITH_AS(comm.all_reduce(in, wrong, ReduceOp::sum), doctest::Contains("5 elements"),
-                       Error);
-  CHECK_THROWS_WITH_AS(comm.all_reduce(in, empty(DType::i32, 4), ReduceOp::sum),
-                       doctest::Contains("the output is i32 but the input is f32"), Error);
-  if (comm.size() > 1) {
-    CHECK_THROWS_WITH_AS(comm.all_gather(in, in), doctest::Contains("group size x input"), Error);
-  }
-}
-
-TEST_CASE("roots outside the group are refused") {
-  Communicator& comm = world();
-  Tensor t = empty(DType::f32, 2);
-  const std::string message =
-      "root " + std::to_string(comm.size()) + " is not a rank of this group";
-  CHECK_THROWS_WITH_AS(comm.broadcast(t, comm.size()), doctest::Contains(message.c_str()), Error);
-  CHECK_THROWS_AS(comm.reduce(t, t, ReduceOp::sum, -1), Error);
 }
 
 TEST_CASE("bad options are input errors that name the key") {

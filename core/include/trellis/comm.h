@@ -3,20 +3,37 @@
 // A Communicator is one group (the world, or a tensor/data/pipeline group made with split()).
 // Every operation is asynchronous: it returns a Work, and the caller waits on it (or tests it).
 // Tensors passed to an operation are kept alive by the Work until it completes; the caller must
-// not touch the output before then. Unless an operation says otherwise, tensors must be contiguous
-// and on the communicator's device, and every rank of the group must call the same collectives in
+// not touch the output before then. Every rank of the group must call the same collectives in
 // the same order with matching sizes.
 //
-// In-place operation: pass the same tensor as input and output.
+// Arguments. The public operations are not virtual: each checks its arguments here, once, for
+// every backend, and only then calls the backend's protected do_* function. A wrong argument is
+// trellis::Error naming the backend, the operation, the group, the tensor ("input", "output",
+// "buffer") and what was expected; nothing has been sent when it is thrown, so every rank of a
+// group that makes the same mistake fails alike and the group stays usable. The rules:
+//   - tensors are defined, contiguous, and on device() (all of one operation on the same device
+//     where device() is "any");
+//   - input and output have the same dtype, and the element counts each operation states below;
+//   - the backend moves the dtype (moves()) and reduces it with the op (reduces()); otherwise
+//     UnsupportedError "backend X does not support bf16 all_reduce". avg over an integer dtype
+//     would be truncated: the default reduces() refuses it (a group of one takes it: exact);
+//   - input and output are separate memory, or in place: the same tensor where the sizes are
+//     equal (all_reduce, reduce, all_to_all), and where they differ, this rank's chunk of the
+//     bigger one (all_gather's input as chunk rank() of the output, reduce_scatter's output as
+//     chunk rank() of the input). Any other overlap is refused; a backend may still decline an
+//     in-place form it cannot do with UnsupportedError;
+//   - roots and peers are ranks of the group (a rank may send to itself); tags are 0..max_tag().
 //
-// Backends implement the operations they support; the others keep the default here, which throws
+// An operation a backend lacks keeps the default do_* here, which throws
 // UnsupportedError("backend X does not support Y"). Nothing waits forever: Work::wait() uses the
 // communicator's timeout and throws TimeoutError naming the operation, the group and the peer(s)
 // still outstanding.
 #pragma once
 
 #include <chrono>
+#include <limits>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "trellis/config.h"
@@ -63,6 +80,11 @@ class Communicator {
   virtual int size() const = 0;
   // The backend's plugin name, e.g. "mpi", used in messages.
   virtual const char* backend() const = 0;
+  // The device whose memory the operations take: cpu for host backends (the default), cuda:N for
+  // a GPU backend. nullopt: any device, as long as one operation's tensors share it.
+  virtual std::optional<Device> device() const { return Device::cpu(); }
+  // The largest tag send() and recv() accept.
+  virtual int max_tag() const { return std::numeric_limits<int>::max(); }
 
   // A human-readable name of the group for error messages, e.g. "tensor group [2, 3]".
   const std::string& name() const noexcept { return name_; }
@@ -71,34 +93,65 @@ class Communicator {
   std::chrono::milliseconds timeout() const noexcept { return timeout_; }
   void set_timeout(std::chrono::milliseconds timeout) noexcept { timeout_ = timeout; }
 
-  // output = op over ranks of input. Same shape and dtype on every rank.
-  virtual WorkPtr all_reduce(const Tensor& input, const Tensor& output, ReduceOp op);
+  // output = op over ranks of input. Same shape and dtype on every rank; as many elements.
+  WorkPtr all_reduce(const Tensor& input, const Tensor& output, ReduceOp op);
   // output (size() x input.numel() elements) = the ranks' inputs, concatenated in rank order.
-  virtual WorkPtr all_gather(const Tensor& input, const Tensor& output);
+  WorkPtr all_gather(const Tensor& input, const Tensor& output);
   // output = chunk rank() of (op over ranks of input); input has size() x output.numel() elements.
-  virtual WorkPtr reduce_scatter(const Tensor& input, const Tensor& output, ReduceOp op);
+  WorkPtr reduce_scatter(const Tensor& input, const Tensor& output, ReduceOp op);
   // Every rank's buffer = root's buffer.
-  virtual WorkPtr broadcast(const Tensor& buffer, int root);
-  // On root, output = op over ranks of input; other ranks' output is not written.
-  virtual WorkPtr reduce(const Tensor& input, const Tensor& output, ReduceOp op, int root);
+  WorkPtr broadcast(const Tensor& buffer, int root);
+  // On root, output = op over ranks of input; other ranks' output is neither checked nor written
+  // (it may be an undefined Tensor).
+  WorkPtr reduce(const Tensor& input, const Tensor& output, ReduceOp op, int root);
   // input and output hold size() equal chunks; chunk j of rank i's input goes to chunk i of rank j.
-  virtual WorkPtr all_to_all(const Tensor& input, const Tensor& output);
-  virtual WorkPtr barrier();
+  WorkPtr all_to_all(const Tensor& input, const Tensor& output);
+  WorkPtr barrier();
   // Point-to-point. `tag` separates concurrent messages between the same two ranks; a receive
   // matches the send with the same peer and tag.
-  virtual WorkPtr send(const Tensor& input, int peer, int tag);
-  virtual WorkPtr recv(const Tensor& output, int peer, int tag);
+  WorkPtr send(const Tensor& input, int peer, int tag);
+  WorkPtr recv(const Tensor& output, int peer, int tag);
 
   // Collective over this group: ranks passing the same `color` form a new communicator, ordered
   // by `key` (ties by rank). A negative color returns nullptr for that rank.
-  virtual std::unique_ptr<Communicator> split(int color, int key);
+  std::unique_ptr<Communicator> split(int color, int key);
 
  protected:
   Communicator() = default;
+
+  // What the backend implements: called by the public operation of the same name once its
+  // arguments have passed the checks above, so an implementation relies on them and checks only
+  // what is its own (a count limit, an in-place form it cannot do). The defaults throw
+  // UnsupportedError.
+  virtual WorkPtr do_all_reduce(const Tensor& input, const Tensor& output, ReduceOp op);
+  virtual WorkPtr do_all_gather(const Tensor& input, const Tensor& output);
+  virtual WorkPtr do_reduce_scatter(const Tensor& input, const Tensor& output, ReduceOp op);
+  virtual WorkPtr do_broadcast(const Tensor& buffer, int root);
+  virtual WorkPtr do_reduce(const Tensor& input, const Tensor& output, ReduceOp op, int root);
+  virtual WorkPtr do_all_to_all(const Tensor& input, const Tensor& output);
+  virtual WorkPtr do_barrier();
+  virtual WorkPtr do_send(const Tensor& input, int peer, int tag);
+  virtual WorkPtr do_recv(const Tensor& output, int peer, int tag);
+  virtual std::unique_ptr<Communicator> do_split(int color, int key);
+
+  // Whether the backend moves tensors of `dtype` at all. Default: every dtype.
+  virtual bool moves(DType dtype) const;
+  // Whether it reduces `dtype` with `op`. Default: f32 with every op, i32 with all but avg.
+  virtual bool reduces(DType dtype, ReduceOp op) const;
+
   // Throws UnsupportedError("backend <backend()> does not support <operation>").
   [[noreturn]] void unsupported(const char* operation) const;
 
  private:
+  // The checks that need the backend's answers (communicator.cpp): `tensor` of `operation`, in
+  // the role `role`, is usable; `other` (or null) is a tensor of the same call it must share a
+  // device with.
+  void check_tensor(const char* operation, const char* role, const Tensor& tensor,
+                    const Tensor* other) const;
+  void check_reduction(const char* operation, DType dtype, ReduceOp op) const;
+  // "backend mpi: all_reduce on group 'world'"
+  std::string call_site(const char* operation) const;
+
   std::string name_ = "world";
   std::chrono::milliseconds timeout_{std::chrono::minutes(5)};
 };

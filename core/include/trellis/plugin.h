@@ -25,7 +25,11 @@
 // plugin built against a newer minor, which may call functions an older core lacks, is refused.
 //   1.0  first release
 //   1.1  Kernels: LayerNorm over channels split across ranks (layernorm_shard_*)
-//   2.0  layers: describe_cost (trellis/layer_cost.h), what trellis-plan predicts a family from
+//   2.0  Communicator: public operations are non-virtual, check their arguments once in core and
+//        call the backend's protected do_* virtuals (device(), max_tag(), moves(), reduces() say
+//        what it takes); trellis/reduce.h, the CPU backends' shared reduction;
+//        PluginDescriptor::launch, what a plugin needs from the launcher;
+//        layers: describe_cost (trellis/layer_cost.h), what trellis-plan predicts a family from
 #pragma once
 
 #include <cstddef>
@@ -50,10 +54,18 @@ struct AbiVersion {
   std::uint32_t major;
   std::uint32_t minor;
 };
-inline constexpr AbiVersion kAbiVersion{1, 1};
+inline constexpr AbiVersion kAbiVersion{2, 0};
 
 enum class PluginKind : std::uint32_t { comm = 1, layers = 2, schedule = 3 };
 const char* plugin_kind_name(PluginKind kind) noexcept;  // "comm", "layers", "schedule"
+
+// What a plugin needs from whoever starts the ranks (trellis-train's own launch, trellis-run,
+// mpirun, srun). Core chooses how to start a run's ranks from the descriptor of the run's backend.
+enum class LaunchNeed : std::uint32_t {
+  any = 0,     // any launcher that sets the rank environment, or none for one rank
+  mpirun = 1,  // started by mpirun: MPI_Init finds its peers through mpirun's environment
+};
+const char* launch_need_name(LaunchNeed need) noexcept;  // "any", "mpirun"
 
 // The version of this Trellis core library, e.g. "0.1.0".
 const char* core_version() noexcept;
@@ -85,6 +97,8 @@ struct PluginDescriptor {
   const OptionSpec* options = nullptr;
   std::size_t option_count = 0;
   // ---- ABI 2.0 ----
+  // comm plugins: how their ranks must be started; core launches a run's ranks accordingly.
+  LaunchNeed launch = LaunchNeed::any;
   // Layers plugins: what the family costs, for trellis-plan (optional; without it the family
   // trains but cannot be planned).
   LayerCostFn describe_cost = nullptr;

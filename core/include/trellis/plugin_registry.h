@@ -38,6 +38,8 @@ struct PluginInfo {
   std::filesystem::path file;
   std::string origin;
   std::string problem;  // empty when usable, else why not (e.g. the ABI mismatch)
+  // How the plugin's ranks must be started (PluginDescriptor::launch); `any` when unusable.
+  LaunchNeed launch = LaunchNeed::any;
 };
 
 struct SkippedFile {

@@ -6,9 +6,10 @@
 // itself, and every operation is complete when it returns (completed_work()). send() and recv()
 // have no peer and fail with UnsupportedError.
 //
-// Arguments are checked as a real backend would check them (comm.h): contiguous tensors, equal
-// dtypes, the sizes each operation needs, root 0, so code that runs at size 1 in a test fails the
-// same way it would on a bigger group.
+// Arguments are checked by comm.h's public operations as for every backend (contiguous tensors,
+// equal dtypes, the sizes each operation needs, root 0), so code that runs at size 1 in a test
+// fails the same way it would on a bigger group. It takes tensors on any device (the tensors of
+// one call on the same one) and reduces every dtype with every op: over one rank each is exact.
 #pragma once
 
 #include <chrono>
@@ -25,27 +26,28 @@ class SelfCommunicator final : public Communicator {
   int rank() const override { return 0; }
   int size() const override { return 1; }
   const char* backend() const override { return "self"; }
+  std::optional<Device> device() const override { return std::nullopt; }
 
-  WorkPtr all_reduce(const Tensor& input, const Tensor& output, ReduceOp op) override;
-  WorkPtr all_gather(const Tensor& input, const Tensor& output) override;
-  WorkPtr reduce_scatter(const Tensor& input, const Tensor& output, ReduceOp op) override;
-  WorkPtr broadcast(const Tensor& buffer, int root) override;
-  WorkPtr reduce(const Tensor& input, const Tensor& output, ReduceOp op, int root) override;
-  WorkPtr all_to_all(const Tensor& input, const Tensor& output) override;
-  WorkPtr barrier() override;
+ protected:
+  WorkPtr do_all_reduce(const Tensor& input, const Tensor& output, ReduceOp op) override;
+  WorkPtr do_all_gather(const Tensor& input, const Tensor& output) override;
+  WorkPtr do_reduce_scatter(const Tensor& input, const Tensor& output, ReduceOp op) override;
+  WorkPtr do_broadcast(const Tensor& buffer, int root) override;
+  WorkPtr do_reduce(const Tensor& input, const Tensor& output, ReduceOp op, int root) override;
+  WorkPtr do_all_to_all(const Tensor& input, const Tensor& output) override;
+  WorkPtr do_barrier() override;
   // Throw UnsupportedError: a group of one has no peer to talk to.
-  WorkPtr send(const Tensor& input, int peer, int tag) override;
-  WorkPtr recv(const Tensor& output, int peer, int tag) override;
+  WorkPtr do_send(const Tensor& input, int peer, int tag) override;
+  WorkPtr do_recv(const Tensor& output, int peer, int tag) override;
 
   // color >= 0: another SelfCommunicator (same timeout); negative color: nullptr.
-  std::unique_ptr<Communicator> split(int color, int key) override;
+  std::unique_ptr<Communicator> do_split(int color, int key) override;
+
+  bool reduces(DType, ReduceOp) const override { return true; }
 
  private:
-  // Checks `tensor` is defined and contiguous; `role` names it ("input of all_reduce").
-  void check_tensor(const Tensor& tensor, const char* operation, const char* role) const;
-  // Checks both tensors, equal dtypes and element counts, then copies input to output.
+  // Copies input to output (nothing in place).
   WorkPtr copy(const Tensor& input, const Tensor& output, const char* operation);
-  void check_root(int root, const char* operation) const;
 };
 
 }  // namespace trellis

@@ -266,7 +266,16 @@ void Launch::start_mpirun(const ProcessEnvironment& base) {
     env.set_default("OMPI_ALLOW_RUN_AS_ROOT", "1");
     env.set_default("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1");
   }
-  std::vector<std::string> argv = {find_program("mpirun", env), "-n", std::to_string(o_.nproc)};
+  std::string mpirun;
+  try {
+    mpirun = find_program("mpirun", env);
+  } catch (const InputError& e) {
+    if (o_.mpirun_reason.empty()) throw;
+    throw InputError(o_.mpirun_reason + ", but " + e.what() +
+                     ". Install Open MPI's mpirun (on Debian: apt-get install openmpi-bin), or "
+                     "choose a backend any launcher can start, such as ucx");
+  }
+  std::vector<std::string> argv = {mpirun, "-n", std::to_string(o_.nproc)};
   if (o_.nproc > available_cores()) argv.push_back("--oversubscribe");
   std::vector<std::string> forwarded = {rank_env::kStore, rank_env::kStoreHosted,
                                         rank_env::kOutputTerminal, "OMP_WAIT_POLICY",

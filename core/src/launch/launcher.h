@@ -45,6 +45,9 @@ struct LaunchOptions {
   std::string store_host;
   std::uint16_t store_port = 0;
   bool mpirun = false;  // start the ranks through Open MPI's mpirun (one node only)
+  // Why mpirun, for the error when it is not found: "comm backend 'mpi' needs its ranks started
+  // by mpirun". Empty: the user asked for it (trellis-run --mpirun).
+  std::string mpirun_reason;
   // How long to wait for the store, and for the other nodes to register.
   std::chrono::milliseconds timeout{std::chrono::minutes(5)};
   // How long ranks get to stop after SIGTERM before SIGKILL.

@@ -2,6 +2,7 @@
 
 #include <filesystem>
 
+#include "launch/backend_launch.h"
 #include "launch/openblas_reexec.h"
 
 namespace trellis {
@@ -12,7 +13,9 @@ std::optional<LaunchOptions> self_launch_options(const ResolvedRun& run,
   if (run.world_size <= 1 || environment.launcher_world) return std::nullopt;
   LaunchOptions options;
   options.nproc = run.world_size;
-  options.mpirun = run.config.comm.backend == "mpi";
+  // Through mpirun when the backend's descriptor asks for it. A run resolved without plugins
+  // (no registry) has no backend to ask, and starts its ranks plainly.
+  if (run.registry) apply_backend_launch_need(*run.registry, run.config.comm.backend, options);
   options.timeout = run.comm_timeout;
   options.name = "trellis-train";
   if (!command.empty()) {

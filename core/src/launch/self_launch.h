@@ -1,7 +1,7 @@
 // Self-launch: how trellis-train starts the ranks of a run itself when it needs several and no
 // launcher started it (DESIGN.md, "Launch"): through the same launcher as trellis-run, with one
-// rank per process of the world, and through mpirun when the run's backend is "mpi" (MPI needs
-// its own launcher to wire the ranks up).
+// rank per process of the world, and through mpirun when the run's backend says it needs it
+// (PluginDescriptor::launch: MPI needs its own launcher to wire the ranks up).
 #pragma once
 
 #include <optional>

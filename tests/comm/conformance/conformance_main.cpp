@@ -108,11 +108,13 @@ bool run_parts(Suite& suite) {
   Communicator& world = suite.world;
   try {
     timed(suite, "collectives", [&] { check_collectives(suite, world, suite.counts, true); });
+    timed(suite, "NaN in max and min", [&] { check_nan_reductions(suite, world); });
     timed(suite, "barrier", [&] { check_barrier(suite, world); });
     timed(suite, "point-to-point", [&] { check_point_to_point(suite, world); });
     timed(suite, "in flight", [&] { check_in_flight(suite); });
     timed(suite, "split", [&] { check_split(suite); });
     timed(suite, "refusals", [&] { check_refusals(suite, world); });
+    timed(suite, "wrong arguments", [&] { check_arguments(suite, world); });
     timed(suite, "timeouts", [&] { check_timeout(suite); });
     return true;
   } catch (const StopRun& stop) {

@@ -2,7 +2,7 @@
 // UnsupportedError "backend X does not support Y". The CPU backends reduce f32 and i32 only,
 // and an average of integers would be truncated, so:
 //   - avg over i32 (all_reduce, reduce_scatter, reduce): UnsupportedError naming the backend,
-//     "avg" and "i32";
+//     "avg" and "i32", and saying what to do instead ("sum and divide");
 //   - reductions of bf16: UnsupportedError naming the backend and "bf16".
 // Operations that only move bf16 (all_gather, broadcast, all_to_all) may be refused the same
 // way, or done: then every bit must arrive unchanged. (Backends differ here: mpi refuses, ucx
@@ -120,7 +120,7 @@ void check_refusals(Suite& suite, Communicator& comm) {
     suite.report.run(id, [&] { return refused(comm, words, start); });
   };
 
-  const std::vector<std::string> integer_average = {"avg", "i32"};
+  const std::vector<std::string> integer_average = {"avg", "i32", "sum and divide"};
   refusal("all_reduce(avg)", DType::i32, 7, integer_average, [&] {
     return comm.all_reduce(tensor(DType::i32, 7), tensor(DType::i32, 7), ReduceOp::avg);
   });

@@ -36,6 +36,8 @@ std::string group_label(const Communicator& comm);
 // `with_large`, the large case for the operations that take it.
 void check_collectives(Suite& suite, Communicator& comm, const std::vector<std::int64_t>& counts,
                        bool with_large);
+// max and min with NaN in some ranks' elements: NaN wins, on every backend alike (nan_cases.cpp).
+void check_nan_reductions(Suite& suite, Communicator& comm);
 // Barriers, including that no rank leaves one before every rank has entered it.
 void check_barrier(Suite& suite, Communicator& comm);
 // send/recv: a ring, to self, several tags, every pair at once.
@@ -44,6 +46,8 @@ void check_point_to_point(Suite& suite, Communicator& comm);
 void check_in_flight(Suite& suite);
 // split(): disjoint, nested, reversed, ties, negative colors; groups working concurrently.
 void check_split(Suite& suite);
+// Wrong arguments, refused at the call with the same messages on every backend (argument_cases.cpp).
+void check_arguments(Suite& suite, Communicator& comm);
 // What must be refused with comm.h's UnsupportedError: avg over i32, bf16.
 void check_refusals(Suite& suite, Communicator& comm);
 // A recv nobody sends fails with a TimeoutError naming the peer, within the timeout.

@@ -18,53 +18,54 @@ void CountingCommunicator::count(Op op, std::size_t buffer_bytes, double factor)
   if (size() > 1) bytes_[op] += factor * static_cast<double>(buffer_bytes);
 }
 
-WorkPtr CountingCommunicator::all_reduce(const Tensor& input, const Tensor& output, ReduceOp op) {
+WorkPtr CountingCommunicator::do_all_reduce(const Tensor& input, const Tensor& output,
+                                            ReduceOp op) {
   const double p = size();
   count(all_reduce_op, input.nbytes(), 2.0 * (p - 1) / p);
   return inner_->all_reduce(input, output, op);
 }
 
-WorkPtr CountingCommunicator::all_gather(const Tensor& input, const Tensor& output) {
+WorkPtr CountingCommunicator::do_all_gather(const Tensor& input, const Tensor& output) {
   const double p = size();
   count(all_gather_op, output.nbytes(), (p - 1) / p);
   return inner_->all_gather(input, output);
 }
 
-WorkPtr CountingCommunicator::reduce_scatter(const Tensor& input, const Tensor& output,
-                                             ReduceOp op) {
+WorkPtr CountingCommunicator::do_reduce_scatter(const Tensor& input, const Tensor& output,
+                                                ReduceOp op) {
   const double p = size();
   count(reduce_scatter_op, input.nbytes(), (p - 1) / p);
   return inner_->reduce_scatter(input, output, op);
 }
 
-WorkPtr CountingCommunicator::broadcast(const Tensor& buffer, int root) {
+WorkPtr CountingCommunicator::do_broadcast(const Tensor& buffer, int root) {
   count(broadcast_op, buffer.nbytes(), 1.0);
   return inner_->broadcast(buffer, root);
 }
 
-WorkPtr CountingCommunicator::reduce(const Tensor& input, const Tensor& output, ReduceOp op,
-                                     int root) {
+WorkPtr CountingCommunicator::do_reduce(const Tensor& input, const Tensor& output, ReduceOp op,
+                                        int root) {
   count(reduce_op, input.nbytes(), 1.0);
   return inner_->reduce(input, output, op, root);
 }
 
-WorkPtr CountingCommunicator::all_to_all(const Tensor& input, const Tensor& output) {
+WorkPtr CountingCommunicator::do_all_to_all(const Tensor& input, const Tensor& output) {
   const double p = size();
   count(other_op, input.nbytes(), (p - 1) / p);
   return inner_->all_to_all(input, output);
 }
 
-WorkPtr CountingCommunicator::barrier() {
+WorkPtr CountingCommunicator::do_barrier() {
   count(other_op, 0, 0.0);
   return inner_->barrier();
 }
 
-WorkPtr CountingCommunicator::send(const Tensor& input, int peer, int tag) {
+WorkPtr CountingCommunicator::do_send(const Tensor& input, int peer, int tag) {
   count(other_op, input.nbytes(), 1.0);
   return inner_->send(input, peer, tag);
 }
 
-WorkPtr CountingCommunicator::recv(const Tensor& output, int peer, int tag) {
+WorkPtr CountingCommunicator::do_recv(const Tensor& output, int peer, int tag) {
   count(other_op, output.nbytes(), 1.0);
   return inner_->recv(output, peer, tag);
 }

@@ -32,21 +32,28 @@ class CountingCommunicator final : public Communicator {
   int rank() const override { return inner_->rank(); }
   int size() const override { return inner_->size(); }
   const char* backend() const override { return inner_->backend(); }
-
-  WorkPtr all_reduce(const Tensor& input, const Tensor& output, ReduceOp op) override;
-  WorkPtr all_gather(const Tensor& input, const Tensor& output) override;
-  WorkPtr reduce_scatter(const Tensor& input, const Tensor& output, ReduceOp op) override;
-  WorkPtr broadcast(const Tensor& buffer, int root) override;
-  WorkPtr reduce(const Tensor& input, const Tensor& output, ReduceOp op, int root) override;
-  WorkPtr all_to_all(const Tensor& input, const Tensor& output) override;
-  WorkPtr barrier() override;
-  WorkPtr send(const Tensor& input, int peer, int tag) override;
-  WorkPtr recv(const Tensor& output, int peer, int tag) override;
+  std::optional<Device> device() const override { return inner_->device(); }
+  int max_tag() const override { return inner_->max_tag(); }
 
   std::int64_t calls(Op op) const { return calls_[op]; }
   double bus_bytes(Op op) const { return bytes_[op]; }
   double bus_bytes() const;
   void reset();
+
+ protected:
+  // The inner communicator's public operations check again, with its own capabilities.
+  bool moves(DType) const override { return true; }
+  bool reduces(DType, ReduceOp) const override { return true; }
+
+  WorkPtr do_all_reduce(const Tensor& input, const Tensor& output, ReduceOp op) override;
+  WorkPtr do_all_gather(const Tensor& input, const Tensor& output) override;
+  WorkPtr do_reduce_scatter(const Tensor& input, const Tensor& output, ReduceOp op) override;
+  WorkPtr do_broadcast(const Tensor& buffer, int root) override;
+  WorkPtr do_reduce(const Tensor& input, const Tensor& output, ReduceOp op, int root) override;
+  WorkPtr do_all_to_all(const Tensor& input, const Tensor& output) override;
+  WorkPtr do_barrier() override;
+  WorkPtr do_send(const Tensor& input, int peer, int tag) override;
+  WorkPtr do_recv(const Tensor& output, int peer, int tag) override;
 
  private:
   void count(Op op, std::size_t buffer_bytes, double factor);

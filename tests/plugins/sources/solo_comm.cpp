@@ -13,18 +13,16 @@ class SoloCommunicator final : public trellis::Communicator {
   int size() const override { return 1; }
   const char* backend() const override { return "solo"; }
 
-  trellis::WorkPtr all_reduce(const trellis::Tensor& input, const trellis::Tensor& output,
-                              trellis::ReduceOp) override {
-    if (input.nbytes() != output.nbytes()) {
-      throw trellis::Error("solo all_reduce: input " + input.str() + " and output " + output.str() +
-                           " differ in size");
-    }
+ protected:
+  trellis::WorkPtr do_all_reduce(const trellis::Tensor& input, const trellis::Tensor& output,
+                                 trellis::ReduceOp) override {
+    // Communicator::all_reduce has checked the tensors: same dtype and size, on the cpu.
     if (input.data_ptr() != output.data_ptr()) {  // in place needs no copy
       std::memcpy(output.data_ptr(), input.data_ptr(), input.nbytes());
     }
     return trellis::completed_work();
   }
-  trellis::WorkPtr barrier() override { return trellis::completed_work(); }
+  trellis::WorkPtr do_barrier() override { return trellis::completed_work(); }
 };
 
 std::unique_ptr<trellis::Communicator> make(const trellis::CommInit& init) {

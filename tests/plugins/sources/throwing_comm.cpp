@@ -24,16 +24,17 @@ class ThrowingCommunicator final : public trellis::Communicator {
   int size() const override { return 1; }
   const char* backend() const override { return "thrower"; }
 
-  trellis::WorkPtr all_reduce(const trellis::Tensor&, const trellis::Tensor&,
-                              trellis::ReduceOp) override {
+ protected:
+  trellis::WorkPtr do_all_reduce(const trellis::Tensor&, const trellis::Tensor&,
+                                 trellis::ReduceOp) override {
     throw std::bad_alloc();
   }
-  trellis::WorkPtr barrier() override { return std::make_unique<FailingWork>(); }
-  trellis::WorkPtr broadcast(const trellis::Tensor&, int) override {
+  trellis::WorkPtr do_barrier() override { return std::make_unique<FailingWork>(); }
+  trellis::WorkPtr do_broadcast(const trellis::Tensor&, int) override {
     // A backend's own error names the group as core named it.
     throw trellis::CommError("thrower broadcast on " + name() + ": the peer is gone");
   }
-  std::unique_ptr<trellis::Communicator> split(int color, int) override {
+  std::unique_ptr<trellis::Communicator> do_split(int color, int) override {
     if (color < 0) return nullptr;
     return std::make_unique<ThrowingCommunicator>();
   }

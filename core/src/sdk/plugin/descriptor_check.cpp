@@ -116,6 +116,12 @@ std::string descriptor_problem(const PluginDescriptor& d) {
       return "option number " + std::to_string(i + 1) + " has no key";
     }
   }
+  // ABI 2.0's field.
+  if (d.launch != LaunchNeed::any && d.launch != LaunchNeed::mpirun) {
+    return "the descriptor declares launch need " +
+           std::to_string(static_cast<std::uint32_t>(d.launch)) +
+           ", which this Trellis does not know (any = 0, mpirun = 1)";
+  }
   return {};
 }
 

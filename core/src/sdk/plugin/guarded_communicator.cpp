@@ -51,37 +51,46 @@ class GuardedCommunicator final : public Communicator {
   int rank() const override { return inner_->rank(); }
   int size() const override { return inner_->size(); }
   const char* backend() const override { return inner_->backend(); }
+  std::optional<Device> device() const override { return inner_->device(); }
+  int max_tag() const override { return inner_->max_tag(); }
 
-  WorkPtr all_reduce(const Tensor& input, const Tensor& output, ReduceOp op) override {
+ protected:
+  // The public operations have checked the arguments against the backend's device and tags;
+  // what the backend moves and reduces it checks itself when called through its own public
+  // operations below (its moves() and reduces() are not ours to ask).
+  bool moves(DType) const override { return true; }
+  bool reduces(DType, ReduceOp) const override { return true; }
+
+  WorkPtr do_all_reduce(const Tensor& input, const Tensor& output, ReduceOp op) override {
     return operation("all_reduce",
                      [&](Communicator& c) { return c.all_reduce(input, output, op); });
   }
-  WorkPtr all_gather(const Tensor& input, const Tensor& output) override {
+  WorkPtr do_all_gather(const Tensor& input, const Tensor& output) override {
     return operation("all_gather", [&](Communicator& c) { return c.all_gather(input, output); });
   }
-  WorkPtr reduce_scatter(const Tensor& input, const Tensor& output, ReduceOp op) override {
+  WorkPtr do_reduce_scatter(const Tensor& input, const Tensor& output, ReduceOp op) override {
     return operation("reduce_scatter",
                      [&](Communicator& c) { return c.reduce_scatter(input, output, op); });
   }
-  WorkPtr broadcast(const Tensor& buffer, int root) override {
+  WorkPtr do_broadcast(const Tensor& buffer, int root) override {
     return operation("broadcast", [&](Communicator& c) { return c.broadcast(buffer, root); });
   }
-  WorkPtr reduce(const Tensor& input, const Tensor& output, ReduceOp op, int root) override {
+  WorkPtr do_reduce(const Tensor& input, const Tensor& output, ReduceOp op, int root) override {
     return operation("reduce", [&](Communicator& c) { return c.reduce(input, output, op, root); });
   }
-  WorkPtr all_to_all(const Tensor& input, const Tensor& output) override {
+  WorkPtr do_all_to_all(const Tensor& input, const Tensor& output) override {
     return operation("all_to_all", [&](Communicator& c) { return c.all_to_all(input, output); });
   }
-  WorkPtr barrier() override {
+  WorkPtr do_barrier() override {
     return operation("barrier", [&](Communicator& c) { return c.barrier(); });
   }
-  WorkPtr send(const Tensor& input, int peer, int tag) override {
+  WorkPtr do_send(const Tensor& input, int peer, int tag) override {
     return operation("send", [&](Communicator& c) { return c.send(input, peer, tag); });
   }
-  WorkPtr recv(const Tensor& output, int peer, int tag) override {
+  WorkPtr do_recv(const Tensor& output, int peer, int tag) override {
     return operation("recv", [&](Communicator& c) { return c.recv(output, peer, tag); });
   }
-  std::unique_ptr<Communicator> split(int color, int key) override {
+  std::unique_ptr<Communicator> do_split(int color, int key) override {
     Communicator& inner = synced();
     std::unique_ptr<Communicator> part =
         plugin_call([&] { return where(*owner_, "", "split", inner_); },

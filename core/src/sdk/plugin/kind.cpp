@@ -14,6 +14,16 @@ const char* plugin_kind_name(PluginKind kind) noexcept {
   return "unknown";
 }
 
+const char* launch_need_name(LaunchNeed need) noexcept {
+  switch (need) {
+    case LaunchNeed::any:
+      return "any";
+    case LaunchNeed::mpirun:
+      return "mpirun";
+  }
+  return "unknown";
+}
+
 const char* core_version() noexcept {
   return TRELLIS_VERSION;
 }

@@ -133,6 +133,8 @@ void PluginRegistry::Impl::consider(const fs::path& file, const PluginSearchDir&
   info.file = file;
   info.origin = entry.origin;
   info.problem = plugin_detail::descriptor_problem(descriptor);
+  // Fields after the frozen prefix exist only in a descriptor of this ABI major.
+  if (info.problem.empty()) info.launch = descriptor.launch;
   plugins.push_back(std::move(info));
   loaded.push_back({std::move(load.library), &descriptor});
   seen[canonical] = "";
