@@ -26,9 +26,9 @@ if(NOT TRELLIS_TRAIN_EXECUTABLE)
                       "(${Trellis_DIR}/../../../bin); install Trellis with its apps, or "
                       "configure with -DREPLICATED_BUILD_TESTS=OFF")
 endif()
-# The training text: the first 4 KiB of Trellis's quickstart essays (configs/data/), kept next to
-# the test so that it depends
-# only on the plugin's folder and the install (4 steps read 513 tokens of it).
+# The training text: the first 4 KiB of Trellis's quickstart essays (configs/data/), kept next
+# to the test so that it depends only on the plugin's folder and the install (4 steps of 4
+# sequences of 32 tokens read 513 of them).
 get_filename_component(replicated_tiny_text
   "${CMAKE_CURRENT_LIST_DIR}/quickstart-sample.txt" ABSOLUTE)
 set(TRELLIS_TINY_TEXT "${replicated_tiny_text}")
@@ -39,27 +39,48 @@ target_compile_features(compare_metrics PRIVATE cxx_std_20)
 target_compile_options(compare_metrics PRIVATE -Wall -Wextra)
 
 set(replicated_runs ${CMAKE_CURRENT_BINARY_DIR}/runs)
-# replicated_train(<test name> <--set overrides...>): one training run, its metrics in
-# runs/<test name>/metrics.jsonl, providing the fixture <test name>.
+# replicated_train(<test name> [RUN <run folder>] [AFTER <test>] SET <--set overrides...>):
+# one training run in runs/<run folder> (default: the test's name), its metrics in
+# metrics.jsonl there; provides the fixture <test name> and, with AFTER, runs after that test.
 function(replicated_train name)
+  cmake_parse_arguments(ARG "" "RUN;AFTER" "SET" ${ARGN})
+  if(NOT ARG_RUN)
+    set(ARG_RUN ${name})
+  endif()
+  set(overrides)
+  foreach(override IN LISTS ARG_SET)
+    list(APPEND overrides --set ${override})
+  endforeach()
   add_test(NAME ${name}
-           COMMAND ${CMAKE_COMMAND} -E env "TRELLIS_PLUGIN_PATH=$<TARGET_FILE_DIR:trellis_layers_replicated>"
+           COMMAND ${CMAKE_COMMAND} -E env
+                   "TRELLIS_PLUGIN_PATH=$<TARGET_FILE_DIR:trellis_layers_replicated>"
                    ${TRELLIS_TRAIN_EXECUTABLE} ${CMAKE_CURRENT_BINARY_DIR}/tiny.toml
-                   --set run.out_dir=${replicated_runs}/${name} ${ARGN})
+                   --set run.out_dir=${replicated_runs}/${ARG_RUN} ${overrides})
   set_tests_properties(${name} PROPERTIES FIXTURES_SETUP ${name} TIMEOUT 300)
+  if(ARG_AFTER)
+    set_tests_properties(${name} PROPERTIES FIXTURES_REQUIRED ${ARG_AFTER})
+  endif()
 endfunction()
 
-replicated_train(replicated_tp1 --set parallel.tensor_mode=replicated)
-replicated_train(onedim_tp1 --set parallel.tensor_mode=1d)
-replicated_train(replicated_tp2 --set parallel.tensor_mode=replicated --set parallel.tensor=2
-                 --set launch.nproc=2)
+replicated_train(replicated_tp1 SET parallel.tensor_mode=replicated)
+replicated_train(onedim_tp1 SET parallel.tensor_mode=1d)
+set(replicated_tensor2 parallel.tensor=2 launch.nproc=2)
+replicated_train(replicated_tp2 SET parallel.tensor_mode=replicated ${replicated_tensor2})
 # Two pipeline stages under the zero-bubble schedule: the head on the second stage owns its copy
 # of the tied token table, and backward runs split (backward_input, later backward_weight).
 # Compared with the 1d family under the same layout: the tied gradients are summed across the
 # stages in the same order for both.
-set(replicated_pipeline --set parallel.pipeline=2 --set parallel.schedule=zbh1 --set launch.nproc=2)
-replicated_train(replicated_pp2 --set parallel.tensor_mode=replicated ${replicated_pipeline})
-replicated_train(onedim_pp2 --set parallel.tensor_mode=1d ${replicated_pipeline})
+set(replicated_pipeline2 parallel.pipeline=2 parallel.schedule=zbh1 launch.nproc=2)
+replicated_train(replicated_pp2 SET parallel.tensor_mode=replicated ${replicated_pipeline2})
+replicated_train(onedim_pp2 SET parallel.tensor_mode=1d ${replicated_pipeline2})
+# Checkpoints hand over between families: two steps under this family at tensor 2 write a
+# checkpoint (each parameter whole, held twice), then the 1d family at tensor 1 resumes from it
+# for steps 3 and 4, appending to the same metrics.jsonl, which must then read as onedim_tp1's.
+replicated_train(handover_replicated_tp2 RUN handover
+                 SET parallel.tensor_mode=replicated ${replicated_tensor2} run.steps=2
+                     checkpoint.every=2)
+replicated_train(handover_onedim_tp1 RUN handover AFTER handover_replicated_tp2
+                 SET parallel.tensor_mode=1d checkpoint.resume=true)
 
 # replicated_compare(<test name> <expected run> <actual run>)
 function(replicated_compare name expected actual)
@@ -67,11 +88,15 @@ function(replicated_compare name expected actual)
            COMMAND compare_metrics ${replicated_runs}/${expected}/metrics.jsonl
                    ${replicated_runs}/${actual}/metrics.jsonl 1e-6)
   set_tests_properties(${name} PROPERTIES FIXTURES_REQUIRED "${expected};${actual}")
+  if(actual STREQUAL "handover")  # the run folder of two tests: require the second
+    set_tests_properties(${name} PROPERTIES FIXTURES_REQUIRED "${expected};handover_onedim_tp1")
+  endif()
 endfunction()
 
 replicated_compare(replicated_matches_1d onedim_tp1 replicated_tp1)
 replicated_compare(replicated_tp2_matches_tp1 replicated_tp1 replicated_tp2)
 replicated_compare(replicated_pp2_matches_1d onedim_pp2 replicated_pp2)
+replicated_compare(checkpoint_hands_over_to_1d onedim_tp1 handover)
 
 # The descriptor and the check hook, through Trellis's plugin registry.
 add_executable(test_replicated_check ${CMAKE_CURRENT_LIST_DIR}/test_replicated_check.cpp)
