@@ -1,5 +1,6 @@
-// Compares two training runs' metrics.jsonl files step by step: the loss and the gradient norm
-// (which sees every parameter's gradient, the tied token table's included).
+// Compares two training runs' metrics.jsonl files step by step: the loss, the gradient norm
+// (which sees every parameter's gradient, the tied token table's included) and, at the steps
+// that have one, the validation loss (the model's forward without training).
 // usage: compare_metrics <expected metrics.jsonl> <actual metrics.jsonl> <relative tolerance>
 // Exit 0 when both have the same steps and every figure agrees within the tolerance; prints each
 // step's figures and says whether they are bit-identical.
@@ -10,12 +11,16 @@
 #include <fstream>
 #include <iomanip>
 #include <iostream>
+#include <limits>
 #include <map>
 #include <string>
 
 namespace {
 
-constexpr std::array<const char*, 2> kCompared = {"loss", "grad_norm"};
+constexpr std::array<const char*, 3> kCompared = {"loss", "grad_norm", "val_loss"};
+constexpr std::size_t kRequired = 2;  // every step has the first two; val_loss only some
+// A figure a step does not have: NaN, which the metrics never hold (they write null instead).
+constexpr double kAbsent = std::numeric_limits<double>::quiet_NaN();
 using StepFigures = std::array<double, kCompared.size()>;
 
 // The number after `"key":` in one JSON object line. The metrics writer puts one object per line
@@ -41,10 +46,12 @@ std::map<long, StepFigures> read_metrics(const std::string& path) {
   std::string line;
   while (std::getline(in, line)) {
     double step = 0.0;
-    StepFigures figures{};
+    StepFigures figures;
+    figures.fill(kAbsent);
     bool complete = read_number(line, "step", step);
     for (std::size_t i = 0; i < kCompared.size(); ++i) {
-      complete = complete && read_number(line, kCompared[i], figures[i]);
+      const bool found = read_number(line, kCompared[i], figures[i]);
+      if (i < kRequired) complete = complete && found;
     }
     if (complete) steps[static_cast<long>(step)] = figures;
   }
@@ -81,6 +88,11 @@ int main(int argc, char** argv) {
     std::cout << "step " << step;
     for (std::size_t i = 0; i < kCompared.size(); ++i) {
       const double got = it->second[i];
+      if (std::isnan(want[i]) != std::isnan(got)) {
+        std::cerr << "\nFAIL: step " << step << " has a " << kCompared[i] << " in only one file\n";
+        return 1;
+      }
+      if (std::isnan(want[i])) continue;
       const double relative = std::abs(got - want[i]) / std::max(std::abs(want[i]), 1e-30);
       identical = identical && got == want[i];
       within = within && relative <= tolerance;
