@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # usage: sdk_install_test.sh <trellis build dir> <example plugin source dir> <cmake> <ctest>
-#                            <generator> <c++ compiler>
+#                            <generator> <c++ compiler> [<layer family example source dir>]
 set -euo pipefail
 build_dir=$1
 example_src=$2
@@ -8,6 +8,7 @@ cmake=$3
 ctest=$4
 generator=$5
 cxx=$6
+family_src=${7:-}
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/trellis-sdk-install.XXXXXX")
 trap 'rm -rf "$work"' EXIT
@@ -44,7 +45,9 @@ plugin=$example_build/libtrellis_schedule_sequential.so
 step "the plugin links libtrellis_sdk and no other Trellis library"
 needed=$(readelf -d "$plugin" | sed -n 's/.*(NEEDED).*\[\(libtrellis[^]]*\)\]/\1/p' | tr '\n' ' ')
 [[ $needed == "libtrellis_sdk.so.0 " ]] || fail "$plugin needs '$needed', expected 'libtrellis_sdk.so.0 '"
-engine=$(find "$prefix" -name 'libtrellis_*' ! -name 'libtrellis_sdk.so*' ! -path '*/trellis/plugins/*')
+# (A sanitizer build also installs libtrellis_keep_libraries_loaded, its programs' helper.)
+engine=$(find "$prefix" -name 'libtrellis_*' ! -name 'libtrellis_sdk.so*' \
+  ! -name 'libtrellis_keep_libraries_loaded.so' ! -path '*/trellis/plugins/*')
 [[ -z $engine ]] || fail "the install holds engine libraries a plugin could link: $engine"
 
 step "run the example's own test (loads the plugin through the registry)"
@@ -76,5 +79,20 @@ output=$(env -u TRELLIS_PLUGIN_PATH "$prefix/bin/trellis-plugins") ||
 expect_listed "$output" "$installed"
 grep -q "$prefix/lib/trellis/plugins  (install directory)" <<<"$output" ||
   fail "the install directory searched is not $prefix/lib/trellis/plugins: $output"
+
+if [[ -n $family_src ]]; then
+  step "build the layer family example against the install and run its tests"
+  # Its tests train with the install's trellis-train, which TrellisConfig names.
+  family_build=$work/family-build
+  quietly "$cmake" -S "$family_src" -B "$family_build" -G "$generator" \
+    -DCMAKE_CXX_COMPILER="$cxx" -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$prefix"
+  # A cache entry would mean the example searched for trellis-train itself (its fallback for
+  # installs whose TrellisConfig does not name it).
+  if grep -q "^TRELLIS_TRAIN_EXECUTABLE:" "$family_build/CMakeCache.txt"; then
+    fail "the family example did not take trellis-train from TrellisConfig's TRELLIS_TRAIN_EXECUTABLE"
+  fi
+  quietly "$cmake" --build "$family_build" -j 2
+  (cd "$family_build" && quietly "$ctest" --output-on-failure)
+fi
 
 echo "SDK install test passed"

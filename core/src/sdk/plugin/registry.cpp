@@ -290,14 +290,9 @@ std::vector<ConfigProblem> PluginRegistry::check(PluginKind kind, std::string_vi
 
 namespace {
 
-// describe_cost is an ABI 2.0 field: a descriptor built against an older header ends before it.
-// Until core's own kAbiVersion reaches 2.0 (the bump is on its way), the plugins of core's exact
-// version are those this tree built with the field; after it, every loadable plugin has it.
-LayerCostFn cost_function(const PluginDescriptor& d) {
-  const bool has_field =
-      d.abi.major >= 2 || (d.abi.major == kAbiVersion.major && d.abi.minor == kAbiVersion.minor);
-  return has_field ? d.describe_cost : nullptr;
-}
+// describe_cost is an ABI 2.0 field. Every plugin the registry lets through has core's major
+// version, 2, so every usable descriptor has it (null when the family describes no cost).
+LayerCostFn cost_function(const PluginDescriptor& d) { return d.describe_cost; }
 
 }  // namespace
 
