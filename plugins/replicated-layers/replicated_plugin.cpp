@@ -1,4 +1,5 @@
 // The plugin descriptor of the replicated layer family: what Trellis reads from the library.
+#include "replicated_cost.h"
 #include "replicated_family.h"
 #include "trellis/plugin.h"
 
@@ -16,6 +17,7 @@ const trellis::PluginDescriptor descriptor{
         "no collectives",
     .make_layers = &replicated::make_replicated_family,
     .check = &replicated::check_replicated_run,
+    .describe_cost = &replicated::describe_replicated_cost,
 };
 
 }  // namespace

@@ -105,3 +105,14 @@ target_compile_features(test_replicated_check PRIVATE cxx_std_20)
 target_compile_options(test_replicated_check PRIVATE -Wall -Wextra)
 add_test(NAME replicated_check
          COMMAND test_replicated_check $<TARGET_FILE:trellis_layers_replicated>)
+
+# trellis-plan plans the family from its describe_cost and ranks it in --search (the installed
+# trellis-plan, beside trellis-train).
+if(NOT TRELLIS_PLAN_EXECUTABLE)
+  get_filename_component(replicated_bin "${TRELLIS_TRAIN_EXECUTABLE}" DIRECTORY)
+  find_program(TRELLIS_PLAN_EXECUTABLE trellis-plan HINTS "${replicated_bin}" NO_DEFAULT_PATH)
+endif()
+add_test(NAME replicated_planned
+         COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/replicated_plan_test.sh ${TRELLIS_PLAN_EXECUTABLE}
+                 ${CMAKE_CURRENT_BINARY_DIR}/tiny.toml $<TARGET_FILE_DIR:trellis_layers_replicated>)
+set_tests_properties(replicated_planned PROPERTIES TIMEOUT 120)
