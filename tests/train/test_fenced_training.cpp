@@ -1,8 +1,9 @@
 // The trainer never dereferences tensor memory from host code, so it runs unchanged where tensors
 // live on a GPU. Proved here without a GPU: TRELLIS_TEST_FENCED_DEVICE puts every tensor in host
-// memory that is unreadable outside a kernel call (device/fenced_device.h), and a run that
-// initialises, reads batches, clips, validates, checkpoints, resumes, imports and exports llm.c
-// files must finish and agree bit for bit with the same run on ordinary memory.
+// memory that is unreadable outside a kernel call (tests/fenced/fenced_device.h; the program is
+// trellis-train-fenced), and a run that initialises, reads batches, clips, validates, checkpoints,
+// resumes, imports and exports llm.c files must finish and agree bit for bit with the same run on
+// ordinary memory.
 #include <doctest/doctest.h>
 
 #include <filesystem>

@@ -17,7 +17,7 @@
 #include <string>
 #include <vector>
 
-#include "device/fenced_device.h"
+#include "fenced_device.h"
 #include "kernels/cpu/cpu_kernels.h"
 #include "trellis/error.h"
 

@@ -3,7 +3,7 @@
 
 #include <vector>
 
-#include "device/fenced_device.h"
+#include "fenced_device.h"
 #include "kernels/cpu/cpu_kernels.h"
 #include "kernels/host_transfer.h"
 #include "trellis/error.h"

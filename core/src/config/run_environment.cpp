@@ -39,7 +39,6 @@ RunEnvironment RunEnvironment::from_lookup(const EnvLookup& lookup) {
   if (const char* terminal = lookup("TRELLIS_OUTPUT_TERMINAL"))
     env.output_terminal = std::string_view(terminal) == "1";
   env.test_fault = non_empty(lookup, "TRELLIS_TEST_FAULT");
-  env.fenced_device = non_empty(lookup, "TRELLIS_TEST_FENCED_DEVICE");
   return env;
 }
 

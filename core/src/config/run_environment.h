@@ -49,9 +49,6 @@ struct RunEnvironment {
   std::optional<bool> output_terminal;
   // TRELLIS_TEST_FAULT (train/test_faults.h): a crash the tests ask for; unset in real runs.
   std::optional<std::string> test_fault;
-  // TRELLIS_TEST_FENCED_DEVICE (device/fenced_device.h): the fenced test device's arena in MiB,
-  // as written; unset in real runs.
-  std::optional<std::string> fenced_device;
 
   // The environment as captured, for the parts that read a launcher's family of variables
   // (launch/rank_environment.h: trellis-run's, Open MPI's and Slurm's). Every variable is null

@@ -1,11 +1,9 @@
 #include "kernels/compute_device.h"
 
-#include <cstdlib>
 #include <string>
 
 #include "device/cuda_device.h"
 #include "device/cuda_probe.h"
-#include "device/fenced_device.h"
 #include "kernels/cpu/cpu_kernels.h"
 #include "kernels/cuda_kernels.h"
 #include "trellis/error.h"
@@ -14,26 +12,6 @@ namespace trellis {
 
 namespace {
 
-// The fenced test device's arena in MiB from TRELLIS_TEST_FENCED_DEVICE, or 0 when unset.
-std::size_t fenced_arena_mib(const DeviceChoice& choice) {
-  if (!choice.fenced_arena_mib || choice.fenced_arena_mib->empty()) return 0;
-  const char* text = choice.fenced_arena_mib->c_str();
-  char* end = nullptr;
-  const long long mib = std::strtoll(text, &end, 10);
-  if (*end != '\0' || mib < 1 || mib > (1 << 20)) {
-    throw InputError(std::string("TRELLIS_TEST_FENCED_DEVICE is '") + text +
-                     "'; valid: the fenced test device's arena in MiB (1 to 1048576), or unset");
-  }
-  if (choice.kind != DeviceKind::cpu || choice.world_size != 1) {
-    throw InputError(
-        "TRELLIS_TEST_FENCED_DEVICE is set, but the fenced test device runs one rank with "
-        "[device] kind = \"cpu\" (the CPU backends read tensors from host code); this run has " +
-        std::to_string(choice.world_size) + " rank(s) on " +
-        (choice.kind == DeviceKind::cpu ? "cpu" : "cuda"));
-  }
-  return static_cast<std::size_t>(mib);
-}
-
 ComputeDevice open_cpu(const DeviceChoice& choice) {
   ComputeDevice out;
   out.device = Device::cpu();
@@ -41,14 +19,7 @@ ComputeDevice open_cpu(const DeviceChoice& choice) {
   const int threads = out.kernels->threads();
   out.description =
       "cpu, " + std::to_string(threads) + (threads == 1 ? " thread" : " threads") + " per rank";
-  if (const std::size_t mib = fenced_arena_mib(choice)) {
-    FencedDevice fenced = make_fenced_device(out.kernels, mib << 20);
-    out.allocator = fenced.allocator;
-    out.kernels = fenced.kernels;
-    out.description += " (fenced test device, " + std::to_string(mib) + " MiB)";
-  } else {
-    out.allocator = make_cpu_allocator();
-  }
+  out.allocator = make_cpu_allocator();
   return out;
 }
 
@@ -89,13 +60,14 @@ int cuda_device_of_rank(int local_rank, int local_world_size, const std::string&
   return local_rank % probe.device_count;
 }
 
-ComputeDevice open_compute_device(const DeviceChoice& choice) {
+ComputeDevice open_compute_device(const DeviceChoice& choice, const DeviceWrapper& wrap) {
   if (choice.bf16 && choice.kind != DeviceKind::cuda) {
     throw InputError(
         "[device] precision = \"bf16\" is mixed precision on the CUDA kernels, but [device] kind "
         "is \"cpu\"; valid: precision = \"fp32\", or kind = \"cuda\"");
   }
-  return choice.kind == DeviceKind::cuda ? open_cuda(choice) : open_cpu(choice);
+  ComputeDevice device = choice.kind == DeviceKind::cuda ? open_cuda(choice) : open_cpu(choice);
+  return wrap ? wrap(choice, std::move(device)) : device;
 }
 
 }  // namespace trellis

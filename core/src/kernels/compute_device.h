@@ -9,9 +9,10 @@
 // `allocator`, computes with `kernels`, and reaches values from host code only through
 // kernels/host_transfer.h, so it runs unchanged on either.
 //
-// Tests: TRELLIS_TEST_FENCED_DEVICE=<MiB> makes a cpu run use the fenced device
-// (device/fenced_device.h): host memory that host code cannot touch outside a kernel call, which
-// proves on a machine without a GPU that nothing on the trainer's path dereferences tensor memory.
+// Test programs may wrap the device a rank opens (DeviceWrapper): the fenced test device of
+// tests/support/fenced/ puts every tensor in host memory that host code cannot touch outside a
+// kernel call, which proves on a machine without a GPU that nothing on the trainer's path
+// dereferences tensor memory. trellis-train itself wraps nothing.
 #pragma once
 
 #include <cstdint>
@@ -32,9 +33,6 @@ struct DeviceChoice {
   int local_rank = 0;        // this rank among the ranks of its node
   int local_world_size = 1;  // ranks on this node
   int world_size = 1;
-  // TRELLIS_TEST_FENCED_DEVICE's value (RunEnvironment::fenced_device): the fenced test device's
-  // arena in MiB; unset for ordinary memory.
-  std::optional<std::string> fenced_arena_mib;
 };
 
 struct ComputeDevice {
@@ -48,9 +46,12 @@ struct ComputeDevice {
   std::function<void()> wait_for_compute;
 };
 
+// Replaces a rank's device by another made from it (a test device); empty: the device as opened.
+using DeviceWrapper = std::function<ComputeDevice(const DeviceChoice&, ComputeDevice)>;
+
 // Throws InputError (exit 2) when the device cannot be had: no GPU or driver, more ranks on this
-// node than GPUs, a malformed TRELLIS_TEST_FENCED_DEVICE.
-ComputeDevice open_compute_device(const DeviceChoice& choice);
+// node than GPUs; `wrap`, when given, is applied to the device opened (and may throw too).
+ComputeDevice open_compute_device(const DeviceChoice& choice, const DeviceWrapper& wrap = {});
 
 // The GPU a rank uses: its local rank modulo the GPUs the process sees, so ranks that each see
 // every GPU of the node take one apiece, and ranks given one each (srun --gpus-per-task=1) take

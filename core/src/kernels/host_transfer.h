@@ -6,7 +6,7 @@
 // functions, which borrow the host span as a CPU tensor and call Kernels::copy (the CUDA kernels
 // copy between host and device; the CPU kernels copy between host buffers). One code path for
 // every device; on the CPU it costs one memcpy of what host code writes, which is small next to
-// producing it (a file read, a random draw). The fenced test device (device/fenced_device.h)
+// producing it (a file read, a random draw). The fenced test device (tests/fenced/fenced_device.h)
 // proves the rule on machines without a GPU.
 #pragma once
 

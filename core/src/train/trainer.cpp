@@ -72,8 +72,7 @@ MfuPeakRequest mfu_peak_request(const ResolvedRun& run, const ComputeDevice& dev
   return request;
 }
 
-DeviceChoice device_choice(const ResolvedRun& run, const RunEnvironment& environment,
-                           const RankEnvironment& rank_env) {
+DeviceChoice device_choice(const ResolvedRun& run, const RankEnvironment& rank_env) {
   DeviceChoice choice;
   choice.kind = run.device;
   choice.bf16 = run.config.device.precision == "bf16";
@@ -81,7 +80,6 @@ DeviceChoice device_choice(const ResolvedRun& run, const RunEnvironment& environ
   choice.local_rank = rank_env.local_rank;
   choice.local_world_size = rank_env.local_world_size;
   choice.world_size = run.world_size;
-  choice.fenced_arena_mib = environment.fenced_device;
   return choice;
 }
 
@@ -134,7 +132,8 @@ struct Trainer::State {
   void finish();
 };
 
-Trainer::Trainer(const ResolvedRun& run, const RunEnvironment& environment, std::FILE* console)
+Trainer::Trainer(const ResolvedRun& run, const RunEnvironment& environment, std::FILE* console,
+                 const DeviceWrapper& wrap_device)
     : s_(std::make_unique<State>(run, environment, console)) {
   State& s = *s_;
   const RunConfig& cfg = run.config;
@@ -153,7 +152,7 @@ Trainer::Trainer(const ResolvedRun& run, const RunEnvironment& environment, std:
   s.G = cfg.train.global_batch;
   s.M = run.microbatches;
 
-  s.device = open_compute_device(device_choice(run, environment, s.rank_env));
+  s.device = open_compute_device(device_choice(run, s.rank_env), wrap_device);
   // Rank 0 finds the MFU peak before the world exists: a probe then runs while the other ranks
   // wait for it in the rendezvous, not while they compute.
   if (s.reports) s.mfu_peak = choose_mfu_peak(mfu_peak_request(run, s.device));

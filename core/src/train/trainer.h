@@ -9,6 +9,7 @@
 
 #include "config/resolved_run.h"
 #include "config/run_environment.h"
+#include "kernels/compute_device.h"
 
 namespace trellis {
 
@@ -27,7 +28,10 @@ class Trainer {
   // Throws InputError for bad input the config check could not see (e.g. a token id >= vocab).
   // `environment` is the one the run was loaded with: the rank's place in the world and the
   // test-only settings come from it.
-  Trainer(const ResolvedRun& run, const RunEnvironment& environment, std::FILE* console);
+  // `wrap_device` replaces the rank's device by a test device (kernels/compute_device.h); the
+  // apps pass none.
+  Trainer(const ResolvedRun& run, const RunEnvironment& environment, std::FILE* console,
+          const DeviceWrapper& wrap_device = {});
   ~Trainer();
 
   TrainSummary train();

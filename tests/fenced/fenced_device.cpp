@@ -1,6 +1,6 @@
 // FencedDevice: an arena allocator whose memory is PROT_NONE outside kernel calls, the kernels
 // that open it around each call, and the SIGSEGV handler that turns a host access into a message.
-#include "device/fenced_device.h"
+#include "fenced_device.h"
 
 #include <execinfo.h>
 #include <signal.h>
