@@ -80,6 +80,46 @@ expect_listed "$output" "$installed"
 grep -q "$prefix/lib/trellis/plugins  (install directory)" <<<"$output" ||
   fail "the install directory searched is not $prefix/lib/trellis/plugins: $output"
 
+step "the installed trellis-train trains with it, and trellis-plan plans and searches it"
+repo=$(cd "$example_src/../.." && pwd)
+cat >"$work/sequential.toml" <<TOML
+[run]
+steps = 2
+out_dir = "$work/sequential-run"
+[launch]
+nproc = 2
+[comm]
+backend = "ucx"
+[parallel]
+pipeline = 2
+schedule = "sequential"
+[data]
+train = "$repo/configs/data/quickstart.txt"
+[model]
+vocab_size = 256
+seq_len = 32
+layers = 2
+heads = 2
+hidden = 32
+[train]
+micro_batch = 2
+global_batch = 8
+[device]
+threads = 1
+peak_gflops = 100.0
+TOML
+output=$(env -u TRELLIS_PLUGIN_PATH "$prefix/bin/trellis-train" "$work/sequential.toml" 2>&1) ||
+  { echo "$output" >&2; fail "trellis-train with the sequential schedule failed"; }
+grep -q '^done: 2 steps' <<<"$output" || { echo "$output" >&2; fail "no 'done: 2 steps' line"; }
+output=$(env -u TRELLIS_PLUGIN_PATH "$prefix/bin/trellis-plan" "$work/sequential.toml" 2>&1) ||
+  { echo "$output" >&2; fail "trellis-plan of the sequential schedule failed"; }
+grep -q 'schedule sequential\|sequential' <<<"$output" ||
+  { echo "$output" >&2; fail "trellis-plan does not name the sequential schedule"; }
+output=$(env -u TRELLIS_PLUGIN_PATH "$prefix/bin/trellis-plan" "$work/sequential.toml" --search \
+  --top 1000 2>&1) || { echo "$output" >&2; fail "trellis-plan --search failed"; }
+grep -Eq ' p2 .* sequential ' <<<"$output" ||
+  { echo "$output" >&2; fail "trellis-plan --search ranks no layout under the sequential schedule"; }
+
 if [[ -n $family_src ]]; then
   step "build the layer family example against the install and run its tests"
   # Its tests train with the install's trellis-train, which TrellisConfig names.

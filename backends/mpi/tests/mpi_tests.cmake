@@ -1,16 +1,15 @@
 # The mpi backend's own tests: real processes started by mpirun, with 1 to 4 ranks, the plugin
-# loaded through the registry as trellis-train loads it. Fast (seconds). What every backend must
+# loaded through the registry as trellis-train loads it. Included at the end of the top-level
+# directory (trellis_plugin_tests), so sources are named by CMAKE_CURRENT_LIST_DIR. Fast (seconds). What every backend must
 # do (collectives, send/recv, argument checks) is the conformance suite's (tests/comm/conformance,
 # with MPI_Iallreduce forced at 2 to 4 ranks); what is left here is this backend's own.
-if(NOT TRELLIS_HAVE_MPI)
-  return()
-endif()
-
+set(mpi_tests_dir ${CMAKE_CURRENT_LIST_DIR})
 # mpirun refuses root without these; ctest runs tests with this environment.
 set(mpi_test_environment OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1)
 set(mpi_plugin_file ${TRELLIS_PLUGIN_BUILD_DIR}/libtrellis_comm_mpi.so)
 
 function(add_mpi_test_program name)
+  list(TRANSFORM ARGN PREPEND ${mpi_tests_dir}/ REGEX "^[^/]")
   add_executable(${name} ${ARGN})
   target_link_libraries(${name} PRIVATE doctest::doctest trellis_engine)
   target_compile_definitions(${name} PRIVATE TRELLIS_TEST_MPI_PLUGIN="${mpi_plugin_file}")
