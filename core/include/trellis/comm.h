@@ -149,8 +149,6 @@ class Communicator {
   void check_tensor(const char* operation, const char* role, const Tensor& tensor,
                     const Tensor* other) const;
   void check_reduction(const char* operation, DType dtype, ReduceOp op) const;
-  // "backend mpi: all_reduce on group 'world'"
-  std::string call_site(const char* operation) const;
 
   std::string name_ = "world";
   std::chrono::milliseconds timeout_{std::chrono::minutes(5)};

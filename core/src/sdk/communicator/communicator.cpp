@@ -50,12 +50,7 @@ std::string dtype_list(const Accepted& accepted) {
   return text;
 }
 
-const std::string kSameTensor = "the same tensor as input and output";
-
-std::string chunk_form(const char* small, const char* big, int rank) {
-  return "the " + std::string(small) + " as chunk rank() = " + std::to_string(rank) + " of the " +
-         big;
-}
+constexpr InPlaceForm kSameTensor{};
 
 }  // namespace
 
@@ -65,10 +60,6 @@ WorkPtr completed_work() {
 
 void Communicator::unsupported(const char* operation) const {
   throw UnsupportedError(std::string("backend ") + backend() + " does not support " + operation);
-}
-
-std::string Communicator::call_site(const char* operation) const {
-  return std::string("backend ") + backend() + ": " + operation + " on group '" + name() + "'";
 }
 
 bool Communicator::moves(DType) const {
@@ -81,7 +72,7 @@ bool Communicator::reduces(DType dtype, ReduceOp op) const {
 
 void Communicator::check_tensor(const char* operation, const char* role, const Tensor& tensor,
                                 const Tensor* other) const {
-  const std::string site = call_site(operation);
+  const CallSite site{backend(), name(), operation};
   check_defined(site, role, tensor);
   if (!moves(tensor.dtype())) {
     throw UnsupportedError(std::string("backend ") + backend() + " does not support " +
@@ -96,7 +87,7 @@ void Communicator::check_tensor(const char* operation, const char* role, const T
                            " must be on this communicator's device, " + home->str());
   }
   if (!home && other && other->device() != tensor.device()) {
-    throw Error(site + ": input and output must be on the same device, got " + other->str() +
+    throw Error(site.str() + ": input and output must be on the same device, got " + other->str() +
                 " and " + tensor.str());
   }
   check_contiguous(site, role, tensor);
@@ -126,49 +117,49 @@ void Communicator::check_reduction(const char* operation, DType dtype, ReduceOp 
 
 WorkPtr Communicator::all_reduce(const Tensor& input, const Tensor& output, ReduceOp op) {
   constexpr const char* kOp = "all_reduce";
-  const std::string site = call_site(kOp);
+  const CallSite site{backend(), name(), kOp};
   check_tensor(kOp, "input", input, nullptr);
   check_tensor(kOp, "output", output, &input);
   check_same_dtype(site, input, output);
   check_count(site, "output", output, input.numel(), "as many elements as the input");
   check_reduction(kOp, input.dtype(), op);
-  check_placement(site, input, output, true, 0, kSameTensor);
+  check_placement(site, input, output, true, kSameTensor);
   return do_all_reduce(input, output, op);
 }
 
 WorkPtr Communicator::all_gather(const Tensor& input, const Tensor& output) {
   constexpr const char* kOp = "all_gather";
-  const std::string site = call_site(kOp);
+  const CallSite site{backend(), name(), kOp};
   check_tensor(kOp, "input", input, nullptr);
   check_tensor(kOp, "output", output, &input);
   check_same_dtype(site, input, output);
   check_count(site, "output", output, size() * input.numel(), "size() x input elements");
-  check_placement(site, input, output, false, rank(), chunk_form("input", "output", rank()));
+  check_placement(site, input, output, false, InPlaceForm{"input", "output", rank()});
   return do_all_gather(input, output);
 }
 
 WorkPtr Communicator::reduce_scatter(const Tensor& input, const Tensor& output, ReduceOp op) {
   constexpr const char* kOp = "reduce_scatter";
-  const std::string site = call_site(kOp);
+  const CallSite site{backend(), name(), kOp};
   check_tensor(kOp, "input", input, nullptr);
   check_tensor(kOp, "output", output, &input);
   check_same_dtype(site, input, output);
   check_count(site, "input", input, size() * output.numel(), "size() x output elements");
   check_reduction(kOp, input.dtype(), op);
-  check_placement(site, input, output, true, rank(), chunk_form("output", "input", rank()));
+  check_placement(site, input, output, true, InPlaceForm{"output", "input", rank()});
   return do_reduce_scatter(input, output, op);
 }
 
 WorkPtr Communicator::broadcast(const Tensor& buffer, int root) {
   constexpr const char* kOp = "broadcast";
-  check_rank(call_site(kOp), "root", root, size());
+  check_rank(CallSite{backend(), name(), kOp}, "root", root, size());
   check_tensor(kOp, "buffer", buffer, nullptr);
   return do_broadcast(buffer, root);
 }
 
 WorkPtr Communicator::reduce(const Tensor& input, const Tensor& output, ReduceOp op, int root) {
   constexpr const char* kOp = "reduce";
-  const std::string site = call_site(kOp);
+  const CallSite site{backend(), name(), kOp};
   check_rank(site, "root", root, size());
   check_tensor(kOp, "input", input, nullptr);
   check_reduction(kOp, input.dtype(), op);
@@ -176,20 +167,20 @@ WorkPtr Communicator::reduce(const Tensor& input, const Tensor& output, ReduceOp
     check_tensor(kOp, "output", output, &input);
     check_same_dtype(site, input, output);
     check_count(site, "output", output, input.numel(), "as many elements as the input");
-    check_placement(site, input, output, true, 0, kSameTensor);
+    check_placement(site, input, output, true, kSameTensor);
   }
   return do_reduce(input, output, op, root);
 }
 
 WorkPtr Communicator::all_to_all(const Tensor& input, const Tensor& output) {
   constexpr const char* kOp = "all_to_all";
-  const std::string site = call_site(kOp);
+  const CallSite site{backend(), name(), kOp};
   check_tensor(kOp, "input", input, nullptr);
   check_tensor(kOp, "output", output, &input);
   check_same_dtype(site, input, output);
   check_chunks(site, "input", input, size());
   check_count(site, "output", output, input.numel(), "as many elements as the input");
-  check_placement(site, input, output, true, 0, kSameTensor);
+  check_placement(site, input, output, true, kSameTensor);
   return do_all_to_all(input, output);
 }
 
@@ -199,7 +190,7 @@ WorkPtr Communicator::barrier() {
 
 WorkPtr Communicator::send(const Tensor& input, int peer, int tag) {
   constexpr const char* kOp = "send";
-  const std::string site = call_site(kOp);
+  const CallSite site{backend(), name(), kOp};
   check_rank(site, "peer", peer, size());
   check_tag(site, backend(), tag, max_tag());
   check_tensor(kOp, "input", input, nullptr);
@@ -208,7 +199,7 @@ WorkPtr Communicator::send(const Tensor& input, int peer, int tag) {
 
 WorkPtr Communicator::recv(const Tensor& output, int peer, int tag) {
   constexpr const char* kOp = "recv";
-  const std::string site = call_site(kOp);
+  const CallSite site{backend(), name(), kOp};
   check_rank(site, "peer", peer, size());
   check_tag(site, backend(), tag, max_tag());
   check_tensor(kOp, "output", output, nullptr);
