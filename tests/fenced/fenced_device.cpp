@@ -523,6 +523,25 @@ class FencedKernels final : public Kernels {
       inner_->layernorm_shard_backward(dout, x, w, mean, rstd, dsums, dx, dw, db);
     });
   }
+  void attention_block_forward(const Tensor& q, const Tensor& kv, const TokenPositions& q_at,
+                               const TokenPositions& k_at, int heads, const Tensor& out,
+                               const Tensor& lse, bool merge) override {
+    with_arena_open(arena_, [&] {
+      inner_->attention_block_forward(q, kv, q_at, k_at, heads, out, lse, merge);
+    });
+  }
+  void attention_block_backward(const Tensor& dout, const Tensor& q, const Tensor& kv,
+                                const TokenPositions& q_at, const TokenPositions& k_at, int heads,
+                                const Tensor& out, const Tensor& lse, const Tensor& dq,
+                                const Tensor& dkv) override {
+    with_arena_open(arena_, [&] {
+      inner_->attention_block_backward(dout, q, kv, q_at, k_at, heads, out, lse, dq, dkv);
+    });
+  }
+  void copy_columns(const Tensor& src, std::int64_t src_col, const Tensor& dst,
+                    std::int64_t dst_col, std::int64_t width) override {
+    with_arena_open(arena_, [&] { inner_->copy_columns(src, src_col, dst, dst_col, width); });
+  }
 
  private:
   std::shared_ptr<Kernels> inner_;

@@ -109,6 +109,21 @@ class ForwardingKernels : public Kernels {
                                 const Tensor& dx, const Tensor& dw, const Tensor& db) override {
     inner_->layernorm_shard_backward(dout, x, w, mean, rstd, dsums, dx, dw, db);
   }
+  void attention_block_forward(const Tensor& q, const Tensor& kv, const TokenPositions& q_at,
+                               const TokenPositions& k_at, int heads, const Tensor& out,
+                               const Tensor& lse, bool merge) override {
+    inner_->attention_block_forward(q, kv, q_at, k_at, heads, out, lse, merge);
+  }
+  void attention_block_backward(const Tensor& dout, const Tensor& q, const Tensor& kv,
+                                const TokenPositions& q_at, const TokenPositions& k_at, int heads,
+                                const Tensor& out, const Tensor& lse, const Tensor& dq,
+                                const Tensor& dkv) override {
+    inner_->attention_block_backward(dout, q, kv, q_at, k_at, heads, out, lse, dq, dkv);
+  }
+  void copy_columns(const Tensor& src, std::int64_t src_col, const Tensor& dst,
+                    std::int64_t dst_col, std::int64_t width) override {
+    inner_->copy_columns(src, src_col, dst, dst_col, width);
+  }
 
  protected:
   Kernels& inner() { return *inner_; }

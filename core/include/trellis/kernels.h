@@ -17,6 +17,25 @@
 
 namespace trellis {
 
+// Where the tokens of a block sit in their sequences, for attention over blocks of tokens
+// (context parallelism, ABI 2.1): up to kMaxRuns runs of consecutive positions, in the order the
+// block holds its tokens. Every sequence of the block has the same positions. A block of whole
+// sequences of T tokens is the one run {start 0, length T}; a context rank under causal load
+// balancing holds two (trellis/context_attention.h).
+struct TokenPositions {
+  static constexpr int kMaxRuns = 4;
+  int runs = 0;
+  std::int64_t start[kMaxRuns] = {};
+  std::int64_t length[kMaxRuns] = {};
+
+  // The tokens of the block: the sum of the runs' lengths.
+  std::int64_t tokens() const noexcept {
+    std::int64_t n = 0;
+    for (int r = 0; r < runs; ++r) n += length[r];
+    return n;
+  }
+};
+
 struct AdamWStep {
   float lr;
   float beta1;
@@ -139,6 +158,32 @@ class Kernels {
   virtual void layernorm_shard_backward(const Tensor& dout, const Tensor& x, const Tensor& w,
                                         const Tensor& mean, const Tensor& rstd, const Tensor& dsums,
                                         const Tensor& dx, const Tensor& dw, const Tensor& db) = 0;
+
+  // ---- attention over blocks of tokens (context parallelism), ABI 2.1 ----
+  // Causal attention of a block of queries against a block of keys and values of the same
+  // sequences, each block's tokens at the positions `q_at` / `k_at` give: query i sees key j when
+  // the key's position is not after the query's. Heads of C/NH channels, scores scaled by
+  // 1/sqrt(C/NH) as attention_forward does.
+  // q[B,Tq,C], kv[B,Tk,2C] (each token's key, then its value) -> out[B,Tq,C] and lse[B,NH,Tq],
+  // the natural log of each row's softmax denominator over the keys it sees (sum of
+  // exp(score)), or -inf for a row that sees none (its out is then 0). With `merge`, out and lse
+  // already hold the attention over other keys of the same queries and become the attention over
+  // both (the online softmax: out weighted by exp(lse - new lse) on each side).
+  virtual void attention_block_forward(const Tensor& q, const Tensor& kv,
+                                       const TokenPositions& q_at, const TokenPositions& k_at,
+                                       int heads, const Tensor& out, const Tensor& lse,
+                                       bool merge) = 0;
+  // The gradients through one block of keys, given the finished attention of the queries (out
+  // and lse over every block) and dout[B,Tq,C]: dq[B,Tq,C] += and dkv[B,Tk,2C] += (keys, then
+  // values). Summed over the blocks that cover every key, these are attention_backward's.
+  virtual void attention_block_backward(const Tensor& dout, const Tensor& q, const Tensor& kv,
+                                        const TokenPositions& q_at, const TokenPositions& k_at,
+                                        int heads, const Tensor& out, const Tensor& lse,
+                                        const Tensor& dq, const Tensor& dkv) = 0;
+  // Columns of row-major matrices: dst[n, dst_col + j] = src[n, src_col + j] for j < width, for
+  // every row n of src[N, Ws] and dst[N, Wd] (both contiguous, f32, the same N rows).
+  virtual void copy_columns(const Tensor& src, std::int64_t src_col, const Tensor& dst,
+                            std::int64_t dst_col, std::int64_t width) = 0;
 };
 
 }  // namespace trellis

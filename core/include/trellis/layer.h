@@ -18,6 +18,7 @@
 
 #include "trellis/comm.h"
 #include "trellis/config.h"
+#include "trellis/context_attention.h"
 #include "trellis/kernels.h"
 #include "trellis/tensor.h"
 
@@ -26,8 +27,9 @@ namespace trellis {
 // One microbatch as the layers see it.
 struct Microbatch {
   int id = 0;               // the stash key; unique among microbatches in flight
-  Tensor tokens;            // [B, T] i32 input tokens (read by the embedding)
-  Tensor targets;           // [B, T] i32 next tokens (read by the loss)
+  Tensor tokens;            // [B, Tl] i32 input tokens (read by the embedding); Tl = T, or T / c
+                            // under context parallelism (LayerFamilyInit::chunks)
+  Tensor targets;           // [B, Tl] i32 next tokens (read by the loss)
   float loss_scale = 1.0f;  // the loss gradient per token loss: 1 / tokens in the global batch
   bool training = true;     // false: forward only, nothing is stashed
 };
@@ -96,6 +98,14 @@ struct LayerFamilyInit {
   int micro_batch = 1;         // B: sequences per microbatch
   std::uint64_t seed = 0;      // parameters are initialised from it identically under every layout
   const Options* options = nullptr;
+  // ---- ABI 2.1: context parallelism (trellis/context_attention.h) ----
+  // The context group and the attention across it; both null when [parallel] context is 1.
+  // Under context parallelism the family's layers hold chunks.local_len() tokens of each
+  // sequence (ContextChunks order): the embedding adds the positions of those tokens, and
+  // attention goes through context_attention.
+  Communicator* context = nullptr;
+  ContextChunks chunks;  // {seq_len, 1, 0} without context parallelism
+  std::shared_ptr<ContextAttention> context_attention;
 };
 
 class LayerFamily {

@@ -30,6 +30,9 @@
 //        what it takes); trellis/reduce.h, the CPU backends' shared reduction;
 //        PluginDescriptor::launch, what a plugin needs from the launcher;
 //        layers: describe_cost (trellis/layer_cost.h), what trellis-plan predicts a family from
+//   2.1  context parallelism: plugin kind `context` (make_context, trellis/context_attention.h);
+//        Kernels: attention over blocks of tokens (attention_block_*, copy_columns);
+//        LayerFamilyInit: context, context_attention
 #pragma once
 
 #include <cstddef>
@@ -44,6 +47,7 @@
 
 #include "trellis/comm.h"
 #include "trellis/config.h"
+#include "trellis/context_attention.h"
 #include "trellis/layer.h"
 #include "trellis/layer_cost.h"
 #include "trellis/schedule.h"
@@ -54,10 +58,11 @@ struct AbiVersion {
   std::uint32_t major;
   std::uint32_t minor;
 };
-inline constexpr AbiVersion kAbiVersion{2, 0};
+inline constexpr AbiVersion kAbiVersion{2, 1};
 
-enum class PluginKind : std::uint32_t { comm = 1, layers = 2, schedule = 3 };
-const char* plugin_kind_name(PluginKind kind) noexcept;  // "comm", "layers", "schedule"
+enum class PluginKind : std::uint32_t { comm = 1, layers = 2, schedule = 3, context = 4 };
+// "comm", "layers", "schedule", "context"
+const char* plugin_kind_name(PluginKind kind) noexcept;
 
 // What a plugin needs from whoever starts the ranks (trellis-train's own launch, trellis-run,
 // mpirun, srun). Core chooses how to start a run's ranks from the descriptor of the run's backend.
@@ -73,6 +78,7 @@ const char* core_version() noexcept;
 using CommFactory = std::unique_ptr<Communicator> (*)(const CommInit&);
 using LayerFamilyFactory = std::unique_ptr<LayerFamily> (*)(const LayerFamilyInit&);
 using ScheduleFactory = std::unique_ptr<Schedule> (*)(const ScheduleInit&);
+using ContextFactory = std::unique_ptr<ContextAttention> (*)(const ContextInit&);
 // Rejects runs the plugin cannot serve, before any rank starts (e.g. a 2D family when tensor is
 // not a square). Returns no problems when the run is fine.
 using RunCheck = std::vector<ConfigProblem> (*)(const RunQuery&);
@@ -102,6 +108,10 @@ struct PluginDescriptor {
   // Layers plugins: what the family costs, for trellis-plan (optional; without it the family
   // trains but cannot be planned).
   LayerCostFn describe_cost = nullptr;
+  // ---- ABI 2.1 ----
+  // Context plugins: the factory (their one factory; make_comm, make_layers and make_schedule
+  // stay null).
+  ContextFactory make_context = nullptr;
 };
 
 }  // namespace trellis

@@ -195,6 +195,7 @@ std::optional<PluginKind> plugin_table_kind(std::string_view section) {
   if (section == "comm") return PluginKind::comm;
   if (section == "schedule") return PluginKind::schedule;
   if (section == "layers") return PluginKind::layers;
+  if (section == "context") return PluginKind::context;
   return std::nullopt;
 }
 

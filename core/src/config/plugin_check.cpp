@@ -27,6 +27,8 @@ std::string kind_phrase(PluginKind kind) {
       return "layers plugin";
     case PluginKind::schedule:
       return "schedule plugin";
+    case PluginKind::context:
+      return "context plugin";
   }
   return "plugin";
 }
@@ -40,6 +42,8 @@ std::string table_section(PluginKind kind) {
       return "schedule";
     case PluginKind::layers:
       return "layers";
+    case PluginKind::context:
+      return "context";
   }
   return "comm";
 }

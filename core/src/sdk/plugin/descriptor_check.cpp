@@ -8,7 +8,8 @@ namespace trellis::plugin_detail {
 namespace {
 
 bool is_known_kind(PluginKind kind) {
-  return kind == PluginKind::comm || kind == PluginKind::layers || kind == PluginKind::schedule;
+  return kind == PluginKind::comm || kind == PluginKind::layers || kind == PluginKind::schedule ||
+         kind == PluginKind::context;
 }
 
 std::string abi_problem(AbiVersion abi) {
@@ -36,6 +37,8 @@ std::string factories_set(const PluginDescriptor& d) {
   add(d.make_comm != nullptr, "make_comm");
   add(d.make_layers != nullptr, "make_layers");
   add(d.make_schedule != nullptr, "make_schedule");
+  // An appended factory is read only from plugins whose ABI has it.
+  if (d.abi.minor >= 1) add(d.make_context != nullptr, "make_context");
   return names;
 }
 
@@ -47,6 +50,8 @@ const char* factory_field(PluginKind kind) {
       return "make_layers";
     case PluginKind::schedule:
       return "make_schedule";
+    case PluginKind::context:
+      return "make_context";
   }
   return "?";
 }
@@ -59,6 +64,8 @@ bool has_factory(const PluginDescriptor& d, PluginKind kind) {
       return d.make_layers != nullptr;
     case PluginKind::schedule:
       return d.make_schedule != nullptr;
+    case PluginKind::context:
+      return d.abi.minor >= 1 && d.make_context != nullptr;
   }
   return false;
 }
@@ -92,7 +99,7 @@ std::string descriptor_problem(const PluginDescriptor& d) {
   if (!is_known_kind(d.kind)) {
     return "the descriptor declares plugin kind " +
            std::to_string(static_cast<std::uint32_t>(d.kind)) +
-           ", which this Trellis does not know (comm = 1, layers = 2, schedule = 3)";
+           ", which this Trellis does not know (comm = 1, layers = 2, schedule = 3, context = 4)";
   }
   // From here on the fields of ABI 1.0, which every loadable plugin has.
   const std::string kind = plugin_kind_name(d.kind);

@@ -10,6 +10,8 @@ const char* plugin_kind_name(PluginKind kind) noexcept {
       return "layers";
     case PluginKind::schedule:
       return "schedule";
+    case PluginKind::context:
+      return "context";
   }
   return "unknown";
 }

@@ -28,6 +28,8 @@ std::string kind_phrase(PluginKind kind) {
       return "layer family";
     case PluginKind::schedule:
       return "schedule";
+    case PluginKind::context:
+      return "context attention";
   }
   return "plugin";
 }

@@ -292,7 +292,9 @@ namespace {
 
 // describe_cost is an ABI 2.0 field. Every plugin the registry lets through has core's major
 // version, 2, so every usable descriptor has it (null when the family describes no cost).
-LayerCostFn cost_function(const PluginDescriptor& d) { return d.describe_cost; }
+LayerCostFn cost_function(const PluginDescriptor& d) {
+  return d.describe_cost;
+}
 
 }  // namespace
 
