@@ -85,6 +85,8 @@ class PluginRegistry {
   std::shared_ptr<LayerFamily> make_layers(std::string_view name,
                                            const LayerFamilyInit& init) const;
   std::shared_ptr<Schedule> make_schedule(std::string_view name, const ScheduleInit& init) const;
+  std::shared_ptr<ContextAttention> make_context(std::string_view name,
+                                                 const ContextInit& init) const;
 
  private:
   struct Impl;

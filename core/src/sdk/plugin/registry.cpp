@@ -9,6 +9,7 @@
 
 #include "plugin/descriptor_check.h"
 #include "plugin/guarded_communicator.h"
+#include "plugin/guarded_context_attention.h"
 #include "plugin/guarded_layer_family.h"
 #include "plugin/guarded_schedule.h"
 #include "plugin/left_out_plugins.h"
@@ -342,6 +343,15 @@ std::shared_ptr<Schedule> PluginRegistry::make_schedule(std::string_view name,
   const std::size_t i = impl.find(PluginKind::schedule, name);
   return plugin_detail::guard_schedule(
       make_object(impl.plugins[i], impl.loaded[i], impl.loaded[i].descriptor->make_schedule, init),
+      owner(impl.plugins[i], impl.loaded[i]));
+}
+
+std::shared_ptr<ContextAttention> PluginRegistry::make_context(std::string_view name,
+                                                               const ContextInit& init) const {
+  const Impl& impl = Impl::checked(impl_);
+  const std::size_t i = impl.find(PluginKind::context, name);
+  return plugin_detail::guard_context_attention(
+      make_object(impl.plugins[i], impl.loaded[i], impl.loaded[i].descriptor->make_context, init),
       owner(impl.plugins[i], impl.loaded[i]));
 }
 
