@@ -59,9 +59,11 @@ class ContextTrace {
   virtual ~ContextTrace() = default;
   virtual double now_us() const = 0;
   // A slice on this rank's compute track (attention of one block) or communication track (a
-  // transfer), with a short name ("ring attention 1/4", "ring kv 1/4").
+  // transfer, with the bytes this rank sent in it), with a short name ("ring attention 1/4",
+  // "ring kv 1/4").
   virtual void compute(std::string_view name, double start_us, double end_us) = 0;
-  virtual void communication(std::string_view name, double start_us, double end_us) = 0;
+  virtual void communication(std::string_view name, double start_us, double end_us,
+                             std::int64_t bytes_sent) = 0;
 };
 
 // What the attention of one microbatch keeps for its backward: the mode's own.
