@@ -67,4 +67,66 @@ void ArgumentChecks::check_heads(const char* kernel, int channels, int heads) {
   }
 }
 
+float* ArgumentChecks::f32_shaped(const char* kernel, const char* name, const Tensor& t,
+                                  const Shape& shape) const {
+  float* data = f32(kernel, name, t, -1);
+  if (t.shape() != shape) {
+    fail(kernel, std::string(name) + " is " + t.str() + ", expected the shape " + shape.str());
+  }
+  return data;
+}
+
+namespace {
+
+void check_positions(const char* kernel, const char* name, const TokenPositions& at) {
+  if (at.runs <= 0 || at.runs > TokenPositions::kMaxRuns) {
+    ArgumentChecks::fail(kernel, std::string(name) + " has " + std::to_string(at.runs) +
+                                     " runs of positions, expected 1 to " +
+                                     std::to_string(TokenPositions::kMaxRuns));
+  }
+  for (int r = 0; r < at.runs; ++r) {
+    if (at.start[r] < 0 || at.length[r] < 0) {
+      ArgumentChecks::fail(kernel, std::string(name) + "'s run " + std::to_string(r) +
+                                       " starts at " + std::to_string(at.start[r]) + " with " +
+                                       std::to_string(at.length[r]) +
+                                       " tokens: neither may be negative");
+    }
+  }
+}
+
+}  // namespace
+
+ArgumentChecks::BlockAttentionShape ArgumentChecks::block_attention(
+    const char* kernel, const Tensor& q, const Tensor& kv, const TokenPositions& q_at,
+    const TokenPositions& k_at, int heads) const {
+  check_positions(kernel, "q_at", q_at);
+  check_positions(kernel, "k_at", k_at);
+  const int B = dim(kernel, q, 3, 0), C = dim(kernel, q, 3, 2);
+  check_heads(kernel, C, heads);
+  const std::int64_t Tq = q_at.tokens(), Tk = k_at.tokens();
+  f32_shaped(kernel, "q", q, {B, Tq, C});
+  f32_shaped(kernel, "kv", kv, {B, Tk, 2 * static_cast<std::int64_t>(C)});
+  return {B, C, Tq, Tk};
+}
+
+std::int64_t ArgumentChecks::column_copy(const char* kernel, const Tensor& src,
+                                         std::int64_t src_col, const Tensor& dst,
+                                         std::int64_t dst_col, std::int64_t width) const {
+  f32(kernel, "src", src, -1);
+  f32(kernel, "dst", dst, -1);
+  const std::int64_t rows = dim(kernel, src, 2, 0);
+  if (dim(kernel, dst, 2, 0) != rows) {
+    fail(kernel, "src " + src.str() + " and dst " + dst.str() + " differ in rows");
+  }
+  auto inside = [&](const char* name, const Tensor& t, std::int64_t col) {
+    if (width < 0 || col < 0 || col + width > t.size(1)) {
+      fail(kernel, "columns [" + std::to_string(col) + ", " + std::to_string(col + width) +
+                       ") are not inside " + name + " " + t.str());
+    }
+  };
+  inside("src", src, src_col);
+  inside("dst", dst, dst_col);
+  return rows;
+}
+
 }  // namespace trellis

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 
+#include "trellis/kernels.h"
 #include "trellis/tensor.h"
 
 namespace trellis {
@@ -31,6 +32,26 @@ class ArgumentChecks {
   // Size `d` of `t`, which must have rank `rank`.
   static int dim(const char* kernel, const Tensor& t, int rank, int d);
   static void check_heads(const char* kernel, int channels, int heads);
+  // f32() with exactly `shape`.
+  float* f32_shaped(const char* kernel, const char* name, const Tensor& t,
+                    const Shape& shape) const;
+
+  // The block-attention kernels' inputs: q[B,Tq,C] and kv[B,Tk,2C], f32 and contiguous, with Tq
+  // and Tk the tokens of q_at and k_at (1 to kMaxRuns runs, no negative start or length) and C
+  // split into `heads`.
+  struct BlockAttentionShape {
+    int batch;
+    int channels;
+    std::int64_t queries;
+    std::int64_t keys;
+  };
+  BlockAttentionShape block_attention(const char* kernel, const Tensor& q, const Tensor& kv,
+                                      const TokenPositions& q_at, const TokenPositions& k_at,
+                                      int heads) const;
+  // The rows of copy_columns' src[N,Ws] and dst[N,Wd] (f32, contiguous), with columns
+  // [src_col, src_col + width) of src and [dst_col, dst_col + width) of dst inside them.
+  std::int64_t column_copy(const char* kernel, const Tensor& src, std::int64_t src_col,
+                           const Tensor& dst, std::int64_t dst_col, std::int64_t width) const;
 
  private:
   Device device_;

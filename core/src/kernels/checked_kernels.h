@@ -27,7 +27,10 @@
   static constexpr auto embedding_backward = &ns::embedding_backward;                       \
   static constexpr auto xent_row_max = &ns::xent_row_max;                                   \
   static constexpr auto xent_row_stats = &ns::xent_row_stats;                               \
-  static constexpr auto xent_backward = &ns::xent_backward;
+  static constexpr auto xent_backward = &ns::xent_backward;                                 \
+  static constexpr auto attention_block_forward = &ns::attention_block_forward;             \
+  static constexpr auto attention_block_backward = &ns::attention_block_backward;           \
+  static constexpr auto copy_columns = &ns::copy_columns;
 
 namespace trellis {
 
@@ -137,6 +140,34 @@ class CheckedKernels : public Kernels, protected ArgumentChecks {
     Ops::xent_backward(f32(k, "logits", logits, -1), i32(k, "targets", targets, n), n, v,
                        vocab_begin, vocab_size, f32(k, "max", max, n), f32(k, "sumexp", sumexp, n),
                        scale, f32(k, "dlogits", dlogits, static_cast<std::int64_t>(n) * v));
+  }
+
+  void attention_block_forward(const Tensor& q, const Tensor& kv, const TokenPositions& q_at,
+                               const TokenPositions& k_at, int heads, const Tensor& out,
+                               const Tensor& lse, bool merge) override {
+    const char* k = "attention_block_forward";
+    const BlockAttentionShape s = block_attention(k, q, kv, q_at, k_at, heads);
+    Ops::attention_block_forward(
+        q.data<float>(), kv.data<float>(), q_at, k_at, f32_shaped(k, "out", out, q.shape()),
+        f32_shaped(k, "lse", lse, {s.batch, heads, s.queries}), merge, s.batch, s.channels, heads);
+  }
+  void attention_block_backward(const Tensor& dout, const Tensor& q, const Tensor& kv,
+                                const TokenPositions& q_at, const TokenPositions& k_at, int heads,
+                                const Tensor& out, const Tensor& lse, const Tensor& dq,
+                                const Tensor& dkv) override {
+    const char* k = "attention_block_backward";
+    const BlockAttentionShape s = block_attention(k, q, kv, q_at, k_at, heads);
+    Ops::attention_block_backward(
+        f32_shaped(k, "dout", dout, q.shape()), q.data<float>(), kv.data<float>(), q_at, k_at,
+        f32_shaped(k, "out", out, q.shape()),
+        f32_shaped(k, "lse", lse, {s.batch, heads, s.queries}), f32_shaped(k, "dq", dq, q.shape()),
+        f32_shaped(k, "dkv", dkv, kv.shape()), s.batch, s.channels, heads);
+  }
+  void copy_columns(const Tensor& src, std::int64_t src_col, const Tensor& dst,
+                    std::int64_t dst_col, std::int64_t width) override {
+    const std::int64_t rows = column_copy("copy_columns", src, src_col, dst, dst_col, width);
+    Ops::copy_columns(src.data<float>(), src.size(1), src_col, dst.data<float>(), dst.size(1),
+                      dst_col, rows, width);
   }
 };
 

@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "trellis/kernels.h"
+
 namespace trellis::cpu {
 
 // Per-thread scratch buffers reused across calls (grown on demand, never shrunk).
@@ -58,6 +60,21 @@ void gelu_backward(const float* x, const float* dout, float* dx, std::int64_t n)
 void attention_forward(const float* qkv, float* out, float* probs, int B, int T, int C, int NH);
 void attention_backward(const float* dout, const float* qkv, const float* probs, float* dqkv, int B,
                         int T, int C, int NH, Scratch& scratch);
+
+// block_attention.cpp: q[B,Tq,C], kv[B,Tk,2C] (keys, then values), out[B,Tq,C], lse[B,NH,Tq],
+// dout/dq like q, dkv like kv; Tq and Tk the tokens of q_at and k_at (Kernels' contract).
+void attention_block_forward(const float* q, const float* kv, const TokenPositions& q_at,
+                             const TokenPositions& k_at, float* out, float* lse, bool merge, int B,
+                             int C, int NH);
+void attention_block_backward(const float* dout, const float* q, const float* kv,
+                              const TokenPositions& q_at, const TokenPositions& k_at,
+                              const float* out, const float* lse, float* dq, float* dkv, int B,
+                              int C, int NH);
+// dst[n, dst_col + j] = src[n, src_col + j] for j < width, n < rows; src[rows, src_width],
+// dst[rows, dst_width].
+void copy_columns(const float* src, std::int64_t src_width, std::int64_t src_col, float* dst,
+                  std::int64_t dst_width, std::int64_t dst_col, std::int64_t rows,
+                  std::int64_t width);
 
 // embedding.cpp: tokens[B*T], wte[Vs,C] standing for ids [vocab_begin, vocab_begin + Vs),
 // wpe[>=T, C] or null, out[B*T, C]

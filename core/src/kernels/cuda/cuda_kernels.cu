@@ -286,23 +286,6 @@ class CudaKernels final : public CheckedKernels<CudaOps> {
   cuda::Gemm gemm_;
   cuda::DeviceBuffer scratch_;  // per-call temporaries (partials, dsums, attention's dprobs)
   cuda::DeviceBuffer result_;   // one double coming back to the host
-
-  // Placeholders until the block-attention kernels land on this device.
-  void attention_block_forward(const Tensor&, const Tensor&, const TokenPositions&,
-                               const TokenPositions&, int, const Tensor&, const Tensor&,
-                               bool) override {
-    throw Error("attention_block_forward: not yet on this device");
-  }
-  void attention_block_backward(const Tensor&, const Tensor&, const Tensor&, const TokenPositions&,
-                                const TokenPositions&, int, const Tensor&, const Tensor&,
-                                const Tensor&, const Tensor&) override {
-    throw Error("attention_block_backward: not yet on this device");
-  }
-  void copy_columns(const Tensor&, std::int64_t, const Tensor&, std::int64_t,
-                    std::int64_t) override {
-    throw Error("copy_columns: not yet on this device");
-  }
-
 };
 
 }  // namespace

@@ -9,6 +9,8 @@
 
 #include <cstdint>
 
+#include "trellis/kernels.h"
+
 namespace trellis::cuda {
 
 inline cudaStream_t compute_stream() {
@@ -61,6 +63,18 @@ void layernorm_shard_backward(const float* dout, const float* x, const float* w,
 // and its backward: dp = p * (dp - rowsum(p * dp)), zero past the diagonal.
 void causal_softmax(float* scores, std::int64_t rows, int T);
 void causal_softmax_backward(const float* probs, float* dprobs, std::int64_t rows, int T);
+
+// block_attention.cu: as cpu_ops.h's, over device arrays.
+void attention_block_forward(const float* q, const float* kv, const TokenPositions& q_at,
+                             const TokenPositions& k_at, float* out, float* lse, bool merge, int B,
+                             int C, int NH);
+void attention_block_backward(const float* dout, const float* q, const float* kv,
+                              const TokenPositions& q_at, const TokenPositions& k_at,
+                              const float* out, const float* lse, float* dq, float* dkv, int B,
+                              int C, int NH);
+void copy_columns(const float* src, std::int64_t src_width, std::int64_t src_col, float* dst,
+                  std::int64_t dst_width, std::int64_t dst_col, std::int64_t rows,
+                  std::int64_t width);
 
 // embedding.cu
 void embedding_forward(const std::int32_t* tokens, const float* wte, std::int64_t vocab_rows,
