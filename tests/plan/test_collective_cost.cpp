@@ -14,6 +14,7 @@ TEST_CASE("alpha steps: a tree's log2 n (twice for all-reduce), one for a send")
   CHECK(alpha_steps(Collective::reduce_scatter, 4) == 2.0);
   CHECK(alpha_steps(Collective::broadcast, 3) == 2.0);
   CHECK(alpha_steps(Collective::send_recv, 2) == 1.0);
+  CHECK(alpha_steps(Collective::all_to_all, 4) == 3.0);  // pairwise: n - 1
 }
 
 TEST_CASE("beta factors: nccl-tests' bus bandwidth factors") {
@@ -22,6 +23,7 @@ TEST_CASE("beta factors: nccl-tests' bus bandwidth factors") {
   CHECK(beta_factor(Collective::reduce_scatter, 2) == doctest::Approx(0.5));
   CHECK(beta_factor(Collective::broadcast, 16) == 1.0);
   CHECK(beta_factor(Collective::send_recv, 2) == 1.0);
+  CHECK(beta_factor(Collective::all_to_all, 4) == doctest::Approx(0.75));
   CHECK(beta_factor(Collective::all_reduce, 1) == 0.0);
 }
 
@@ -46,6 +48,8 @@ TEST_CASE("trellis-bench's op names parse; others do not") {
   CHECK(op == Collective::send_recv);
   CHECK(parse_collective("reduce_scatter", op));
   CHECK(op == Collective::reduce_scatter);
-  CHECK_FALSE(parse_collective("all_to_all", op));
+  CHECK(parse_collective("all_to_all", op));
+  CHECK(op == Collective::all_to_all);
+  CHECK_FALSE(parse_collective("alltoall", op));
   CHECK_FALSE(parse_collective("allreduce", op));
 }

@@ -24,14 +24,16 @@ namespace trellis {
 
 // A collective as trellis-bench and nccl-tests size it: the whole buffer of an all-reduce,
 // broadcast or reduce, the gathered output of an all-gather, the input of a reduce-scatter,
-// one message of a send/recv.
+// one message of a send/recv, the buffer each rank sends (its whole input) of an all-to-all.
+// all_to_all is appended in ABI 2.1 (context plugins' costs, trellis/context_cost.h).
 enum class CollectiveKind : unsigned char {
   all_reduce,
   all_gather,
   reduce_scatter,
   broadcast,
   reduce,
-  send_recv
+  send_recv,
+  all_to_all
 };
 
 // Which ranks a collective runs over: the whole tensor group, or (a family that views its group

@@ -15,7 +15,8 @@
 //   TRELLIS_PLUGIN(descriptor)
 //
 // Build it with trellis_add_plugin() from find_package(Trellis). A layers plugin may also set
-// .describe_cost (trellis/layer_cost.h) so that trellis-plan can predict and search its layouts.
+// .describe_cost (trellis/layer_cost.h), and a context plugin .describe_context_cost
+// (trellis/context_cost.h), so that trellis-plan can predict and search their layouts.
 //
 // ABI rules. The leading fields, abi through summary, never change, so any Trellis can name an
 // incompatible plugin and both versions in its error. A plugin loads when its ABI major equals
@@ -32,7 +33,9 @@
 //        layers: describe_cost (trellis/layer_cost.h), what trellis-plan predicts a family from
 //   2.1  context parallelism: plugin kind `context` (make_context, trellis/context_attention.h);
 //        Kernels: attention over blocks of tokens (attention_block_*, copy_columns);
-//        LayerFamilyInit: context, context_attention
+//        LayerFamilyInit: context, context_attention;
+//        context plugins: describe_context_cost (trellis/context_cost.h), what trellis-plan
+//        predicts a context mode from
 #pragma once
 
 #include <cstddef>
@@ -48,6 +51,7 @@
 #include "trellis/comm.h"
 #include "trellis/config.h"
 #include "trellis/context_attention.h"
+#include "trellis/context_cost.h"
 #include "trellis/layer.h"
 #include "trellis/layer_cost.h"
 #include "trellis/schedule.h"
@@ -85,6 +89,9 @@ using RunCheck = std::vector<ConfigProblem> (*)(const RunQuery&);
 // A layer family's cost on one tensor rank for one microbatch (trellis/layer_cost.h). Called for
 // layouts the family's check accepted.
 using LayerCostFn = LayerCost (*)(const LayerCostQuery&);
+// A context plugin's attention cost on one rank for one block and microbatch
+// (trellis/context_cost.h). Called for layouts the plugin's check accepted.
+using ContextCostFn = ContextCost (*)(const ContextCostQuery&);
 
 struct PluginDescriptor {
   // ---- frozen: the same in every ABI version ----
@@ -112,6 +119,9 @@ struct PluginDescriptor {
   // Context plugins: the factory (their one factory; make_comm, make_layers and make_schedule
   // stay null).
   ContextFactory make_context = nullptr;
+  // Context plugins: what the mode costs, for trellis-plan (optional; without it the mode trains
+  // but cannot be planned).
+  ContextCostFn describe_context_cost = nullptr;
 };
 
 }  // namespace trellis

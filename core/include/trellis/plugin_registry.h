@@ -80,6 +80,9 @@ class PluginRegistry {
   // for `query`; describe_cost throws PluginError for a family that gives none.
   bool describes_cost(std::string_view name) const;
   LayerCost describe_cost(std::string_view name, const LayerCostQuery& query) const;
+  // The same for the context plugin `name` (trellis/context_cost.h).
+  bool describes_context_cost(std::string_view name) const;
+  ContextCost describe_context_cost(std::string_view name, const ContextCostQuery& query) const;
 
   std::shared_ptr<Communicator> make_comm(std::string_view name, const CommInit& init) const;
   std::shared_ptr<LayerFamily> make_layers(std::string_view name,

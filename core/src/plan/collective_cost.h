@@ -1,7 +1,7 @@
 // The alpha-beta cost of one collective over a group of n ranks moving `bytes` (the size
 // nccl-tests and trellis-bench report: the whole buffer of an all-reduce, broadcast or reduce,
 // the gathered output of an all-gather, the input of a reduce-scatter, one message of a
-// send/recv):
+// send/recv, the buffer each rank sends of an all-to-all):
 //
 //   time = alpha_steps(op, n) x latency + beta_factor(op, n) x bytes / bandwidth
 //
@@ -12,11 +12,13 @@
 //   broadcast        ceil(log2 n)       1
 //   reduce           ceil(log2 n)       1
 //   send_recv        1                  1
+//   all_to_all       n - 1              (n-1) / n
 //
 // The bandwidth term is a ring's (or a pipelined tree's): every byte crosses the slowest link
 // once per factor. The latency term is a tree's or recursive doubling's: libraries switch to
 // those for small messages, and a ring's 2(n-1) steps would make a 3072-rank all-reduce of a
-// few bytes cost milliseconds, which none does. At n = 2 the two forms agree.
+// few bytes cost milliseconds, which none does. At n = 2 the two forms agree. An all-to-all has
+// no tree: each rank exchanges a 1/n piece with each of the n - 1 others, a step each.
 #pragma once
 
 #include <string>
@@ -30,7 +32,8 @@ namespace trellis::plan {
 using Collective = CollectiveKind;
 
 const char* collective_name(Collective op) noexcept;
-// Parses trellis-bench's op names ("all_reduce", ..., "sendrecv"); false for others.
+// Parses trellis-bench's op names ("all_reduce", ..., "sendrecv", "all_to_all"); false for
+// others.
 bool parse_collective(const std::string& name, Collective& op);
 
 double alpha_steps(Collective op, int n);

@@ -1,5 +1,7 @@
 #include "plan/layer_work.h"
 
+#include "plan/context_work.h"
+
 namespace trellis::plan {
 
 ActionWork::ActionWork(const PassCost& pass)
@@ -9,6 +11,9 @@ ActionWork& ActionWork::operator+=(const ActionWork& other) {
   flops += other.flops;
   bytes += other.bytes;
   comm.insert(comm.end(), other.comm.begin(), other.comm.end());
+  context_comm.insert(context_comm.end(), other.context_comm.begin(), other.context_comm.end());
+  attention_flops += other.attention_flops;
+  attention_bytes += other.attention_bytes;
   return *this;
 }
 
@@ -29,13 +34,30 @@ PassWork PassWork::scaled(double times) const {
   for (ActionWork* w : {&out.forward, &out.backward_input, &out.backward_weight}) {
     w->flops *= times;
     w->bytes *= times;
+    w->attention_flops *= times;
+    w->attention_bytes *= times;
     for (CommCall& c : w->comm) c.count *= times;
+    for (ContextCollective& c : w->context_comm) c.count *= times;
   }
   return out;
 }
 
-PassWork block_work(const LayerCost& cost, Recompute recompute) {
+PassWork block_work(const LayerCost& cost, Recompute recompute, const ContextCost* context) {
   PassWork p(cost.block);
+  // Attention's core alone, forward: what selective recomputation redoes, and under context
+  // parallelism what the context's collectives may hide behind.
+  ActionWork core;
+  core.flops = core.attention_flops = cost.attention_core.flops;
+  core.bytes = core.attention_bytes = cost.attention_core.bytes;
+  if (context != nullptr) {
+    core.context_comm = context->forward.collectives;
+    p.forward.attention_flops = core.attention_flops;
+    p.forward.attention_bytes = core.attention_bytes;
+    p.forward.context_comm = context->forward.collectives;
+    p.backward_input.attention_flops = kAttentionBackwardProducts * core.attention_flops;
+    p.backward_input.attention_bytes = core.attention_bytes;
+    p.backward_input.context_comm = context->backward_input.collectives;
+  }
   switch (recompute) {
     case Recompute::none:
       break;
@@ -43,8 +65,7 @@ PassWork block_work(const LayerCost& cost, Recompute recompute) {
       p.backward_input += p.forward;
       break;
     case Recompute::selective:
-      p.backward_input.flops += cost.attention_core.flops;
-      p.backward_input.bytes += cost.attention_core.bytes;
+      p.backward_input += core;
       break;
   }
   return p;

@@ -6,13 +6,16 @@
 //
 // Recomputation (Megatron-LM's, Korthikanti et al. 2022) adds to the input-gradient pass of a
 // block its whole forward, with the forward's collectives (full), or attention's core as the
-// family describes it (selective).
+// family describes it (selective). Under context parallelism a block's passes also carry the
+// context plugin's collectives and the attention's own work they may overlap
+// (plan/context_work.h); recomputing attention communicates again.
 #pragma once
 
 #include <vector>
 
 #include "plan/collective_cost.h"
 #include "plan/layout_choice.h"
+#include "trellis/context_cost.h"
 #include "trellis/layer_cost.h"
 
 namespace trellis::plan {
@@ -24,6 +27,11 @@ struct ActionWork {
   double flops = 0.0;  // matrix products
   double bytes = 0.0;  // element-wise traffic
   std::vector<CommCall> comm;
+  // Context parallelism: the collectives over the context group, and the part of flops and
+  // bytes that is attention's core (what the overlapping collectives hide behind).
+  std::vector<ContextCollective> context_comm;
+  double attention_flops = 0.0;
+  double attention_bytes = 0.0;
 
   ActionWork() = default;
   explicit ActionWork(const PassCost& pass);
@@ -42,8 +50,10 @@ struct PassWork {
   PassWork scaled(double times) const;
 };
 
-// One block, with the recomputation `recompute` adds.
-PassWork block_work(const LayerCost& cost, Recompute recompute);
+// One block, with the recomputation `recompute` adds; `context` (null without context
+// parallelism) adds its collectives, `cost` being the block's on a rank of the context group.
+PassWork block_work(const LayerCost& cost, Recompute recompute,
+                    const ContextCost* context = nullptr);
 // Token and position embedding.
 PassWork embedding_work(const LayerCost& cost);
 // Final LayerNorm, the LM head's logits and the cross-entropy.

@@ -33,6 +33,7 @@ std::string LayoutChoice::describe() const {
   text += std::to_string(pipeline);
   text += " d";
   text += std::to_string(data);
+  if (context > 1) text += " c" + std::to_string(context) + " " + context_mode;
   if (pipeline > 1) {
     if (virtual_stages > 1) text += " v" + std::to_string(virtual_stages);
     text += " " + schedule;

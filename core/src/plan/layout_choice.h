@@ -28,6 +28,11 @@ struct LayoutChoice {
   // The layer family: a layers plugin's name ([parallel] tensor_mode), which describes its costs
   // (plan/family_cost.h); by default the config's default.
   std::string tensor_mode = ParallelSection{}.tensor_mode;
+  // Context parallelism: c ranks share each sequence; a context plugin's name
+  // ([parallel] context_mode), used when context > 1, describes its attention's costs
+  // (plan/context_work.h).
+  int context = 1;
+  std::string context_mode = ParallelSection{}.context_mode;
   int micro_batch = 1;
   int zero = 0;
   Recompute recompute = Recompute::none;
@@ -35,9 +40,9 @@ struct LayoutChoice {
   int threads = 0;
   RankOrder order = kDefaultRankOrder;
 
-  int world() const noexcept { return tensor * data * pipeline; }
-  ParallelSizes sizes() const noexcept { return {tensor, 1, data, pipeline}; }
-  // "t2 p4 d8 v2 1f1b 1d mb4" (zero and recompute when set).
+  int world() const noexcept { return tensor * context * data * pipeline; }
+  ParallelSizes sizes() const noexcept { return {tensor, context, data, pipeline}; }
+  // "t2 p4 d8 v2 1f1b 1d mb4" (context, zero and recompute when set: "t2 p1 d2 c4 ring 1d mb1").
   std::string describe() const;
 };
 

@@ -65,11 +65,12 @@ SearchResult search_layouts(const PlanRequest& base, const ClusterSpec& cluster,
   PlanCache plans(registry);
   static const Options no_options;
   // The layer families and schedules are whatever plugins the registry finds.
-  SearchedPlugins found =
-      searched_plugins(registry, space.tensor_modes, space.schedules, base.dims);
+  SearchedPlugins found = searched_plugins(registry, space.tensor_modes, space.schedules,
+                                           space.context_modes, base.dims);
   result.notes = found.notes;
   const std::vector<std::string>& families = found.families;
   const std::vector<std::string>& schedules = found.schedules;
+  const std::vector<std::string>& context_modes = found.context_modes;
 
   // At tensor 1 every family is the plain one-rank model: one stands for all, the run's own
   // when it is offered.
@@ -86,65 +87,77 @@ SearchResult search_layouts(const PlanRequest& base, const ClusterSpec& cluster,
 
   const ModelDims& model = base.dims;
   std::vector<Prediction> fitting;
+  // Context sizes that cut every sequence into 2c equal chunks (c = 1: no context parallelism).
+  auto splits_sequence = [&](int c) { return c == 1 || model.seq_len % (2 * c) == 0; };
   for (int t : divisors(space.world)) {
-    for (int p : divisors(space.world / t)) {
-      const int d = space.world / (t * p);
-      if (model.layers % p != 0) continue;
-      ModelDims dims = model;
-      dims.padded_vocab = padded_vocab_for(model.vocab_size, t, space.checkpoint_padded_vocab);
-      std::vector<int> virtuals = {1};
-      if (p > 1) {
-        for (int v : divisors(model.layers / p))
-          if (v > 1 && v <= space.max_virtual_stages) virtuals.push_back(v);
-      }
-      const std::vector<std::string> pipeline_schedules =
-          p > 1 ? schedules : std::vector<std::string>{base.layout.schedule};
-      if (p > 1 && schedules.empty()) continue;
-      if (base.global_batch % d != 0) continue;
-      for (int b : divisors(base.global_batch / d)) {
-        const int m = static_cast<int>(base.global_batch / (static_cast<std::int64_t>(b) * d));
-        for (int v : virtuals) {
-          for (const std::string& schedule : pipeline_schedules) {
-            for (const std::string& family : t == 1 ? tensor_one_families : families) {
-              ++result.considered;
-              LayoutChoice choice = base.layout;
-              choice.tensor = t;
-              choice.pipeline = p;
-              choice.data = d;
-              choice.virtual_stages = v;
-              choice.schedule = schedule;
-              choice.tensor_mode = family;
-              choice.micro_batch = b;
-              RunQuery query;
-              query.dims = dims;
-              query.sizes = choice.sizes();
-              query.virtual_stages = v;
-              query.microbatches = m;
-              query.micro_batch = b;
-              query.options = &no_options;
-              bool ok = registry->check(PluginKind::layers, family, query).empty();
-              const PipelinePlan* plan = nullptr;
-              if (ok && p > 1) {
-                ok = registry->check(PluginKind::schedule, schedule, query).empty();
-                if (ok) plan = plans.get(schedule, p, m, v);
-                ok = ok && plan != nullptr;
+    for (int c : divisors(space.world / t)) {
+      if (!splits_sequence(c) || (c > 1 && context_modes.empty())) continue;
+      const std::vector<std::string> modes =
+          c > 1 ? context_modes : std::vector<std::string>{base.layout.context_mode};
+      for (int p : divisors(space.world / (t * c))) {
+        const int d = space.world / (t * c * p);
+        if (model.layers % p != 0) continue;
+        ModelDims dims = model;
+        dims.padded_vocab = padded_vocab_for(model.vocab_size, t, space.checkpoint_padded_vocab);
+        std::vector<int> virtuals = {1};
+        if (p > 1) {
+          for (int v : divisors(model.layers / p))
+            if (v > 1 && v <= space.max_virtual_stages) virtuals.push_back(v);
+        }
+        const std::vector<std::string> pipeline_schedules =
+            p > 1 ? schedules : std::vector<std::string>{base.layout.schedule};
+        if (p > 1 && schedules.empty()) continue;
+        if (base.global_batch % d != 0) continue;
+        for (int b : divisors(base.global_batch / d)) {
+          const int m = static_cast<int>(base.global_batch / (static_cast<std::int64_t>(b) * d));
+          for (int v : virtuals) {
+            for (const std::string& schedule : pipeline_schedules) {
+              for (const std::string& family : t == 1 ? tensor_one_families : families) {
+                for (const std::string& mode : modes) {
+                  ++result.considered;
+                  LayoutChoice choice = base.layout;
+                  choice.tensor = t;
+                  choice.context = c;
+                  choice.context_mode = mode;
+                  choice.pipeline = p;
+                  choice.data = d;
+                  choice.virtual_stages = v;
+                  choice.schedule = schedule;
+                  choice.tensor_mode = family;
+                  choice.micro_batch = b;
+                  RunQuery query;
+                  query.dims = dims;
+                  query.sizes = choice.sizes();
+                  query.virtual_stages = v;
+                  query.microbatches = m;
+                  query.micro_batch = b;
+                  query.options = &no_options;
+                  bool ok = registry->check(PluginKind::layers, family, query).empty();
+                  if (ok && c > 1) ok = registry->check(PluginKind::context, mode, query).empty();
+                  const PipelinePlan* plan = nullptr;
+                  if (ok && p > 1) {
+                    ok = registry->check(PluginKind::schedule, schedule, query).empty();
+                    if (ok) plan = plans.get(schedule, p, m, v);
+                    ok = ok && plan != nullptr;
+                  }
+                  if (!ok) {
+                    ++result.rejected;
+                    continue;
+                  }
+                  PlanRequest request = base;
+                  request.dims = dims;
+                  request.layout = choice;
+                  request.plan = plan;
+                  request.registry = registry;
+                  request.memory_only = true;
+                  if (!predict(request, cluster).fits) {
+                    ++result.too_big;
+                    continue;
+                  }
+                  request.memory_only = false;
+                  fitting.push_back(predict(request, cluster));
+                }
               }
-              if (!ok) {
-                ++result.rejected;
-                continue;
-              }
-              PlanRequest request = base;
-              request.dims = dims;
-              request.layout = choice;
-              request.plan = plan;
-              request.registry = registry;
-              request.memory_only = true;
-              if (!predict(request, cluster).fits) {
-                ++result.too_big;
-                continue;
-              }
-              request.memory_only = false;
-              fitting.push_back(predict(request, cluster));
             }
           }
         }

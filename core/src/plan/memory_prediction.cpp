@@ -13,7 +13,8 @@ void predict_memory(const PlanRequest& request, const PredictionInputs& in,
   const PipelinePlan& plan = *in.plan;
   const int stages = plan.stages();
   const int last = stages - 1;
-  const int d = choice.data;
+  // ZeRO-1 shards the optimizer over the data x context group (the gradients' reduction group).
+  const int d = choice.data * choice.context;
 
   std::vector<ChunkActivations> activations;
   for (const StageInputs& s : in.stages) activations.push_back(s.activations);
@@ -45,9 +46,11 @@ void predict_memory(const PlanRequest& request, const PredictionInputs& in,
     mem.optimizer = mem.parameter_count * optimizer_share;
     mem.activations = peaks[static_cast<std::size_t>(r)].bytes;
     mem.alive = peaks[static_cast<std::size_t>(r)].alive;
-    // Token and target ids of every microbatch of the step, made when the step starts.
+    // Token and target ids of every microbatch of the step (the rank's T/c of each sequence),
+    // made when the step starts.
     if (reads_data) {
-      mem.other = 2.0 * 4.0 * choice.micro_batch * request.dims.seq_len * in.microbatches;
+      mem.other =
+          2.0 * 4.0 * choice.micro_batch * static_cast<double>(in.shape.seq_len) * in.microbatches;
     }
     if (out.memory.empty() || mem.total() > out.peak.total()) out.peak = mem;
     out.memory.push_back(mem);

@@ -29,6 +29,8 @@ json::Document prediction_json(const Prediction& p) {
   layout["virtual_stages"] = l.virtual_stages;
   layout["schedule"] = l.schedule;
   layout["tensor_mode"] = l.tensor_mode;
+  layout["context"] = l.context;
+  layout["context_mode"] = l.context > 1 ? json::Document(l.context_mode) : json::Document();
   layout["micro_batch"] = l.micro_batch;
   layout["zero"] = l.zero;
   layout["recompute"] = recompute_name(l.recompute);
@@ -40,6 +42,8 @@ json::Document prediction_json(const Prediction& p) {
   time["backward"] = t.backward;
   time["compute"] = t.compute;
   time["tensor_comm"] = t.tensor_comm;
+  time["context_comm"] = t.context_comm;
+  time["context_comm_hidden"] = t.context_comm_hidden;
   time["pipeline_makespan"] = t.pipeline_makespan;
   time["bubble"] = t.bubble;
   time["pipeline_message"] = t.pipeline_message;

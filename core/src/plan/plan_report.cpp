@@ -80,8 +80,9 @@ std::string format_prediction(const Prediction& p, const ClusterSpec& cluster,
                               std::optional<double> train_tokens) {
   const LayoutChoice& l = p.layout;
   std::string out;
-  out += "layout: tensor " + std::to_string(l.tensor) + " (" + l.tensor_mode + ") x pipeline " +
-         std::to_string(l.pipeline);
+  out += "layout: tensor " + std::to_string(l.tensor) + " (" + l.tensor_mode + ")";
+  if (l.context > 1) out += " x context " + std::to_string(l.context) + " (" + l.context_mode + ")";
+  out += " x pipeline " + std::to_string(l.pipeline);
   if (l.pipeline > 1) {
     out += " (" + l.schedule;
     if (l.virtual_stages > 1) out += ", " + std::to_string(l.virtual_stages) + " virtual stages";
@@ -103,7 +104,12 @@ std::string format_prediction(const Prediction& p, const ClusterSpec& cluster,
            "x oversubscribed, the devices a node's ranks want over those it has)";
   out += "\n";
   out += "  tensor groups:   " + link_line(p.tensor_link) + "\n";
-  out += "  data groups:     " + link_line(p.data_link) + "\n";
+  if (l.context > 1) {
+    out += "  context groups:  " + link_line(p.context_link) + "\n";
+    out += "  data x context:  " + link_line(p.data_link) + " (the gradients' reduction)\n";
+  } else {
+    out += "  data groups:     " + link_line(p.data_link) + "\n";
+  }
   if (l.pipeline > 1) out += "  pipeline sends:  " + link_line(p.pipeline_link) + "\n";
 
   const MemoryBreakdown& m = p.peak;
@@ -118,8 +124,10 @@ std::string format_prediction(const Prediction& p, const ClusterSpec& cluster,
           format("%.0f B each", p.precision.parameter_bytes));
   row("gradients", m.gradients, format("%.0f B each", p.precision.gradient_bytes));
   row("optimizer state", m.optimizer,
-      l.zero == 0 ? format("AdamW, %.0f B a parameter", p.precision.optimizer_bytes)
-                  : "AdamW for 1/" + std::to_string(l.data) + " of the parameters (zero 1)");
+      l.zero == 0
+          ? format("AdamW, %.0f B a parameter", p.precision.optimizer_bytes)
+          : "AdamW for 1/" + std::to_string(l.data * l.context) + " of the parameters (zero 1" +
+                (l.context > 1 ? std::string(", over data x context)") : ")"));
   row("activations", m.activations,
       std::to_string(m.alive) + " microbatch" + (m.alive == 1 ? "" : "es") +
           " alive at most; one layer, one microbatch: " + format_bytes(p.per_layer_activation) +
@@ -146,6 +154,11 @@ std::string format_prediction(const Prediction& p, const ClusterSpec& cluster,
   trow("backward / microbatch", t.backward, "");
   trow("compute", t.compute, "the busiest rank's matrix and element-wise work in a step");
   trow("tensor-parallel comm", t.tensor_comm, "its tensor-parallel collectives");
+  if (l.context > 1) {
+    trow("context-parallel comm", t.context_comm,
+         "its context collectives that attention waits for; " +
+             format_seconds(t.context_comm_hidden) + " more hidden behind attention");
+  }
   trow("pipeline bubble", t.bubble,
        l.pipeline > 1 ? "bubble ratio " + format("%.3f", p.bubble_ratio) +
                             " (idle over compute, in the simulated schedule); a send " +

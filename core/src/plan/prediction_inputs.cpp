@@ -1,6 +1,7 @@
 #include "plan/prediction_inputs.h"
 
 #include "model/model_chunk.h"
+#include "plan/context_work.h"
 #include "plan/family_cost.h"
 #include "trellis/error.h"
 
@@ -13,8 +14,12 @@ void check_request(const PlanRequest& r) {
   auto fail = [&](const std::string& why) {
     throw InputError("cannot predict " + l.describe() + ": " + why);
   };
-  if (l.tensor < 1 || l.pipeline < 1 || l.data < 1 || l.virtual_stages < 1 || l.micro_batch < 1)
+  if (l.tensor < 1 || l.context < 1 || l.pipeline < 1 || l.data < 1 || l.virtual_stages < 1 ||
+      l.micro_batch < 1)
     fail("every size must be >= 1");
+  if (l.context > 1 && r.dims.seq_len % (2 * l.context) != 0)
+    fail("seq_len " + std::to_string(r.dims.seq_len) +
+         " does not cut into 2 x context = " + std::to_string(2 * l.context) + " equal chunks");
   if (l.virtual_stages > 1 && l.pipeline == 1) fail("virtual stages need a pipeline");
   if (r.dims.layers % (l.pipeline * l.virtual_stages) != 0)
     fail(std::to_string(r.dims.layers) + " layers do not split into " +
@@ -64,10 +69,23 @@ PredictionInputs prediction_inputs(const PlanRequest& request, const ClusterSpec
   in.rank_devices = devices_per_rank(cluster, choice);
   in.placement = place_ranks(cluster, in.layout.world_size(), in.rank_devices);
   in.tensor_link = group_link(cluster, in.placement, in.layout, {ParallelDim::tensor});
-  in.data_link = group_link(cluster, in.placement, in.layout, {ParallelDim::data});
+  in.context_link = group_link(cluster, in.placement, in.layout, {ParallelDim::context});
+  // Replicated parameters' gradients reduce over data x context (ZeRO-1 shards over it).
+  in.data_link =
+      group_link(cluster, in.placement, in.layout, {ParallelDim::context, ParallelDim::data});
   in.pipeline_link = pipeline_link(cluster, in.placement, in.layout);
 
-  in.cost = family_cost(request.registry, dims, choice, in.precision.activation_bytes);
+  const double e = in.precision.activation_bytes;
+  const int c = choice.context;
+  if (c > 1) {
+    ModelDims local = dims;  // a rank's T/c tokens of each sequence
+    local.seq_len = dims.seq_len / c;
+    in.context = context_cost(request.registry, dims, choice, e);
+    in.cost = context_layer_cost(family_cost(request.registry, local, choice, e),
+                                 family_cost(request.registry, dims, choice, e), *in.context);
+  } else {
+    in.cost = family_cost(request.registry, dims, choice, e);
+  }
   in.row_link = in.column_link = in.tensor_link;
   const int q = in.cost.grid_side;
   if (q > 1) {
@@ -87,7 +105,7 @@ PredictionInputs prediction_inputs(const PlanRequest& request, const ClusterSpec
 
   ActivationShape& shape = in.shape;
   shape.micro_batch = choice.micro_batch;
-  shape.seq_len = dims.seq_len;
+  shape.seq_len = dims.seq_len / c;  // the rank's tokens of a sequence
   shape.hidden = dims.hidden;
   shape.heads = dims.heads;
   shape.tensor = t;
@@ -105,7 +123,7 @@ PredictionInputs prediction_inputs(const PlanRequest& request, const ClusterSpec
   const int last = stages - 1;
   in.tied_copy = plan.stage_rank[0] != plan.stage_rank[static_cast<std::size_t>(last)];
 
-  const PassWork block = block_work(in.cost, choice.recompute);
+  const PassWork block = block_work(in.cost, choice.recompute, in.context ? &*in.context : nullptr);
   const PassWork embedding = embedding_work(in.cost);
   const PassWork head = head_work(in.cost);
   const ParameterCount& params = in.cost.parameters;

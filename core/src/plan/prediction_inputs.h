@@ -5,14 +5,15 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <vector>
 
-#include "trellis/pipeline_plan.h"
 #include "plan/activation_memory.h"
 #include "plan/layer_work.h"
 #include "plan/step_prediction.h"
 #include "trellis/layer_cost.h"
 #include "trellis/parallel.h"
+#include "trellis/pipeline_plan.h"
 
 namespace trellis::plan {
 
@@ -29,10 +30,12 @@ struct PredictionInputs {
   int rank_devices = 1;
   RankPlacement placement;
   GroupLink tensor_link, data_link, pipeline_link;
+  GroupLink context_link;           // the context group (1 rank without context parallelism)
   GroupLink row_link, column_link;  // a grid family's rows and columns (else the tensor link)
   double flop_rate = 0.0;           // matrix FLOP/s of one rank
   double byte_rate = 0.0;           // element-wise bytes/s of one rank
-  LayerCost cost;
+  LayerCost cost;  // on one rank: its T/c tokens a sequence under context (plan/context_work.h)
+  std::optional<ContextCost> context;  // the context plugin's, when context > 1
   ActivationShape shape;
   std::shared_ptr<const PipelinePlan> own_plan;  // the one-stage plan, when there is no pipeline
   const PipelinePlan* plan = nullptr;            // the request's plan, or own_plan

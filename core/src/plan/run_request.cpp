@@ -29,6 +29,14 @@ PlanRequest request_from_run(const ResolvedRun& run, Recompute recompute,
         " does not describe its cost (describe_cost, trellis/layer_cost.h), so "
         "trellis-plan cannot predict it");
   }
+  l.context = sizes.context;
+  l.context_mode = c.parallel.context_mode;
+  if (l.context > 1 && !r.registry->describes_context_cost(l.context_mode)) {
+    throw InputError("parallel.context_mode = \"" + l.context_mode + "\": its context plugin (" +
+                     r.registry->find(PluginKind::context, l.context_mode).file.string() +
+                     ") does not describe its cost (describe_context_cost, "
+                     "trellis/context_cost.h), so trellis-plan cannot predict it");
+  }
   l.micro_batch = static_cast<int>(c.train.micro_batch);
   l.zero = static_cast<int>(c.optim.zero);
   l.recompute = recompute;

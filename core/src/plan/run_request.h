@@ -8,7 +8,8 @@
 namespace trellis::plan {
 
 // The request points into `run` (its pipeline plan and plugin registry): keep the run alive while
-// using it. Throws InputError for a layer family whose plugin does not describe its cost.
+// using it. Throws InputError for a layer family, or (context > 1) a context plugin, that does not
+// describe its cost.
 PlanRequest request_from_run(const ResolvedRun& run, Recompute recompute,
                              ActivationModel activation_model);
 

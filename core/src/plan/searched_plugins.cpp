@@ -30,6 +30,7 @@ bool needs_options(const PluginRegistry& registry, const std::string& schedule,
 SearchedPlugins searched_plugins(const PluginRegistry* registry,
                                  const std::vector<std::string>& only_families,
                                  const std::vector<std::string>& only_schedules,
+                                 const std::vector<std::string>& only_context_modes,
                                  const ModelDims& dims) {
   SearchedPlugins out;
   if (registry == nullptr) {
@@ -43,6 +44,13 @@ SearchedPlugins searched_plugins(const PluginRegistry* registry,
         out.families.push_back(info.name);
       } else {
         out.notes.push_back("tensor mode '" + info.name + "' (" + info.file.string() +
+                            ") does not describe its cost: not searched");
+      }
+    } else if (info.kind == PluginKind::context && offered(only_context_modes, info.name)) {
+      if (registry->describes_context_cost(info.name)) {
+        out.context_modes.push_back(info.name);
+      } else {
+        out.notes.push_back("context mode '" + info.name + "' (" + info.file.string() +
                             ") does not describe its cost: not searched");
       }
     } else if (info.kind == PluginKind::schedule && offered(only_schedules, info.name)) {

@@ -20,6 +20,7 @@ Prediction predict(const PlanRequest& request, const ClusterSpec& cluster) {
   out.placement = in.placement;
   out.tensor_link = in.tensor_link;
   out.data_link = in.data_link;
+  out.context_link = in.context_link;
   out.pipeline_link = in.pipeline_link;
   predict_memory(request, in, cluster, out);
   if (request.memory_only) return out;

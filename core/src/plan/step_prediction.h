@@ -17,10 +17,14 @@
 //      the family's FLOPs (layer_work.h adds recomputation) at peak x compute_efficiency,
 //      element-wise bytes at memory bandwidth x memory_efficiency, plus the tensor-parallel
 //      collectives (collective_cost.h) over the link their group lands on (group_link.h).
+//      Under context parallelism (context_work.h) the family's cost is a rank's T/c tokens with
+//      the context plugin's share of attention, and its collectives go over the context group's
+//      link: those that overlap attention add only what outlasts the attention's compute.
 //   2. The pipeline schedule's actions run in the simulator (trellis/simulator.h) with those
 //      costs and a send/receive latency of alpha + bytes / bandwidth between pipeline ranks: the
 //      makespan includes the bubble.
-//   3. Each stage's data-parallel reduction starts when its last backward ends on its rank, the
+//   3. Each stage's data-parallel reduction (over data x context) starts when its last backward
+//   ends on its rank, the
 //      rank's reductions one after another (Trellis starts them as a stage's backward finishes,
 //      overlapping the stages still in backward); then the tied token table is summed between
 //      the pipeline's ends, the loss, gradient norm and peak memory are all-reduced, the
@@ -85,18 +89,21 @@ struct MemoryBreakdown {
 };
 
 struct TimeBreakdown {
-  double forward = 0.0;            // per microbatch, the busiest stage: one forward
-  double backward = 0.0;           // and one whole backward
-  double compute = 0.0;            // the busiest rank's compute in a step (matrix + element-wise)
-  double tensor_comm = 0.0;        // the busiest rank's tensor-parallel collectives in a step
-  double pipeline_makespan = 0.0;  // first forward to last backward (the simulated schedule)
-  double bubble = 0.0;             // the makespan beyond the busiest rank's work
-  double pipeline_message = 0.0;   // one send/receive between pipeline ranks
-  double data_comm = 0.0;          // one rank's data-parallel reductions (all its stages)
-  double data_comm_exposed = 0.0;  // the part not hidden behind backward
-  double optimizer = 0.0;          // zeroing, norm, clipping, AdamW; zero = 1's all-gather
-  double synchronisation = 0.0;    // tied-table sum, loss / norm / memory all-reduces
-  double shared_devices = 0.0;     // extra time from ranks sharing devices (step 4 above)
+  double forward = 0.0;              // per microbatch, the busiest stage: one forward
+  double backward = 0.0;             // and one whole backward
+  double compute = 0.0;              // the busiest rank's compute in a step (matrix + element-wise)
+  double tensor_comm = 0.0;          // the busiest rank's tensor-parallel collectives in a step
+  double context_comm = 0.0;         // its context-parallel collectives not hidden by attention
+  double context_comm_hidden = 0.0;  // and those running while attention computes
+  double pipeline_makespan = 0.0;    // first forward to last backward (the simulated schedule)
+  double bubble = 0.0;               // the makespan beyond the busiest rank's work
+  double pipeline_message = 0.0;     // one send/receive between pipeline ranks
+  double data_comm = 0.0;            // one rank's data-parallel reductions (all its stages), over
+                                     // data x context
+  double data_comm_exposed = 0.0;    // the part not hidden behind backward
+  double optimizer = 0.0;            // zeroing, norm, clipping, AdamW; zero = 1's all-gather
+  double synchronisation = 0.0;      // tied-table sum, loss / norm / memory all-reduces
+  double shared_devices = 0.0;       // extra time from ranks sharing devices (step 4 above)
   double step = 0.0;
 };
 
@@ -104,7 +111,8 @@ struct Prediction {
   LayoutChoice layout;
   Precision precision;
   RankPlacement placement;
-  GroupLink tensor_link, data_link, pipeline_link;
+  GroupLink tensor_link, data_link, pipeline_link;  // data_link: the data x context groups
+  GroupLink context_link;
   int microbatches = 1;                     // per step, per data rank
   std::vector<MemoryBreakdown> memory;      // per pipeline rank (those walked, see memory_only)
   MemoryBreakdown peak;                     // the rank with the most memory

@@ -3,10 +3,10 @@
 #include <algorithm>
 #include <map>
 
-#include "trellis/simulator.h"
 #include "plan/collective_cost.h"
 #include "train/model_flops.h"
 #include "trellis/error.h"
+#include "trellis/simulator.h"
 
 namespace trellis::plan {
 
@@ -31,7 +31,7 @@ void predict_time(const PlanRequest& request, const PredictionInputs& in,
   const ParallelLayout& layout = in.layout;
   const int stages = plan.stages();
   const int last = stages - 1;
-  const int d = choice.data;
+  const int d = choice.data * choice.context;  // the gradients reduce over data x context
   const bool tied_copy = in.tied_copy;
   const double byte_rate = in.byte_rate;
 
@@ -48,10 +48,25 @@ void predict_time(const PlanRequest& request, const PredictionInputs& in,
   auto spin_seconds = [&](const ActionWork& w) {
     double total = 0.0;
     for (const CommCall& c : w.comm) total += c.count * wait_spin_seconds(c.bytes);
+    for (const ContextCollective& c : w.context_comm) total += c.count * wait_spin_seconds(c.bytes);
     return total;
   };
   auto compute_seconds = [&](const ActionWork& w) {
     return w.flops / in.flop_rate + w.bytes / byte_rate;
+  };
+  // The context group's collectives: those attention waits for in full, those that overlap it
+  // only beyond the attention's own compute. {exposed, hidden}.
+  auto context_seconds = [&](const ActionWork& w) {
+    const GroupLink& link = out.context_link;
+    double waited = 0.0, overlapping = 0.0;
+    for (const ContextCollective& c : w.context_comm) {
+      const double seconds =
+          c.count * collective_seconds(c.op, link.size, c.bytes, link.latency, link.bandwidth);
+      (c.overlaps_attention ? overlapping : waited) += seconds;
+    }
+    const double attention = w.attention_flops / in.flop_rate + w.attention_bytes / byte_rate;
+    const double outlasting = std::max(0.0, overlapping - attention);
+    return std::pair<double, double>{waited + outlasting, overlapping - outlasting};
   };
 
   out.time.pipeline_message =
@@ -66,6 +81,9 @@ void predict_time(const PlanRequest& request, const PredictionInputs& in,
       stage_comm_w(static_cast<std::size_t>(stages));
   std::vector<double> stage_spin_f(static_cast<std::size_t>(stages)),
       stage_spin_b(static_cast<std::size_t>(stages));
+  // Context collectives per microbatch: exposed (on the stage's critical path) and hidden.
+  std::vector<std::pair<double, double>> stage_context_f(static_cast<std::size_t>(stages)),
+      stage_context_i(static_cast<std::size_t>(stages));
   for (int s = 0; s < stages; ++s) {
     const auto i = static_cast<std::size_t>(s);
     const PassWork& work = in.stages[i].work;
@@ -75,9 +93,12 @@ void predict_time(const PlanRequest& request, const PredictionInputs& in,
     stage_comm_w[i] = comm_seconds(work.backward_weight);
     stage_spin_f[i] = spin_seconds(work.forward);
     stage_spin_b[i] = spin_seconds(work.backward_input) + spin_seconds(work.backward_weight);
+    stage_context_f[i] = context_seconds(work.forward);
+    stage_context_i[i] = context_seconds(work.backward_input);
     ActionCosts& c = costs[i];
-    c.forward = compute_seconds(work.forward) + stage_comm_f[i];
-    c.backward_input = compute_seconds(work.backward_input) + stage_comm_i[i];
+    c.forward = compute_seconds(work.forward) + stage_comm_f[i] + stage_context_f[i].first;
+    c.backward_input =
+        compute_seconds(work.backward_input) + stage_comm_i[i] + stage_context_i[i].first;
     c.backward_weight = compute_seconds(work.backward_weight) + stage_comm_w[i];
     c.backward = c.backward_input + c.backward_weight;
     c.latency = out.time.pipeline_message;
@@ -99,21 +120,29 @@ void predict_time(const PlanRequest& request, const PredictionInputs& in,
     const auto& timeline = sim.timeline[static_cast<std::size_t>(r)];
     std::map<int, double> stage_done;
     double tensor_comm = 0.0, end = 0.0, spin = 0.0;
+    std::pair<double, double> context_comm{0.0, 0.0};
+    auto add_context = [&](const std::pair<double, double>& seconds) {
+      context_comm.first += seconds.first;
+      context_comm.second += seconds.second;
+    };
     for (const TimedAction& a : timeline) {
       const auto s = static_cast<std::size_t>(a.action.stage);
       end = std::max(end, a.end);
       switch (a.action.type) {
         case ActionType::F:
           tensor_comm += stage_comm_f[s];
+          add_context(stage_context_f[s]);
           spin += stage_spin_f[s];
           break;
         case ActionType::B:
           tensor_comm += stage_comm_i[s] + stage_comm_w[s];
+          add_context(stage_context_i[s]);
           spin += stage_spin_b[s];
           stage_done[a.action.stage] = std::max(stage_done[a.action.stage], a.end);
           break;
         case ActionType::I:
           tensor_comm += stage_comm_i[s];
+          add_context(stage_context_i[s]);
           break;
         case ActionType::W:
           tensor_comm += stage_comm_w[s];
@@ -125,9 +154,11 @@ void predict_time(const PlanRequest& request, const PredictionInputs& in,
       }
     }
     const double busy = sim.busy[static_cast<std::size_t>(r)];
-    if (busy > out.time.compute + out.time.tensor_comm) {
-      out.time.compute = busy - tensor_comm;
+    if (busy > out.time.compute + out.time.tensor_comm + out.time.context_comm) {
+      out.time.compute = busy - tensor_comm - context_comm.first;
       out.time.tensor_comm = tensor_comm;
+      out.time.context_comm = context_comm.first;
+      out.time.context_comm_hidden = context_comm.second;
     }
     std::vector<std::pair<double, int>> order;
     for (const auto& [stage, done] : stage_done) order.push_back({done, stage});
@@ -188,7 +219,8 @@ void predict_time(const PlanRequest& request, const PredictionInputs& in,
   sync += 3.0 * collective_seconds(Collective::all_reduce, world.size, 4.0, world.latency,
                                    world.bandwidth);
   out.time.synchronisation = sync;
-  out.time.bubble = std::max(0.0, sim.makespan - (out.time.compute + out.time.tensor_comm));
+  out.time.bubble = std::max(
+      0.0, sim.makespan - (out.time.compute + out.time.tensor_comm + out.time.context_comm));
   out.time.step = *std::max_element(rank_end.begin(), rank_end.end()) + sync + out.time.optimizer;
 
   out.time.shared_devices = shared_extra;

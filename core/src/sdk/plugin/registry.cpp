@@ -297,6 +297,11 @@ LayerCostFn cost_function(const PluginDescriptor& d) {
   return d.describe_cost;
 }
 
+// describe_context_cost is an ABI 2.1 field: read only from plugins whose minor has it.
+ContextCostFn context_cost_function(const PluginDescriptor& d) {
+  return d.abi.minor >= 1 ? d.describe_context_cost : nullptr;
+}
+
 }  // namespace
 
 bool PluginRegistry::describes_cost(std::string_view name) const {
@@ -315,6 +320,28 @@ LayerCost PluginRegistry::describe_cost(std::string_view name, const LayerCostQu
   }
   const auto where = [&] {
     return plugin_detail::plugin_label(impl.plugins[i]) + ": its describe_cost";
+  };
+  return plugin_detail::plugin_call(where, [&] { return cost(query); });
+}
+
+bool PluginRegistry::describes_context_cost(std::string_view name) const {
+  const Impl& impl = Impl::checked(impl_);
+  return context_cost_function(*impl.loaded[impl.find(PluginKind::context, name)].descriptor) !=
+         nullptr;
+}
+
+ContextCost PluginRegistry::describe_context_cost(std::string_view name,
+                                                  const ContextCostQuery& query) const {
+  const Impl& impl = Impl::checked(impl_);
+  const std::size_t i = impl.find(PluginKind::context, name);
+  const ContextCostFn cost = context_cost_function(*impl.loaded[i].descriptor);
+  if (cost == nullptr) {
+    throw PluginError(plugin_detail::plugin_label(impl.plugins[i]) +
+                      " does not describe its cost (no describe_context_cost in its "
+                      "descriptor): trellis-plan cannot predict it");
+  }
+  const auto where = [&] {
+    return plugin_detail::plugin_label(impl.plugins[i]) + ": its describe_context_cost";
   };
   return plugin_detail::plugin_call(where, [&] { return cost(query); });
 }

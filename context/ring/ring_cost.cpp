@@ -1,0 +1,32 @@
+#include "ring_cost.h"
+
+namespace trellis::ring {
+
+// Notation: B micro batch, T sequence, c context size, h hidden, a heads, t tensor size, e bytes
+// a value. A rank holds T/c tokens of each sequence and its tensor shard of the channels.
+//
+// Forward: c steps, each attending to one K/V block (B x T/c x 2h/t values) while the next
+// arrives from the previous rank: c - 1 transfers, each hidden behind the step in hand.
+// Backward: c steps again; the K/V blocks travel as in the forward (c - 1 transfers) and each
+// block's dK/dV accumulator travels with it and once more, home to its owner (c transfers).
+// The causal load balancing (chunks i and 2c-1-i) gives every rank 1/c of the scores.
+// The stash: q, the rank's own K/V and the output are the family's tensors (the attention keeps
+// references to them); its own addition is the log-sum-exp of each row, a fp32 value per head
+// and token, in place of the T x T probabilities.
+ContextCost describe_cost(const ContextCostQuery& q) {
+  const double c = q.context;
+  const double tokens = static_cast<double>(q.micro_batch * q.seq_len) / c;
+  const double h = static_cast<double>(q.dims.hidden), t = q.tensor;
+  const double kv_block = q.activation_bytes * tokens * 2.0 * h / t;
+
+  ContextCost cost;
+  cost.forward.collectives = {{CollectiveKind::send_recv, kv_block, c - 1.0, true}};
+  cost.backward_input.collectives = {{CollectiveKind::send_recv, kv_block, c - 1.0, true},
+                                     {CollectiveKind::send_recv, kv_block, c, true}};
+  cost.attention_share = 1.0 / c;
+  const double heads = static_cast<double>(q.dims.heads) / t;
+  cost.attention_stash = heads * 4.0 / q.activation_bytes;  // log-sum-exp, fp32
+  return cost;
+}
+
+}  // namespace trellis::ring
