@@ -19,6 +19,7 @@
 #include "device/cuda_probe.h"
 #include "gpu_pair.h"
 #include "kernels/cuda_kernels.h"
+#include "trellis/context_attention.h"
 #include "trellis/error.h"
 
 using namespace trellis;
@@ -195,6 +196,62 @@ TEST_CASE("causal attention forward and backward") {
   CHECK_CLOSE(probs, kF32);
   CHECK_CLOSE(out, kF32);
   CHECK_CLOSE(dqkv, kF32);
+}
+
+TEST_CASE("block attention over load-balanced chunks, merged, and its backward; copy_columns") {
+  Devices& d = devices();
+  // Two context ranks of T = 72 (chunks of 18): rank 0 holds positions 0-17 and 54-71, rank 1
+  // 18-53. Each rank's queries meet its own keys first (every row then sees a key), then the
+  // other rank's: rank 0's first chunk sees none of rank 1's keys (the block changes nothing),
+  // its last chunk sees all of them (no mask), and rank 1 sees all of rank 0's first chunk and
+  // none of its last.
+  const int B = 2, NH = 3, C = 48;
+  const ContextChunks chunks{72, 2, 0};
+  const std::int64_t Tl = chunks.local_len();
+  Pair q[2] = {d.random({B, Tl, C}, 60), d.random({B, Tl, C}, 61)};
+  Pair kv[2] = {d.random({B, Tl, 2 * C}, 62), d.random({B, Tl, 2 * C}, 63)};
+  Pair dout[2] = {d.random({B, Tl, C}, 64), d.random({B, Tl, C}, 65)};
+  Pair out[2] = {d.zeros({B, Tl, C}), d.zeros({B, Tl, C})};
+  Pair lse[2] = {d.zeros({B, NH, Tl}), d.zeros({B, NH, Tl})};
+  Pair dq[2] = {d.random({B, Tl, C}, 66), d.random({B, Tl, C}, 67)};  // accumulated into
+  Pair dkv[2] = {d.random({B, Tl, 2 * C}, 68), d.random({B, Tl, 2 * C}, 69)};
+  on_both(d, [&](Kernels& k, auto at) {
+    for (int r = 0; r < 2; ++r) {
+      const int other = 1 - r;
+      k.attention_block_forward(at(q[r]), at(kv[r]), chunks.positions_of(r), chunks.positions_of(r),
+                                NH, at(out[r]), at(lse[r]), false);
+      k.attention_block_forward(at(q[r]), at(kv[other]), chunks.positions_of(r),
+                                chunks.positions_of(other), NH, at(out[r]), at(lse[r]), true);
+    }
+    for (int r = 0; r < 2; ++r)
+      for (int s = 0; s < 2; ++s)
+        k.attention_block_backward(at(dout[r]), at(q[r]), at(kv[s]), chunks.positions_of(r),
+                                   chunks.positions_of(s), NH, at(out[r]), at(lse[r]), at(dq[r]),
+                                   at(dkv[s]));
+  });
+  for (int r = 0; r < 2; ++r) {
+    CAPTURE(r);
+    CHECK_CLOSE(out[r], kF32);
+    CHECK_CLOSE(lse[r], kF32);
+    CHECK_CLOSE(dq[r], kF32);
+    CHECK_CLOSE(dkv[r], kF32);
+  }
+  // A block of keys all after the queries, without merge: out 0 and lse -inf on both.
+  TokenPositions early = chunks.positions_of(0), late = chunks.positions_of(1);
+  early.runs = 1;
+  early.length[0] = late.length[0] + late.length[1];
+  late.runs = 1;
+  late.start[0] = early.length[0];
+  late.length[0] = early.length[0];
+  on_both(d, [&](Kernels& k, auto at) {
+    k.attention_block_forward(at(q[0]), at(kv[1]), early, late, NH, at(out[0]), at(lse[0]), false);
+  });
+  for (float x : d.download(out[0].device)) CHECK(x == 0.0f);
+  for (float x : d.download(lse[0].device)) CHECK(x == -INFINITY);
+
+  Pair src = d.random({300, 40}, 70), dst = d.random({300, 33}, 71);
+  on_both(d, [&](Kernels& k, auto at) { k.copy_columns(at(src), 7, at(dst), 2, 30); });
+  CHECK_CLOSE(dst, 0.0);
 }
 
 TEST_CASE("embedding forward and backward, on a shard of the vocabulary") {
