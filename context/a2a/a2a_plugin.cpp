@@ -1,6 +1,7 @@
 // The plugin descriptor of all-to-all (Ulysses) attention.
 #include "a2a_attention.h"
 #include "a2a_check.h"
+#include "a2a_cost.h"
 #include "trellis/plugin.h"
 
 namespace {
@@ -19,6 +20,7 @@ const trellis::PluginDescriptor descriptor{
         "sequences attended per head group",
     .check = &trellis::context::check_a2a_run,
     .make_context = &make_a2a,
+    .describe_context_cost = &trellis::a2a::describe_cost,
 };
 
 }  // namespace

@@ -10,8 +10,8 @@ namespace trellis::allgather {
 // of the same size). Neither overlaps the attention. The causal load balancing gives every rank
 // 1/c of the scores. The stash: the gathered K/V of the whole sequence (kept for backward, so it
 // is not gathered again: 2h/t values for each of the sequence's T tokens, c x 2h/t a token of
-// the rank) and each row's log-sum-exp (a fp32 value per head and token); q, the rank's own K/V
-// and the output are the family's tensors.
+// the rank), a copy of the output (h/t values a token) and each row's log-sum-exp (a fp32 value
+// per head and token); q and the rank's own K/V are cut again from the family's qkv.
 ContextCost describe_cost(const ContextCostQuery& q) {
   const double c = q.context;
   const double whole = static_cast<double>(q.micro_batch * q.seq_len);
@@ -23,7 +23,7 @@ ContextCost describe_cost(const ContextCostQuery& q) {
   cost.backward_input.collectives = {{CollectiveKind::reduce_scatter, gathered_kv, 1.0, false}};
   cost.attention_share = 1.0 / c;
   const double heads = static_cast<double>(q.dims.heads) / t;
-  cost.attention_stash = c * 2.0 * h / t + heads * 4.0 / q.activation_bytes;
+  cost.attention_stash = c * 2.0 * h / t + h / t + heads * 4.0 / q.activation_bytes;
   return cost;
 }
 

@@ -1,5 +1,6 @@
 // The plugin descriptor of all-gather attention.
 #include "allgather_attention.h"
+#include "allgather_cost.h"
 #include "trellis/plugin.h"
 
 namespace {
@@ -17,6 +18,7 @@ const trellis::PluginDescriptor descriptor{
         "all-gather attention: every rank gathers the context group's keys and values, and a "
         "reduce-scatter returns their gradients",
     .make_context = &make_allgather,
+    .describe_context_cost = &trellis::allgather::describe_cost,
 };
 
 }  // namespace

@@ -10,9 +10,10 @@ namespace trellis::ring {
 // Backward: c steps again; the K/V blocks travel as in the forward (c - 1 transfers) and each
 // block's dK/dV accumulator travels with it and once more, home to its owner (c transfers).
 // The causal load balancing (chunks i and 2c-1-i) gives every rank 1/c of the scores.
-// The stash: q, the rank's own K/V and the output are the family's tensors (the attention keeps
-// references to them); its own addition is the log-sum-exp of each row, a fp32 value per head
-// and token, in place of the T x T probabilities.
+// The stash: q and the rank's own K/V are cut again from the family's qkv in backward; the
+// attention keeps a copy of its output (h/t values a token: the family may reuse its buffer) and
+// the log-sum-exp of each row, a fp32 value per head and token, in place of the T x T
+// probabilities.
 ContextCost describe_cost(const ContextCostQuery& q) {
   const double c = q.context;
   const double tokens = static_cast<double>(q.micro_batch * q.seq_len) / c;
@@ -25,7 +26,7 @@ ContextCost describe_cost(const ContextCostQuery& q) {
                                      {CollectiveKind::send_recv, kv_block, c, true}};
   cost.attention_share = 1.0 / c;
   const double heads = static_cast<double>(q.dims.heads) / t;
-  cost.attention_stash = heads * 4.0 / q.activation_bytes;  // log-sum-exp, fp32
+  cost.attention_stash = h / t + heads * 4.0 / q.activation_bytes;  // output, log-sum-exp
   return cost;
 }
 

@@ -1,5 +1,6 @@
 // The plugin descriptor of ring attention.
 #include "ring_attention.h"
+#include "ring_cost.h"
 #include "trellis/plugin.h"
 
 namespace {
@@ -17,6 +18,7 @@ const trellis::PluginDescriptor descriptor{
         "ring attention: keys and values passed around the context group, each transfer "
         "overlapping the attention of the block before",
     .make_context = &make_ring,
+    .describe_context_cost = &trellis::ring::describe_cost,
 };
 
 }  // namespace
