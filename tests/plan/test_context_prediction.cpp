@@ -76,10 +76,12 @@ TEST_CASE("ring: a layer's activations outside attention fall as 1/c; no T x T p
     CAPTURE(c);
     const PlanRequest r = request(c, "plan-ring");
     const Prediction p = predict(r, a100());
-    // The ring's own stash: a fp32 log-sum-exp per head and token of the rank.
+    // The ring's own stash: a copy of its output (h values) and a fp32 log-sum-exp per head and
+    // token of the rank.
     const double tokens = static_cast<double>(r.dims.seq_len) / c;
-    const double lse = static_cast<double>(r.dims.heads) * 4.0 * tokens;
-    CHECK(p.per_layer_activation - lse == doctest::Approx(outside_attention / c));
+    const double own = static_cast<double>(r.dims.heads) * 4.0 * tokens +
+                       static_cast<double>(r.dims.hidden) * tokens * kE;
+    CHECK(p.per_layer_activation - own == doctest::Approx(outside_attention / c));
   }
   // Nothing grows as T^2: doubling the sequence doubles a layer's activations exactly.
   const Prediction t4k = predict(request(4, "plan-ring", 4096), a100());
@@ -100,11 +102,12 @@ TEST_CASE("all-gather keeps the whole sequence's K/V; all-to-all the probabiliti
   // K and V of all T tokens of the sequence (2 h values each), beyond the ring's stash.
   CHECK(ag.per_layer_activation - r.per_layer_activation == doctest::Approx(2 * h * s * kE));
   // all-to-all: a / c heads' T x T probabilities (1/c of the whole) and those heads' q, k, v for
-  // all T tokens (3 h / c values a token), where the ring keeps its log-sum-exp.
+  // all T tokens (3 h / c values a token), where the ring keeps its log-sum-exp and a copy of
+  // its output.
   const Prediction a2a = predict(request(c, "plan-a2a"), a100());
-  const double lse = static_cast<double>(ring.dims.heads) * 4.0 * s / c;
+  const double ring_own = static_cast<double>(ring.dims.heads) * 4.0 * s / c + h * s / c * kE;
   CHECK(a2a.per_layer_activation - r.per_layer_activation ==
-        doctest::Approx(probabilities_bytes(request(1, "")) / c + 3 * h * s / c * kE - lse));
+        doctest::Approx(probabilities_bytes(request(1, "")) / c + 3 * h * s / c * kE - ring_own));
 }
 
 TEST_CASE("attention's work and every token-wise layer's are shared: a rank does 1/c") {

@@ -81,7 +81,7 @@ expect_out 'bubble ratio [0-9.]+ \(idle over compute, in the simulated schedule\
 run 0 "$work/no-data.toml" --cluster "$cpu" --search --top 40
 expect_out "^search: every layout of 4 ranks \(the config's world size; --world N for another\)" \
   "the config's world"
-expect_out '^[0-9]+ +t2 p2 d1 gpipe/interleaved 1d mb8 ' "identical rows merged"
+expect_out '^[0-9]+ +t1 p2 d2 gpipe/interleaved 1d mb4 ' "identical rows merged"
 expect_out '^Layouts predicted the same in every column share a row' "merging explained"
 expect_out '^  TFLOP/s = model FLOPs a second per device; MFU = that TFLOP/s over the device.s' \
   "columns explained"
