@@ -86,6 +86,8 @@ std::vector<KeySpec> make_keys() {
        ints(1, kMaxParallel)},
       {"parallel", "context", &field<&R::parallel, &ParallelSection::context>,
        ints(1, kMaxParallel)},
+      {"parallel", "context_mode", &field<&R::parallel, &ParallelSection::context_mode>,
+       non_empty()},
       {"parallel", "data", &field<&R::parallel, &ParallelSection::data>,
        ints_or_minus_one(1, kMaxRanks)},
       {"parallel",

@@ -14,8 +14,8 @@ namespace trellis {
 
 namespace {
 
-// Settings whose combination core does not run: bf16 off the GPU, context parallelism, virtual
-// stages without a pipeline.
+// Settings whose combination core does not run: bf16 off the GPU, virtual stages without a
+// pipeline.
 void check_unsupported_combinations(CheckContext& ctx) {
   const RunConfig& c = ctx.config();
   const ParallelSection& p = c.parallel;
@@ -24,9 +24,6 @@ void check_unsupported_combinations(CheckContext& ctx) {
     ctx.problem("device.precision",
                 "bf16 mixed precision runs on the CUDA kernels, but device.kind is \"" +
                     c.device.kind + "\"; valid: \"fp32\", or device.kind = \"cuda\"");
-  }
-  if (ctx.valid("parallel.context") && p.context > 1) {
-    ctx.problem("parallel.context", "context parallelism is not implemented; valid: 1");
   }
   if (ctx.valid({"parallel.virtual_stages", "parallel.pipeline"}) && p.virtual_stages > 1 &&
       p.pipeline == 1) {

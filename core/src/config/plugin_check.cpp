@@ -159,6 +159,12 @@ std::vector<PluginUse> plugin_uses(CheckContext& ctx, const ResolvedRun& run, bo
     uses.push_back({PluginKind::schedule, c.parallel.schedule, "parallel.schedule", used,
                     used ? "" : "pipeline = 1: one stage needs no schedule", std::nullopt});
   }
+  if (ctx.valid({"parallel.context_mode", "parallel.context"})) {
+    const bool used = c.parallel.context > 1;
+    uses.push_back({PluginKind::context, c.parallel.context_mode, "parallel.context_mode", used,
+                    used ? "" : "context = 1: whole sequences need no context attention",
+                    std::nullopt});
+  }
   if (ctx.valid("comm.backend")) {
     // Without a world size it is unknown whether the backend is used; only its name is checked.
     const bool planned = purpose == LoadPurpose::plan;

@@ -13,6 +13,11 @@ PlanRequest request_from_run(const ResolvedRun& run, Recompute recompute,
   r.grad_clip = c.optim.grad_clip > 0.0;
   LayoutChoice& l = r.layout;
   const ParallelSizes& sizes = run.layout.sizes();
+  if (sizes.context > 1) {
+    throw InputError("parallel.context = " + std::to_string(sizes.context) +
+                     ": trellis-plan does not model context parallelism (its attention's "
+                     "communication and memory); valid for planning: context = 1");
+  }
   l.tensor = sizes.tensor;
   l.pipeline = sizes.pipeline;
   l.data = sizes.data;
