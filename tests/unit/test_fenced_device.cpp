@@ -156,6 +156,40 @@ TEST_CASE("the fenced device's kernels compute as the CPU kernels") {
   CHECK(device.kernels->sum_squares(big) == doctest::Approx(4.0 * (1 << 20)));
 }
 
+TEST_CASE("the fenced device runs the block-attention kernels as the CPU does") {
+  FencedDevice device = make_device();
+  auto cpu = make_cpu_kernels(2);
+  // Queries at 0-3, keys at 2-5: rows 0 and 1 see no key, rows 2 and 3 some (masked pairs).
+  TokenPositions queries{}, keys{};
+  queries.runs = keys.runs = 1;
+  queries.length[0] = keys.length[0] = 4;
+  keys.start[0] = 2;
+  std::vector<float> qkv_host(4 * 12);
+  for (std::size_t i = 0; i < qkv_host.size(); ++i) qkv_host[i] = 0.25f * float(i % 7) - 0.5f;
+  std::vector<float> out_cpu(16), lse_cpu(8), out_fenced(16), lse_fenced(8), q_host(16),
+      kv_host(32);
+  Tensor qkv = Tensor::empty({4, 12}, DType::f32, device.allocator);
+  Tensor q = Tensor::empty({1, 4, 4}, DType::f32, device.allocator);
+  Tensor kv = Tensor::empty({1, 4, 8}, DType::f32, device.allocator);
+  Tensor out = Tensor::empty({1, 4, 4}, DType::f32, device.allocator);
+  Tensor lse = Tensor::empty({1, 2, 4}, DType::f32, device.allocator);
+  device.kernels->copy(host_view(qkv_host, {4, 12}), qkv);
+  device.kernels->copy_columns(qkv, 0, q.view({4, 4}), 0, 4);
+  device.kernels->copy_columns(qkv, 4, kv.view({4, 8}), 0, 8);
+  device.kernels->attention_block_forward(q, kv, queries, keys, 2, out, lse, false);
+  device.kernels->copy(q, host_view(q_host, {1, 4, 4}));
+  device.kernels->copy(kv, host_view(kv_host, {1, 4, 8}));
+  device.kernels->copy(out, host_view(out_fenced, {1, 4, 4}));
+  device.kernels->copy(lse, host_view(lse_fenced, {1, 2, 4}));
+  cpu->attention_block_forward(host_view(q_host, {1, 4, 4}), host_view(kv_host, {1, 4, 8}), queries,
+                               keys, 2, host_view(out_cpu, {1, 4, 4}),
+                               host_view(lse_cpu, {1, 2, 4}), false);
+  CHECK(out_fenced == out_cpu);
+  CHECK(lse_fenced == lse_cpu);
+  CHECK(q_host[5] == qkv_host[12 + 1]);  // row 1, column 1
+  CHECK(kv_host[8 + 2] == qkv_host[12 + 4 + 2]);
+}
+
 TEST_CASE("host code touching fenced memory outside a kernel call ends the process") {
   FencedDevice device = make_device();
   Tensor t = Tensor::empty({16}, DType::f32, device.allocator);
