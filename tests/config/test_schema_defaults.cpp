@@ -107,6 +107,7 @@ TEST_CASE("an empty config holds the defaults") {
   CHECK(c.parallel.schedule == "1f1b");
   CHECK(c.parallel.virtual_stages == 1);
   CHECK(c.parallel.context == 1);
+  CHECK(c.parallel.context_mode == "ring");
   CHECK(c.parallel.data == -1);
   CHECK(c.parallel.order == "tp-cp-dp-pp");
   CHECK(c.parallel.dp_bucket_mb == 25.0);

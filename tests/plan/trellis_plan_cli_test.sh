@@ -78,6 +78,9 @@ expect_out 'devices shared: 4x oversubscribed, the devices a node.s ranks want o
   "oversubscription explained"
 run 0 "$work/no-data.toml" --cluster "$cpu" --set parallel.pipeline=2
 expect_out 'bubble ratio [0-9.]+ \(idle over compute, in the simulated schedule\)' "bubble ratio explained"
+# Context parallelism is trained, not planned: its attention has no cost model yet.
+run 2 "$work/no-data.toml" --cluster "$cpu" --set parallel.context=2
+expect_err 'parallel.context = 2: trellis-plan does not model context parallelism' "context refused"
 run 0 "$work/no-data.toml" --cluster "$cpu" --search --top 40
 expect_out "^search: every layout of 4 ranks \(the config's world size; --world N for another\)" \
   "the config's world"
