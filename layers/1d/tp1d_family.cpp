@@ -13,7 +13,7 @@ std::unique_ptr<LayerFamily> make_family(const LayerFamilyInit& init) {
   query.sizes.tensor = ctx.tensor_size;
   auto problems = check_run(query);
   if (!problems.empty()) throw Error("layers 1d: " + problems.front().message);
-  ctx.region = std::make_shared<ReplicatedTokens>(ctx.tensor, ctx.dims.seq_len);
+  ctx.region = std::make_shared<ReplicatedTokens>(ctx.tensor, ctx.seq_len());
   return std::make_unique<layers::RegionFamily>("layers 1d", std::move(ctx));
 }
 

@@ -39,7 +39,7 @@ std::vector<Parameter*> Block2d::parameters() {
 }
 
 Tensor Block2d::forward(const Microbatch& mb, const Tensor& input) {
-  const std::int64_t Bl = ctx_.local_batch(), T = ctx_.dims.seq_len, N = ctx_.local_tokens();
+  const std::int64_t Bl = ctx_.local_batch(), T = ctx_.seq_len(), N = ctx_.local_tokens();
   const std::int64_t Cb = ctx_.block(ctx_.dims.hidden), Hb = ctx_.block(4 * ctx_.dims.hidden);
   const int heads = static_cast<int>(ctx_.block(ctx_.dims.heads));
   Kernels& k = *ctx_.kernels;
@@ -51,9 +51,14 @@ Tensor Block2d::forward(const Microbatch& mb, const Tensor& input) {
   s.ln1_saved = ln1_.forward(ctx_, s.x, s.ln1);
   s.qkv = ctx_.empty({Bl, T, 3 * Cb});
   qkv_.forward(ctx_, s.ln1, s.qkv.view({N, 3 * Cb}));
-  s.probs = ctx_.empty({Bl, heads, T, T});
   s.att = ctx_.empty({Bl, T, Cb});
-  k.attention_forward(s.qkv, heads, s.att, s.probs);
+  if (ctx_.attention) {
+    // Across the context group: this rank's chunks attend to every earlier token.
+    s.context = ctx_.attention->forward(s.qkv, heads, s.att, mb.training);
+  } else {
+    s.probs = ctx_.empty({Bl, heads, T, T});
+    k.attention_forward(s.qkv, heads, s.att, s.probs);
+  }
   s.res2 = ctx_.empty({N, Cb});
   proj_.forward(ctx_, s.att.view({N, Cb}), s.res2);
   k.add(s.res2, s.x, s.res2);
@@ -71,7 +76,7 @@ Tensor Block2d::forward(const Microbatch& mb, const Tensor& input) {
 }
 
 Tensor Block2d::backward_input(const Microbatch& mb, const Tensor& grad_output) {
-  const std::int64_t Bl = ctx_.local_batch(), T = ctx_.dims.seq_len, N = ctx_.local_tokens();
+  const std::int64_t Bl = ctx_.local_batch(), T = ctx_.seq_len(), N = ctx_.local_tokens();
   const std::int64_t Cb = ctx_.block(ctx_.dims.hidden), Hb = ctx_.block(4 * ctx_.dims.hidden);
   const int heads = static_cast<int>(ctx_.block(ctx_.dims.heads));
   Kernels& k = *ctx_.kernels;
@@ -93,7 +98,11 @@ Tensor Block2d::backward_input(const Microbatch& mb, const Tensor& grad_output) 
   Tensor d_att = ctx_.empty({Bl, T, Cb});
   proj_.backward_input(ctx_, s.d_res2, d_att.view({N, Cb}));
   Tensor d_qkv = ctx_.empty({Bl, T, 3 * Cb});
-  k.attention_backward(d_att, s.qkv, s.probs, heads, d_qkv);
+  if (ctx_.attention) {
+    ctx_.attention->backward(d_att, s.qkv, heads, *s.context, d_qkv);
+  } else {
+    k.attention_backward(d_att, s.qkv, s.probs, heads, d_qkv);
+  }
   s.d_qkv = d_qkv.view({N, 3 * Cb});
   Tensor d_ln1 = ctx_.empty({N, Cb});
   qkv_.backward_input(ctx_, s.d_qkv, d_ln1);
@@ -103,6 +112,7 @@ Tensor Block2d::backward_input(const Microbatch& mb, const Tensor& grad_output) 
 
   // Keep what the weight gradients need: the linears' inputs and their output gradients.
   s.x = s.qkv = s.probs = s.res2 = s.fc = s.out = Tensor();
+  s.context.reset();
   s.ln1_saved = s.ln2_saved = LayerNorm2d::Saved();
   return s.d_x.view({Bl, T, Cb});
 }

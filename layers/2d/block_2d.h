@@ -2,7 +2,9 @@
 // i's sequences, grid column j's channels.
 //   x -> LN1 -> QKV -> attention -> proj -> + x = r -> LN2 -> fc -> GELU -> proj -> + r
 // The linears are SUMMA products (Linear2d); QKV's output block j holds heads [j NH/q,
-// (j+1) NH/q) of q, k and v for grid row i's whole sequences, so attention is local; GELU and the
+// (j+1) NH/q) of q, k and v for grid row i's whole sequences, so attention is local (under
+// context parallelism, the context plugin's across the context group, whose ranks hold the same
+// grid position); GELU and the
 // residual additions are element-wise. Per block and microbatch, for q > 1:
 //   forward          4 linears x (q row + q column broadcasts, 1 bias all-gather), 2 LayerNorms
 //                    x (2 row all-reduces of B/q*T floats, 2 column all-gathers of C/q)
@@ -11,6 +13,8 @@
 //   backward_weight  4 linears x (q row broadcasts + q column reductions, 1 bias reduce-scatter),
 //                    2 LayerNorms x 2 column reduce-scatters
 #pragma once
+
+#include <memory>
 
 #include "layer_norm_2d.h"
 #include "linear_2d.h"
@@ -33,6 +37,8 @@ class Block2d final : public Layer {
   struct Stash {
     Tensor x, ln1, qkv, probs, att, res2, ln2, fc, gelu, out;
     LayerNorm2d::Saved ln1_saved, ln2_saved;
+    // Under context parallelism, what the context attention keeps instead of probs.
+    std::unique_ptr<ContextAttentionStash> context;
     // Written by backward_input, read by backward_weight.
     Tensor d_out, d_res2, d_qkv, d_fc, d_x, norm_grads;  // norm_grads [4, C/q]: ln1 w, b, ln2 w, b
   };

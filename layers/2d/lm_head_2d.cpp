@@ -56,7 +56,7 @@ Tensor LmHead2d::backward_input(const Microbatch& mb, const Tensor&) {
   // The logits are not needed any more: their buffer becomes the gradient of the logits.
   ctx_.kernels->xent_backward(s.logits, s.targets, vocab_begin(), ctx_.dims.vocab_size, s.max,
                               sumexp, mb.loss_scale, s.logits);
-  s.d_h = ctx_.empty({ctx_.local_batch(), ctx_.dims.seq_len, Cb});
+  s.d_h = ctx_.empty({ctx_.local_batch(), ctx_.seq_len(), Cb});
   summa_broadcast_both(ctx_, s.logits, table_->value, false, s.d_h.view({N, Cb}));
   return s.d_h;
 }

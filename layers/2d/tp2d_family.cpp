@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "block_2d.h"
+#include "context_parts.h"
 #include "embedding_2d.h"
 #include "final_norm_2d.h"
 #include "grid_collectives.h"
@@ -68,12 +69,15 @@ Tp2dFamily::Tp2dFamily(const LayerFamilyInit& init) {
   }
   ctx_.kernels = init.kernels;
   ctx_.allocator = init.allocator;
+  layers::ContextParts context = layers::context_parts(init, "layers 2d");
+  ctx_.chunks = context.chunks;
+  ctx_.attention = std::move(context.attention);
   ctx_.ones = ctx_.empty({ctx_.local_tokens()});
   ctx_.kernels->fill(ctx_.ones, 1.0f);
 }
 
 Shape Tp2dFamily::activation_shape() const {
-  return {ctx_.local_batch(), ctx_.dims.seq_len, ctx_.block(ctx_.dims.hidden)};
+  return {ctx_.local_batch(), ctx_.seq_len(), ctx_.block(ctx_.dims.hidden)};
 }
 
 std::unique_ptr<Layer> Tp2dFamily::make_embedding() {

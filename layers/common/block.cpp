@@ -52,7 +52,7 @@ std::vector<Parameter*> Block::parameters() {
 }
 
 Tensor Block::forward(const Microbatch& mb, const Tensor& input) {
-  const std::int64_t B = ctx_.micro_batch, T = ctx_.dims.seq_len, C = ctx_.dims.hidden;
+  const std::int64_t B = ctx_.micro_batch, T = ctx_.seq_len(), C = ctx_.dims.hidden;
   const std::int64_t Tl = ctx_.local_seq_len(), Nl = B * Tl;
   const std::int64_t Cl = ctx_.local_hidden(), Hl = 4 * C / ctx_.tensor_size;
   const int heads = static_cast<int>(ctx_.local_heads());
@@ -73,9 +73,14 @@ Tensor Block::forward(const Microbatch& mb, const Tensor& input) {
   k.linear_forward(region.gather(s.ln1), qkv_w_.value.view({3 * Cl, C}),
                    qkv_b_.value.view({3 * Cl}), qkv);
   s.qkv = region.to_sequence_order(qkv);
-  s.probs = ctx_.empty({B, heads, T, T});
   Tensor att = ctx_.empty({B, T, Cl});
-  k.attention_forward(s.qkv, heads, att, s.probs);
+  if (ctx_.attention) {
+    // Across the context group: this rank's chunks attend to every earlier token.
+    s.context = ctx_.attention->forward(s.qkv, heads, att, mb.training);
+  } else {
+    s.probs = ctx_.empty({B, heads, T, T});
+    k.attention_forward(s.qkv, heads, att, s.probs);
+  }
   s.att = region.to_region_order(att);
 
   Tensor proj = ctx_.empty({B, T, C});
@@ -100,7 +105,7 @@ Tensor Block::forward(const Microbatch& mb, const Tensor& input) {
 }
 
 Tensor Block::backward_input(const Microbatch& mb, const Tensor& grad_output) {
-  const std::int64_t B = ctx_.micro_batch, T = ctx_.dims.seq_len, C = ctx_.dims.hidden;
+  const std::int64_t B = ctx_.micro_batch, T = ctx_.seq_len(), C = ctx_.dims.hidden;
   const std::int64_t Tl = ctx_.local_seq_len(), N = B * T;
   const std::int64_t Cl = ctx_.local_hidden(), Hl = 4 * C / ctx_.tensor_size;
   const int heads = static_cast<int>(ctx_.local_heads());
@@ -128,7 +133,11 @@ Tensor Block::backward_input(const Microbatch& mb, const Tensor& grad_output) {
   Tensor d_att = ctx_.empty({B, T, Cl});
   k.matmul(s.d_res2_all.view({N, C}), false, proj_w_.value, false, d_att.view({N, Cl}));
   Tensor d_qkv = ctx_.empty({B, T, 3 * Cl});
-  k.attention_backward(region.to_sequence_order(d_att), s.qkv, s.probs, heads, d_qkv);
+  if (ctx_.attention) {
+    ctx_.attention->backward(region.to_sequence_order(d_att), s.qkv, heads, *s.context, d_qkv);
+  } else {
+    k.attention_backward(region.to_sequence_order(d_att), s.qkv, s.probs, heads, d_qkv);
+  }
   s.d_qkv = region.to_region_order(d_qkv);
   Tensor d_ln1_all = ctx_.empty({B, T, C});
   k.matmul(s.d_qkv.view({N, 3 * Cl}), false, qkv_w_.value.view({3 * Cl, C}), false,
@@ -143,6 +152,7 @@ Tensor Block::backward_input(const Microbatch& mb, const Tensor& grad_output) {
   // outputs as this rank's shards, and the gradients of the linears' outputs), so a deferred
   // backward_weight holds as little memory as possible.
   s.x = s.ln1_mean = s.ln1_rstd = s.qkv = s.probs = s.res2 = Tensor();
+  s.context.reset();
   s.ln2_mean = s.ln2_rstd = s.fc = s.out = Tensor();
   return s.d_x;
 }

@@ -3,6 +3,9 @@
 //     -> proj (row-parallel) -> reduce -> + bias + x = r
 //   r -> LN2 -> gather -> fc (column-parallel) -> GELU -> proj (row-parallel) -> reduce
 //     -> + bias + r
+// Under context parallelism the block holds its context rank's chunks of each sequence, and
+// attention is the context plugin's (FamilyContext::attention), which communicates over the
+// context group; nothing else changes.
 // gather and reduce are the family's TokenRegion: nothing and an all-reduce for 1d, an all-gather
 // and a reduce-scatter along the sequence for seq (x, r and the LayerNorms then work on a
 // sequence shard). Two of each per forward; in backward their mirrors, two each again, and for
@@ -36,10 +39,13 @@ class Block final : public Layer {
 
  private:
   // Tensors between regions are [B, local T, C]; region tensors [B, T, X] in region order,
-  // except qkv and probs, which attention keeps in sequence order.
+  // except qkv and probs, which attention keeps in sequence order. T is the tokens of each
+  // sequence this context rank holds (FamilyContext::seq_len()).
   struct Stash {
     Tensor x, ln1, ln1_mean, ln1_rstd, qkv, probs, att, res2, ln2, ln2_mean, ln2_rstd, fc, gelu;
     Tensor out;
+    // Under context parallelism, what the context attention keeps instead of probs.
+    std::unique_ptr<ContextAttentionStash> context;
     // Written by backward_input, read by backward_weight: the gradients of the linear layers'
     // outputs (region order), and the gradient returned for the input.
     Tensor d_out_all, d_res2_all, d_qkv, d_fc, d_x;

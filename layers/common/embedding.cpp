@@ -1,5 +1,7 @@
 #include "embedding.h"
 
+#include "context_parts.h"
+
 namespace trellis::layers {
 
 Embedding::Embedding(const FamilyContext& ctx) : ctx_(ctx) {
@@ -12,12 +14,19 @@ Embedding::Embedding(const FamilyContext& ctx) : ctx_(ctx) {
 }
 
 Tensor Embedding::forward(const Microbatch& mb, const Tensor& tokens) {
-  const std::int64_t B = ctx_.micro_batch, T = ctx_.dims.seq_len, C = ctx_.dims.hidden;
+  const std::int64_t B = ctx_.micro_batch, T = ctx_.seq_len(), C = ctx_.dims.hidden;
   TokenRegion& region = *ctx_.region;
   Tensor partial = ctx_.empty({B, T, C});
   const bool adds_positions = ctx_.tensor_rank == 0;
-  ctx_.kernels->embedding_forward(tokens, wte_.value, ctx_.vocab_begin(),
-                                  adds_positions ? wpe_.value : Tensor(), partial);
+  // Each token gets the position row of where it sits in its sequence.
+  const std::int64_t max_T = ctx_.dims.max_seq_len;
+  for_each_position_run(
+      ctx_.chunks, B, tokens, partial,
+      [&](const Tensor& t, const Tensor& rows, std::int64_t first) {
+        ctx_.kernels->embedding_forward(
+            t, wte_.value, ctx_.vocab_begin(),
+            adds_positions ? wpe_.value.narrow(0, first, max_T - first) : Tensor(), rows);
+      });
   Tensor out = region.reduce(region.to_region_order(partial));
   if (mb.training) stashes_.create(mb.id, "embedding").tokens = tokens;
   return out;
@@ -34,7 +43,13 @@ void Embedding::backward_weight(const Microbatch& mb) {
   // Every rank gathers the whole output gradient, so the replicated position table's gradient
   // comes out the same everywhere.
   Tensor d_out = region.to_sequence_order(region.gather(s.d_out));
-  ctx_.kernels->embedding_backward(s.tokens, d_out, ctx_.vocab_begin(), wte_.grad, wpe_.grad);
+  const std::int64_t max_T = ctx_.dims.max_seq_len;
+  for_each_position_run(ctx_.chunks, ctx_.micro_batch, s.tokens, d_out,
+                        [&](const Tensor& t, const Tensor& rows, std::int64_t first) {
+                          ctx_.kernels->embedding_backward(
+                              t, rows, ctx_.vocab_begin(), wte_.grad,
+                              wpe_.grad.narrow(0, first, max_T - first));
+                        });
   stashes_.erase(mb.id);
 }
 

@@ -2,7 +2,8 @@
 // vocabulary rows across the tensor group (vocab-parallel): each rank looks up the tokens in its
 // rows, zeros elsewhere, and the family's reduce (all-reduce for 1d, reduce-scatter along the
 // sequence for seq) assembles this rank's embeddings. The position table is replicated and added
-// once, by tensor rank 0, before the reduce.
+// once, by tensor rank 0, before the reduce. Under context parallelism the rank's tokens are its
+// context chunks of each sequence, and each gets the position row of where it sits.
 #pragma once
 
 #include "family_context.h"

@@ -1,11 +1,13 @@
 // What every layer of the 1d and seq families needs to know: the model's sizes, this rank's
-// place in the tensor group, which tokens it holds between regions, the kernels and the
+// place in the tensor group, which tokens of each sequence it holds (its context chunks) and which
+// of those between regions, the attention across the context group, the kernels and the
 // allocator.
 #pragma once
 
 #include <memory>
 
 #include "token_region.h"
+#include "trellis/context_attention.h"
 #include "trellis/layer.h"
 
 namespace trellis::layers {
@@ -19,8 +21,13 @@ struct FamilyContext {
   Kernels* kernels = nullptr;
   std::shared_ptr<Allocator> allocator;
   std::shared_ptr<TokenRegion> region;  // shared by the family's layers
+  // The tokens of each sequence on this rank's context rank: {T, 1, 0} without context
+  // parallelism. Region tensors hold chunks.local_len() tokens of each sequence.
+  ContextChunks chunks;
+  std::shared_ptr<ContextAttention> attention;  // null without context parallelism
 
-  std::int64_t tokens() const { return micro_batch * dims.seq_len; }  // N = B*T, a whole region
+  std::int64_t seq_len() const { return chunks.local_len(); }      // T / context, a region's
+  std::int64_t tokens() const { return micro_batch * seq_len(); }  // N = B*T/c, a whole region
   std::int64_t local_seq_len() const { return region->local_seq_len(); }
   std::int64_t local_hidden() const { return dims.hidden / tensor_size; }  // C / tp
   std::int64_t local_heads() const { return dims.heads / tensor_size; }

@@ -55,7 +55,7 @@ Tensor LmHead::backward_input(const Microbatch& mb, const Tensor&) {
   // The logits are not needed any more: their buffer becomes the gradient of the logits.
   k.xent_backward(s.logits, s.targets, ctx_.vocab_begin(), ctx_.dims.vocab_size, s.max, sumexp,
                   mb.loss_scale, s.logits);
-  Tensor d_h_all = ctx_.empty({ctx_.micro_batch, ctx_.dims.seq_len, C});
+  Tensor d_h_all = ctx_.empty({ctx_.micro_batch, ctx_.seq_len(), C});
   k.matmul(s.logits, false, table_->value, false, d_h_all.view({N, C}));
   s.d_h = ctx_.region->reduce(d_h_all);
   return s.d_h;

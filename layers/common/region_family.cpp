@@ -1,6 +1,7 @@
 #include "region_family.h"
 
 #include "block.h"
+#include "context_parts.h"
 #include "embedding.h"
 #include "final_norm.h"
 #include "lm_head.h"
@@ -19,6 +20,9 @@ FamilyContext make_family_context(const LayerFamilyInit& init, const std::string
   ctx.tensor_rank = init.groups.tensor ? init.groups.tensor->rank() : 0;
   ctx.kernels = init.kernels;
   ctx.allocator = init.allocator;
+  ContextParts context = context_parts(init, family);
+  ctx.chunks = context.chunks;
+  ctx.attention = std::move(context.attention);
   return ctx;
 }
 

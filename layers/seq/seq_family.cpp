@@ -1,5 +1,7 @@
 #include "seq_family.h"
 
+#include <numeric>
+
 #include "region_family.h"
 #include "sequence_shards.h"
 #include "trellis/error.h"
@@ -23,9 +25,11 @@ std::unique_ptr<LayerFamily> make_family(const LayerFamilyInit& init) {
   RunQuery query;
   query.dims = init.dims;
   query.sizes.tensor = ctx.tensor_size;
+  query.sizes.context = ctx.chunks.size;
   auto problems = check_run(query);
   if (!problems.empty()) throw Error("layers seq: " + problems.front().message);
-  ctx.region = std::make_shared<SequenceShards>(ctx.tensor, ctx.micro_batch, ctx.dims.seq_len,
+  // The tensor group shards the tokens this context rank holds.
+  ctx.region = std::make_shared<SequenceShards>(ctx.tensor, ctx.micro_batch, ctx.seq_len(),
                                                 ctx.kernels, ctx.allocator);
   return std::make_unique<layers::RegionFamily>("layers seq", std::move(ctx));
 }
@@ -42,7 +46,22 @@ std::vector<ConfigProblem> check_run(const RunQuery& query) {
                             std::to_string(query.dims.heads) + " heads do not divide by tensor = " +
                             tensor + "; valid tensor sizes: " + divisors(query.dims.heads)});
   }
-  if (query.dims.seq_len % tp != 0) {
+  const int cp = query.sizes.context;
+  if (cp > 1) {
+    // Each context rank holds seq_len / context tokens of a sequence; the tensor group shards
+    // those. (seq_len % (2 x context) is core's check.)
+    const std::int64_t held = query.dims.seq_len / cp;
+    if (query.dims.seq_len % cp == 0 && held % tp != 0) {
+      problems.push_back(
+          {"model.seq_len",
+           "the seq family splits the tokens each context rank holds across the "
+           "tensor group: seq_len " +
+               std::to_string(query.dims.seq_len) + " / context " + std::to_string(cp) + " = " +
+               std::to_string(held) + " does not divide by tensor = " + tensor +
+               "; valid: seq_len a multiple of " + std::to_string(std::lcm(2 * cp, cp * tp)) +
+               " (or tensor one of " + divisors(held) + ")"});
+    }
+  } else if (query.dims.seq_len % tp != 0) {
     problems.push_back({"model.seq_len",
                         "the seq family splits every sequence across the tensor "
                         "group: seq_len " +

@@ -183,6 +183,33 @@ TEST_CASE("resume-interleaved-from-zero1-data4") {
   check_parameters(resumed.dir / "final.bin", ref.run.dir / "final.bin", ref.initial);
 }
 
+TEST_CASE("resume-from-context2") {
+  // Saved by a context group of two (each rank holding chunks of every sequence, rank 0 of the
+  // data-context group writing the parameters and moments), resumed on one rank and on a
+  // context group of four: the layout of the tokens is no part of the checkpoint.
+  const Reference ref = reference("from-context2");
+  const Run saved = train_ok("from-context2-saved", {"launch.nproc=2", "parallel.context=2"});
+  check_close(saved.loss, ref.run.loss, 0);
+  check_close(saved.norm, ref.run.norm, 0);
+  const fs::path manifest =
+      saved.dir / "checkpoints" / trellis::step_directory_name(2) / "manifest.json";
+  CHECK(nlohmann::json::parse(std::ifstream(manifest))["layout"]["context"] == 2);
+  for (int context : {1, 4}) {
+    const std::string name = "from-context2-resumed-context" + std::to_string(context);
+    CAPTURE(name);
+    seed_checkpoint(saved, 2, name);
+    const Run resumed =
+        train_ok(name,
+                 {"launch.nproc=" + std::to_string(context),
+                  "parallel.context=" + std::to_string(context), "checkpoint.resume=true"},
+                 false);
+    CHECK(resumed.steps == std::vector<int>{3, 4});
+    check_close(resumed.loss, ref.run.loss, 2);
+    check_close(resumed.norm, ref.run.norm, 2);
+    check_parameters(resumed.dir / "final.bin", ref.run.dir / "final.bin", ref.initial);
+  }
+}
+
 // zero = 1 trains the numbers of zero = 0, and each rank holds less: the parameters and
 // gradients whole, but moments and the reduced gradient for 1/data of them.
 void check_zero1(int data) {

@@ -180,6 +180,48 @@ global_batch = 64
   CHECK(contains(r.output, "rank 3 | .   .   .   3F0 3B0 3B0 3F1 3B1 3B1"));
 }
 
+TEST_CASE("--dry-run with context 2 prints each rank's context group and token positions") {
+  const fs::path config = good_config("context2", R"(
+[launch]
+nproc = 4
+[comm]
+backend = "test-comm"
+[parallel]
+tensor_mode = "1d"
+tensor = 2
+context = 2
+context_mode = "allgather"
+[model]
+seq_len = 8
+layers = 2
+heads = 2
+hidden = 8
+vocab_size = 256
+[train]
+micro_batch = 2
+global_batch = 2
+)");
+  const ProcessResult r = run_trellis_train({config.string(), "--dry-run"});
+  INFO(r.output);
+  REQUIRE(r.exit_code == 0);
+  CHECK(contains(r.output, "tensor 2 x context 2 x data 1 x pipeline 1"));
+  CHECK(contains(line_starting(block(r.output, "Layout"), "context"),
+                 "allgather attention; each sequence cut into 4 chunks of 2 tokens, context rank "
+                 "i holds chunks i and 3 - i (4 tokens of each sequence)"));
+  CHECK(contains(line_starting(block(r.output, "Plugins"), "context"),
+                 "libtrellis_context_allgather.so"));
+  // The shards of context rank 0: 4 of the 8 tokens of each of the 2 sequences.
+  CHECK(contains(r.output, "hidden states between blocks and stages: [2, 4, 8] on context rank 0"));
+  // tp-cp-dp-pp: ranks 0 and 2 are context ranks 0 and 1 of tensor rank 0.
+  CHECK(contains(block(r.output, "Ranks"), "context group"));
+  const std::string rank0 = line_starting(block(r.output, "Ranks"), "0  ");
+  CHECK(contains(rank0, "[0, 2]"));
+  CHECK(contains(rank0, "[0, 2) [6, 8)"));
+  const std::string rank3 = line_starting(block(r.output, "Ranks"), "3  ");
+  CHECK(contains(rank3, "[1, 3]"));
+  CHECK(contains(rank3, "[2, 4) [4, 6)"));
+}
+
 TEST_CASE("a launcher's world size replaces [launch] nproc") {
   const fs::path config = good_config("env_world", R"(
 [comm]

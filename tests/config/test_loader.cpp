@@ -73,10 +73,12 @@ TEST_CASE("a minimal config resolves to one rank with the defaults") {
   CHECK(run.config.logging.metrics == "runs/trellis/metrics.jsonl");
   CHECK(run.config.logging.trace.empty());
   CHECK(run.origins.at("run.out_dir").describe() == "default (runs/<name>)");
-  REQUIRE(run.plugins.size() == 3);
+  REQUIRE(run.plugins.size() == 4);
   CHECK(run.plugins[0].info->name == "test-1d");
   CHECK_FALSE(run.plugins[1].used);  // one stage: no schedule
-  CHECK_FALSE(run.plugins[2].used);  // one rank: nothing communicates
+  CHECK(run.plugins[2].name == "ring");
+  CHECK_FALSE(run.plugins[2].used);  // context 1: whole sequences, no context attention
+  CHECK_FALSE(run.plugins[3].used);  // one rank: nothing communicates
   CHECK(run.registry != nullptr);
 }
 
@@ -92,7 +94,7 @@ TEST_CASE("parallel.data = -1 takes the rest of the world") {
   CHECK(run.microbatches == 4);  // 32 / (4 x 2)
   CHECK(run.layers_per_stage() == 6);
   CHECK(run.plugins[1].used);
-  CHECK(run.plugins[2].used);
+  CHECK(run.plugins[3].used);
   // Megatron's order: tensor fastest, then data, then pipeline.
   CHECK(run.layout.group(5, {trellis::ParallelDim::tensor}) == std::vector<int>{4, 5});
   CHECK(run.layout.group(5, {trellis::ParallelDim::data}) == std::vector<int>{5, 7});

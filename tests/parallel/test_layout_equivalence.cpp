@@ -376,3 +376,81 @@ TEST_CASE("pipeline2-data2-buckets") {
       "pipeline2-data2-buckets",
       bucket_variants({"launch.nproc=4", "parallel.pipeline=2", "parallel.schedule=zbh1"}));
 }
+
+// Context parallelism: each sequence of 16 tokens cut into 2 x context chunks, rank i holding
+// chunks i and 2c-1-i; attention across the context group by each context plugin. Four heads,
+// so that a2a can trade sequence shards for heads with up to four ranks.
+namespace {
+
+const std::vector<std::string> kContextModel = {"model.seq_len=16", "model.heads=4"};
+
+void check_context(const std::string& name, const std::vector<std::string>& sets) {
+  check_against_single(name, sets, kContextModel);
+}
+
+}  // namespace
+
+TEST_CASE("context2-ring") {
+  check_context("context2-ring",
+                {"launch.nproc=2", "parallel.context=2", "parallel.context_mode=ring"});
+}
+
+TEST_CASE("context2-a2a") {
+  check_context("context2-a2a",
+                {"launch.nproc=2", "parallel.context=2", "parallel.context_mode=a2a"});
+}
+
+TEST_CASE("context2-allgather") {
+  check_context("context2-allgather",
+                {"launch.nproc=2", "parallel.context=2", "parallel.context_mode=allgather"});
+}
+
+TEST_CASE("context4-ring") {
+  check_context("context4-ring",
+                {"launch.nproc=4", "parallel.context=4", "parallel.context_mode=ring"});
+}
+
+TEST_CASE("context4-a2a") {
+  check_context("context4-a2a",
+                {"launch.nproc=4", "parallel.context=4", "parallel.context_mode=a2a"});
+}
+
+TEST_CASE("context4-allgather") {
+  check_context("context4-allgather",
+                {"launch.nproc=4", "parallel.context=4", "parallel.context_mode=allgather"});
+}
+
+// The tensor group splits the heads of each context rank's tokens (1d), and for seq also those
+// tokens between regions.
+TEST_CASE("tensor2-context2") {
+  check_context("tensor2-context2", {"launch.nproc=4", "parallel.tensor=2", "parallel.context=2"});
+}
+
+TEST_CASE("seq-tensor2-context2") {
+  check_context("seq-tensor2-context2", {"launch.nproc=4", "parallel.tensor=2",
+                                         "parallel.tensor_mode=seq", "parallel.context=2"});
+}
+
+// The 2d grid's ranks each attend over their context group (same grid position).
+TEST_CASE("2d-tensor4-context2") {
+  std::vector<std::string> model = kContextModel;
+  model.insert(model.end(), {"train.micro_batch=2", "train.global_batch=8"});
+  check_against_single(
+      "2d-tensor4-context2",
+      {"launch.nproc=8", "parallel.tensor=4", "parallel.tensor_mode=2d", "parallel.context=2"},
+      model);
+}
+
+// Microbatches of two model chunks per rank in flight at once: the context attention keeps
+// one stash per microbatch and block.
+TEST_CASE("context2-interleaved-pipeline2") {
+  check_context("context2-interleaved-pipeline2",
+                {"launch.nproc=4", "parallel.context=2", "parallel.pipeline=2",
+                 "parallel.virtual_stages=2", "parallel.schedule=interleaved"});
+}
+
+// Gradients reduce-scattered over the data-context group of four, each rank updating a quarter.
+TEST_CASE("context2-data2-zero1") {
+  check_context("context2-data2-zero1",
+                {"launch.nproc=4", "parallel.context=2", "parallel.data=2", "optim.zero=1"});
+}

@@ -17,7 +17,13 @@ struct RankGroups {
   // this rank's grid row and grid column, for 2D tensor parallelism. Null otherwise.
   std::unique_ptr<Communicator> tensor_row;
   std::unique_ptr<Communicator> tensor_col;
-  std::unique_ptr<Communicator> data;            // ranks holding replicas of the same shard
+  std::unique_ptr<Communicator> context;  // ranks holding chunks of the same sequences
+  std::unique_ptr<Communicator> data;     // ranks training on other sequences, same shard
+  // data x context (Megatron's dp-cp group): every rank holding a replica of the same parameter
+  // shard. Gradients are summed over it (context ranks saw other tokens of the same sequences,
+  // data ranks other sequences), ZeRO-1 shards optimizer state over it, and its rank 0 writes
+  // the shard to checkpoints and exports. The data group itself when context is 1.
+  std::unique_ptr<Communicator> data_context;
   std::unique_ptr<Communicator> pipeline;        // the ranks of one pipeline, in stage order
   std::unique_ptr<Communicator> model_parallel;  // tensor x pipeline: one whole model
   // The first and last pipeline stage of one pipeline, which both hold the token table (tied to

@@ -92,6 +92,9 @@ std::string Manifest::text() const {
   l["tensor"] = layout.tensor;
   l["pipeline"] = layout.pipeline;
   l["data"] = layout.data;
+  // Only when the tokens were split: manifests of runs without context parallelism keep the text
+  // they had before it existed.
+  if (layout.context > 1) l["context"] = layout.context;
   l["virtual_stages"] = layout.virtual_stages;
   l["tensor_mode"] = layout.tensor_mode;
   l["zero"] = layout.zero;
@@ -166,6 +169,8 @@ Manifest Manifest::parse(std::string_view text, const std::filesystem::path& fil
     m.layout.tensor = static_cast<int>(int_field(l, "layout", "tensor"));
     m.layout.pipeline = static_cast<int>(int_field(l, "layout", "pipeline"));
     m.layout.data = static_cast<int>(int_field(l, "layout", "data"));
+    if (json::find(l, "context") != nullptr)
+      m.layout.context = static_cast<int>(int_field(l, "layout", "context"));
     m.layout.virtual_stages = static_cast<int>(int_field(l, "layout", "virtual_stages"));
     m.layout.tensor_mode = string_field(l, "layout", "tensor_mode");
     m.layout.zero = static_cast<int>(int_field(l, "layout", "zero"));

@@ -36,6 +36,7 @@ struct ManifestLayout {
   int tensor = 1;
   int pipeline = 1;
   int data = 1;
+  int context = 1;  // written only when > 1 (checkpoints before context parallelism lack it)
   int virtual_stages = 1;
   std::string tensor_mode = "1d";
   int zero = 0;

@@ -31,8 +31,7 @@ struct LayoutStatus {
 
 // World size, data size, rank order, model chunks, microbatches, padded vocabulary; hidden %
 // heads; optimizer bounds that involve two keys.
-LayoutStatus check_layout(CheckContext& ctx, const RunEnvironment& env, ResolvedRun& run,
-                          LoadPurpose purpose = LoadPurpose::train);
+LayoutStatus check_layout(CheckContext& ctx, const RunEnvironment& env, ResolvedRun& run);
 
 // [data] train and val; fills run.train / run.val.
 void check_input_files(CheckContext& ctx, ResolvedRun& run);

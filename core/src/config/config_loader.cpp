@@ -22,7 +22,7 @@ ResolvedRun resolve(ReadConfig read, const RunEnvironment& env, LoadPurpose purp
   resolve_output_paths(ctx);
   check_model_init(ctx, run);
   check_model_export(ctx, run);
-  const LayoutStatus layout = check_layout(ctx, env, run, purpose);
+  const LayoutStatus layout = check_layout(ctx, env, run);
   if (purpose == LoadPurpose::train) check_input_files(ctx, run);
   check_plugins(ctx, env, layout, purpose, run);
   problems.throw_if_any();

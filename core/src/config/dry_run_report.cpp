@@ -8,6 +8,7 @@
 #include "config/config_schema.h"
 #include "config/config_value.h"
 #include "config/shard_report.h"
+#include "trellis/context_attention.h"
 #include "trellis/schedule_grid.h"
 
 namespace trellis {
@@ -122,6 +123,14 @@ void print_layout(std::ostream& out, const ResolvedRun& run) {
               " layers each)";
   }
   table.row({"layers per stage", chunks});
+  if (s.context > 1) {
+    const ContextChunks cut{run.dims.seq_len, s.context, 0};
+    table.row({"context", c.parallel.context_mode + " attention; each sequence cut into " +
+                              str(2 * s.context) + " chunks of " + str(cut.chunk_len()) +
+                              " tokens, context rank i holds chunks i and " +
+                              str(2 * s.context - 1) + " - i (" + str(cut.local_len()) +
+                              " tokens of each sequence)"});
+  }
   table.row({"microbatches", str(run.microbatches) + " per step per data rank (global_batch " +
                                  str(c.train.global_batch) + " = " + str(run.microbatches) +
                                  " x micro_batch " + str(c.train.micro_batch) + " x data " +
@@ -187,17 +196,39 @@ void print_schedule(std::ostream& out, const ResolvedRun& run) {
   out << "\n" << draw_timeline(sim, kDryRunCosts) << "\n";
 }
 
+// A context rank's token positions: "[0, 4) [12, 16)".
+std::string positions_text(const ContextChunks& chunks) {
+  const TokenPositions at = chunks.positions();
+  std::string out;
+  for (int r = 0; r < at.runs; ++r) {
+    out += (r ? " [" : "[") + str(at.start[r]) + ", " + str(at.start[r] + at.length[r]) + ")";
+  }
+  return out;
+}
+
 void print_ranks(std::ostream& out, const ResolvedRun& run) {
   const ParallelLayout& layout = run.layout;
   out << "Ranks (coordinates; groups are world ranks)\n";
+  // The context columns only under context parallelism: without it every rank holds whole
+  // sequences.
+  const int context = layout.sizes().context;
   Columns table;
-  table.row({"rank", "tp", "cp", "dp", "pp", "tensor group", "data group", "pipeline group"});
+  std::vector<std::string> header = {"rank", "tp", "cp", "dp", "pp", "tensor group"};
+  if (context > 1) header.insert(header.end(), {"context group", "tokens of each sequence"});
+  header.insert(header.end(), {"data group", "pipeline group"});
+  table.row(std::move(header));
   for (int rank = 0; rank < layout.world_size(); ++rank) {
     const RankCoords c = layout.coords(rank);
-    table.row({str(rank), str(c.tensor), str(c.context), str(c.data), str(c.pipeline),
-               format_rank_group(layout.group(rank, {ParallelDim::tensor})),
-               format_rank_group(layout.group(rank, {ParallelDim::data})),
-               format_rank_group(layout.group(rank, {ParallelDim::pipeline}))});
+    std::vector<std::string> row = {
+        str(rank),   str(c.tensor),   str(c.context),
+        str(c.data), str(c.pipeline), format_rank_group(layout.group(rank, {ParallelDim::tensor}))};
+    if (context > 1) {
+      row.push_back(format_rank_group(layout.group(rank, {ParallelDim::context})));
+      row.push_back(positions_text(ContextChunks{run.dims.seq_len, context, c.context}));
+    }
+    row.push_back(format_rank_group(layout.group(rank, {ParallelDim::data})));
+    row.push_back(format_rank_group(layout.group(rank, {ParallelDim::pipeline})));
+    table.row(std::move(row));
   }
   table.print(out, "  ", 5);
 }

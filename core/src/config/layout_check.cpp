@@ -14,9 +14,9 @@ namespace trellis {
 
 namespace {
 
-// Settings whose combination core does not run: bf16 off the GPU, context parallelism (trained
-// by no rank yet, but planned: trellis-plan models it), virtual stages without a pipeline.
-void check_unsupported_combinations(CheckContext& ctx, LoadPurpose purpose) {
+// Settings whose combination core does not run: bf16 off the GPU, virtual stages without a
+// pipeline.
+void check_unsupported_combinations(CheckContext& ctx) {
   const RunConfig& c = ctx.config();
   const ParallelSection& p = c.parallel;
   if (ctx.valid({"device.kind", "device.precision"}) && c.device.precision == "bf16" &&
@@ -24,9 +24,6 @@ void check_unsupported_combinations(CheckContext& ctx, LoadPurpose purpose) {
     ctx.problem("device.precision",
                 "bf16 mixed precision runs on the CUDA kernels, but device.kind is \"" +
                     c.device.kind + "\"; valid: \"fp32\", or device.kind = \"cuda\"");
-  }
-  if (purpose == LoadPurpose::train && ctx.valid("parallel.context") && p.context > 1) {
-    ctx.problem("parallel.context", "context parallelism is not implemented; valid: 1");
   }
   if (ctx.valid({"parallel.virtual_stages", "parallel.pipeline"}) && p.virtual_stages > 1 &&
       p.pipeline == 1) {
@@ -49,15 +46,14 @@ void check_optimizer_bounds(CheckContext& ctx) {
 
 }  // namespace
 
-LayoutStatus check_layout(CheckContext& ctx, const RunEnvironment& env, ResolvedRun& run,
-                          LoadPurpose purpose) {
+LayoutStatus check_layout(CheckContext& ctx, const RunEnvironment& env, ResolvedRun& run) {
   RunConfig& c = ctx.config();
   const std::optional<WorldSize> world = check_world_size(ctx, env);
   if (world) {
     run.world_size = static_cast<int>(world->size);
     run.world_origin = world->origin;
   }
-  check_unsupported_combinations(ctx, purpose);
+  check_unsupported_combinations(ctx);
 
   const std::optional<std::int64_t> data = world ? check_data_size(ctx, env, *world) : std::nullopt;
   bool ready = data.has_value() && ctx.valid("parallel.order");

@@ -1,4 +1,5 @@
-// The model over what splits it: heads, pipeline chunks, and the tensor group's vocabulary rows.
+// The model over what splits it: heads, the context group's sequence chunks, pipeline chunks,
+// and the tensor group's vocabulary rows.
 #include <numeric>
 #include <string>
 
@@ -33,6 +34,21 @@ bool check_model_split(CheckContext& ctx) {
                     " heads; valid: a number of heads dividing hidden " + str(m.hidden) +
                     " (e.g. " + divisors_near(m.hidden, m.heads) + "), or hidden a multiple of " +
                     str(m.heads));
+    ok = false;
+  }
+  // Context parallelism cuts every sequence into 2 x context chunks (context_attention.h): rank i
+  // holds chunks i and 2c-1-i, which balances the causal mask's work.
+  if (ctx.valid({"model.seq_len", "parallel.context"}) && p.context > 1 &&
+      m.seq_len % (2 * p.context) != 0) {
+    const std::int64_t chunks = 2 * p.context;
+    ctx.problem(
+        ctx.blame({"parallel.context", "model.seq_len"}),
+        "context parallelism cuts each sequence into 2 x context = " + str(chunks) +
+            " chunks, but seq_len " + str(m.seq_len) + " does not divide by " + str(chunks) +
+            "; valid: seq_len a multiple of " + str(chunks) + " (" +
+            multiples_near(m.seq_len, chunks) + ")" +
+            (m.seq_len % 2 == 0 ? ", or context one of " + divisors_near(m.seq_len / 2, p.context)
+                                : std::string()));
     ok = false;
   }
   if (!ctx.valid({"model.layers", "parallel.pipeline", "parallel.virtual_stages"})) return false;

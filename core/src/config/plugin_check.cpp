@@ -159,14 +159,10 @@ std::vector<PluginUse> plugin_uses(CheckContext& ctx, const ResolvedRun& run, bo
     uses.push_back({PluginKind::schedule, c.parallel.schedule, "parallel.schedule", used,
                     used ? "" : "pipeline = 1: one stage needs no schedule", std::nullopt});
   }
-  // The context plugin is found (and checked) only when the sequence is split: a run at
-  // context 1 may name a mode this build has not got.
-  if (ctx.valid({"parallel.context", "parallel.context_mode"}) && c.parallel.context > 1) {
-    uses.push_back({PluginKind::context,
-                    c.parallel.context_mode,
-                    "parallel.context_mode",
-                    true,
-                    {},
+  if (ctx.valid({"parallel.context_mode", "parallel.context"})) {
+    const bool used = c.parallel.context > 1;
+    uses.push_back({PluginKind::context, c.parallel.context_mode, "parallel.context_mode", used,
+                    used ? "" : "context = 1: whole sequences need no context attention",
                     std::nullopt});
   }
   if (ctx.valid("comm.backend")) {

@@ -24,6 +24,10 @@ const Options& ResolvedRun::layers_options() const {
   return options_of(plugin_options, "layers." + config.parallel.tensor_mode);
 }
 
+const Options& ResolvedRun::context_options() const {
+  return options_of(plugin_options, "context." + config.parallel.context_mode);
+}
+
 RunQuery ResolvedRun::query(const Options* options) const {
   RunQuery q;
   q.dims = dims;

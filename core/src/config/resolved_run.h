@@ -82,7 +82,7 @@ struct ResolvedRun {
   DeviceKind device = DeviceKind::cpu;
   std::chrono::milliseconds comm_timeout{std::chrono::minutes(5)};
 
-  std::vector<PluginUse> plugins;  // layers, schedule, comm, in that order
+  std::vector<PluginUse> plugins;  // layers, schedule, context, comm, in that order
   // With pipeline > 1: the schedule made concrete for this run, and its simulation with
   // kDryRunCosts (the config check rejects a schedule that deadlocks).
   std::optional<PipelinePlan> pipeline_plan;
@@ -94,6 +94,8 @@ struct ResolvedRun {
   // The options of the chosen schedule ([schedule.<name>]) and layer family ([layers.<name>]).
   const Options& schedule_options() const;
   const Options& layers_options() const;
+  // The options of the chosen context plugin ([context.<config.parallel.context_mode>]).
+  const Options& context_options() const;
   // Model chunks: pipeline x virtual stages, each of layers_per_chunk() consecutive blocks.
   int layers_per_chunk() const { return static_cast<int>(dims.layers) / model_chunks(); }
   int layers_per_stage() const { return layers_per_chunk() * virtual_stages; }

@@ -39,7 +39,7 @@ struct ParallelSection {
   std::string schedule = "1f1b";  // a schedule plugin
   std::int64_t virtual_stages = 1;
   std::int64_t context = 1;
-  std::string context_mode = "ring";  // a context plugin, used when context > 1
+  std::string context_mode = "ring";  // a context plugin (used when context > 1)
   std::int64_t data = -1;             // -1: world / (tensor * context * pipeline)
   std::string order = "tp-cp-dp-pp";
   double dp_bucket_mb = 25.0;  // MiB of gradients per data-parallel reduction; 0: one parameter

@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "kernels/cpu/cpu_kernels.h"
+#include "trellis/context_attention.h"
 #include "trellis/error.h"
 
 namespace trellis {
@@ -48,6 +49,7 @@ std::string cell(const Shard& s) {
 
 std::string format_shards(const ResolvedRun& run) {
   const int tp = run.layout.sizes().tensor;
+  const int cp = run.layout.sizes().context;
   const std::string& mode = run.config.parallel.tensor_mode;
   std::ostringstream out;
   out << "Shards (layers " << mode << "; shape @ offset in the whole, per tensor rank)\n";
@@ -61,6 +63,7 @@ std::string format_shards(const ResolvedRun& run) {
     const bool grid = tp > 1 && TensorGrid::is_square(tp);
     for (int t = 0; t < tp; ++t) {
       LayoutOnlyCommunicator tensor(t, tp);
+      LayoutOnlyCommunicator context_group(0, cp);  // outlives the attention made over it
       std::unique_ptr<LayoutOnlyCommunicator> row, col;
       LayerFamilyInit init;
       init.dims = run.dims;
@@ -77,6 +80,20 @@ std::string format_shards(const ResolvedRun& run) {
       init.micro_batch = static_cast<int>(run.config.train.micro_batch);
       init.seed = static_cast<std::uint64_t>(run.config.run.seed);
       init.options = &run.layers_options();
+      // Under context parallelism the family is built as context rank 0 sees it: its chunks of
+      // each sequence, with the context plugin's attention (made, never called).
+      init.chunks = {run.dims.seq_len, cp, 0};
+      if (cp > 1) {
+        ContextInit context;
+        context.context = &context_group;
+        context.chunks = init.chunks;
+        context.kernels = kernels.get();
+        context.allocator = allocator;
+        context.options = &run.context_options();
+        init.context = &context_group;
+        init.context_attention =
+            run.registry->make_context(run.config.parallel.context_mode, context);
+      }
       // Parameters are allocated, never written: their pages are never touched.
       // Declared before the layers: they go first, while the plugin is still loaded.
       std::shared_ptr<LayerFamily> family = run.registry->make_layers(mode, init);
@@ -112,6 +129,7 @@ std::string format_shards(const ResolvedRun& run) {
       shapes += (t ? ", rank " + std::to_string(t) + " " : "") + hidden[t].str();
   }
   out << "  hidden states between blocks and stages: " << shapes
+      << (run.layout.sizes().context > 1 ? " on context rank 0" : "")
       << " (whole: " << Shape{run.config.train.micro_batch, run.dims.seq_len, run.dims.hidden}.str()
       << ")\n";
   std::string per_rank;

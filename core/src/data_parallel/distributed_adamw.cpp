@@ -10,13 +10,15 @@ namespace trellis {
 
 DistributedAdamW::DistributedAdamW(OptimizerSetup setup)
     : setup_(std::move(setup)),
-      buckets_(setup_.bucket_setup(setup_.groups->data->size(), true), [this](std::size_t index,
-                                                                              Bucket& b) {
-        return setup_.groups->data->reduce_scatter(b.grads, shards_[index].grad, ReduceOp::sum);
-      }) {
+      buckets_(setup_.bucket_setup(setup_.groups->data_context->size(), true),
+               [this](std::size_t index, Bucket& b) {
+                 return setup_.groups->data_context->reduce_scatter(b.grads, shards_[index].grad,
+                                                                    ReduceOp::sum);
+               }) {
+  // The state is sharded over every replica of the parameters: the data-context group.
   Kernels& k = *setup_.kernels;
-  const std::int64_t data_size = setup_.groups->data->size();
-  const std::int64_t data_rank = setup_.groups->data->rank();
+  const std::int64_t data_size = setup_.groups->data_context->size();
+  const std::int64_t data_rank = setup_.groups->data_context->rank();
   for (const Bucket& b : buckets_.buckets()) {
     Shard shard;
     shard.numel = b.grads.numel() / data_size;
@@ -69,7 +71,7 @@ double DistributedAdamW::grad_norm() {
       local += setup_.kernels->sum_squares(range) / static_cast<double>(s.param->tensor_replicas);
     });
   }
-  // The ranges of the data group tile each model-parallel rank's parameters, and the
+  // The ranges of the data-context group tile each model-parallel rank's parameters, and the
   // model-parallel group holds one whole model: the sum over the world is the whole gradient.
   Communicator& world = *setup_.groups->world;
   if (world.size() == 1) return std::sqrt(local);
@@ -104,7 +106,7 @@ void DistributedAdamW::step(float lr) {
     });
     // The gradient range is spent: it carries this rank's updated values to the others.
     k.copy(b.values.narrow(0, shard.begin, shard.numel), shard.grad);
-    gathers.push_back(setup_.groups->data->all_gather(shard.grad, b.values));
+    gathers.push_back(setup_.groups->data_context->all_gather(shard.grad, b.values));
   }
   for (auto& w : gathers) w->wait();
 }
@@ -116,8 +118,8 @@ std::size_t DistributedAdamW::state_bytes() const {
 }
 
 bool DistributedAdamW::owns_writes(const Bucket& bucket, const Parameter* p) const {
-  // Every data rank writes its ranges; tensor rank 0 the tensor-replicated parameters; the
-  // first stage the tied table.
+  // Every rank of the data-context group writes its ranges; tensor rank 0 the tensor-replicated
+  // parameters; the first stage the tied table.
   if (p->tensor_replicas > 1 && setup_.coords.tensor != 0) return false;
   return !(bucket.alone && setup_.tied_table_is_copy);
 }

@@ -2,9 +2,10 @@
 //
 // The parameters of each pipeline stage on this rank are packed into the data-parallel reduction's
 // buckets (gradient_buckets.h): flat buffers of values and of gradients of the same layout, each
-// padded to a multiple of the data size; the parameters' value and grad tensors become views into
-// them, so the layers work on the buffers unchanged. Data rank r owns the r-th contiguous 1/data
-// of each bucket:
+// padded to a multiple of the data-context group's size (data x context, the replicas of this
+// rank's shard: rank_groups.h); the parameters' value and grad tensors become views into them, so
+// the layers work on the buffers unchanged. Rank r of that group owns the r-th contiguous
+// 1/(data x context) of each bucket:
 //
 //   backward completes a bucket -> reduce_scatter of its gradients: this rank gets the summed
 //                               gradient of its range only (overlapping the layers still running)
@@ -15,8 +16,8 @@
 // The token table of a pipeline end gets a bucket of its own: the first and last stages then
 // split it identically, so its reduced gradient ranges can be summed over the embedding group.
 //
-// Memory per rank: parameters + gradients + 3/data of them (m, v and the reduced gradient
-// range), against parameters + gradients + 2 x parameters for zero = 0.
+// Memory per rank: parameters + gradients + 3/(data x context) of them (m, v and the reduced
+// gradient range), against parameters + gradients + 2 x parameters for zero = 0.
 #pragma once
 
 #include "data_parallel/optimizer.h"

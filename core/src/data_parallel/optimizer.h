@@ -1,13 +1,13 @@
-// The optimizer as the step loop drives it: completing the gradients over the data-parallel
-// replicas (in buckets, each started as the layers holding it finish their backward, all finished
-// before the update; see gradient_buckets.h), the global gradient norm, clipping, the AdamW
-// update, and the pieces of parameters and optimizer state a checkpoint saves and loads. Two
-// implementations, chosen by [optim] zero:
+// The optimizer as the step loop drives it: completing the gradients over the replicas, the
+// data-context group of data x context ranks (in buckets, each started as the layers holding it
+// finish their backward, all finished before the update; see gradient_buckets.h), the global
+// gradient norm, clipping, the AdamW update, and the pieces of parameters and optimizer state a
+// checkpoint saves and loads. Two implementations, chosen by [optim] zero:
 //
-//  - 0, ReplicatedAdamW: gradient buckets all-reduced over the data group; every data rank holds
+//  - 0, ReplicatedAdamW: gradient buckets all-reduced over the replicas; every replica holds
 //    the whole AdamW state of its parameters and takes the same update.
 //  - 1, DistributedAdamW: Megatron's distributed optimizer (ZeRO-1); gradient buckets
-//    reduce-scattered, each data rank holds and updates 1/data of the state, parameters
+//    reduce-scattered, each replica holds and updates 1/(data x context) of the state, parameters
 //    all-gathered after.
 //
 // Both give the same numbers up to the order of floating-point sums.

@@ -10,11 +10,12 @@ ReplicatedAdamW::ReplicatedAdamW(OptimizerSetup setup)
     : setup_(std::move(setup)),
       params_(setup_.parameters()),
       adamw_(params_, setup_.settings, *setup_.kernels, setup_.allocator) {
-  Communicator* data = setup_.groups->data.get();
-  if (data->size() == 1) return;
+  // Replicas: data ranks (other sequences) and context ranks (other tokens of the same ones).
+  Communicator* replicas = setup_.groups->data_context.get();
+  if (replicas->size() == 1) return;
   buckets_ = std::make_unique<GradientBuckets>(
-      setup_.bucket_setup(1, false), [data](std::size_t, GradientBuckets::Bucket& b) {
-        return data->all_reduce(b.grads, b.grads, ReduceOp::sum);
+      setup_.bucket_setup(1, false), [replicas](std::size_t, GradientBuckets::Bucket& b) {
+        return replicas->all_reduce(b.grads, b.grads, ReduceOp::sum);
       });
 }
 
@@ -42,7 +43,8 @@ double ReplicatedAdamW::grad_norm() {
   }
   Communicator& model = *setup_.groups->model_parallel;
   if (model.size() == 1) return std::sqrt(local);
-  // Each model-parallel group holds one whole model; data replicas hold the same gradients.
+  // Each model-parallel group holds one whole model; its data and context replicas hold the
+  // same reduced gradients.
   return std::sqrt(
       all_reduce_scalar(model, local, ReduceOp::sum, setup_.allocator, *setup_.kernels));
 }
@@ -56,13 +58,15 @@ void ReplicatedAdamW::step(float lr) {
 }
 
 std::vector<CheckpointPiece> ReplicatedAdamW::pieces(bool owned_only) {
-  // Writers: data rank 0; tensor rank 0 for tensor-replicated parameters; the first stage for
-  // the tied table (the rules of the llm.c export).
+  // Writers: rank 0 of the data-context group; tensor rank 0 for tensor-replicated parameters;
+  // the first stage for the tied table (the rules of the llm.c export).
   std::vector<CheckpointPiece> out;
   const RankCoords& c = setup_.coords;
+  const bool replica_zero = setup_.groups->data_context->rank() == 0;
   for (const AdamWOptimizer::State& s : adamw_.states()) {
     const Parameter* p = s.param;
-    const bool owner = c.data == 0 && !(p->tensor_replicas > 1 && c.tensor != 0) && counted_here(p);
+    const bool owner =
+        replica_zero && !(p->tensor_replicas > 1 && c.tensor != 0) && counted_here(p);
     if (owned_only && !owner) continue;
     const TensorRegion region =
         TensorRegion::whole_box(p->global_shape, p->shard_offset, p->value.shape());

@@ -1,6 +1,6 @@
-// [optim] zero = 0: every data rank holds the whole AdamW state of its parameters. Gradients are
-// all-reduced over the data group bucket by bucket, each as soon as backward completes it
-// (gradient_buckets.h).
+// [optim] zero = 0: every replica holds the whole AdamW state of its parameters. Gradients are
+// all-reduced over the data-context group (data x context: every replica of this rank's shard,
+// rank_groups.h) bucket by bucket, each as soon as backward completes it (gradient_buckets.h).
 #pragma once
 
 #include "data_parallel/optimizer.h"
@@ -31,7 +31,7 @@ class ReplicatedAdamW final : public Optimizer {
   OptimizerSetup setup_;
   std::vector<Parameter*> params_;
   AdamWOptimizer adamw_;
-  std::unique_ptr<GradientBuckets> buckets_;  // null when the data group is one rank
+  std::unique_ptr<GradientBuckets> buckets_;  // null when the data-context group is one rank
 };
 
 }  // namespace trellis

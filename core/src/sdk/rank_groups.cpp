@@ -59,7 +59,11 @@ RankGroups make_rank_groups(std::shared_ptr<Communicator> world, const ParallelL
     g.tensor_col = split_grid(*g.tensor, grid.col(t), grid.row(t), grid.col_members(t), members,
                               "tensor column");
   }
+  g.context = split_along(w, layout, {ParallelDim::context}, "context");
   g.data = split_along(w, layout, {ParallelDim::data}, "data");
+  // Ordered data-fastest, so that with context 1 its ranks are the data group's.
+  g.data_context =
+      split_along(w, layout, {ParallelDim::data, ParallelDim::context}, "data-context");
   g.pipeline = split_along(w, layout, {ParallelDim::pipeline}, "pipeline");
   g.model_parallel =
       split_along(w, layout, {ParallelDim::tensor, ParallelDim::pipeline}, "model-parallel");

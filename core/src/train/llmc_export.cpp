@@ -19,7 +19,8 @@ void export_llmc_model(const std::filesystem::path& file, const RankModel& model
     create_llmc_file(partial, dims);
   }
   world.barrier()->wait();
-  if (coords.data == 0) {
+  // One replica of each shard writes it: rank 0 of its data-context group.
+  if (coords.data == 0 && coords.context == 0) {
     std::vector<Parameter*> mine;
     for (Parameter* p : model.parameters()) {
       const bool replica = p->tensor_replicas > 1 && coords.tensor != 0;

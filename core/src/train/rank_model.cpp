@@ -2,12 +2,13 @@
 
 #include "model/llmc_checkpoint.h"
 #include "model/param_init.h"
+#include "trace/recorder_context_trace.h"
 
 namespace trellis {
 
 RankModel::RankModel(const ResolvedRun& run, const PipelinePlan& plan, int pipeline_rank,
                      const RankGroups& groups, std::shared_ptr<Allocator> allocator,
-                     Kernels* kernels)
+                     Kernels* kernels, TraceRecorder* trace)
     : stages_(plan.stages()) {
   LayerFamilyInit init;
   init.dims = run.dims;
@@ -19,6 +20,20 @@ RankModel::RankModel(const ResolvedRun& run, const PipelinePlan& plan, int pipel
   init.micro_batch = static_cast<int>(run.config.train.micro_batch);
   init.seed = static_cast<std::uint64_t>(run.config.run.seed);
   init.options = &run.layers_options();
+  context_chunks_ = {run.dims.seq_len, groups.context->size(), groups.context->rank()};
+  init.chunks = context_chunks_;
+  if (context_chunks_.size > 1) {
+    if (trace != nullptr) context_trace_ = std::make_unique<RecorderContextTrace>(*trace);
+    ContextInit context;
+    context.context = groups.context.get();
+    context.chunks = context_chunks_;
+    context.kernels = kernels;
+    context.allocator = init.allocator;
+    context.trace = context_trace_.get();
+    context.options = &run.context_options();
+    init.context = groups.context.get();
+    init.context_attention = run.registry->make_context(run.config.parallel.context_mode, context);
+  }
   family_ = run.registry->make_layers(run.config.parallel.tensor_mode, init);
 
   // A rank holding stage 0 hands its embedding to its later chunks, so that a head on this rank

@@ -1,4 +1,5 @@
-// The part of the model one rank holds: the layer family made on this rank's tensor group, the
+// The part of the model one rank holds: the layer family made on this rank's tensor group (and,
+// under context parallelism, the attention across its context group), the
 // model chunks of the pipeline stages the plan puts on its pipeline rank, their parameters, and
 // where the token table tied to the LM head sits.
 //
@@ -15,6 +16,8 @@
 
 #include "config/resolved_run.h"
 #include "model/model_chunk.h"
+#include "trace/trace.h"
+#include "trellis/context_attention.h"
 #include "trellis/kernels.h"
 #include "trellis/layer.h"
 #include "trellis/pipeline_plan.h"
@@ -25,9 +28,15 @@ namespace trellis {
 class RankModel {
  public:
   // Makes the run's layer family with this rank's tensor groups and the chunks of every stage
-  // that `plan` places on `pipeline_rank`. The parameters are not initialised yet.
+  // that `plan` places on `pipeline_rank`. With [parallel] context > 1 the family's attention is
+  // the context plugin's, over groups.context; it records into `trace` when that is not null.
+  // The parameters are not initialised yet.
   RankModel(const ResolvedRun& run, const PipelinePlan& plan, int pipeline_rank,
-            const RankGroups& groups, std::shared_ptr<Allocator> allocator, Kernels* kernels);
+            const RankGroups& groups, std::shared_ptr<Allocator> allocator, Kernels* kernels,
+            TraceRecorder* trace);
+
+  // The tokens of each sequence this rank holds (ContextChunks order).
+  const ContextChunks& context_chunks() const noexcept { return context_chunks_; }
 
   // Fills the parameters as [model] init asks: from (seed, name), or from an llm.c checkpoint.
   // A resumed run and "checkpoint:DIR" are read later, once the optimizer has laid the
@@ -51,6 +60,9 @@ class RankModel {
 
  private:
   int stages_ = 1;
+  ContextChunks context_chunks_;
+  // Declared before the family, whose context attention records into it.
+  std::unique_ptr<ContextTrace> context_trace_;
   std::shared_ptr<LayerFamily> family_;
   // Declared after the family: objects a plugin made must go before the family that made them.
   std::map<int, std::unique_ptr<ModelChunk>> chunks_;

@@ -1,5 +1,7 @@
 #include "train/run_banner.h"
 
+#include <string>
+
 #include "train/model_flops.h"
 
 namespace trellis {
@@ -18,11 +20,15 @@ void print_run_banner(std::FILE* console, const ResolvedRun& run, const RunBanne
   const RunConfig& cfg = run.config;
   const ModelDims& dims = run.dims;
   const ParallelSizes& z = run.layout.sizes();
+  // The context group only when it splits the sequences.
+  const std::string context = z.context > 1 ? " x context " + std::to_string(z.context) + " (" +
+                                                  cfg.parallel.context_mode + ")"
+                                            : "";
   std::fprintf(console,
-               "trellis: run '%s': %lld steps on %d rank%s (tensor %d x pipeline %d x data %d, "
+               "trellis: run '%s': %lld steps on %d rank%s (tensor %d x pipeline %d x data %d%s, "
                "%s), %s\n",
                cfg.run.name.c_str(), static_cast<long long>(cfg.run.steps), run.world_size,
-               run.world_size == 1 ? "" : "s", z.tensor, z.pipeline, z.data,
+               run.world_size == 1 ? "" : "s", z.tensor, z.pipeline, z.data, context.c_str(),
                run.world_size == 1 ? "no communication" : cfg.comm.backend.c_str(),
                facts.device_description.c_str());
   std::fprintf(console,

@@ -17,6 +17,7 @@
 #include "launch/world.h"
 #include "pipeline/executor.h"
 #include "trace/trace.h"
+#include "train/context_tokens.h"
 #include "train/llmc_export.h"
 #include "train/lr_schedule.h"
 #include "train/mfu_peak.h"
@@ -116,6 +117,7 @@ struct Trainer::State {
   LrScheduleSpec lr;
   std::optional<MfuPeak> mfu_peak;  // world rank 0's, the only one that reports MFU
   std::vector<std::int32_t> host_tokens, host_targets;  // a microbatch on its way to the device
+  std::vector<std::int32_t> kept_tokens, kept_targets;  // this context rank's chunks of them
 
   State(const ResolvedRun& r, const RunEnvironment& e, std::FILE* out)
       : run(r), environment(e), console(out) {}
@@ -166,15 +168,17 @@ Trainer::Trainer(const ResolvedRun& run, const RunEnvironment& environment, std:
   // The pipeline plan: the schedule's (already simulated by the config check) or one stage.
   s.plan = run.pipeline_plan ? *run.pipeline_plan : single_stage_plan(static_cast<int>(s.M));
   s.eval_plan = forward_only_plan(s.plan);
-  s.model.emplace(run, s.plan, s.coords.pipeline, s.groups, s.device.allocator,
-                  s.device.kernels.get());
-  s.model->initialize(run, *s.device.kernels);
+  // The trace before the model: a context plugin's attention records into it.
   if (!cfg.logging.trace.empty()) {
     s.trace = std::make_unique<TraceRecorder>(
         s.rank, "rank " + std::to_string(s.rank) + " (tp " + std::to_string(s.coords.tensor) +
-                    ", pp " + std::to_string(s.coords.pipeline) + ", dp " +
-                    std::to_string(s.coords.data) + ")");
+                    ", cp " + std::to_string(s.coords.context) + ", pp " +
+                    std::to_string(s.coords.pipeline) + ", dp " + std::to_string(s.coords.data) +
+                    ")");
   }
+  s.model.emplace(run, s.plan, s.coords.pipeline, s.groups, s.device.allocator,
+                  s.device.kernels.get(), s.trace.get());
+  s.model->initialize(run, *s.device.kernels);
   s.set_up_optimizer();
   s.faults = TestFaults::from_setting(environment.test_fault, s.rank);
   s.checkpoints =
@@ -281,7 +285,8 @@ void Trainer::State::set_up_executors() {
   eval_executor = std::make_unique<PipelineExecutor>(setup);
 }
 
-// The microbatches of step `step` for this rank: its data rank's share of the global batch.
+// The microbatches of step `step` for this rank: its data rank's share of the global batch, the
+// tokens of each sequence its context rank holds.
 // Only the pipeline's ends read data (tokens at the first stage, targets at the last); the
 // stages between get microbatches with ids and the loss scale only.
 std::vector<Microbatch> Trainer::State::microbatches(std::int64_t step, bool training,
@@ -294,17 +299,26 @@ std::vector<Microbatch> Trainer::State::microbatches(std::int64_t step, bool tra
     mb.loss_scale = static_cast<float>(1.0 / static_cast<double>(G * T));
     mb.training = training;
     if (data != nullptr) {
-      // Read on the host, then copied to the device the model runs on.
+      // Read on the host, then copied to the device the model runs on. The B sequences are read
+      // whole; a context rank keeps its chunks of each.
       const auto count = static_cast<std::size_t>(B * T);
       host_tokens.resize(count);
       host_targets.resize(count);
       data->read(
           step, G, T, coords.data * per_data_rank + m * B, B, run.config.data.shuffle && training,
           static_cast<std::uint64_t>(run.config.run.seed), host_tokens.data(), host_targets.data());
-      mb.tokens = Tensor::empty({B, T}, DType::i32, device.allocator);
-      mb.targets = Tensor::empty({B, T}, DType::i32, device.allocator);
-      copy_from_host(*device.kernels, host_tokens, mb.tokens);
-      copy_from_host(*device.kernels, host_targets, mb.targets);
+      const ContextChunks& chunks = model->context_chunks();
+      const std::int64_t Tl = chunks.local_len();
+      if (chunks.size > 1) {
+        kept_tokens.resize(static_cast<std::size_t>(B * Tl));
+        kept_targets.resize(static_cast<std::size_t>(B * Tl));
+        keep_context_chunks(host_tokens, B, chunks, kept_tokens);
+        keep_context_chunks(host_targets, B, chunks, kept_targets);
+      }
+      mb.tokens = Tensor::empty({B, Tl}, DType::i32, device.allocator);
+      mb.targets = Tensor::empty({B, Tl}, DType::i32, device.allocator);
+      copy_from_host(*device.kernels, chunks.size > 1 ? kept_tokens : host_tokens, mb.tokens);
+      copy_from_host(*device.kernels, chunks.size > 1 ? kept_targets : host_targets, mb.targets);
     }
     out.push_back(std::move(mb));
   }
@@ -385,7 +399,7 @@ bool Trainer::State::validation_due(std::int64_t step) const {
 }
 
 // The summed token loss of the global batch, on every rank: the last stage's tensor rank 0
-// of each data rank contributes its sum.
+// of each data and context rank contributes its sum (context ranks hold disjoint tokens).
 double Trainer::State::global_loss_sum(double local) {
   const bool contributes = model->holds_last_stage() && coords.tensor == 0;
   return all_reduce_scalar(*groups.world, contributes ? local : 0.0, ReduceOp::sum,

@@ -70,12 +70,12 @@ std::int64_t TrainingCheckpoints::load(Optimizer& optimizer, std::FILE* console,
     optimizer.set_steps_taken(manifest.optimizer_steps);
     if (reports) {
       std::fprintf(console,
-                   "resume: %s (step %lld, written by %d rank%s: tensor %d x pipeline %d x data "
-                   "%d, zero %d)\n",
+                   "resume: %s (step %lld, written by %d rank%s: tensor %d x context %d x "
+                   "pipeline %d x data %d, zero %d)\n",
                    run_.resume_from->c_str(), static_cast<long long>(manifest.step),
                    manifest.layout.world, manifest.layout.world == 1 ? "" : "s",
-                   manifest.layout.tensor, manifest.layout.pipeline, manifest.layout.data,
-                   manifest.layout.zero);
+                   manifest.layout.tensor, manifest.layout.context, manifest.layout.pipeline,
+                   manifest.layout.data, manifest.layout.zero);
       const RunConfig& c = run_.config;
       if (manifest.data.global_batch != c.train.global_batch ||
           manifest.data.seq_len != run_.dims.seq_len || manifest.data.shuffle != c.data.shuffle ||
@@ -123,6 +123,7 @@ std::string TrainingCheckpoints::after_step(std::int64_t steps_done, Optimizer& 
               sizes.tensor,
               sizes.pipeline,
               sizes.data,
+              sizes.context,
               run_.virtual_stages,
               run_.config.parallel.tensor_mode,
               static_cast<int>(run_.config.optim.zero)};
