@@ -82,7 +82,7 @@ expect "parallel.context_mode = \"plan-costless\": its context plugin .* does no
 plan 2 --set parallel.context_mode=nothing-like-it
 expect "no context plugin named 'nothing-like-it'" "unknown mode refused"
 plan 2 --set parallel.context=8 --set model.seq_len=32760
-expect "does not cut into 2 x context = 16 equal chunks" "seq_len refused"
+expect "cuts each sequence into 2 x context = 16 chunks, but seq_len 32760 does not divide by 16" "seq_len refused"
 
 # The search: context sizes and every mode that describes its cost, ranked; costless left out.
 # At 32K tokens a sequence one rank holding it all (data 8) does not fit: a context layout wins.
