@@ -25,6 +25,7 @@ Long sequence (--long): seq 8192 on one rank and on 4 ranks (ring), a small mode
 heads, hidden 64), one step: the activation peak per rank, and trellis-plan's prediction of it.
 
   bench/context/run_context_bench.py [--build build] [--steps 8] [--repeats 3] [--long]
+  bench/context/run_context_bench.py --long-only   # the long-sequence cells alone
   bench/context/run_context_bench.py --table   # results.md from results.json
   bench/context/run_context_bench.py --draw TRACE.json OUT.png   # a ring timeline
 
@@ -151,17 +152,18 @@ def sweep(args):
 
 
 def plan_prediction(build, out):
-    """trellis-plan's predicted peak per device and its parameter state, in bytes."""
-    result = subprocess.run([str(build / "bin/trellis-plan"), str(out / "run.toml"), "--json"],
-                            check=True, capture_output=True, text=True)
-    return json.loads(result.stdout)
+    """trellis-plan's prediction for the run's config (its JSON): peak_memory holds the
+    activations and the total per device, in bytes."""
+    subprocess.run([str(build / "bin/trellis-plan"), str(out / "run.toml"), "--json",
+                    str(out / "plan.json")], check=True, stdout=subprocess.DEVNULL)
+    return json.loads((out / "plan.json").read_text())
 
 
 def long_sequence(args):
     build = (ROOT / args.build).resolve()
     cells = []
     with tempfile.TemporaryDirectory() as tmp:
-        for context, mode in [(1, "-"), (4, "ring"), (4, "allgather")]:
+        for context, mode in [(1, "-"), (2, "ring"), (4, "ring"), (4, "allgather"), (4, "a2a")]:
             out = config(pathlib.Path(tmp) / f"long-{context}-{mode}", context, mode, 2, 8192, 2,
                          4, 64)
             rows = train(build, out)
@@ -170,9 +172,10 @@ def long_sequence(args):
             peak = max(r["peak_mem_bytes"] for r in rows)
             plan = plan_prediction(build, out)
             cells.append({"context": context, "mode": mode, "peak_mem_bytes": peak,
-                          "activation_bytes": peak - live, "plan": plan["memory"]})
+                          "activation_bytes": peak - live, "plan": plan["peak_memory"]})
             print(f"seq 8192, context {context} {mode}: peak {peak / MiB:.1f} MiB, "
-                  f"activations {(peak - live) / MiB:.1f} MiB", flush=True)
+                  f"activations {(peak - live) / MiB:.1f} MiB (trellis-plan: "
+                  f"{plan['peak_memory']['activations'] / MiB:.1f})", flush=True)
     return cells
 
 
@@ -194,11 +197,12 @@ def table(results):
                      f" {min(times):.1f} | {act / MiB:.2f} | {sent / 1024:.0f} | "
                      f"{'-' if context == 1 else f'{100 * exposed:.0f}%'} |")
     if results.get("long"):
-        lines += ["", "| seq 8192 | mode | activations MiB per rank (measured) | peak MiB (measured) |",
-                  "|---|---|---|---|"]
+        lines += ["", "| seq 8192 | mode | activations MiB per rank: measured | trellis-plan | "
+                  "peak MiB: measured | trellis-plan |", "|---|---|---|---|---|---|"]
         for c in results["long"]:
             lines.append(f"| context {c['context']} | {c['mode']} | "
-                         f"{c['activation_bytes'] / MiB:.1f} | {c['peak_mem_bytes'] / MiB:.1f} |")
+                         f"{c['activation_bytes'] / MiB:.1f} | {c['plan']['activations'] / MiB:.1f} | "
+                         f"{c['peak_mem_bytes'] / MiB:.1f} | {c['plan']['total'] / MiB:.1f} |")
     return "\n".join(lines) + "\n"
 
 
@@ -234,8 +238,8 @@ def draw(trace_file, image, step):
     ax.set_yticklabels([f"rank {pid}" for pid in ranks])
     ax.invert_yaxis()
     ax.set_xlabel("ms")
-    ax.set_title("Ring attention, one block's forward: attention of the block in hand (blue) "
-                 "while the next K/V block travels (orange)", fontsize=9)
+    ax.set_title(f"Ring attention over {len(ranks)} ranks, the first layer's forward: the block in hand attended to (blue) "
+                 "while the next K/V block travels (orange, from post to completion)", fontsize=9)
     fig.tight_layout()
     fig.savefig(image, dpi=120)
 
@@ -246,6 +250,7 @@ def main():
     parser.add_argument("--steps", type=int, default=8)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--long", action="store_true")
+    parser.add_argument("--long-only", action="store_true", help="only the long-sequence cells")
     parser.add_argument("--table", action="store_true")
     parser.add_argument("--draw", nargs=2, metavar=("TRACE", "IMAGE"))
     parser.add_argument("--step", type=int, default=3)
@@ -255,10 +260,13 @@ def main():
         return
     results_file = HERE / "results.json"
     if not args.table:
-        results = {"sweep": sweep(args)}
-        if args.long:
+        results = json.loads(results_file.read_text()) if results_file.exists() else {}
+        if not args.long_only:
+            results["sweep"] = sweep(args)
+            results_file.write_text(json.dumps(results, indent=1) + "\n")
+        if args.long or args.long_only:
             results["long"] = long_sequence(args)
-        results_file.write_text(json.dumps(results, indent=1) + "\n")
+            results_file.write_text(json.dumps(results, indent=1) + "\n")
     results = json.loads(results_file.read_text())
     (HERE / "results.md").write_text(table(results))
     print(table(results))

@@ -27,6 +27,9 @@ ContextCost describe_cost(const ContextCostQuery& q) {
   cost.attention_share = 1.0 / c;
   const double probabilities = static_cast<double>(q.dims.heads * q.seq_len) / t;
   cost.attention_stash = 3.0 * h / t + probabilities;
+  // Backward: the output gradient sent and received (h/t each) and in sequence order (h/t),
+  // the q, k, v gradients of the heads (3h/t), sent back and received (3h/t each).
+  cost.backward_workspace = 3.0 * h / t + 3.0 * 3.0 * h / t;
   return cost;
 }
 

@@ -24,6 +24,9 @@ ContextCost describe_cost(const ContextCostQuery& q) {
   cost.attention_share = 1.0 / c;
   const double heads = static_cast<double>(q.dims.heads) / t;
   cost.attention_stash = c * 2.0 * h / t + h / t + heads * 4.0 / q.activation_bytes;
+  // Backward: q and dq (h/t each), the dK/dV of every block (c x 2h/t) and the own block's
+  // after the reduce-scatter (2h/t).
+  cost.backward_workspace = 2.0 * h / t + (c + 1.0) * 2.0 * h / t;
   return cost;
 }
 

@@ -27,6 +27,9 @@ ContextCost describe_cost(const ContextCostQuery& q) {
   cost.attention_share = 1.0 / c;
   const double heads = static_cast<double>(q.dims.heads) / t;
   cost.attention_stash = h / t + heads * 4.0 / q.activation_bytes;  // output, log-sum-exp
+  // Backward: q and dq (h/t each), the K/V block in hand and the two arriving (2h/t each), the
+  // two dK/dV partials and the one arriving (2h/t each).
+  cost.backward_workspace = 2.0 * h / t + 3.0 * 2.0 * h / t + 3.0 * 2.0 * h / t;
   return cost;
 }
 

@@ -59,6 +59,10 @@ struct ContextCost {
   // output the family keeps anyway; replaces the family's BlockStash::attention_probabilities
   // (and, like them, is what selective recomputation drops).
   double attention_stash = 0.0;
+  // Values a token of the rank that the attention's backward holds at once in buffers of its own
+  // (blocks in transit, their gradients, gathered or re-sharded copies), beyond the family's
+  // backward buffers; added to the block's BlockStash::backward_workspace.
+  double backward_workspace = 0.0;
 };
 
 }  // namespace trellis

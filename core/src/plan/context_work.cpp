@@ -40,6 +40,7 @@ LayerCost context_layer_cost(const LayerCost& local, const LayerCost& whole,
   c.attention_core.flops = shared.flops;
   c.attention_core.bytes = shared.bytes;
   c.block_stash.attention_probabilities = context.attention_stash;
+  c.block_stash.backward_workspace += context.backward_workspace;
   return c;
 }
 
