@@ -449,6 +449,14 @@ TEST_CASE("context2-interleaved-pipeline2") {
                  "parallel.virtual_stages=2", "parallel.schedule=interleaved"});
 }
 
+// Zero-bubble: the attention's backward runs in the input gradient (I), the deferred weight
+// gradients (W) need nothing of the context group; all-gather attention, on two stages.
+TEST_CASE("context2-zbh1-pipeline2") {
+  check_context("context2-zbh1-pipeline2",
+                {"launch.nproc=4", "parallel.context=2", "parallel.pipeline=2",
+                 "parallel.schedule=zbh1", "parallel.context_mode=allgather"});
+}
+
 // Gradients reduce-scattered over the data-context group of four, each rank updating a quarter.
 TEST_CASE("context2-data2-zero1") {
   check_context("context2-data2-zero1",
