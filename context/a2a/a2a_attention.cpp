@@ -70,10 +70,7 @@ std::unique_ptr<ContextAttentionStash> AllToAllAttention::forward(const Tensor& 
 
 void AllToAllAttention::backward(const Tensor& dout, const Tensor& qkv, int heads,
                                  ContextAttentionStash& stash, const Tensor& dqkv) {
-  const AttentionShape s = group_.check(qkv, heads, dout, "dout", 1);
-  group_.check(qkv, heads, dqkv, "dqkv", 3);
-  auto* kept = dynamic_cast<AllToAllStash*>(&stash);
-  if (kept == nullptr) throw Error("context a2a: backward was given another mode's stash");
+  const auto [s, kept] = group_.check_backward<AllToAllStash>(qkv, heads, dout, dqkv, stash);
   const int c = group_.size(), group_heads = heads_per_rank(heads);
   const std::int64_t w = s.channels / c, T = group_.chunks().seq_len;
   Kernels& k = group_.kernels();

@@ -51,10 +51,7 @@ std::unique_ptr<ContextAttentionStash> AllGatherAttention::forward(const Tensor&
 
 void AllGatherAttention::backward(const Tensor& dout, const Tensor& qkv, int heads,
                                   ContextAttentionStash& stash, const Tensor& dqkv) {
-  const AttentionShape s = group_.check(qkv, heads, dout, "dout", 1);
-  group_.check(qkv, heads, dqkv, "dqkv", 3);
-  auto* kept = dynamic_cast<AllGatherStash*>(&stash);
-  if (kept == nullptr) throw Error("context allgather: backward was given another mode's stash");
+  const auto [s, kept] = group_.check_backward<AllGatherStash>(qkv, heads, dout, dqkv, stash);
   const ContextChunks& chunks = group_.chunks();
   const int c = group_.size();
   const Shape kv_shape{s.batch, s.tokens, 2 * s.channels};

@@ -6,8 +6,10 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 
 #include "trellis/context_attention.h"
+#include "trellis/error.h"
 
 namespace trellis::context {
 
@@ -41,6 +43,20 @@ class ContextGroup {
   // f32 [B, Tl, other_width * C]. Throws Error naming the plugin and the tensor otherwise.
   AttentionShape check(const Tensor& qkv, int heads, const Tensor& other, const char* other_name,
                        int other_width) const;
+  // A backward call's check: dout as forward's out, dqkv as qkv; and `stash` as the mode's own
+  // kind of stash (Error naming the plugin when it is another mode's).
+  template <class Stash>
+  std::pair<AttentionShape, Stash*> check_backward(const Tensor& qkv, int heads, const Tensor& dout,
+                                                   const Tensor& dqkv,
+                                                   ContextAttentionStash& stash) const {
+    const AttentionShape s = check(qkv, heads, dout, "dout", 1);
+    check(qkv, heads, dqkv, "dqkv", 3);
+    auto* kept = dynamic_cast<Stash*>(&stash);
+    if (kept == nullptr) {
+      throw Error("context " + plugin_ + ": backward was given another mode's stash");
+    }
+    return {s, kept};
+  }
 
  private:
   Communicator* comm_;

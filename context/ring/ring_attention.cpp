@@ -68,10 +68,7 @@ std::unique_ptr<ContextAttentionStash> RingAttention::forward(const Tensor& qkv,
 
 void RingAttention::backward(const Tensor& dout, const Tensor& qkv, int heads,
                              ContextAttentionStash& stash, const Tensor& dqkv) {
-  const AttentionShape s = group_.check(qkv, heads, dout, "dout", 1);
-  group_.check(qkv, heads, dqkv, "dqkv", 3);
-  auto* kept = dynamic_cast<RingStash*>(&stash);
-  if (kept == nullptr) throw Error("context ring: backward was given another mode's stash");
+  const auto [s, kept] = group_.check_backward<RingStash>(qkv, heads, dout, dqkv, stash);
   const ContextChunks& chunks = group_.chunks();
   const int c = group_.size(), r = group_.rank();
   const Shape kv_shape{s.batch, s.tokens, 2 * s.channels};
