@@ -68,7 +68,11 @@ macro(trellis_enable_sanitizers)
       add_library(trellis_keep_libraries_loaded SHARED
                   ${PROJECT_SOURCE_DIR}/cmake/sanitizers/keep_libraries_loaded.cpp)
       target_link_libraries(trellis_keep_libraries_loaded PRIVATE ${CMAKE_DL_LIBS})
-      cmake_language(DEFER CALL _trellis_link_executables_to trellis_keep_libraries_loaded)
+      # Deferred twice: plugin folders' tests (trellis_plugin_tests) make executables in calls
+      # deferred to the end of this directory too, after this one was queued; a call queued by a
+      # deferred call runs after all of them.
+      cmake_language(DEFER CALL cmake_language DEFER CALL _trellis_link_executables_to
+                     trellis_keep_libraries_loaded)
       install(TARGETS trellis_keep_libraries_loaded LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
     endif()
     message(STATUS "Trellis sanitizers: ${_trellis_sanitize_flag} (every target; tests run with "
