@@ -52,13 +52,8 @@ Tensor Block2d::forward(const Microbatch& mb, const Tensor& input) {
   s.qkv = ctx_.empty({Bl, T, 3 * Cb});
   qkv_.forward(ctx_, s.ln1, s.qkv.view({N, 3 * Cb}));
   s.att = ctx_.empty({Bl, T, Cb});
-  if (ctx_.attention) {
-    // Across the context group: this rank's chunks attend to every earlier token.
-    s.context = ctx_.attention->forward(s.qkv, heads, s.att, mb.training);
-  } else {
-    s.probs = ctx_.empty({Bl, heads, T, T});
-    k.attention_forward(s.qkv, heads, s.att, s.probs);
-  }
+  s.attention = layers::attention_core_forward(k, ctx_.attention.get(), ctx_.allocator, s.qkv,
+                                               heads, s.att, mb.training);
   s.res2 = ctx_.empty({N, Cb});
   proj_.forward(ctx_, s.att.view({N, Cb}), s.res2);
   k.add(s.res2, s.x, s.res2);
@@ -98,11 +93,7 @@ Tensor Block2d::backward_input(const Microbatch& mb, const Tensor& grad_output) 
   Tensor d_att = ctx_.empty({Bl, T, Cb});
   proj_.backward_input(ctx_, s.d_res2, d_att.view({N, Cb}));
   Tensor d_qkv = ctx_.empty({Bl, T, 3 * Cb});
-  if (ctx_.attention) {
-    ctx_.attention->backward(d_att, s.qkv, heads, *s.context, d_qkv);
-  } else {
-    k.attention_backward(d_att, s.qkv, s.probs, heads, d_qkv);
-  }
+  layers::attention_core_backward(k, ctx_.attention.get(), d_att, s.qkv, heads, s.attention, d_qkv);
   s.d_qkv = d_qkv.view({N, 3 * Cb});
   Tensor d_ln1 = ctx_.empty({N, Cb});
   qkv_.backward_input(ctx_, s.d_qkv, d_ln1);
@@ -111,8 +102,8 @@ Tensor Block2d::backward_input(const Microbatch& mb, const Tensor& grad_output) 
   k.accumulate(s.d_x, s.d_res2);
 
   // Keep what the weight gradients need: the linears' inputs and their output gradients.
-  s.x = s.qkv = s.probs = s.res2 = s.fc = s.out = Tensor();
-  s.context.reset();
+  s.x = s.qkv = s.res2 = s.fc = s.out = Tensor();
+  s.attention = {};
   s.ln1_saved = s.ln2_saved = LayerNorm2d::Saved();
   return s.d_x.view({Bl, T, Cb});
 }

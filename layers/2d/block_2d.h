@@ -14,8 +14,7 @@
 //                    2 LayerNorms x 2 column reduce-scatters
 #pragma once
 
-#include <memory>
-
+#include "attention_core.h"
 #include "layer_norm_2d.h"
 #include "linear_2d.h"
 #include "stash_map.h"
@@ -35,10 +34,9 @@ class Block2d final : public Layer {
  private:
   // 2-D [rows, channels] views of this rank's tokens.
   struct Stash {
-    Tensor x, ln1, qkv, probs, att, res2, ln2, fc, gelu, out;
+    Tensor x, ln1, qkv, att, res2, ln2, fc, gelu, out;
     LayerNorm2d::Saved ln1_saved, ln2_saved;
-    // Under context parallelism, what the context attention keeps instead of probs.
-    std::unique_ptr<ContextAttentionStash> context;
+    layers::AttentionStash attention;  // the probabilities, or the context attention's stash
     // Written by backward_input, read by backward_weight.
     Tensor d_out, d_res2, d_qkv, d_fc, d_x, norm_grads;  // norm_grads [4, C/q]: ln1 w, b, ln2 w, b
   };

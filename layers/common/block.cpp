@@ -74,13 +74,8 @@ Tensor Block::forward(const Microbatch& mb, const Tensor& input) {
                    qkv_b_.value.view({3 * Cl}), qkv);
   s.qkv = region.to_sequence_order(qkv);
   Tensor att = ctx_.empty({B, T, Cl});
-  if (ctx_.attention) {
-    // Across the context group: this rank's chunks attend to every earlier token.
-    s.context = ctx_.attention->forward(s.qkv, heads, att, mb.training);
-  } else {
-    s.probs = ctx_.empty({B, heads, T, T});
-    k.attention_forward(s.qkv, heads, att, s.probs);
-  }
+  s.attention = attention_core_forward(k, ctx_.attention.get(), ctx_.allocator, s.qkv, heads, att,
+                                       mb.training);
   s.att = region.to_region_order(att);
 
   Tensor proj = ctx_.empty({B, T, C});
@@ -133,11 +128,8 @@ Tensor Block::backward_input(const Microbatch& mb, const Tensor& grad_output) {
   Tensor d_att = ctx_.empty({B, T, Cl});
   k.matmul(s.d_res2_all.view({N, C}), false, proj_w_.value, false, d_att.view({N, Cl}));
   Tensor d_qkv = ctx_.empty({B, T, 3 * Cl});
-  if (ctx_.attention) {
-    ctx_.attention->backward(region.to_sequence_order(d_att), s.qkv, heads, *s.context, d_qkv);
-  } else {
-    k.attention_backward(region.to_sequence_order(d_att), s.qkv, s.probs, heads, d_qkv);
-  }
+  attention_core_backward(k, ctx_.attention.get(), region.to_sequence_order(d_att), s.qkv, heads,
+                          s.attention, d_qkv);
   s.d_qkv = region.to_region_order(d_qkv);
   Tensor d_ln1_all = ctx_.empty({B, T, C});
   k.matmul(s.d_qkv.view({N, 3 * Cl}), false, qkv_w_.value.view({3 * Cl, C}), false,
@@ -151,8 +143,8 @@ Tensor Block::backward_input(const Microbatch& mb, const Tensor& grad_output) {
   // Keep only what the weight gradients need (inputs of the linear layers, the LayerNorm
   // outputs as this rank's shards, and the gradients of the linears' outputs), so a deferred
   // backward_weight holds as little memory as possible.
-  s.x = s.ln1_mean = s.ln1_rstd = s.qkv = s.probs = s.res2 = Tensor();
-  s.context.reset();
+  s.x = s.ln1_mean = s.ln1_rstd = s.qkv = s.res2 = Tensor();
+  s.attention = {};
   s.ln2_mean = s.ln2_rstd = s.fc = s.out = Tensor();
   return s.d_x;
 }

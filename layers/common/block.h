@@ -20,6 +20,7 @@
 
 #include <memory>
 
+#include "attention_core.h"
 #include "family_context.h"
 #include "norm_gradients.h"
 #include "parameters.h"
@@ -39,13 +40,12 @@ class Block final : public Layer {
 
  private:
   // Tensors between regions are [B, local T, C]; region tensors [B, T, X] in region order,
-  // except qkv and probs, which attention keeps in sequence order. T is the tokens of each
+  // except qkv and attention's stash, which are in sequence order. T is the tokens of each
   // sequence this context rank holds (FamilyContext::seq_len()).
   struct Stash {
-    Tensor x, ln1, ln1_mean, ln1_rstd, qkv, probs, att, res2, ln2, ln2_mean, ln2_rstd, fc, gelu;
+    Tensor x, ln1, ln1_mean, ln1_rstd, qkv, att, res2, ln2, ln2_mean, ln2_rstd, fc, gelu;
     Tensor out;
-    // Under context parallelism, what the context attention keeps instead of probs.
-    std::unique_ptr<ContextAttentionStash> context;
+    AttentionStash attention;  // the probabilities, or the context attention's stash
     // Written by backward_input, read by backward_weight: the gradients of the linear layers'
     // outputs (region order), and the gradient returned for the input.
     Tensor d_out_all, d_res2_all, d_qkv, d_fc, d_x;
