@@ -29,6 +29,9 @@ heads, hidden 64), one step: the activation peak per rank, and trellis-plan's pr
   bench/context/run_context_bench.py --table   # results.md from results.json
   bench/context/run_context_bench.py --draw TRACE.json OUT.png   # a ring timeline
 
+--draw needs matplotlib (Debian: apt-get install python3-matplotlib, seen by /usr/bin/python3);
+the rest needs only the standard library.
+
 Writes bench/context/results.json and results.md.
 """
 import argparse
