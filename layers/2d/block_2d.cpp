@@ -52,8 +52,8 @@ Tensor Block2d::forward(const Microbatch& mb, const Tensor& input) {
   s.qkv = ctx_.empty({Bl, T, 3 * Cb});
   qkv_.forward(ctx_, s.ln1, s.qkv.view({N, 3 * Cb}));
   s.att = ctx_.empty({Bl, T, Cb});
-  s.attention = layers::attention_core_forward(k, ctx_.attention.get(), ctx_.allocator, s.qkv,
-                                               heads, s.att, mb.training);
+  s.attention =
+      layers::attention_core_forward(ctx_.attention_core(), s.qkv, heads, s.att, mb.training);
   s.res2 = ctx_.empty({N, Cb});
   proj_.forward(ctx_, s.att.view({N, Cb}), s.res2);
   k.add(s.res2, s.x, s.res2);
@@ -93,7 +93,8 @@ Tensor Block2d::backward_input(const Microbatch& mb, const Tensor& grad_output) 
   Tensor d_att = ctx_.empty({Bl, T, Cb});
   proj_.backward_input(ctx_, s.d_res2, d_att.view({N, Cb}));
   Tensor d_qkv = ctx_.empty({Bl, T, 3 * Cb});
-  layers::attention_core_backward(k, ctx_.attention.get(), d_att, s.qkv, heads, s.attention, d_qkv);
+  layers::attention_core_backward(ctx_.attention_core(), d_att, s.qkv, heads, s.attention, d_qkv,
+                                  name_, mb.id);
   s.d_qkv = d_qkv.view({N, 3 * Cb});
   Tensor d_ln1 = ctx_.empty({N, Cb});
   qkv_.backward_input(ctx_, s.d_qkv, d_ln1);

@@ -17,6 +17,7 @@
 
 #include <memory>
 
+#include "attention_core.h"
 #include "trellis/context_attention.h"
 #include "trellis/layer.h"
 
@@ -38,6 +39,7 @@ struct GridContext {
   // parallelism), and the attention across the context group (null without).
   ContextChunks chunks;
   std::shared_ptr<ContextAttention> attention;
+  layers::AttentionRecompute recompute;  // selective recomputation
 
   std::int64_t local_batch() const { return micro_batch / q; }             // B/q
   std::int64_t seq_len() const { return chunks.local_len(); }              // T/context
@@ -46,6 +48,9 @@ struct GridContext {
   std::int64_t vocab_block() const { return dims.padded_vocab / q; }
 
   Tensor empty(const Shape& shape) const { return Tensor::empty(shape, DType::f32, allocator); }
+  layers::AttentionCoreSetup attention_core() const {
+    return {kernels, attention.get(), allocator, recompute};
+  }
   Tensor zeros(const Shape& shape) const {
     Tensor t = empty(shape);
     kernels->fill(t, 0.0f);

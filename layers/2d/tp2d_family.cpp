@@ -72,6 +72,7 @@ Tp2dFamily::Tp2dFamily(const LayerFamilyInit& init) {
   layers::ContextParts context = layers::context_parts(init, "layers 2d");
   ctx_.chunks = context.chunks;
   ctx_.attention = std::move(context.attention);
+  ctx_.recompute = layers::attention_recompute(init);
   ctx_.ones = ctx_.empty({ctx_.local_tokens()});
   ctx_.kernels->fill(ctx_.ones, 1.0f);
 }

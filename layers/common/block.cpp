@@ -74,8 +74,7 @@ Tensor Block::forward(const Microbatch& mb, const Tensor& input) {
                    qkv_b_.value.view({3 * Cl}), qkv);
   s.qkv = region.to_sequence_order(qkv);
   Tensor att = ctx_.empty({B, T, Cl});
-  s.attention = attention_core_forward(k, ctx_.attention.get(), ctx_.allocator, s.qkv, heads, att,
-                                       mb.training);
+  s.attention = attention_core_forward(ctx_.attention_core(), s.qkv, heads, att, mb.training);
   s.att = region.to_region_order(att);
 
   Tensor proj = ctx_.empty({B, T, C});
@@ -128,8 +127,8 @@ Tensor Block::backward_input(const Microbatch& mb, const Tensor& grad_output) {
   Tensor d_att = ctx_.empty({B, T, Cl});
   k.matmul(s.d_res2_all.view({N, C}), false, proj_w_.value, false, d_att.view({N, Cl}));
   Tensor d_qkv = ctx_.empty({B, T, 3 * Cl});
-  attention_core_backward(k, ctx_.attention.get(), region.to_sequence_order(d_att), s.qkv, heads,
-                          s.attention, d_qkv);
+  attention_core_backward(ctx_.attention_core(), region.to_sequence_order(d_att), s.qkv, heads,
+                          s.attention, d_qkv, name_, mb.id);
   s.d_qkv = region.to_region_order(d_qkv);
   Tensor d_ln1_all = ctx_.empty({B, T, C});
   k.matmul(s.d_qkv.view({N, 3 * Cl}), false, qkv_w_.value.view({3 * Cl, C}), false,

@@ -6,6 +6,7 @@
 
 #include <memory>
 
+#include "attention_core.h"
 #include "token_region.h"
 #include "trellis/context_attention.h"
 #include "trellis/layer.h"
@@ -25,6 +26,7 @@ struct FamilyContext {
   // parallelism. Region tensors hold chunks.local_len() tokens of each sequence.
   ContextChunks chunks;
   std::shared_ptr<ContextAttention> attention;  // null without context parallelism
+  AttentionRecompute recompute;                 // selective recomputation
 
   std::int64_t seq_len() const { return chunks.local_len(); }      // T / context, a region's
   std::int64_t tokens() const { return micro_batch * seq_len(); }  // N = B*T/c, a whole region
@@ -35,6 +37,9 @@ struct FamilyContext {
   std::int64_t vocab_begin() const { return tensor_rank * vocab_rows(); }
 
   Tensor empty(const Shape& shape) const { return Tensor::empty(shape, DType::f32, allocator); }
+  AttentionCoreSetup attention_core() const {
+    return {kernels, attention.get(), allocator, recompute};
+  }
 };
 
 }  // namespace trellis::layers

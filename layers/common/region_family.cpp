@@ -23,6 +23,7 @@ FamilyContext make_family_context(const LayerFamilyInit& init, const std::string
   ContextParts context = context_parts(init, family);
   ctx.chunks = context.chunks;
   ctx.attention = std::move(context.attention);
+  ctx.recompute = attention_recompute(init);
   return ctx;
 }
 

@@ -20,6 +20,9 @@ const trellis::PluginDescriptor descriptor{
     .options = nullptr,
     .option_count = 0,
     .describe_cost = &trellis::seqpar::describe_cost,
+    .make_context = nullptr,
+    .describe_context_cost = nullptr,
+    .recomputes_attention = true,
 };
 
 }  // namespace

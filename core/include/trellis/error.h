@@ -60,4 +60,12 @@ class TRELLIS_EXPORT UnsupportedError : public Error {
   ~UnsupportedError() override;
 };
 
+// An allocation would take a rank's tensors past the memory limit it runs under ([device]
+// memory_limit_mb, Allocator::set_limit). The message names the limit, what is held and the tensor.
+class TRELLIS_EXPORT MemoryLimitError : public Error {
+ public:
+  using Error::Error;
+  ~MemoryLimitError() override;
+};
+
 }  // namespace trellis

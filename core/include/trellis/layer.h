@@ -66,7 +66,10 @@ class Layer {
   virtual std::vector<Parameter*> parameters() = 0;
 
   // Returns the output for microbatch `mb`. The returned tensor stays valid until this layer's
-  // backward for `mb` has finished (or, when not training, until the next forward of `mb.id`).
+  // backward for `mb` has finished; when not training, for as long as the caller holds it (full
+  // recomputation runs a block's forward without training and keeps its output as the next
+  // block's input: a layer never writes into a tensor it has returned). A forward with and
+  // without training computes the same output, bit for bit: recomputation relies on it.
   virtual Tensor forward(const Microbatch& mb, const Tensor& input) = 0;
   // Gradient of the input from the gradient of the output. The loss head takes an undefined
   // grad_output (it starts backward from mb.loss_scale); the embedding returns an undefined tensor.
@@ -90,6 +93,18 @@ struct TensorGroups {
   Communicator* col = nullptr;
 };
 
+// Where recomputation shows on the run's trace (ABI 2.2): a layer that recomputes part of its
+// forward in backward (selective recomputation, LayerFamilyInit::recompute_attention) calls
+// begin before and end after it, and the trace gets a "recompute" slice inside the backward's.
+// Core's full recomputation reports its blocks' forwards the same way. Calls nest.
+class RecomputeTrace {
+ public:
+  virtual ~RecomputeTrace() = default;
+  // `what` names the layer and the piece, e.g. "h.3 attention"; `microbatch` is Microbatch::id.
+  virtual void begin(std::string_view what, int microbatch) = 0;
+  virtual void end() = 0;
+};
+
 struct LayerFamilyInit {
   ModelDims dims;
   TensorGroups groups;
@@ -106,6 +121,14 @@ struct LayerFamilyInit {
   Communicator* context = nullptr;
   ContextChunks chunks;  // {seq_len, 1, 0} without context parallelism
   std::shared_ptr<ContextAttention> context_attention;
+  // ---- ABI 2.2: selective recomputation ([train] recompute = "selective") ----
+  // true: blocks keep nothing of attention's core (scores, softmax, weighted sum) for backward
+  // and run it again at the start of their input gradient (with context parallelism, the
+  // context attention's forward again, communication included), from the Q, K and V they keep.
+  // Set only for families whose descriptor says recomputes_attention (trellis/plugin.h).
+  bool recompute_attention = false;
+  // Where a block's recomputation shows on the trace; null when the run has no trace.
+  RecomputeTrace* recompute_trace = nullptr;
 };
 
 class LayerFamily {

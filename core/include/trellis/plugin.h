@@ -36,6 +36,9 @@
 //        LayerFamilyInit: context, context_attention;
 //        context plugins: describe_context_cost (trellis/context_cost.h), what trellis-plan
 //        predicts a context mode from
+//   2.2  selective recomputation: layers plugins' recomputes_attention, LayerFamilyInit's
+//        recompute_attention and recompute_trace (RecomputeTrace); Allocator::set_limit and
+//        MemoryLimitError
 #pragma once
 
 #include <cstddef>
@@ -62,7 +65,7 @@ struct AbiVersion {
   std::uint32_t major;
   std::uint32_t minor;
 };
-inline constexpr AbiVersion kAbiVersion{2, 1};
+inline constexpr AbiVersion kAbiVersion{2, 2};
 
 enum class PluginKind : std::uint32_t { comm = 1, layers = 2, schedule = 3, context = 4 };
 // "comm", "layers", "schedule", "context"
@@ -122,6 +125,11 @@ struct PluginDescriptor {
   // Context plugins: what the mode costs, for trellis-plan (optional; without it the mode trains
   // but cannot be planned).
   ContextCostFn describe_context_cost = nullptr;
+  // ---- ABI 2.2 ----
+  // Layers plugins: the family honours LayerFamilyInit::recompute_attention, so runs may set
+  // [train] recompute = "selective" (core refuses it for a family without). Full recomputation
+  // needs nothing of a family: core runs it over the blocks' forward and backward.
+  bool recomputes_attention = false;
 };
 
 }  // namespace trellis

@@ -95,7 +95,8 @@ class Allocator {
   Allocator& operator=(const Allocator&) = delete;
 
   Device device() const noexcept { return device_; }
-  // Returns memory aligned to at least 64 bytes; throws trellis::Error when out of memory.
+  // Returns memory aligned to at least 64 bytes; throws trellis::Error when out of memory, and
+  // MemoryLimitError when the live bytes would pass the limit.
   void* allocate(std::size_t bytes);
   void deallocate(void* ptr, std::size_t bytes) noexcept;
 
@@ -103,6 +104,11 @@ class Allocator {
   std::size_t current_bytes() const noexcept { return current_.load(); }
   std::size_t peak_bytes() const noexcept { return peak_.load(); }
   void reset_peak() noexcept { peak_.store(current_.load()); }
+  // The most bytes live tensors may hold (0: no limit), to run as if on a smaller device: an
+  // allocation past it throws MemoryLimitError instead of taking memory. Tensor::empty names
+  // the tensor in the message.
+  void set_limit(std::size_t bytes) noexcept { limit_.store(bytes); }
+  std::size_t limit() const noexcept { return limit_.load(); }
   // Bytes taken from the device, including blocks freed by tensors but kept for reuse.
   virtual std::size_t reserved_bytes() const noexcept { return current_bytes(); }
   // How many times memory was taken from the device (not served from the cache). Once every
@@ -117,6 +123,7 @@ class Allocator {
   Device device_;
   std::atomic<std::size_t> current_{0};
   std::atomic<std::size_t> peak_{0};
+  std::atomic<std::size_t> limit_{0};
 };
 
 // Host memory, 64-byte aligned. Freed blocks are cached by size and reused, so a training step

@@ -43,6 +43,11 @@ void check_input_files(CheckContext& ctx, ResolvedRun& run);
 void check_plugins(CheckContext& ctx, const RunEnvironment& env, LayoutStatus layout,
                    LoadPurpose purpose, ResolvedRun& run);
 
+// [train] recompute and its method and group size against the model's chunks and the layer
+// family (selective needs a family that recomputes attention); fills run.recompute. After
+// check_plugins.
+void check_recompute(CheckContext& ctx, ResolvedRun& run);
+
 // Enums in typed form, the timeout as a duration.
 void fill_derived_settings(CheckContext& ctx, ResolvedRun& run);
 

@@ -25,6 +25,7 @@ ResolvedRun resolve(ReadConfig read, const RunEnvironment& env, LoadPurpose purp
   const LayoutStatus layout = check_layout(ctx, env, run);
   if (purpose == LoadPurpose::train) check_input_files(ctx, run);
   check_plugins(ctx, env, layout, purpose, run);
+  check_recompute(ctx, run);
   problems.throw_if_any();
 
   fill_derived_settings(ctx, run);

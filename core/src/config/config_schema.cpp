@@ -111,6 +111,12 @@ std::vector<KeySpec> make_keys() {
 
       {"train", "micro_batch", &field<&R::train, &TrainSection::micro_batch>, ints(1, kInt32Max)},
       {"train", "global_batch", &field<&R::train, &TrainSection::global_batch>, ints(1, kInt32Max)},
+      {"train", "recompute", &field<&R::train, &TrainSection::recompute>,
+       one_of({"none", "selective", "full"})},
+      {"train", "recompute_method", &field<&R::train, &TrainSection::recompute_method>,
+       one_of({"uniform", "block"})},
+      {"train", "recompute_num_layers", &field<&R::train, &TrainSection::recompute_num_layers>,
+       ints(1, kInt32Max)},
 
       {"optim", "lr", &field<&R::optim, &OptimSection::lr>, numbers(0, false)},
       {"optim", "schedule", &field<&R::optim, &OptimSection::schedule>,
@@ -147,6 +153,8 @@ std::vector<KeySpec> make_keys() {
        one_of({"fp32", "bf16"})},
       {"device", "blas_core", &field<&R::device, &DeviceSection::blas_core>, blas_core_choices()},
       {"device", "peak_gflops", &field<&R::device, &DeviceSection::peak_gflops>, numbers(0, false)},
+      {"device", "memory_limit_mb", &field<&R::device, &DeviceSection::memory_limit_mb>,
+       ints(0, kInt32Max)},
 
       path({"plugins", "paths", &field<&R::plugins, &PluginsSection::paths>, any()}),
   };

@@ -16,6 +16,7 @@
 #include "config/config_origin.h"
 #include "config/run_config.h"
 #include "model/llmc_checkpoint_header.h"
+#include "model/recompute_plan.h"
 #include "trellis/config.h"
 #include "trellis/parallel.h"
 #include "trellis/pipeline_plan.h"
@@ -80,6 +81,7 @@ struct ResolvedRun {
   std::optional<DataFile> val;
   LrSchedule lr_schedule = LrSchedule::cosine;
   DeviceKind device = DeviceKind::cpu;
+  RecomputeSettings recompute;  // [train] recompute, recompute_method, recompute_num_layers
   std::chrono::milliseconds comm_timeout{std::chrono::minutes(5)};
 
   std::vector<PluginUse> plugins;  // layers, schedule, context, comm, in that order

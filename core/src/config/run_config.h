@@ -59,6 +59,12 @@ struct ModelSection {
 struct TrainSection {
   std::int64_t micro_batch = 4;    // sequences per microbatch
   std::int64_t global_batch = 32;  // sequences per optimizer step, over all data ranks
+  // Activation recomputation, Megatron-LM's (model/recompute_plan.h): "none" | "selective" |
+  // "full"; for full, "uniform" | "block" and the blocks a group holds (uniform) or the blocks
+  // of each chunk recomputed (block).
+  std::string recompute = "none";
+  std::string recompute_method = "uniform";
+  std::int64_t recompute_num_layers = 1;
 };
 
 struct OptimSection {
@@ -105,6 +111,9 @@ struct DeviceSection {
   // The MFU reference, FLOP/s of one rank in GFLOP/s; 0: a calibration or a probe
   // (train/mfu_peak.h).
   double peak_gflops = 0.0;
+  // The most memory the rank's tensors may hold, in MiB (2^20 bytes); 0: no limit. An
+  // allocation over it is an error naming the limit and the tensor.
+  std::int64_t memory_limit_mb = 0;
 };
 
 struct PluginsSection {

@@ -10,5 +10,6 @@ PluginError::~PluginError() = default;
 CommError::~CommError() = default;
 TimeoutError::~TimeoutError() = default;
 UnsupportedError::~UnsupportedError() = default;
+MemoryLimitError::~MemoryLimitError() = default;
 
 }  // namespace trellis

@@ -3,6 +3,7 @@
 #include "model/llmc_checkpoint.h"
 #include "model/param_init.h"
 #include "trace/recorder_context_trace.h"
+#include "trace/recorder_recompute_trace.h"
 
 namespace trellis {
 
@@ -34,6 +35,9 @@ RankModel::RankModel(const ResolvedRun& run, const PipelinePlan& plan, int pipel
     init.context = groups.context.get();
     init.context_attention = run.registry->make_context(run.config.parallel.context_mode, context);
   }
+  if (trace != nullptr) recompute_trace_ = std::make_unique<RecorderRecomputeTrace>(*trace);
+  init.recompute_attention = run.recompute.granularity == RecomputeGranularity::selective;
+  init.recompute_trace = recompute_trace_.get();
   family_ = run.registry->make_layers(run.config.parallel.tensor_mode, init);
 
   // A rank holding stage 0 hands its embedding to its later chunks, so that a head on this rank
@@ -42,7 +46,8 @@ RankModel::RankModel(const ResolvedRun& run, const PipelinePlan& plan, int pipel
   for (int stage = 0; stage < stages_; ++stage) {
     if (plan.stage_rank[stage] != pipeline_rank) continue;
     auto chunk = std::make_unique<ModelChunk>(
-        *family_, chunk_spec(static_cast<int>(run.dims.layers), stages_, stage), embedding);
+        *family_, chunk_spec(static_cast<int>(run.dims.layers), stages_, stage), embedding,
+        run.recompute, recompute_trace_.get());
     if (chunk->embedding()) embedding = chunk->embedding();
     chunks_[stage] = std::move(chunk);
   }

@@ -63,6 +63,8 @@ class RankModel {
   ContextChunks context_chunks_;
   // Declared before the family, whose context attention records into it.
   std::unique_ptr<ContextTrace> context_trace_;
+  // Declared before the family and the chunks, which report recomputation to it.
+  std::unique_ptr<RecomputeTrace> recompute_trace_;
   std::shared_ptr<LayerFamily> family_;
   // Declared after the family: objects a plugin made must go before the family that made them.
   std::map<int, std::unique_ptr<ModelChunk>> chunks_;

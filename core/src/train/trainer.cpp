@@ -155,6 +155,9 @@ Trainer::Trainer(const ResolvedRun& run, const RunEnvironment& environment, std:
   s.M = run.microbatches;
 
   s.device = open_compute_device(device_choice(run, s.rank_env), wrap_device);
+  // [device] memory_limit_mb: the rank runs as if on a device of that size (every tensor counts,
+  // parameters and optimizer state included).
+  s.device.allocator->set_limit(static_cast<std::size_t>(cfg.device.memory_limit_mb) << 20);
   // Rank 0 finds the MFU peak before the world exists: a probe then runs while the other ranks
   // wait for it in the rendezvous, not while they compute.
   if (s.reports) s.mfu_peak = choose_mfu_peak(mfu_peak_request(run, s.device));

@@ -1,3 +1,4 @@
+#include <cstdio>
 #include <cstdlib>
 #include <string>
 
@@ -8,8 +9,24 @@
 
 namespace trellis {
 
+namespace {
+
+std::string mib_text(std::size_t bytes) {
+  char text[64];
+  std::snprintf(text, sizeof text, "%.2f MiB", static_cast<double>(bytes) / (1 << 20));
+  return text;
+}
+
+}  // namespace
+
 void* Allocator::allocate(std::size_t bytes) {
   if (bytes == 0) return nullptr;
+  const std::size_t limit = limit_.load();
+  if (limit != 0 && current_.load() + bytes > limit) {
+    throw MemoryLimitError("allocating " + mib_text(bytes) + " would take the tensors held to " +
+                           mib_text(current_.load() + bytes) + ", past the memory limit of " +
+                           mib_text(limit));
+  }
   void* ptr = raw_allocate(bytes);
   std::size_t now = current_.fetch_add(bytes) + bytes;
   std::size_t peak = peak_.load();

@@ -52,7 +52,11 @@ Tensor Tensor::empty(const Shape& shape, DType dtype, const std::shared_ptr<Allo
   if (!allocator) throw Error("Tensor::empty needs an allocator");
   Tensor t;
   std::size_t bytes = static_cast<std::size_t>(shape.numel()) * dtype_size(dtype);
-  t.storage_ = std::make_shared<Storage>(allocator, bytes);
+  try {
+    t.storage_ = std::make_shared<Storage>(allocator, bytes);
+  } catch (const MemoryLimitError& e) {
+    throw MemoryLimitError("a " + shape.str() + " " + dtype_name(dtype) + " tensor: " + e.what());
+  }
   t.shape_ = shape;
   t.strides_ = contiguous_strides(shape);
   t.dtype_ = dtype;
