@@ -2,6 +2,7 @@
 #pragma once
 
 #include <memory>
+#include <vector>
 
 #include "trellis/comm.h"
 #include "trellis/kernels.h"
@@ -15,5 +16,9 @@ namespace trellis {
 // few values, so the rounding is far below the figures' printed precision.
 double all_reduce_scalar(Communicator& group, double value, ReduceOp op,
                          const std::shared_ptr<Allocator>& allocator, Kernels& kernels);
+// The same for a few numbers at once, in one collective.
+std::vector<double> all_reduce_values(Communicator& group, const std::vector<double>& values,
+                                      ReduceOp op, const std::shared_ptr<Allocator>& allocator,
+                                      Kernels& kernels);
 
 }  // namespace trellis

@@ -41,6 +41,8 @@ std::string to_json(const StepMetrics& m) {
                          {"peak_gflops", m.peak_gflops},
                          {"peak_source", m.peak_source},
                          {"peak_mem_bytes", m.peak_mem_bytes}};
+  if (m.peak_mem_bytes_by_pipeline_rank.size() > 1)
+    line["peak_mem_bytes_by_pipeline_rank"] = m.peak_mem_bytes_by_pipeline_rank;
   if (m.val_loss) line["val_loss"] = *m.val_loss;
   return json::line_text(line);
 }

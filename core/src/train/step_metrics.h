@@ -9,6 +9,7 @@
 #include <fstream>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace trellis {
 
@@ -23,6 +24,8 @@ struct StepMetrics {
   double peak_gflops = 0.0;  // the peak of one rank it is measured against
   std::string peak_source;   // where that peak came from: config, calibration, probe, achieved
   std::uint64_t peak_mem_bytes = 0;
+  // The largest peak among the ranks of each pipeline rank (stage), pipeline rank 0 first.
+  std::vector<std::uint64_t> peak_mem_bytes_by_pipeline_rank;
   std::optional<double> val_loss;
 };
 

@@ -388,9 +388,16 @@ StepMetrics Trainer::State::step_metrics(std::int64_t step, const StepOutcome& o
     m.peak_source = mfu->peak().source_name();
     if (auto notice = mfu->take_notice()) progress.message(*notice);
   }
-  m.peak_mem_bytes = static_cast<std::uint64_t>(
-      all_reduce_scalar(*groups.world, static_cast<double>(device.allocator->peak_bytes()),
-                        ReduceOp::max, device.allocator, *device.kernels));
+  // Each rank's peak in its pipeline rank's slot, the largest of each slot over the world (a
+  // pipeline's stages hold different activations: the first holds the most).
+  std::vector<double> peaks(static_cast<std::size_t>(run.layout.sizes().pipeline), 0.0);
+  peaks[static_cast<std::size_t>(coords.pipeline)] =
+      static_cast<double>(device.allocator->peak_bytes());
+  peaks = all_reduce_values(*groups.world, peaks, ReduceOp::max, device.allocator, *device.kernels);
+  for (double p : peaks) {
+    m.peak_mem_bytes_by_pipeline_rank.push_back(static_cast<std::uint64_t>(p));
+    m.peak_mem_bytes = std::max(m.peak_mem_bytes, m.peak_mem_bytes_by_pipeline_rank.back());
+  }
   return m;
 }
 
