@@ -131,6 +131,12 @@ void print_layout(std::ostream& out, const ResolvedRun& run) {
                               str(2 * s.context - 1) + " - i (" + str(cut.local_len()) +
                               " tokens of each sequence)"});
   }
+  table.row({"recompute", describe_recompute(run.recompute, run.layers_per_chunk())});
+  if (c.device.memory_limit_mb > 0) {
+    table.row({"memory limit", str(c.device.memory_limit_mb) +
+                                   " MiB a rank ([device] memory_limit_mb): an allocation past it "
+                                   "stops the run"});
+  }
   table.row({"microbatches", str(run.microbatches) + " per step per data rank (global_batch " +
                                  str(c.train.global_batch) + " = " + str(run.microbatches) +
                                  " x micro_batch " + str(c.train.micro_batch) + " x data " +

@@ -52,6 +52,14 @@ void print_run_banner(std::FILE* console, const ResolvedRun& run, const RunBanne
   std::fprintf(console, "batch: %lld sequences = %lld microbatches of %lld per data rank x %d\n",
                static_cast<long long>(sequences), static_cast<long long>(run.microbatches),
                static_cast<long long>(cfg.train.micro_batch), z.data);
+  if (run.recompute.granularity != RecomputeGranularity::none) {
+    std::fprintf(console, "recompute: %s\n",
+                 describe_recompute(run.recompute, run.layers_per_chunk()).c_str());
+  }
+  if (cfg.device.memory_limit_mb > 0) {
+    std::fprintf(console, "memory limit: %lld MiB a rank\n",
+                 static_cast<long long>(cfg.device.memory_limit_mb));
+  }
   if (!facts.blas_line.empty()) std::fprintf(console, "%s\n", facts.blas_line.c_str());
   std::fprintf(console, "%s\n", facts.mfu_peak->line().c_str());
 }

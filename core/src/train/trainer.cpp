@@ -155,9 +155,6 @@ Trainer::Trainer(const ResolvedRun& run, const RunEnvironment& environment, std:
   s.M = run.microbatches;
 
   s.device = open_compute_device(device_choice(run, s.rank_env), wrap_device);
-  // [device] memory_limit_mb: the rank runs as if on a device of that size (every tensor counts,
-  // parameters and optimizer state included).
-  s.device.allocator->set_limit(static_cast<std::size_t>(cfg.device.memory_limit_mb) << 20);
   // Rank 0 finds the MFU peak before the world exists: a probe then runs while the other ranks
   // wait for it in the rendezvous, not while they compute.
   if (s.reports) s.mfu_peak = choose_mfu_peak(mfu_peak_request(run, s.device));
@@ -179,6 +176,9 @@ Trainer::Trainer(const ResolvedRun& run, const RunEnvironment& environment, std:
                     std::to_string(s.coords.pipeline) + ", dp " + std::to_string(s.coords.data) +
                     ")");
   }
+  // [device] memory_limit_mb: the rank trains as if on a device of that size (every tensor of
+  // the model counts, parameters and optimizer state included; the MFU probe before it does not).
+  s.device.allocator->set_limit(static_cast<std::size_t>(cfg.device.memory_limit_mb) << 20);
   s.model.emplace(run, s.plan, s.coords.pipeline, s.groups, s.device.allocator,
                   s.device.kernels.get(), s.trace.get());
   s.model->initialize(run, *s.device.kernels);
