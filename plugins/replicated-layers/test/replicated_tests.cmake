@@ -98,6 +98,25 @@ replicated_compare(replicated_tp2_matches_tp1 replicated_tp1 replicated_tp2)
 replicated_compare(replicated_pp2_matches_1d onedim_pp2 replicated_pp2)
 replicated_compare(checkpoint_hands_over_to_1d onedim_tp1 handover)
 
+# Full recomputation is Trellis core's and needs nothing of a family: the blocks' forward runs
+# again before their backward (once, in the input gradient, under the zero-bubble schedule's
+# split backward), the same kernels on the same values, so the figures are bit-identical
+# (tolerance 0).
+replicated_train(replicated_pp2_full
+                 SET parallel.tensor_mode=replicated ${replicated_pipeline2} train.recompute=full)
+replicated_compare(replicated_full_recompute_is_exact replicated_pp2 replicated_pp2_full)
+set_tests_properties(replicated_full_recompute_is_exact PROPERTIES
+                     PASS_REGULAR_EXPRESSION "bit-identical")
+# Selective recomputation is the family's (its descriptor's recomputes_attention), which this
+# family does not offer: the config check refuses it, naming the key and what would work.
+add_test(NAME replicated_selective_refused
+         COMMAND ${CMAKE_COMMAND} -E env
+                 "TRELLIS_PLUGIN_PATH=$<TARGET_FILE_DIR:trellis_layers_replicated>"
+                 ${TRELLIS_TRAIN_EXECUTABLE} ${CMAKE_CURRENT_BINARY_DIR}/tiny.toml --dry-run
+                 --set parallel.tensor_mode=replicated --set train.recompute=selective)
+set_tests_properties(replicated_selective_refused PROPERTIES
+                     PASS_REGULAR_EXPRESSION "does not recompute attention.*recompute = .full.")
+
 # The descriptor and the check hook, through Trellis's plugin registry.
 add_executable(test_replicated_check ${CMAKE_CURRENT_LIST_DIR}/test_replicated_check.cpp)
 target_link_libraries(test_replicated_check PRIVATE Trellis::sdk)
