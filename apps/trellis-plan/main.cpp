@@ -61,10 +61,18 @@ std::string model_line(const ResolvedRun& run) {
   return text;
 }
 
+// The run's recomputation, or the command line's. A search checks the group size against each
+// layout's chunks (it leaves out those where it does not fit), a prediction against the run's.
+RecomputeSettings plan_recompute(const PlanArguments& args, const ResolvedRun& run) {
+  const int chunks =
+      args.search ? 1 : static_cast<int>(run.layout.sizes().pipeline) * run.virtual_stages;
+  return recompute_with_overrides(args, run.recompute, static_cast<int>(run.dims.layers) / chunks);
+}
+
 int plan_run(const PlanArguments& args, ClusterSpec cluster) {
   const ResolvedRun run =
       load_run(args.config, args.overrides, planning_environment(), LoadPurpose::plan);
-  PlanRequest request = request_from_run(run, args.recompute, args.activations);
+  PlanRequest request = request_from_run(run, args.activations, plan_recompute(args, run));
   // A run on cuda trains in its own [device] precision (fp32 tensors either way; bf16 products
   // at the bf16 peak), unless --dtype asks how it would go in another system's precision.
   if (run.device == DeviceKind::cuda && args.dtype.empty()) {
@@ -85,7 +93,8 @@ int plan_run(const PlanArguments& args, ClusterSpec cluster) {
               << (space.world == 1 ? " rank" : " ranks")
               << (args.world ? " (--world)" : " (the config's world size; --world N for another)")
               << ", zero " << request.layout.zero << ", recompute "
-              << recompute_name(args.recompute) << ", ranked by predicted tokens/s\n\n";
+              << describe_recompute_settings(request.layout.recompute)
+              << ", ranked by predicted tokens/s\n\n";
     const SearchResult result = search_layouts(request, cluster, run.registry.get(), space);
     std::cout << format_search(result, cluster, args.top);
     if (!args.json.empty()) write_file(args.json, json::readable_text(search_json(result)));
@@ -93,7 +102,9 @@ int plan_run(const PlanArguments& args, ClusterSpec cluster) {
   }
   const Prediction prediction = predict(request, cluster);
   std::cout << "\n" << format_prediction(prediction, cluster, args.tokens);
-  if (args.recompute == Recompute::full) {
+  // The count assumes every block recomputed: full recomputation's uniform method.
+  if (request.layout.recompute.granularity == Recompute::full &&
+      request.layout.recompute.method == RecomputeMethod::uniform) {
     const double flops =
         megatron_iteration_flops(run.config.train.global_batch, run.dims.seq_len, run.dims.layers,
                                  run.dims.hidden, run.dims.padded_vocab);
@@ -160,7 +171,8 @@ int calibrate(const PlanArguments& args, ClusterSpec cluster, const std::string&
       const std::vector<StepMeasurement> steps = read_metrics(metrics);
       MeasuredRun m;
       m.label = config;
-      m.request = request_from_run(*loaded.back(), args.recompute, args.activations);
+      m.request =
+          request_from_run(*loaded.back(), args.activations, plan_recompute(args, *loaded.back()));
       m.step_seconds = median_step_seconds(steps);
       m.peak_mem_bytes = peak_memory(steps);
       runs.push_back(std::move(m));

@@ -10,7 +10,8 @@ namespace trellis::plan {
 const char* const kUsage =
     "usage: trellis-plan CONFIG [--cluster CLUSTER.toml] [--set section.key=value]...\n"
     "                    [--search [--top K] [--world N]] [--tokens N]\n"
-    "                    [--recompute none|selective|full] [--activations trellis|korthikanti]\n"
+    "                    [--recompute none|selective|full] [--recompute-method uniform|block]\n"
+    "                    [--recompute-num-layers N] [--activations trellis|korthikanti]\n"
     "                    [--dtype fp32|bf16|fp16] [--json FILE]\n"
     "       trellis-plan [CONFIG] --calibrate FILE... [--calibrate-run CONFIG=METRICS]...\n"
     "                    [--cluster BASE.toml] [--link intra|inter] [--output FILE]\n"
@@ -29,8 +30,14 @@ const char* const kUsage =
     "  --world N            ranks --search lays out (default: the config's world size,\n"
     "                       [launch] nproc)\n"
     "  --tokens N           also print the time to train N tokens (1e9 and 300e9 work)\n"
-    "  --recompute R        activation recomputation to predict (Trellis has none yet;\n"
-    "                       Megatron-LM's full or selective)\n"
+    "  --recompute R        activation recomputation to predict instead of the config's\n"
+    "                       [train] recompute (none, selective, full), as trellis-train\n"
+    "                       runs it\n"
+    "  --recompute-method M full recomputation's groups: uniform (every block, in groups of\n"
+    "                       N) or block (the first N blocks of each chunk); default the\n"
+    "                       config's [train] recompute_method\n"
+    "  --recompute-num-layers N\n"
+    "                       N of the method (default the config's recompute_num_layers)\n"
     "  --dtype D            train in D (fp32, bf16, fp16) instead of the cluster's\n"
     "                       train_dtype\n"
     "  --activations M      activation memory of Trellis's layers (default) or Korthikanti\n"
@@ -74,10 +81,23 @@ int parse_count(const std::string& flag, const std::string& text) {
 
 PlanArguments parse_plan_arguments(int argc, char** argv) {
   PlanArguments a;
-  const std::vector<std::string> flags = {"--cluster", "--set",    "--search",    "--top",
-                                          "--world",   "--tokens", "--recompute", "--activations",
-                                          "--dtype",   "--json",   "--calibrate", "--calibrate-run",
-                                          "--link",    "--output", "--help"};
+  const std::vector<std::string> flags = {"--cluster",
+                                          "--set",
+                                          "--search",
+                                          "--top",
+                                          "--world",
+                                          "--tokens",
+                                          "--recompute",
+                                          "--recompute-method",
+                                          "--recompute-num-layers",
+                                          "--activations",
+                                          "--dtype",
+                                          "--json",
+                                          "--calibrate",
+                                          "--calibrate-run",
+                                          "--link",
+                                          "--output",
+                                          "--help"};
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     std::string value;
@@ -108,8 +128,18 @@ PlanArguments parse_plan_arguments(int argc, char** argv) {
       a.tokens = parse_number(arg, next());
     } else if (arg == "--recompute") {
       const std::string v = next();
-      if (!parse_recompute(v, a.recompute))
+      Recompute r{};
+      if (!parse_recompute(v, r))
         throw usage_error("--recompute " + v + ": valid: none, selective, full");
+      a.recompute = r;
+    } else if (arg == "--recompute-method") {
+      const std::string v = next();
+      RecomputeMethod m{};
+      if (!parse_recompute_method(v, m))
+        throw usage_error("--recompute-method " + v + ": valid: uniform, block");
+      a.recompute_method = m;
+    } else if (arg == "--recompute-num-layers") {
+      a.recompute_num_layers = parse_count(arg, next());
     } else if (arg == "--dtype") {
       a.dtype = next();
       if (a.dtype != "fp32" && a.dtype != "bf16" && a.dtype != "fp16")
@@ -153,6 +183,34 @@ PlanArguments parse_plan_arguments(int argc, char** argv) {
   if (!calibrating && !a.output.empty())
     throw usage_error("--output is where --calibrate writes the fitted cluster; nothing to write");
   return a;
+}
+
+RecomputeSettings recompute_with_overrides(const PlanArguments& args, const RecomputeSettings& run,
+                                           int blocks_per_chunk) {
+  RecomputeSettings r = run;
+  if (args.recompute && *args.recompute != r.granularity) {
+    r = RecomputeSettings{};  // the run's method and group size were for its own granularity
+    r.granularity = *args.recompute;
+    if (r.granularity == Recompute::full) {
+      r.method = run.method;
+      r.num_layers = run.num_layers;
+    }
+  }
+  if (r.granularity != Recompute::full && (args.recompute_method || args.recompute_num_layers)) {
+    throw usage_error(
+        std::string(args.recompute_method ? "--recompute-method" : "--recompute-num-layers") +
+        " applies to full recomputation only, and the recomputation is " +
+        recompute_name(r.granularity) + "; valid: add --recompute full");
+  }
+  if (args.recompute_method) r.method = *args.recompute_method;
+  if (args.recompute_num_layers) r.num_layers = *args.recompute_num_layers;
+  if (r.granularity == Recompute::full && r.num_layers > blocks_per_chunk) {
+    throw usage_error("--recompute-num-layers " + std::to_string(r.num_layers) +
+                      " is more than the " + std::to_string(blocks_per_chunk) +
+                      " blocks of each model chunk; valid: 1 to " +
+                      std::to_string(blocks_per_chunk));
+  }
+  return r;
 }
 
 }  // namespace trellis::plan

@@ -27,6 +27,7 @@
 #include "launch/openblas_reexec.h"
 #include "launch/rank_environment.h"
 #include "launch/self_launch.h"
+#include "plan/dry_run_memory.h"
 #include "train/trainer.h"
 #include "train/training_checkpoints.h"
 #include "trellis/error.h"
@@ -103,7 +104,8 @@ int run(int argc, char** argv, const trellis::DeviceWrapper& wrap_device) {
   const trellis::RunEnvironment environment = trellis::RunEnvironment::from_process();
   const trellis::ResolvedRun resolved = trellis::load_run(args.config, args.overrides, environment);
   if (args.dry_run) {
-    std::cout << trellis::format_dry_run(resolved);
+    std::cout << trellis::format_dry_run(resolved)
+              << trellis::plan::format_predicted_memory(resolved);
     return kExitOk;
   }
   // Every rank (and a launching process) sees the same checkpoint: all stop here, one says why.

@@ -91,6 +91,19 @@ TEST_CASE("recomputation adds the forward (full) or attention's core (selective)
         none.backward_input.flops + 4.0 * 2 * 128 * 128 * 256 / 2);
 }
 
+TEST_CASE("full recomputation's block method recomputes the first N blocks of a chunk only") {
+  const LayerCost c = cost(2, "1d");
+  const PassWork none = block(2, "1d");
+  const PassWork uniform = chunk_blocks_work(c, {Recompute::full, RecomputeMethod::uniform, 2}, 4);
+  CHECK(uniform.backward_input.flops == 4 * (none.backward_input.flops + none.forward.flops));
+  const PassWork first_one = chunk_blocks_work(c, {Recompute::full, RecomputeMethod::block, 1}, 4);
+  CHECK(first_one.backward_input.flops == 4 * none.backward_input.flops + none.forward.flops);
+  CHECK(first_one.forward.flops == 4 * none.forward.flops);
+  const PassWork selective = chunk_blocks_work(c, {Recompute::selective}, 4);
+  CHECK(selective.backward_input.flops ==
+        4 * block(2, "1d", Recompute::selective).backward_input.flops);
+}
+
 TEST_CASE("the LM head: 2 b s h V / t FLOPs in each pass; its statistics all-reduced") {
   const PassWork h = head_work(cost(2, "1d"));
   CHECK(h.forward.flops == 2.0 * 256 * 256 * 256);  // V / t = 256 rows

@@ -62,7 +62,7 @@ ActivationShape shape(std::int64_t b, std::int64_t s, std::int64_t h, std::int64
   w.hidden = h;
   w.heads = a;
   w.tensor = t;
-  w.recompute = r;
+  w.recompute.granularity = r;
   w.activation_bytes = e;
   return w;
 }
@@ -135,6 +135,48 @@ TEST_CASE("a chunk's activations: after forward, after the input gradient, at it
   CHECK(h.after_forward == c.after_forward + (256 + 2 + 25600 + 3) * value);
 }
 
+TEST_CASE("a chunk's activations under Trellis's recomputation (model/model_chunk.cpp)") {
+  // 1d, b 2, s 128, h 256, a 8, t 2, f32; values a token: a block's stash 2564 and its
+  // probabilities 512 (3076 in all), after its input gradient 2560, its workspace 2048; the chunk
+  // input, a group's input and the arriving gradient 256 each.
+  ActivationShape w = shape(2, 128, 256, 8, 2, Recompute::selective, 4);
+  const LayerCost one_d = cost("1d", w);
+  const double value = 256.0 * 4;
+  // Selective: no probabilities kept; a block's input gradient rebuilds them (on its workspace),
+  // a forward holds them while the attention runs.
+  const ChunkActivations sel = chunk_activations(one_d, w, 4, false, ActivationModel::trellis);
+  CHECK(sel.after_forward == (256 + 4 * 2564) * value);
+  CHECK(sel.peak_in_backward == sel.after_forward + (256 + 2048 + 512) * value);
+  CHECK(sel.peak_in_forward == sel.after_forward + 512 * value);
+  CHECK(sel.sent_output == 0.0);
+
+  // Full, uniform, groups of 2 over 4 blocks, no head: the chunk input and the second group's
+  // input; the chunk's output only its send holds.
+  w.recompute = {Recompute::full, RecomputeMethod::uniform, 2};
+  const ChunkActivations full = chunk_activations(one_d, w, 4, false, ActivationModel::trellis);
+  CHECK(full.after_forward == 512 * value);
+  CHECK(full.sent_output == 256 * value);
+  CHECK(full.after_input == (4 * 2560 + 256) * value);
+  // Whole backward: the top group rebuilt (2 stashes) over both inputs, the gradient and the
+  // workspace on top.
+  CHECK(full.peak_in_backward == (2 * 256 + 2 * 3076 + 256 + 2048) * value);
+  // Split backward: the bottom group is rebuilt while the top group's blocks wait for their
+  // weight gradients.
+  CHECK(full.peak_in_input == (2 * 2560 + 256 + 2 * 3076 + 256 + 2048) * value);
+  // A group's forward: both inputs, the previous block's output and one whole stash at once.
+  CHECK(full.peak_in_forward == (2 * 256 + 256 + 3076) * value);
+
+  // Full, block 1, with the head: the first block recomputed, the other 3 keep their stash, and
+  // the first one also holds the group's output as its input.
+  w.recompute = {Recompute::full, RecomputeMethod::block, 1};
+  const ChunkActivations block = chunk_activations(one_d, w, 4, true, ActivationModel::trellis);
+  const double head = 256 + 2 + 25600 + 3;
+  CHECK(block.after_forward == (256 + 256 + 3 * 3076 + head) * value);
+  CHECK(block.sent_output == 0.0);
+  // The head's backward (its workspace 2 h) over everything: the logits dwarf the blocks.
+  CHECK(block.peak_in_backward == block.after_forward + 512 * value);
+}
+
 TEST_CASE("the walk of a rank's actions finds the most activations it holds") {
   // Rank 0 of a 1F1B pipeline of 2 with 3 microbatches: F0 F1 B0 F2 B1 B2: two alive at most.
   PipelinePlan plan;
@@ -166,4 +208,22 @@ TEST_CASE("the walk of a rank's actions finds the most activations it holds") {
   peaks = activation_peaks(plan, {c});
   CHECK(peaks[0].alive == 3);
   CHECK(peaks[0].bytes == 24.0);
+}
+
+TEST_CASE("a forward's output that only its send holds lives through the next action") {
+  PipelinePlan plan;
+  plan.pipeline_size = 1;
+  plan.microbatches = 2;
+  plan.stage_rank = {0};
+  using A = ActionType;
+  plan.per_rank = {{{0, A::F, 0}, {0, A::F, 1}, {0, A::B, 0}, {0, A::B, 1}}};
+  ChunkActivations c;
+  c.after_forward = 10;
+  c.sent_output = 2;
+  c.peak_in_forward = 11;
+  c.peak_in_backward = 13;
+  // F0 -> 10 (+2 sending); F1 runs on 12: 23, ends at 22 + 2; B0 runs on 10 + 10 + 2: 25.
+  CHECK(activation_peaks(plan, {c})[0].bytes == 25.0);
+  c.sent_output = 0;
+  CHECK(activation_peaks(plan, {c})[0].bytes == 23.0);
 }

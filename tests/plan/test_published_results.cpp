@@ -68,7 +68,7 @@ TEST_CASE("Narayanan et al. 2021 Table 1: every row within 15% of the published 
     l.virtual_stages = row.virtual_stages;
     l.schedule = row.virtual_stages > 1 ? "interleaved" : "1f1b";
     l.micro_batch = row.micro_batch;
-    l.recompute = Recompute::full;
+    l.recompute.granularity = Recompute::full;
     PipelinePlan plan;
     if (row.pipeline > 1) {
       const int m = row.batch / (row.micro_batch * l.data);

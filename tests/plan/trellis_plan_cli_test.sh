@@ -134,6 +134,20 @@ run 2 "$model" --cluster "$cpu" --set parallel.tensr=2
 expect_err "parallel.tensr=2: unknown key in \[parallel\] \(did you mean 'tensor'\?\)" "bad config"
 run 2 "$model" --cluster "$cpu" --recompute some
 expect_err '--recompute some: valid: none, selective, full' "bad flag value"
+run 2 "$model" --cluster "$cpu" --recompute-method tree
+expect_err '--recompute-method tree: valid: uniform, block' "bad method"
+run 2 "$model" --cluster "$cpu" --recompute selective --recompute-num-layers 2
+expect_err 'applies to full recomputation only' "group size without full"
+run 2 "$model" --cluster "$cpu" --recompute full --recompute-num-layers 9
+expect_err 'more than the 8 blocks of each model chunk; valid: 1 to 8' "group size past a chunk"
+# The run's own recomputation by default, the flags over it; the label and JSON name the groups.
+run 0 "$model" --cluster "$cpu" --set train.recompute=full --set train.recompute_method=block \
+  --set train.recompute_num_layers=2 --json "$work/rc.json"
+expect_out 'recompute full block 2;' "the run's recomputation"
+grep -q '"recompute_method": "block", "recompute_num_layers": 2' "$work/rc.json" ||
+  fail "--json names no recompute_method and recompute_num_layers"
+run 0 "$model" --cluster "$cpu" --set train.recompute=full --recompute-num-layers 4
+expect_out 'recompute full uniform 4;' "--recompute-num-layers over the run's"
 run 2 "$model" --cluster "$cpu" --serch
 expect_err "unknown option '--serch' \(did you mean '--search'\?\)" "misspelt flag"
 run 2 --calibrate "$work/m.jsonl" --cluster "$cpu"

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <regex>
 #include <sstream>
 #include <string>
 
@@ -110,6 +111,27 @@ TEST_CASE("resuming a run that is already complete says so and exits 0 without t
   auto more = run_trellis_train({config.string(), "--set", "run.steps=7"});
   CHECK(more.exit_code == 0);
   CHECK(more.output.find("done: 1 steps") != std::string::npos);
+}
+
+TEST_CASE("--dry-run predicts each pipeline rank's memory under the run's recomputation") {
+  const fs::path config = write_config(work_dir("dry-memory"), "");
+  auto dry = run_trellis_train({config.string(), "--dry-run", "--set", "train.recompute=full",
+                                "--set", "device.memory_limit_mb=1"});
+  INFO(dry.output);
+  CHECK(dry.exit_code == 0);
+  const std::size_t section = dry.output.find("\nMemory (predicted by trellis-plan's model");
+  REQUIRE(section != std::string::npos);
+  const std::string memory = dry.output.substr(section);
+  CHECK(memory.find("recompute: full, uniform: groups of 1 block keep their input only") !=
+        std::string::npos);
+  // One pipeline rank: 2 layers' parameters, gradients and AdamW state (16 B each) and the
+  // activations come to just over 1 MiB.
+  CHECK(std::regex_search(memory, std::regex("\n  0 +[0-9.]+ KiB +[0-9.]+ KiB +1\\.0[0-9] MiB  "
+                                             "does NOT fit under 1 MiB\n")));
+  auto roomy =
+      run_trellis_train({config.string(), "--dry-run", "--set", "device.memory_limit_mb=8"});
+  CHECK(roomy.output.find("recompute: none: every block keeps its stash") != std::string::npos);
+  CHECK(roomy.output.find("fits under 8 MiB") != std::string::npos);
 }
 
 TEST_CASE("validation losses appear every val_every steps and at the end") {

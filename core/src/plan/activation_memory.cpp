@@ -1,6 +1,7 @@
 #include "plan/activation_memory.h"
 
 #include <algorithm>
+#include <vector>
 
 namespace trellis::plan {
 
@@ -14,7 +15,7 @@ double published_layer_activation_bytes(const ActivationShape& w, bool shards) {
   const double t = w.tensor;
   const double sbh = s * b * h;
   const double attention = 5.0 * a * s / h;  // softmax output, its dropout mask and output
-  switch (w.recompute) {
+  switch (w.recompute.granularity) {
     case Recompute::full:
       return shards ? 2.0 * sbh / t : 2.0 * sbh;
     case Recompute::selective:
@@ -27,70 +28,149 @@ double published_layer_activation_bytes(const ActivationShape& w, bool shards) {
 
 namespace {
 
-// Values per token a block keeps under the shape's recomputation.
+// Values per token of one block and of the chunk's ends, under the shape's recomputation.
 struct TokenValues {
-  double layer_full;       // one block after its forward
+  double layer_full;       // one block's stash after a forward with training (full: rebuilt)
   double layer_after_i;    // one block after its input gradient
   double layer_workspace;  // a block's input-gradient buffers at their highest
-  double chunk_input;      // the first block's input (embedding output or received states)
+  double chunk_input;      // the first block's input (embedding output or received states);
+                           // also the size of every group input full recomputation keeps
   double grad_in;          // the gradient arriving at the chunk's top
 };
 
-TokenValues block_values(const LayerCost& cost, const ActivationShape& w) {
+TokenValues block_values(const LayerCost& cost, Recompute recompute) {
   const BlockStash& s = cost.block_stash;
-  const bool selective = w.recompute == Recompute::selective;
   TokenValues v{};
-  v.layer_full = selective ? s.after_forward : s.after_forward + s.attention_probabilities;
+  v.layer_full = s.after_forward + s.attention_probabilities;
   v.layer_after_i = s.after_input;
   v.layer_workspace = s.backward_workspace;
   v.chunk_input = s.chunk_input;
   v.grad_in = s.gradient_in;
-  if (w.recompute == Recompute::full) {
-    // Only the layer's input stays; backward rebuilds one layer's stash at a time.
-    v.layer_workspace += v.layer_full;
-    v.layer_full = v.chunk_input;
+  if (recompute == Recompute::selective) {
+    // Kept no more from forward to backward; rebuilt at the start of the block's input
+    // gradient, they live to its end.
+    v.layer_full -= s.attention_probabilities;
+    v.layer_workspace += s.attention_probabilities;
   }
   return v;
+}
+
+// A chunk's blocks under full recomputation: its groups (bottom first), then the blocks that
+// keep their stash (the block method's rest; none for uniform, every block without full).
+struct ChunkGroups {
+  std::vector<RecomputeGroup> groups;
+  int kept = 0;
+};
+
+ChunkGroups chunk_groups(const RecomputeSettings& r, int blocks) {
+  ChunkGroups c;
+  c.groups = recompute_groups(r, blocks);
+  c.kept = blocks;
+  for (const RecomputeGroup& g : c.groups) c.kept -= g.count;
+  return c;
+}
+
+// The Trellis model, in values a token: the chunk's blocks and head walked as trellis-train
+// runs them (model/model_chunk.cpp, the families' stashes).
+ChunkActivations trellis_chunk_values(const LayerCost& cost, const ActivationShape& w, int blocks,
+                                      bool has_head) {
+  const TokenValues v = block_values(cost, w.recompute.granularity);
+  const double probs = cost.block_stash.attention_probabilities;
+  const ChunkGroups chunk = chunk_groups(w.recompute, blocks);
+  const double G = static_cast<double>(chunk.groups.size());
+  const double kept = chunk.kept;
+  HeadStash head;
+  if (has_head) head = cost.head_stash;
+  const double ci = v.chunk_input;
+
+  ChunkActivations c;
+  c.per_layer = chunk.groups.empty() ? v.layer_full : ci;
+  // A group's output is held by what follows it in the chunk: the next group (as its input), a
+  // kept block (as its x) or the final norm; at a chunk's end without the head, by the send to
+  // the next stage only (pipeline/executor.cpp drops finished sends after each action).
+  const bool output_held = kept > 0 || has_head;
+  c.sent_output = G > 0 && !output_held ? ci : 0.0;
+  const double held_norm_input = !chunk.groups.empty() && kept == 0 && has_head ? ci : 0.0;
+  c.after_forward = ci + kept * v.layer_full + head.after_forward;
+  if (G > 0) c.after_forward += (G - 1) * ci + (output_held ? ci : 0.0);
+  c.after_input = blocks * v.layer_after_i + v.grad_in + head.after_input;
+
+  // Forward: a block holds its whole stash until it returns (the probabilities too while its
+  // attention runs: an upper bound, by at most what it stashes after the attention, under
+  // selective recomputation); a recomputed group's blocks keep nothing after they return but
+  // their output, the next block's input.
+  c.peak_in_forward = c.after_forward;
+  if (w.recompute.granularity == Recompute::selective) c.peak_in_forward += probs;
+  for (std::size_t g = 0; g < chunk.groups.size(); ++g) {
+    const double inputs = ci * static_cast<double>(g + 1);
+    const double previous_output = chunk.groups[g].count > 1 ? ci : 0.0;
+    c.peak_in_forward = std::max(c.peak_in_forward, inputs + previous_output + v.layer_full);
+  }
+
+  // Backward: the head first, on everything the forward left.
+  const double head_peak = c.after_forward + head.backward_workspace;
+  const double block_top = v.grad_in + v.layer_workspace;  // the gradient in and the buffers
+  // Whole backward: the head's stash (and the norm's input) is gone before the blocks start;
+  // the kept blocks run from the top, then each group, rebuilt, with the groups below it.
+  const double after_head = c.after_forward - head.after_forward - held_norm_input;
+  c.peak_in_backward = has_head ? head_peak : 0.0;
+  if (kept > 0) c.peak_in_backward = std::max(c.peak_in_backward, after_head + block_top);
+  // Input gradient: the head leaves its after_input; every block done waits for its weight
+  // gradient with after_input.
+  const double after_head_i = after_head + head.after_input;
+  c.peak_in_input = has_head ? head_peak : 0.0;
+  if (kept > 0) c.peak_in_input = std::max(c.peak_in_input, after_head_i + block_top);
+  double done_above = head.after_input + kept * v.layer_after_i;  // after_input held above
+  for (std::size_t g = chunk.groups.size(); g-- > 0;) {
+    const double count = chunk.groups[g].count;
+    const double inputs = ci * static_cast<double>(g + 1);  // this group's and those below
+    const double rebuilt = count * v.layer_full + block_top;
+    c.peak_in_backward = std::max(c.peak_in_backward, inputs + rebuilt);
+    c.peak_in_input = std::max(c.peak_in_input, done_above + inputs + rebuilt);
+    done_above += count * v.layer_after_i;
+  }
+  return c;
 }
 
 }  // namespace
 
 double trellis_layer_activation_bytes(const LayerCost& cost, const ActivationShape& w) {
-  return block_values(cost, w).layer_full * static_cast<double>(w.micro_batch * w.seq_len) *
-         w.activation_bytes;
+  const TokenValues v = block_values(cost, w.recompute.granularity);
+  const double per_layer =
+      w.recompute.granularity == Recompute::full ? v.chunk_input : v.layer_full;
+  return per_layer * static_cast<double>(w.micro_batch * w.seq_len) * w.activation_bytes;
 }
 
 ChunkActivations chunk_activations(const LayerCost& cost, const ActivationShape& w, int blocks,
                                    bool has_head, ActivationModel model) {
   const double tokens = static_cast<double>(w.micro_batch * w.seq_len);
-  const double e = w.activation_bytes;
-  const TokenValues v = block_values(cost, w);
-  const HeadStash& head = cost.head_stash;
-  const double bytes = tokens * e;  // one value a token, in bytes
+  const double bytes = tokens * w.activation_bytes;  // one value a token, in bytes
 
   ChunkActivations c;
   if (model == ActivationModel::korthikanti) {
+    const TokenValues v = block_values(cost, w.recompute.granularity);
+    const ChunkGroups chunk = chunk_groups(w.recompute, blocks);
+    ActivationShape kept_shape = w;
+    kept_shape.recompute = {};
+    const double recomputed = blocks - chunk.kept;
     c.per_layer = published_layer_activation_bytes(w, cost.activations_sharded);
-    c.after_forward = blocks * c.per_layer + v.chunk_input * bytes;
-    if (has_head) c.after_forward += head.logits * bytes;
-    c.after_input = c.after_forward;
-    c.peak_in_backward = c.peak_in_input = c.after_forward + v.layer_workspace * bytes;
+    c.after_forward =
+        (chunk.groups.empty() ? blocks : recomputed) * c.per_layer +
+        (chunk.groups.empty() ? 0.0
+                              : chunk.kept * published_layer_activation_bytes(
+                                                 kept_shape, cost.activations_sharded)) +
+        v.chunk_input * bytes;
+    if (has_head) c.after_forward += cost.head_stash.logits * bytes;
+    c.after_input = c.peak_in_forward = c.after_forward;
+    // Full: one block's stash rebuilt on top of its workspace.
+    const double rebuilt = w.recompute.granularity == Recompute::full ? v.layer_full : 0.0;
+    c.peak_in_backward = c.peak_in_input = c.after_forward + (v.layer_workspace + rebuilt) * bytes;
     return c;
   }
-  c.per_layer = v.layer_full * bytes;
-  c.after_forward = blocks * c.per_layer + v.chunk_input * bytes;
-  c.after_input = blocks * v.layer_after_i * bytes + v.grad_in * bytes;
-  double block_peak = v.grad_in + v.layer_workspace;  // the top block's backward
-  double logits = 0.0, head_peak = 0.0;
-  if (has_head) {
-    logits = head.logits;
-    c.after_forward += head.after_forward * bytes;
-    c.after_input += head.after_input * bytes;
-    head_peak = head.backward_workspace;
-  }
-  // Whole backward: the head finishes (logits freed) before the blocks run.
-  c.peak_in_backward = c.after_forward + std::max(head_peak, block_peak - logits) * bytes;
-  c.peak_in_input = c.after_forward + std::max(head_peak, block_peak) * bytes;
+  c = trellis_chunk_values(cost, w, blocks, has_head);
+  for (double* x : {&c.per_layer, &c.after_forward, &c.peak_in_forward, &c.sent_output,
+                    &c.after_input, &c.peak_in_backward, &c.peak_in_input})
+    *x *= bytes;
   return c;
 }
 

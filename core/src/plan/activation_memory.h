@@ -12,13 +12,24 @@
 // does not have, keeps every activation as a 1/t shard and takes seq's.
 //
 // What Trellis keeps is the family's to say (trellis/layer_cost.h's BlockStash and HeadStash,
-// e.g. layers/1d/tp1d_cost.h); this adds Megatron-LM's recomputation to it: selective drops the
-// attention probabilities, full keeps a block's input only and rebuilds one block's stash at a
-// time in backward (on top of its workspace).
+// e.g. layers/1d/tp1d_cost.h); this adds the recomputation trellis-train runs
+// (model/recompute_plan.h) to it, as its tensors live:
+//   selective  blocks keep no attention probabilities (or context stash); a block's input
+//              gradient rebuilds them, and they live to its end (the scratch copy of the
+//              attention's output the rebuild writes is freed before the block's last two
+//              h-sized buffers are made, so it adds nothing to the peak)
+//   full       a recomputed group's forward stashes nothing and the chunk keeps the group's
+//              input (the chunk input for the first group, the previous group's output for the
+//              others); a group's output is held by whatever follows it in the chunk (the next
+//              group, a kept block, the final norm), not at a chunk's end; a group's backward
+//              rebuilds its blocks' whole stashes at once, then frees them block by block
+//              (whole backward) or shrinks them to what waits for the weight gradient (split).
+// A whole backward frees the final norm's and head's stash before the blocks' backward starts.
 #pragma once
 
 #include <cstdint>
 
+#include "model/recompute_plan.h"
 #include "plan/layout_choice.h"
 #include "trellis/layer_cost.h"
 
@@ -34,23 +45,29 @@ struct ActivationShape {
   std::int64_t hidden = 1;       // h
   std::int64_t heads = 1;        // a
   int tensor = 1;                // t
-  Recompute recompute = Recompute::none;
-  double activation_bytes = 4;  // e
+  RecomputeSettings recompute;   // by default none
+  double activation_bytes = 4;   // e
 };
 
 // Korthikanti et al.'s bytes per layer (16-bit activations), in their form for a family whose
 // activations are all 1/t shards (`sharded`, LayerCost::activations_sharded) or not.
 double published_layer_activation_bytes(const ActivationShape& shape, bool sharded);
-// The family's stash per layer after the forward, under the shape's recompute.
+// The family's stash per layer after the forward, under the shape's recompute (full: the
+// value a recomputed block keeps, its group's input, as if each block were a group).
 double trellis_layer_activation_bytes(const LayerCost& cost, const ActivationShape& shape);
 
 // Activation bytes of one (stage, microbatch) of a chunk, at the moments that matter for the
 // peak: after its forward, after its input gradient (split backward: what waits for W), and the
-// highest point during a whole backward (B) and during an input-gradient pass (I), each
-// including what the chunk holds then.
+// highest point during its forward (F), a whole backward (B) and an input-gradient pass (I),
+// each including what the chunk holds then.
 struct ChunkActivations {
   double per_layer = 0.0;  // one layer after its forward
   double after_forward = 0.0;
+  double peak_in_forward = 0.0;
+  // The forward's output when nothing of the chunk holds it (full recomputation, the chunk
+  // ending in a recomputed group): the send to the next stage holds it through the rank's next
+  // action.
+  double sent_output = 0.0;
   double after_input = 0.0;
   double peak_in_backward = 0.0;
   double peak_in_input = 0.0;

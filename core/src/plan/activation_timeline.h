@@ -1,8 +1,8 @@
 // The activation memory of each pipeline rank over a step, from the order of its actions: a
-// forward adds its chunk's activations, an input gradient trades them for what the weight
-// gradient needs, a whole backward or a weight gradient frees them. A rank runs its actions one
-// at a time, so walking each list in order gives the exact high point under the per-chunk sizes
-// of activation_memory.h.
+// forward adds its chunk's activations (higher for a moment while it runs), an input gradient
+// trades them for what the weight gradient needs, a whole backward or a weight gradient frees them.
+// A rank runs its actions one at a time, so walking each list in order gives the exact high point
+// under the per-chunk sizes of activation_memory.h.
 #pragma once
 
 #include <vector>

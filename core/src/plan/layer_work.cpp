@@ -71,6 +71,18 @@ PassWork block_work(const LayerCost& cost, Recompute recompute, const ContextCos
   return p;
 }
 
+PassWork chunk_blocks_work(const LayerCost& cost, const RecomputeSettings& recompute, int blocks,
+                           const ContextCost* context) {
+  int recomputed = 0;
+  for (const RecomputeGroup& g : recompute_groups(recompute, blocks)) recomputed += g.count;
+  if (recompute.granularity != Recompute::full) recomputed = 0;
+  const Recompute kept =
+      recompute.granularity == Recompute::full ? Recompute::none : recompute.granularity;
+  PassWork work = block_work(cost, kept, context).scaled(blocks - recomputed);
+  if (recomputed > 0) work += block_work(cost, Recompute::full, context).scaled(recomputed);
+  return work;
+}
+
 PassWork embedding_work(const LayerCost& cost) {
   return PassWork(cost.embedding);
 }

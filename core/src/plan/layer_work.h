@@ -4,10 +4,11 @@
 // (trellis/layer_cost.h, through plan/family_cost.h); this adds what the planner itself models
 // on top, recomputation, and step_prediction.h turns work into time.
 //
-// Recomputation (Megatron-LM's, Korthikanti et al. 2022) adds to the input-gradient pass of a
-// block its whole forward, with the forward's collectives (full), or attention's core as the
-// family describes it (selective). Under context parallelism a block's passes also carry the
-// context plugin's collectives and the attention's own work they may overlap
+// Recomputation (model/recompute_plan.h) adds to the input-gradient pass of a recomputed block
+// its whole forward, with the forward's collectives (full: every block under the uniform method,
+// the first recompute_num_layers of each chunk under the block method), or attention's core as
+// the family describes it (selective: every block). Under context parallelism a block's passes also
+// carry the context plugin's collectives and the attention's own work they may overlap
 // (plan/context_work.h); recomputing attention communicates again.
 #pragma once
 
@@ -50,10 +51,15 @@ struct PassWork {
   PassWork scaled(double times) const;
 };
 
-// One block, with the recomputation `recompute` adds; `context` (null without context
-// parallelism) adds its collectives, `cost` being the block's on a rank of the context group.
+// One block, with the recomputation `recompute` adds (full: for a block that is recomputed);
+// `context` (null without context parallelism) adds its collectives, `cost` being the block's on
+// a rank of the context group.
 PassWork block_work(const LayerCost& cost, Recompute recompute,
                     const ContextCost* context = nullptr);
+// The blocks of a chunk of `blocks`: block_work of those full recomputation recomputes
+// (recompute_groups) and of those it does not.
+PassWork chunk_blocks_work(const LayerCost& cost, const RecomputeSettings& recompute, int blocks,
+                           const ContextCost* context = nullptr);
 // Token and position embedding.
 PassWork embedding_work(const LayerCost& cost);
 // Final LayerNorm, the LM head's logits and the cross-entropy.

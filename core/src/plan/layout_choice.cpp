@@ -3,15 +3,7 @@
 namespace trellis::plan {
 
 const char* recompute_name(Recompute r) noexcept {
-  switch (r) {
-    case Recompute::none:
-      return "none";
-    case Recompute::selective:
-      return "selective";
-    case Recompute::full:
-      return "full";
-  }
-  return "?";
+  return recompute_granularity_name(r);
 }
 
 bool parse_recompute(const std::string& name, Recompute& r) {
@@ -22,6 +14,26 @@ bool parse_recompute(const std::string& name, Recompute& r) {
     }
   }
   return false;
+}
+
+bool parse_recompute_method(const std::string& name, RecomputeMethod& m) {
+  for (RecomputeMethod c : {RecomputeMethod::uniform, RecomputeMethod::block}) {
+    if (name == recompute_method_name(c)) {
+      m = c;
+      return true;
+    }
+  }
+  return false;
+}
+
+std::string describe_recompute_settings(const RecomputeSettings& r) {
+  std::string text = recompute_name(r.granularity);
+  if (r.granularity != Recompute::full) return text;
+  text += ' ';
+  text += recompute_method_name(r.method);
+  text += ' ';
+  text += std::to_string(r.num_layers);
+  return text;
 }
 
 std::string LayoutChoice::describe() const {
@@ -40,7 +52,15 @@ std::string LayoutChoice::describe() const {
   }
   text += " " + tensor_mode + " mb" + std::to_string(micro_batch);
   if (zero != 0) text += " zero" + std::to_string(zero);
-  if (recompute != Recompute::none) text += std::string(" rc-") + recompute_name(recompute);
+  if (recompute.granularity != Recompute::none) {
+    text += " rc-";
+    text += recompute_name(recompute.granularity);
+  }
+  if (recompute.granularity == Recompute::full) {
+    text += '-';
+    text += recompute_method_name(recompute.method);
+    text += std::to_string(recompute.num_layers);
+  }
   return text;
 }
 

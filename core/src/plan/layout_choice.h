@@ -5,18 +5,24 @@
 #include <string>
 
 #include "config/run_config.h"
+#include "model/recompute_plan.h"
 #include "trellis/parallel.h"
 
 namespace trellis::plan {
 
-// Activation recomputation (Korthikanti et al. 2022). Trellis has none yet; the planner can
-// predict it (--recompute) as Megatron-LM runs it: "full" keeps each layer's input and redoes
-// the layer's forward in backward, "selective" redoes attention's core (scores, softmax,
-// weighted sum) only.
-enum class Recompute : unsigned char { none, selective, full };
+// Activation recomputation (Korthikanti et al. 2022) as trellis-train runs it
+// (model/recompute_plan.h): "selective" redoes attention's core (scores, softmax, weighted sum)
+// in each block's backward; "full" keeps only the input of each group of blocks and redoes the
+// group's forward in its backward (method uniform: every block, in groups of num_layers; block:
+// the first num_layers blocks of each chunk, one group each).
+using Recompute = RecomputeGranularity;
 
 const char* recompute_name(Recompute r) noexcept;  // "none", "selective", "full"
 bool parse_recompute(const std::string& name, Recompute& r);
+bool parse_recompute_method(const std::string& name, RecomputeMethod& m);  // "uniform", "block"
+// "none", "selective", "full uniform 1", "full block 2": the settings as --recompute,
+// --recompute-method and --recompute-num-layers say them.
+std::string describe_recompute_settings(const RecomputeSettings& r);
 
 struct LayoutChoice {
   int tensor = 1;
@@ -35,14 +41,15 @@ struct LayoutChoice {
   std::string context_mode = ParallelSection{}.context_mode;
   int micro_batch = 1;
   int zero = 0;
-  Recompute recompute = Recompute::none;
+  RecomputeSettings recompute;  // by default none
   // CPU: [device] threads (0: OpenMP's default, one per core of the node). Ignored on GPUs.
   int threads = 0;
   RankOrder order = kDefaultRankOrder;
 
   int world() const noexcept { return tensor * context * data * pipeline; }
   ParallelSizes sizes() const noexcept { return {tensor, context, data, pipeline}; }
-  // "t2 p4 d8 v2 1f1b 1d mb4" (context, zero and recompute when set: "t2 p1 d2 c4 ring 1d mb1").
+  // "t2 p4 d8 v2 1f1b 1d mb4" (context, zero and recompute when set: "t2 p1 d2 c4 ring 1d mb1",
+  // "... rc-selective", "... rc-full-uniform2", "... rc-full-block1").
   std::string describe() const;
 };
 

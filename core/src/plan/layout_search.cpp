@@ -50,6 +50,17 @@ class PlanCache {
   std::map<std::tuple<std::string, int, int, int>, std::unique_ptr<PipelinePlan>> plans_;
 };
 
+// Whether trellis-train runs the recomputation in this layout (config/recompute_check.cpp):
+// full groups no more blocks than a chunk has, selective needs a family that recomputes
+// attention.
+bool runs_recompute(const PluginRegistry& registry, const std::string& family,
+                    const RecomputeSettings& r, int blocks_per_chunk) {
+  if (r.granularity == RecomputeGranularity::full) return r.num_layers <= blocks_per_chunk;
+  if (r.granularity == RecomputeGranularity::selective)
+    return registry.recomputes_attention(family);
+  return true;
+}
+
 }  // namespace
 
 std::int64_t padded_vocab_for(std::int64_t vocab_size, int tensor,
@@ -132,7 +143,9 @@ SearchResult search_layouts(const PlanRequest& base, const ClusterSpec& cluster,
                   query.microbatches = m;
                   query.micro_batch = b;
                   query.options = &no_options;
-                  bool ok = registry->check(PluginKind::layers, family, query).empty();
+                  bool ok = registry->check(PluginKind::layers, family, query).empty() &&
+                            runs_recompute(*registry, family, base.layout.recompute,
+                                           static_cast<int>(model.layers) / (p * v));
                   if (ok && c > 1) ok = registry->check(PluginKind::context, mode, query).empty();
                   const PipelinePlan* plan = nullptr;
                   if (ok && p > 1) {

@@ -33,7 +33,12 @@ json::Document prediction_json(const Prediction& p) {
   layout["context_mode"] = l.context > 1 ? json::Document(l.context_mode) : json::Document();
   layout["micro_batch"] = l.micro_batch;
   layout["zero"] = l.zero;
-  layout["recompute"] = recompute_name(l.recompute);
+  layout["recompute"] = recompute_name(l.recompute.granularity);
+  // Full recomputation's groups (model/recompute_plan.h); null for none and selective.
+  const bool full = l.recompute.granularity == Recompute::full;
+  layout["recompute_method"] =
+      full ? json::Document(recompute_method_name(l.recompute.method)) : json::Document();
+  layout["recompute_num_layers"] = full ? json::Document(l.recompute.num_layers) : json::Document();
   layout["text"] = l.describe();
 
   json::Document time = json::Document::object();

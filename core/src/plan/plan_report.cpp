@@ -91,7 +91,7 @@ std::string format_prediction(const Prediction& p, const ClusterSpec& cluster,
   out += " x data " + std::to_string(l.data) + " = " + std::to_string(l.world()) +
          (l.world() == 1 ? " rank" : " ranks") + "; micro batch " + std::to_string(l.micro_batch) +
          ", " + std::to_string(p.microbatches) + " microbatches a step per data rank; zero " +
-         std::to_string(l.zero) + "; recompute " + recompute_name(l.recompute) + "; " +
+         std::to_string(l.zero) + "; recompute " + describe_recompute_settings(l.recompute) + "; " +
          p.precision.dtype + "\n";
   out += "placement: " + std::to_string(p.placement.ranks_per_node) +
          (p.placement.ranks_per_node == 1 ? " rank" : " ranks") + " a node on " +

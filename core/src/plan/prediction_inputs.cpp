@@ -123,14 +123,14 @@ PredictionInputs prediction_inputs(const PlanRequest& request, const ClusterSpec
   const int last = stages - 1;
   in.tied_copy = plan.stage_rank[0] != plan.stage_rank[static_cast<std::size_t>(last)];
 
-  const PassWork block = block_work(in.cost, choice.recompute, in.context ? &*in.context : nullptr);
   const PassWork embedding = embedding_work(in.cost);
   const PassWork head = head_work(in.cost);
   const ParameterCount& params = in.cost.parameters;
   for (int s = 0; s < stages; ++s) {
     const ChunkSpec spec = chunk_spec(static_cast<int>(dims.layers), stages, s);
     StageInputs stage;
-    stage.work = block.scaled(spec.blocks);
+    stage.work = chunk_blocks_work(in.cost, choice.recompute, spec.blocks,
+                                   in.context ? &*in.context : nullptr);
     stage.parameters = spec.blocks * params.block;
     if (spec.has_embedding()) {
       stage.work += embedding;

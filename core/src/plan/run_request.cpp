@@ -4,8 +4,8 @@
 
 namespace trellis::plan {
 
-PlanRequest request_from_run(const ResolvedRun& run, Recompute recompute,
-                             ActivationModel activation_model) {
+PlanRequest request_from_run(const ResolvedRun& run, ActivationModel activation_model,
+                             const std::optional<RecomputeSettings>& recompute) {
   const RunConfig& c = run.config;
   PlanRequest r;
   r.dims = run.dims;
@@ -39,7 +39,7 @@ PlanRequest request_from_run(const ResolvedRun& run, Recompute recompute,
   }
   l.micro_batch = static_cast<int>(c.train.micro_batch);
   l.zero = static_cast<int>(c.optim.zero);
-  l.recompute = recompute;
+  l.recompute = recompute ? *recompute : run.recompute;
   l.threads = static_cast<int>(c.device.threads);
   l.order = run.layout.order();
   r.plan = run.pipeline_plan ? &*run.pipeline_plan : nullptr;
