@@ -5,9 +5,10 @@
 // trained parameters (the llm.c export, byte for byte) to be EXACTLY the run without
 // recomputation's. No tolerance: recomputation runs the same kernels on the same inputs in the
 // same order (a recomputed forward repeats the stashing forward, and the backward consumes what
-// it rebuilt as it would the stash), so any difference, however small, is a bug. Each recomputing
-// run must also have lowered some pipeline stage's allocator peak and raised none: the
-// recomputation happened, and it never costs memory.
+// it rebuilt as it would the stash), so any difference, however small, is a bug. Every run writes
+// a trace, which shows that the recomputation happened as configured: on every rank, each forward
+// is recomputed once per group (full) or per block's attention (selective), never without
+// recomputation, each time inside the backward (B, or I under split backward) of its microbatch.
 //
 // Settings: selective; full with groups of 1 and of 2 blocks (uniform; a chunk of 3 or 5 blocks
 // ends with a short group); full recomputing the first block of each chunk only (block).
@@ -22,11 +23,14 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <map>
+#include <regex>
 #include <sstream>
 
 #include "checkpoint/checkpoint_directory.h"
 #include "golden_file.h"
 #include "support/process.h"
+#include "support/recompute_trace.h"
 #include "support/run_outputs.h"
 
 namespace fs = std::filesystem;
@@ -59,33 +63,14 @@ std::string config(const fs::path& out) {
 struct Run {
   fs::path dir;
   std::vector<double> steps, loss, norm;
-  std::vector<double> peak_by_stage;  // the last step's peak_mem_bytes of each pipeline stage
-  std::string exported;               // the llm.c export's bytes
+  std::map<int, trellis::test::RankRecomputation> recomputation;  // by rank, from the trace
+  std::string exported;                                           // the llm.c export's bytes
 };
 
 std::string file_bytes(const fs::path& file) {
   std::ifstream in(file, std::ios::binary);
   REQUIRE_MESSAGE(in.good(), "cannot read " << file);
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-// The last line of `metrics` that has `name`: its array's values.
-std::vector<double> last_array(const fs::path& metrics, const std::string& name) {
-  std::ifstream in(metrics);
-  std::string line, last;
-  while (std::getline(in, line)) {
-    if (line.find("\"" + name + "\"") != std::string::npos) last = line;
-  }
-  std::vector<double> values;
-  const std::size_t at = last.find("\"" + name + "\":[");
-  if (at == std::string::npos) return values;
-  std::istringstream items(last.substr(last.find('[', at) + 1));
-  for (double v; items >> v;) {
-    values.push_back(v);
-    if (items.peek() != ',') break;
-    items.ignore();
-  }
-  return values;
 }
 
 // trellis-train in a fresh work directory `name` (or the one that holds it, `keep`), with the
@@ -97,7 +82,8 @@ Run train(const std::string& name, const std::vector<std::string>& sets, bool ke
   fs::create_directories(run.dir);
   const fs::path file = run.dir / "run.toml";
   std::ofstream(file) << config(run.dir);
-  std::vector<std::string> args = {file.string(), "--set", "comm.backend=" + backend()};
+  std::vector<std::string> args = {file.string(), "--set", "comm.backend=" + backend(), "--set",
+                                   "logging.trace=trace.json"};
   for (const std::string& s : sets) args.insert(args.end(), {"--set", s});
   const trellis::test::ProcessResult r = trellis::test::run_trellis_train(args);
   INFO(name << " (" << backend() << "):\n" << r.output);
@@ -106,11 +92,7 @@ Run train(const std::string& name, const std::vector<std::string>& sets, bool ke
   run.steps = trellis::test::metric_values(metrics, "step");
   run.loss = trellis::test::metric_values(metrics, "loss");
   run.norm = trellis::test::metric_values(metrics, "grad_norm");
-  run.peak_by_stage = last_array(metrics, "peak_mem_bytes_by_pipeline_rank");
-  if (run.peak_by_stage.empty()) {  // one stage: the run's peak
-    const std::vector<double> peak = trellis::test::metric_values(metrics, "peak_mem_bytes");
-    if (!peak.empty()) run.peak_by_stage = {peak.back()};
-  }
+  run.recomputation = trellis::test::read_recomputation(run.dir / "trace.json");
   run.exported = file_bytes(run.dir / "final.bin");
   return run;
 }
@@ -136,44 +118,72 @@ void check_identical(const Run& got, const Run& want, std::size_t first_step = 0
   CHECK(first_difference == got.exported.size());
 }
 
+// A recomputation setting, the slices its trace shows and how many per forward of a chunk of
+// `blocks` blocks.
 struct RecomputeSetting {
-  const char* name;
+  std::string name;
   std::vector<std::string> sets;
+  std::string slice;  // a regular expression for the names of its recompute slices
+  int (*slices_per_forward)(int blocks);
 };
+
+const std::string kGroupSlice = R"(recompute h\.\d+(-h\.\d+)?)";
 
 const std::vector<RecomputeSetting> kRecomputeSettings = {
-    {"selective", {"train.recompute=selective"}},
+    {"selective",
+     {"train.recompute=selective"},
+     R"(recompute h\.\d+ attention)",
+     [](int blocks) { return blocks; }},
     {"full-uniform1",
-     {"train.recompute=full", "train.recompute_method=uniform", "train.recompute_num_layers=1"}},
+     {"train.recompute=full", "train.recompute_method=uniform", "train.recompute_num_layers=1"},
+     kGroupSlice,
+     [](int blocks) { return blocks; }},
     {"full-uniform2",
-     {"train.recompute=full", "train.recompute_method=uniform", "train.recompute_num_layers=2"}},
+     {"train.recompute=full", "train.recompute_method=uniform", "train.recompute_num_layers=2"},
+     kGroupSlice,
+     [](int blocks) { return (blocks + 1) / 2; }},
     {"full-block1",
-     {"train.recompute=full", "train.recompute_method=block", "train.recompute_num_layers=1"}},
+     {"train.recompute=full", "train.recompute_method=block", "train.recompute_num_layers=1"},
+     kGroupSlice,
+     [](int) { return 1; }},
 };
 
-// The run without recomputation in `layout`, then one per setting, each identical to it.
+// Every rank of `run` recomputed `per_forward` times for each of its forwards, each slice named
+// as `slice` says and inside a backward of its microbatch.
+void check_recomputation(const Run& run, int per_forward, const std::string& slice) {
+  REQUIRE(!run.recomputation.empty());
+  const std::regex name(slice);
+  for (const auto& [rank, r] : run.recomputation) {
+    CAPTURE(rank);
+    CHECK(r.forwards > 0);
+    CHECK(r.recomputes.size() == static_cast<std::size_t>(per_forward * r.forwards));
+    for (const std::string& n : r.recomputes) {
+      INFO("slice: " << n);
+      CHECK(std::regex_match(n, name));
+    }
+    std::ostringstream outside;
+    for (const std::string& n : r.outside_backward) outside << n << "; ";
+    INFO("outside any backward of their microbatch: " << outside.str());
+    CHECK(r.outside_backward.empty());
+  }
+}
+
+// The run without recomputation in `layout` (chunks of `blocks` blocks), then one per setting,
+// each identical to it.
 void check_recompute_changes_nothing(const std::string& name,
-                                     const std::vector<std::string>& layout) {
+                                     const std::vector<std::string>& layout, int blocks) {
   std::vector<std::string> sets = layout;
   sets.push_back("train.recompute=none");
   const Run none = train(name + "-none", sets);
   REQUIRE(none.loss.size() == 3);
-  REQUIRE(!none.peak_by_stage.empty());
+  check_recomputation(none, 0, "");
   for (const RecomputeSetting& setting : kRecomputeSettings) {
     sets = layout;
     sets.insert(sets.end(), setting.sets.begin(), setting.sets.end());
     INFO("recompute: " << setting.name);
     const Run got = train(name + "-" + setting.name, sets);
     check_identical(got, none);
-    // Stashes dropped: some stage's peak fell, and none rose.
-    REQUIRE(got.peak_by_stage.size() == none.peak_by_stage.size());
-    bool lower = false;
-    for (std::size_t p = 0; p < none.peak_by_stage.size(); ++p) {
-      CAPTURE(p);
-      CHECK(got.peak_by_stage[p] <= none.peak_by_stage[p]);
-      lower = lower || got.peak_by_stage[p] < none.peak_by_stage[p];
-    }
-    CHECK(lower);
+    check_recomputation(got, setting.slices_per_forward(blocks), setting.slice);
   }
 }
 
@@ -181,21 +191,23 @@ void check_recompute_changes_nothing(const std::string& name,
 
 // Five blocks in one chunk: groups of 2 are 2 + 2 + 1.
 TEST_CASE("single") {
-  check_recompute_changes_nothing("single", {"model.layers=5"});
+  check_recompute_changes_nothing("single", {"model.layers=5"}, 5);
 }
 
 // Megatron's 3D layout on 8 ranks, 1f1b, the optimizer state split over the data group.
 TEST_CASE("tensor2-pipeline2-data2-zero1") {
   check_recompute_changes_nothing("tensor2-pipeline2-data2-zero1",
                                   {"launch.nproc=8", "parallel.tensor=2", "parallel.pipeline=2",
-                                   "parallel.schedule=1f1b", "optim.zero=1"});
+                                   "parallel.schedule=1f1b", "optim.zero=1"},
+                                  2);
 }
 
 // Split backward: the input gradient (I) recomputes, the weight gradient (W) uses what it left.
 // Six layers: chunks of 3 blocks, groups of 2 are 2 + 1.
 TEST_CASE("zbh1-pipeline2") {
-  check_recompute_changes_nothing("zbh1-pipeline2", {"launch.nproc=2", "parallel.pipeline=2",
-                                                     "parallel.schedule=zbh1", "model.layers=6"});
+  check_recompute_changes_nothing(
+      "zbh1-pipeline2",
+      {"launch.nproc=2", "parallel.pipeline=2", "parallel.schedule=zbh1", "model.layers=6"}, 3);
 }
 
 // Four chunks of 2 blocks, two per rank, microbatches of both in flight.
@@ -203,18 +215,20 @@ TEST_CASE("interleaved-pipeline2") {
   check_recompute_changes_nothing(
       "interleaved-pipeline2",
       {"launch.nproc=2", "parallel.pipeline=2", "parallel.virtual_stages=2",
-       "parallel.schedule=interleaved", "model.layers=8"});
+       "parallel.schedule=interleaved", "model.layers=8"},
+      2);
 }
 
 TEST_CASE("seq-tensor2") {
   check_recompute_changes_nothing(
-      "seq-tensor2", {"launch.nproc=2", "parallel.tensor=2", "parallel.tensor_mode=seq"});
+      "seq-tensor2", {"launch.nproc=2", "parallel.tensor=2", "parallel.tensor_mode=seq"}, 4);
 }
 
 // The 2d grid splits each microbatch's sequences by grid row: two per microbatch.
 TEST_CASE("2d-tensor4") {
-  check_recompute_changes_nothing("2d-tensor4", {"launch.nproc=4", "parallel.tensor=4",
-                                                 "parallel.tensor_mode=2d", "train.micro_batch=2"});
+  check_recompute_changes_nothing(
+      "2d-tensor4",
+      {"launch.nproc=4", "parallel.tensor=4", "parallel.tensor_mode=2d", "train.micro_batch=2"}, 4);
 }
 
 // Context parallelism: 16 tokens in 4 chunks of 4, four heads (a2a trades tokens for heads),
@@ -228,7 +242,8 @@ void check_context2(const std::string& mode, int tensor = 1) {
   check_recompute_changes_nothing(
       name,
       {"launch.nproc=" + ranks, "parallel.tensor=" + std::to_string(tensor), "parallel.context=2",
-       "parallel.context_mode=" + mode, "model.seq_len=16", "model.heads=4"});
+       "parallel.context_mode=" + mode, "model.seq_len=16", "model.heads=4"},
+      4);
 }
 
 }  // namespace
