@@ -38,6 +38,7 @@ Each run takes the shared measurement lock (flock, /tmp/trellis-bench.lock) for 
 records the load average when it starts.
 
   bench/recompute/run_recompute_bench.py [--build build] [--steps 6] [--repeats 3] [--cap [MIB]]
+  bench/recompute/run_recompute_bench.py --layouts pp2      # pipeline 2 again, 1 rank kept
   bench/recompute/run_recompute_bench.py --cap-only [MIB]   # the cap runs alone
   bench/recompute/run_recompute_bench.py --table            # results.md from results.json
   bench/recompute/run_recompute_bench.py --draw docs/images/recompute-memory-time.png
@@ -62,6 +63,7 @@ HERE = pathlib.Path(__file__).resolve().parent
 MiB = 1 << 20
 LAYERS = 8
 LAYOUTS = {"1 rank": 1, "pipeline 2 (1f1b)": 2}  # name: pipeline stages, one rank each
+LAYOUT_KEYS = {"1": "1 rank", "pp2": "pipeline 2 (1f1b)"}  # --layouts' words
 MODES = ["none", "selective", "full, uniform 1", "full, block (half)"]
 LOCK = "/tmp/trellis-bench.lock"
 
@@ -194,11 +196,11 @@ def one_run(build, work, layout, mode, repeat, steps):
             "blas": blas.group(1) if blas else None}, out
 
 
-def sweep(args, build):
+def sweep(args, build, layouts):
     runs, plans = [], {}
     reads_settings = plan_reads_recompute(build)
     with tempfile.TemporaryDirectory() as tmp:
-        for layout in LAYOUTS:
+        for layout in layouts:
             for repeat in range(args.repeats):
                 for mode in MODES:
                     run, out = one_run(build, pathlib.Path(tmp), layout, mode, repeat, args.steps)
@@ -254,7 +256,8 @@ def cells(results):
                if r["mode"] == "none"}
     plan_none = lambda layout: results["plan"][f"{layout} | none"]["step_ms"]
     out = []
-    for (layout, mode), rs in by_cell.items():
+    order = lambda cell: (list(LAYOUTS).index(cell[0]), MODES.index(cell[1]))
+    for (layout, mode), rs in sorted(by_cell.items(), key=lambda item: order(item[0])):
         peak = [max(r["peak_bytes"][i] for r in rs) for i in range(len(rs[0]["peak_bytes"]))]
         live = [max(r["live_at_start"][i] for r in rs) for i in range(len(peak))]
         out.append({"layout": layout, "mode": mode,
@@ -315,13 +318,18 @@ def draw(results, image):
                    edgecolor="black", linewidth=0.5, label=f"{c['layout']}, {c['mode']}")
         ax.annotate(f"{c['ratio']:.2f}x", (x, c["step_ms"]), textcoords="offset points",
                     xytext=(7, -3), fontsize=8)
+    if results.get("cap"):
+        limit = results["cap"]["limit_mb"]
+        ax.axvline(limit, color="grey", linestyle="--", linewidth=1)
+        ax.text(limit, 0.98, f" [device] memory_limit_mb = {limit}", color="grey", fontsize=8,
+                va="top", transform=ax.get_xaxis_transform())
     ax.set_xlabel("peak MiB (the busiest stage's allocator peak)")
     ax.set_ylabel("ms per step (median)")
     ax.set_xlim(left=0)
     ax.set_ylim(bottom=0)
     ax.set_title("Activation recomputation: memory against step time (labels: time over none's)",
                  fontsize=10)
-    ax.legend(fontsize=8, loc="lower right")
+    ax.legend(fontsize=8, loc="lower left")
     ax.grid(alpha=0.3)
     fig.tight_layout()
     fig.savefig(image, dpi=120)
@@ -332,6 +340,9 @@ def main():
     parser.add_argument("--build", default="build")
     parser.add_argument("--steps", type=int, default=6)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--layouts", default="1,pp2",
+                        help="which layouts to run (1: one rank, pp2: pipeline 2); the others keep "
+                             "their recorded runs")
     parser.add_argument("--cap", nargs="?", type=int, const=0, default=None, metavar="MIB",
                         help="also the memory-cap runs (default cap: between full's and none's peak)")
     parser.add_argument("--cap-only", nargs="?", type=int, const=0, default=None, metavar="MIB")
@@ -348,7 +359,12 @@ def main():
         results["machine"] = dict(machine(), load_before=pathlib.Path("/proc/loadavg").read_text()
                                   .split()[0])
         if args.cap_only is None:
-            results["sweep"], results["plan"] = sweep(args, build)
+            layouts = [LAYOUT_KEYS[k] for k in args.layouts.split(",")]
+            runs, plans = sweep(args, build, layouts)
+            # Layouts not run again keep their runs (a busy moment spoils one, not the other).
+            results["sweep"] = [r for r in results.get("sweep", []) if r["layout"] not in layouts]
+            results["sweep"] += runs
+            results["plan"] = dict(results.get("plan", {}), **plans)
             results["command"] = {"steps": args.steps, "repeats": args.repeats}
             results_file.write_text(json.dumps(results, indent=1) + "\n")
         cap = args.cap_only if args.cap_only is not None else args.cap
