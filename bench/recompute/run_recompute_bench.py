@@ -40,6 +40,7 @@ records the load average when it starts.
   bench/recompute/run_recompute_bench.py [--build build] [--steps 6] [--repeats 3] [--cap [MIB]]
   bench/recompute/run_recompute_bench.py --layouts pp2      # pipeline 2 again, 1 rank kept
   bench/recompute/run_recompute_bench.py --cap-only [MIB]   # the cap runs alone
+  bench/recompute/run_recompute_bench.py --plan-only        # trellis-plan's columns again
   bench/recompute/run_recompute_bench.py --table            # results.md from results.json
   bench/recompute/run_recompute_bench.py --draw docs/images/recompute-memory-time.png
 
@@ -214,6 +215,19 @@ def sweep(args, build, layouts):
     return runs, plans
 
 
+def predictions(build):
+    """trellis-plan's prediction of every cell, without training (--plan-only)."""
+    reads_settings = plan_reads_recompute(build)
+    plans = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for layout, stages in LAYOUTS.items():
+            for mode in MODES:
+                out = config(pathlib.Path(tmp) / f"plan-{stages}-{MODES.index(mode)}", stages, mode,
+                             1)
+                plans[f"{layout} | {mode}"] = plan_prediction(build, out, mode, reads_settings)
+    return plans
+
+
 def default_cap(results):
     """Halfway between the one-rank full (uniform) peak and the none peak, in MiB."""
     peak = lambda mode: max(max(r["peak_bytes"]) for r in results["sweep"]
@@ -346,9 +360,15 @@ def main():
     parser.add_argument("--cap", nargs="?", type=int, const=0, default=None, metavar="MIB",
                         help="also the memory-cap runs (default cap: between full's and none's peak)")
     parser.add_argument("--cap-only", nargs="?", type=int, const=0, default=None, metavar="MIB")
+    parser.add_argument("--plan-only", action="store_true",
+                        help="trellis-plan's predictions again (no training), the runs kept")
     parser.add_argument("--table", action="store_true")
     parser.add_argument("--draw", metavar="IMAGE")
     args = parser.parse_args()
+    unknown = set(args.layouts.split(",")) - set(LAYOUT_KEYS)
+    if unknown:
+        parser.error(f"--layouts {args.layouts}: unknown {', '.join(sorted(unknown))}; valid: "
+                     f"{', '.join(LAYOUT_KEYS)}, comma-separated")
     results_file = HERE / "results.json"
     if args.draw:
         draw(json.loads(results_file.read_text()), args.draw)
@@ -356,9 +376,14 @@ def main():
     build = (ROOT / args.build).resolve()
     if not args.table:
         results = json.loads(results_file.read_text()) if results_file.exists() else {}
-        results["machine"] = dict(machine(), load_before=pathlib.Path("/proc/loadavg").read_text()
-                                  .split()[0])
-        if args.cap_only is None:
+        if args.plan_only:
+            results["plan"] = predictions(build)
+            results_file.write_text(json.dumps(results, indent=1) + "\n")
+            args.cap = None
+        else:
+            results["machine"] = dict(machine(), load_before=pathlib.Path("/proc/loadavg")
+                                      .read_text().split()[0])
+        if not args.plan_only and args.cap_only is None:
             layouts = [LAYOUT_KEYS[k] for k in args.layouts.split(",")]
             runs, plans = sweep(args, build, layouts)
             # Layouts not run again keep their runs (a busy moment spoils one, not the other).
@@ -372,8 +397,9 @@ def main():
             if not cap and "sweep" not in results:
                 raise SystemExit("--cap without a MIB needs the sweep's results first")
             results["cap"] = cap_runs(build, cap or default_cap(results))
-        results["machine"]["load_after"] = pathlib.Path("/proc/loadavg").read_text().split()[0]
-        results_file.write_text(json.dumps(results, indent=1) + "\n")
+        if not args.plan_only:
+            results["machine"]["load_after"] = pathlib.Path("/proc/loadavg").read_text().split()[0]
+            results_file.write_text(json.dumps(results, indent=1) + "\n")
     results = json.loads(results_file.read_text())
     (HERE / "results.md").write_text(table(results))
     print(table(results))
