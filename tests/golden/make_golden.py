@@ -18,6 +18,11 @@ Files written to tests/golden/data/:
     tiny_tokens.bin        a token file in llm.c's format
     tiny_gpt2.golden       that model's logits, loss and gradients for the first batch, and the
                            loss / grad norm of 5 AdamW steps
+    tiny_moe.golden        the same model with a mixture-of-experts MLP in block 0
+                           (tests/golden/moe_reference.py: E 4, top 2, aux coefficient 0.01),
+                           dropless ("dropless.") and with capacity factor 1 ("capacity."): the
+                           initial weights, logits, loss, aux loss, routing counts and gradients
+                           of the first batch, and loss / aux / grad norm of 5 AdamW steps
 """
 
 import copy
@@ -31,6 +36,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from golden_io import read_golden, write_golden  # noqa: E402
+from moe_reference import MoeMlp, init_moe, named_moe  # noqa: E402
 
 DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")
 F64 = torch.float64
@@ -467,6 +473,135 @@ def make_tiny_gpt2():
     return checkpoint, token_file, out
 
 
+MOE_EXPERTS, MOE_TOP_K, MOE_EVERY, MOE_AUX_COEFF = 4, 2, 2, 0.01
+
+
+class TinyMoe(TinyGPT2):
+    """TinyGPT2 whose blocks i % MOE_EVERY == 0 have an MoE MLP (moe_reference.py)."""
+
+    def __init__(self, capacity_factor):
+        super().__init__()
+        self.moe = torch.nn.ModuleDict()
+        for i, block in enumerate(self.h):
+            if i % MOE_EVERY == 0:
+                del block.fc, block.mlp_proj
+                self.moe[str(i)] = MoeMlp(C, MOE_EXPERTS, MOE_TOP_K, capacity_factor)
+
+    def init_weights(self, gen):
+        with torch.no_grad():
+            self.wte.copy_(randn(gen, VP, C, scale=0.02))
+            self.wpe.copy_(randn(gen, MAX_T, C, scale=0.02))
+            residual_std = 0.02 / math.sqrt(2 * LAYERS)
+            for i, block in enumerate(self.h):
+                pairs = [(block.qkv, 0.02), (block.attn_proj, residual_std)]
+                if str(i) not in self.moe:
+                    pairs += [(block.fc, 0.02), (block.mlp_proj, residual_std)]
+                for linear, std in pairs:
+                    linear.weight.copy_(randn(gen, *linear.weight.shape, scale=std))
+                    linear.bias.zero_()
+                for norm in (block.ln1, block.ln2):
+                    norm.weight.fill_(1.0)
+                    norm.bias.zero_()
+                if str(i) in self.moe:
+                    init_moe(self.moe[str(i)], gen, randn, residual_std)
+            self.lnf.weight.fill_(1.0)
+            self.lnf.bias.zero_()
+
+    def forward(self, tokens, targets):
+        """(logits, the training loss, the MoE blocks' aux losses (coefficient applied), their
+        routing statistics)."""
+        steps = tokens.shape[1]
+        x = self.wte[tokens.long()] + self.wpe[:steps].unsqueeze(0)
+        aux, stats = [], []
+        for i, block in enumerate(self.h):
+            qkv = block.qkv(block.ln1(x))
+            y, _ = attention_reference(qkv, HEADS)
+            x = x + block.attn_proj(y)
+            if str(i) in self.moe:
+                out, a, s = self.moe[str(i)](block.ln2(x))
+                x = x + out
+                aux.append(MOE_AUX_COEFF * a)
+                stats.append(s)
+            else:
+                x = x + block.mlp_proj(F.gelu(block.fc(block.ln2(x)), approximate="tanh"))
+        x = self.lnf(x)
+        logits = (x @ self.wte.t())[..., :V]
+        loss = F.cross_entropy(logits.reshape(-1, V), targets.reshape(-1).long())
+        return logits, loss + sum(aux), aux, stats
+
+    def named_trellis(self):
+        """GPT-2's names, with the MoE MLP's (named_moe) in place of a MoE block's mlp.*."""
+        yield "wte", self.wte, (VP, C)
+        yield "wpe", self.wpe, (MAX_T, C)
+        for i, block in enumerate(self.h):
+            p = f"h.{i}."
+            yield p + "ln1.weight", block.ln1.weight, (C,)
+            yield p + "ln1.bias", block.ln1.bias, (C,)
+            yield p + "attn.qkv.weight", block.qkv.weight, (3, C, C)
+            yield p + "attn.qkv.bias", block.qkv.bias, (3, C)
+            yield p + "attn.proj.weight", block.attn_proj.weight, (C, C)
+            yield p + "attn.proj.bias", block.attn_proj.bias, (C,)
+            yield p + "ln2.weight", block.ln2.weight, (C,)
+            yield p + "ln2.bias", block.ln2.bias, (C,)
+            if str(i) in self.moe:
+                yield from named_moe(p, self.moe[str(i)])
+                continue
+            yield p + "mlp.fc.weight", block.fc.weight, (4 * C, C)
+            yield p + "mlp.fc.bias", block.fc.bias, (4 * C,)
+            yield p + "mlp.proj.weight", block.mlp_proj.weight, (C, 4 * C)
+            yield p + "mlp.proj.bias", block.mlp_proj.bias, (C,)
+        yield "lnf.weight", self.lnf.weight, (C,)
+        yield "lnf.bias", self.lnf.bias, (C,)
+
+
+def make_tiny_moe(tokens):
+    out = {"E": np.int32(MOE_EXPERTS), "top_k": np.int32(MOE_TOP_K),
+           "moe_every": np.int32(MOE_EVERY), "aux_coeff": np.float64(MOE_AUX_COEFF)}
+    for prefix, capacity_factor in (("dropless.", 0.0), ("capacity.", 1.0)):
+        gen = torch.Generator().manual_seed(20241206)
+        model = TinyMoe(capacity_factor)
+        model.init_weights(gen)
+        for name, param, shape in model.named_trellis():
+            out[prefix + "init." + name] = param.detach().to(torch.float32).view(shape)
+        model = model.to(F64)
+        out[prefix + "capacity_factor"] = np.float64(capacity_factor)
+        x, y = batch(tokens, 0)
+        logits, loss, aux, stats = model(x, y)
+        loss.backward()
+        out[prefix + "logits"] = logits.detach()
+        out[prefix + "loss"] = loss.detach()
+        out[prefix + "aux"] = torch.stack([a.detach() for a in aux])
+        out[prefix + "routed"] = torch.stack([s["routed"] for s in stats])
+        out[prefix + "kept"] = torch.stack([s["kept"] for s in stats])
+        out[prefix + "dropped"] = np.array([s["dropped"] for s in stats], dtype=np.int32)
+        for name, param, shape in model.named_trellis():
+            out[prefix + "grad." + name] = param.grad.view(shape)
+
+        model.zero_grad(set_to_none=True)
+        decay = [p for p in model.parameters() if p.dim() >= 2]
+        no_decay = [p for p in model.parameters() if p.dim() < 2]
+        opt = torch.optim.AdamW([{"params": decay, "weight_decay": WEIGHT_DECAY},
+                                 {"params": no_decay, "weight_decay": 0.0}],
+                                lr=LR, betas=BETAS, eps=EPS)
+        losses, auxes, norms, dropped = [], [], [], []
+        for step in range(STEPS):
+            x, y = batch(tokens, step)
+            _, loss, aux, stats = model(x, y)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            norm = torch.nn.utils.clip_grad_norm_(model.parameters(), GRAD_CLIP)
+            opt.step()
+            losses.append(loss.item())
+            auxes.append(sum(a.item() for a in aux))
+            norms.append(norm.item())
+            dropped.append(sum(s["dropped"] for s in stats))
+        out[prefix + "train.loss"] = np.array(losses)
+        out[prefix + "train.aux"] = np.array(auxes)
+        out[prefix + "train.grad_norm"] = np.array(norms)
+        out[prefix + "train.dropped"] = np.array(dropped, dtype=np.int32)
+    return out
+
+
 def main():
     torch.set_default_dtype(torch.float32)
     torch.use_deterministic_algorithms(True)
@@ -487,6 +622,10 @@ def main():
     written.append(("tiny_tokens.bin", f"{NTOK} tokens"))
     write_golden(os.path.join(DATA, "tiny_gpt2.golden"), model)
     written.append(("tiny_gpt2.golden", f"{len(model)} tensors"))
+    # The MoE model trains on tiny_tokens.bin too (after its 256 int32 header).
+    moe = make_tiny_moe(np.frombuffer(token_file[1024:], dtype="<u2").astype(np.int64))
+    write_golden(os.path.join(DATA, "tiny_moe.golden"), moe)
+    written.append(("tiny_moe.golden", f"{len(moe)} tensors"))
 
     for name, what in written:
         path = os.path.join(DATA, name)
