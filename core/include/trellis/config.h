@@ -9,6 +9,7 @@
 //    that core reports with the file and line of the key concerned).
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <map>
 #include <string>
@@ -62,6 +63,31 @@ struct ModelDims {
   std::int64_t hidden = 0;  // C
 };
 
+// Mixture of experts ([model] experts, top_k, moe_every, moe_aux_loss_coeff, capacity_factor;
+// ABI 2.3). Block i has an MoE MLP in place of the dense one when experts > 0 and
+// i % every == 0. Its router sends each token to its top_k experts by softmax probability, with
+// the chosen probabilities renormalised to sum to 1 as the gates; with capacity_factor > 0 each
+// expert takes at most ceil(capacity_factor x N x top_k / experts) of a microbatch's N tokens'
+// choices, in token order, and drops the rest. The load-balancing loss of a block and
+// microbatch is aux_loss_coeff x experts x sum_i f_i P_i (f_i: the fraction of choices routed to
+// expert i, P_i: the mean probability of expert i); tests/golden/moe_reference.py is the contract.
+struct MoeSettings {
+  std::int64_t experts = 0;  // 0: every block is dense
+  std::int64_t top_k = 2;    // 1 to experts
+  std::int64_t every = 1;
+  double aux_loss_coeff = 0.01;
+  double capacity_factor = 0.0;  // 0: dropless
+
+  bool is_moe_block(std::int64_t index) const { return experts > 0 && index % every == 0; }
+  // Token choices each expert keeps of a microbatch's `tokens`; -1 when dropless.
+  std::int64_t capacity(std::int64_t tokens) const {
+    if (capacity_factor == 0.0) return -1;
+    return static_cast<std::int64_t>(
+        std::ceil(capacity_factor * static_cast<double>(tokens) * static_cast<double>(top_k) /
+                  static_cast<double>(experts)));
+  }
+};
+
 // A run as a plugin's `check` sees it, before any rank starts.
 struct RunQuery {
   ModelDims dims;
@@ -71,6 +97,8 @@ struct RunQuery {
   int micro_batch = 1;   // sequences per microbatch
   DeviceKind device = DeviceKind::cpu;
   const Options* options = nullptr;  // the plugin's own table; never null when passed to check
+  // ---- ABI 2.3 ----
+  MoeSettings moe;
 };
 
 // Something wrong with a run, found by a plugin's check.

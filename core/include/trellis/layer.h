@@ -32,6 +32,11 @@ struct Microbatch {
   Tensor targets;           // [B, Tl] i32 next tokens (read by the loss)
   float loss_scale = 1.0f;  // the loss gradient per token loss: 1 / tokens in the global batch
   bool training = true;     // false: forward only, nothing is stashed
+  // ---- ABI 2.3 ----
+  // The gradient of each MoE block's load-balancing loss (MoeSettings): 1 / microbatches in the
+  // global batch, so that the step's loss is the token-mean cross-entropy plus the mean over
+  // microbatches of each microbatch's aux losses.
+  float aux_loss_scale = 1.0f;
 };
 
 // How a parameter starts in a run with [model] init = "random". Core draws the whole parameter
@@ -129,6 +134,10 @@ struct LayerFamilyInit {
   bool recompute_attention = false;
   // Where a block's recomputation shows on the trace; null when the run has no trace.
   RecomputeTrace* recompute_trace = nullptr;
+  // ---- ABI 2.3: mixture of experts ----
+  // The blocks is_moe_block() names have an MoE MLP. Experts are set only for families whose
+  // descriptor says runs_experts (trellis/plugin.h); otherwise moe.experts is 0.
+  MoeSettings moe;
 };
 
 class LayerFamily {

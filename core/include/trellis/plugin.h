@@ -39,6 +39,8 @@
 //   2.2  selective recomputation: layers plugins' recomputes_attention, LayerFamilyInit's
 //        recompute_attention and recompute_trace (RecomputeTrace); Allocator::set_limit and
 //        MemoryLimitError
+//   2.3  mixture of experts: MoeSettings in RunQuery and LayerFamilyInit, Microbatch's
+//        aux_loss_scale, layers plugins' runs_experts
 #pragma once
 
 #include <cstddef>
@@ -65,7 +67,7 @@ struct AbiVersion {
   std::uint32_t major;
   std::uint32_t minor;
 };
-inline constexpr AbiVersion kAbiVersion{2, 2};
+inline constexpr AbiVersion kAbiVersion{2, 3};
 
 enum class PluginKind : std::uint32_t { comm = 1, layers = 2, schedule = 3, context = 4 };
 // "comm", "layers", "schedule", "context"
@@ -130,6 +132,10 @@ struct PluginDescriptor {
   // [train] recompute = "selective" (core refuses it for a family without). Full recomputation
   // needs nothing of a family: core runs it over the blocks' forward and backward.
   bool recomputes_attention = false;
+  // ---- ABI 2.3 ----
+  // Layers plugins: the family builds MoE blocks from LayerFamilyInit::moe, so runs may set
+  // [model] experts > 0 (core refuses it for a family without).
+  bool runs_experts = false;
 };
 
 }  // namespace trellis

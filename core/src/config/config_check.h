@@ -22,6 +22,13 @@ void check_model_init(CheckContext& ctx, ResolvedRun& run);
 // model.export: "" or "llmc:PATH" (not a directory; its folder is made when training ends).
 void check_model_export(CheckContext& ctx, ResolvedRun& run);
 
+// [model] experts and the MoE keys (top_k within experts, the keys unset on a dense model, no
+// context parallelism or CUDA with experts); fills run.moe, which the plugins' checks see.
+void check_moe(CheckContext& ctx, ResolvedRun& run);
+// experts > 0 needs a layer family that runs them (PluginDescriptor::runs_experts). After
+// check_plugins.
+void check_moe_family(CheckContext& ctx, const ResolvedRun& run);
+
 struct LayoutStatus {
   bool world_known = false;  // run.world_size holds it
   // The layout, the microbatches and the model dimensions are all known: a RunQuery can be made

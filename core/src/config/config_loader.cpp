@@ -22,10 +22,12 @@ ResolvedRun resolve(ReadConfig read, const RunEnvironment& env, LoadPurpose purp
   resolve_output_paths(ctx);
   check_model_init(ctx, run);
   check_model_export(ctx, run);
+  check_moe(ctx, run);
   const LayoutStatus layout = check_layout(ctx, env, run);
   if (purpose == LoadPurpose::train) check_input_files(ctx, run);
   check_plugins(ctx, env, layout, purpose, run);
   check_recompute(ctx, run);
+  check_moe_family(ctx, run);
   problems.throw_if_any();
 
   fill_derived_settings(ctx, run);

@@ -108,6 +108,13 @@ std::vector<KeySpec> make_keys() {
       path({"model", "init", &field<&R::model, &ModelSection::init>, non_empty()}),
       // "llmc:PATH" carries an output path (inside [run] out_dir when relative).
       output_path({"model", "export", &field<&R::model, &ModelSection::export_to>, any()}),
+      {"model", "experts", &field<&R::model, &ModelSection::experts>, ints(0, kInt32Max)},
+      {"model", "top_k", &field<&R::model, &ModelSection::top_k>, ints(1, kInt32Max)},
+      {"model", "moe_every", &field<&R::model, &ModelSection::moe_every>, ints(1, kInt32Max)},
+      {"model", "moe_aux_loss_coeff", &field<&R::model, &ModelSection::moe_aux_loss_coeff>,
+       numbers(0, false)},
+      {"model", "capacity_factor", &field<&R::model, &ModelSection::capacity_factor>,
+       numbers(0, false)},
 
       {"train", "micro_batch", &field<&R::train, &TrainSection::micro_batch>, ints(1, kInt32Max)},
       {"train", "global_batch", &field<&R::train, &TrainSection::global_batch>, ints(1, kInt32Max)},

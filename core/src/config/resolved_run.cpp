@@ -37,6 +37,7 @@ RunQuery ResolvedRun::query(const Options* options) const {
   q.micro_batch = static_cast<int>(config.train.micro_batch);
   q.device = device;
   q.options = options;
+  q.moe = moe;
   return q;
 }
 

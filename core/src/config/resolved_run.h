@@ -69,6 +69,7 @@ struct ResolvedRun {
   int virtual_stages = 1;
   int microbatches = 1;  // per optimizer step, per data rank
   ModelDims dims;        // padded_vocab included
+  MoeSettings moe;       // [model] experts and its keys; experts 0: dense
   ModelInit init;        // with "checkpoint:DIR", path is the step directory DIR resolves to
   std::optional<LlmcCheckpointHeader> llmc;  // with init = "llmc:PATH"
   std::optional<ModelDims> checkpoint_dims;  // with init = "checkpoint:DIR": its model

@@ -54,6 +54,12 @@ struct ModelSection {
   std::int64_t hidden = 768;
   std::string init = "random";  // "random" | "llmc:PATH" | "checkpoint:DIR"
   std::string export_to;        // "" | "llmc:PATH": the trained model, written at the end
+  // Mixture of experts (trellis/config.h's MoeSettings): 0 experts is the dense GPT.
+  std::int64_t experts = 0;
+  std::int64_t top_k = 2;
+  std::int64_t moe_every = 1;
+  double moe_aux_loss_coeff = 0.01;
+  double capacity_factor = 0.0;  // 0: dropless
 };
 
 struct TrainSection {

@@ -80,6 +80,7 @@ std::string format_shards(const ResolvedRun& run) {
       init.micro_batch = static_cast<int>(run.config.train.micro_batch);
       init.seed = static_cast<std::uint64_t>(run.config.run.seed);
       init.options = &run.layers_options();
+      init.moe = run.moe;
       // Under context parallelism the family is built as context rank 0 sees it: its chunks of
       // each sequence, with the context plugin's attention (made, never called).
       init.chunks = {run.dims.seq_len, cp, 0};

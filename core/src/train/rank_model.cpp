@@ -21,6 +21,7 @@ RankModel::RankModel(const ResolvedRun& run, const PipelinePlan& plan, int pipel
   init.micro_batch = static_cast<int>(run.config.train.micro_batch);
   init.seed = static_cast<std::uint64_t>(run.config.run.seed);
   init.options = &run.layers_options();
+  init.moe = run.moe;
   context_chunks_ = {run.dims.seq_len, groups.context->size(), groups.context->rank()};
   init.chunks = context_chunks_;
   if (context_chunks_.size > 1) {

@@ -300,6 +300,7 @@ std::vector<Microbatch> Trainer::State::microbatches(std::int64_t step, bool tra
     Microbatch mb;
     mb.id = static_cast<int>(m);
     mb.loss_scale = static_cast<float>(1.0 / static_cast<double>(G * T));
+    mb.aux_loss_scale = static_cast<float>(static_cast<double>(B) / static_cast<double>(G));
     mb.training = training;
     if (data != nullptr) {
       // Read on the host, then copied to the device the model runs on. The B sequences are read

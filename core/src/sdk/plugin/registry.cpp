@@ -331,6 +331,13 @@ bool PluginRegistry::recomputes_attention(std::string_view name) const {
   return d.abi.minor >= 2 && d.recomputes_attention;
 }
 
+bool PluginRegistry::runs_experts(std::string_view name) const {
+  const Impl& impl = Impl::checked(impl_);
+  const PluginDescriptor& d = *impl.loaded[impl.find(PluginKind::layers, name)].descriptor;
+  // An ABI 2.3 field: read only from plugins whose minor has it.
+  return d.abi.minor >= 3 && d.runs_experts;
+}
+
 bool PluginRegistry::describes_context_cost(std::string_view name) const {
   const Impl& impl = Impl::checked(impl_);
   return context_cost_function(*impl.loaded[impl.find(PluginKind::context, name)].descriptor) !=

@@ -1,0 +1,85 @@
+// [model] experts, top_k, moe_every, moe_aux_loss_coeff and capacity_factor (trellis/config.h's
+// MoeSettings).
+#include <string>
+
+#include "config/config_check.h"
+
+namespace trellis {
+
+namespace {
+
+std::string str(std::int64_t v) {
+  return std::to_string(v);
+}
+
+constexpr const char* kMoeKeys[] = {"model.top_k", "model.moe_every", "model.moe_aux_loss_coeff",
+                                    "model.capacity_factor"};
+
+}  // namespace
+
+void check_moe(CheckContext& ctx, ResolvedRun& run) {
+  if (!ctx.valid({"model.experts", "model.top_k", "model.moe_every", "model.moe_aux_loss_coeff",
+                  "model.capacity_factor"})) {
+    return;
+  }
+  const ModelSection& m = ctx.config().model;
+  if (m.experts == 0) {
+    // Set on a dense model they would silently do nothing.
+    for (const char* key : kMoeKeys) {
+      if (!ctx.explicit_value(key)) continue;
+      ctx.problem(key,
+                  "applies to a mixture of experts only, and experts is 0 (a dense model); "
+                  "valid: remove " +
+                      std::string(key) + ", or set model.experts > 0");
+    }
+    return;
+  }
+  if (m.top_k > m.experts) {
+    ctx.problem(ctx.blame({"model.top_k", "model.experts"}),
+                "top_k " + str(m.top_k) + " chooses more experts than the " + str(m.experts) +
+                    " there are; valid: top_k 1 to " + str(m.experts) +
+                    ", or experts >= " + str(m.top_k));
+    return;
+  }
+  const ParallelSection& p = ctx.config().parallel;
+  // The router's load statistics and the capacity are per microbatch over whole sequences; a
+  // context rank holds chunks of each, and nothing sums them over the context group yet.
+  if (ctx.valid("parallel.context") && p.context > 1) {
+    ctx.problem(ctx.blame({"parallel.context", "model.experts"}),
+                "experts " + str(m.experts) + " with context parallelism " + str(p.context) +
+                    " is not supported yet (the router's load-balancing statistics and the "
+                    "capacity need whole sequences); valid: context = 1, or experts = 0");
+  }
+  // The MoE MLP runs its routing and gates as host loops: no CUDA kernels yet.
+  if (ctx.valid("device.kind") && ctx.config().device.kind == "cuda") {
+    ctx.problem(ctx.blame({"device.kind", "model.experts"}),
+                "experts " + str(m.experts) +
+                    " run on the CPU only for now (the MoE MLP has no CUDA kernels); valid: "
+                    "device.kind = \"cpu\", or experts = 0");
+  }
+  run.moe.experts = m.experts;
+  run.moe.top_k = m.top_k;
+  run.moe.every = m.moe_every;
+  run.moe.aux_loss_coeff = m.moe_aux_loss_coeff;
+  run.moe.capacity_factor = m.capacity_factor;
+}
+
+void check_moe_family(CheckContext& ctx, const ResolvedRun& run) {
+  if (run.moe.experts == 0 || !run.registry || !ctx.valid("parallel.tensor_mode")) return;
+  const std::string& family = ctx.config().parallel.tensor_mode;
+  bool runs = false;
+  try {
+    runs = run.registry->runs_experts(family);
+  } catch (const PluginError&) {
+    return;  // an unknown family is reported against parallel.tensor_mode
+  }
+  if (!runs) {
+    ctx.problem(ctx.blame({"model.experts", "parallel.tensor_mode"}),
+                "the layers plugin \"" + family +
+                    "\" (parallel.tensor_mode) does not run experts yet (its descriptor's "
+                    "runs_experts, ABI 2.3, is not set); valid: tensor_mode \"1d\" or \"seq\", "
+                    "or experts = 0");
+  }
+}
+
+}  // namespace trellis
