@@ -23,6 +23,7 @@ const trellis::PluginDescriptor descriptor{
     .make_context = nullptr,
     .describe_context_cost = nullptr,
     .recomputes_attention = true,
+    .runs_experts = true,
 };
 
 }  // namespace

@@ -38,17 +38,27 @@ Block::Block(const FamilyContext& ctx, int index) : ctx_(ctx), name_(layer_name(
   proj_b_ = make_parameter(p + "attn.proj.bias", {C}, replicated({C}, tp), false, zeros(), a);
   ln2_w_ = make_parameter(p + "ln2.weight", {C}, replicated({C}, tp), false, ones(), a);
   ln2_b_ = make_parameter(p + "ln2.bias", {C}, replicated({C}, tp), false, zeros(), a);
-  fc_w_ =
-      make_parameter(p + "mlp.fc.weight", {Hl, C}, {{H, C}, {r * Hl, 0}, 1}, true, normal(std), a);
-  fc_b_ = make_parameter(p + "mlp.fc.bias", {Hl}, {{H}, {r * Hl}, 1}, false, zeros(), a);
-  fcproj_w_ = make_parameter(p + "mlp.proj.weight", {C, Hl}, {{C, H}, {0, r * Hl}, 1}, true,
-                             normal(residual_std), a);
-  fcproj_b_ = make_parameter(p + "mlp.proj.bias", {C}, replicated({C}, tp), false, zeros(), a);
+  if (ctx.moe.is_moe_block(index)) {
+    moe_ = std::make_unique<MoeMlp>(ctx, p, name_);
+  } else {
+    fc_w_ = make_parameter(p + "mlp.fc.weight", {Hl, C}, {{H, C}, {r * Hl, 0}, 1}, true,
+                           normal(std), a);
+    fc_b_ = make_parameter(p + "mlp.fc.bias", {Hl}, {{H}, {r * Hl}, 1}, false, zeros(), a);
+    fcproj_w_ = make_parameter(p + "mlp.proj.weight", {C, Hl}, {{C, H}, {0, r * Hl}, 1}, true,
+                               normal(residual_std), a);
+    fcproj_b_ = make_parameter(p + "mlp.proj.bias", {C}, replicated({C}, tp), false, zeros(), a);
+  }
 }
 
 std::vector<Parameter*> Block::parameters() {
-  return {&ln1_w_, &ln1_b_, &qkv_w_, &qkv_b_, &proj_w_,   &proj_b_,
-          &ln2_w_, &ln2_b_, &fc_w_,  &fc_b_,  &fcproj_w_, &fcproj_b_};
+  std::vector<Parameter*> out = {&ln1_w_,  &ln1_b_,  &qkv_w_, &qkv_b_,
+                                 &proj_w_, &proj_b_, &ln2_w_, &ln2_b_};
+  if (moe_) {
+    for (Parameter* p : moe_->parameters()) out.push_back(p);
+  } else {
+    for (Parameter* p : {&fc_w_, &fc_b_, &fcproj_w_, &fcproj_b_}) out.push_back(p);
+  }
+  return out;
 }
 
 Tensor Block::forward(const Microbatch& mb, const Tensor& input) {
@@ -86,13 +96,17 @@ Tensor Block::forward(const Microbatch& mb, const Tensor& input) {
   s.ln2_mean = ctx_.empty({Nl});
   s.ln2_rstd = ctx_.empty({Nl});
   k.layernorm_forward(s.res2, ln2_w_.value, ln2_b_.value, s.ln2, s.ln2_mean, s.ln2_rstd);
-  s.fc = ctx_.empty({B, T, Hl});
-  k.linear_forward(region.gather(s.ln2), fc_w_.value, fc_b_.value, s.fc);
-  s.gelu = ctx_.empty({B, T, Hl});
-  k.gelu_forward(s.fc, s.gelu);
-
-  Tensor fcproj = ctx_.empty({B, T, C});
-  k.linear_forward(s.gelu, fcproj_w_.value, adds_row_bias ? fcproj_b_.value : Tensor(), fcproj);
+  Tensor fcproj;
+  if (moe_) {
+    fcproj = moe_->forward(mb, region.gather(s.ln2));
+  } else {
+    s.fc = ctx_.empty({B, T, Hl});
+    k.linear_forward(region.gather(s.ln2), fc_w_.value, fc_b_.value, s.fc);
+    s.gelu = ctx_.empty({B, T, Hl});
+    k.gelu_forward(s.fc, s.gelu);
+    fcproj = ctx_.empty({B, T, C});
+    k.linear_forward(s.gelu, fcproj_w_.value, adds_row_bias ? fcproj_b_.value : Tensor(), fcproj);
+  }
   s.out = region.reduce(fcproj);
   k.add(s.out, s.res2, s.out);
   return s.out;
@@ -111,11 +125,16 @@ Tensor Block::backward_input(const Microbatch& mb, const Tensor& grad_output) {
   // MLP: through the row-parallel projection, GELU and the column-parallel fc.
   // d(gelu) is computed into d_fc's buffer and turned into d(fc) in place.
   s.d_out_all = region.gather(grad_output);
-  s.d_fc = ctx_.empty({B, T, Hl});
-  k.matmul(s.d_out_all.view({N, C}), false, fcproj_w_.value, false, s.d_fc.view({N, Hl}));
-  k.gelu_backward(s.fc, s.d_fc, s.d_fc);
-  Tensor d_ln2_all = ctx_.empty({B, T, C});
-  k.matmul(s.d_fc.view({N, Hl}), false, fc_w_.value, false, d_ln2_all.view({N, C}));
+  Tensor d_ln2_all;
+  if (moe_) {
+    d_ln2_all = moe_->backward_input(mb, s.d_out_all);
+  } else {
+    s.d_fc = ctx_.empty({B, T, Hl});
+    k.matmul(s.d_out_all.view({N, C}), false, fcproj_w_.value, false, s.d_fc.view({N, Hl}));
+    k.gelu_backward(s.fc, s.d_fc, s.d_fc);
+    d_ln2_all = ctx_.empty({B, T, C});
+    k.matmul(s.d_fc.view({N, Hl}), false, fc_w_.value, false, d_ln2_all.view({N, C}));
+  }
   Tensor d_ln2 = region.reduce(d_ln2_all);
   Tensor d_res2 = ctx_.empty({B, Tl, C});
   k.layernorm_backward(d_ln2, s.res2, ln2_w_.value, s.ln2_mean, s.ln2_rstd, d_res2,
@@ -153,8 +172,13 @@ void Block::backward_weight(const Microbatch& mb) {
   Kernels& k = *ctx_.kernels;
   TokenRegion& region = *ctx_.region;
   Stash& s = stashes_.get(mb.id, name_);
-  k.linear_backward(s.d_out_all, s.gelu, fcproj_w_.value, Tensor(), fcproj_w_.grad, fcproj_b_.grad);
-  k.linear_backward(s.d_fc, region.gather(s.ln2), fc_w_.value, Tensor(), fc_w_.grad, fc_b_.grad);
+  if (moe_) {
+    moe_->backward_weight(mb);
+  } else {
+    k.linear_backward(s.d_out_all, s.gelu, fcproj_w_.value, Tensor(), fcproj_w_.grad,
+                      fcproj_b_.grad);
+    k.linear_backward(s.d_fc, region.gather(s.ln2), fc_w_.value, Tensor(), fc_w_.grad, fc_b_.grad);
+  }
   k.linear_backward(s.d_res2_all, s.att, proj_w_.value, Tensor(), proj_w_.grad, proj_b_.grad);
   k.linear_backward(s.d_qkv, region.gather(s.ln1), qkv_w_.value.view({3 * Cl, C}), Tensor(),
                     qkv_w_.grad.view({3 * Cl, C}), qkv_b_.grad.view({3 * Cl}));

@@ -3,6 +3,8 @@
 //     -> proj (row-parallel) -> reduce -> + bias + x = r
 //   r -> LN2 -> gather -> fc (column-parallel) -> GELU -> proj (row-parallel) -> reduce
 //     -> + bias + r
+// A block MoeSettings::is_moe_block names has the MoE MLP (moe_mlp.h) in place of fc, GELU and
+// proj, between the same gather and reduce.
 // Under context parallelism the block holds its context rank's chunks of each sequence, and
 // attention is the context plugin's (FamilyContext::attention), which communicates over the
 // context group; nothing else changes.
@@ -22,6 +24,7 @@
 
 #include "attention_core.h"
 #include "family_context.h"
+#include "moe_mlp.h"
 #include "norm_gradients.h"
 #include "parameters.h"
 #include "stash_map.h"
@@ -55,7 +58,8 @@ class Block final : public Layer {
   FamilyContext ctx_;
   std::string name_;
   Parameter ln1_w_, ln1_b_, qkv_w_, qkv_b_, proj_w_, proj_b_;
-  Parameter ln2_w_, ln2_b_, fc_w_, fc_b_, fcproj_w_, fcproj_b_;
+  Parameter ln2_w_, ln2_b_, fc_w_, fc_b_, fcproj_w_, fcproj_b_;  // fc..: dense blocks only
+  std::unique_ptr<MoeMlp> moe_;                                  // MoE blocks only
   StashMap<Stash> stashes_;
 };
 

@@ -27,6 +27,10 @@ struct FamilyContext {
   ContextChunks chunks;
   std::shared_ptr<ContextAttention> attention;  // null without context parallelism
   AttentionRecompute recompute;                 // selective recomputation
+  MoeSettings moe;                              // experts 0: every block is dense
+  // What the MoE blocks' training forwards routed since the family last handed it over
+  // (LayerFamily::take_moe_statistics); shared by the family's blocks.
+  std::shared_ptr<MoeStatistics> moe_statistics = std::make_shared<MoeStatistics>();
 
   std::int64_t seq_len() const { return chunks.local_len(); }      // T / context, a region's
   std::int64_t tokens() const { return micro_batch * seq_len(); }  // N = B*T/c, a whole region

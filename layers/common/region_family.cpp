@@ -24,6 +24,7 @@ FamilyContext make_family_context(const LayerFamilyInit& init, const std::string
   ctx.chunks = context.chunks;
   ctx.attention = std::move(context.attention);
   ctx.recompute = attention_recompute(init);
+  ctx.moe = init.moe;
   return ctx;
 }
 
@@ -42,6 +43,12 @@ std::unique_ptr<Layer> RegionFamily::make_embedding() {
 
 std::unique_ptr<Layer> RegionFamily::make_block(int index) {
   return std::make_unique<Block>(ctx_, index);
+}
+
+MoeStatistics RegionFamily::take_moe_statistics() {
+  MoeStatistics out = *ctx_.moe_statistics;
+  *ctx_.moe_statistics = {};
+  return out;
 }
 
 std::unique_ptr<Layer> RegionFamily::make_final_norm() {

@@ -25,6 +25,8 @@ class RegionFamily final : public LayerFamily {
   std::unique_ptr<Layer> make_block(int index) override;
   std::unique_ptr<Layer> make_final_norm() override;
   std::unique_ptr<Layer> make_head(Layer* embedding) override;
+  // What the MoE blocks made by this family routed since the last call.
+  MoeStatistics take_moe_statistics() override;
 
  private:
   std::string family_;

@@ -11,6 +11,8 @@
 // blocks live on which pipeline stage is decided by core, the same for every family.
 #pragma once
 
+#include <algorithm>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -140,6 +142,29 @@ struct LayerFamilyInit {
   MoeSettings moe;
 };
 
+// The routing of a rank's MoE blocks over some training forwards (ABI 2.3): what the trainer
+// reports as the step's aux_loss, tokens_per_expert_* and dropped_tokens. "Routed" counts token
+// choices per (block, microbatch, expert) before capacity drops.
+struct MoeStatistics {
+  double aux_loss = 0.0;          // sum of the blocks' aux losses, coefficient applied
+  std::int64_t dropped = 0;       // token choices over their expert's capacity
+  std::int64_t routed_sum = 0;    // over every (block, microbatch, expert)
+  std::int64_t routed_count = 0;  // how many (block, microbatch, expert) routed_sum adds
+  std::int64_t routed_min = 0;    // meaningful when routed_count > 0
+  std::int64_t routed_max = 0;
+
+  void add(const MoeStatistics& other) {
+    if (other.routed_count > 0) {
+      routed_min = routed_count > 0 ? std::min(routed_min, other.routed_min) : other.routed_min;
+      routed_max = routed_count > 0 ? std::max(routed_max, other.routed_max) : other.routed_max;
+    }
+    aux_loss += other.aux_loss;
+    dropped += other.dropped;
+    routed_sum += other.routed_sum;
+    routed_count += other.routed_count;
+  }
+};
+
 class LayerFamily {
  public:
   virtual ~LayerFamily() = default;
@@ -157,6 +182,12 @@ class LayerFamily {
   // make_embedding() when it lives on this rank, else null (the head then keeps its own copy,
   // whose gradient the trainer adds to the embedding's).
   virtual std::unique_ptr<Layer> make_head(Layer* embedding) = 0;
+
+  // ---- ABI 2.3 ----
+  // The routing statistics of this rank's MoE blocks over the training forwards since the last
+  // call, which resets them. Core calls it once a step, only for families whose descriptor says
+  // runs_experts (older plugins' classes lack it).
+  virtual MoeStatistics take_moe_statistics() { return {}; }
 };
 
 }  // namespace trellis

@@ -41,8 +41,11 @@ class GuardedLayer final : public Layer {
 
 class GuardedLayerFamily final : public LayerFamily {
  public:
-  GuardedLayerFamily(std::shared_ptr<LayerFamily> inner, PluginOwnerPtr owner)
-      : owner_(std::move(owner)), inner_(std::move(inner)) {}
+  GuardedLayerFamily(std::shared_ptr<LayerFamily> inner, PluginOwnerPtr owner,
+                     bool has_moe_statistics)
+      : owner_(std::move(owner)),
+        inner_(std::move(inner)),
+        has_moe_statistics_(has_moe_statistics) {}
 
   Shape activation_shape() const override {
     return plugin_call([&] { return owner_->label + ": activation_shape"; },
@@ -68,6 +71,11 @@ class GuardedLayerFamily final : public LayerFamily {
     return guard(plugin_call([&] { return owner_->label + ": make_head"; },
                              [&] { return inner_->make_head(own); }));
   }
+  MoeStatistics take_moe_statistics() override {
+    if (!has_moe_statistics_) return {};
+    return plugin_call([&] { return owner_->label + ": take_moe_statistics"; },
+                       [&] { return inner_->take_moe_statistics(); });
+  }
 
  private:
   std::unique_ptr<Layer> guard(std::unique_ptr<Layer> layer) const {
@@ -77,13 +85,15 @@ class GuardedLayerFamily final : public LayerFamily {
 
   PluginOwnerPtr owner_;
   std::shared_ptr<LayerFamily> inner_;
+  bool has_moe_statistics_;
 };
 
 }  // namespace
 
 std::shared_ptr<LayerFamily> guard_layer_family(std::shared_ptr<LayerFamily> family,
-                                                PluginOwnerPtr owner) {
-  return std::make_shared<GuardedLayerFamily>(std::move(family), std::move(owner));
+                                                PluginOwnerPtr owner, bool has_moe_statistics) {
+  return std::make_shared<GuardedLayerFamily>(std::move(family), std::move(owner),
+                                              has_moe_statistics);
 }
 
 }  // namespace trellis::plugin_detail

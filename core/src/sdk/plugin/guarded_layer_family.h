@@ -10,7 +10,9 @@
 
 namespace trellis::plugin_detail {
 
+// `has_moe_statistics`: the plugin's ABI minor has LayerFamily::take_moe_statistics (2.3); an
+// older plugin's class lacks the virtual, and the guard answers for it (no MoE blocks).
 std::shared_ptr<LayerFamily> guard_layer_family(std::shared_ptr<LayerFamily> family,
-                                                PluginOwnerPtr owner);
+                                                PluginOwnerPtr owner, bool has_moe_statistics);
 
 }  // namespace trellis::plugin_detail

@@ -375,7 +375,7 @@ std::shared_ptr<LayerFamily> PluginRegistry::make_layers(std::string_view name,
   const std::size_t i = impl.find(PluginKind::layers, name);
   return plugin_detail::guard_layer_family(
       make_object(impl.plugins[i], impl.loaded[i], impl.loaded[i].descriptor->make_layers, init),
-      owner(impl.plugins[i], impl.loaded[i]));
+      owner(impl.plugins[i], impl.loaded[i]), impl.loaded[i].descriptor->abi.minor >= 3);
 }
 
 std::shared_ptr<Schedule> PluginRegistry::make_schedule(std::string_view name,
