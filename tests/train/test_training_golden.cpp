@@ -8,12 +8,11 @@
 #include <fstream>
 #include <sstream>
 
-#include <nlohmann/json.hpp>
-
 #include "adamw_history.h"
 #include "config/config_loader.h"
 #include "error_bound.h"
 #include "golden_file.h"
+#include "metrics_field.h"
 #include "train/trainer.h"
 
 using namespace trellis;
@@ -23,15 +22,7 @@ namespace numerics = trellis::test::numerics;
 namespace {
 
 std::vector<double> field(const fs::path& metrics, const std::string& name) {
-  std::ifstream in(metrics);
-  std::vector<double> values;
-  std::string line;
-  while (std::getline(in, line)) {
-    const nlohmann::json record = nlohmann::json::parse(line);
-    REQUIRE(record.contains(name));
-    values.push_back(record.at(name).get<double>());
-  }
-  return values;
+  return trellis::test::metrics_field(metrics, name);
 }
 
 ResolvedRun tiny_run(const fs::path& work, int threads, const std::string& extra = "") {

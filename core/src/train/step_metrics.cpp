@@ -44,6 +44,13 @@ std::string to_json(const StepMetrics& m) {
   if (m.peak_mem_bytes_by_pipeline_rank.size() > 1)
     line["peak_mem_bytes_by_pipeline_rank"] = m.peak_mem_bytes_by_pipeline_rank;
   if (m.val_loss) line["val_loss"] = *m.val_loss;
+  if (m.moe) {
+    line["aux_loss"] = m.moe->aux_loss;
+    line["tokens_per_expert_min"] = m.moe->tokens_per_expert_min;
+    line["tokens_per_expert_max"] = m.moe->tokens_per_expert_max;
+    line["tokens_per_expert_mean"] = m.moe->tokens_per_expert_mean;
+    line["dropped_tokens"] = m.moe->dropped_tokens;
+  }
   return json::line_text(line);
 }
 
@@ -94,8 +101,17 @@ void ProgressView::update(const StepMetrics& m) {
       "step %lld/%lld | loss %.4f | lr %.2e | norm %.3f | %.1f ms | %s tok/s | MFU %.1f%%",
       static_cast<long long>(m.step), static_cast<long long>(total_), m.loss, m.lr, m.grad_norm,
       m.step_ms, human_count(m.tokens_per_s).c_str(), 100.0 * m.mfu);
-  // After the figures: the validation loss when there is one, then the time taken and left.
-  std::string tail = m.val_loss ? " | val " + std::to_string(*m.val_loss) : std::string();
+  // After the figures: the routing of an MoE model, the validation loss when there is one, then
+  // the time taken and left.
+  std::string tail;
+  if (m.moe) {
+    char routing[160];
+    std::snprintf(routing, sizeof(routing), " | aux %.4f | experts %.0f-%.0f tok | dropped %lld",
+                  m.moe->aux_loss, m.moe->tokens_per_expert_min, m.moe->tokens_per_expert_max,
+                  static_cast<long long>(m.moe->dropped_tokens));
+    tail += routing;
+  }
+  if (m.val_loss) tail += " | val " + std::to_string(*m.val_loss);
   if (first_step_ < 0) first_step_ = m.step - 1;
   const double elapsed =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();

@@ -13,6 +13,18 @@
 
 namespace trellis {
 
+// The routing of a mixture-of-experts model's step (trellis/layer.h's MoeStatistics, over every
+// rank): absent for a dense model.
+struct MoeStepMetrics {
+  double aux_loss = 0.0;  // the MoE blocks' aux losses summed, mean over the step's microbatches
+  // Token choices routed to one expert by one MoE block in one microbatch, before capacity drops:
+  // the least, the most and the mean over every (block, microbatch, expert) of the step.
+  double tokens_per_expert_min = 0.0;
+  double tokens_per_expert_max = 0.0;
+  double tokens_per_expert_mean = 0.0;
+  std::int64_t dropped_tokens = 0;  // token choices over capacity, the step's sum
+};
+
 struct StepMetrics {
   std::int64_t step = 0;  // 1-based
   double loss = 0.0;
@@ -27,6 +39,7 @@ struct StepMetrics {
   // The largest peak among the ranks of each pipeline rank (stage), pipeline rank 0 first.
   std::vector<std::uint64_t> peak_mem_bytes_by_pipeline_rank;
   std::optional<double> val_loss;
+  std::optional<MoeStepMetrics> moe;  // with [model] experts > 0
 };
 
 std::string to_json(const StepMetrics& m);

@@ -86,7 +86,8 @@ DeviceChoice device_choice(const ResolvedRun& run, const RankEnvironment& rank_e
 
 // What one optimizer step computed, before its figures are put together.
 struct StepOutcome {
-  double loss_sum = 0.0;  // summed token loss of the global batch
+  double loss_sum = 0.0;              // summed token loss of the global batch
+  std::optional<MoeStepMetrics> moe;  // over every rank; with [model] experts > 0
   double grad_norm = 0.0;
   double lr = 0.0;
 };
@@ -130,6 +131,7 @@ struct Trainer::State {
                            std::optional<MfuMeter>& mfu, ProgressView& progress);
   bool validation_due(std::int64_t step) const;
   double global_loss_sum(double local);
+  MoeStepMetrics global_moe_metrics(const MoeStatistics& local);
   double evaluate();
   void finish();
 };
@@ -353,6 +355,7 @@ StepOutcome Trainer::State::run_step(std::int64_t step) {
   }
   StepOutcome outcome;
   outcome.loss_sum = global_loss_sum(local_loss);
+  if (run.moe.experts > 0) outcome.moe = global_moe_metrics(model->family().take_moe_statistics());
   outcome.grad_norm = optimizer->grad_norm();
   if (cfg.optim.grad_clip > 0.0) {
     // As torch.nn.utils.clip_grad_norm_.
@@ -381,6 +384,7 @@ StepMetrics Trainer::State::step_metrics(std::int64_t step, const StepOutcome& o
   m.loss = outcome.loss_sum / tokens_per_step;
   m.lr = outcome.lr;
   m.grad_norm = outcome.grad_norm;
+  m.moe = outcome.moe;
   m.step_ms = seconds * 1e3;
   m.tokens_per_s = tokens_per_step / seconds;
   if (mfu) {
@@ -415,6 +419,32 @@ double Trainer::State::global_loss_sum(double local) {
   const bool contributes = model->holds_last_stage() && coords.tensor == 0;
   return all_reduce_scalar(*groups.world, contributes ? local : 0.0, ReduceOp::sum,
                            device.allocator, *device.kernels);
+}
+
+// The step's routing over the world: every pipeline and data rank's MoE blocks, from tensor rank
+// 0 (every tensor rank routes the same tokens). The counts travel as f32 (all_reduce_values):
+// exact up to 2^24 token choices a step.
+MoeStepMetrics Trainer::State::global_moe_metrics(const MoeStatistics& local) {
+  const bool contributes = coords.tensor == 0 && local.routed_count > 0;
+  std::vector<double> sums = {0.0, 0.0, 0.0, 0.0};
+  // Negated minimum and maximum, so that one max-reduction finds both; ranks without routing
+  // send less than any count's negation (f32 holds -1e30).
+  std::vector<double> extremes = {-1e30, -1e30};
+  if (contributes) {
+    sums = {local.aux_loss, static_cast<double>(local.dropped),
+            static_cast<double>(local.routed_sum), static_cast<double>(local.routed_count)};
+    extremes = {-static_cast<double>(local.routed_min), static_cast<double>(local.routed_max)};
+  }
+  sums = all_reduce_values(*groups.world, sums, ReduceOp::sum, device.allocator, *device.kernels);
+  extremes =
+      all_reduce_values(*groups.world, extremes, ReduceOp::max, device.allocator, *device.kernels);
+  MoeStepMetrics m;
+  m.aux_loss = sums[0] / static_cast<double>(G / B);  // the mean over the global microbatches
+  m.dropped_tokens = static_cast<std::int64_t>(std::llround(sums[1]));
+  m.tokens_per_expert_mean = sums[3] > 0.0 ? sums[2] / sums[3] : 0.0;
+  m.tokens_per_expert_min = -extremes[0];
+  m.tokens_per_expert_max = extremes[1];
+  return m;
 }
 
 // Mean loss over the first [data] val_batches global batches of the validation file. Every
