@@ -462,3 +462,89 @@ TEST_CASE("context2-data2-zero1") {
   check_context("context2-data2-zero1",
                 {"launch.nproc=4", "parallel.context=2", "parallel.data=2", "optim.zero=1"});
 }
+
+// Mixture of experts (the deeper model with 4 experts, top 2, in blocks 0 and 2, capacity factor 1
+// so that choices are dropped): a tensor-parallel run against one rank. llm.c's export holds no
+// experts, so the figures compared are the metrics: loss, aux_loss and gradient norm within two
+// bounds, dropped_tokens equal (the routing is discrete; every layout routes from the same
+// gathered LN2 output, up to the rounding of the sums before it).
+namespace {
+
+struct MoeMetrics {
+  std::vector<double> loss, aux, norm, dropped;
+};
+
+const std::vector<std::string> kMoeModel = {"model.export=\"\"", "model.experts=4", "model.top_k=2",
+                                            "model.moe_every=2", "model.capacity_factor=1.0"};
+
+MoeMetrics run_moe(const std::string& name, const std::vector<std::string>& layout) {
+  const fs::path dir = fs::path(TRELLIS_TEST_WORK_DIR) / (backend() + "-" + name);
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const fs::path file = dir / "run.toml";
+  std::ofstream(file) << deep_config(dir);
+  std::vector<std::string> args = {file.string(), "--set", "comm.backend=" + backend()};
+  std::vector<std::string> sets = kMoeModel;
+  sets.insert(sets.end(), layout.begin(), layout.end());
+  for (const std::string& s : sets) args.insert(args.end(), {"--set", s});
+  trellis::test::ProcessResult r = trellis::test::run_trellis_train(args);
+  INFO(name << " (" << backend() << "):\n" << r.output);
+  REQUIRE(r.exit_code == 0);
+  const fs::path metrics = dir / "metrics.jsonl";
+  return {trellis::test::metric_values(metrics, "loss"),
+          trellis::test::metric_values(metrics, "aux_loss"),
+          trellis::test::metric_values(metrics, "grad_norm"),
+          trellis::test::metric_values(metrics, "dropped_tokens")};
+}
+
+void check_moe_against_single(const std::string& name, const std::vector<std::string>& layout) {
+  const MoeMetrics single = run_moe(name + "-single", {});
+  const MoeMetrics got = run_moe(name, layout);
+  // deep_config's model: Vp 128, C 16, 2 heads, 4 layers, T 8, 4 sequences a step.
+  const std::int64_t C = 16, H = 4 * C, E = 4, Vp = 128, T = 8;
+  const numerics::GptShape shape{Vp, C, 2, 4, T, 4 * T};
+  const std::int64_t attention = 4 * C * C + 8 * C;  // LayerNorms, QKV and projection
+  const std::int64_t dense = attention + 2 * C * H + H + C;
+  const std::int64_t moe = attention + E * C + E * (2 * C * H + H + C);
+  const std::int64_t count = Vp * C + T * C + 2 * dense + 2 * moe + 2 * C;
+  REQUIRE(got.loss.size() == single.loss.size());
+  for (std::size_t s = 0; s < single.loss.size(); ++s) {
+    CAPTURE(s);
+    auto l = numerics::compare_scalar(got.loss[s], single.loss[s],
+                                      2.0 * numerics::gpt_loss_bound(shape, single.loss[s]));
+    auto a = numerics::compare_scalar(got.aux[s], single.aux[s],
+                                      2.0 * numerics::gpt_loss_bound(shape, single.aux[s]));
+    auto n =
+        numerics::compare_scalar(got.norm[s], single.norm[s],
+                                 2.0 * numerics::gpt_grad_norm_bound(shape, single.norm[s], count));
+    INFO("loss: " << l.describe());
+    INFO("aux: " << a.describe());
+    INFO("grad_norm: " << n.describe());
+    CHECK(l.ok());
+    CHECK(a.ok());
+    CHECK(n.ok());
+    CHECK(got.dropped[s] == single.dropped[s]);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("moe-tensor2") {
+  check_moe_against_single("moe-tensor2", {"launch.nproc=2", "parallel.tensor=2"});
+}
+
+TEST_CASE("moe-seq-tensor2") {
+  check_moe_against_single("moe-seq-tensor2",
+                           {"launch.nproc=2", "parallel.tensor=2", "parallel.tensor_mode=seq"});
+}
+
+// The trainer's side of MoE: blocks on two stages (the step's routing summed over the pipeline),
+// and two data ranks (each microbatch's aux gradient at 1 / microbatches in the global batch).
+TEST_CASE("moe-pipeline2-1f1b") {
+  check_moe_against_single("moe-pipeline2-1f1b",
+                           {"launch.nproc=2", "parallel.pipeline=2", "parallel.schedule=1f1b"});
+}
+
+TEST_CASE("moe-data2") {
+  check_moe_against_single("moe-data2", {"launch.nproc=2", "parallel.data=2"});
+}
