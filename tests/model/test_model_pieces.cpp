@@ -216,6 +216,19 @@ TEST_CASE("model FLOPs follow 6N + 12*L*C*T") {
   std::int64_t n = parameter_count(d);
   CHECK(n == 512 * 128 + 128 * 128 + 4 * (12 * 128 * 128 + 13 * 128) + 2 * 128);
   CHECK(flops_per_token(d) == doctest::Approx(6.0 * n + 12.0 * 4 * 128 * 128));
+
+  // 8 experts, top 2, in blocks 0 and 2: each holds a router [8, C] and 8 MLPs, of which a token
+  // uses 2.
+  MoeSettings moe;
+  moe.experts = 8;
+  moe.top_k = 2;
+  moe.every = 2;
+  const std::int64_t mlp = 8 * 128 * 128 + 5 * 128, router = 8 * 128;
+  CHECK(parameter_count(d, moe) == n + 2 * (router + 7 * mlp));
+  CHECK(active_parameter_count(d, moe) == n + 2 * (router + mlp));
+  CHECK(flops_per_token(d, moe) ==
+        doctest::Approx(6.0 * static_cast<double>(n + 2 * (router + mlp)) + 12.0 * 4 * 128 * 128));
+  CHECK(flops_per_token(d, MoeSettings{}) == flops_per_token(d));
 }
 
 TEST_CASE("an llm.c export reads back into the same values") {

@@ -1,6 +1,7 @@
 #include "config/shard_report.h"
 
 #include <algorithm>
+#include <set>
 #include <sstream>
 
 #include "kernels/cpu/cpu_kernels.h"
@@ -36,8 +37,9 @@ struct ParameterRow {
   std::vector<Shard> per_rank;
 };
 
+// Blocks 0 and 1 stand for every block (1 only when it differs from 0: dense beside MoE).
 std::string block_pattern(const std::string& name) {
-  if (name.rfind("h.0.", 0) == 0) return "h.*." + name.substr(4);
+  if (name.rfind("h.0.", 0) == 0 || name.rfind("h.1.", 0) == 0) return "h.*." + name.substr(4);
   return name;
 }
 
@@ -56,6 +58,8 @@ std::string format_shards(const ResolvedRun& run) {
   std::vector<ParameterRow> rows;
   std::vector<Shape> hidden;
   std::vector<std::int64_t> values;  // parameter values per tensor rank, whole model
+  std::int64_t moe_blocks = 0;
+  for (std::int64_t i = 0; i < run.dims.layers; ++i) moe_blocks += run.moe.is_moe_block(i) ? 1 : 0;
   try {
     if (!run.registry) throw Error("no plugin registry");
     std::shared_ptr<Allocator> allocator = make_cpu_allocator();
@@ -99,17 +103,23 @@ std::string format_shards(const ResolvedRun& run) {
       // Declared before the layers: they go first, while the plugin is still loaded.
       std::shared_ptr<LayerFamily> family = run.registry->make_layers(mode, init);
       hidden.push_back(family->activation_shape());
-      std::vector<std::unique_ptr<Layer>> layers;
-      layers.push_back(family->make_embedding());
-      layers.push_back(family->make_block(0));
-      layers.push_back(family->make_final_norm());
-      layers.push_back(family->make_head(layers.front().get()));
+      // Each layer with the number of its kind in the model: block 0 for the MoE blocks (or
+      // every block), block 1 for the dense ones beside them.
+      std::vector<std::pair<std::unique_ptr<Layer>, std::int64_t>> layers;
+      layers.emplace_back(family->make_embedding(), 1);
+      layers.emplace_back(family->make_block(0), moe_blocks > 0 ? moe_blocks : run.dims.layers);
+      if (moe_blocks > 0 && moe_blocks < run.dims.layers)
+        layers.emplace_back(family->make_block(1), run.dims.layers - moe_blocks);
+      layers.emplace_back(family->make_final_norm(), 1);
+      layers.emplace_back(family->make_head(layers.front().first.get()), 1);
       std::int64_t count = 0;
       std::size_t index = 0;
-      for (std::size_t l = 0; l < layers.size(); ++l) {
-        const std::int64_t copies = l == 1 ? run.dims.layers : 1;
-        for (Parameter* p : layers[l]->parameters()) {
+      std::set<std::string> listed;
+      for (const auto& [layer, copies] : layers) {
+        for (Parameter* p : layer->parameters()) {
           count += copies * p->value.numel();
+          // The dense block's LayerNorms and attention are the MoE block's rows already.
+          if (!listed.insert(block_pattern(p->name)).second) continue;
           if (t == 0) rows.push_back({block_pattern(p->name), p->global_shape, {}});
           if (index >= rows.size() || rows[index].name != block_pattern(p->name)) {
             throw Error("tensor rank " + std::to_string(t) + " has other parameters than rank 0");
@@ -136,7 +146,12 @@ std::string format_shards(const ResolvedRun& run) {
   std::string per_rank;
   for (int t = 0; t < tp; ++t) per_rank += (t ? ", " : "") + std::to_string(values[t]);
   out << "  parameter values per tensor rank: " << per_rank << " (blocks "
-      << "counted " << run.dims.layers << " times; h.* stands for every block)\n";
+      << "counted " << run.dims.layers << " times; h.* stands for every block";
+  if (moe_blocks > 0 && moe_blocks < run.dims.layers) {
+    out << "; h.*.moe.* for the " << moe_blocks << " MoE blocks, h.*.mlp.* for the "
+        << run.dims.layers - moe_blocks << " dense ones";
+  }
+  out << ")\n";
 
   std::vector<std::string> header = {"parameter", "whole"};
   for (int t = 0; t < tp; ++t) header.push_back("tensor rank " + std::to_string(t));

@@ -7,6 +7,13 @@ namespace trellis::plan {
 PlanRequest request_from_run(const ResolvedRun& run, ActivationModel activation_model,
                              const std::optional<RecomputeSettings>& recompute) {
   const RunConfig& c = run.config;
+  // The cost model knows dense blocks only: an MoE block's E experts, router and routing would
+  // be predicted as one MLP.
+  if (run.moe.experts > 0) {
+    throw InputError("model.experts = " + std::to_string(run.moe.experts) +
+                     ": trellis-plan does not model mixture-of-experts blocks yet; valid: "
+                     "experts = 0 to plan the dense model");
+  }
   PlanRequest r;
   r.dims = run.dims;
   r.global_batch = c.train.global_batch;

@@ -19,6 +19,13 @@ namespace trellis {
 
 std::int64_t parameter_count(const ModelDims& dims);  // the model's N, padded vocabulary included
 double flops_per_token(const ModelDims& dims);
+// A mixture of experts counts its active parameters as N (Switch Transformer's, Megatron-LM's
+// convention): in each MoE block the router and top_k experts' MLPs, not the E it holds.
+// Equals flops_per_token(dims) when moe.experts is 0.
+std::int64_t active_parameter_count(const ModelDims& dims, const MoeSettings& moe);
+// Every parameter of a mixture of experts: E experts and a router in each MoE block.
+std::int64_t parameter_count(const ModelDims& dims, const MoeSettings& moe);
+double flops_per_token(const ModelDims& dims, const MoeSettings& moe);
 
 // The fraction of `peak_flops_per_s` that `model_flops` done in `seconds` is.
 double model_flops_utilization(double model_flops, double seconds, double peak_flops_per_s);

@@ -37,10 +37,21 @@ void print_run_banner(std::FILE* console, const ResolvedRun& run, const RunBanne
                static_cast<long long>(dims.layers), static_cast<long long>(dims.heads),
                static_cast<long long>(dims.hidden), static_cast<long long>(dims.vocab_size),
                static_cast<long long>(dims.padded_vocab), static_cast<long long>(dims.seq_len),
-               millions(parameter_count(dims)).c_str(),
+               millions(parameter_count(dims, run.moe)).c_str(),
                run.resume_from                            ? "resumed from a checkpoint"
                : run.init.kind == ModelInit::Kind::random ? "random init"
                                                           : run.init.path.c_str());
+  if (run.moe.experts > 0) {
+    char factor[32];
+    std::snprintf(factor, sizeof factor, "factor %g", run.moe.capacity_factor);
+    std::fprintf(console,
+                 "experts: %lld, top %lld, every %lld block%s, capacity %s: %s parameters active "
+                 "per token\n",
+                 static_cast<long long>(run.moe.experts), static_cast<long long>(run.moe.top_k),
+                 static_cast<long long>(run.moe.every), run.moe.every == 1 ? "" : "s",
+                 run.moe.capacity_factor == 0.0 ? "dropless" : factor,
+                 millions(active_parameter_count(dims, run.moe)).c_str());
+  }
   const std::int64_t sequences = cfg.train.global_batch;
   if (facts.train_data) {
     std::fprintf(
