@@ -548,3 +548,10 @@ TEST_CASE("moe-pipeline2-1f1b") {
 TEST_CASE("moe-data2") {
   check_moe_against_single("moe-data2", {"launch.nproc=2", "parallel.data=2"});
 }
+
+// Full recomputation runs each MoE block's forward twice (without training, then again in
+// backward): the routing is counted once, the gradients are the stored run's.
+TEST_CASE("moe-recompute-full") {
+  check_moe_against_single("moe-recompute-full",
+                           {"train.recompute=\"full\"", "train.recompute_num_layers=2"});
+}
