@@ -40,7 +40,8 @@
 //        recompute_attention and recompute_trace (RecomputeTrace); Allocator::set_limit and
 //        MemoryLimitError
 //   2.3  mixture of experts: MoeSettings in RunQuery and LayerFamilyInit, Microbatch's
-//        aux_loss_scale, layers plugins' runs_experts
+//        aux_loss_scale, layers plugins' runs_experts, LayerFamily::take_moe_statistics
+//        (MoeStatistics)
 #pragma once
 
 #include <cstddef>
