@@ -555,3 +555,10 @@ TEST_CASE("moe-recompute-full") {
   check_moe_against_single("moe-recompute-full",
                            {"train.recompute=\"full\"", "train.recompute_num_layers=2"});
 }
+
+// The expert weights' shards through ZeRO-1's flat buffers and the data group's reduction, on a
+// tensor group.
+TEST_CASE("moe-tensor2-data2-zero1") {
+  check_moe_against_single("moe-tensor2-data2-zero1", {"launch.nproc=4", "parallel.tensor=2",
+                                                       "parallel.data=2", "optim.zero=1"});
+}
