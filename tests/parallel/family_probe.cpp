@@ -16,7 +16,8 @@
 //               prints it: one line per rank, or JSON with --json FILE (written by rank 0).
 //
 // Options: --mode 1d|seq|2d --backend NAME --plugins DIR, the model --vocab --seq --layers
-// --heads --hidden --batch (sequences per microbatch) --microbatches, --seed.
+// --heads --hidden --batch (sequences per microbatch) --microbatches, --seed; a mixture of
+// experts with --experts E (0: dense) --top-k --moe-every --capacity (the capacity factor).
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -49,6 +50,7 @@ struct Args {
   bool compare = false, traffic = false;
   std::int64_t vocab = 97, seq = 8, layers = 2, heads = 4, hidden = 32, batch = 2, microbatches = 2;
   std::uint64_t seed = 11;
+  MoeSettings moe;
 };
 
 Args parse(int argc, char** argv) {
@@ -59,7 +61,10 @@ Args parse(int argc, char** argv) {
                                                   {"--heads", &a.heads},
                                                   {"--hidden", &a.hidden},
                                                   {"--batch", &a.batch},
-                                                  {"--microbatches", &a.microbatches}};
+                                                  {"--microbatches", &a.microbatches},
+                                                  {"--experts", &a.moe.experts},
+                                                  {"--top-k", &a.moe.top_k},
+                                                  {"--moe-every", &a.moe.every}};
   for (int i = 1; i < argc; ++i) {
     std::string key = argv[i];
     auto value = [&]() -> std::string {
@@ -78,6 +83,8 @@ Args parse(int argc, char** argv) {
       a.plugins = value();
     } else if (key == "--json") {
       a.json = value();
+    } else if (key == "--capacity") {
+      a.moe.capacity_factor = std::stod(value());
     } else if (key == "--seed") {
       a.seed = std::stoull(value());
     } else if (auto it = numbers.find(key); it != numbers.end()) {
@@ -159,6 +166,7 @@ std::vector<Microbatch> make_microbatches(const Args& a, const std::shared_ptr<A
       mb.targets.data<std::int32_t>()[i] = token(rng);
     }
     mb.loss_scale = static_cast<float>(1.0 / static_cast<double>(a.microbatches * a.batch * a.seq));
+    mb.aux_loss_scale = static_cast<float>(1.0 / static_cast<double>(a.microbatches));
     out.push_back(mb);
   }
   out.back().training = false;  // the forward-only one
@@ -354,6 +362,7 @@ int main(int argc, char** argv) {
     init.kernels = kernels.get();
     init.micro_batch = static_cast<int>(a.batch);
     init.seed = a.seed;
+    init.moe = a.moe;
     Options no_options;
     init.options = &no_options;
     int status = 0;
