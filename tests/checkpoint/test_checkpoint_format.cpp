@@ -185,6 +185,35 @@ TEST_CASE("a checkpoint of an earlier build loads: values, CRCs, manifest text b
   }
 }
 
+TEST_CASE("a mixture of experts' manifest says its experts; a dense one reads as 0 experts") {
+  const fs::path step_dir = fs::path(TRELLIS_TEST_DATA_DIR) / "step-00000003";
+  Manifest manifest = Manifest::parse(read_text(step_dir / "manifest.json"), "manifest.json");
+  CHECK(manifest.moe.experts == 0);
+  CHECK(manifest.text().find("experts") == std::string::npos);
+  manifest.moe.experts = 8;
+  manifest.moe.top_k = 2;
+  manifest.moe.every = 2;
+  manifest.moe.aux_loss_coeff = 0.001;
+  manifest.moe.capacity_factor = 1.25;
+  const Manifest back = Manifest::parse(manifest.text(), "manifest.json");
+  CHECK(back.moe.experts == 8);
+  CHECK(back.moe.top_k == 2);
+  CHECK(back.moe.every == 2);
+  CHECK(back.moe.aux_loss_coeff == 0.001);
+  CHECK(back.moe.capacity_factor == 1.25);
+  CHECK(back.text() == manifest.text());
+  // Which blocks hold how many experts decide the parameters; top_k and capacity do not.
+  MoeSettings run = back.moe;
+  run.top_k = 1;
+  run.capacity_factor = 0.0;
+  CHECK(moe_differences(back.moe, run).empty());
+  run.every = 1;
+  REQUIRE(moe_differences(back.moe, run).size() == 1);
+  CHECK(moe_differences(back.moe, run)[0] == "moe_every is 2 in the checkpoint but 1 in the run");
+  CHECK(moe_differences(back.moe, MoeSettings{})[0] ==
+        "experts is 8 in the checkpoint but 0 in the run");
+}
+
 TEST_CASE("regions: boxes and ranges copy into any other cutting of the tensor") {
   const Shape global{6, 4, 5};
   // Written as boxes split along the second dimension (tensor parallel, two ranks) ...

@@ -43,6 +43,17 @@ std::int64_t scalar(const char* name) {
   return static_cast<std::int64_t>(gpt_golden().scalar(name));
 }
 
+MoeSettings moe_settings(const std::string& prefix) {
+  const golden::GoldenFile& m = moe_golden();
+  MoeSettings moe;
+  moe.experts = static_cast<std::int64_t>(m.scalar("E"));
+  moe.top_k = static_cast<std::int64_t>(m.scalar("top_k"));
+  moe.every = static_cast<std::int64_t>(m.scalar("moe_every"));
+  moe.aux_loss_coeff = m.scalar("aux_coeff");
+  moe.capacity_factor = m.scalar(prefix + "capacity_factor");
+  return moe;
+}
+
 // The reference's initial weights of `prefix` ("dropless." or "capacity.") as a checkpoint.
 fs::path write_initial_checkpoint(const std::string& prefix, const fs::path& dir) {
   const golden::GoldenFile& g = moe_golden();
@@ -63,6 +74,7 @@ fs::path write_initial_checkpoint(const std::string& prefix, const fs::path& dir
   save.header.dims.layers = scalar("L");
   save.header.dims.heads = scalar("NH");
   save.header.dims.hidden = scalar("C");
+  save.header.moe = moe_settings(prefix);
   save.header.data.global_batch = scalar("B");
   save.header.data.seq_len = scalar("T");
   SelfCommunicator world;
@@ -71,15 +83,15 @@ fs::path write_initial_checkpoint(const std::string& prefix, const fs::path& dir
 
 ResolvedRun moe_run(const std::string& prefix, const fs::path& work, const std::string& mode) {
   const golden::GoldenFile& g = gpt_golden();
-  const golden::GoldenFile& m = moe_golden();
   const fs::path initial = write_initial_checkpoint(prefix, work / "initial");
   std::ostringstream toml;
+  const MoeSettings moe = moe_settings(prefix);
   toml << "[run]\nname = \"moe\"\nsteps = 5\nout_dir = \"" << (work / "out").string() << "\"\n"
        << "[model]\ninit = \"checkpoint:" << initial.string() << "\"\n"
-       << "seq_len = " << g.scalar("T") << "\nexperts = " << m.scalar("E")
-       << "\ntop_k = " << m.scalar("top_k") << "\nmoe_every = " << m.scalar("moe_every")
-       << "\nmoe_aux_loss_coeff = " << m.scalar("aux_coeff")
-       << "\ncapacity_factor = " << m.scalar(prefix + "capacity_factor") << "\n"
+       << "seq_len = " << g.scalar("T") << "\nexperts = " << moe.experts
+       << "\ntop_k = " << moe.top_k << "\nmoe_every = " << moe.every
+       << "\nmoe_aux_loss_coeff = " << moe.aux_loss_coeff
+       << "\ncapacity_factor = " << moe.capacity_factor << "\n"
        << "[parallel]\ntensor_mode = \"" << mode << "\"\n"
        << "[data]\ntrain = \"" << golden::golden_path("tiny_tokens.bin") << "\"\n"
        << "[train]\nmicro_batch = " << g.scalar("B") << "\nglobal_batch = " << g.scalar("B") << "\n"

@@ -86,6 +86,14 @@ std::string Manifest::text() const {
   model["layers"] = dims.layers;
   model["heads"] = dims.heads;
   model["hidden"] = dims.hidden;
+  // Only for a mixture of experts: dense models' manifests keep the text they had before it.
+  if (moe.experts > 0) {
+    model["experts"] = moe.experts;
+    model["top_k"] = moe.top_k;
+    model["moe_every"] = moe.every;
+    model["moe_aux_loss_coeff"] = moe.aux_loss_coeff;
+    model["capacity_factor"] = moe.capacity_factor;
+  }
   root["model"] = std::move(model);
   Document l = Document::object();
   l["world"] = layout.world;
@@ -164,6 +172,16 @@ Manifest Manifest::parse(std::string_view text, const std::filesystem::path& fil
     m.dims.layers = int_field(model, "model", "layers");
     m.dims.heads = int_field(model, "model", "heads");
     m.dims.hidden = int_field(model, "model", "hidden");
+    if (json::find(model, "experts") != nullptr) {
+      auto number = [](const Value& j) { return json::to_number(j); };
+      m.moe.experts = int_field(model, "model", "experts");
+      m.moe.top_k = int_field(model, "model", "top_k");
+      m.moe.every = int_field(model, "model", "moe_every");
+      m.moe.aux_loss_coeff = field(model, "model", "moe_aux_loss_coeff", number);
+      m.moe.capacity_factor = field(model, "model", "capacity_factor", number);
+      if (m.moe.experts < 1 || m.moe.every < 1 || m.moe.top_k < 1 || m.moe.top_k > m.moe.experts)
+        throw std::runtime_error("model: experts, top_k or moe_every out of range");
+    }
     const Value& l = json::at(root, "layout");
     m.layout.world = static_cast<int>(int_field(l, "layout", "world"));
     m.layout.tensor = static_cast<int>(int_field(l, "layout", "tensor"));
@@ -250,6 +268,18 @@ std::vector<std::string> model_differences(const ModelDims& checkpoint, const Mo
   differ("heads", checkpoint.heads, run.heads);
   differ("hidden", checkpoint.hidden, run.hidden);
   differ("max_seq_len (position table rows)", checkpoint.max_seq_len, run.max_seq_len);
+  return out;
+}
+
+std::vector<std::string> moe_differences(const MoeSettings& checkpoint, const MoeSettings& run) {
+  std::vector<std::string> out;
+  if (checkpoint.experts != run.experts) {
+    out.push_back("experts is " + std::to_string(checkpoint.experts) + " in the checkpoint but " +
+                  std::to_string(run.experts) + " in the run");
+  } else if (checkpoint.experts > 0 && checkpoint.every != run.every) {
+    out.push_back("moe_every is " + std::to_string(checkpoint.every) + " in the checkpoint but " +
+                  std::to_string(run.every) + " in the run");
+  }
   return out;
 }
 

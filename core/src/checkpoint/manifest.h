@@ -59,6 +59,7 @@ struct Manifest {
   std::int64_t step = 0;             // optimizer steps done; training continues at step + 1
   std::int64_t optimizer_steps = 0;  // AdamW's count (bias correction)
   ModelDims dims;
+  MoeSettings moe;  // experts 0: a dense model (and every manifest written before MoE)
   ManifestLayout layout;
   ManifestData data;
   std::vector<ManifestTensor> tensors;
@@ -79,5 +80,8 @@ constexpr const char* kManifestFile = "manifest.json";
 // "hidden is 16 in the checkpoint, 32 in the run". The padded vocabulary may differ (padding rows
 // carry nothing), and so may seq_len up to the checkpoint's position table.
 std::vector<std::string> model_differences(const ModelDims& checkpoint, const ModelDims& run);
+// The same for a mixture of experts: the experts and which blocks have them decide the
+// parameters; top_k, the aux coefficient and the capacity factor are training's and may differ.
+std::vector<std::string> moe_differences(const MoeSettings& checkpoint, const MoeSettings& run);
 
 }  // namespace trellis

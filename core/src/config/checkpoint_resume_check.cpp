@@ -16,7 +16,8 @@ void check_checkpoint_resume(CheckContext& ctx, ResolvedRun& run) {
   const std::filesystem::path manifest_file = newest->dir / kManifestFile;
   try {
     const Manifest manifest = Manifest::read(manifest_file);
-    const std::vector<std::string> differences = model_differences(manifest.dims, run.dims);
+    std::vector<std::string> differences = model_differences(manifest.dims, run.dims);
+    for (std::string& d : moe_differences(manifest.moe, run.moe)) differences.push_back(d);
     for (const std::string& d : differences) {
       ctx.problem("checkpoint.resume", "the newest checkpoint " + manifest_file.string() +
                                            " is of another model: " + d +

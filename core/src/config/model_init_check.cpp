@@ -134,6 +134,7 @@ void check_model_init(CheckContext& ctx, ResolvedRun& run) {
                           "manifest " + manifest_file.string());
         run.init = {ModelInit::Kind::checkpoint, step_dir};
         run.checkpoint_dims = d;
+        run.checkpoint_moe = manifest.moe;
         return;
       } catch (const InputError& e) {
         ctx.problem(key, std::string(e.what()));

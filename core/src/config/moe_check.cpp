@@ -2,6 +2,7 @@
 // MoeSettings).
 #include <string>
 
+#include "checkpoint/manifest.h"
 #include "config/config_check.h"
 
 namespace trellis {
@@ -23,6 +24,17 @@ void check_moe(CheckContext& ctx, ResolvedRun& run) {
     return;
   }
   const ModelSection& m = ctx.config().model;
+  // init = "checkpoint:DIR": its manifest says which blocks have how many experts.
+  if (run.checkpoint_moe) {
+    MoeSettings wanted;
+    wanted.experts = m.experts;
+    wanted.every = m.moe_every;
+    for (const std::string& d : moe_differences(*run.checkpoint_moe, wanted)) {
+      ctx.problem(ctx.blame({"model.experts", "model.moe_every", "model.init"}),
+                  "the checkpoint of model.init is of another model: " + d +
+                      "; valid: the [model] experts and moe_every of the run that wrote it");
+    }
+  }
   if (m.experts == 0) {
     // Set on a dense model they would silently do nothing.
     for (const char* key : kMoeKeys) {

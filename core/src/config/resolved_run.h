@@ -71,8 +71,9 @@ struct ResolvedRun {
   ModelDims dims;        // padded_vocab included
   MoeSettings moe;       // [model] experts and its keys; experts 0: dense
   ModelInit init;        // with "checkpoint:DIR", path is the step directory DIR resolves to
-  std::optional<LlmcCheckpointHeader> llmc;  // with init = "llmc:PATH"
-  std::optional<ModelDims> checkpoint_dims;  // with init = "checkpoint:DIR": its model
+  std::optional<LlmcCheckpointHeader> llmc;   // with init = "llmc:PATH"
+  std::optional<ModelDims> checkpoint_dims;   // with init = "checkpoint:DIR": its model
+  std::optional<MoeSettings> checkpoint_moe;  // and its experts (0: dense)
   // With [checkpoint] resume = true and a complete checkpoint in [checkpoint] dir: the newest
   // step directory, which the run continues from (its model checked against this run's).
   std::optional<std::filesystem::path> resume_from;

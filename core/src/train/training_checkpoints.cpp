@@ -119,6 +119,7 @@ std::string TrainingCheckpoints::after_step(std::int64_t steps_done, Optimizer& 
   h.step = steps_done;
   h.optimizer_steps = optimizer.steps_taken();
   h.dims = run_.dims;
+  h.moe = run_.moe;
   h.layout = {run_.world_size,
               sizes.tensor,
               sizes.pipeline,
