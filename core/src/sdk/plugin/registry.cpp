@@ -224,10 +224,10 @@ std::shared_ptr<Object> make_object(const PluginInfo& info, const LoadedPlugin& 
                                  });
 }
 
-// What a guard needs of the plugin: its label and a hold on its library.
+// What a guard needs of the plugin: its label, a hold on its library and its ABI minor.
 plugin_detail::PluginOwnerPtr owner(const PluginInfo& info, const LoadedPlugin& plugin) {
-  return std::make_shared<const plugin_detail::PluginOwner>(
-      plugin_detail::PluginOwner{plugin_detail::plugin_label(info), plugin.library});
+  return std::make_shared<const plugin_detail::PluginOwner>(plugin_detail::PluginOwner{
+      plugin_detail::plugin_label(info), plugin.library, plugin.descriptor->abi.minor});
 }
 
 }  // namespace
