@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "comm_ops.h"
 #include "trellis/tensor.h"
@@ -15,13 +16,16 @@ namespace trellis::bench {
 // One operation's arguments. In place, `input` and `output` are views of one buffer as NCCL
 // places them: the same view (all_reduce, reduce, all_to_all, broadcast, sendrecv), the rank's
 // chunk of the output as input (all_gather), the rank's chunk of the input as output
-// (reduce_scatter). broadcast has only `input`, its one buffer.
+// (reduce_scatter). broadcast has only `input`, its one buffer. all_to_all_v has no in-place
+// form; its counts are all_to_all_v_counts().
 struct BenchCall {
   BenchOp op = BenchOp::all_reduce;
   Tensor input;
   Tensor output;
   bool in_place = false;
   int root = 0;
+  std::vector<std::int64_t> send_counts;  // all_to_all_v
+  std::vector<std::int64_t> recv_counts;  // all_to_all_v
 };
 
 // Thrown by run() when the backend refuses the call as made (an argument error before anything

@@ -4,9 +4,9 @@ namespace trellis::bench {
 
 namespace {
 
-constexpr BenchOp kOps[] = {BenchOp::all_reduce, BenchOp::all_gather, BenchOp::reduce_scatter,
-                            BenchOp::broadcast,  BenchOp::reduce,     BenchOp::all_to_all,
-                            BenchOp::sendrecv};
+constexpr BenchOp kOps[] = {BenchOp::all_reduce,   BenchOp::all_gather, BenchOp::reduce_scatter,
+                            BenchOp::broadcast,    BenchOp::reduce,     BenchOp::all_to_all,
+                            BenchOp::all_to_all_v, BenchOp::sendrecv};
 
 }  // namespace
 
@@ -24,6 +24,8 @@ const char* bench_op_name(BenchOp op) noexcept {
       return "reduce";
     case BenchOp::all_to_all:
       return "all_to_all";
+    case BenchOp::all_to_all_v:
+      return "all_to_all_v";
     case BenchOp::sendrecv:
       return "sendrecv";
   }
@@ -70,6 +72,11 @@ OpShape op_shape(BenchOp op, std::int64_t size_bytes, std::int64_t element_bytes
       shape.send_count = shape.count * nranks;
       shape.recv_count = shape.send_count;
       break;
+    case BenchOp::all_to_all_v:
+      shape.count = elements / nranks;  // the mean share
+      shape.send_count = elements;
+      shape.recv_count = elements;
+      break;
     case BenchOp::all_reduce:
     case BenchOp::broadcast:
     case BenchOp::reduce:
@@ -93,6 +100,7 @@ double bus_factor(BenchOp op, int nranks) {
     case BenchOp::all_gather:
     case BenchOp::reduce_scatter:
     case BenchOp::all_to_all:
+    case BenchOp::all_to_all_v:
       return (n - 1) / n;
     case BenchOp::broadcast:
     case BenchOp::reduce:
@@ -100,6 +108,18 @@ double bus_factor(BenchOp op, int nranks) {
       return 1;
   }
   return 1;
+}
+
+std::vector<std::int64_t> all_to_all_v_counts(int rank, int nranks, std::int64_t elements,
+                                              bool sending) {
+  const std::int64_t shares = std::int64_t{nranks} * (nranks + 1) / 2;
+  std::vector<std::int64_t> counts(static_cast<std::size_t>(nranks));
+  for (int peer = 0; peer < nranks; ++peer) {
+    const int from = sending ? rank : peer, to = sending ? peer : rank;
+    const int distance = (to - from + nranks) % nranks;  // from i forward to j
+    counts[static_cast<std::size_t>(peer)] = elements * (1 + distance) / shares;
+  }
+  return counts;
 }
 
 }  // namespace trellis::bench

@@ -23,7 +23,8 @@ const char* const kCommUsage =
     "                   calls on MPI_COMM_WORLD made here, the baseline\n"
     "  --nproc N        ranks to launch (1); ignored under a launcher\n"
     "  --op OP          all_reduce, all_gather, reduce_scatter, broadcast, reduce, all_to_all,\n"
-    "                   sendrecv (each rank to rank + 1, from rank - 1)\n"
+    "                   all_to_all_v (rank i sends rank j 1 + (j - i) mod n of the size's\n"
+    "                   n(n+1)/2 shares), sendrecv (each rank to rank + 1, from rank - 1)\n"
     "  -b, -e SIZE      smallest and largest size in bytes, K/M/G suffixes (1K = 1024); the\n"
     "                   size is the larger buffer (all_gather: the output)\n"
     "  -f FACTOR        each size is the one before x FACTOR (2)\n"
@@ -39,7 +40,8 @@ const char* const kCommUsage =
     "                   config (trellis-plugins -v lists them), e.g. ucx.spin_polls=100000\n"
     "\n"
     "time: mean over ITERS of the slowest rank; algbw = size / time; busbw = algbw x 2(n-1)/n\n"
-    "(all_reduce), (n-1)/n (all_gather, reduce_scatter, all_to_all), 1 (the others).\n"
+    "(all_reduce), (n-1)/n (all_gather, reduce_scatter, all_to_all, all_to_all_v), 1 (the\n"
+    "others).\n"
     "Exit: 0 success, 1 a run failed or found wrong results, 2 bad arguments.\n";
 
 namespace {

@@ -14,10 +14,14 @@ using Clock = std::chrono::steady_clock;
 
 // The call of `op` at `shape` on the front of the two buffers (bench_transport.h: placements).
 BenchCall make_call(BenchOp op, const OpShape& shape, const Tensor& send_buffer,
-                    const Tensor& recv_buffer, bool in_place, int rank, int root) {
+                    const Tensor& recv_buffer, bool in_place, int rank, int nranks, int root) {
   const Tensor send = send_buffer.narrow(0, 0, shape.send_count);
   const Tensor recv = recv_buffer.narrow(0, 0, shape.recv_count);
-  BenchCall call{op, send, recv, in_place, root};
+  BenchCall call{op, send, recv, in_place, root, {}, {}};
+  if (op == BenchOp::all_to_all_v) {
+    call.send_counts = all_to_all_v_counts(rank, nranks, shape.send_count, true);
+    call.recv_counts = all_to_all_v_counts(rank, nranks, shape.recv_count, false);
+  }
   if (op == BenchOp::broadcast) {
     call.input = recv;
     call.output = Tensor();
@@ -58,7 +62,7 @@ class Sweep {
     const bool in_place = !refused_[false].empty();
     if (!refused_[in_place].empty()) return;
     const BenchCall call = make_call(options_.op, shape, send_buffer_, recv_buffer_, in_place,
-                                     transport_.rank(), options_.root);
+                                     transport_.rank(), transport_.size(), options_.root);
     watchdog_.arm(
         std::chrono::seconds(options_.timeout_s),
         label_ + ", warming up " + bench_op_name(options_.op) + " at " + format_size(shape.bytes));
@@ -78,8 +82,8 @@ class Sweep {
       return figures;
     }
     const int rank = transport_.rank(), nranks = transport_.size();
-    const BenchCall call =
-        make_call(options_.op, shape, send_buffer_, recv_buffer_, in_place, rank, options_.root);
+    const BenchCall call = make_call(options_.op, shape, send_buffer_, recv_buffer_, in_place, rank,
+                                     transport_.size(), options_.root);
     watchdog_.arm(std::chrono::seconds(options_.timeout_s),
                   label_ + ", " + bench_op_name(options_.op) + " of " + format_size(shape.bytes) +
                       (in_place ? " in place" : " out of place"));

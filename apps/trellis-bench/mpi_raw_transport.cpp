@@ -2,7 +2,10 @@
 
 #include <mpi.h>
 
+#include <climits>
+#include <cstdint>
 #include <string>
+#include <vector>
 
 #include "trellis/error.h"
 
@@ -32,6 +35,8 @@ class MpiRawTransport final : public BenchTransport {
 
   std::string cannot(BenchOp op, bool in_place) const override {
     if (op == BenchOp::broadcast && !in_place) return "one buffer";
+    // As the communicator's: MPI's in-place form would use one set of counts for both ways.
+    if (op == BenchOp::all_to_all_v && in_place) return "no in-place form";
     return "";
   }
 
@@ -77,6 +82,15 @@ class MpiRawTransport final : public BenchTransport {
               "MPI_Alltoall");
         return;
       }
+      case BenchOp::all_to_all_v: {
+        // int counts and displacements, as the mpi backend makes them for MPI_Ialltoallv.
+        lay_out(call.send_counts, send_counts_, send_displacements_);
+        lay_out(call.recv_counts, recv_counts_, recv_displacements_);
+        check(MPI_Alltoallv(in, send_counts_.data(), send_displacements_.data(), type, out,
+                            recv_counts_.data(), recv_displacements_.data(), type, MPI_COMM_WORLD),
+              "MPI_Alltoallv");
+        return;
+      }
       case BenchOp::sendrecv: {
         const int right = (rank_ + 1) % size_, left = (rank_ + size_ - 1) % size_;
         if (call.in_place) {
@@ -116,8 +130,25 @@ class MpiRawTransport final : public BenchTransport {
   void barrier() override { check(MPI_Barrier(MPI_COMM_WORLD), "MPI_Barrier"); }
 
  private:
+  // MPI's counts and displacements are ints: a buffer past INT_MAX elements is declined.
+  static void lay_out(const std::vector<std::int64_t>& counts, std::vector<int>& out_counts,
+                      std::vector<int>& out_displacements) {
+    out_counts.resize(counts.size());
+    out_displacements.resize(counts.size());
+    std::int64_t offset = 0;
+    for (std::size_t peer = 0; peer < counts.size(); ++peer) {
+      if (counts[peer] > INT_MAX - offset) {
+        throw Declined("MPI_Alltoallv's counts and displacements stop at INT_MAX elements");
+      }
+      out_counts[peer] = static_cast<int>(counts[peer]);
+      out_displacements[peer] = static_cast<int>(offset);
+      offset += counts[peer];
+    }
+  }
+
   int rank_ = 0;
   int size_ = 1;
+  std::vector<int> send_counts_, send_displacements_, recv_counts_, recv_displacements_;
 };
 
 }  // namespace

@@ -13,7 +13,9 @@ TrellisTransport::TrellisTransport(Communicator& comm, std::shared_ptr<Allocator
 std::string TrellisTransport::cannot(BenchOp op, bool in_place) const {
   if (op == BenchOp::broadcast && !in_place) return "one buffer";
   // Sending a buffer while receiving into it races: comm.h's send/recv have no in-place form.
-  if (op == BenchOp::sendrecv && in_place) return "no in-place form";
+  if ((op == BenchOp::sendrecv || op == BenchOp::all_to_all_v) && in_place) {
+    return "no in-place form";
+  }
   if (op == BenchOp::sendrecv && comm_.size() == 1) return "no peer";
   return "";
 }
@@ -33,6 +35,8 @@ WorkPtr TrellisTransport::start(const BenchCall& call) {
         return comm_.reduce(call.input, call.output, ReduceOp::sum, call.root);
       case BenchOp::all_to_all:
         return comm_.all_to_all(call.input, call.output);
+      case BenchOp::all_to_all_v:
+        return comm_.all_to_all_v(call.input, call.send_counts, call.output, call.recv_counts);
       case BenchOp::sendrecv:
         break;  // two operations: run() waits for both
     }

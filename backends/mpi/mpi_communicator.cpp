@@ -1,6 +1,7 @@
 #include "mpi_communicator.h"
 
 #include <algorithm>
+#include <climits>
 #include <iostream>
 #include <utility>
 
@@ -285,6 +286,45 @@ WorkPtr MpiCommunicator::do_all_to_all(const Tensor& input, const Tensor& output
     return MPI_Ialltoall(in_place ? MPI_IN_PLACE : input.data_ptr(), chunk, type, output.data_ptr(),
                          chunk, type, comm_, request);
   });
+}
+
+WorkPtr MpiCommunicator::do_all_to_all_v(const Tensor& input,
+                                         std::span<const std::int64_t> send_counts,
+                                         const Tensor& output,
+                                         std::span<const std::int64_t> recv_counts) {
+  constexpr OpKind kind = OpKind::all_to_all_v;
+  check_usable(kind);
+  // MPI's counts and displacements are ints: {send counts, send displacements, receive counts,
+  // receive displacements}, read by MPI until the operation completes.
+  auto layout = std::make_shared<std::vector<int>>(4 * static_cast<std::size_t>(size_));
+  const auto lay_out = [&](std::span<const std::int64_t> counts, int* out_counts,
+                           int* out_displacements, const char* role) {
+    std::int64_t offset = 0;
+    for (int peer = 0; peer < size_; ++peer) {
+      const std::int64_t count = counts[static_cast<std::size_t>(peer)];
+      if (count > INT_MAX - offset) {
+        throw Error("backend mpi: all_to_all_v on group '" + name() + "': " + role + " reach " +
+                    std::to_string(offset + count) + " elements by rank " + std::to_string(peer) +
+                    "; MPI counts and displacements stop at " + std::to_string(INT_MAX) +
+                    ": split the operation");
+      }
+      out_counts[peer] = static_cast<int>(count);
+      out_displacements[peer] = static_cast<int>(offset);
+      offset += count;
+    }
+    return offset;
+  };
+  int* const slots = layout->data();
+  const std::int64_t sent = lay_out(send_counts, slots, slots + size_, "send_counts");
+  lay_out(recv_counts, slots + 2 * size_, slots + 3 * size_, "recv_counts");
+  const OpInfo info{kind, input.dtype(), sent};
+  const MPI_Datatype type = mpi_datatype(info.dtype);
+  auto work = std::make_unique<RequestWork>(*this, info, input, output);
+  work->keep_until_completion(layout);
+  check_mpi(MPI_Ialltoallv(input.data_ptr(), slots, slots + size_, type, output.data_ptr(),
+                           slots + 2 * size_, slots + 3 * size_, type, comm_, work->request()),
+            "MPI_Ialltoallv", [&] { return describe(info); });
+  return work;
 }
 
 WorkPtr MpiCommunicator::do_barrier() {

@@ -88,6 +88,8 @@ class MpiCommunicator final : public Communicator {
   WorkPtr do_broadcast(const Tensor& buffer, int root) override;
   WorkPtr do_reduce(const Tensor& input, const Tensor& output, ReduceOp op, int root) override;
   WorkPtr do_all_to_all(const Tensor& input, const Tensor& output) override;
+  WorkPtr do_all_to_all_v(const Tensor& input, std::span<const std::int64_t> send_counts,
+                          const Tensor& output, std::span<const std::int64_t> recv_counts) override;
   WorkPtr do_barrier() override;
   WorkPtr do_send(const Tensor& input, int peer, int tag) override;
   WorkPtr do_recv(const Tensor& output, int peer, int tag) override;

@@ -16,6 +16,8 @@ const char* op_kind_name(OpKind kind) noexcept {
       return "reduce";
     case OpKind::all_to_all:
       return "all_to_all";
+    case OpKind::all_to_all_v:
+      return "all_to_all_v";
     case OpKind::barrier:
       return "barrier";
     case OpKind::send:

@@ -21,6 +21,7 @@ enum class OpKind : std::uint8_t {
   broadcast,
   reduce,
   all_to_all,
+  all_to_all_v,
   barrier,
   send,
   recv,
@@ -33,7 +34,7 @@ const char* op_kind_name(OpKind kind) noexcept;
 struct OpInfo {
   OpKind kind = OpKind::barrier;
   DType dtype = DType::f32;
-  std::int64_t count = 0;              // elements each rank contributes (the input's)
+  std::int64_t count = 0;  // elements each rank contributes (the input's; all_to_all_v: it sends)
   ReduceOp reduce_op = ReduceOp::sum;  // all_reduce, reduce_scatter, reduce
   int peer = -1;                       // root (broadcast, reduce) or peer (send, recv): group rank
   int tag = 0;                         // send, recv

@@ -22,12 +22,14 @@ RequestWork::~RequestWork() {
   AbandonedOp op;
   op.requests = {request_};
   op.tensors = std::move(tensors_);
+  op.memory = std::move(memory_);
   try {
     comm_.world().abandon(std::move(op));
   } catch (...) {
     // No memory to remember it: MPI may still write into the tensors, so they are leaked rather
     // than freed under it.
     new std::array<Tensor, 2>(std::move(op.tensors));
+    new std::shared_ptr<void>(std::move(op.memory));
   }
 }
 
@@ -62,6 +64,7 @@ void RequestWork::complete(const MPI_Status& status) {
   }
   if (average_data_) divide_elements(average_data_, average_count_, comm_.size());
   tensors_ = {};  // the caller's handles are enough from here on
+  memory_.reset();
 }
 
 }  // namespace trellis::mpi

@@ -13,6 +13,7 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "polling_work.h"
@@ -33,6 +34,9 @@ class RequestWork final : public PollingWork {
     average_data_ = data;
     average_count_ = count;
   }
+  // Keeps `memory` (the count and displacement arrays of MPI_Ialltoallv, which MPI reads until
+  // the operation completes) alive as long as the tensors.
+  void keep_until_completion(std::shared_ptr<void> memory) noexcept { memory_ = std::move(memory); }
 
   bool test() override;
 
@@ -41,6 +45,7 @@ class RequestWork final : public PollingWork {
 
   MPI_Request request_ = MPI_REQUEST_NULL;
   std::array<Tensor, 2> tensors_;
+  std::shared_ptr<void> memory_;
   float* average_data_ = nullptr;
   std::int64_t average_count_ = 0;
   bool done_ = false;

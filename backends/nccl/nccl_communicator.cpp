@@ -229,6 +229,34 @@ WorkPtr NcclCommunicator::do_all_to_all(const Tensor& input, const Tensor& outpu
   return work;
 }
 
+WorkPtr NcclCommunicator::do_all_to_all_v(const Tensor& input,
+                                          std::span<const std::int64_t> send_counts,
+                                          const Tensor& output,
+                                          std::span<const std::int64_t> recv_counts) {
+  // core refuses overlapping tensors here: no in-place form. Every rank calls the group even when
+  // its counts are all zero (ncclSend/ncclRecv of 0 elements are no-ops on both sides).
+  const std::size_t element_bytes = dtype_size(input.dtype());
+  const ncclDataType_t type = nccl_type(input.dtype());
+  return start("ncclSend/ncclRecv (all_to_all_v)", describe("all_to_all_v", input), input, output,
+               [&](ncclComm_t comm, cudaStream_t stream) {
+                 const char* source = begin_of(input);
+                 char* target = static_cast<char*>(output.data_ptr());
+                 ncclResult_t result = ncclGroupStart();
+                 for (int peer = 0; peer < size(); ++peer) {
+                   const auto send = static_cast<std::size_t>(send_counts[peer]);
+                   const auto recv = static_cast<std::size_t>(recv_counts[peer]);
+                   if (result != ncclSuccess && result != ncclInProgress) break;
+                   result = ncclSend(source, send, type, peer, comm, stream);
+                   if (result != ncclSuccess && result != ncclInProgress) break;
+                   result = ncclRecv(target, recv, type, peer, comm, stream);
+                   source += send * element_bytes;
+                   target += recv * element_bytes;
+                 }
+                 const ncclResult_t end = ncclGroupEnd();
+                 return result != ncclSuccess && result != ncclInProgress ? result : end;
+               });
+}
+
 WorkPtr NcclCommunicator::do_barrier() {
   std::int32_t* word = group_->barrier_word();
   sync_timeout();

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstddef>
+#include <vector>
 
 #include "op_task.h"
 #include "trellis/comm.h"
@@ -58,6 +59,17 @@ OpTask binomial_reduce(Operation& op, const std::byte* input, std::byte* output,
 // all_to_all: pairwise exchange, step s sends to rank+s and receives from rank-s.
 OpTask pairwise_all_to_all(Operation& op, const std::byte* input, std::byte* output,
                            std::size_t block_bytes);
+
+// One rank's block of a buffer, in bytes.
+struct ByteBlock {
+  std::size_t offset = 0;
+  std::size_t bytes = 0;
+};
+// all_to_all_v: the same exchange with a block per peer, send[j] of input to rank j and recv[j]
+// of output from rank j (empty blocks as empty messages). Either the blocks of every rank are
+// equal and input == output may hold (in place), or input and output are separate.
+OpTask pairwise_all_to_all_v(Operation& op, const std::byte* input, std::byte* output,
+                             std::vector<ByteBlock> send, std::vector<ByteBlock> recv);
 
 // barrier: dissemination, ceil(log2 n) rounds of empty messages.
 OpTask dissemination_barrier(Operation& op);

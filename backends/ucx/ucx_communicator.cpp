@@ -144,6 +144,42 @@ WorkPtr UcxCommunicator::do_all_to_all(const Tensor& input, const Tensor& output
                                                input.nbytes() / static_cast<std::size_t>(size())));
 }
 
+WorkPtr UcxCommunicator::do_all_to_all_v(const Tensor& input,
+                                         std::span<const std::int64_t> send_counts,
+                                         const Tensor& output,
+                                         std::span<const std::int64_t> recv_counts) {
+  const std::size_t element_bytes = dtype_size(input.dtype());
+  const auto blocks = [&](std::span<const std::int64_t> counts) {
+    std::vector<ByteBlock> out(counts.size());
+    std::size_t offset = 0;
+    for (std::size_t peer = 0; peer < counts.size(); ++peer) {
+      out[peer] = {offset, static_cast<std::size_t>(counts[peer]) * element_bytes};
+      offset += out[peer].bytes;
+    }
+    return out;
+  };
+  std::vector<ByteBlock> send = blocks(send_counts);
+  std::vector<ByteBlock> recv = blocks(recv_counts);
+  if (size() == 1) {
+    if (send[0].bytes != recv[0].bytes) {
+      throw Error("backend ucx: all_to_all_v on group '" + name() +
+                  "': send_counts[0] = " + std::to_string(send_counts[0]) +
+                  " but recv_counts[0] = " + std::to_string(recv_counts[0]) +
+                  ": a group of one rank receives what it sends");
+    }
+    if (send[0].bytes > 0) std::memcpy(output.data_ptr(), input.data_ptr(), send[0].bytes);
+    return completed_work();
+  }
+  // Every rank takes part even when it sends and receives nothing: the operation numbers the
+  // group's collectives, and its peers' messages (empty ones included) are addressed to it.
+  auto operation = make_operation(
+      {"all_to_all_v", "pairwise exchange", send.back().offset + send.back().bytes, input.dtype()});
+  operation->keep_alive(input);
+  operation->keep_alive(output);
+  return launch(operation, pairwise_all_to_all_v(*operation, bytes_of(input), bytes_of(output),
+                                                 std::move(send), std::move(recv)));
+}
+
 WorkPtr UcxCommunicator::do_barrier() {
   if (size() == 1) return completed_work();
   auto operation = make_operation({"barrier", "dissemination"});

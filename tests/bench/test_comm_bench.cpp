@@ -243,8 +243,8 @@ TEST_CASE("every operation runs and checks clean on 2 ranks" *
   const std::vector<std::string> backends = every_backend();
   TRELLIS_SKIP_CASE_IF(backends.empty(), "no CPU comm backend (mpi, ucx) is built here");
   const std::string backend = backends.front();
-  for (const char* op :
-       {"all_gather", "reduce_scatter", "broadcast", "reduce", "all_to_all", "sendrecv"}) {
+  for (const char* op : {"all_gather", "reduce_scatter", "broadcast", "reduce", "all_to_all",
+                         "all_to_all_v", "sendrecv"}) {
     CAPTURE(op);
     const fs::path json = work_file(std::string("op-") + op + ".json");
     const ProcessResult result =
@@ -257,6 +257,27 @@ TEST_CASE("every operation runs and checks clean on 2 ranks" *
     CHECK(!rows.empty());
     check_rows(rows, op, 2);
   }
+}
+
+TEST_CASE("all_to_all_v checks clean on 3 ranks of every backend, the MPI_Alltoallv baseline too" *
+          doctest::test_suite("every_operation")) {
+  const std::vector<std::string> backends = every_backend();
+  TRELLIS_SKIP_CASE_IF(backends.empty(), "no CPU comm backend (mpi, ucx) is built here");
+  std::string list;
+  for (const std::string& backend : backends) list += (list.empty() ? "" : ",") + backend;
+  const fs::path json = work_file("op-all_to_all_v.json");
+  // 1 KiB to 96 KiB of i32: shares of 1/6, 2/6 and 3/6 that do not divide every size evenly.
+  const ProcessResult result =
+      bench({"--backend", list, "--nproc", "3",   "--op",   "all_to_all_v", "-b",
+             "1K",        "-e", "96K",     "-f",  "7",      "-n",           "2",
+             "-w",        "1",  "--dtype", "i32", "--json", json.string()});
+  INFO(result.output);
+  REQUIRE(result.exit_code == 0);
+  const std::vector<JsonObject> rows = read_rows(json);
+  // Out of place only (no in-place form): 1K, 7K, 49K on each backend.
+  CHECK(rows.size() == 3 * backends.size());
+  check_rows(rows, "all_to_all_v", 3);
+  for (const JsonObject& row : rows) CHECK_FALSE(row.at("in_place").get<bool>());
 }
 
 TEST_CASE("several backends in one command: one table each, one JSON with all of them" *

@@ -30,13 +30,8 @@ using trellis::golden::golden_path;
 
 namespace {
 
-std::string backend() {
-  const char* b = std::getenv("TRELLIS_TEST_BACKEND");
-  return b ? b : "mpi";
-}
-
 fs::path work(const std::string& name) {
-  return fs::path(TRELLIS_TEST_WORK_DIR) / (backend() + "-" + name);
+  return fs::path(TRELLIS_TEST_WORK_DIR) / (trellis::test::backend_under_test() + "-" + name);
 }
 
 // The deeper model of tests/parallel (4 layers, enough for 2 x 2), 4 steps, checkpoints every 2.
@@ -70,7 +65,8 @@ Run train(const std::string& name, const std::vector<std::string>& sets, bool fr
   fs::create_directories(run.dir);
   const fs::path file = run.dir / "run.toml";
   std::ofstream(file) << config(run.dir);
-  std::vector<std::string> args = {file.string(), "--set", "comm.backend=" + backend()};
+  std::vector<std::string> args = {file.string(), "--set",
+                                   "comm.backend=" + trellis::test::backend_under_test()};
   for (const std::string& s : sets) {
     args.push_back("--set");
     args.push_back(s);
@@ -86,7 +82,7 @@ Run train(const std::string& name, const std::vector<std::string>& sets, bool fr
 
 Run train_ok(const std::string& name, const std::vector<std::string>& sets, bool fresh = true) {
   Run run = train(name, sets, fresh);
-  INFO(name << " (" << backend() << "):\n" << run.result.output);
+  INFO(name << " (" << trellis::test::backend_under_test() << "):\n" << run.result.output);
   REQUIRE(run.result.exit_code == 0);
   return run;
 }

@@ -166,3 +166,22 @@ TEST_CASE("create_world of several ranks needs a store") {
   CHECK_THROWS_WITH_AS(create_world(registry, "mpi", no_options, env, 1s),
                        doctest::Contains("needs a store"), InputError);
 }
+
+TEST_CASE("all_to_all_v over one rank copies its own count; the rest of the output stays") {
+  Buffers b;
+  SelfCommunicator self;
+  Tensor in = b.make({5}, 1.0f);
+  Tensor out = b.make({4}, -1.0f);
+  const std::vector<std::int64_t> three = {3};
+  self.all_to_all_v(in, three, out, three)->wait();
+  CHECK(values(out) == std::vector<float>{1, 2, 3, 2});
+  const std::vector<std::int64_t> none = {0};
+  self.all_to_all_v(in, none, out, none)->wait();  // nothing to move
+  CHECK(values(out) == std::vector<float>{1, 2, 3, 2});
+  const std::vector<std::int64_t> two = {2};
+  CHECK_THROWS_WITH_AS(self.all_to_all_v(in, three, out, two),
+                       doctest::Contains("receives what it sends"), Error);
+  const std::vector<std::int64_t> six = {6};
+  CHECK_THROWS_WITH_AS(self.all_to_all_v(in, six, out, three),
+                       doctest::Contains("send_counts sum past the input"), Error);
+}

@@ -35,11 +35,6 @@ namespace numerics = trellis::test::numerics;
 
 namespace {
 
-std::string backend() {
-  const char* b = std::getenv("TRELLIS_TEST_BACKEND");
-  return b ? b : "mpi";
-}
-
 struct RunResult {
   std::vector<double> loss, norm, lr;
   std::vector<float> exported;  // the llm.c export's values after the header
@@ -84,12 +79,14 @@ std::string deep_config(const fs::path& out) {
 // one-rank run that saved checkpoints), or nullptr when this run is that one-rank run.
 RunResult run(const std::string& name, const std::string& config,
               const std::vector<std::string>& sets, const RunResult* reference) {
-  const fs::path dir = fs::path(TRELLIS_TEST_WORK_DIR) / (backend() + "-" + name);
+  const fs::path dir =
+      fs::path(TRELLIS_TEST_WORK_DIR) / (trellis::test::backend_under_test() + "-" + name);
   fs::remove_all(dir);
   fs::create_directories(dir);
   const fs::path file = dir / "run.toml";
   std::ofstream(file) << config;
-  std::vector<std::string> args = {file.string(), "--set", "comm.backend=" + backend()};
+  std::vector<std::string> args = {file.string(), "--set",
+                                   "comm.backend=" + trellis::test::backend_under_test()};
   for (const std::string& s : sets) {
     args.push_back("--set");
     args.push_back(s);
@@ -98,7 +95,7 @@ RunResult run(const std::string& name, const std::string& config,
     for (const std::string& s : kEveryStepCheckpoints) args.insert(args.end(), {"--set", s});
   }
   trellis::test::ProcessResult r = trellis::test::run_trellis_train(args);
-  INFO(name << " (" << backend() << "):\n" << r.output);
+  INFO(name << " (" << trellis::test::backend_under_test() << "):\n" << r.output);
   REQUIRE(r.exit_code == 0);
   RunResult result;
   result.loss = trellis::test::metric_values(dir / "metrics.jsonl", "loss");
@@ -124,7 +121,8 @@ void check_same(const std::string& what, const RunResult& got, const std::vector
   REQUIRE(got.loss.size() == loss.size());
   REQUIRE(got.norm.size() == norm.size());
   auto check = [&](const std::string& item, const numerics::Comparison& c) {
-    numerics::report("test_layout_equivalence", backend() + " " + what + " " + item, c);
+    numerics::report("test_layout_equivalence",
+                     trellis::test::backend_under_test() + " " + what + " " + item, c);
     INFO(what << " " << item << ": " << c.describe());
     CHECK(c.ok());
   };
@@ -163,9 +161,11 @@ void check_against_golden(const std::string& name, const std::vector<std::string
   // one-rank run's parameters to PyTorch's).
   RunResult single =
       run(name + "-single",
-          tiny_config(fs::path(TRELLIS_TEST_WORK_DIR) / (backend() + "-" + name + "-single")), {},
-          nullptr);
-  const fs::path dir = fs::path(TRELLIS_TEST_WORK_DIR) / (backend() + "-" + name);
+          tiny_config(fs::path(TRELLIS_TEST_WORK_DIR) /
+                      (trellis::test::backend_under_test() + "-" + name + "-single")),
+          {}, nullptr);
+  const fs::path dir =
+      fs::path(TRELLIS_TEST_WORK_DIR) / (trellis::test::backend_under_test() + "-" + name);
   RunResult got = run(name, tiny_config(dir), sets, &single);
   const std::vector<double> loss = g.tensor("train.loss").f64(),
                             norm = g.tensor("train.grad_norm").f64();
@@ -181,8 +181,8 @@ void check_variants_against_single(const std::string& name,
                                    const std::vector<std::string>& model_sets = {}) {
   const trellis::OptimSection defaults;
   const numerics::AdamwSettings settings{defaults.beta1, defaults.beta2, defaults.eps};
-  const fs::path single_dir =
-      fs::path(TRELLIS_TEST_WORK_DIR) / (backend() + "-" + name + "-single");
+  const fs::path single_dir = fs::path(TRELLIS_TEST_WORK_DIR) /
+                              (trellis::test::backend_under_test() + "-" + name + "-single");
   // One step at learning rate 0 exports the initial parameters.
   std::vector<std::string> initial_sets = model_sets;
   initial_sets.insert(initial_sets.end(), {"run.steps=1", "optim.lr=0"});
@@ -192,7 +192,8 @@ void check_variants_against_single(const std::string& name,
   for (std::size_t v = 0; v < variants.size(); ++v) {
     std::string variant = name;
     if (variants.size() > 1) variant += "-v" + std::to_string(v);
-    const fs::path dir = fs::path(TRELLIS_TEST_WORK_DIR) / (backend() + "-" + variant);
+    const fs::path dir =
+        fs::path(TRELLIS_TEST_WORK_DIR) / (trellis::test::backend_under_test() + "-" + variant);
     std::vector<std::string> parallel_sets = model_sets;
     parallel_sets.insert(parallel_sets.end(), variants[v].begin(), variants[v].end());
     std::ostringstream settings_text;

@@ -45,6 +45,10 @@ inline std::filesystem::path unloadable_dir() {
 inline std::filesystem::path throwing_dir() {
   return plugin_root() / "throwing";
 }
+// "solo-2-2": solo's code declaring plugin ABI 2.2, before Communicator::all_to_all_v.
+inline std::filesystem::path older_dir() {
+  return plugin_root() / "older";
+}
 // A path that is never created.
 inline std::filesystem::path missing_dir() {
   return plugin_root() / "no-such-directory";

@@ -1,6 +1,11 @@
 // Plugins whose descriptor core cannot use: listed with the reason, never called, and reported
 // by name when a run asks for them.
+#include <cstdint>
+#include <memory>
+#include <string>
+
 #include "registry_test_support.h"
+#include "trellis/comm.h"
 
 namespace trellis::test {
 
@@ -112,6 +117,36 @@ TEST_CASE("faulty plugins do not stop the good ones next to them being used") {
       PluginRegistry::discover({from_env(bad_dir()), from_env(good_dir())});
   const std::shared_ptr<Schedule> schedule = registry.make_schedule("fill-drain", ScheduleInit{});
   CHECK(schedule->actions(ScheduleQuery{}).size() == 2);  // 0F0 0B0
+}
+
+TEST_CASE("all_to_all_v reaches a 2.3 backend and is refused for a 2.2 one, whose table lacks it") {
+  const auto exchange = [](Communicator& comm) {
+    float in[3] = {1, 2, 3}, out[3] = {};
+    const std::int64_t counts[] = {3};
+    comm.all_to_all_v(Tensor::borrow(in, {3}, DType::f32, Device::cpu()), counts,
+                      Tensor::borrow(out, {3}, DType::f32, Device::cpu()), counts)
+        ->wait();
+    return out[2];
+  };
+  const PluginRegistry current = PluginRegistry::discover({from_env(good_dir())});
+  CHECK(exchange(*current.make_comm("solo", CommInit{})) == 3);
+
+  const PluginRegistry older = PluginRegistry::discover({from_env(older_dir())});
+  const PluginInfo* info = listed(older, PluginKind::comm, "solo-2-2");
+  REQUIRE(info != nullptr);
+  CHECK(info->problem.empty());  // usable: only the newer operation is refused
+  const std::shared_ptr<Communicator> comm = older.make_comm("solo-2-2", CommInit{});
+  std::string message;
+  try {
+    exchange(*comm);
+  } catch (const UnsupportedError& error) {
+    message = error.what();
+  }
+  CHECK(contains(message, "comm backend 'solo-2-2'"));
+  CHECK(contains(message, "does not support all_to_all_v"));
+  CHECK(contains(message, "plugin ABI 2.2"));
+  CHECK(contains(message, "rebuild it"));
+  comm->barrier()->wait();  // what 2.2 had still works
 }
 
 }  // namespace trellis::test

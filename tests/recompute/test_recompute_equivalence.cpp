@@ -38,11 +38,6 @@ using trellis::golden::golden_path;
 
 namespace {
 
-std::string backend() {
-  const char* b = std::getenv("TRELLIS_TEST_BACKEND");
-  return b ? b : "mpi";
-}
-
 // A 4-layer GPT from random init, 3 steps of 4 sequences of 8 tokens: small enough for 8 ranks
 // on two cores. `sets` (model and layout) adjust it.
 std::string config(const fs::path& out) {
@@ -77,16 +72,17 @@ std::string file_bytes(const fs::path& file) {
 // config above and `sets` on top.
 Run train(const std::string& name, const std::vector<std::string>& sets, bool keep = false) {
   Run run;
-  run.dir = fs::path(TRELLIS_TEST_WORK_DIR) / (backend() + "-" + name);
+  run.dir = fs::path(TRELLIS_TEST_WORK_DIR) / (trellis::test::backend_under_test() + "-" + name);
   if (!keep) fs::remove_all(run.dir);
   fs::create_directories(run.dir);
   const fs::path file = run.dir / "run.toml";
   std::ofstream(file) << config(run.dir);
-  std::vector<std::string> args = {file.string(), "--set", "comm.backend=" + backend(), "--set",
+  std::vector<std::string> args = {file.string(), "--set",
+                                   "comm.backend=" + trellis::test::backend_under_test(), "--set",
                                    "logging.trace=trace.json"};
   for (const std::string& s : sets) args.insert(args.end(), {"--set", s});
   const trellis::test::ProcessResult r = trellis::test::run_trellis_train(args);
-  INFO(name << " (" << backend() << "):\n" << r.output);
+  INFO(name << " (" << trellis::test::backend_under_test() << "):\n" << r.output);
   REQUIRE(r.exit_code == 0);
   const fs::path metrics = run.dir / "metrics.jsonl";
   run.steps = trellis::test::metric_values(metrics, "step");
@@ -285,7 +281,8 @@ TEST_CASE("checkpoint-pipeline2-data2-zero1") {
   // Resumes from `from`'s step-2 checkpoint with `setting`: steps 3 and 4, as uninterrupted.
   auto check_resumed = [&](const Run& from, const std::string& name,
                            const std::vector<std::string>& setting) {
-    const fs::path dir = fs::path(TRELLIS_TEST_WORK_DIR) / (backend() + "-" + name);
+    const fs::path dir =
+        fs::path(TRELLIS_TEST_WORK_DIR) / (trellis::test::backend_under_test() + "-" + name);
     fs::remove_all(dir);
     fs::create_directories(dir / "checkpoints");
     const std::string step2 = trellis::step_directory_name(2);

@@ -34,6 +34,7 @@
 #include <limits>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 
 #include "trellis/config.h"
@@ -106,6 +107,15 @@ class Communicator {
   WorkPtr reduce(const Tensor& input, const Tensor& output, ReduceOp op, int root);
   // input and output hold size() equal chunks; chunk j of rank i's input goes to chunk i of rank j.
   WorkPtr all_to_all(const Tensor& input, const Tensor& output);
+  // all_to_all with a count per peer, in elements of the (contiguous) tensors' flat storage, so
+  // any shape works (a [tokens, hidden] block: counts of tokens x hidden); send_counts[j]
+  // elements of this rank's input, starting at sum(send_counts[0..j)), go to rank j, where they
+  // land at sum(recv_counts[0..i)) of its output (i = this rank). Both spans have size() entries,
+  // none negative, and their sums fit in input and output (the rest is neither read nor written);
+  // rank j's recv_counts[i] must equal rank i's send_counts[j] (not checked: each rank sees only
+  // its own counts). input and output are separate memory.
+  WorkPtr all_to_all_v(const Tensor& input, std::span<const std::int64_t> send_counts,
+                       const Tensor& output, std::span<const std::int64_t> recv_counts);
   WorkPtr barrier();
   // Point-to-point. `tag` separates concurrent messages between the same two ranks; a receive
   // matches the send with the same peer and tag.
@@ -138,6 +148,11 @@ class Communicator {
   virtual bool moves(DType dtype) const;
   // Whether it reduces `dtype` with `op`. Default: f32 with every op, i32 with all but avg.
   virtual bool reduces(DType dtype, ReduceOp op) const;
+
+  // ---- ABI 2.3: appended after every older virtual, so a 2.2 backend's table is a prefix of
+  // this one; core never calls it on a backend built against an older minor (plugin.h) ----
+  virtual WorkPtr do_all_to_all_v(const Tensor& input, std::span<const std::int64_t> send_counts,
+                                  const Tensor& output, std::span<const std::int64_t> recv_counts);
 
   // Throws UnsupportedError("backend <backend()> does not support <operation>").
   [[noreturn]] void unsupported(const char* operation) const;

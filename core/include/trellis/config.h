@@ -64,7 +64,7 @@ struct ModelDims {
 };
 
 // Mixture of experts ([model] experts, top_k, moe_every, moe_aux_loss_coeff, capacity_factor;
-// ABI 2.3). Block i has an MoE MLP in place of the dense one when experts > 0 and
+// ABI 2.4). Block i has an MoE MLP in place of the dense one when experts > 0 and
 // i % every == 0. Its router sends each token to its top_k experts by softmax probability, with
 // the chosen probabilities renormalised to sum to 1 as the gates; with capacity_factor > 0 each
 // expert takes at most ceil(capacity_factor x N x top_k / experts) of a microbatch's N tokens'
@@ -97,7 +97,7 @@ struct RunQuery {
   int micro_batch = 1;   // sequences per microbatch
   DeviceKind device = DeviceKind::cpu;
   const Options* options = nullptr;  // the plugin's own table; never null when passed to check
-  // ---- ABI 2.3 ----
+  // ---- ABI 2.4 ----
   MoeSettings moe;
 };
 

@@ -34,7 +34,7 @@ struct Microbatch {
   Tensor targets;           // [B, Tl] i32 next tokens (read by the loss)
   float loss_scale = 1.0f;  // the loss gradient per token loss: 1 / tokens in the global batch
   bool training = true;     // false: forward only, nothing is stashed
-  // ---- ABI 2.3 ----
+  // ---- ABI 2.4 ----
   // The gradient of each MoE block's load-balancing loss (MoeSettings): 1 / microbatches in the
   // global batch, so that the step's loss is the token-mean cross-entropy plus the mean over
   // microbatches of each microbatch's aux losses.
@@ -136,13 +136,13 @@ struct LayerFamilyInit {
   bool recompute_attention = false;
   // Where a block's recomputation shows on the trace; null when the run has no trace.
   RecomputeTrace* recompute_trace = nullptr;
-  // ---- ABI 2.3: mixture of experts ----
+  // ---- ABI 2.4: mixture of experts ----
   // The blocks is_moe_block() names have an MoE MLP. Experts are set only for families whose
   // descriptor says runs_experts (trellis/plugin.h); otherwise moe.experts is 0.
   MoeSettings moe;
 };
 
-// The routing of a rank's MoE blocks over some training forwards (ABI 2.3): what the trainer
+// The routing of a rank's MoE blocks over some training forwards (ABI 2.4): what the trainer
 // reports as the step's aux_loss, tokens_per_expert_* and dropped_tokens. "Routed" counts token
 // choices per (block, microbatch, expert) before capacity drops.
 struct MoeStatistics {
@@ -183,7 +183,7 @@ class LayerFamily {
   // whose gradient the trainer adds to the embedding's).
   virtual std::unique_ptr<Layer> make_head(Layer* embedding) = 0;
 
-  // ---- ABI 2.3 ----
+  // ---- ABI 2.4 ----
   // The routing statistics of this rank's MoE blocks over the training forwards since the last
   // call, which resets them. Core calls it once a step, only for families whose descriptor says
   // runs_experts (older plugins' classes lack it).

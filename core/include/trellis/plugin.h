@@ -22,8 +22,10 @@
 // incompatible plugin and both versions in its error. A plugin loads when its ABI major equals
 // core's and its minor is not newer. Minor versions only append fields to the descriptor and to
 // the *Init structs, and virtual functions at the end of the classes core implements for plugins
-// to call (Kernels); core reads an appended field only from plugins whose minor includes it, and a
-// plugin built against a newer minor, which may call functions an older core lacks, is refused.
+// to call (Kernels) and of those plugins implement for core to call (Communicator: core calls an
+// appended one only on plugins whose minor includes it); core reads an appended field only from
+// plugins whose minor includes it, and a plugin built against a newer minor, which may call
+// functions an older core lacks, is refused.
 //   1.0  first release
 //   1.1  Kernels: LayerNorm over channels split across ranks (layernorm_shard_*)
 //   2.0  Communicator: public operations are non-virtual, check their arguments once in core and
@@ -39,7 +41,9 @@
 //   2.2  selective recomputation: layers plugins' recomputes_attention, LayerFamilyInit's
 //        recompute_attention and recompute_trace (RecomputeTrace); Allocator::set_limit and
 //        MemoryLimitError
-//   2.3  mixture of experts: MoeSettings in RunQuery and LayerFamilyInit, Microbatch's
+//   2.3  Communicator: all_to_all_v (counts per peer) and its do_all_to_all_v, appended after
+//        the older virtuals; core answers all_to_all_v on an older backend with UnsupportedError
+//   2.4  mixture of experts: MoeSettings in RunQuery and LayerFamilyInit, Microbatch's
 //        aux_loss_scale, layers plugins' runs_experts, LayerFamily::take_moe_statistics
 //        (MoeStatistics)
 #pragma once
@@ -68,7 +72,7 @@ struct AbiVersion {
   std::uint32_t major;
   std::uint32_t minor;
 };
-inline constexpr AbiVersion kAbiVersion{2, 3};
+inline constexpr AbiVersion kAbiVersion{2, 4};
 
 enum class PluginKind : std::uint32_t { comm = 1, layers = 2, schedule = 3, context = 4 };
 // "comm", "layers", "schedule", "context"
@@ -133,7 +137,7 @@ struct PluginDescriptor {
   // [train] recompute = "selective" (core refuses it for a family without). Full recomputation
   // needs nothing of a family: core runs it over the blocks' forward and backward.
   bool recomputes_attention = false;
-  // ---- ABI 2.3 ----
+  // ---- ABI 2.4 ----
   // Layers plugins: the family builds MoE blocks from LayerFamilyInit::moe, so runs may set
   // [model] experts > 0 (core refuses it for a family without).
   bool runs_experts = false;

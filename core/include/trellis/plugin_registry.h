@@ -83,7 +83,7 @@ class PluginRegistry {
   // PluginDescriptor::recomputes_attention, ABI 2.2).
   bool recomputes_attention(std::string_view name) const;
   // Whether the layers plugin `name` builds MoE blocks ([model] experts > 0:
-  // PluginDescriptor::runs_experts, ABI 2.3).
+  // PluginDescriptor::runs_experts, ABI 2.4).
   bool runs_experts(std::string_view name) const;
   LayerCost describe_cost(std::string_view name, const LayerCostQuery& query) const;
   // The same for the context plugin `name` (trellis/context_cost.h).

@@ -48,6 +48,27 @@ WorkPtr SelfCommunicator::do_all_to_all(const Tensor& input, const Tensor& outpu
   return copy(input, output, "all_to_all");
 }
 
+// One rank sends its first send_counts[0] elements to itself.
+WorkPtr SelfCommunicator::do_all_to_all_v(const Tensor& input,
+                                          std::span<const std::int64_t> send_counts,
+                                          const Tensor& output,
+                                          std::span<const std::int64_t> recv_counts) {
+  const std::string where = "backend self, " + name() + ": all_to_all_v: ";
+  if (send_counts[0] != recv_counts[0]) {
+    throw Error(where + "send_counts[0] = " + std::to_string(send_counts[0]) +
+                " but recv_counts[0] = " + std::to_string(recv_counts[0]) +
+                ": a group of one rank receives what it sends");
+  }
+  if (send_counts[0] == 0) return completed_work();
+  if (input.device().kind != DeviceKind::cpu) {
+    throw UnsupportedError(where + "copying between two " + input.device().str() +
+                           " tensors is not supported yet");
+  }
+  std::memcpy(output.data_ptr(), input.data_ptr(),
+              static_cast<std::size_t>(send_counts[0]) * dtype_size(input.dtype()));
+  return completed_work();
+}
+
 WorkPtr SelfCommunicator::do_barrier() {
   return completed_work();
 }

@@ -102,7 +102,7 @@ void check_moe_family(CheckContext& ctx, const ResolvedRun& run) {
     ctx.problem(ctx.blame({"model.experts", "parallel.tensor_mode"}),
                 "the layers plugin \"" + family +
                     "\" (parallel.tensor_mode) does not run experts yet (its descriptor's "
-                    "runs_experts, ABI 2.3, is not set); valid: tensor_mode \"1d\" or \"seq\", "
+                    "runs_experts, ABI 2.4, is not set); valid: tensor_mode \"1d\" or \"seq\", "
                     "or experts = 0");
   }
 }

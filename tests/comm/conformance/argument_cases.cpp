@@ -73,6 +73,32 @@ void check_arguments(Suite& suite, Communicator& comm) {
       return comm.all_to_all(tensor(DType::f32, size + 1), tensor(DType::f32, size + 1));
     });
   }
+  // all_to_all_v: a count per rank, none negative, whose sums fit in the tensors.
+  const std::vector<std::int64_t> ones(size, 1);
+  std::vector<std::int64_t> one_short(ones.begin(), ones.end() - 1);
+  refusal("all_to_all_v with a count missing",
+          {"send_counts must have size() = " + std::to_string(size) + " entries",
+           "got " + std::to_string(size - 1)},
+          [&] { return comm.all_to_all_v(seven, one_short, tensor(DType::f32, size), ones); });
+  std::vector<std::int64_t> negative = ones;
+  negative.back() = -2;
+  refusal("all_to_all_v with a negative count",
+          {"recv_counts[" + std::to_string(size - 1) + "] is -2", "0 or more"},
+          [&] { return comm.all_to_all_v(seven, ones, tensor(DType::f32, size), negative); });
+  std::vector<std::int64_t> too_many = ones;
+  too_many.back() = 8;
+  refusal("all_to_all_v with send_counts past the input",
+          {"send_counts sum past the input", "send_counts[" + std::to_string(size - 1) + "] = 8",
+           "has 7"},
+          [&] { return comm.all_to_all_v(seven, too_many, tensor(DType::f32, 7 + size), ones); });
+  refusal("all_to_all_v with recv_counts past the output", {"recv_counts sum past the output"},
+          [&] { return comm.all_to_all_v(seven, ones, tensor(DType::f32, size - 1), ones); });
+  refusal("all_to_all_v of f32 into i32", {"must have the same dtype, got f32 and i32"},
+          [&] { return comm.all_to_all_v(seven, ones, tensor(DType::i32, size), ones); });
+  const Tensor both = tensor(DType::f32, 2 * size);
+  refusal("all_to_all_v in place", {"overlap in memory", "no in-place form"},
+          [&] { return comm.all_to_all_v(both, ones, both, ones); });
+
   refusal("all_reduce of an undefined input", {"input is an undefined tensor"},
           [&] { return comm.all_reduce(Tensor(), seven, ReduceOp::sum); });
 

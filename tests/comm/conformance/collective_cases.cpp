@@ -2,8 +2,9 @@
 //
 // Counts are what each operation counts: all_reduce, broadcast, reduce: the elements of the
 // buffer; all_gather: each rank's input; reduce_scatter: each rank's output; all_to_all: one
-// chunk (a rank sends size() of them). The large case (Suite::large_count elements, 64 MiB of
-// f32) is the whole buffer, as nccl-tests counts it: all_gather's output, reduce_scatter's input.
+// chunk (a rank sends size() of them); all_to_all_v: the unit its count patterns multiply. The
+// large case (Suite::large_count elements, 64 MiB of f32) is the whole buffer, as nccl-tests
+// counts it: all_gather's output, reduce_scatter's input.
 //
 // Placements. comm.h defines in place as "the same tensor as input and output"; where the two
 // differ in size, in place means NCCL's convention: all_gather's input is this rank's chunk of
@@ -13,7 +14,10 @@
 //
 // Beyond the result, each case checks what must not change: an out-of-place input, and on the
 // ranks that are not the root of a reduce, its output (comm.h: "not written").
+#include <algorithm>
+#include <cstdint>
 #include <string>
+#include <vector>
 
 #include "suite.h"
 #include "tensor_check.h"
@@ -175,6 +179,63 @@ void all_to_all_case(Suite& suite, Communicator& comm, DType dtype, std::int64_t
   });
 }
 
+// How many elements rank `from` sends rank `to` in an all_to_all_v, in units of the case's count:
+// uneven: (from + to) % size, so each rank sends nothing to one peer (rank 0 to itself, rank 1 to
+// rank size-1, ...) and differing amounts to the others;
+// silent: rank 0 sends nothing and rank size-1 receives nothing, the others 1 to 3 units.
+enum class CountPattern : std::uint8_t { uneven, silent };
+
+std::int64_t pattern_count(CountPattern pattern, int from, int to, int size, std::int64_t unit) {
+  if (pattern == CountPattern::uneven) return unit * ((from + to) % size);
+  if (from == 0 || to == size - 1) return 0;
+  return unit * (1 + (from + 2 * to) % 3);
+}
+
+// The input and output have kSlack elements past the counted ones, which must stay as they were:
+// the operation reads and writes only what its counts say.
+void all_to_all_v_case(Suite& suite, Communicator& comm, DType dtype, std::int64_t unit,
+                       CountPattern pattern) {
+  constexpr std::int64_t kSlack = 3;
+  const int rank = comm.rank(), size = comm.size();
+  const std::string name = std::string("all_to_all_v(") +
+                           (pattern == CountPattern::uneven ? "uneven" : "silent ranks") + ")";
+  const CaseId id{name, dtype, unit, Placement::out_of_place, group_label(comm)};
+  suite.report.run(id, [&] {
+    std::vector<std::int64_t> send_counts(size), recv_counts(size);
+    std::vector<std::int64_t> send_offsets(size + 1, 0), recv_offsets(size + 1, 0);
+    for (int peer = 0; peer < size; ++peer) {
+      send_counts[peer] = pattern_count(pattern, rank, peer, size, unit);
+      recv_counts[peer] = pattern_count(pattern, peer, rank, size, unit);
+      send_offsets[peer + 1] = send_offsets[peer] + send_counts[peer];
+      recv_offsets[peer + 1] = recv_offsets[peer] + recv_counts[peer];
+    }
+    const std::int64_t sent = send_offsets[size], received = recv_offsets[size];
+    // Element i of a buffer laid out by `offsets`: the block of the last peer starting at or
+    // before i (empty blocks start where the next one does), or the slack past the last block.
+    const auto block_of = [](const std::vector<std::int64_t>& offsets, std::int64_t i) {
+      return static_cast<int>(std::upper_bound(offsets.begin(), offsets.end(), i) -
+                              offsets.begin()) -
+             1;
+    };
+    const auto sent_value = [&](std::int64_t i) {
+      if (i >= sent) return kUntouched;
+      const int to = block_of(send_offsets, i);
+      return message_value(dtype, rank, to, i - send_offsets[to]);
+    };
+    const Tensor input = Tensor::empty(Shape{sent + kSlack}, dtype, suite.allocator);
+    fill(input, sent_value);
+    const Tensor output = filled_tensor(suite.allocator, dtype, received + kSlack, kUntouched);
+    comm.all_to_all_v(input, send_counts, output, recv_counts)->wait();
+    std::string wrong = about("output", check(output, [&](std::int64_t i) {
+                                if (i >= received) return kUntouched;
+                                const int from = block_of(recv_offsets, i);
+                                return message_value(dtype, from, rank, i - recv_offsets[from]);
+                              }));
+    if (wrong.empty()) wrong = about("input changed", check(input, sent_value));
+    return wrong;
+  });
+}
+
 }  // namespace
 
 std::string group_label(const Communicator& comm) {
@@ -229,6 +290,14 @@ void check_collectives(Suite& suite, Communicator& comm, const std::vector<std::
   for (DType dtype : kDtypes) {
     for (std::int64_t chunk : counts) {
       for (Placement placement : kPlacements) all_to_all_case(suite, comm, dtype, chunk, placement);
+    }
+  }
+
+  for (DType dtype : kDtypes) {
+    for (std::int64_t unit : counts) {
+      for (CountPattern pattern : {CountPattern::uneven, CountPattern::silent}) {
+        all_to_all_v_case(suite, comm, dtype, unit, pattern);
+      }
     }
   }
 

@@ -110,6 +110,26 @@ void check_in_flight(Suite& suite) {
     fill(outgoing_chunks, [&](std::int64_t i) {
       return message_value(DType::i32, rank, static_cast<int>(i / 5), i % 5);
     });
+    // all_to_all_v: rank `from` sends (from + 2 to) % 3 elements to rank `to`, some none.
+    std::vector<std::int64_t> v_send(size), v_recv(size);
+    std::vector<double> v_sent, v_expected;
+    for (int peer = 0; peer < size; ++peer) {
+      v_send[peer] = (rank + 2 * peer) % 3;
+      v_recv[peer] = (peer + 2 * rank) % 3;
+      for (std::int64_t k = 0; k < v_send[peer]; ++k) {
+        v_sent.push_back(message_value(DType::f32, rank, peer, k));
+      }
+      for (std::int64_t k = 0; k < v_recv[peer]; ++k) {
+        v_expected.push_back(message_value(DType::f32, peer, rank, k));
+      }
+    }
+    const auto v_count = [](const std::vector<double>& values) {
+      return static_cast<std::int64_t>(values.size());
+    };
+    const Tensor v_outgoing = Tensor::empty(Shape{v_count(v_sent)}, DType::f32, suite.allocator);
+    fill(v_outgoing, [&](std::int64_t i) { return v_sent[i]; });
+    const Tensor v_incoming =
+        filled_tensor(suite.allocator, DType::f32, v_count(v_expected), kUntouched);
 
     std::vector<WorkPtr> works;
     works.push_back(comm.all_reduce(summed, summed, ReduceOp::sum));
@@ -117,6 +137,7 @@ void check_in_flight(Suite& suite) {
     if (size > 1) works.push_back(comm.recv(incoming, left, 41));
     works.push_back(comm.broadcast(broadcasted, size - 1));
     works.push_back(comm.all_to_all(outgoing_chunks, exchanged));
+    works.push_back(comm.all_to_all_v(v_outgoing, v_send, v_incoming, v_recv));
     works.push_back(comm.reduce_scatter(contributed(suite, DType::f32, rank, size * 333), scattered,
                                         ReduceOp::sum));
     works.push_back(
@@ -152,6 +173,7 @@ void check_in_flight(Suite& suite) {
                                return message_value(DType::i32, static_cast<int>(i / 5), rank,
                                                     i % 5);
                              })},
+        {"all_to_all_v", check(v_incoming, [&](std::int64_t i) { return v_expected[i]; })},
         {"reduce_scatter", check(scattered,
                                  [&](std::int64_t i) {
                                    return reduction(ReduceOp::sum, DType::f32, size,

@@ -4,9 +4,9 @@
 //   - avg over i32 (all_reduce, reduce_scatter, reduce): UnsupportedError naming the backend,
 //     "avg" and "i32", and saying what to do instead ("sum and divide");
 //   - reductions of bf16: UnsupportedError naming the backend and "bf16".
-// Operations that only move bf16 (all_gather, broadcast, all_to_all) may be refused the same
-// way, or done: then every bit must arrive unchanged. (Backends differ here: mpi refuses, ucx
-// moves.) A refusal must come from the call itself, before anything is sent, so every rank
+// Operations that only move bf16 (all_gather, broadcast, all_to_all, all_to_all_v) may be refused
+// the same way, or done: then every bit must arrive unchanged. (Backends differ here: mpi refuses,
+// ucx moves.) A refusal must come from the call itself, before anything is sent, so every rank
 // refuses alike and the group stays usable.
 //
 // A group of one is core's SelfCommunicator, which copies whatever it is given (the average of
@@ -163,6 +163,23 @@ void check_refusals(Suite& suite, Communicator& comm) {
     return refused_or_moved(
         comm, [&] { return comm.broadcast(buffer, root); },
         [&] { return bits_differ(buffer, [&](std::int64_t i) { return bf16_bits(root, i); }); });
+  });
+
+  const CaseId exchange{"all_to_all_v: refused or every bit moved", DType::bf16, 8,
+                        Placement::out_of_place, group};
+  suite.report.run(exchange, [&] {
+    const std::vector<std::int64_t> eights(size, 8);
+    const Tensor exchanged = tensor(DType::bf16, size * 8);
+    return refused_or_moved(
+        comm,
+        [&] {
+          return comm.all_to_all_v(bf16_tensor(suite, size * 8, rank), eights, exchanged, eights);
+        },
+        [&] {
+          return bits_differ(exchanged, [&](std::int64_t i) {
+            return bf16_bits(static_cast<int>(i / 8), rank * 8 + i % 8);
+          });
+        });
   });
 
   const CaseId after{"a group that refused still works: barrier", DType::f32, 0,

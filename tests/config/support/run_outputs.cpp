@@ -1,13 +1,20 @@
 #include "support/run_outputs.h"
+#include <cstdlib>
 
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <fstream>
 
 #include <nlohmann/json.hpp>
 
 namespace trellis::test {
+
+std::string backend_under_test() {
+  const char* b = std::getenv("TRELLIS_TEST_BACKEND");
+  return b ? b : "mpi";
+}
 
 std::vector<double> metric_values(const std::filesystem::path& metrics, const std::string& name) {
   std::ifstream in(metrics);

@@ -1,5 +1,5 @@
 // Reading back what a trellis-train run wrote, for tests that compare runs: a metric per step
-// from metrics.jsonl, and the parameters of an llm.c export.
+// from metrics.jsonl, and the parameters of an llm.c export; and the backend such runs use.
 #pragma once
 
 #include <filesystem>
@@ -7,6 +7,10 @@
 #include <vector>
 
 namespace trellis::test {
+
+// The backend a multirank test case runs over: TRELLIS_TEST_BACKEND (ctest sets it per case),
+// "mpi" when it is not set.
+std::string backend_under_test();
 
 // `name`'s value on every line of `metrics` that has it, in step order.
 std::vector<double> metric_values(const std::filesystem::path& metrics, const std::string& name);

@@ -55,6 +55,19 @@ WorkPtr CountingCommunicator::do_all_to_all(const Tensor& input, const Tensor& o
   return inner_->all_to_all(input, output);
 }
 
+// What leaves this rank for its peers: every count but its own.
+WorkPtr CountingCommunicator::do_all_to_all_v(const Tensor& input,
+                                              std::span<const std::int64_t> send_counts,
+                                              const Tensor& output,
+                                              std::span<const std::int64_t> recv_counts) {
+  std::int64_t sent = 0;
+  for (int peer = 0; peer < size(); ++peer) {
+    if (peer != rank()) sent += send_counts[static_cast<std::size_t>(peer)];
+  }
+  count(other_op, static_cast<std::size_t>(sent) * dtype_size(input.dtype()), 1.0);
+  return inner_->all_to_all_v(input, send_counts, output, recv_counts);
+}
+
 WorkPtr CountingCommunicator::do_barrier() {
   count(other_op, 0, 0.0);
   return inner_->barrier();

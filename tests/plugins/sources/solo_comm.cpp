@@ -1,9 +1,18 @@
 // Test plugin "solo": a communicator for a world of one rank. Every collective over one rank is a
 // copy, so it is the smallest real backend; it also declares options, for options() tests.
+// Built again as "solo-2-2" (TEST_SOLO_NAME, TEST_SOLO_ABI_MINOR): the same code declaring ABI 2.2,
+// whose Communicator had no all_to_all_v, which core must then never call.
 #include <cstring>
 
 #include "trellis/error.h"
 #include "trellis/plugin.h"
+
+#ifndef TEST_SOLO_NAME
+#define TEST_SOLO_NAME "solo"
+#endif
+#ifndef TEST_SOLO_ABI_MINOR
+#define TEST_SOLO_ABI_MINOR trellis::kAbiVersion.minor
+#endif
 
 namespace {
 
@@ -11,7 +20,7 @@ class SoloCommunicator final : public trellis::Communicator {
  public:
   int rank() const override { return 0; }
   int size() const override { return 1; }
-  const char* backend() const override { return "solo"; }
+  const char* backend() const override { return TEST_SOLO_NAME; }
 
  protected:
   trellis::WorkPtr do_all_reduce(const trellis::Tensor& input, const trellis::Tensor& output,
@@ -20,6 +29,14 @@ class SoloCommunicator final : public trellis::Communicator {
     if (input.data_ptr() != output.data_ptr()) {  // in place needs no copy
       std::memcpy(output.data_ptr(), input.data_ptr(), input.nbytes());
     }
+    return trellis::completed_work();
+  }
+  trellis::WorkPtr do_all_to_all_v(const trellis::Tensor& input,
+                                   std::span<const std::int64_t> send_counts,
+                                   const trellis::Tensor& output,
+                                   std::span<const std::int64_t>) override {
+    std::memcpy(output.data_ptr(), input.data_ptr(),
+                static_cast<std::size_t>(send_counts[0]) * trellis::dtype_size(input.dtype()));
     return trellis::completed_work();
   }
   trellis::WorkPtr do_barrier() override { return trellis::completed_work(); }
@@ -39,9 +56,9 @@ const trellis::OptionSpec options[] = {
 };
 
 const trellis::PluginDescriptor descriptor{
-    .abi = trellis::kAbiVersion,
+    .abi = {trellis::kAbiVersion.major, TEST_SOLO_ABI_MINOR},
     .kind = trellis::PluginKind::comm,
-    .name = "solo",
+    .name = TEST_SOLO_NAME,
     .version = "1.2.3",
     .summary = "one-rank communicator for tests",
     .make_comm = &make,

@@ -184,6 +184,20 @@ WorkPtr Communicator::all_to_all(const Tensor& input, const Tensor& output) {
   return do_all_to_all(input, output);
 }
 
+WorkPtr Communicator::all_to_all_v(const Tensor& input, std::span<const std::int64_t> send_counts,
+                                   const Tensor& output,
+                                   std::span<const std::int64_t> recv_counts) {
+  constexpr const char* kOp = "all_to_all_v";
+  const CallSite site{backend(), name(), kOp};
+  check_tensor(kOp, "input", input, nullptr);
+  check_tensor(kOp, "output", output, &input);
+  check_same_dtype(site, input, output);
+  check_counts(site, "send_counts", send_counts, size(), "input", input);
+  check_counts(site, "recv_counts", recv_counts, size(), "output", output);
+  check_separate(site, input, output);
+  return do_all_to_all_v(input, send_counts, output, recv_counts);
+}
+
 WorkPtr Communicator::barrier() {
   return do_barrier();
 }
@@ -227,6 +241,10 @@ WorkPtr Communicator::do_reduce(const Tensor&, const Tensor&, ReduceOp, int) {
 }
 WorkPtr Communicator::do_all_to_all(const Tensor&, const Tensor&) {
   unsupported("all_to_all");
+}
+WorkPtr Communicator::do_all_to_all_v(const Tensor&, std::span<const std::int64_t>, const Tensor&,
+                                      std::span<const std::int64_t>) {
+  unsupported("all_to_all_v");
 }
 WorkPtr Communicator::do_barrier() {
   unsupported("barrier");

@@ -14,6 +14,10 @@ const char* bytes_of(const Tensor& t) {
   return static_cast<const char*>(t.data_ptr());
 }
 
+bool disjoint(const char* a, std::size_t a_bytes, const char* b, std::size_t b_bytes) {
+  return a + a_bytes <= b || b + b_bytes <= a;
+}
+
 }  // namespace
 
 std::string CallSite::str() const {
@@ -66,13 +70,41 @@ void check_placement(const CallSite& site, const Tensor& input, const Tensor& ou
   if (small_bytes == 0 || big_bytes == 0) return;  // nothing read or written: no conflict
   const char* small_begin = bytes_of(small);
   const char* big_begin = bytes_of(big);
-  const bool disjoint =
-      small_begin + small_bytes <= big_begin || big_begin + big_bytes <= small_begin;
-  if (disjoint) return;
+  if (disjoint(small_begin, small_bytes, big_begin, big_bytes)) return;
   const char* chunk_begin = big_begin + static_cast<std::size_t>(in_place.chunk) * small_bytes;
   if (small_begin == chunk_begin && chunk_begin + small_bytes <= big_begin + big_bytes) return;
   bad(site, "input " + input.str() + " and output " + output.str() +
                 " overlap in memory; pass separate tensors or, in place, " + in_place.str());
+}
+
+void check_separate(const CallSite& site, const Tensor& input, const Tensor& output) {
+  if (input.nbytes() == 0 || output.nbytes() == 0) return;  // nothing read or written
+  if (disjoint(bytes_of(input), input.nbytes(), bytes_of(output), output.nbytes())) return;
+  bad(site, "input " + input.str() + " and output " + output.str() +
+                " overlap in memory; pass separate tensors (it has no in-place form)");
+}
+
+void check_counts(const CallSite& site, const char* role, std::span<const std::int64_t> counts,
+                  int size, const char* tensor_role, const Tensor& tensor) {
+  if (counts.size() != static_cast<std::size_t>(size)) {
+    bad(site, std::string(role) + " must have size() = " + std::to_string(size) +
+                  " entries, one per rank, got " + std::to_string(counts.size()));
+  }
+  std::int64_t total = 0;
+  for (int peer = 0; peer < size; ++peer) {
+    const std::int64_t count = counts[static_cast<std::size_t>(peer)];
+    if (count < 0) {
+      bad(site, std::string(role) + "[" + std::to_string(peer) + "] is " + std::to_string(count) +
+                    ": counts are element counts, 0 or more");
+    }
+    if (count > tensor.numel() - total) {
+      bad(site, std::string(role) + " sum past the " + tensor_role + ": through " + role + "[" +
+                    std::to_string(peer) + "] = " + std::to_string(count) + " they need " +
+                    std::to_string(total) + " + " + std::to_string(count) + " elements, but " +
+                    tensor_role + " " + tensor.str() + " has " + std::to_string(tensor.numel()));
+    }
+    total += count;
+  }
 }
 
 void check_rank(const CallSite& site, const char* role, int value, int size) {

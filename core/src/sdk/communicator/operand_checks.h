@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 
 #include "trellis/tensor.h"
@@ -47,6 +48,13 @@ void check_chunks(const CallSite& site, const char* role, const Tensor& tensor, 
 // Empty tensors never conflict.
 void check_placement(const CallSite& site, const Tensor& input, const Tensor& output,
                      bool output_is_small, const InPlaceForm& in_place);
+// `input` and `output` are separate memory (an operation with no in-place form).
+void check_separate(const CallSite& site, const Tensor& input, const Tensor& output);
+
+// `counts` (`role`: "send_counts", "recv_counts") has `size` entries, none negative, whose sum
+// fits in `tensor` (`tensor_role`).
+void check_counts(const CallSite& site, const char* role, std::span<const std::int64_t> counts,
+                  int size, const char* tensor_role, const Tensor& tensor);
 
 // 0 <= value < size: a root or peer ("root", "peer") of the group.
 void check_rank(const CallSite& site, const char* role, int value, int size);

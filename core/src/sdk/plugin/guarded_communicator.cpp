@@ -1,8 +1,15 @@
 #include "plugin/guarded_communicator.h"
 
+#include <string>
+
+#include "trellis/error.h"
+
 namespace trellis::plugin_detail {
 
 namespace {
+
+// The ABI minor whose Communicator first has do_all_to_all_v.
+constexpr std::uint32_t kAllToAllVMinor = 3;
 
 // "comm backend 'mpi' (libtrellis_comm_mpi.so): wait for all_reduce on tensor group [0, 1]"
 std::string where(const PluginOwner& owner, const char* call, const char* operation,
@@ -80,6 +87,22 @@ class GuardedCommunicator final : public Communicator {
   }
   WorkPtr do_all_to_all(const Tensor& input, const Tensor& output) override {
     return operation("all_to_all", [&](Communicator& c) { return c.all_to_all(input, output); });
+  }
+  WorkPtr do_all_to_all_v(const Tensor& input, std::span<const std::int64_t> send_counts,
+                          const Tensor& output,
+                          std::span<const std::int64_t> recv_counts) override {
+    // An older backend's virtual table ends before do_all_to_all_v: calling it would jump past
+    // the table's end.
+    if (owner_->abi_minor < kAllToAllVMinor) {
+      throw UnsupportedError(owner_->label + " does not support all_to_all_v on group '" + name() +
+                             "': it was built against plugin ABI 2." +
+                             std::to_string(owner_->abi_minor) +
+                             ", which has no all_to_all_v (2.3 added it); rebuild it against "
+                             "this Trellis");
+    }
+    return operation("all_to_all_v", [&](Communicator& c) {
+      return c.all_to_all_v(input, send_counts, output, recv_counts);
+    });
   }
   WorkPtr do_barrier() override {
     return operation("barrier", [&](Communicator& c) { return c.barrier(); });

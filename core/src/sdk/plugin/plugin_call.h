@@ -10,6 +10,7 @@
 // while the plugin is loaded, so nothing of the plugin's exception outlives the call.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -29,6 +30,8 @@ std::string plugin_label(const PluginInfo& info);
 struct PluginOwner {
   std::string label;
   std::shared_ptr<const void> library;
+  // The ABI minor the plugin was built against: core calls no virtual appended after it.
+  std::uint32_t abi_minor = 0;
 };
 using PluginOwnerPtr = std::shared_ptr<const PluginOwner>;
 

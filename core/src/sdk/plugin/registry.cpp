@@ -224,10 +224,10 @@ std::shared_ptr<Object> make_object(const PluginInfo& info, const LoadedPlugin& 
                                  });
 }
 
-// What a guard needs of the plugin: its label and a hold on its library.
+// What a guard needs of the plugin: its label, a hold on its library and its ABI minor.
 plugin_detail::PluginOwnerPtr owner(const PluginInfo& info, const LoadedPlugin& plugin) {
-  return std::make_shared<const plugin_detail::PluginOwner>(
-      plugin_detail::PluginOwner{plugin_detail::plugin_label(info), plugin.library});
+  return std::make_shared<const plugin_detail::PluginOwner>(plugin_detail::PluginOwner{
+      plugin_detail::plugin_label(info), plugin.library, plugin.descriptor->abi.minor});
 }
 
 }  // namespace
@@ -334,8 +334,8 @@ bool PluginRegistry::recomputes_attention(std::string_view name) const {
 bool PluginRegistry::runs_experts(std::string_view name) const {
   const Impl& impl = Impl::checked(impl_);
   const PluginDescriptor& d = *impl.loaded[impl.find(PluginKind::layers, name)].descriptor;
-  // An ABI 2.3 field: read only from plugins whose minor has it.
-  return d.abi.minor >= 3 && d.runs_experts;
+  // An ABI 2.4 field: read only from plugins whose minor has it.
+  return d.abi.minor >= 4 && d.runs_experts;
 }
 
 bool PluginRegistry::describes_context_cost(std::string_view name) const {
@@ -375,7 +375,7 @@ std::shared_ptr<LayerFamily> PluginRegistry::make_layers(std::string_view name,
   const std::size_t i = impl.find(PluginKind::layers, name);
   return plugin_detail::guard_layer_family(
       make_object(impl.plugins[i], impl.loaded[i], impl.loaded[i].descriptor->make_layers, init),
-      owner(impl.plugins[i], impl.loaded[i]), impl.loaded[i].descriptor->abi.minor >= 3);
+      owner(impl.plugins[i], impl.loaded[i]), impl.loaded[i].descriptor->abi.minor >= 4);
 }
 
 std::shared_ptr<Schedule> PluginRegistry::make_schedule(std::string_view name,

@@ -1,7 +1,10 @@
 #include "trellis/simulator.h"
 
 #include <algorithm>
-#include <map>
+#include <array>
+#include <cmath>
+#include <limits>
+#include <optional>
 #include <tuple>
 
 #include "trellis/error.h"
@@ -40,46 +43,86 @@ struct Dependency {
   bool any_backward = false;  // the next stage's B or I, whichever the plan has
 };
 
-std::vector<Dependency> dependencies(const Action& a, int rank, const PipelinePlan& plan) {
+// At most two per action; a fixed array because trellis-plan's search simulates thousands of
+// plans and a vector per action was most of its time.
+struct Dependencies {
+  std::array<Dependency, 2> items;
+  int count = 0;
+  void add(Dependency d) { items[static_cast<std::size_t>(count++)] = d; }
+  const Dependency* begin() const { return items.data(); }
+  const Dependency* end() const { return items.data() + count; }
+};
+
+Dependencies dependencies(const Action& a, int rank, const PipelinePlan& plan) {
   const int s = a.stage, mb = a.microbatch, last = plan.stages() - 1;
-  std::vector<Dependency> deps;
+  Dependencies deps;
   switch (a.type) {
     case ActionType::F:
       if (s > 0) {
         if (plan.stage_rank[s - 1] == rank)
-          deps.push_back({key(s - 1, ActionType::F, mb)});
+          deps.add({key(s - 1, ActionType::F, mb)});
         else
-          deps.push_back({key(s, ActionType::RECV_F, mb)});
+          deps.add({key(s, ActionType::RECV_F, mb)});
       }
       break;
     case ActionType::B:
     case ActionType::I:
-      deps.push_back({key(s, ActionType::F, mb)});
+      deps.add({key(s, ActionType::F, mb)});
       if (s < last) {
         if (plan.stage_rank[s + 1] == rank)
-          deps.push_back({key(s + 1, ActionType::B, mb), false, true});
+          deps.add({key(s + 1, ActionType::B, mb), false, true});
         else
-          deps.push_back({key(s, ActionType::RECV_B, mb)});
+          deps.add({key(s, ActionType::RECV_B, mb)});
       }
       break;
     case ActionType::W:
-      deps.push_back({key(s, ActionType::I, mb)});
+      deps.add({key(s, ActionType::I, mb)});
       break;
     case ActionType::SEND_F:
-      deps.push_back({key(s, ActionType::F, mb)});
+      deps.add({key(s, ActionType::F, mb)});
       break;
     case ActionType::SEND_B:
-      deps.push_back({key(s, ActionType::B, mb), false, true});
+      deps.add({key(s, ActionType::B, mb), false, true});
       break;
     case ActionType::RECV_F:
-      deps.push_back({key(s - 1, ActionType::SEND_F, mb), true});
+      deps.add({key(s - 1, ActionType::SEND_F, mb), true});
       break;
     case ActionType::RECV_B:
-      deps.push_back({key(s + 1, ActionType::SEND_B, mb), true});
+      deps.add({key(s + 1, ActionType::SEND_B, mb), true});
       break;
   }
   return deps;
 }
+
+constexpr int action_types = 8;  // F B I W SEND_F RECV_F SEND_B RECV_B
+
+// When each action ended, in one flat array indexed by (stage, type, microbatch); NaN = not yet.
+class FinishTimes {
+ public:
+  FinishTimes(int stages, int microbatches)
+      : stages_(stages),
+        microbatches_(microbatches),
+        end_(static_cast<std::size_t>(stages) * action_types *
+                 static_cast<std::size_t>(microbatches),
+             std::numeric_limits<double>::quiet_NaN()) {}
+
+  const double* find(const Key& k) const {
+    const auto i = index(k);
+    return i && !std::isnan(end_[*i]) ? &end_[*i] : nullptr;
+  }
+  void set(const Key& k, double end) { end_[*index(k)] = end; }
+
+ private:
+  std::optional<std::size_t> index(const Key& k) const {
+    const auto [s, t, mb] = k;
+    if (s < 0 || s >= stages_ || mb < 0 || mb >= microbatches_) return std::nullopt;
+    return (static_cast<std::size_t>(s) * action_types + static_cast<std::size_t>(t)) *
+               static_cast<std::size_t>(microbatches_) +
+           static_cast<std::size_t>(mb);
+  }
+  int stages_, microbatches_;
+  std::vector<double> end_;
+};
 
 }  // namespace
 
@@ -111,22 +154,33 @@ SimulationResult simulate(const PipelinePlan& plan, const std::vector<ActionCost
   const int ranks = static_cast<int>(plan.per_rank.size());
   SimulationResult result;
   result.timeline.resize(ranks);
+  for (int r = 0; r < ranks; ++r) result.timeline[r].reserve(plan.per_rank[r].size());
   result.busy.assign(ranks, 0.0);
   result.peak_activations.assign(ranks, 0);
-  std::map<Key, double> finished;  // when each done action ended
+  int microbatches = 0;
+  for (const auto& list : plan.per_rank) {
+    for (const Action& a : list) {
+      if (a.stage < 0 || a.stage >= plan.stages() || a.microbatch < 0) {
+        throw Error("simulate: action " + to_string(a) + " is outside the plan's " +
+                    std::to_string(plan.stages()) + " stages");
+      }
+      microbatches = std::max(microbatches, a.microbatch + 1);
+    }
+  }
+  FinishTimes finished(plan.stages(), microbatches);
   std::vector<std::size_t> next(ranks, 0);
   std::vector<double> clock(ranks, 0.0);
 
   auto lookup = [&](const Dependency& d, double& at) {
-    auto it = finished.find(d.what);
-    if (it == finished.end() && d.any_backward) {
-      it = finished.find(key(std::get<0>(d.what), ActionType::I, std::get<2>(d.what)));
+    const double* ended = finished.find(d.what);
+    if (ended == nullptr && d.any_backward) {
+      ended = finished.find(key(std::get<0>(d.what), ActionType::I, std::get<2>(d.what)));
     }
-    if (it == finished.end()) return false;
+    if (ended == nullptr) return false;
     // A message into stage s (activations from s - 1, gradients from s + 1) takes the latency
     // of the stage that receives it.
     const int receiver = std::get<0>(d.what) + (std::get<1>(d.what) == ActionType::SEND_F ? 1 : -1);
-    at = it->second + (d.remote ? stage_costs[static_cast<std::size_t>(receiver)].latency : 0.0);
+    at = *ended + (d.remote ? stage_costs[static_cast<std::size_t>(receiver)].latency : 0.0);
     return true;
   };
 
@@ -149,7 +203,7 @@ SimulationResult simulate(const PipelinePlan& plan, const std::vector<ActionCost
         }
         if (!ready) break;
         double end = start + cost(a, stage_costs);
-        finished[key(a.stage, a.type, a.microbatch)] = end;
+        finished.set(key(a.stage, a.type, a.microbatch), end);
         result.timeline[r].push_back({a, start, end});
         result.busy[r] += cost(a, stage_costs);
         clock[r] = end;
