@@ -22,18 +22,18 @@ MoeMlp::MoeMlp(const FamilyContext& ctx, const std::string& prefix, const std::s
   const float residual_std = std / std::sqrt(2.0f * static_cast<float>(ctx.dims.layers));
   const auto& a = ctx.allocator;
   const std::string p = prefix + "moe.";
-  // The expert biases decay as the weights do: they are 2-D, and the reference (like any AdamW
-  // that decays by dimension) decays every parameter of two dimensions or more.
+  // The expert biases do not decay, like every bias in Trellis, although stacking the experts
+  // makes them 2-D (an AdamW that decays by dimension would decay them; the reference goes by name).
   router_w_ =
       make_parameter(p + "router.weight", {E, C}, replicated({E, C}, tp), true, normal(std), a);
   fc_w_ = make_parameter(p + "experts.fc.weight", {E, Hl, C}, {{E, H, C}, {0, r * Hl, 0}, 1}, true,
                          normal(std), a);
   fc_b_ =
-      make_parameter(p + "experts.fc.bias", {E, Hl}, {{E, H}, {0, r * Hl}, 1}, true, zeros(), a);
+      make_parameter(p + "experts.fc.bias", {E, Hl}, {{E, H}, {0, r * Hl}, 1}, false, zeros(), a);
   proj_w_ = make_parameter(p + "experts.proj.weight", {E, C, Hl}, {{E, C, H}, {0, 0, r * Hl}, 1},
                            true, normal(residual_std), a);
   proj_b_ =
-      make_parameter(p + "experts.proj.bias", {E, C}, replicated({E, C}, tp), true, zeros(), a);
+      make_parameter(p + "experts.proj.bias", {E, C}, replicated({E, C}, tp), false, zeros(), a);
 }
 
 std::vector<Parameter*> MoeMlp::parameters() {

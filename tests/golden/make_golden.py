@@ -578,8 +578,11 @@ def make_tiny_moe(tokens):
             out[prefix + "grad." + name] = param.grad.view(shape)
 
         model.zero_grad(set_to_none=True)
-        decay = [p for p in model.parameters() if p.dim() >= 2]
-        no_decay = [p for p in model.parameters() if p.dim() < 2]
+        # Trellis decays weights, never biases: the experts' stacked biases are 2-D but stay
+        # undecayed, so the rule goes by name here rather than by dimension.
+        params = list(model.named_parameters())
+        decay = [p for n, p in params if p.dim() >= 2 and not n.endswith("bias")]
+        no_decay = [p for n, p in params if p.dim() < 2 or n.endswith("bias")]
         opt = torch.optim.AdamW([{"params": decay, "weight_decay": WEIGHT_DECAY},
                                  {"params": no_decay, "weight_decay": 0.0}],
                                 lr=LR, betas=BETAS, eps=EPS)

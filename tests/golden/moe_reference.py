@@ -22,6 +22,8 @@ The definitions (the contract for Trellis's layers, in the words of its config k
 - Parameter names: h.<i>.moe.router.weight [E, C]; h.<i>.moe.experts.fc.weight [E, 4C, C],
   .fc.bias [E, 4C], .proj.weight [E, C, 4C], .proj.bias [E, C] (experts stacked on the first
   dimension, the unit expert parallelism splits); a dense block keeps GPT-2's h.<i>.mlp.*.
+- Weight decay: the router's and the experts' weights decay; the experts' biases do not, like
+  every bias, although stacking makes them 2-D.
 """
 
 import math
