@@ -479,17 +479,17 @@ const std::vector<std::string> kMoeModel = {"model.export=\"\"", "model.experts=
                                             "model.moe_every=2", "model.capacity_factor=1.0"};
 
 MoeMetrics run_moe(const std::string& name, const std::vector<std::string>& layout) {
-  const fs::path dir = fs::path(TRELLIS_TEST_WORK_DIR) / (backend() + "-" + name);
+  const fs::path dir = fs::path(TRELLIS_TEST_WORK_DIR) / (trellis::test::backend_under_test() + "-" + name);
   fs::remove_all(dir);
   fs::create_directories(dir);
   const fs::path file = dir / "run.toml";
   std::ofstream(file) << deep_config(dir);
-  std::vector<std::string> args = {file.string(), "--set", "comm.backend=" + backend()};
+  std::vector<std::string> args = {file.string(), "--set", "comm.backend=" + trellis::test::backend_under_test()};
   std::vector<std::string> sets = kMoeModel;
   sets.insert(sets.end(), layout.begin(), layout.end());
   for (const std::string& s : sets) args.insert(args.end(), {"--set", s});
   trellis::test::ProcessResult r = trellis::test::run_trellis_train(args);
-  INFO(name << " (" << backend() << "):\n" << r.output);
+  INFO(name << " (" << trellis::test::backend_under_test() << "):\n" << r.output);
   REQUIRE(r.exit_code == 0);
   const fs::path metrics = dir / "metrics.jsonl";
   return {trellis::test::metric_values(metrics, "loss"),
