@@ -1,4 +1,4 @@
-# trellis_add_plugin(NAME <name> KIND <comm|layers|schedule|context> SOURCES <files...>
+# trellis_add_plugin(NAME <name> KIND <comm|layers|schedule|context|dispatcher> SOURCES <files...>
 #                    [OUTPUT_DIRECTORY <dir>] [NO_INSTALL])
 #
 # Builds a Trellis plugin: a module library named libtrellis_<kind>_<name>.so that links
@@ -12,8 +12,8 @@ function(trellis_add_plugin)
   if(NOT ARG_NAME OR NOT ARG_KIND OR NOT ARG_SOURCES)
     message(FATAL_ERROR "trellis_add_plugin: NAME, KIND and SOURCES are required")
   endif()
-  if(NOT ARG_KIND MATCHES "^(comm|layers|schedule|context)$")
-    message(FATAL_ERROR "trellis_add_plugin(${ARG_NAME}): KIND '${ARG_KIND}' is not one of comm, layers, schedule, context")
+  if(NOT ARG_KIND MATCHES "^(comm|layers|schedule|context|dispatcher)$")
+    message(FATAL_ERROR "trellis_add_plugin(${ARG_NAME}): KIND '${ARG_KIND}' is not one of comm, layers, schedule, context, dispatcher")
   endif()
   if(NOT ARG_NAME MATCHES "^[a-z0-9][a-z0-9_-]*$")
     message(FATAL_ERROR "trellis_add_plugin: NAME '${ARG_NAME}' must be lower-case letters, digits, '_' or '-'")

@@ -28,6 +28,11 @@ struct FamilyContext {
   std::shared_ptr<ContextAttention> attention;  // null without context parallelism
   AttentionRecompute recompute;                 // selective recomputation
   MoeSettings moe;                              // experts 0: every block is dense
+  // Expert parallelism: this rank holds experts [expert_rank L, (expert_rank + 1) L),
+  // L = experts / moe.expert_parallel; the dispatcher moves token choices to their experts'
+  // ranks (null when moe.expert_parallel is 1).
+  int expert_rank = 0;
+  std::shared_ptr<TokenDispatcher> dispatcher;
   // What the MoE blocks' training forwards routed since the family last handed it over
   // (LayerFamily::take_moe_statistics); shared by the family's blocks.
   std::shared_ptr<MoeStatistics> moe_statistics = std::make_shared<MoeStatistics>();

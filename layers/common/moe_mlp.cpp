@@ -15,25 +15,40 @@ MoeMlp::MoeMlp(const FamilyContext& ctx, const std::string& prefix, const std::s
     throw UnsupportedError(layer_ +
                            ": the MoE MLP runs on CPU kernels only (its routing is host loops)");
   }
-  const std::int64_t C = ctx.dims.hidden, H = 4 * C, E = moe_.experts;
-  const std::int64_t Hl = H / ctx.tensor_size, r = ctx.tensor_rank;
+  if ((ctx.dispatcher != nullptr) != (moe_.expert_parallel > 1)) {
+    throw Error(layer_ + ": expert parallelism " + std::to_string(moe_.expert_parallel) +
+                (ctx.dispatcher ? " with" : " without") + " a token dispatcher");
+  }
+  const std::int64_t C = ctx.dims.hidden, H = 4 * C, E = moe_.experts, L = local_experts();
+  const std::int64_t Hl = H / ctx.tensor_size, r = ctx.tensor_rank, first = first_local_expert();
   const int tp = ctx.tensor_size;
   const float std = 0.02f;
   const float residual_std = std / std::sqrt(2.0f * static_cast<float>(ctx.dims.layers));
   const auto& a = ctx.allocator;
   const std::string p = prefix + "moe.";
   // The expert biases do not decay, like every bias in Trellis, although stacking the experts
-  // makes them 2-D (an AdamW that decays by dimension would decay them; the reference goes by name).
+  // makes them 2-D (an AdamW that decays by dimension would decay them; the reference goes by
+  // name).
   router_w_ =
       make_parameter(p + "router.weight", {E, C}, replicated({E, C}, tp), true, normal(std), a);
-  fc_w_ = make_parameter(p + "experts.fc.weight", {E, Hl, C}, {{E, H, C}, {0, r * Hl, 0}, 1}, true,
-                         normal(std), a);
-  fc_b_ =
-      make_parameter(p + "experts.fc.bias", {E, Hl}, {{E, H}, {0, r * Hl}, 1}, false, zeros(), a);
-  proj_w_ = make_parameter(p + "experts.proj.weight", {E, C, Hl}, {{E, C, H}, {0, 0, r * Hl}, 1},
-                           true, normal(residual_std), a);
+  fc_w_ = make_parameter(p + "experts.fc.weight", {L, Hl, C}, {{E, H, C}, {first, r * Hl, 0}, 1},
+                         true, normal(std), a);
+  fc_b_ = make_parameter(p + "experts.fc.bias", {L, Hl}, {{E, H}, {first, r * Hl}, 1}, false,
+                         zeros(), a);
+  proj_w_ = make_parameter(p + "experts.proj.weight", {L, C, Hl},
+                           {{E, C, H}, {first, 0, r * Hl}, 1}, true, normal(residual_std), a);
   proj_b_ =
-      make_parameter(p + "experts.proj.bias", {E, C}, replicated({E, C}, tp), false, zeros(), a);
+      make_parameter(p + "experts.proj.bias", {L, C}, {{E, C}, {first, 0}, tp}, false, zeros(), a);
+  // Under expert parallelism the experts' gradients are summed over the expert-data group.
+  for (Parameter* e : {&fc_w_, &fc_b_, &proj_w_, &proj_b_}) e->expert = moe_.expert_parallel > 1;
+}
+
+std::int64_t MoeMlp::local_experts() const {
+  return moe_.experts / moe_.expert_parallel;
+}
+
+std::int64_t MoeMlp::first_local_expert() const {
+  return ctx_.expert_rank * local_experts();
 }
 
 std::vector<Parameter*> MoeMlp::parameters() {
@@ -44,6 +59,15 @@ Tensor MoeMlp::expert_slice(const Tensor& stacked, std::int64_t e) const {
   const Shape& whole = stacked.shape();
   return stacked.narrow(0, e, 1).view(
       Shape(std::span<const std::int64_t>(whole.begin() + 1, whole.end())));
+}
+
+std::vector<std::int64_t> MoeMlp::local_rows(Stash& s,
+                                             const std::vector<std::int64_t>& per_expert) {
+  if (!ctx_.dispatcher) return per_expert;  // every expert is local
+  s.counts = ctx_.dispatcher->exchange_counts(per_expert);
+  std::vector<std::int64_t> rows(static_cast<std::size_t>(local_experts()));
+  for (std::int64_t l = 0; l < local_experts(); ++l) rows[l] = s.counts.rows_for_local_expert(l);
+  return rows;
 }
 
 std::vector<std::int64_t> MoeMlp::rows_in_token_order() const {
@@ -138,40 +162,68 @@ Tensor MoeMlp::forward(const Microbatch& mb, const Tensor& x) {
   }
   aux *= moe_.aux_loss_coeff * static_cast<double>(E);
 
-  // The experts, each over its kept tokens; gate x output summed into this rank's partial.
-  Tensor out = ctx_.empty({B, T, C});
-  k.fill(out, 0.0f);
-  float* o = out.data<float>();
-  const float* xs = s.x.data<float>();
-  s.experts.assign(static_cast<std::size_t>(E), ExpertWork{});
+  // Each kept choice becomes a row for its expert: rows sorted by expert, then token row.
+  s.sent.assign(static_cast<std::size_t>(E), SentChoices{});
   for (std::int64_t n = 0; n < N; ++n) {
     for (std::int64_t j = 0; j < K; ++j) {
       if (!kept[n * K + j]) continue;
-      ExpertWork& w = s.experts[s.chosen[n * K + j]];
-      w.rows.push_back(n);
-      w.slots.push_back(j);
+      SentChoices& c = s.sent[s.chosen[n * K + j]];
+      c.rows.push_back(n);
+      c.slots.push_back(j);
     }
   }
+  std::vector<std::int64_t> per_expert(static_cast<std::size_t>(E));
+  std::int64_t sent_rows = 0;
   for (std::int64_t e = 0; e < E; ++e) {
-    ExpertWork& w = s.experts[e];
-    const auto count = static_cast<std::int64_t>(w.rows.size());
+    per_expert[e] = static_cast<std::int64_t>(s.sent[e].rows.size());
+    sent_rows += per_expert[e];
+  }
+  Tensor send = ctx_.empty({sent_rows, C});
+  {
+    float* dst = send.data<float>();
+    const float* xs = s.x.data<float>();
+    for (const SentChoices& c : s.sent) {
+      for (std::int64_t n : c.rows) {
+        std::memcpy(dst, xs + n * C, static_cast<std::size_t>(C) * sizeof(float));
+        dst += C;
+      }
+    }
+  }
+
+  // To the experts' ranks (nothing moves without expert parallelism), the local experts over
+  // their rows, and their outputs back.
+  s.local_rows = local_rows(s, per_expert);
+  Tensor received = ctx_.dispatcher ? ctx_.dispatcher->dispatch(s.counts, send) : send;
+  Tensor y_local = ctx_.empty({received.shape()[0], C});
+  s.local.assign(static_cast<std::size_t>(local_experts()), LocalExpert{});
+  std::int64_t at = 0;
+  for (std::int64_t l = 0; l < local_experts(); ++l) {
+    LocalExpert& w = s.local[l];
+    const std::int64_t count = s.local_rows[l];
+    w.begin = at;
+    at += count;
     if (count == 0) continue;
-    w.x = ctx_.empty({count, C});
-    float* wx = w.x.data<float>();
-    for (std::int64_t i = 0; i < count; ++i)
-      std::memcpy(wx + i * C, xs + w.rows[i] * C, static_cast<std::size_t>(C) * sizeof(float));
+    w.x = received.narrow(0, w.begin, count);
     w.fc = ctx_.empty({count, Hl});
-    k.linear_forward(w.x, expert_slice(fc_w_.value, e), expert_slice(fc_b_.value, e), w.fc);
+    k.linear_forward(w.x, expert_slice(fc_w_.value, l), expert_slice(fc_b_.value, l), w.fc);
     w.gelu = ctx_.empty({count, Hl});
     k.gelu_forward(w.fc, w.gelu);
-    w.y = ctx_.empty({count, C});
-    k.linear_forward(w.gelu, expert_slice(proj_w_.value, e),
-                     adds_row_bias ? expert_slice(proj_b_.value, e) : Tensor(), w.y);
-    const float* y = w.y.data<float>();
-    for (std::int64_t i = 0; i < count; ++i) {
-      const float gate = s.gates[w.rows[i] * K + w.slots[i]];
-      float* dst = o + w.rows[i] * C;
-      for (std::int64_t c = 0; c < C; ++c) dst[c] += gate * y[i * C + c];
+    k.linear_forward(w.gelu, expert_slice(proj_w_.value, l),
+                     adds_row_bias ? expert_slice(proj_b_.value, l) : Tensor(),
+                     y_local.narrow(0, w.begin, count));
+  }
+  s.y = ctx_.dispatcher ? ctx_.dispatcher->combine(s.counts, y_local) : y_local;
+
+  // gate x output summed into this rank's partial, expert by expert.
+  Tensor out = ctx_.empty({B, T, C});
+  k.fill(out, 0.0f);
+  float* o = out.data<float>();
+  const float* y = s.y.data<float>();
+  for (const SentChoices& c : s.sent) {
+    for (std::size_t i = 0; i < c.rows.size(); ++i, y += C) {
+      const float gate = s.gates[c.rows[i] * K + c.slots[i]];
+      float* dst = o + c.rows[i] * C;
+      for (std::int64_t ch = 0; ch < C; ++ch) dst[ch] += gate * y[ch];
     }
   }
 
@@ -198,38 +250,53 @@ Tensor MoeMlp::backward_input(const Microbatch& mb, const Tensor& d_out) {
   Tensor d_x = ctx_.empty({N, C});
   k.fill(d_x, 0.0f);
   float* dx = d_x.data<float>();
-  // d gate = d_out . y over this rank's part of y; summed over the tensor group below.
+  // d gate = d_out . y over this rank's part of y; summed over the tensor group below. The
+  // experts' output gradients, gate x d_out, go to the experts as their inputs went.
   Tensor d_gates = ctx_.empty({N, K});
   k.fill(d_gates, 0.0f);
   float* dg = d_gates.data<float>();
-  for (std::int64_t e = 0; e < E; ++e) {
-    ExpertWork& w = s.experts[e];
-    const auto count = static_cast<std::int64_t>(w.rows.size());
-    if (count == 0) continue;
-    const float* y = w.y.data<float>();
-    w.d_y = ctx_.empty({count, C});
-    float* dy = w.d_y.data<float>();
-    for (std::int64_t i = 0; i < count; ++i) {
-      const std::int64_t n = w.rows[i];
-      const float gate = s.gates[n * K + w.slots[i]];
-      double dot = 0.0;
-      for (std::int64_t c = 0; c < C; ++c) {
-        dot += static_cast<double>(dout[n * C + c]) * y[i * C + c];
-        dy[i * C + c] = gate * dout[n * C + c];
+  Tensor d_sent = ctx_.empty({s.y.shape()[0], C});
+  {
+    const float* y = s.y.data<float>();
+    float* dy = d_sent.data<float>();
+    for (const SentChoices& c : s.sent) {
+      for (std::size_t i = 0; i < c.rows.size(); ++i, y += C, dy += C) {
+        const std::int64_t n = c.rows[i];
+        const float gate = s.gates[n * K + c.slots[i]];
+        double dot = 0.0;
+        for (std::int64_t ch = 0; ch < C; ++ch) {
+          dot += static_cast<double>(dout[n * C + ch]) * y[ch];
+          dy[ch] = gate * dout[n * C + ch];
+        }
+        dg[n * K + c.slots[i]] = static_cast<float>(dot);
       }
-      dg[n * K + w.slots[i]] = static_cast<float>(dot);
     }
+  }
+  s.y = Tensor();
+  Tensor d_received = ctx_.dispatcher ? ctx_.dispatcher->dispatch(s.counts, d_sent) : d_sent;
+  Tensor d_x_local = ctx_.empty({d_received.shape()[0], C});
+  for (std::int64_t l = 0; l < local_experts(); ++l) {
+    LocalExpert& w = s.local[l];
+    const std::int64_t count = s.local_rows[l];
+    if (count == 0) continue;
+    w.d_y = d_received.narrow(0, w.begin, count);
     w.d_fc = ctx_.empty({count, Hl});
-    k.matmul(w.d_y, false, expert_slice(proj_w_.value, e), false, w.d_fc);
+    k.matmul(w.d_y, false, expert_slice(proj_w_.value, l), false, w.d_fc);
     k.gelu_backward(w.fc, w.d_fc, w.d_fc);
-    Tensor d_xe = ctx_.empty({count, C});
-    k.matmul(w.d_fc, false, expert_slice(fc_w_.value, e), false, d_xe);
-    const float* dxe = d_xe.data<float>();
-    for (std::int64_t i = 0; i < count; ++i) {
-      float* dst = dx + w.rows[i] * C;
-      for (std::int64_t c = 0; c < C; ++c) dst[c] += dxe[i * C + c];
+    k.matmul(w.d_fc, false, expert_slice(fc_w_.value, l), false,
+             d_x_local.narrow(0, w.begin, count));
+    w.fc = Tensor();
+  }
+  Tensor d_x_sent = ctx_.dispatcher ? ctx_.dispatcher->combine(s.counts, d_x_local) : d_x_local;
+  {
+    const float* src = d_x_sent.data<float>();
+    for (const SentChoices& c : s.sent) {
+      for (std::int64_t n : c.rows) {
+        float* dst = dx + n * C;
+        for (std::int64_t ch = 0; ch < C; ++ch) dst[ch] += src[ch];
+        src += C;
+      }
     }
-    w.fc = w.y = Tensor();
   }
   if (ctx_.tensor_size > 1) all_reduce_sum(ctx_.tensor, d_gates);
 
@@ -262,13 +329,13 @@ void MoeMlp::backward_weight(const Microbatch& mb) {
   Kernels& k = *ctx_.kernels;
   Stash& s = stashes_.get(mb.id, layer_);
   k.matmul(s.d_logits, true, s.x, false, router_w_.grad, 1.0f, 1.0f);
-  for (std::int64_t e = 0; e < moe_.experts; ++e) {
-    ExpertWork& w = s.experts[e];
-    if (w.rows.empty()) continue;
-    k.linear_backward(w.d_y, w.gelu, expert_slice(proj_w_.value, e), Tensor(),
-                      expert_slice(proj_w_.grad, e), expert_slice(proj_b_.grad, e));
-    k.linear_backward(w.d_fc, w.x, expert_slice(fc_w_.value, e), Tensor(),
-                      expert_slice(fc_w_.grad, e), expert_slice(fc_b_.grad, e));
+  for (std::int64_t l = 0; l < local_experts(); ++l) {
+    LocalExpert& w = s.local[l];
+    if (s.local_rows[l] == 0) continue;
+    k.linear_backward(w.d_y, w.gelu, expert_slice(proj_w_.value, l), Tensor(),
+                      expert_slice(proj_w_.grad, l), expert_slice(proj_b_.grad, l));
+    k.linear_backward(w.d_fc, w.x, expert_slice(fc_w_.value, l), Tensor(),
+                      expert_slice(fc_w_.grad, l), expert_slice(fc_b_.grad, l));
   }
   stashes_.erase(mb.id);
 }

@@ -25,6 +25,8 @@ FamilyContext make_family_context(const LayerFamilyInit& init, const std::string
   ctx.attention = std::move(context.attention);
   ctx.recompute = attention_recompute(init);
   ctx.moe = init.moe;
+  ctx.expert_rank = init.expert_rank;
+  ctx.dispatcher = init.dispatcher;
   return ctx;
 }
 

@@ -80,3 +80,25 @@ TEST_CASE("a family that cannot be built for the report is named, the report goe
   CHECK(report.find("not available: the family could not be built here") != std::string::npos);
   CHECK(report.find("Ranks") != std::string::npos);
 }
+
+TEST_CASE("the dry-run report shows where the experts live under expert parallelism") {
+  const std::filesystem::path work = trellis::test::fresh_work_dir("report-experts");
+  trellis::test::make_fixtures(work / "fixtures");
+  trellis::RunEnvironment env;
+  env.plugin_path = CONFIG_TEST_PLUGIN_DIR;  // the real 1d family and dispatchers from the build
+  const trellis::ResolvedRun run = trellis::load_run_text(
+      "[data]\ntrain = \"fixtures/tokens.bin\"\n[launch]\nnproc = 4\n[comm]\nbackend = "
+      "\"test-comm\"\n[parallel]\ndata = 4\nexpert = 2\n[model]\nvocab_size = 512\nseq_len = 16\n"
+      "layers = 2\nheads = 4\nhidden = 32\nexperts = 4\n[train]\nmicro_batch = 1\n"
+      "global_batch = 4\n",
+      work / "run.toml", {}, env);
+  const std::string report = trellis::format_dry_run(run);
+  INFO(report);
+  CHECK(report.find("d % 2 = 0: 0-1, d % 2 = 1: 2-3; tokens moved by the alltoall dispatcher") !=
+        std::string::npos);
+  // Expert rank 0's shard of the stacked experts: two of the four.
+  CHECK(report.find("[2, 128, 32] @ [0, 0, 0]") != std::string::npos);
+  CHECK(report.find("experts  expert group  expert-data group") != std::string::npos);
+  // Rank 1: experts 2-3, expert group [0, 1], expert-data group [1, 3].
+  CHECK(report.find("2-3      [0, 1]        [1, 3]") != std::string::npos);
+}

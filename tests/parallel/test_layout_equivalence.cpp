@@ -479,12 +479,14 @@ const std::vector<std::string> kMoeModel = {"model.export=\"\"", "model.experts=
                                             "model.moe_every=2", "model.capacity_factor=1.0"};
 
 MoeMetrics run_moe(const std::string& name, const std::vector<std::string>& layout) {
-  const fs::path dir = fs::path(TRELLIS_TEST_WORK_DIR) / (trellis::test::backend_under_test() + "-" + name);
+  const fs::path dir =
+      fs::path(TRELLIS_TEST_WORK_DIR) / (trellis::test::backend_under_test() + "-" + name);
   fs::remove_all(dir);
   fs::create_directories(dir);
   const fs::path file = dir / "run.toml";
   std::ofstream(file) << deep_config(dir);
-  std::vector<std::string> args = {file.string(), "--set", "comm.backend=" + trellis::test::backend_under_test()};
+  std::vector<std::string> args = {file.string(), "--set",
+                                   "comm.backend=" + trellis::test::backend_under_test()};
   std::vector<std::string> sets = kMoeModel;
   sets.insert(sets.end(), layout.begin(), layout.end());
   for (const std::string& s : sets) args.insert(args.end(), {"--set", s});
@@ -562,4 +564,44 @@ TEST_CASE("moe-recompute-full") {
 TEST_CASE("moe-tensor2-data2-zero1") {
   check_moe_against_single("moe-tensor2-data2-zero1", {"launch.nproc=4", "parallel.tensor=2",
                                                        "parallel.data=2", "optim.zero=1"});
+}
+
+// Expert parallelism: the 4 experts split over an expert group inside the data dimension, each
+// rank's token choices dispatched to their experts' ranks and back, expert gradients summed over
+// the expert-data group. Routing, drops and the aux loss stay the sending rank's, so every count
+// equals one rank's.
+TEST_CASE("moe-expert2-data2") {
+  check_moe_against_single("moe-expert2-data2",
+                           {"launch.nproc=2", "parallel.data=2", "parallel.expert=2"});
+}
+
+TEST_CASE("moe-expert2-allgather") {
+  check_moe_against_single("moe-expert2-allgather",
+                           {"launch.nproc=2", "parallel.data=2", "parallel.expert=2",
+                            "parallel.expert_dispatcher=\"allgather\""});
+}
+
+// One expert a rank.
+TEST_CASE("moe-expert4-data4") {
+  check_moe_against_single("moe-expert4-data4",
+                           {"launch.nproc=4", "parallel.data=4", "parallel.expert=4"});
+}
+
+// Tensor-parallel experts inside an expert group: each tensor rank dispatches to its own peers.
+TEST_CASE("moe-expert2-tensor2") {
+  check_moe_against_single("moe-expert2-tensor2", {"launch.nproc=4", "parallel.tensor=2",
+                                                   "parallel.data=2", "parallel.expert=2"});
+}
+
+TEST_CASE("moe-expert2-pipeline2") {
+  check_moe_against_single("moe-expert2-pipeline2",
+                           {"launch.nproc=4", "parallel.pipeline=2", "parallel.schedule=1f1b",
+                            "parallel.data=2", "parallel.expert=2"});
+}
+
+// Two expert-data groups of two: dense gradients reduce-scattered over the data group of four,
+// expert ones over their expert-data group, each with ZeRO-1's shards.
+TEST_CASE("moe-expert2-data4-zero1") {
+  check_moe_against_single("moe-expert2-data4-zero1", {"launch.nproc=4", "parallel.data=4",
+                                                       "parallel.expert=2", "optim.zero=1"});
 }

@@ -77,6 +77,9 @@ struct MoeSettings {
   std::int64_t every = 1;
   double aux_loss_coeff = 0.01;
   double capacity_factor = 0.0;  // 0: dropless
+  // [parallel] expert: the ranks each block's experts are split over (the expert group, inside
+  // the data dimension); 1: every rank holds every expert.
+  std::int64_t expert_parallel = 1;
 
   bool is_moe_block(std::int64_t index) const { return experts > 0 && index % every == 0; }
   // Token choices each expert keeps of a microbatch's `tokens`; -1 when dropless.

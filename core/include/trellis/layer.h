@@ -23,6 +23,7 @@
 #include "trellis/context_attention.h"
 #include "trellis/kernels.h"
 #include "trellis/tensor.h"
+#include "trellis/token_dispatcher.h"
 
 namespace trellis {
 
@@ -63,6 +64,12 @@ struct Parameter {
   int tensor_replicas = 1;   // ranks of the tensor group holding the same values (1: sharded)
   bool weight_decay = true;  // AdamW decays matrices and embeddings, not biases and norms
   ParamInit init;
+  // ---- ABI 2.4 ----
+  // An expert parameter under expert parallelism: dimension 0 holds this rank's experts
+  // (shard_offset says which), the other ranks of the expert group hold the others, and the
+  // gradient is summed over the expert-data group instead of the data group. Core reads it only
+  // in runs with experts, whose family is 2.4 or later.
+  bool expert = false;
 };
 
 class Layer {
@@ -140,6 +147,11 @@ struct LayerFamilyInit {
   // The blocks is_moe_block() names have an MoE MLP. Experts are set only for families whose
   // descriptor says runs_experts (trellis/plugin.h); otherwise moe.experts is 0.
   MoeSettings moe;
+  // Expert parallelism (moe.expert_parallel > 1): this rank's place in its expert group, whose
+  // rank j holds experts [j E/ep, (j+1) E/ep) of every MoE block, and the dispatcher that moves
+  // token choices to them (trellis/token_dispatcher.h). 0 and null without expert parallelism.
+  int expert_rank = 0;
+  std::shared_ptr<TokenDispatcher> dispatcher;
 };
 
 // The routing of a rank's MoE blocks over some training forwards (ABI 2.4): what the trainer

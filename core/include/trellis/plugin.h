@@ -45,7 +45,9 @@
 //        the older virtuals; core answers all_to_all_v on an older backend with UnsupportedError
 //   2.4  mixture of experts: MoeSettings in RunQuery and LayerFamilyInit, Microbatch's
 //        aux_loss_scale, layers plugins' runs_experts, LayerFamily::take_moe_statistics
-//        (MoeStatistics)
+//        (MoeStatistics); expert parallelism: plugin kind `dispatcher` (make_dispatcher,
+//        trellis/token_dispatcher.h), LayerFamilyInit's expert_rank and dispatcher,
+//        Parameter::expert
 #pragma once
 
 #include <cstddef>
@@ -65,6 +67,7 @@
 #include "trellis/layer.h"
 #include "trellis/layer_cost.h"
 #include "trellis/schedule.h"
+#include "trellis/token_dispatcher.h"
 
 namespace trellis {
 
@@ -74,8 +77,14 @@ struct AbiVersion {
 };
 inline constexpr AbiVersion kAbiVersion{2, 4};
 
-enum class PluginKind : std::uint32_t { comm = 1, layers = 2, schedule = 3, context = 4 };
-// "comm", "layers", "schedule", "context"
+enum class PluginKind : std::uint32_t {
+  comm = 1,
+  layers = 2,
+  schedule = 3,
+  context = 4,
+  dispatcher = 5  // ABI 2.4
+};
+// "comm", "layers", "schedule", "context", "dispatcher"
 const char* plugin_kind_name(PluginKind kind) noexcept;
 
 // What a plugin needs from whoever starts the ranks (trellis-train's own launch, trellis-run,
@@ -93,6 +102,7 @@ using CommFactory = std::unique_ptr<Communicator> (*)(const CommInit&);
 using LayerFamilyFactory = std::unique_ptr<LayerFamily> (*)(const LayerFamilyInit&);
 using ScheduleFactory = std::unique_ptr<Schedule> (*)(const ScheduleInit&);
 using ContextFactory = std::unique_ptr<ContextAttention> (*)(const ContextInit&);
+using DispatcherFactory = std::unique_ptr<TokenDispatcher> (*)(const DispatcherInit&);
 // Rejects runs the plugin cannot serve, before any rank starts (e.g. a 2D family when tensor is
 // not a square). Returns no problems when the run is fine.
 using RunCheck = std::vector<ConfigProblem> (*)(const RunQuery&);
@@ -141,6 +151,8 @@ struct PluginDescriptor {
   // Layers plugins: the family builds MoE blocks from LayerFamilyInit::moe, so runs may set
   // [model] experts > 0 (core refuses it for a family without).
   bool runs_experts = false;
+  // Dispatcher plugins: the factory (their one factory).
+  DispatcherFactory make_dispatcher = nullptr;
 };
 
 }  // namespace trellis

@@ -96,6 +96,8 @@ class PluginRegistry {
   std::shared_ptr<Schedule> make_schedule(std::string_view name, const ScheduleInit& init) const;
   std::shared_ptr<ContextAttention> make_context(std::string_view name,
                                                  const ContextInit& init) const;
+  std::shared_ptr<TokenDispatcher> make_dispatcher(std::string_view name,
+                                                   const DispatcherInit& init) const;
 
  private:
   struct Impl;

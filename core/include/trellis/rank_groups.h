@@ -29,10 +29,18 @@ struct RankGroups {
   // The first and last pipeline stage of one pipeline, which both hold the token table (tied to
   // the LM head); null on other stages and when the pipeline has one stage.
   std::unique_ptr<Communicator> embedding;
+  // Expert parallelism ([parallel] expert = ep > 1; null otherwise), Megatron-LM's layout inside
+  // the data group: the expert group is ep consecutive data ranks (data rank d is its rank
+  // d % ep), which split each MoE block's experts; the expert-data group is the data ranks
+  // holding the same experts (d % ep equal), over which expert gradients are summed.
+  std::unique_ptr<Communicator> expert;
+  std::unique_ptr<Communicator> expert_data;
 };
 
-// Collective over `world`: every rank calls it with the same layout. Groups are named for error
+// Collective over `world`: every rank calls it with the same layout and expert size (which
+// divides the data size; context must be 1 when it is above 1). Groups are named for error
 // messages by their world ranks ("tensor group [2, 3]").
-RankGroups make_rank_groups(std::shared_ptr<Communicator> world, const ParallelLayout& layout);
+RankGroups make_rank_groups(std::shared_ptr<Communicator> world, const ParallelLayout& layout,
+                            int expert_size = 1);
 
 }  // namespace trellis

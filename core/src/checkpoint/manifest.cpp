@@ -106,6 +106,7 @@ std::string Manifest::text() const {
   l["virtual_stages"] = layout.virtual_stages;
   l["tensor_mode"] = layout.tensor_mode;
   l["zero"] = layout.zero;
+  if (layout.expert > 1) l["expert"] = layout.expert;
   root["layout"] = std::move(l);
   Document list = Document::array();
   for (const ManifestTensor& t : tensors) {
@@ -192,6 +193,8 @@ Manifest Manifest::parse(std::string_view text, const std::filesystem::path& fil
     m.layout.virtual_stages = static_cast<int>(int_field(l, "layout", "virtual_stages"));
     m.layout.tensor_mode = string_field(l, "layout", "tensor_mode");
     m.layout.zero = static_cast<int>(int_field(l, "layout", "zero"));
+    if (json::find(l, "expert") != nullptr)
+      m.layout.expert = static_cast<int>(int_field(l, "layout", "expert"));
     for (const Value& t : json::items(json::at(root, "tensors"))) {
       ManifestTensor tensor;
       tensor.name = string_field(t, "tensors[]", "name");

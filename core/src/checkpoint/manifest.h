@@ -40,6 +40,7 @@ struct ManifestLayout {
   int virtual_stages = 1;
   std::string tensor_mode = "1d";
   int zero = 0;
+  int expert = 1;  // [parallel] expert; written only when > 1
 };
 
 // What decides the next step's batch. Windows are a pure function of the step (and, shuffled,

@@ -36,6 +36,11 @@ struct LayoutStatus {
   bool query_ready = false;
 };
 
+// [parallel] expert: only with experts, dividing both the experts and the data size (the expert
+// group lives inside the data dimension); fills run.moe.expert_parallel. After check_layout,
+// before check_plugins (whose checks see it).
+void check_expert_parallel(CheckContext& ctx, const LayoutStatus& layout, ResolvedRun& run);
+
 // World size, data size, rank order, model chunks, microbatches, padded vocabulary; hidden %
 // heads; optimizer bounds that involve two keys.
 LayoutStatus check_layout(CheckContext& ctx, const RunEnvironment& env, ResolvedRun& run);

@@ -88,6 +88,9 @@ std::vector<KeySpec> make_keys() {
        ints(1, kMaxParallel)},
       {"parallel", "context_mode", &field<&R::parallel, &ParallelSection::context_mode>,
        non_empty()},
+      {"parallel", "expert", &field<&R::parallel, &ParallelSection::expert>, ints(1, kMaxParallel)},
+      {"parallel", "expert_dispatcher", &field<&R::parallel, &ParallelSection::expert_dispatcher>,
+       non_empty()},
       {"parallel", "data", &field<&R::parallel, &ParallelSection::data>,
        ints_or_minus_one(1, kMaxRanks)},
       {"parallel",
@@ -203,6 +206,7 @@ const std::vector<std::string>& config_sections() {
     // Sections of plugin option tables only: [schedule.<name>], [layers.<name>].
     out.emplace_back("schedule");
     out.emplace_back("layers");
+    out.emplace_back("dispatcher");
     return out;
   }();
   return sections;
@@ -213,6 +217,7 @@ std::optional<PluginKind> plugin_table_kind(std::string_view section) {
   if (section == "schedule") return PluginKind::schedule;
   if (section == "layers") return PluginKind::layers;
   if (section == "context") return PluginKind::context;
+  if (section == "dispatcher") return PluginKind::dispatcher;
   return std::nullopt;
 }
 

@@ -131,6 +131,25 @@ void print_layout(std::ostream& out, const ResolvedRun& run) {
                               str(2 * s.context - 1) + " - i (" + str(cut.local_len()) +
                               " tokens of each sequence)"});
   }
+  if (run.moe.experts > 0) {
+    const std::int64_t ep = run.moe.expert_parallel, E = run.moe.experts, L = E / ep;
+    std::string experts = str(E) + " experts a MoE block, top " + str(run.moe.top_k) + "; ";
+    if (ep == 1) {
+      experts += "every rank holds all of them (expert 1)";
+    } else {
+      experts += "expert " + str(ep) + ": each expert group (" + str(ep) +
+                 " consecutive data ranks) splits them, data rank d holding experts " + "[(d % " +
+                 str(ep) + ") x " + str(L) + ", +" + str(L) + "): ";
+      for (std::int64_t j = 0; j < ep && j < 8; ++j)
+        experts += (j ? ", " : "") + std::string("d % ") + str(ep) + " = " + str(j) + ": " +
+                   str(j * L) + "-" + str(j * L + L - 1);
+      if (ep > 8) experts += ", ...";
+      experts += "; tokens moved by the " + c.parallel.expert_dispatcher +
+                 " dispatcher; expert gradients summed over the " + str(s.data / ep) +
+                 " ranks of each expert-data group";
+    }
+    table.row({"experts", experts});
+  }
   table.row({"recompute", describe_recompute(run.recompute, run.layers_per_chunk())});
   if (c.device.memory_limit_mb > 0) {
     table.row({"memory limit", str(c.device.memory_limit_mb) +
@@ -222,6 +241,9 @@ void print_ranks(std::ostream& out, const ResolvedRun& run) {
   std::vector<std::string> header = {"rank", "tp", "cp", "dp", "pp", "tensor group"};
   if (context > 1) header.insert(header.end(), {"context group", "tokens of each sequence"});
   header.insert(header.end(), {"data group", "pipeline group"});
+  // Expert parallelism: the experts each rank holds and its two groups (splits of the data group).
+  const std::int64_t ep = run.moe.expert_parallel;
+  if (ep > 1) header.insert(header.end(), {"experts", "expert group", "expert-data group"});
   table.row(std::move(header));
   for (int rank = 0; rank < layout.world_size(); ++rank) {
     const RankCoords c = layout.coords(rank);
@@ -234,6 +256,22 @@ void print_ranks(std::ostream& out, const ResolvedRun& run) {
     }
     row.push_back(format_rank_group(layout.group(rank, {ParallelDim::data})));
     row.push_back(format_rank_group(layout.group(rank, {ParallelDim::pipeline})));
+    if (ep > 1) {
+      const std::int64_t L = run.moe.experts / ep, j = c.data % ep;
+      row.push_back(str(j * L) + "-" + str(j * L + L - 1));
+      const auto members = [&](int first, int step, int count) {
+        std::vector<int> ranks;
+        for (int i = 0; i < count; ++i) {
+          RankCoords m = c;
+          m.data = first + i * step;
+          ranks.push_back(layout.rank_of(m));
+        }
+        return format_rank_group(ranks);
+      };
+      const int e = static_cast<int>(ep), d = c.data;
+      row.push_back(members(d - d % e, 1, e));
+      row.push_back(members(d % e, e, layout.sizes().data / e));
+    }
     table.row(std::move(row));
   }
   table.print(out, "  ", 5);

@@ -14,7 +14,7 @@ std::string str(std::int64_t v) {
 }
 
 constexpr const char* kMoeKeys[] = {"model.top_k", "model.moe_every", "model.moe_aux_loss_coeff",
-                                    "model.capacity_factor"};
+                                    "model.capacity_factor", "parallel.expert_dispatcher"};
 
 }  // namespace
 
@@ -87,6 +87,39 @@ void check_moe(CheckContext& ctx, ResolvedRun& run) {
   run.moe.every = m.moe_every;
   run.moe.aux_loss_coeff = m.moe_aux_loss_coeff;
   run.moe.capacity_factor = m.capacity_factor;
+}
+
+void check_expert_parallel(CheckContext& ctx, const LayoutStatus& layout, ResolvedRun& run) {
+  if (!ctx.valid({"parallel.expert", "model.experts"})) return;
+  const std::int64_t ep = ctx.config().parallel.expert;
+  if (ep == 1) return;
+  const std::int64_t experts = ctx.config().model.experts;
+  if (experts == 0) {
+    ctx.problem(ctx.blame({"parallel.expert", "model.experts"}),
+                "expert parallelism " + str(ep) +
+                    " splits the experts of a mixture of experts, and experts is 0 (a dense "
+                    "model); valid: expert = 1, or model.experts > 0");
+    return;
+  }
+  if (experts % ep != 0) {
+    ctx.problem(ctx.blame({"parallel.expert", "model.experts"}),
+                "expert parallelism " + str(ep) + " does not divide the " + str(experts) +
+                    " experts (each rank of an expert group holds experts / expert of them); "
+                    "valid: expert a divisor of " +
+                    str(experts));
+    return;
+  }
+  if (!layout.query_ready) return;  // the data size is not known
+  const std::int64_t data = run.layout.sizes().data;
+  if (data % ep != 0) {
+    ctx.problem(ctx.blame({"parallel.expert", "parallel.data"}),
+                "expert parallelism " + str(ep) + " does not divide the data size " + str(data) +
+                    " (an expert group is " + str(ep) +
+                    " data ranks; Megatron-LM's layout); valid: expert a divisor of " + str(data) +
+                    ", or a data size that is a multiple of " + str(ep));
+    return;
+  }
+  run.moe.expert_parallel = ep;
 }
 
 void check_moe_family(CheckContext& ctx, const ResolvedRun& run) {

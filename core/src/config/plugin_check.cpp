@@ -29,6 +29,8 @@ std::string kind_phrase(PluginKind kind) {
       return "schedule plugin";
     case PluginKind::context:
       return "context plugin";
+    case PluginKind::dispatcher:
+      return "dispatcher plugin";
   }
   return "plugin";
 }
@@ -44,6 +46,8 @@ std::string table_section(PluginKind kind) {
       return "layers";
     case PluginKind::context:
       return "context";
+    case PluginKind::dispatcher:
+      return "dispatcher";
   }
   return "comm";
 }
@@ -164,6 +168,14 @@ std::vector<PluginUse> plugin_uses(CheckContext& ctx, const ResolvedRun& run, bo
     uses.push_back({PluginKind::context, c.parallel.context_mode, "parallel.context_mode", used,
                     used ? "" : "context = 1: whole sequences need no context attention",
                     std::nullopt});
+  }
+  // Named by mixtures of experts only: a dense run never looks for a dispatcher.
+  if (ctx.valid({"parallel.expert_dispatcher", "parallel.expert", "model.experts"}) &&
+      c.model.experts > 0) {
+    const bool used = c.parallel.expert > 1;
+    uses.push_back({PluginKind::dispatcher, c.parallel.expert_dispatcher,
+                    "parallel.expert_dispatcher", used,
+                    used ? "" : "expert = 1: every rank holds every expert", std::nullopt});
   }
   if (ctx.valid("comm.backend")) {
     // Without a world size it is unknown whether the backend is used; only its name is checked.

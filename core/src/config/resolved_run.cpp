@@ -28,6 +28,10 @@ const Options& ResolvedRun::context_options() const {
   return options_of(plugin_options, "context." + config.parallel.context_mode);
 }
 
+const Options& ResolvedRun::dispatcher_options() const {
+  return options_of(plugin_options, "dispatcher." + config.parallel.expert_dispatcher);
+}
+
 RunQuery ResolvedRun::query(const Options* options) const {
   RunQuery q;
   q.dims = dims;

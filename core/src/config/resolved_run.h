@@ -100,6 +100,8 @@ struct ResolvedRun {
   const Options& layers_options() const;
   // The options of the chosen context plugin ([context.<config.parallel.context_mode>]).
   const Options& context_options() const;
+  // The options of the chosen dispatcher ([dispatcher.<config.parallel.expert_dispatcher>]).
+  const Options& dispatcher_options() const;
   // Model chunks: pipeline x virtual stages, each of layers_per_chunk() consecutive blocks.
   int layers_per_chunk() const { return static_cast<int>(dims.layers) / model_chunks(); }
   int layers_per_stage() const { return layers_per_chunk() * virtual_stages; }

@@ -40,7 +40,11 @@ struct ParallelSection {
   std::int64_t virtual_stages = 1;
   std::int64_t context = 1;
   std::string context_mode = "ring";  // a context plugin (used when context > 1)
-  std::int64_t data = -1;             // -1: world / (tensor * context * pipeline)
+  // Expert parallelism: each MoE block's experts split over `expert` data ranks, tokens moved to
+  // them by a dispatcher plugin (trellis/token_dispatcher.h).
+  std::int64_t expert = 1;
+  std::string expert_dispatcher = "alltoall";
+  std::int64_t data = -1;  // -1: world / (tensor * context * pipeline)
   std::string order = "tp-cp-dp-pp";
   double dp_bucket_mb = 25.0;  // MiB of gradients per data-parallel reduction; 0: one parameter
   bool dp_overlap = true;      // start each bucket's reduction as backward completes it

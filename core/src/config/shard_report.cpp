@@ -7,6 +7,7 @@
 #include "kernels/cpu/cpu_kernels.h"
 #include "trellis/context_attention.h"
 #include "trellis/error.h"
+#include "trellis/token_dispatcher.h"
 
 namespace trellis {
 
@@ -24,6 +25,17 @@ class LayoutOnlyCommunicator final : public Communicator {
 
  private:
   int rank_, size_;
+};
+
+// A dispatcher that is never called: the family is only built, as expert rank 0 builds it.
+class LayoutOnlyDispatcher final : public TokenDispatcher {
+ public:
+  DispatchCounts exchange_counts(std::span<const std::int64_t>) override { throw unused(); }
+  Tensor dispatch(const DispatchCounts&, const Tensor&) override { throw unused(); }
+  Tensor combine(const DispatchCounts&, const Tensor&) override { throw unused(); }
+
+ private:
+  static Error unused() { return Error("the dry run's dispatcher moves nothing"); }
 };
 
 struct Shard {
@@ -54,7 +66,8 @@ std::string format_shards(const ResolvedRun& run) {
   const int cp = run.layout.sizes().context;
   const std::string& mode = run.config.parallel.tensor_mode;
   std::ostringstream out;
-  out << "Shards (layers " << mode << "; shape @ offset in the whole, per tensor rank)\n";
+  out << "Shards (layers " << mode << "; shape @ offset in the whole, per tensor rank"
+      << (run.moe.expert_parallel > 1 ? ", as expert rank 0 holds them" : "") << ")\n";
   std::vector<ParameterRow> rows;
   std::vector<Shape> hidden;
   std::vector<std::int64_t> values;  // parameter values per tensor rank, whole model
@@ -85,6 +98,7 @@ std::string format_shards(const ResolvedRun& run) {
       init.seed = static_cast<std::uint64_t>(run.config.run.seed);
       init.options = &run.layers_options();
       init.moe = run.moe;
+      if (run.moe.expert_parallel > 1) init.dispatcher = std::make_shared<LayoutOnlyDispatcher>();
       // Under context parallelism the family is built as context rank 0 sees it: its chunks of
       // each sequence, with the context plugin's attention (made, never called).
       init.chunks = {run.dims.seq_len, cp, 0};

@@ -10,19 +10,21 @@ namespace trellis {
 
 DistributedAdamW::DistributedAdamW(OptimizerSetup setup)
     : setup_(std::move(setup)),
-      buckets_(setup_.bucket_setup(setup_.groups->data_context->size(), true),
+      buckets_(setup_.bucket_setup(
+                   setup_.groups->data_context->size(),
+                   setup_.expert_parallel() ? setup_.groups->expert_data->size() : 1, true),
                [this](std::size_t index, Bucket& b) {
-                 return setup_.groups->data_context->reduce_scatter(b.grads, shards_[index].grad,
-                                                                    ReduceOp::sum);
+                 return setup_.replicas(b.expert).reduce_scatter(b.grads, shards_[index].grad,
+                                                                 ReduceOp::sum);
                }) {
-  // The state is sharded over every replica of the parameters: the data-context group.
+  // The state is sharded over every replica of the parameters: the data-context group (the
+  // expert-data group for expert buckets).
   Kernels& k = *setup_.kernels;
-  const std::int64_t data_size = setup_.groups->data_context->size();
-  const std::int64_t data_rank = setup_.groups->data_context->rank();
   for (const Bucket& b : buckets_.buckets()) {
+    const Communicator& replicas = setup_.replicas(b.expert);
     Shard shard;
-    shard.numel = b.grads.numel() / data_size;
-    shard.begin = data_rank * shard.numel;
+    shard.numel = b.grads.numel() / replicas.size();
+    shard.begin = replicas.rank() * shard.numel;
     shard.grad = Tensor::empty({shard.numel}, DType::f32, setup_.allocator);
     shard.m = Tensor::empty({shard.numel}, DType::f32, setup_.allocator);
     shard.v = Tensor::empty({shard.numel}, DType::f32, setup_.allocator);
@@ -73,6 +75,8 @@ double DistributedAdamW::grad_norm() {
   }
   // The ranges of the data-context group tile each model-parallel rank's parameters, and the
   // model-parallel group holds one whole model: the sum over the world is the whole gradient.
+  // (Expert buckets: the expert-data group's ranges tile a rank's experts, and the expert group
+  // holds the others; together they are the data group.)
   Communicator& world = *setup_.groups->world;
   if (world.size() == 1) return std::sqrt(local);
   return std::sqrt(
@@ -106,7 +110,7 @@ void DistributedAdamW::step(float lr) {
     });
     // The gradient range is spent: it carries this rank's updated values to the others.
     k.copy(b.values.narrow(0, shard.begin, shard.numel), shard.grad);
-    gathers.push_back(setup_.groups->data_context->all_gather(shard.grad, b.values));
+    gathers.push_back(setup_.replicas(b.expert).all_gather(shard.grad, b.values));
   }
   for (auto& w : gathers) w->wait();
 }

@@ -46,7 +46,8 @@ GradientBuckets::GradientBuckets(GradientBucketSetup setup, Launch launch)
       s.begin = total;
       total += s.numel;
     }
-    const std::int64_t padded = (total + setup_.pad_to - 1) / setup_.pad_to * setup_.pad_to;
+    const std::int64_t pad_to = b.expert ? setup_.expert_pad_to : setup_.pad_to;
+    const std::int64_t padded = (total + pad_to - 1) / pad_to * pad_to;
     b.grads = Tensor::empty({padded}, DType::f32, setup_.allocator);
     k.fill(b.grads, 0.0f);
     if (setup_.pack_values) {
@@ -70,8 +71,10 @@ GradientBuckets::GradientBuckets(GradientBucketSetup setup, Launch launch)
   };
   for (const auto& [stage, layers] : setup_.stage_layers) {
     const std::size_t first = buckets_.size();
-    Bucket current;
-    std::size_t current_bytes = 0;
+    // Two buckets fill at once: dense parameters and, with separate_experts, expert ones.
+    Bucket filling[2];
+    std::size_t filling_bytes[2] = {0, 0};
+    filling[1].expert = true;
     for (const Finished& f : backward_order(layers)) {
       Parameter* p = f.param;
       if (!p->value.is_contiguous() || !p->grad.is_contiguous()) {
@@ -88,8 +91,12 @@ GradientBuckets::GradientBuckets(GradientBucketSetup setup, Launch launch)
         close(own);
         continue;
       }
+      const int kind = setup_.separate_experts && p->expert ? 1 : 0;
+      Bucket& current = filling[kind];
+      std::size_t& current_bytes = filling_bytes[kind];
       if (!current.segments.empty() && current_bytes + bytes > setup_.bucket_bytes) {
         close(current);
+        current.expert = kind == 1;
         current_bytes = 0;
       }
       if (current.segments.empty()) current.stage = stage;
@@ -97,7 +104,8 @@ GradientBuckets::GradientBuckets(GradientBucketSetup setup, Launch launch)
       current.ready_after_layer = f.layer;  // the parameters come in backward order
       current_bytes += bytes;
     }
-    close(current);
+    close(filling[0]);
+    close(filling[1]);
     // Completion order: the alone bucket went in where its layer came, ahead of a bucket still
     // filling; a stable sort on the completing layer puts it right.
     std::vector<std::size_t> order;

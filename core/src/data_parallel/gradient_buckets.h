@@ -38,7 +38,12 @@ struct GradientBucketSetup {
   std::size_t bucket_bytes = 0;      // the most a bucket holds; 0: one parameter per bucket
   const Parameter* alone = nullptr;  // gets a bucket of its own (the token table of a pipe end)
   std::int64_t pad_to = 1;           // each buffer's length is a multiple of this
-  bool pack_values = false;          // the parameters' values move into flat buffers too
+  // Expert parallelism: expert parameters (Parameter::expert) go in buckets of their own (they
+  // are reduced over the expert-data group, not the data group), each buffer a multiple of
+  // expert_pad_to. false: Parameter::expert is not read (a family older than ABI 2.4).
+  bool separate_experts = false;
+  std::int64_t expert_pad_to = 1;
+  bool pack_values = false;  // the parameters' values move into flat buffers too
   Kernels* kernels = nullptr;
   std::shared_ptr<Allocator> allocator;
   TraceRecorder* trace = nullptr;  // optional: an instant per bucket started
@@ -56,6 +61,7 @@ class GradientBuckets {
     int stage = 0;
     int ready_after_layer = 0;  // the layer (index in the chunk) whose backward completes it
     bool alone = false;         // holds the setup's `alone` parameter only
+    bool expert = false;        // holds expert parameters (setup's separate_experts)
     std::vector<Segment> segments;
     Tensor grads;   // [padded] flat; the parameters' gradients are views into it
     Tensor values;  // likewise their values with pack_values, else undefined

@@ -17,8 +17,15 @@ std::vector<Parameter*> OptimizerSetup::parameters() const {
   return out;
 }
 
-GradientBucketSetup OptimizerSetup::bucket_setup(std::int64_t pad_to, bool pack_values) const {
+Communicator& OptimizerSetup::replicas(bool expert_bucket) const {
+  return expert_bucket ? *groups->expert_data : *groups->data_context;
+}
+
+GradientBucketSetup OptimizerSetup::bucket_setup(std::int64_t pad_to, std::int64_t expert_pad_to,
+                                                 bool pack_values) const {
   GradientBucketSetup b;
+  b.separate_experts = expert_parallel();
+  b.expert_pad_to = expert_pad_to;
   b.stage_layers = stage_layers;
   b.bucket_bytes = bucket_bytes;
   b.alone = tied_table;

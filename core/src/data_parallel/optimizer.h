@@ -41,13 +41,21 @@ struct OptimizerSetup {
   AdamWSettings settings;
   Kernels* kernels = nullptr;
   std::shared_ptr<Allocator> allocator;
-  std::size_t bucket_bytes = 0;    // [parallel] dp_bucket_mb in bytes
+  std::size_t bucket_bytes = 0;  // [parallel] dp_bucket_mb in bytes
+  // Expert parallelism (groups->expert set): expert parameters (Parameter::expert) are reduced,
+  // sharded (ZeRO-1) and saved over groups->expert_data, and the expert group holds different
+  // ones.
+  bool expert_parallel() const noexcept { return groups->expert != nullptr; }
   TraceRecorder* trace = nullptr;  // optional
 
   // Every parameter, stage by stage, layer by layer.
   std::vector<Parameter*> parameters() const;
   // The buckets' setup for these parameters, the tied table in a bucket of its own.
-  GradientBucketSetup bucket_setup(std::int64_t pad_to, bool pack_values) const;
+  GradientBucketSetup bucket_setup(std::int64_t pad_to, std::int64_t expert_pad_to,
+                                   bool pack_values) const;
+  // The group a bucket's gradients are reduced over: expert-data for an expert bucket, else
+  // data-context.
+  Communicator& replicas(bool expert_bucket) const;
 };
 
 class Optimizer {

@@ -11,11 +11,11 @@ ReplicatedAdamW::ReplicatedAdamW(OptimizerSetup setup)
       params_(setup_.parameters()),
       adamw_(params_, setup_.settings, *setup_.kernels, setup_.allocator) {
   // Replicas: data ranks (other sequences) and context ranks (other tokens of the same ones).
-  Communicator* replicas = setup_.groups->data_context.get();
-  if (replicas->size() == 1) return;
+  // Expert parameters' replicas are the expert-data group's ranks (setup.replicas).
+  if (setup_.groups->data_context->size() == 1) return;
   buckets_ = std::make_unique<GradientBuckets>(
-      setup_.bucket_setup(1, false), [replicas](std::size_t, GradientBuckets::Bucket& b) {
-        return replicas->all_reduce(b.grads, b.grads, ReduceOp::sum);
+      setup_.bucket_setup(1, 1, false), [this](std::size_t, GradientBuckets::Bucket& b) {
+        return setup_.replicas(b.expert).all_reduce(b.grads, b.grads, ReduceOp::sum);
       });
 }
 
@@ -31,15 +31,26 @@ void ReplicatedAdamW::finish_gradient_reduction() {
   }
 }
 
+bool ReplicatedAdamW::is_expert(const Parameter* p) const {
+  return setup_.expert_parallel() && p->expert;
+}
+
 bool ReplicatedAdamW::counted_here(const Parameter* p) const {
   return !(setup_.tied_table_is_copy && p == setup_.tied_table);
 }
 
 double ReplicatedAdamW::grad_norm() {
-  double local = 0.0;
+  double local = 0.0, experts = 0.0;
   for (Parameter* p : params_) {
     if (!counted_here(p)) continue;
-    local += setup_.kernels->sum_squares(p->grad) / static_cast<double>(p->tensor_replicas);
+    const double squares =
+        setup_.kernels->sum_squares(p->grad) / static_cast<double>(p->tensor_replicas);
+    (is_expert(p) ? experts : local) += squares;
+  }
+  // The expert group's ranks hold different experts: their squares add up first.
+  if (setup_.expert_parallel()) {
+    local += all_reduce_scalar(*setup_.groups->expert, experts, ReduceOp::sum, setup_.allocator,
+                               *setup_.kernels);
   }
   Communicator& model = *setup_.groups->model_parallel;
   if (model.size() == 1) return std::sqrt(local);
@@ -58,13 +69,14 @@ void ReplicatedAdamW::step(float lr) {
 }
 
 std::vector<CheckpointPiece> ReplicatedAdamW::pieces(bool owned_only) {
-  // Writers: rank 0 of the data-context group; tensor rank 0 for tensor-replicated parameters;
+  // Writers: rank 0 of the data-context group (of the expert-data group for an expert
+  // parameter); tensor rank 0 for tensor-replicated parameters;
   // the first stage for the tied table (the rules of the llm.c export).
   std::vector<CheckpointPiece> out;
   const RankCoords& c = setup_.coords;
-  const bool replica_zero = setup_.groups->data_context->rank() == 0;
   for (const AdamWOptimizer::State& s : adamw_.states()) {
     const Parameter* p = s.param;
+    const bool replica_zero = setup_.replicas(is_expert(p)).rank() == 0;
     const bool owner =
         replica_zero && !(p->tensor_replicas > 1 && c.tensor != 0) && counted_here(p);
     if (owned_only && !owner) continue;

@@ -27,6 +27,8 @@ class ReplicatedAdamW final : public Optimizer {
  private:
   std::vector<CheckpointPiece> pieces(bool owned_only);
   bool counted_here(const Parameter* p) const;
+  // An expert parameter under expert parallelism (its replicas are the expert-data group).
+  bool is_expert(const Parameter* p) const;
 
   OptimizerSetup setup_;
   std::vector<Parameter*> params_;

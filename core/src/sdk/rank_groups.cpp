@@ -38,9 +38,43 @@ std::unique_ptr<Communicator> split_grid(Communicator& tensor, int color, int ke
   return group;
 }
 
+// The expert and expert-data groups: splits of the data group (see rank_groups.h).
+void split_expert_groups(RankGroups& g, const ParallelLayout& layout, int ep) {
+  const int data_size = layout.sizes().data;
+  if (ep <= 1) return;
+  if (data_size % ep != 0 || layout.sizes().context != 1) {
+    throw Error("expert parallelism " + std::to_string(ep) +
+                " needs a data size that it divides (" + std::to_string(data_size) +
+                ") and context 1");
+  }
+  Communicator& w = *g.world;
+  const RankCoords c = layout.coords(w.rank());
+  const int d = c.data;
+  const auto world_ranks = [&](int first, int step, int count) {
+    std::vector<int> ranks;
+    for (int i = 0; i < count; ++i) {
+      RankCoords member = c;
+      member.data = first + i * step;
+      ranks.push_back(layout.rank_of(member));
+    }
+    return ranks;
+  };
+  const auto name = [&](std::unique_ptr<Communicator>& group, const std::string& what,
+                        const std::vector<int>& ranks) {
+    if (!group) throw Error("split of the " + what + " group gave this rank no communicator");
+    group->set_name(what + " group " + ranks_text(ranks));
+    group->set_timeout(w.timeout());
+  };
+  g.expert = g.data->split(d / ep, d % ep);
+  name(g.expert, "expert", world_ranks(d - d % ep, 1, ep));
+  g.expert_data = g.data->split(d % ep, d / ep);
+  name(g.expert_data, "expert-data", world_ranks(d % ep, ep, data_size / ep));
+}
+
 }  // namespace
 
-RankGroups make_rank_groups(std::shared_ptr<Communicator> world, const ParallelLayout& layout) {
+RankGroups make_rank_groups(std::shared_ptr<Communicator> world, const ParallelLayout& layout,
+                            int expert_size) {
   if (world->size() != layout.world_size()) {
     throw Error("the world has " + std::to_string(world->size()) + " ranks but the layout " +
                 std::to_string(layout.world_size()));
@@ -84,6 +118,7 @@ RankGroups make_rank_groups(std::shared_ptr<Communicator> world, const ParallelL
       g.embedding->set_timeout(w.timeout());
     }
   }
+  split_expert_groups(g, layout, expert_size);
   return g;
 }
 

@@ -4,6 +4,7 @@
 #include "model/param_init.h"
 #include "trace/recorder_context_trace.h"
 #include "trace/recorder_recompute_trace.h"
+#include "trace/traced_token_dispatcher.h"
 
 namespace trellis {
 
@@ -22,6 +23,18 @@ RankModel::RankModel(const ResolvedRun& run, const PipelinePlan& plan, int pipel
   init.seed = static_cast<std::uint64_t>(run.config.run.seed);
   init.options = &run.layers_options();
   init.moe = run.moe;
+  if (groups.expert) {
+    DispatcherInit dispatch;
+    dispatch.expert_group = groups.expert.get();
+    dispatch.experts = run.moe.experts;
+    dispatch.kernels = kernels;
+    dispatch.allocator = init.allocator;
+    dispatch.options = &run.dispatcher_options();
+    init.expert_rank = groups.expert->rank();
+    init.dispatcher =
+        run.registry->make_dispatcher(run.config.parallel.expert_dispatcher, dispatch);
+    if (trace != nullptr) init.dispatcher = traced_token_dispatcher(init.dispatcher, *trace);
+  }
   context_chunks_ = {run.dims.seq_len, groups.context->size(), groups.context->rank()};
   init.chunks = context_chunks_;
   if (context_chunks_.size > 1) {

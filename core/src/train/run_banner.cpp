@@ -46,11 +46,18 @@ void print_run_banner(std::FILE* console, const ResolvedRun& run, const RunBanne
     std::snprintf(factor, sizeof factor, "factor %g", run.moe.capacity_factor);
     std::fprintf(console,
                  "experts: %lld, top %lld, every %lld block%s, capacity %s: %s parameters active "
-                 "per token\n",
+                 "per token",
                  static_cast<long long>(run.moe.experts), static_cast<long long>(run.moe.top_k),
                  static_cast<long long>(run.moe.every), run.moe.every == 1 ? "" : "s",
                  run.moe.capacity_factor == 0.0 ? "dropless" : factor,
                  millions(active_parameter_count(dims, run.moe)).c_str());
+    if (run.moe.expert_parallel > 1) {
+      std::fprintf(console, "; expert parallel %lld (%lld experts a rank), %s dispatcher",
+                   static_cast<long long>(run.moe.expert_parallel),
+                   static_cast<long long>(run.moe.experts / run.moe.expert_parallel),
+                   cfg.parallel.expert_dispatcher.c_str());
+    }
+    std::fprintf(console, "\n");
   }
   const std::int64_t sequences = cfg.train.global_batch;
   if (facts.train_data) {

@@ -163,7 +163,8 @@ Trainer::Trainer(const ResolvedRun& run, const RunEnvironment& environment, std:
   auto world = create_world(*run.registry, cfg.comm.backend, run.backend_options(), s.rank_env,
                             run.comm_timeout, s.device.device);
   world->set_timeout(run.comm_timeout);
-  s.groups = make_rank_groups(std::move(world), run.layout);
+  s.groups =
+      make_rank_groups(std::move(world), run.layout, static_cast<int>(run.moe.expert_parallel));
   std::string blas_line;  // collective: every rank takes part
   if (run.device == DeviceKind::cpu) blas_line = ranks_openblas_line(run, s.groups, s.device);
 

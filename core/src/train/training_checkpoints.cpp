@@ -127,7 +127,8 @@ std::string TrainingCheckpoints::after_step(std::int64_t steps_done, Optimizer& 
               sizes.context,
               run_.virtual_stages,
               run_.config.parallel.tensor_mode,
-              static_cast<int>(run_.config.optim.zero)};
+              static_cast<int>(run_.config.optim.zero),
+              static_cast<int>(run_.moe.expert_parallel)};
   h.data = {run_.config.train.global_batch, run_.dims.seq_len, run_.config.data.shuffle,
             run_.config.run.seed};
   save.after_shards_written = [&] { faults_.in_checkpoint(steps_done); };

@@ -9,7 +9,7 @@ namespace {
 
 bool is_known_kind(PluginKind kind) {
   return kind == PluginKind::comm || kind == PluginKind::layers || kind == PluginKind::schedule ||
-         kind == PluginKind::context;
+         kind == PluginKind::context || kind == PluginKind::dispatcher;
 }
 
 std::string abi_problem(AbiVersion abi) {
@@ -39,6 +39,7 @@ std::string factories_set(const PluginDescriptor& d) {
   add(d.make_schedule != nullptr, "make_schedule");
   // An appended factory is read only from plugins whose ABI has it.
   if (d.abi.minor >= 1) add(d.make_context != nullptr, "make_context");
+  if (d.abi.minor >= 4) add(d.make_dispatcher != nullptr, "make_dispatcher");
   return names;
 }
 
@@ -52,6 +53,8 @@ const char* factory_field(PluginKind kind) {
       return "make_schedule";
     case PluginKind::context:
       return "make_context";
+    case PluginKind::dispatcher:
+      return "make_dispatcher";
   }
   return "?";
 }
@@ -66,6 +69,8 @@ bool has_factory(const PluginDescriptor& d, PluginKind kind) {
       return d.make_schedule != nullptr;
     case PluginKind::context:
       return d.abi.minor >= 1 && d.make_context != nullptr;
+    case PluginKind::dispatcher:
+      return d.abi.minor >= 4 && d.make_dispatcher != nullptr;
   }
   return false;
 }
@@ -99,7 +104,8 @@ std::string descriptor_problem(const PluginDescriptor& d) {
   if (!is_known_kind(d.kind)) {
     return "the descriptor declares plugin kind " +
            std::to_string(static_cast<std::uint32_t>(d.kind)) +
-           ", which this Trellis does not know (comm = 1, layers = 2, schedule = 3, context = 4)";
+           ", which this Trellis does not know (comm = 1, layers = 2, schedule = 3, context = 4, "
+           "dispatcher = 5)";
   }
   // From here on the fields of ABI 1.0, which every loadable plugin has.
   const std::string kind = plugin_kind_name(d.kind);

@@ -12,6 +12,8 @@ const char* plugin_kind_name(PluginKind kind) noexcept {
       return "schedule";
     case PluginKind::context:
       return "context";
+    case PluginKind::dispatcher:
+      return "dispatcher";
   }
   return "unknown";
 }

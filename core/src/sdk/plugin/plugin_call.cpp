@@ -30,6 +30,8 @@ std::string kind_phrase(PluginKind kind) {
       return "schedule";
     case PluginKind::context:
       return "context attention";
+    case PluginKind::dispatcher:
+      return "token dispatcher";
   }
   return "plugin";
 }

@@ -12,6 +12,7 @@
 #include "plugin/guarded_context_attention.h"
 #include "plugin/guarded_layer_family.h"
 #include "plugin/guarded_schedule.h"
+#include "plugin/guarded_token_dispatcher.h"
 #include "plugin/left_out_plugins.h"
 #include "plugin/library_probe.h"
 #include "plugin/plugin_call.h"
@@ -393,6 +394,16 @@ std::shared_ptr<ContextAttention> PluginRegistry::make_context(std::string_view 
   const std::size_t i = impl.find(PluginKind::context, name);
   return plugin_detail::guard_context_attention(
       make_object(impl.plugins[i], impl.loaded[i], impl.loaded[i].descriptor->make_context, init),
+      owner(impl.plugins[i], impl.loaded[i]));
+}
+
+std::shared_ptr<TokenDispatcher> PluginRegistry::make_dispatcher(std::string_view name,
+                                                                 const DispatcherInit& init) const {
+  const Impl& impl = Impl::checked(impl_);
+  const std::size_t i = impl.find(PluginKind::dispatcher, name);
+  return plugin_detail::guard_token_dispatcher(
+      make_object(impl.plugins[i], impl.loaded[i], impl.loaded[i].descriptor->make_dispatcher,
+                  init),
       owner(impl.plugins[i], impl.loaded[i]));
 }
 
