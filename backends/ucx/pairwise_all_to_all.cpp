@@ -25,7 +25,8 @@ OpTask pairwise_all_to_all_v(Operation& op, const std::byte* input, std::byte* o
   const int n = op.size();
   const int r = op.rank();
   ScratchBuffer copy;
-  if (input == output) {
+  // In place only when the buffers are one (two empty tensors both have no data: not in place).
+  if (input == output && input != nullptr) {
     const std::size_t input_bytes = send.back().offset + send.back().bytes;
     copy = op.scratch(input_bytes);
     std::memcpy(copy.data(), input, input_bytes);
