@@ -51,22 +51,23 @@ Writes bench/recompute/results.json and results.md.
 """
 import argparse
 import json
-import os
 import pathlib
-import platform
 import re
 import statistics
 import subprocess
+import sys
 import tempfile
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 HERE = pathlib.Path(__file__).resolve().parent
+sys.path.insert(0, str(ROOT / "bench"))
+from common.bench_runs import machine, trace_events, train_locked  # noqa: E402
+
 MiB = 1 << 20
 LAYERS = 8
 LAYOUTS = {"1 rank": 1, "pipeline 2 (1f1b)": 2}  # name: pipeline stages, one rank each
 LAYOUT_KEYS = {"1": "1 rank", "pp2": "pipeline 2 (1f1b)"}  # --layouts' words
 MODES = ["none", "selective", "full, uniform 1", "full, block (half)"]
-LOCK = "/tmp/trellis-bench.lock"
 
 
 def recompute_keys(mode, stages):
@@ -119,23 +120,13 @@ threads = 1
     return out
 
 
-def train(build, out):
-    """trellis-train under the measurement lock; the load average is read once the lock is held."""
-    env = dict(os.environ, OMP_WAIT_POLICY="PASSIVE", OPENBLAS_NUM_THREADS="1")
-    cmd = ["flock", LOCK, "sh", "-c", 'cat /proc/loadavg > "$0/load.txt" && exec "$@"', str(out),
-           str(build / "bin/trellis-train"), str(out / "run.toml")]
-    done = subprocess.run(cmd, env=env, capture_output=True, text=True)
-    metrics = out / "metrics.jsonl"
-    rows = [json.loads(line) for line in metrics.read_text().splitlines()] if metrics.exists() else []
-    return done, rows, (out / "load.txt").read_text().split()[0]
+train = train_locked
 
 
 def trace_figures(trace_file, step):
     """Per pipeline rank: the most live bytes any of its ranks held when step `step` began, and
     the "recompute ..." slices of one of its ranks in that step."""
-    events = json.loads(pathlib.Path(trace_file).read_text())
-    if isinstance(events, dict):
-        events = events["traceEvents"]
+    events = trace_events(trace_file)
     stage_of = {}
     for e in events:
         if e.get("ph") == "M" and e.get("name") == "process_name":
@@ -249,13 +240,6 @@ def cap_runs(build, cap_mb):
             print(f"cap {cap_mb} MiB, {mode}: exit {done.returncode}, {len(rows)} steps"
                   + (f": {error[0]}" if error else ""), flush=True)
     return {"limit_mb": cap_mb, "runs": outcomes}
-
-
-def machine():
-    cpuinfo = pathlib.Path("/proc/cpuinfo").read_text()
-    model = re.search(r"^model name\s*:\s*(.*)$", cpuinfo, re.M)
-    return {"cpu": model.group(1) if model else platform.processor(), "cores": os.cpu_count(),
-            "openblas_coretype": os.environ.get("OPENBLAS_CORETYPE")}
 
 
 def mib_list(values):
