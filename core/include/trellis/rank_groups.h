@@ -4,6 +4,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "trellis/comm.h"
 #include "trellis/parallel.h"
@@ -42,5 +43,11 @@ struct RankGroups {
 // messages by their world ranks ("tensor group [2, 3]").
 RankGroups make_rank_groups(std::shared_ptr<Communicator> world, const ParallelLayout& layout,
                             int expert_size = 1);
+
+// The world ranks of `rank`'s expert group (`expert_data` false) or expert-data group (true)
+// under expert size `ep` (dividing the data size), in their group order: what
+// make_rank_groups splits, for reports that name the groups without making them.
+std::vector<int> expert_group_members(const ParallelLayout& layout, int rank, int ep,
+                                      bool expert_data);
 
 }  // namespace trellis

@@ -9,6 +9,7 @@
 #include "config/config_value.h"
 #include "config/shard_report.h"
 #include "trellis/context_attention.h"
+#include "trellis/rank_groups.h"
 #include "trellis/schedule_grid.h"
 
 namespace trellis {
@@ -259,18 +260,10 @@ void print_ranks(std::ostream& out, const ResolvedRun& run) {
     if (ep > 1) {
       const std::int64_t L = run.moe.experts / ep, j = c.data % ep;
       row.push_back(str(j * L) + "-" + str(j * L + L - 1));
-      const auto members = [&](int first, int step, int count) {
-        std::vector<int> ranks;
-        for (int i = 0; i < count; ++i) {
-          RankCoords m = c;
-          m.data = first + i * step;
-          ranks.push_back(layout.rank_of(m));
-        }
-        return format_rank_group(ranks);
-      };
-      const int e = static_cast<int>(ep), d = c.data;
-      row.push_back(members(d - d % e, 1, e));
-      row.push_back(members(d % e, e, layout.sizes().data / e));
+      for (bool expert_data : {false, true}) {
+        row.push_back(format_rank_group(
+            expert_group_members(layout, rank, static_cast<int>(ep), expert_data)));
+      }
     }
     table.row(std::move(row));
   }

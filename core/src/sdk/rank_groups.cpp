@@ -48,17 +48,7 @@ void split_expert_groups(RankGroups& g, const ParallelLayout& layout, int ep) {
                 ") and context 1");
   }
   Communicator& w = *g.world;
-  const RankCoords c = layout.coords(w.rank());
-  const int d = c.data;
-  const auto world_ranks = [&](int first, int step, int count) {
-    std::vector<int> ranks;
-    for (int i = 0; i < count; ++i) {
-      RankCoords member = c;
-      member.data = first + i * step;
-      ranks.push_back(layout.rank_of(member));
-    }
-    return ranks;
-  };
+  const int d = layout.coords(w.rank()).data;
   const auto name = [&](std::unique_ptr<Communicator>& group, const std::string& what,
                         const std::vector<int>& ranks) {
     if (!group) throw Error("split of the " + what + " group gave this rank no communicator");
@@ -66,12 +56,28 @@ void split_expert_groups(RankGroups& g, const ParallelLayout& layout, int ep) {
     group->set_timeout(w.timeout());
   };
   g.expert = g.data->split(d / ep, d % ep);
-  name(g.expert, "expert", world_ranks(d - d % ep, 1, ep));
+  name(g.expert, "expert", expert_group_members(layout, w.rank(), ep, false));
   g.expert_data = g.data->split(d % ep, d / ep);
-  name(g.expert_data, "expert-data", world_ranks(d % ep, ep, data_size / ep));
+  name(g.expert_data, "expert-data", expert_group_members(layout, w.rank(), ep, true));
 }
 
 }  // namespace
+
+std::vector<int> expert_group_members(const ParallelLayout& layout, int rank, int ep,
+                                      bool expert_data) {
+  // The expert group: data ranks [d - d % ep, +ep); the expert-data group: d % ep, step ep.
+  const RankCoords c = layout.coords(rank);
+  const int first = expert_data ? c.data % ep : c.data - c.data % ep;
+  const int step = expert_data ? ep : 1;
+  const int count = expert_data ? layout.sizes().data / ep : ep;
+  std::vector<int> ranks;
+  for (int i = 0; i < count; ++i) {
+    RankCoords member = c;
+    member.data = first + i * step;
+    ranks.push_back(layout.rank_of(member));
+  }
+  return ranks;
+}
 
 RankGroups make_rank_groups(std::shared_ptr<Communicator> world, const ParallelLayout& layout,
                             int expert_size) {
