@@ -48,17 +48,34 @@ void write_file(const std::string& path, const std::string& text) {
 
 std::string model_line(const ResolvedRun& run) {
   const ModelDims& d = run.dims;
+  const MoeSettings& moe = run.moe;
   char text[256];
+  std::string experts;
+  if (moe.experts > 0) {
+    std::snprintf(text, sizeof text, "; %lld experts, top_k %lld, moe_every %lld",
+                  static_cast<long long>(moe.experts), static_cast<long long>(moe.top_k),
+                  static_cast<long long>(moe.every));
+    experts = text;
+  }
+  std::string parameters;
+  std::snprintf(text, sizeof text, "%.4g M parameters",
+                static_cast<double>(parameter_count(d, moe)) / 1e6);
+  parameters = text;
+  if (moe.experts > 0) {
+    std::snprintf(text, sizeof text, " (%.4g M active a token)",
+                  static_cast<double>(active_parameter_count(d, moe)) / 1e6);
+    parameters += text;
+  }
   std::snprintf(text, sizeof text,
-                "model: %lld layers, hidden %lld, %lld heads, vocab %lld (padded %lld), seq %lld: "
-                "%.4g M parameters; global batch %lld sequences = %lld tokens a step\n",
+                "model: %lld layers, hidden %lld, %lld heads, vocab %lld (padded %lld), seq %lld",
                 static_cast<long long>(d.layers), static_cast<long long>(d.hidden),
                 static_cast<long long>(d.heads), static_cast<long long>(d.vocab_size),
-                static_cast<long long>(d.padded_vocab), static_cast<long long>(d.seq_len),
-                static_cast<double>(parameter_count(d)) / 1e6,
+                static_cast<long long>(d.padded_vocab), static_cast<long long>(d.seq_len));
+  std::string line = text + experts + ": " + parameters;
+  std::snprintf(text, sizeof text, "; global batch %lld sequences = %lld tokens a step\n",
                 static_cast<long long>(run.config.train.global_batch),
                 static_cast<long long>(run.config.train.global_batch * d.seq_len));
-  return text;
+  return line + text;
 }
 
 // The run's recomputation, or the command line's. A search checks the group size against each

@@ -1,4 +1,5 @@
 // The plugin descriptor of all-gather token dispatch.
+#include "allgather_cost.h"
 #include "allgather_dispatcher.h"
 #include "trellis/plugin.h"
 
@@ -17,6 +18,7 @@ const trellis::PluginDescriptor descriptor{
         "all-gather token dispatch: every rank gathers the expert group's rows and keeps "
         "its experts' ones; a reduce-scatter brings the outputs back",
     .make_dispatcher = &make_allgather,
+    .describe_dispatch_cost = &trellis::dispatch::describe_allgather_cost,
 };
 
 }  // namespace

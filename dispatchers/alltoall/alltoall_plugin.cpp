@@ -1,4 +1,5 @@
 // The plugin descriptor of all-to-all token dispatch.
+#include "alltoall_cost.h"
 #include "alltoall_dispatcher.h"
 #include "trellis/plugin.h"
 
@@ -17,6 +18,7 @@ const trellis::PluginDescriptor descriptor{
         "all-to-all token dispatch: each expert's rows go to its rank with one "
         "all_to_all_v (a count per peer), and come back the same way",
     .make_dispatcher = &make_alltoall,
+    .describe_dispatch_cost = &trellis::dispatch::describe_alltoall_cost,
 };
 
 }  // namespace

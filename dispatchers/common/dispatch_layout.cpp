@@ -88,4 +88,9 @@ void check_rows(const Tensor& rows, std::int64_t expected, const std::string& wh
   }
 }
 
+CollectiveCall exchange_counts_cost(const DispatchCostQuery& q) {
+  return {CollectiveKind::all_gather, TensorSubgroup::whole,
+          4.0 * static_cast<double>(q.experts) * q.expert, 1};
+}
+
 }  // namespace trellis::dispatch

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "trellis/dispatch_cost.h"
 #include "trellis/token_dispatcher.h"
 
 namespace trellis::dispatch {
@@ -21,6 +22,10 @@ std::string dispatcher_label(const DispatcherInit& init, const char* name);
 DispatchCounts exchange_counts(Communicator& group, std::int64_t experts,
                                std::span<const std::int64_t> rows_per_expert,
                                const std::shared_ptr<Allocator>& allocator, const std::string& who);
+
+// What exchange_counts costs a forward (trellis/dispatch_cost.h): an all-gather of E int32
+// counts from each rank of the group.
+CollectiveCall exchange_counts_cost(const DispatchCostQuery& query);
 
 // The first row of expert `expert`'s block among the rows `source` sent (sorted by expert).
 std::int64_t sent_offset(const DispatchCounts& counts, int source, std::int64_t expert);

@@ -1,5 +1,6 @@
 #include "tp1d_cost.h"
 
+#include "moe_cost.h"
 #include "transformer_cost.h"
 
 namespace trellis::tp1d {
@@ -37,6 +38,10 @@ LayerCost describe_cost(const LayerCostQuery& q) {
   p.head = 2.0 * h;  // the final LayerNorm; the head's weights are the tied token table
   c.activations_sharded = false;
   return c;
+}
+
+MoeBlockCost describe_moe_cost(const MoeCostQuery& q) {
+  return layers::moe_block_cost(q, describe_cost(q.layer), RegionHolding::whole);
 }
 
 }  // namespace trellis::tp1d

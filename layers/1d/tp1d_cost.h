@@ -2,6 +2,7 @@
 #pragma once
 
 #include "trellis/layer_cost.h"
+#include "trellis/moe_cost.h"
 
 namespace trellis::tp1d {
 
@@ -11,5 +12,7 @@ namespace trellis::tp1d {
 // attention output h / t, MLP input and GELU output 8 h / t; the probabilities a s / t; the
 // LayerNorm statistics 4 (layers/common/block.cpp).
 LayerCost describe_cost(const LayerCostQuery& query);
+// An MoE block: describe_cost's block with layers/common/moe_cost.h's MLP.
+MoeBlockCost describe_moe_cost(const MoeCostQuery& query);
 
 }  // namespace trellis::tp1d

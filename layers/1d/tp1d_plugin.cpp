@@ -24,6 +24,7 @@ const trellis::PluginDescriptor descriptor{
     .describe_context_cost = nullptr,
     .recomputes_attention = true,
     .runs_experts = true,
+    .describe_moe_cost = &trellis::tp1d::describe_moe_cost,
 };
 
 }  // namespace

@@ -1,5 +1,6 @@
 #include "seq_cost.h"
 
+#include "moe_cost.h"
 #include "transformer_cost.h"
 
 namespace trellis::seqpar {
@@ -49,6 +50,10 @@ LayerCost describe_cost(const LayerCostQuery& q) {
   p.head = 2.0 * h;
   c.activations_sharded = true;
   return c;
+}
+
+MoeBlockCost describe_moe_cost(const MoeCostQuery& q) {
+  return layers::moe_block_cost(q, describe_cost(q.layer), RegionHolding::sharded);
 }
 
 }  // namespace trellis::seqpar

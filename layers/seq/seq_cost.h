@@ -2,6 +2,7 @@
 #pragma once
 
 #include "trellis/layer_cost.h"
+#include "trellis/moe_cost.h"
 
 namespace trellis::seqpar {
 
@@ -11,5 +12,7 @@ namespace trellis::seqpar {
 // parameters' gradients (4 h values). The block adds its reorders between region and sequence
 // order (8 h / t values a token each way). Pipeline messages are sequence shards.
 LayerCost describe_cost(const LayerCostQuery& query);
+// An MoE block: describe_cost's block with layers/common/moe_cost.h's MLP.
+MoeBlockCost describe_moe_cost(const MoeCostQuery& query);
 
 }  // namespace trellis::seqpar

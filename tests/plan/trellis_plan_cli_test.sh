@@ -95,6 +95,22 @@ expect_out '^1   t[12] p[12] d[12] ' "a layout of 2 ranks"
 # A cuda run is planned in its own [device] precision: bf16 products, fp32 tensors; --dtype asks
 # for another system's (Megatron-LM's bf16: 2-byte parameters).
 h100=$src/configs/clusters/h100-sxm.toml
+# A mixture of experts under expert parallelism: total and active parameters, the expert links,
+# the dispatcher's collectives; the search tries expert sizes.
+run 0 "$src/configs/examples/moe.toml" --cluster "$cpu" --json "$work/moe.json"
+expect_out '; 8 experts, top_k 2, moe_every 2: [0-9.]+ M parameters \([0-9.]+ M active a token\)' \
+  "MoE model line"
+expect_out '^layout: .* x data 4 \(expert 2, alltoall\) = 4 ranks' "expert layout"
+expect_out '^  expert groups:   2 ranks' "expert link"
+expect_out '^  parameters .* of them experts' "expert parameters"
+expect_out '^  expert-parallel comm +[0-9.]+ [mu]s' "dispatcher time"
+grep -q '"expert_comm"' "$work/moe.json" || fail "--json: no expert_comm"
+run 0 "$src/configs/examples/moe.toml" --cluster "$cpu" --set parallel.expert_dispatcher=allgather
+expect_out 'expert-parallel comm .*\(allgather\)' "allgather's collectives"
+run 0 "$src/configs/examples/moe.toml" --cluster "$cpu" --search --top 100
+expect_out ' e2 alltoall ' "a searched expert size"
+expect_out 'tensor mode 2d left out: it does not run experts' "2d left out of an MoE search"
+
 run 0 "$src/configs/examples/gpu.toml" --cluster "$h100"
 expect_out '; bf16-products$' "Trellis's bf16 on cuda"
 expect_out '^  parameters .* 4 B each' "fp32 parameters under bf16 products"

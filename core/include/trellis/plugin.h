@@ -48,6 +48,9 @@
 //        (MoeStatistics); expert parallelism: plugin kind `dispatcher` (make_dispatcher,
 //        trellis/token_dispatcher.h), LayerFamilyInit's expert_rank and dispatcher,
 //        Parameter::expert
+//   2.5  trellis-plan models mixture of experts: layers plugins' describe_moe_cost
+//        (trellis/moe_cost.h), dispatcher plugins' describe_dispatch_cost
+//        (trellis/dispatch_cost.h)
 #pragma once
 
 #include <cstddef>
@@ -64,8 +67,10 @@
 #include "trellis/config.h"
 #include "trellis/context_attention.h"
 #include "trellis/context_cost.h"
+#include "trellis/dispatch_cost.h"
 #include "trellis/layer.h"
 #include "trellis/layer_cost.h"
+#include "trellis/moe_cost.h"
 #include "trellis/schedule.h"
 #include "trellis/token_dispatcher.h"
 
@@ -75,7 +80,7 @@ struct AbiVersion {
   std::uint32_t major;
   std::uint32_t minor;
 };
-inline constexpr AbiVersion kAbiVersion{2, 4};
+inline constexpr AbiVersion kAbiVersion{2, 5};
 
 enum class PluginKind : std::uint32_t {
   comm = 1,
@@ -112,6 +117,10 @@ using LayerCostFn = LayerCost (*)(const LayerCostQuery&);
 // A context plugin's attention cost on one rank for one block and microbatch
 // (trellis/context_cost.h). Called for layouts the plugin's check accepted.
 using ContextCostFn = ContextCost (*)(const ContextCostQuery&);
+// What an MoE block of a family costs (trellis/moe_cost.h), and a token dispatcher
+// (trellis/dispatch_cost.h).
+using MoeCostFn = MoeBlockCost (*)(const MoeCostQuery&);
+using DispatchCostFn = DispatchCost (*)(const DispatchCostQuery&);
 
 struct PluginDescriptor {
   // ---- frozen: the same in every ABI version ----
@@ -153,6 +162,12 @@ struct PluginDescriptor {
   bool runs_experts = false;
   // Dispatcher plugins: the factory (their one factory).
   DispatcherFactory make_dispatcher = nullptr;
+  // ---- ABI 2.5 ----
+  // Layers plugins that run experts: what an MoE block costs, for trellis-plan (optional;
+  // without it MoE runs of the family train but cannot be planned).
+  MoeCostFn describe_moe_cost = nullptr;
+  // Dispatcher plugins: what dispatching costs, for trellis-plan (optional, likewise).
+  DispatchCostFn describe_dispatch_cost = nullptr;
 };
 
 }  // namespace trellis

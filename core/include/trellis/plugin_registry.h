@@ -89,6 +89,12 @@ class PluginRegistry {
   // The same for the context plugin `name` (trellis/context_cost.h).
   bool describes_context_cost(std::string_view name) const;
   ContextCost describe_context_cost(std::string_view name, const ContextCostQuery& query) const;
+  // The same for an MoE block of the layers plugin `name` (trellis/moe_cost.h) and for the
+  // dispatcher plugin `name` (trellis/dispatch_cost.h), ABI 2.5.
+  bool describes_moe_cost(std::string_view name) const;
+  MoeBlockCost describe_moe_cost(std::string_view name, const MoeCostQuery& query) const;
+  bool describes_dispatch_cost(std::string_view name) const;
+  DispatchCost describe_dispatch_cost(std::string_view name, const DispatchCostQuery& query) const;
 
   std::shared_ptr<Communicator> make_comm(std::string_view name, const CommInit& init) const;
   std::shared_ptr<LayerFamily> make_layers(std::string_view name,

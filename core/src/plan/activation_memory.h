@@ -28,6 +28,7 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include "model/recompute_plan.h"
 #include "plan/layout_choice.h"
@@ -75,5 +76,18 @@ struct ChunkActivations {
 
 ChunkActivations chunk_activations(const LayerCost& cost, const ActivationShape& shape, int blocks,
                                    bool has_head, ActivationModel model);
+// One block of a chunk as the walk sees it: what it keeps, and what its forward holds at once
+// beyond that while it runs (an MoE block's routing buffers, trellis/moe_cost.h; 0 for a dense
+// block), in values a token.
+struct BlockMemory {
+  BlockStash stash;
+  double forward_workspace = 0.0;
+};
+// The same for a chunk whose blocks differ (dense and MoE blocks): `blocks`, bottom first
+// (cost.block_stash stands for every block in the form above). The korthikanti model knows
+// dense blocks only and reads the count.
+ChunkActivations chunk_activations(const LayerCost& cost, const ActivationShape& shape,
+                                   const std::vector<BlockMemory>& blocks, bool has_head,
+                                   ActivationModel model);
 
 }  // namespace trellis::plan

@@ -12,6 +12,7 @@ ActionWork& ActionWork::operator+=(const ActionWork& other) {
   bytes += other.bytes;
   comm.insert(comm.end(), other.comm.begin(), other.comm.end());
   context_comm.insert(context_comm.end(), other.context_comm.begin(), other.context_comm.end());
+  expert_comm.insert(expert_comm.end(), other.expert_comm.begin(), other.expert_comm.end());
   attention_flops += other.attention_flops;
   attention_bytes += other.attention_bytes;
   return *this;
@@ -38,12 +39,20 @@ PassWork PassWork::scaled(double times) const {
     w->attention_bytes *= times;
     for (CommCall& c : w->comm) c.count *= times;
     for (ContextCollective& c : w->context_comm) c.count *= times;
+    for (CommCall& c : w->expert_comm) c.count *= times;
   }
   return out;
 }
 
-PassWork block_work(const LayerCost& cost, Recompute recompute, const ContextCost* context) {
+PassWork block_work(const LayerCost& cost, Recompute recompute, const ContextCost* context,
+                    const DispatchCost* dispatch) {
   PassWork p(cost.block);
+  if (dispatch != nullptr) {
+    p.forward.expert_comm = dispatch->forward.collectives;
+    p.forward.bytes += dispatch->forward.bytes;
+    p.backward_input.expert_comm = dispatch->backward_input.collectives;
+    p.backward_input.bytes += dispatch->backward_input.bytes;
+  }
   // Attention's core alone, forward: what selective recomputation redoes, and under context
   // parallelism what the context's collectives may hide behind.
   ActionWork core;
@@ -71,16 +80,36 @@ PassWork block_work(const LayerCost& cost, Recompute recompute, const ContextCos
   return p;
 }
 
-PassWork chunk_blocks_work(const LayerCost& cost, const RecomputeSettings& recompute, int blocks,
-                           const ContextCost* context) {
-  int recomputed = 0;
-  for (const RecomputeGroup& g : recompute_groups(recompute, blocks)) recomputed += g.count;
-  if (recompute.granularity != Recompute::full) recomputed = 0;
+PassWork chunk_blocks_work(const std::vector<ChunkBlock>& blocks,
+                           const RecomputeSettings& recompute, const ContextCost* context) {
+  std::vector<bool> recomputed(blocks.size(), false);
+  if (recompute.granularity == Recompute::full) {
+    for (const RecomputeGroup& g : recompute_groups(recompute, static_cast<int>(blocks.size())))
+      for (int b = g.first; b < g.first + g.count; ++b)
+        recomputed[static_cast<std::size_t>(b)] = true;
+  }
   const Recompute kept =
       recompute.granularity == Recompute::full ? Recompute::none : recompute.granularity;
-  PassWork work = block_work(cost, kept, context).scaled(blocks - recomputed);
-  if (recomputed > 0) work += block_work(cost, Recompute::full, context).scaled(recomputed);
+  // Runs of alike blocks are one block's work scaled, so a chunk of equal blocks keeps one entry
+  // per collective however many blocks it has.
+  PassWork work;
+  for (std::size_t b = 0; b < blocks.size();) {
+    std::size_t end = b + 1;
+    while (end < blocks.size() && blocks[end].cost == blocks[b].cost &&
+           blocks[end].dispatch == blocks[b].dispatch && recomputed[end] == recomputed[b])
+      ++end;
+    work += block_work(*blocks[b].cost, recomputed[b] ? Recompute::full : kept, context,
+                       blocks[b].dispatch)
+                .scaled(static_cast<double>(end - b));
+    b = end;
+  }
   return work;
+}
+
+PassWork chunk_blocks_work(const LayerCost& cost, const RecomputeSettings& recompute, int blocks,
+                           const ContextCost* context) {
+  return chunk_blocks_work(std::vector<ChunkBlock>(static_cast<std::size_t>(blocks), {&cost}),
+                           recompute, context);
 }
 
 PassWork embedding_work(const LayerCost& cost) {

@@ -17,6 +17,7 @@
 #include "plan/collective_cost.h"
 #include "plan/layout_choice.h"
 #include "trellis/context_cost.h"
+#include "trellis/dispatch_cost.h"
 #include "trellis/layer_cost.h"
 
 namespace trellis::plan {
@@ -33,6 +34,9 @@ struct ActionWork {
   std::vector<ContextCollective> context_comm;
   double attention_flops = 0.0;
   double attention_bytes = 0.0;
+  // Expert parallelism: the dispatcher's collectives over the expert group
+  // (trellis/dispatch_cost.h).
+  std::vector<CollectiveCall> expert_comm;
 
   ActionWork() = default;
   explicit ActionWork(const PassCost& pass);
@@ -53,11 +57,23 @@ struct PassWork {
 
 // One block, with the recomputation `recompute` adds (full: for a block that is recomputed);
 // `context` (null without context parallelism) adds its collectives, `cost` being the block's on
-// a rank of the context group.
+// a rank of the context group; `dispatch` (null but for an MoE block under expert parallelism)
+// adds the dispatcher's collectives and copies to the forward and the input gradient.
 PassWork block_work(const LayerCost& cost, Recompute recompute,
-                    const ContextCost* context = nullptr);
-// The blocks of a chunk of `blocks`: block_work of those full recomputation recomputes
+                    const ContextCost* context = nullptr, const DispatchCost* dispatch = nullptr);
+
+// One block of a chunk: its cost (an MoE block's as plan/moe_work.h makes it) and its
+// dispatcher's (MoE blocks under expert parallelism).
+struct ChunkBlock {
+  const LayerCost* cost = nullptr;
+  const DispatchCost* dispatch = nullptr;
+};
+// The blocks of a chunk, bottom first: block_work of those full recomputation recomputes
 // (recompute_groups) and of those it does not.
+PassWork chunk_blocks_work(const std::vector<ChunkBlock>& blocks,
+                           const RecomputeSettings& recompute,
+                           const ContextCost* context = nullptr);
+// A chunk of `blocks` blocks alike.
 PassWork chunk_blocks_work(const LayerCost& cost, const RecomputeSettings& recompute, int blocks,
                            const ContextCost* context = nullptr);
 // Token and position embedding.

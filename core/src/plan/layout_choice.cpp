@@ -46,6 +46,7 @@ std::string LayoutChoice::describe() const {
   text += " d";
   text += std::to_string(data);
   if (context > 1) text += " c" + std::to_string(context) + " " + context_mode;
+  if (expert > 1) text += " e" + std::to_string(expert) + " " + expert_dispatcher;
   if (pipeline > 1) {
     if (virtual_stages > 1) text += " v" + std::to_string(virtual_stages);
     text += " " + schedule;

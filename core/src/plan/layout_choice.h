@@ -39,6 +39,11 @@ struct LayoutChoice {
   // (plan/context_work.h).
   int context = 1;
   std::string context_mode = ParallelSection{}.context_mode;
+  // Expert parallelism (a model with experts): ep data ranks split each MoE block's experts; a
+  // dispatcher plugin's name ([parallel] expert_dispatcher), used when expert > 1, describes its
+  // collectives (plan/moe_work.h).
+  int expert = 1;
+  std::string expert_dispatcher = ParallelSection{}.expert_dispatcher;
   int micro_batch = 1;
   int zero = 0;
   RecomputeSettings recompute;  // by default none
@@ -48,8 +53,9 @@ struct LayoutChoice {
 
   int world() const noexcept { return tensor * context * data * pipeline; }
   ParallelSizes sizes() const noexcept { return {tensor, context, data, pipeline}; }
-  // "t2 p4 d8 v2 1f1b 1d mb4" (context, zero and recompute when set: "t2 p1 d2 c4 ring 1d mb1",
-  // "... rc-selective", "... rc-full-uniform2", "... rc-full-block1").
+  // "t2 p4 d8 v2 1f1b 1d mb4" (context, expert, zero and recompute when set: "t2 p1 d2 c4 ring
+  // 1d mb1", "t1 p1 d4 e2 alltoall 1d mb1", "... rc-selective", "... rc-full-uniform2",
+  // "... rc-full-block1").
   std::string describe() const;
 };
 

@@ -79,7 +79,25 @@ SearchResult search_layouts(const PlanRequest& base, const ClusterSpec& cluster,
   SearchedPlugins found = searched_plugins(registry, space.tensor_modes, space.schedules,
                                            space.context_modes, base.dims);
   result.notes = found.notes;
-  const std::vector<std::string>& families = found.families;
+  std::vector<std::string> families = found.families;
+  const bool has_experts = base.moe.experts > 0;
+  if (has_experts) {
+    // A model with experts: the families that describe an MoE block; no context parallelism
+    // (trellis-train refuses experts with context > 1).
+    std::erase_if(families, [&](const std::string& f) {
+      if (registry->describes_moe_cost(f)) return false;
+      result.notes.push_back("tensor mode " + f +
+                             " left out: it does not run experts or describe an MoE block's "
+                             "cost (describe_moe_cost)");
+      return true;
+    });
+  }
+  const bool searches_expert = has_experts && registry != nullptr &&
+                               registry->describes_dispatch_cost(base.layout.expert_dispatcher);
+  if (has_experts && !searches_expert) {
+    result.notes.push_back("expert 1 only: dispatcher " + base.layout.expert_dispatcher +
+                           " does not describe its cost (describe_dispatch_cost)");
+  }
   const std::vector<std::string>& schedules = found.schedules;
   const std::vector<std::string>& context_modes = found.context_modes;
 
@@ -102,7 +120,7 @@ SearchResult search_layouts(const PlanRequest& base, const ClusterSpec& cluster,
   auto splits_sequence = [&](int c) { return c == 1 || model.seq_len % (2 * c) == 0; };
   for (int t : divisors(space.world)) {
     for (int c : divisors(space.world / t)) {
-      if (!splits_sequence(c) || (c > 1 && context_modes.empty())) continue;
+      if (!splits_sequence(c) || (c > 1 && (context_modes.empty() || has_experts))) continue;
       const std::vector<std::string> modes =
           c > 1 ? context_modes : std::vector<std::string>{base.layout.context_mode};
       for (int p : divisors(space.world / (t * c))) {
@@ -119,56 +137,66 @@ SearchResult search_layouts(const PlanRequest& base, const ClusterSpec& cluster,
             p > 1 ? schedules : std::vector<std::string>{base.layout.schedule};
         if (p > 1 && schedules.empty()) continue;
         if (base.global_batch % d != 0) continue;
+        // Expert sizes: those dividing data and the experts (1 alone for a dense model).
+        std::vector<int> expert_sizes;
+        for (int ep : divisors(d))
+          if (ep == 1 || (searches_expert && base.moe.experts % ep == 0))
+            expert_sizes.push_back(ep);
         for (int b : divisors(base.global_batch / d)) {
           const int m = static_cast<int>(base.global_batch / (static_cast<std::int64_t>(b) * d));
           for (int v : virtuals) {
             for (const std::string& schedule : pipeline_schedules) {
               for (const std::string& family : t == 1 ? tensor_one_families : families) {
                 for (const std::string& mode : modes) {
-                  ++result.considered;
-                  LayoutChoice choice = base.layout;
-                  choice.tensor = t;
-                  choice.context = c;
-                  choice.context_mode = mode;
-                  choice.pipeline = p;
-                  choice.data = d;
-                  choice.virtual_stages = v;
-                  choice.schedule = schedule;
-                  choice.tensor_mode = family;
-                  choice.micro_batch = b;
-                  RunQuery query;
-                  query.dims = dims;
-                  query.sizes = choice.sizes();
-                  query.virtual_stages = v;
-                  query.microbatches = m;
-                  query.micro_batch = b;
-                  query.options = &no_options;
-                  bool ok = registry->check(PluginKind::layers, family, query).empty() &&
-                            runs_recompute(*registry, family, base.layout.recompute,
-                                           static_cast<int>(model.layers) / (p * v));
-                  if (ok && c > 1) ok = registry->check(PluginKind::context, mode, query).empty();
-                  const PipelinePlan* plan = nullptr;
-                  if (ok && p > 1) {
-                    ok = registry->check(PluginKind::schedule, schedule, query).empty();
-                    if (ok) plan = plans.get(schedule, p, m, v);
-                    ok = ok && plan != nullptr;
+                  for (int ep : expert_sizes) {
+                    ++result.considered;
+                    LayoutChoice choice = base.layout;
+                    choice.tensor = t;
+                    choice.context = c;
+                    choice.context_mode = mode;
+                    choice.pipeline = p;
+                    choice.data = d;
+                    choice.virtual_stages = v;
+                    choice.schedule = schedule;
+                    choice.tensor_mode = family;
+                    choice.micro_batch = b;
+                    choice.expert = ep;
+                    RunQuery query;
+                    query.dims = dims;
+                    query.sizes = choice.sizes();
+                    query.virtual_stages = v;
+                    query.microbatches = m;
+                    query.micro_batch = b;
+                    query.options = &no_options;
+                    query.moe = base.moe;
+                    query.moe.expert_parallel = ep;
+                    bool ok = registry->check(PluginKind::layers, family, query).empty() &&
+                              runs_recompute(*registry, family, base.layout.recompute,
+                                             static_cast<int>(model.layers) / (p * v));
+                    if (ok && c > 1) ok = registry->check(PluginKind::context, mode, query).empty();
+                    const PipelinePlan* plan = nullptr;
+                    if (ok && p > 1) {
+                      ok = registry->check(PluginKind::schedule, schedule, query).empty();
+                      if (ok) plan = plans.get(schedule, p, m, v);
+                      ok = ok && plan != nullptr;
+                    }
+                    if (!ok) {
+                      ++result.rejected;
+                      continue;
+                    }
+                    PlanRequest request = base;
+                    request.dims = dims;
+                    request.layout = choice;
+                    request.plan = plan;
+                    request.registry = registry;
+                    request.memory_only = true;
+                    if (!predict(request, cluster).fits) {
+                      ++result.too_big;
+                      continue;
+                    }
+                    request.memory_only = false;
+                    fitting.push_back(predict(request, cluster));
                   }
-                  if (!ok) {
-                    ++result.rejected;
-                    continue;
-                  }
-                  PlanRequest request = base;
-                  request.dims = dims;
-                  request.layout = choice;
-                  request.plan = plan;
-                  request.registry = registry;
-                  request.memory_only = true;
-                  if (!predict(request, cluster).fits) {
-                    ++result.too_big;
-                    continue;
-                  }
-                  request.memory_only = false;
-                  fitting.push_back(predict(request, cluster));
                 }
               }
             }

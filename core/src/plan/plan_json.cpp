@@ -15,6 +15,7 @@ json::Document memory_json(const MemoryBreakdown& m) {
   j["total"] = m.total();
   j["alive"] = m.alive;
   j["parameter_count"] = m.parameter_count;
+  j["expert_parameter_count"] = m.expert_parameter_count;
   return j;
 }
 
@@ -31,6 +32,9 @@ json::Document prediction_json(const Prediction& p) {
   layout["tensor_mode"] = l.tensor_mode;
   layout["context"] = l.context;
   layout["context_mode"] = l.context > 1 ? json::Document(l.context_mode) : json::Document();
+  layout["expert"] = l.expert;
+  layout["expert_dispatcher"] =
+      l.expert > 1 ? json::Document(l.expert_dispatcher) : json::Document();
   layout["micro_batch"] = l.micro_batch;
   layout["zero"] = l.zero;
   layout["recompute"] = recompute_name(l.recompute.granularity);
@@ -49,6 +53,7 @@ json::Document prediction_json(const Prediction& p) {
   time["tensor_comm"] = t.tensor_comm;
   time["context_comm"] = t.context_comm;
   time["context_comm_hidden"] = t.context_comm_hidden;
+  time["expert_comm"] = t.expert_comm;
   time["pipeline_makespan"] = t.pipeline_makespan;
   time["bubble"] = t.bubble;
   time["pipeline_message"] = t.pipeline_message;
@@ -76,6 +81,8 @@ json::Document prediction_json(const Prediction& p) {
   j["bubble_ratio"] = p.bubble_ratio;
   j["tokens_per_step"] = p.tokens_per_step;
   j["tokens_per_s"] = p.tokens_per_s;
+  j["model_parameters"] = p.model_parameters;
+  j["active_parameters"] = p.active_parameters;
   j["model_flops_per_step"] = p.model_flops_per_step;
   j["tflops_per_device"] = p.tflops_per_device;
   j["mfu"] = p.mfu;

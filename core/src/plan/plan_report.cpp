@@ -88,11 +88,13 @@ std::string format_prediction(const Prediction& p, const ClusterSpec& cluster,
     if (l.virtual_stages > 1) out += ", " + std::to_string(l.virtual_stages) + " virtual stages";
     out += ")";
   }
-  out += " x data " + std::to_string(l.data) + " = " + std::to_string(l.world()) +
-         (l.world() == 1 ? " rank" : " ranks") + "; micro batch " + std::to_string(l.micro_batch) +
-         ", " + std::to_string(p.microbatches) + " microbatches a step per data rank; zero " +
-         std::to_string(l.zero) + "; recompute " + describe_recompute_settings(l.recompute) + "; " +
-         p.precision.dtype + "\n";
+  out += " x data " + std::to_string(l.data);
+  if (l.expert > 1)
+    out += " (expert " + std::to_string(l.expert) + ", " + l.expert_dispatcher + ")";
+  out += " = " + std::to_string(l.world()) + (l.world() == 1 ? " rank" : " ranks") +
+         "; micro batch " + std::to_string(l.micro_batch) + ", " + std::to_string(p.microbatches) +
+         " microbatches a step per data rank; zero " + std::to_string(l.zero) + "; recompute " +
+         describe_recompute_settings(l.recompute) + "; " + p.precision.dtype + "\n";
   out += "placement: " + std::to_string(p.placement.ranks_per_node) +
          (p.placement.ranks_per_node == 1 ? " rank" : " ranks") + " a node on " +
          std::to_string(p.placement.nodes_used) + " node" +
@@ -110,6 +112,11 @@ std::string format_prediction(const Prediction& p, const ClusterSpec& cluster,
   } else {
     out += "  data groups:     " + link_line(p.data_link) + "\n";
   }
+  if (l.expert > 1) {
+    out += "  expert groups:   " + link_line(p.expert_link) + " (the dispatchers' collectives)\n";
+    out += "  expert-data:     " + link_line(p.expert_data_link) +
+           " (the experts' gradients' reduction)\n";
+  }
   if (l.pipeline > 1) out += "  pipeline sends:  " + link_line(p.pipeline_link) + "\n";
 
   const MemoryBreakdown& m = p.peak;
@@ -121,13 +128,19 @@ std::string format_prediction(const Prediction& p, const ClusterSpec& cluster,
   };
   row("parameters", m.parameters,
       with_commas(m.parameter_count) + " on this rank, " +
+          (m.expert_parameter_count > 0
+               ? with_commas(m.expert_parameter_count) + " of them experts', "
+               : std::string()) +
           format("%.0f B each", p.precision.parameter_bytes));
   row("gradients", m.gradients, format("%.0f B each", p.precision.gradient_bytes));
   row("optimizer state", m.optimizer,
       l.zero == 0
           ? format("AdamW, %.0f B a parameter", p.precision.optimizer_bytes)
           : "AdamW for 1/" + std::to_string(l.data * l.context) + " of the parameters (zero 1" +
-                (l.context > 1 ? std::string(", over data x context)") : ")"));
+                (l.context > 1 ? std::string(", over data x context)") : ")") +
+                (l.expert > 1 ? ", 1/" + std::to_string(l.data / l.expert) +
+                                    " of the experts' (over expert-data)"
+                              : std::string()));
   row("activations", m.activations,
       std::to_string(m.alive) + " microbatch" + (m.alive == 1 ? "" : "es") +
           " alive at most; one layer, one microbatch: " + format_bytes(p.per_layer_activation) +
@@ -158,6 +171,10 @@ std::string format_prediction(const Prediction& p, const ClusterSpec& cluster,
     trow("context-parallel comm", t.context_comm,
          "its context collectives that attention waits for; " +
              format_seconds(t.context_comm_hidden) + " more hidden behind attention");
+  }
+  if (l.expert > 1) {
+    trow("expert-parallel comm", t.expert_comm,
+         "its dispatchers' collectives (" + l.expert_dispatcher + ") over the expert group");
   }
   trow("pipeline bubble", t.bubble,
        l.pipeline > 1 ? "bubble ratio " + format("%.3f", p.bubble_ratio) +

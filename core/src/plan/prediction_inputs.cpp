@@ -21,6 +21,14 @@ void check_request(const PlanRequest& r) {
     fail("seq_len " + std::to_string(r.dims.seq_len) +
          " does not cut into 2 x context = " + std::to_string(2 * l.context) + " equal chunks");
   if (l.virtual_stages > 1 && l.pipeline == 1) fail("virtual stages need a pipeline");
+  if (l.expert < 1) fail("every size must be >= 1");
+  if (l.expert > 1) {
+    if (r.moe.experts == 0) fail("expert parallelism needs a model with experts");
+    if (r.moe.experts % l.expert != 0 || l.data % l.expert != 0)
+      fail("expert " + std::to_string(l.expert) + " must divide the experts (" +
+           std::to_string(r.moe.experts) + ") and data (" + std::to_string(l.data) + ")");
+    if (l.context > 1) fail("expert parallelism needs context 1");
+  }
   if (r.dims.layers % (l.pipeline * l.virtual_stages) != 0)
     fail(std::to_string(r.dims.layers) + " layers do not split into " +
          std::to_string(l.pipeline * l.virtual_stages) + " stages");
@@ -74,6 +82,15 @@ PredictionInputs prediction_inputs(const PlanRequest& request, const ClusterSpec
   in.data_link =
       group_link(cluster, in.placement, in.layout, {ParallelDim::context, ParallelDim::data});
   in.pipeline_link = pipeline_link(cluster, in.placement, in.layout);
+  in.expert_link = in.expert_data_link = GroupLink{};
+  if (choice.expert > 1) {
+    in.expert_link =
+        link_of_groups(cluster, in.placement, expert_groups(in.layout, choice.expert, false));
+    in.expert_data_link =
+        link_of_groups(cluster, in.placement, expert_groups(in.layout, choice.expert, true));
+  } else if (request.moe.experts > 0) {
+    in.expert_data_link = in.data_link;  // every rank holds every expert
+  }
 
   const double e = in.precision.activation_bytes;
   const int c = choice.context;
@@ -86,6 +103,8 @@ PredictionInputs prediction_inputs(const PlanRequest& request, const ClusterSpec
   } else {
     in.cost = family_cost(request.registry, dims, choice, e);
   }
+  if (request.moe.experts > 0)
+    in.moe = moe_work(request.registry, dims, choice, request.moe, in.cost, e);
   in.row_link = in.column_link = in.tensor_link;
   const int q = in.cost.grid_side;
   if (q > 1) {
@@ -129,9 +148,20 @@ PredictionInputs prediction_inputs(const PlanRequest& request, const ClusterSpec
   for (int s = 0; s < stages; ++s) {
     const ChunkSpec spec = chunk_spec(static_cast<int>(dims.layers), stages, s);
     StageInputs stage;
-    stage.work = chunk_blocks_work(in.cost, choice.recompute, spec.blocks,
-                                   in.context ? &*in.context : nullptr);
-    stage.parameters = spec.blocks * params.block;
+    std::vector<ChunkBlock> blocks;
+    std::vector<BlockMemory> memory;
+    for (int b = spec.first_block; b < spec.first_block + spec.blocks; ++b) {
+      if (in.moe && request.moe.is_moe_block(b)) {
+        blocks.push_back({&in.moe->layer, in.moe->dispatch ? &*in.moe->dispatch : nullptr});
+        stage.expert_parameters += in.moe->block.expert_parameters;
+      } else {
+        blocks.push_back({&in.cost});
+      }
+      stage.parameters += blocks.back().cost->parameters.block;
+      memory.push_back({blocks.back().cost->block_stash,
+                        blocks.back().cost == &in.cost ? 0.0 : in.moe->forward_workspace});
+    }
+    stage.work = chunk_blocks_work(blocks, choice.recompute, in.context ? &*in.context : nullptr);
     if (spec.has_embedding()) {
       stage.work += embedding;
       stage.parameters += params.embedding;
@@ -141,7 +171,7 @@ PredictionInputs prediction_inputs(const PlanRequest& request, const ClusterSpec
       stage.parameters += params.head + (in.tied_copy ? params.token_table : 0.0);
     }
     stage.activations =
-        chunk_activations(in.cost, shape, spec.blocks, spec.has_head(), request.activation_model);
+        chunk_activations(in.cost, shape, memory, spec.has_head(), request.activation_model);
     in.stages.push_back(std::move(stage));
   }
   return in;

@@ -10,6 +10,7 @@
 
 #include "plan/activation_memory.h"
 #include "plan/layer_work.h"
+#include "plan/moe_work.h"
 #include "plan/step_prediction.h"
 #include "trellis/layer_cost.h"
 #include "trellis/parallel.h"
@@ -18,8 +19,9 @@
 namespace trellis::plan {
 
 struct StageInputs {
-  PassWork work;            // one microbatch: its blocks, plus embedding / head
-  double parameters = 0.0;  // on one tensor rank
+  PassWork work;                   // one microbatch: its blocks, plus embedding / head
+  double parameters = 0.0;         // on one tensor rank, experts' excepted
+  double expert_parameters = 0.0;  // its MoE blocks' local experts, on one tensor rank
   ChunkActivations activations;
 };
 
@@ -30,12 +32,14 @@ struct PredictionInputs {
   int rank_devices = 1;
   RankPlacement placement;
   GroupLink tensor_link, data_link, pipeline_link;
-  GroupLink context_link;           // the context group (1 rank without context parallelism)
+  GroupLink context_link;  // the context group (1 rank without context parallelism)
+  GroupLink expert_link, expert_data_link;  // expert parallelism's groups (1 rank without)
   GroupLink row_link, column_link;  // a grid family's rows and columns (else the tensor link)
   double flop_rate = 0.0;           // matrix FLOP/s of one rank
   double byte_rate = 0.0;           // element-wise bytes/s of one rank
   LayerCost cost;  // on one rank: its T/c tokens a sequence under context (plan/context_work.h)
   std::optional<ContextCost> context;  // the context plugin's, when context > 1
+  std::optional<MoeWork> moe;          // a model with experts: its MoE blocks' cost
   ActivationShape shape;
   std::shared_ptr<const PipelinePlan> own_plan;  // the one-stage plan, when there is no pipeline
   const PipelinePlan* plan = nullptr;            // the request's plan, or own_plan

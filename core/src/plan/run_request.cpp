@@ -7,15 +7,9 @@ namespace trellis::plan {
 PlanRequest request_from_run(const ResolvedRun& run, ActivationModel activation_model,
                              const std::optional<RecomputeSettings>& recompute) {
   const RunConfig& c = run.config;
-  // The cost model knows dense blocks only: an MoE block's E experts, router and routing would
-  // be predicted as one MLP.
-  if (run.moe.experts > 0) {
-    throw InputError("model.experts = " + std::to_string(run.moe.experts) +
-                     ": trellis-plan does not model mixture-of-experts blocks yet; valid: "
-                     "experts = 0 to plan the dense model");
-  }
   PlanRequest r;
   r.dims = run.dims;
+  r.moe = run.moe;
   r.global_batch = c.train.global_batch;
   r.grad_clip = c.optim.grad_clip > 0.0;
   LayoutChoice& l = r.layout;
@@ -43,6 +37,21 @@ PlanRequest request_from_run(const ResolvedRun& run, ActivationModel activation_
                      r.registry->find(PluginKind::context, l.context_mode).file.string() +
                      ") does not describe its cost (describe_context_cost, "
                      "trellis/context_cost.h), so trellis-plan cannot predict it");
+  }
+  if (r.moe.experts > 0 && !r.registry->describes_moe_cost(l.tensor_mode)) {
+    throw InputError("model.experts = " + std::to_string(r.moe.experts) +
+                     ": the layers plugin of parallel.tensor_mode = \"" + l.tensor_mode +
+                     "\" does not describe an MoE block's cost (describe_moe_cost, "
+                     "trellis/moe_cost.h), so trellis-plan cannot predict it");
+  }
+  l.expert = static_cast<int>(r.moe.expert_parallel);
+  l.expert_dispatcher = c.parallel.expert_dispatcher;
+  if (l.expert > 1 && !r.registry->describes_dispatch_cost(l.expert_dispatcher)) {
+    throw InputError("parallel.expert_dispatcher = \"" + l.expert_dispatcher +
+                     "\": its dispatcher plugin (" +
+                     r.registry->find(PluginKind::dispatcher, l.expert_dispatcher).file.string() +
+                     ") does not describe its cost (describe_dispatch_cost, "
+                     "trellis/dispatch_cost.h), so trellis-plan cannot predict it");
   }
   l.micro_batch = static_cast<int>(c.train.micro_batch);
   l.zero = static_cast<int>(c.optim.zero);

@@ -3,6 +3,7 @@
 #include "plan/memory_prediction.h"
 #include "plan/prediction_inputs.h"
 #include "plan/time_prediction.h"
+#include "train/model_flops.h"
 
 namespace trellis::plan {
 
@@ -22,6 +23,10 @@ Prediction predict(const PlanRequest& request, const ClusterSpec& cluster) {
   out.data_link = in.data_link;
   out.context_link = in.context_link;
   out.pipeline_link = in.pipeline_link;
+  out.expert_link = in.expert_link;
+  out.expert_data_link = in.expert_data_link;
+  out.model_parameters = static_cast<double>(parameter_count(request.dims, request.moe));
+  out.active_parameters = static_cast<double>(active_parameter_count(request.dims, request.moe));
   predict_memory(request, in, cluster, out);
   if (request.memory_only) return out;
   predict_time(request, in, cluster, out);

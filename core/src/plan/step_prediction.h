@@ -56,6 +56,8 @@ namespace trellis::plan {
 
 struct PlanRequest {
   ModelDims dims;  // padded_vocab as the layout pads it
+  // Mixture of experts (experts 0: dense); expert_parallel is not read (layout.expert is).
+  MoeSettings moe;
   std::int64_t global_batch = 1;
   bool grad_clip = true;
   LayoutChoice layout;
@@ -83,8 +85,9 @@ struct MemoryBreakdown {
   double optimizer = 0.0;
   double activations = 0.0;
   double other = 0.0;
-  int alive = 0;                 // most (stage, microbatch) activations held at once
-  double parameter_count = 0.0;  // parameters held by this rank
+  int alive = 0;                        // most (stage, microbatch) activations held at once
+  double parameter_count = 0.0;         // parameters held by this rank
+  double expert_parameter_count = 0.0;  // of which experts' (sharded over expert-data by ZeRO-1)
   double total() const noexcept { return parameters + gradients + optimizer + activations + other; }
 };
 
@@ -95,11 +98,12 @@ struct TimeBreakdown {
   double tensor_comm = 0.0;          // the busiest rank's tensor-parallel collectives in a step
   double context_comm = 0.0;         // its context-parallel collectives not hidden by attention
   double context_comm_hidden = 0.0;  // and those running while attention computes
+  double expert_comm = 0.0;          // its dispatchers' collectives over the expert group
   double pipeline_makespan = 0.0;    // first forward to last backward (the simulated schedule)
   double bubble = 0.0;               // the makespan beyond the busiest rank's work
   double pipeline_message = 0.0;     // one send/receive between pipeline ranks
   double data_comm = 0.0;            // one rank's data-parallel reductions (all its stages), over
-                                     // data x context
+                                     // data x context (expert parameters over expert-data)
   double data_comm_exposed = 0.0;    // the part not hidden behind backward
   double optimizer = 0.0;            // zeroing, norm, clipping, AdamW; zero = 1's all-gather
   double synchronisation = 0.0;      // tied-table sum, loss / norm / memory all-reduces
@@ -113,6 +117,13 @@ struct Prediction {
   RankPlacement placement;
   GroupLink tensor_link, data_link, pipeline_link;  // data_link: the data x context groups
   GroupLink context_link;
+  // Expert parallelism: the expert groups (dispatch) and expert-data groups (expert gradients);
+  // 1 rank each without.
+  GroupLink expert_link, expert_data_link;
+  // The model's parameters: all of them, and those a token uses (a mixture of experts: its
+  // router and top_k experts a block; equal for a dense model).
+  double model_parameters = 0.0;
+  double active_parameters = 0.0;
   int microbatches = 1;                     // per step, per data rank
   std::vector<MemoryBreakdown> memory;      // per pipeline rank (those walked, see memory_only)
   MemoryBreakdown peak;                     // the rank with the most memory
@@ -124,7 +135,7 @@ struct Prediction {
   double bubble_ratio = 0.0;  // the simulator's idle / compute
   double tokens_per_step = 0.0;
   double tokens_per_s = 0.0;
-  double model_flops_per_step = 0.0;  // 6N + 12 L h s a token (trellis-train's MFU count)
+  double model_flops_per_step = 0.0;  // 6N + 12 L h s a token, N active (trellis-train's MFU count)
   double tflops_per_device = 0.0;     // model FLOP/s per device, in TFLOP/s
   double mfu = 0.0;  // train/model_flops.h's MFU against the cluster's peak x devices
 };

@@ -31,7 +31,8 @@ void predict_time(const PlanRequest& request, const PredictionInputs& in,
   const ParallelLayout& layout = in.layout;
   const int stages = plan.stages();
   const int last = stages - 1;
-  const int d = choice.data * choice.context;  // the gradients reduce over data x context
+  const int d = choice.data * choice.context;        // the gradients reduce over data x context
+  const int expert_d = choice.data / choice.expert;  // experts' over the expert-data group
   const bool tied_copy = in.tied_copy;
   const double byte_rate = in.byte_rate;
 
@@ -45,9 +46,18 @@ void predict_time(const PlanRequest& request, const PredictionInputs& in,
     }
     return total;
   };
+  // The dispatchers' collectives, over the expert group.
+  auto expert_seconds = [&](const ActionWork& w) {
+    const GroupLink& link = out.expert_link;
+    double total = 0.0;
+    for (const CommCall& c : w.expert_comm)
+      total += c.count * collective_seconds(c.op, link.size, c.bytes, link.latency, link.bandwidth);
+    return total;
+  };
   auto spin_seconds = [&](const ActionWork& w) {
     double total = 0.0;
     for (const CommCall& c : w.comm) total += c.count * wait_spin_seconds(c.bytes);
+    for (const CommCall& c : w.expert_comm) total += c.count * wait_spin_seconds(c.bytes);
     for (const ContextCollective& c : w.context_comm) total += c.count * wait_spin_seconds(c.bytes);
     return total;
   };
@@ -76,6 +86,9 @@ void predict_time(const PlanRequest& request, const PredictionInputs& in,
           : 0.0;
   std::vector<ActionCosts> costs(static_cast<std::size_t>(stages));
   std::vector<double> stage_params(static_cast<std::size_t>(stages), 0.0);
+  std::vector<double> stage_expert_params(static_cast<std::size_t>(stages), 0.0);
+  std::vector<double> stage_expert_f(static_cast<std::size_t>(stages)),
+      stage_expert_i(static_cast<std::size_t>(stages));
   std::vector<double> stage_comm_f(static_cast<std::size_t>(stages)),
       stage_comm_i(static_cast<std::size_t>(stages)),
       stage_comm_w(static_cast<std::size_t>(stages));
@@ -88,6 +101,9 @@ void predict_time(const PlanRequest& request, const PredictionInputs& in,
     const auto i = static_cast<std::size_t>(s);
     const PassWork& work = in.stages[i].work;
     stage_params[i] = in.stages[i].parameters;
+    stage_expert_params[i] = in.stages[i].expert_parameters;
+    stage_expert_f[i] = expert_seconds(work.forward);
+    stage_expert_i[i] = expert_seconds(work.backward_input);
     stage_comm_f[i] = comm_seconds(work.forward);
     stage_comm_i[i] = comm_seconds(work.backward_input);
     stage_comm_w[i] = comm_seconds(work.backward_weight);
@@ -96,9 +112,10 @@ void predict_time(const PlanRequest& request, const PredictionInputs& in,
     stage_context_f[i] = context_seconds(work.forward);
     stage_context_i[i] = context_seconds(work.backward_input);
     ActionCosts& c = costs[i];
-    c.forward = compute_seconds(work.forward) + stage_comm_f[i] + stage_context_f[i].first;
-    c.backward_input =
-        compute_seconds(work.backward_input) + stage_comm_i[i] + stage_context_i[i].first;
+    c.forward = compute_seconds(work.forward) + stage_comm_f[i] + stage_context_f[i].first +
+                stage_expert_f[i];
+    c.backward_input = compute_seconds(work.backward_input) + stage_comm_i[i] +
+                       stage_context_i[i].first + stage_expert_i[i];
     c.backward_weight = compute_seconds(work.backward_weight) + stage_comm_w[i];
     c.backward = c.backward_input + c.backward_weight;
     c.latency = out.time.pipeline_message;
@@ -119,7 +136,7 @@ void predict_time(const PlanRequest& request, const PredictionInputs& in,
   for (int r = 0; r < plan.pipeline_size; ++r) {
     const auto& timeline = sim.timeline[static_cast<std::size_t>(r)];
     std::map<int, double> stage_done;
-    double tensor_comm = 0.0, end = 0.0, spin = 0.0;
+    double tensor_comm = 0.0, expert_comm = 0.0, end = 0.0, spin = 0.0;
     std::pair<double, double> context_comm{0.0, 0.0};
     auto add_context = [&](const std::pair<double, double>& seconds) {
       context_comm.first += seconds.first;
@@ -131,17 +148,20 @@ void predict_time(const PlanRequest& request, const PredictionInputs& in,
       switch (a.action.type) {
         case ActionType::F:
           tensor_comm += stage_comm_f[s];
+          expert_comm += stage_expert_f[s];
           add_context(stage_context_f[s]);
           spin += stage_spin_f[s];
           break;
         case ActionType::B:
           tensor_comm += stage_comm_i[s] + stage_comm_w[s];
+          expert_comm += stage_expert_i[s];
           add_context(stage_context_i[s]);
           spin += stage_spin_b[s];
           stage_done[a.action.stage] = std::max(stage_done[a.action.stage], a.end);
           break;
         case ActionType::I:
           tensor_comm += stage_comm_i[s];
+          expert_comm += stage_expert_i[s];
           add_context(stage_context_i[s]);
           break;
         case ActionType::W:
@@ -154,38 +174,54 @@ void predict_time(const PlanRequest& request, const PredictionInputs& in,
       }
     }
     const double busy = sim.busy[static_cast<std::size_t>(r)];
-    if (busy > out.time.compute + out.time.tensor_comm + out.time.context_comm) {
-      out.time.compute = busy - tensor_comm - context_comm.first;
+    if (busy >
+        out.time.compute + out.time.tensor_comm + out.time.context_comm + out.time.expert_comm) {
+      out.time.compute = busy - tensor_comm - context_comm.first - expert_comm;
       out.time.tensor_comm = tensor_comm;
+      out.time.expert_comm = expert_comm;
       out.time.context_comm = context_comm.first;
       out.time.context_comm_hidden = context_comm.second;
     }
     std::vector<std::pair<double, int>> order;
     for (const auto& [stage, done] : stage_done) order.push_back({done, stage});
     std::sort(order.begin(), order.end());
-    double comm_end = 0.0, comm_total = 0.0, params = 0.0;
+    double comm_end = 0.0, comm_total = 0.0, params = 0.0, expert_params = 0.0;
+    const Collective reduction =
+        choice.zero == 0 ? Collective::all_reduce : Collective::reduce_scatter;
     for (const auto& [done, stage] : order) {
-      const double grads = stage_params[static_cast<std::size_t>(stage)] * prec.gradient_bytes;
-      const double seconds =
-          collective_seconds(choice.zero == 0 ? Collective::all_reduce : Collective::reduce_scatter,
-                             d, grads, out.data_link.latency, out.data_link.bandwidth);
+      const auto i = static_cast<std::size_t>(stage);
+      const double grads = stage_params[i] * prec.gradient_bytes;
+      double seconds =
+          collective_seconds(reduction, d, grads, out.data_link.latency, out.data_link.bandwidth);
+      if (stage_expert_params[i] > 0.0) {
+        seconds +=
+            collective_seconds(reduction, expert_d, stage_expert_params[i] * prec.gradient_bytes,
+                               out.expert_data_link.latency, out.expert_data_link.bandwidth);
+      }
       comm_end = std::max(comm_end, done) + seconds;
       comm_total += seconds;
-      params += stage_params[static_cast<std::size_t>(stage)];
+      params += stage_params[i];
+      expert_params += stage_expert_params[i];
     }
     rank_end[static_cast<std::size_t>(r)] = std::max(end, comm_end);
     if (comm_total > out.time.data_comm) out.time.data_comm = comm_total;
     out.time.data_comm_exposed = std::max(out.time.data_comm_exposed, comm_end - end);
 
     // The optimizer: gradients zeroed (all), norm and clipping (the owned part), AdamW.
-    const double owned = choice.zero == 0 ? params : params / d;
-    double bytes = params * prec.gradient_bytes + owned * prec.gradient_bytes +
+    const double owned =
+        choice.zero == 0 ? params + expert_params : params / d + expert_params / expert_d;
+    double bytes = (params + expert_params) * prec.gradient_bytes + owned * prec.gradient_bytes +
                    owned * prec.update_traffic_bytes;
     if (request.grad_clip) bytes += 2.0 * owned * prec.gradient_bytes;
     double seconds = bytes / byte_rate;
     if (choice.zero != 0) {
       seconds += collective_seconds(Collective::all_gather, d, params * prec.parameter_bytes,
                                     out.data_link.latency, out.data_link.bandwidth);
+      if (expert_params > 0.0) {
+        seconds += collective_seconds(Collective::all_gather, expert_d,
+                                      expert_params * prec.parameter_bytes,
+                                      out.expert_data_link.latency, out.expert_data_link.bandwidth);
+      }
     }
     out.time.optimizer = std::max(out.time.optimizer, seconds);
     // Ranks sharing devices take turns on them (step 4): the rank's work takes k times as long,
@@ -219,8 +255,8 @@ void predict_time(const PlanRequest& request, const PredictionInputs& in,
   sync += 3.0 * collective_seconds(Collective::all_reduce, world.size, 4.0, world.latency,
                                    world.bandwidth);
   out.time.synchronisation = sync;
-  out.time.bubble = std::max(
-      0.0, sim.makespan - (out.time.compute + out.time.tensor_comm + out.time.context_comm));
+  out.time.bubble = std::max(0.0, sim.makespan - (out.time.compute + out.time.tensor_comm +
+                                                  out.time.context_comm + out.time.expert_comm));
   out.time.step = *std::max_element(rank_end.begin(), rank_end.end()) + sync + out.time.optimizer;
 
   out.time.shared_devices = shared_extra;
@@ -228,7 +264,7 @@ void predict_time(const PlanRequest& request, const PredictionInputs& in,
 
   out.tokens_per_step = static_cast<double>(request.global_batch * dims.seq_len);
   out.tokens_per_s = out.tokens_per_step / out.time.step;
-  out.model_flops_per_step = flops_per_token(dims) * out.tokens_per_step;
+  out.model_flops_per_step = flops_per_token(dims, request.moe) * out.tokens_per_step;
   const double devices = static_cast<double>(layout.world_size()) * in.rank_devices;
   out.tflops_per_device = out.model_flops_per_step / out.time.step / devices / 1e12;
   out.mfu = model_flops_utilization(out.model_flops_per_step, out.time.step,

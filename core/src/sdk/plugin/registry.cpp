@@ -303,6 +303,28 @@ ContextCostFn context_cost_function(const PluginDescriptor& d) {
   return d.abi.minor >= 1 ? d.describe_context_cost : nullptr;
 }
 
+// describe_moe_cost and describe_dispatch_cost are ABI 2.5 fields.
+MoeCostFn moe_cost_function(const PluginDescriptor& d) {
+  return d.abi.minor >= 5 ? d.describe_moe_cost : nullptr;
+}
+DispatchCostFn dispatch_cost_function(const PluginDescriptor& d) {
+  return d.abi.minor >= 5 ? d.describe_dispatch_cost : nullptr;
+}
+
+// Calls the cost function `get` reads from `plugin`'s descriptor `d`, or throws PluginError
+// naming the plugin and the missing `field`.
+template <typename Info, typename Query, typename Get>
+auto call_cost(const Info& plugin, const PluginDescriptor& d, const char* field, Get get,
+               const Query& query) {
+  const auto cost = get(d);
+  if (cost == nullptr) {
+    throw PluginError(plugin_detail::plugin_label(plugin) + " does not describe its cost (no " +
+                      field + " in its descriptor): trellis-plan cannot predict it");
+  }
+  const auto where = [&] { return plugin_detail::plugin_label(plugin) + ": its " + field; };
+  return plugin_detail::plugin_call(where, [&] { return cost(query); });
+}
+
 }  // namespace
 
 bool PluginRegistry::describes_cost(std::string_view name) const {
@@ -313,16 +335,8 @@ bool PluginRegistry::describes_cost(std::string_view name) const {
 LayerCost PluginRegistry::describe_cost(std::string_view name, const LayerCostQuery& query) const {
   const Impl& impl = Impl::checked(impl_);
   const std::size_t i = impl.find(PluginKind::layers, name);
-  const LayerCostFn cost = cost_function(*impl.loaded[i].descriptor);
-  if (cost == nullptr) {
-    throw PluginError(plugin_detail::plugin_label(impl.plugins[i]) +
-                      " does not describe its cost (no describe_cost in its descriptor): "
-                      "trellis-plan cannot predict it");
-  }
-  const auto where = [&] {
-    return plugin_detail::plugin_label(impl.plugins[i]) + ": its describe_cost";
-  };
-  return plugin_detail::plugin_call(where, [&] { return cost(query); });
+  return call_cost(impl.plugins[i], *impl.loaded[i].descriptor, "describe_cost", &cost_function,
+                   query);
 }
 
 bool PluginRegistry::recomputes_attention(std::string_view name) const {
@@ -349,16 +363,36 @@ ContextCost PluginRegistry::describe_context_cost(std::string_view name,
                                                   const ContextCostQuery& query) const {
   const Impl& impl = Impl::checked(impl_);
   const std::size_t i = impl.find(PluginKind::context, name);
-  const ContextCostFn cost = context_cost_function(*impl.loaded[i].descriptor);
-  if (cost == nullptr) {
-    throw PluginError(plugin_detail::plugin_label(impl.plugins[i]) +
-                      " does not describe its cost (no describe_context_cost in its "
-                      "descriptor): trellis-plan cannot predict it");
-  }
-  const auto where = [&] {
-    return plugin_detail::plugin_label(impl.plugins[i]) + ": its describe_context_cost";
-  };
-  return plugin_detail::plugin_call(where, [&] { return cost(query); });
+  return call_cost(impl.plugins[i], *impl.loaded[i].descriptor, "describe_context_cost",
+                   &context_cost_function, query);
+}
+
+bool PluginRegistry::describes_moe_cost(std::string_view name) const {
+  const Impl& impl = Impl::checked(impl_);
+  return runs_experts(name) &&
+         moe_cost_function(*impl.loaded[impl.find(PluginKind::layers, name)].descriptor) != nullptr;
+}
+
+MoeBlockCost PluginRegistry::describe_moe_cost(std::string_view name,
+                                               const MoeCostQuery& query) const {
+  const Impl& impl = Impl::checked(impl_);
+  const std::size_t i = impl.find(PluginKind::layers, name);
+  return call_cost(impl.plugins[i], *impl.loaded[i].descriptor, "describe_moe_cost",
+                   &moe_cost_function, query);
+}
+
+bool PluginRegistry::describes_dispatch_cost(std::string_view name) const {
+  const Impl& impl = Impl::checked(impl_);
+  return dispatch_cost_function(*impl.loaded[impl.find(PluginKind::dispatcher, name)].descriptor) !=
+         nullptr;
+}
+
+DispatchCost PluginRegistry::describe_dispatch_cost(std::string_view name,
+                                                    const DispatchCostQuery& query) const {
+  const Impl& impl = Impl::checked(impl_);
+  const std::size_t i = impl.find(PluginKind::dispatcher, name);
+  return call_cost(impl.plugins[i], *impl.loaded[i].descriptor, "describe_dispatch_cost",
+                   &dispatch_cost_function, query);
 }
 
 std::shared_ptr<Communicator> PluginRegistry::make_comm(std::string_view name,

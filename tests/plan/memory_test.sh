@@ -1,46 +1,25 @@
 #!/usr/bin/env bash
-# trellis-plan's memory prediction against trellis-train's measured peaks, under every
-# recomputation ([train] recompute none, selective, full uniform 1 and 2, full block 2) in five
-# layouts (one rank; pipeline 2 under 1f1b and zbh1; seq tensor 2; ring context 2), stage by
-# stage (metrics.jsonl's peak_mem_bytes_by_pipeline_rank against the prediction's
-# memory_per_pipeline_rank). Memory does not depend on timing but for the sends: the prediction
-# holds a sent tensor until the rank's next action ends, a run until its send completes.
-# usage: recompute_memory_test.sh <bin dir> <source dir>
+# trellis-plan's memory prediction against trellis-train's measured peaks, stage by stage
+# (metrics.jsonl's peak_mem_bytes_by_pipeline_rank against the prediction's
+# memory_per_pipeline_rank), for every (layout, setting) pair a cases file names. Memory does not
+# depend on timing but for the sends: the prediction holds a sent tensor until the rank's next
+# action ends, a run until its send completes.
+# usage: memory_test.sh <bin dir> <source dir> <cases file>
+# The cases file (bash, sourced) sets `model` (a config), `layouts` and `modes` ("name|key=value
+# ...", every layout run under every mode) and `bound` (bytes a prediction may be off by).
 set -u
 bin=$1
 src=$2
+cases=$3
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-model=$src/tests/plan/recompute/model.toml
 cluster=$src/configs/clusters/cpu-dev-vm.toml
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 failures=0
+# shellcheck source=/dev/null
+source "$cases"
 
-# The bound, in bytes: the walk (core/src/plan/activation_timeline.cpp) is exact to the
-# allocator's buffer where the order of actions fixes a tensor's life; a tensor being sent lives
-# until the receiver takes it, which timing decides: at most one hidden-state buffer (4 b s h =
-# 4 x 2 x 64 x 64 bytes) for each of the step's 4 microbatches. One more buffer covers the
-# families' and the context plugin's own offsets, which the runs without recomputation show too
-# (docs/planner.md, "Trellis's recomputation").
-buffer=$((4 * 2 * 64 * 64))
-bound=$((5 * buffer))
-
-layouts=(
-  "1 rank|"
-  "pipeline 2, 1f1b|launch.nproc=2 parallel.pipeline=2 parallel.schedule=1f1b"
-  "pipeline 2, zbh1|launch.nproc=2 parallel.pipeline=2 parallel.schedule=zbh1"
-  "seq tensor 2|launch.nproc=2 parallel.tensor=2 parallel.tensor_mode=seq"
-  "ring context 2|launch.nproc=2 parallel.context=2 parallel.context_mode=ring"
-)
-modes=(
-  "none|train.recompute=none"
-  "selective|train.recompute=selective"
-  "full uniform 1|train.recompute=full"
-  "full uniform 2|train.recompute=full train.recompute_num_layers=2"
-  "full block 2|train.recompute=full train.recompute_method=block train.recompute_num_layers=2"
-)
-
-printf '%-18s %-16s %s\n' layout recompute "measured / predicted bytes by pipeline rank"
+printf '%-22s %-16s %s\n' layout setting "measured / predicted bytes by pipeline rank"
 n=0
 for layout in "${layouts[@]}"; do
   for mode in "${modes[@]}"; do
@@ -84,7 +63,7 @@ for layout in "${layouts[@]}"; do
         failures=$((failures + 1))
       fi
     done
-    printf '%-18s %-16s %s\n' "${layout%%|*}" "${mode%%|*}" "$line"
+    printf '%-22s %-16s %s\n' "${layout%%|*}" "${mode%%|*}" "$line"
   done
 done
 if ((failures > 0)); then
