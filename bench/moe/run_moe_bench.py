@@ -30,11 +30,17 @@ allgather" (data 2, [parallel] expert = 2: each rank 4 experts). Every rank runs
 all_to_all_v: trellis-bench comm --backend mpi,ucx,mpi-raw --nproc 2 --op all_to_all_v (uneven
 counts, as expert dispatch sends), busbw against mpi-raw's at each size.
 
+Predicted: trellis-plan's step time and peak for each cell's config on
+configs/clusters/cpu-dev-vm.toml (--json), next to the measured ones: absolute times carry the
+cluster file's calibration (another machine, docs/planner.md), so the ratio to dense in the same
+layout is the figure to compare.
+
 Each run takes the shared measurement lock (flock, /tmp/trellis-bench.lock) for itself only and
 records the load average when it starts.
 
   bench/moe/run_moe_bench.py [--build build] [--steps 8] [--repeats 3]
   bench/moe/run_moe_bench.py --table        # results.md from results.json
+  bench/moe/run_moe_bench.py --predict-only # trellis-plan's predictions again, into results.json
 
 Writes bench/moe/results.json and results.md; needs only the standard library.
 """
@@ -159,6 +165,24 @@ def sweep(args, build):
     return runs
 
 
+def predict(build, model, layout):
+    """trellis-plan's prediction for a cell: step ms and the peak bytes of the fullest rank."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = config(pathlib.Path(tmp), model, layout, 1)
+        cmd = [str(build / "bin/trellis-plan"), str(out / "run.toml"), "--cluster",
+               str(ROOT / "configs/clusters/cpu-dev-vm.toml"), "--json", str(out / "plan.json")]
+        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+        plan = json.loads((out / "plan.json").read_text())
+        return {"step_ms": 1e3 * plan["time"]["step"],
+                "expert_comm_ms": 1e3 * plan["time"]["expert_comm"],
+                "peak_bytes": plan["peak_memory"]["total"]}
+
+
+def predictions(build):
+    return {f"{layout}|{model}": predict(build, model, layout)
+            for layout in LAYOUTS for model in MODELS if applies(model, layout)}
+
+
 def all_to_all_v(build):
     """trellis-bench comm's all_to_all_v rows for mpi, ucx and mpi-raw on 2 ranks."""
     with tempfile.TemporaryDirectory() as tmp:
@@ -171,14 +195,26 @@ def all_to_all_v(build):
         return json.loads(out.read_text())
 
 
+def predicted_cells(predicted, layout, model):
+    """The predicted step (and its ratio to dense in the layout) and peak, or dashes."""
+    mine = predicted.get(f"{layout}|{model}")
+    if not mine:
+        return "- | -"
+    dense = predicted.get(f"{layout}|dense")
+    ratio = f" ({mine['step_ms'] / dense['step_ms']:.2f})" if dense else ""
+    return f"{mine['step_ms']:.1f}{ratio} | {mine['peak_bytes'] / MiB:.1f}"
+
+
 def table(results):
     runs = results["sweep"]
     lines = [f"Machine: {results['machine']['cpu']}, {results['machine']['cores']} cores, "
              f"OPENBLAS_CORETYPE={results['machine']['openblas_coretype']}; "
              f"{results['repeats']} repeats of {results['steps']} steps.", "",
              "| layout | model | ms/step | x dense | peak MiB a rank | params+state MiB | "
-             "dispatch share of step | dispatch slices | final loss |",
-             "|---|---|---|---|---|---|---|---|---|"]
+             "dispatch share of step | dispatch slices | final loss | predicted ms/step (x dense) "
+             "| predicted peak MiB |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
+    predicted = results.get("predicted", {})
     for layout in LAYOUTS:
         for model in MODELS:
             cell = [r for r in runs if r["layout"] == layout and r["model"] == model]
@@ -194,7 +230,8 @@ def table(results):
                 f"{ratio} | {max(r['peak_bytes'] for r in cell) / MiB:.1f} | "
                 f"{cell[0]['live_at_start'] / MiB:.1f} | "
                 + (f"{100 * share:.1f}%" if cell[0]["dispatch_slices"] else "-")
-                + f" | {cell[0]['dispatch_slices'] or '-'} | {cell[0]['final_loss']:.4f} |")
+                + f" | {cell[0]['dispatch_slices'] or '-'} | {cell[0]['final_loss']:.4f} | "
+                + predicted_cells(predicted, layout, model) + " |")
     rows = results.get("all_to_all_v", [])
     if rows:
         lines += ["", "all_to_all_v on 2 ranks, bus bandwidth GB/s (x mpi-raw):", "",
@@ -218,13 +255,19 @@ def main():
     parser.add_argument("--steps", type=int, default=8)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--table", action="store_true", help="results.md from results.json")
+    parser.add_argument("--predict-only", action="store_true",
+                        help="trellis-plan's predictions again, for the results.json measured")
     args = parser.parse_args()
     build = pathlib.Path(args.build).resolve()
-    if args.table:
+    if args.table or args.predict_only:
         results = json.loads((HERE / "results.json").read_text())
+        if args.predict_only:
+            results["predicted"] = predictions(build)
     else:
         results = {"machine": machine(), "steps": args.steps, "repeats": args.repeats,
-                   "sweep": sweep(args, build), "all_to_all_v": all_to_all_v(build)}
+                   "sweep": sweep(args, build), "all_to_all_v": all_to_all_v(build),
+                   "predicted": predictions(build)}
+    if not args.table:
         (HERE / "results.json").write_text(json.dumps(results, indent=1) + "\n")
     text = table(results)
     (HERE / "results.md").write_text(text)
