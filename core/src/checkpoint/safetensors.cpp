@@ -229,6 +229,7 @@ SafetensorsFile::SafetensorsFile(std::filesystem::path path) : path_(std::move(p
 std::vector<float> SafetensorsFile::read_f32(const SafetensorsTensor& t) const {
   const std::string who = path_.string();
   const std::size_t count = static_cast<std::size_t>(t.elements());
+  if (count == 0) return {};  // nothing to read (and no buffer to copy into)
   std::string raw(static_cast<std::size_t>(t.end - t.begin), '\0');
   std::ifstream in(path_, std::ios::binary);
   in.seekg(static_cast<std::streamoff>(8 + index_.header_bytes + t.begin));

@@ -39,8 +39,10 @@ std::string SafetensorsWriter::bytes() const {
   for (int i = 0; i < 8; ++i)
     out[static_cast<std::size_t>(i)] = static_cast<char>((n >> (8 * i)) & 0xff);
   out += text;
-  for (const Entry& e : entries_)
+  for (const Entry& e : entries_) {
+    if (e.values.empty()) continue;  // an empty vector's data() may be null
     out.append(reinterpret_cast<const char*>(e.values.data()), 4 * e.values.size());
+  }
   return out;
 }
 
