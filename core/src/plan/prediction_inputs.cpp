@@ -151,15 +151,16 @@ PredictionInputs prediction_inputs(const PlanRequest& request, const ClusterSpec
     std::vector<ChunkBlock> blocks;
     std::vector<BlockMemory> memory;
     for (int b = spec.first_block; b < spec.first_block + spec.blocks; ++b) {
+      double forward_workspace = 0.0;  // a dense block's forward holds nothing beyond its stash
       if (in.moe && request.moe.is_moe_block(b)) {
         blocks.push_back({&in.moe->layer, in.moe->dispatch ? &*in.moe->dispatch : nullptr});
         stage.expert_parameters += in.moe->block.expert_parameters;
+        forward_workspace = in.moe->forward_workspace;
       } else {
         blocks.push_back({&in.cost});
       }
       stage.parameters += blocks.back().cost->parameters.block;
-      memory.push_back({blocks.back().cost->block_stash,
-                        blocks.back().cost == &in.cost ? 0.0 : in.moe->forward_workspace});
+      memory.push_back({blocks.back().cost->block_stash, forward_workspace});
     }
     stage.work = chunk_blocks_work(blocks, choice.recompute, in.context ? &*in.context : nullptr);
     if (spec.has_embedding()) {

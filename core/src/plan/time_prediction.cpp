@@ -36,22 +36,23 @@ void predict_time(const PlanRequest& request, const PredictionInputs& in,
   const bool tied_copy = in.tied_copy;
   const double byte_rate = in.byte_rate;
 
+  // One collective call (count times) over a link.
+  auto call_seconds = [](const CommCall& c, const GroupLink& link) {
+    return c.count * collective_seconds(c.op, link.size, c.bytes, link.latency, link.bandwidth);
+  };
   auto comm_seconds = [&](const ActionWork& w) {
     double total = 0.0;
     for (const CommCall& c : w.comm) {
-      const GroupLink& link = c.group == TensorGroupPart::row      ? in.row_link
-                              : c.group == TensorGroupPart::column ? in.column_link
-                                                                   : out.tensor_link;
-      total += c.count * collective_seconds(c.op, link.size, c.bytes, link.latency, link.bandwidth);
+      total += call_seconds(c, c.group == TensorGroupPart::row      ? in.row_link
+                               : c.group == TensorGroupPart::column ? in.column_link
+                                                                    : out.tensor_link);
     }
     return total;
   };
   // The dispatchers' collectives, over the expert group.
   auto expert_seconds = [&](const ActionWork& w) {
-    const GroupLink& link = out.expert_link;
     double total = 0.0;
-    for (const CommCall& c : w.expert_comm)
-      total += c.count * collective_seconds(c.op, link.size, c.bytes, link.latency, link.bandwidth);
+    for (const CommCall& c : w.expert_comm) total += call_seconds(c, out.expert_link);
     return total;
   };
   auto spin_seconds = [&](const ActionWork& w) {
