@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <charconv>
 
-#include "flag_words.h"
+#include "config/flag_words.h"
 #include "size_text.h"
 #include "trellis/error.h"
 

@@ -2,7 +2,7 @@
 
 #include <charconv>
 
-#include "flag_words.h"
+#include "config/flag_words.h"
 #include "trellis/error.h"
 
 namespace trellis::bench {

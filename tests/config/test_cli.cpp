@@ -292,3 +292,22 @@ TEST_CASE("a missing schedule file is named by its absolute path") {
   CHECK(contains(r.output, "schedule file " + (config.parent_path() / "missing.csv").string() +
                                ": cannot read it"));
 }
+
+TEST_CASE("--dry-run names the tokenizer text files are encoded with") {
+  const fs::path config = good_config("tokenizer", "[parallel]\ntensor_mode = \"test-1d\"\n");
+  ProcessResult r = run_trellis_train({config.string(), "--dry-run"}, {});
+  INFO(r.output);
+  REQUIRE(r.exit_code == 0);
+  CHECK(line_starting(block(r.output, "Layout"), "tokenizer") == "  tokenizer         bytes");
+  CHECK(contains(line_starting(block(r.output, "Layout"), "train data"), "bytes = tokens"));
+
+  const fs::path dir = config.parent_path() / "fixtures" / "gpt2_tokenizer";
+  r = run_trellis_train(
+      {config.string(), "--dry-run", "--set", "data.tokenizer=gpt2:" + dir.string()}, {});
+  INFO(r.output);
+  REQUIRE(r.exit_code == 0);
+  CHECK(contains(line_starting(block(r.output, "Layout"), "tokenizer"),
+                 "gpt2 BPE from " + dir.string() + " (341 tokens, 84 merges)"));
+  CHECK(contains(line_starting(block(r.output, "Layout"), "train data"),
+                 "bytes, encoded when training starts"));
+}

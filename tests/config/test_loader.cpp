@@ -234,6 +234,29 @@ TEST_CASE("a missing file names the path as written and as resolved") {
                          "directory)") != std::string::npos);
 }
 
+TEST_CASE("[data] tokenizer: bytes by default, gpt2:DIR resolved against the config's directory") {
+  CHECK(load("").tokenizer->describe() == "bytes");
+  const ResolvedRun run = load_run_text(
+      "[data]\ntrain = \"fixtures/tiny.txt\"\ntokenizer = \"gpt2:fixtures/gpt2_tokenizer\"\n"
+      "[parallel]\ntensor_mode = \"test-1d\"\n",
+      work() / "run.toml", {}, test_env());
+  CHECK(run.config.data.tokenizer == "gpt2:" + (work() / "fixtures/gpt2_tokenizer").string());
+  REQUIRE(run.tokenizer != nullptr);
+  CHECK(run.tokenizer->vocab_size() == 341);
+  CHECK(run.tokenizer->end_of_text() == 340);
+}
+
+TEST_CASE("a tokenizer's vocabulary larger than vocab_size names both") {
+  const auto problems = problems_of(
+      "[data]\ntrain = \"fixtures/tokens.bin\"\ntokenizer = \"gpt2:fixtures/gpt2_tokenizer\"\n"
+      "[parallel]\ntensor_mode = \"test-1d\"\n[model]\nvocab_size = 340\n");
+  REQUIRE(problems.size() == 1);
+  CHECK(problems[0].find("run.toml:7: model.vocab_size = 340: vocab_size 340 is smaller than "
+                         "the vocabulary of tokenizer gpt2:") != std::string::npos);
+  CHECK(problems[0].find("(341 tokens, ids 0..340); valid: vocab_size >= 341") !=
+        std::string::npos);
+}
+
 TEST_CASE("the padded vocabulary is a multiple of 128 and of tensor") {
   auto padded = [](int tensor, std::int64_t vocab) {
     return load("tensor = " + std::to_string(tensor) + "\nschedule = \"test-interleaved\"\n" +

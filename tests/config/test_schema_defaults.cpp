@@ -133,6 +133,7 @@ TEST_CASE("an empty config holds the defaults") {
   CHECK(c.optim.zero == 0);
   CHECK(c.data.train == "");
   CHECK(c.data.val == "");
+  CHECK(c.data.tokenizer == "bytes");
   CHECK(c.data.shuffle == false);
   CHECK(c.data.val_every == 0);
   CHECK(c.data.val_batches == 8);

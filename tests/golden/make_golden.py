@@ -16,8 +16,14 @@ Files written to tests/golden/data/:
     kernels.golden         inputs, outputs and input gradients of every kernel in kernels.h
     tiny_gpt2.llmc.bin     a tiny GPT-2's initial weights as an llm.c checkpoint (version 3)
     tiny_tokens.bin        a token file in llm.c's format
+    tiny_gpt2.hf/          the same initial weights as a Hugging Face GPT-2 directory (GPT2Model's
+                           names, fp32, with the causal-mask buffers), hf_format.py
+    tiny_gpt2.hf_bf16/     and as GPT2LMHeadModel's (prefix "transformer.", tied lm_head), bf16,
+                           in two shards with model.safetensors.index.json
     tiny_gpt2.golden       that model's logits, loss and gradients for the first batch, and the
                            loss / grad norm of 5 AdamW steps
+    tiny_gpt2_generate.golden  greedy continuations of 3 prompts by that model's initial weights
+                           (float64), each step's logits and top-2 gap
     tiny_moe.golden        the same model with a mixture-of-experts MLP in block 0
                            (tests/golden/moe_reference.py: E 4, top 2, aux coefficient 0.01),
                            dropless ("dropless.") and with capacity factor 1 ("capacity."): the
@@ -36,6 +42,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from golden_io import read_golden, write_golden  # noqa: E402
+from hf_format import write_gpt2_directory  # noqa: E402
 from moe_reference import MoeMlp, init_moe, named_moe  # noqa: E402
 
 DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")
@@ -351,9 +358,9 @@ def batch(tokens, step):
     return window[:, :-1].contiguous(), window[:, 1:].contiguous()
 
 
-def check_checkpoint(checkpoint, tokens, loss):
-    """Reads the checkpoint back the way llm.c does (sizes from the header, tensors in order) into
-    a fresh model and checks that it gives the same loss: guards the file's layout."""
+def model_from_checkpoint(checkpoint):
+    """A fresh float32 TinyGPT2 read from llm.c checkpoint bytes the way llm.c reads them (sizes
+    from the header, tensors in order)."""
     header = np.frombuffer(checkpoint[:1024], dtype="<i4")
     max_t, vocab, layers, heads, channels, padded = (int(v) for v in header[2:8])
     assert (header[0], header[1]) == (20240326, 3) and heads == HEADS
@@ -378,7 +385,14 @@ def check_checkpoint(checkpoint, tokens, loss):
                 target.copy_(torch.from_numpy(per_layer[i].reshape(target.shape)))
         fresh.lnf.weight.copy_(torch.from_numpy(chunks[-2]))
         fresh.lnf.bias.copy_(torch.from_numpy(chunks[-1]))
-        _, again = fresh.to(F64)(*batch(tokens, 0))
+    return fresh
+
+
+def check_checkpoint(checkpoint, tokens, loss):
+    """Reads the checkpoint back into a fresh model and checks that it gives the same loss: guards
+    the file's layout."""
+    with torch.no_grad():
+        _, again = model_from_checkpoint(checkpoint).to(F64)(*batch(tokens, 0))
     assert again.item() == loss.item(), (again.item(), loss.item())
 
 
@@ -428,6 +442,13 @@ def make_tiny_gpt2():
     model = TinyGPT2()
     model.init_weights(gen)
     checkpoint = llmc_checkpoint_bytes(model)  # the float32 initial weights
+    # The same weights as Hugging Face directories: GPT2Model's names with the causal-mask
+    # buffers, fp32, one file; and GPT2LMHeadModel's names with the tied head, bf16, two shards.
+    dims = (V, MAX_T, LAYERS, HEADS, C)
+    with torch.no_grad():
+        write_gpt2_directory(os.path.join(DATA, "tiny_gpt2.hf"), model, dims, mask_buffers=True)
+        write_gpt2_directory(os.path.join(DATA, "tiny_gpt2.hf_bf16"), model, dims,
+                             prefix="transformer.", dtype="BF16", shards=2, lm_head=True)
     tokens, token_file = make_tokens(gen)
     model = model.to(F64)  # from here on, float64 reference arithmetic
 
@@ -471,6 +492,60 @@ def make_tiny_gpt2():
     for name, param, shape in model.named_trellis():
         out["final." + name] = param.detach().view(shape)
     return checkpoint, token_file, out
+
+
+GENERATE_PROMPTS, GENERATE_SEED = 3, 20240601
+# The float32 logits Trellis computes are within 1.3e-4 of the largest |logit| of the exact ones
+# for this model (tests/numerics/error_bound.h, composite_bound of gpt_logits_path); a top-2
+# gap above 1e-3 of it leaves the greedy choice to the model, not to rounding, so the tests can
+# demand the same tokens.
+GENERATE_MIN_GAP = 1e-3
+
+
+def greedy_continuation(model, prompt):
+    """PyTorch's greedy generation in float64 by the definition: the whole text through the model
+    again for every new token, the argmax of the last position's logits, until the text fills
+    MAX_T positions. Returns the new tokens, each step's logits and its top-2 gap relative to the
+    step's largest |logit|."""
+    text, new, logits_per_step, gaps = list(prompt), [], [], []
+    with torch.no_grad():
+        while len(text) < MAX_T:
+            x = torch.tensor([text], dtype=torch.int32)
+            logits, _ = model(x, torch.zeros_like(x))
+            last = logits[0, -1]
+            top2 = torch.topk(last, 2).values
+            gaps.append(((top2[0] - top2[1]) / last.abs().max()).item())
+            logits_per_step.append(last)
+            token = int(torch.argmax(last))
+            new.append(token)
+            text.append(token)
+    return new, torch.stack(logits_per_step), gaps
+
+
+def make_tiny_gpt2_generate(checkpoint):
+    """Greedy continuations of GENERATE_PROMPTS prompts by the tiny GPT-2's initial weights (those
+    of tiny_gpt2.llmc.bin), prompts of 3 to 6 random ids drawn until that many have every step's
+    top-2 gap above GENERATE_MIN_GAP. Under "generate.<i>.": prompt, tokens (the new ones),
+    logits [steps, V] (float64, step s's for the text before tokens[s]) and gap (per step)."""
+    model = model_from_checkpoint(checkpoint).to(F64)
+    gen = torch.Generator().manual_seed(GENERATE_SEED)
+    out = {"generate.count": np.int32(GENERATE_PROMPTS),
+           "generate.min_gap": np.float64(GENERATE_MIN_GAP)}
+    found, tried = 0, 0
+    while found < GENERATE_PROMPTS:
+        tried += 1
+        assert tried <= 50, f"only {found} of 50 prompts have top-2 gaps above {GENERATE_MIN_GAP}"
+        prompt = torch.randint(0, V, (3 + tried % 4,), generator=gen).tolist()
+        tokens, logits, gaps = greedy_continuation(model, prompt)
+        if min(gaps) <= GENERATE_MIN_GAP:
+            continue
+        p = f"generate.{found}."
+        out[p + "prompt"] = np.array(prompt, dtype=np.int32)
+        out[p + "tokens"] = np.array(tokens, dtype=np.int32)
+        out[p + "logits"] = logits
+        out[p + "gap"] = np.array(gaps)
+        found += 1
+    return out
 
 
 MOE_EXPERTS, MOE_TOP_K, MOE_EVERY, MOE_AUX_COEFF = 4, 2, 2, 0.01
@@ -623,8 +698,13 @@ def main():
     sizes = f"V={V} Vp={VP} maxT={MAX_T} L={LAYERS} NH={HEADS} C={C}"
     written.append(("tiny_gpt2.llmc.bin", sizes))
     written.append(("tiny_tokens.bin", f"{NTOK} tokens"))
+    written.append(("tiny_gpt2.hf/model.safetensors", "fp32, GPT2Model's names"))
+    written.append(("tiny_gpt2.hf_bf16/model-00001-of-00002.safetensors", "bf16, shard 1 of 2"))
     write_golden(os.path.join(DATA, "tiny_gpt2.golden"), model)
     written.append(("tiny_gpt2.golden", f"{len(model)} tensors"))
+    generate = make_tiny_gpt2_generate(checkpoint)
+    write_golden(os.path.join(DATA, "tiny_gpt2_generate.golden"), generate)
+    written.append(("tiny_gpt2_generate.golden", f"{len(generate)} tensors"))
     # The MoE model trains on tiny_tokens.bin too (after its 256 int32 header).
     moe = make_tiny_moe(np.frombuffer(token_file[1024:], dtype="<u2").astype(np.int64))
     write_golden(os.path.join(DATA, "tiny_moe.golden"), moe)

@@ -206,3 +206,26 @@ TEST_CASE("[device] kind = \"cuda\" without a GPU is bad input with the reason" 
   CHECK(r.output.find("kind = \"cuda\"") != std::string::npos);
   CHECK(r.output.find("use kind = \"cpu\"") != std::string::npos);
 }
+
+TEST_CASE("samples appear every sample_every steps, after the prompt, the same on every run") {
+  auto samples = [](const std::string& name) {
+    fs::path dir = work_dir(name);
+    auto r = run_trellis_train({write_config(dir, "").string(), "--set", "logging.sample_every=3",
+                                "--set", "logging.sample_tokens=8", "--set",
+                                "logging.sample_prompt=\"The quick\""});
+    INFO(r.output);
+    CHECK(r.exit_code == 0);
+    CHECK(!fs::exists(dir / "out" / "sample-model.bin"));
+    std::string found;
+    for (int step : {3, 6}) {
+      const std::string head =
+          "sample after step " + std::to_string(step) + " (8 tokens after the prompt):\nThe quick|";
+      const std::size_t at = r.output.find(head);
+      REQUIRE_MESSAGE(at != std::string::npos, head);
+      found += r.output.substr(at, head.size() + 8) + "\n";  // 8 byte tokens
+    }
+    CHECK(r.output.find("sample after step 1 ") == std::string::npos);
+    return found;
+  };
+  CHECK(samples("samples") == samples("samples-again"));
+}

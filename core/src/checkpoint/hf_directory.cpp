@@ -39,7 +39,12 @@ HfDirectory::HfDirectory(std::filesystem::path dir) : dir_(std::move(dir)) {
 
   const std::filesystem::path single = dir_ / "model.safetensors";
   const std::filesystem::path index_file = dir_ / "model.safetensors.index.json";
-  if (std::filesystem::exists(index_file)) {
+  if (std::filesystem::exists(single)) {
+    // Hugging Face's loaders take the single file when a directory has both.
+    files_.push_back(std::make_unique<SafetensorsFile>(single));
+    for (const SafetensorsTensor& t : files_.back()->index().tensors)
+      tensors_.emplace(t.name, Place{files_.back().get(), &t});
+  } else if (std::filesystem::exists(index_file)) {
     const nlohmann::json index = read_json_object(index_file, "Hugging Face weight index");
     const std::string who = "Hugging Face weight index " + index_file.string();
     if (!index.contains("weight_map") || !index["weight_map"].is_object())
@@ -75,10 +80,6 @@ HfDirectory::HfDirectory(std::filesystem::path dir) : dir_(std::move(dir)) {
       }
     }
     if (files_.empty()) throw InputError(who + ": its weight_map names no tensor");
-  } else if (std::filesystem::exists(single)) {
-    files_.push_back(std::make_unique<SafetensorsFile>(single));
-    for (const SafetensorsTensor& t : files_.back()->index().tensors)
-      tensors_.emplace(t.name, Place{files_.back().get(), &t});
   } else {
     throw InputError("Hugging Face directory " + dir_.string() +
                      ": neither model.safetensors nor model.safetensors.index.json (Trellis "

@@ -1,5 +1,6 @@
 // A Hugging Face model directory as `[model] init = "hf:DIR"` reads it: config.json, and the
-// weights in model.safetensors or in the shards model.safetensors.index.json maps each tensor to.
+// weights in model.safetensors or else in the shards model.safetensors.index.json maps each tensor
+// to (Hugging Face's loaders prefer the single file too).
 // Every weights file is opened and checked (checkpoint/safetensors.h) before any value is read;
 // with an index, every tensor it names must be in the file it names, and every tensor of those
 // files must be named by it (no tensor twice). Each failure is an InputError naming the file.

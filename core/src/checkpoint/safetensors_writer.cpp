@@ -7,6 +7,45 @@
 
 namespace trellis {
 
+std::int64_t SafetensorsLayout::Entry::elements() const noexcept {
+  std::int64_t n = 1;
+  for (std::int64_t d : shape) n *= d;
+  return n;
+}
+
+const SafetensorsLayout::Entry* SafetensorsLayout::find(std::string_view name) const noexcept {
+  for (const Entry& e : entries)
+    if (e.name == name) return &e;
+  return nullptr;
+}
+
+SafetensorsLayout safetensors_layout(const std::vector<SafetensorsShape>& tensors,
+                                     const std::map<std::string, std::string>& metadata) {
+  SafetensorsLayout layout;
+  nlohmann::ordered_json header = nlohmann::ordered_json::object();
+  if (!metadata.empty()) header["__metadata__"] = metadata;
+  std::uint64_t at = 0;
+  for (const SafetensorsShape& t : tensors) {
+    if (t.name == "__metadata__" || header.contains(t.name))
+      throw Error("safetensors writer: tensor \"" + t.name + "\" has a bad name or comes twice");
+    layout.entries.push_back({t.name, t.shape, at});
+    const std::uint64_t size = 4 * static_cast<std::uint64_t>(layout.entries.back().elements());
+    header[t.name] = {{"dtype", "F32"}, {"shape", t.shape}, {"data_offsets", {at, at + size}}};
+    at += size;
+  }
+  std::string text = header.dump();
+  // Hugging Face's writer pads the header with spaces to a multiple of 8, so the data is aligned.
+  text.append((8 - text.size() % 8) % 8, ' ');
+  layout.head.assign(8, '\0');
+  const std::uint64_t n = text.size();
+  for (int i = 0; i < 8; ++i)
+    layout.head[static_cast<std::size_t>(i)] = static_cast<char>((n >> (8 * i)) & 0xff);
+  layout.head += text;
+  for (SafetensorsLayout::Entry& e : layout.entries) e.file_offset += layout.head.size();
+  layout.file_bytes = layout.head.size() + at;
+  return layout;
+}
+
 void SafetensorsWriter::add(const std::string& name, std::vector<std::int64_t> shape,
                             std::vector<float> values) {
   std::int64_t n = 1;
@@ -23,22 +62,9 @@ void SafetensorsWriter::set_metadata(const std::string& key, const std::string& 
 }
 
 std::string SafetensorsWriter::bytes() const {
-  nlohmann::ordered_json header = nlohmann::ordered_json::object();
-  if (!metadata_.empty()) header["__metadata__"] = metadata_;
-  std::uint64_t at = 0;
-  for (const Entry& e : entries_) {
-    const std::uint64_t size = 4 * e.values.size();
-    header[e.name] = {{"dtype", "F32"}, {"shape", e.shape}, {"data_offsets", {at, at + size}}};
-    at += size;
-  }
-  std::string text = header.dump();
-  // Hugging Face's writer pads the header with spaces to a multiple of 8, so the data is aligned.
-  text.append((8 - text.size() % 8) % 8, ' ');
-  std::string out(8, '\0');
-  std::uint64_t n = text.size();
-  for (int i = 0; i < 8; ++i)
-    out[static_cast<std::size_t>(i)] = static_cast<char>((n >> (8 * i)) & 0xff);
-  out += text;
+  std::vector<SafetensorsShape> shapes;
+  for (const Entry& e : entries_) shapes.push_back({e.name, e.shape});
+  std::string out = safetensors_layout(shapes, metadata_).head;
   for (const Entry& e : entries_) {
     if (e.values.empty()) continue;  // an empty vector's data() may be null
     out.append(reinterpret_cast<const char*>(e.values.data()), 4 * e.values.size());

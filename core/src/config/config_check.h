@@ -47,6 +47,10 @@ LayoutStatus check_layout(CheckContext& ctx, const RunEnvironment& env, Resolved
 
 // [data] train and val; fills run.train / run.val.
 void check_input_files(CheckContext& ctx, ResolvedRun& run);
+// [data] tokenizer: "bytes" or "gpt2:DIR", whose vocab.json and merges.txt it reads (every
+// problem in them reported), and [model] vocab_size at least the tokenizer's vocabulary; fills
+// run.tokenizer.
+void check_tokenizer(CheckContext& ctx, ResolvedRun& run);
 
 // Finds the plugins the run uses, checks every [comm.<backend>] table against its backend's
 // options, and runs each used plugin's check when the layout allows.

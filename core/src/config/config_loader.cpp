@@ -25,7 +25,10 @@ ResolvedRun resolve(ReadConfig read, const RunEnvironment& env, LoadPurpose purp
   check_moe(ctx, run);
   const LayoutStatus layout = check_layout(ctx, env, run);
   check_expert_parallel(ctx, layout, run);
-  if (purpose == LoadPurpose::train) check_input_files(ctx, run);
+  if (purpose == LoadPurpose::train) {
+    check_input_files(ctx, run);
+    check_tokenizer(ctx, run);
+  }
   check_plugins(ctx, env, layout, purpose, run);
   check_recompute(ctx, run);
   check_moe_family(ctx, run);

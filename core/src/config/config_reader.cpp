@@ -291,12 +291,15 @@ class Reader {
       std::string& text = std::get<std::string>(value);
       const std::string written = text;
       if (spec.section == "model" && spec.name == "init") {
-        // "llmc:PATH" and "checkpoint:DIR" carry a path; "random" is none.
-        for (std::string_view prefix : {"llmc:", "checkpoint:"}) {
+        // "llmc:PATH", "checkpoint:DIR" and "hf:DIR" carry a path; "random" is none.
+        for (std::string_view prefix : {"llmc:", "checkpoint:", "hf:"}) {
           if (text.starts_with(prefix)) {
             text = std::string(prefix) + resolve_path(text.substr(prefix.size()));
           }
         }
+      } else if (spec.section == "data" && spec.name == "tokenizer") {
+        // "gpt2:DIR" carries a path; "bytes" is none.
+        if (text.starts_with("gpt2:")) text = "gpt2:" + resolve_path(text.substr(5));
       } else {
         text = resolve_path(text);
       }

@@ -142,6 +142,8 @@ std::vector<KeySpec> make_keys() {
 
       path({"data", "train", &field<&R::data, &DataSection::train>, any()}),
       path({"data", "val", &field<&R::data, &DataSection::val>, any()}),
+      // The directory after "gpt2:" is an input path; the forms are checked with the tokenizer.
+      path({"data", "tokenizer", &field<&R::data, &DataSection::tokenizer>, non_empty()}),
       {"data", "shuffle", &field<&R::data, &DataSection::shuffle>, any()},
       {"data", "val_every", &field<&R::data, &DataSection::val_every>, ints(0, kInt64Max)},
       {"data", "val_batches", &field<&R::data, &DataSection::val_batches>, ints(1, kInt32Max)},
@@ -156,6 +158,11 @@ std::vector<KeySpec> make_keys() {
       output_path({"logging", "metrics", &field<&R::logging, &LoggingSection::metrics>, any()}),
       output_path({"logging", "trace", &field<&R::logging, &LoggingSection::trace>, any()}),
       {"logging", "progress", &field<&R::logging, &LoggingSection::progress>, any()},
+      {"logging", "sample_every", &field<&R::logging, &LoggingSection::sample_every>,
+       ints(0, kInt64Max)},
+      {"logging", "sample_tokens", &field<&R::logging, &LoggingSection::sample_tokens>,
+       ints(1, kInt32Max)},
+      {"logging", "sample_prompt", &field<&R::logging, &LoggingSection::sample_prompt>, any()},
 
       {"device", "kind", &field<&R::device, &DeviceSection::kind>, one_of({"cpu", "cuda"})},
       {"device", "threads", &field<&R::device, &DeviceSection::threads>, ints(0, 4096)},

@@ -8,6 +8,7 @@
 #include "config/config_schema.h"
 #include "config/config_value.h"
 #include "config/shard_report.h"
+#include "tokenizer/byte_tokenizer.h"
 #include "trellis/context_attention.h"
 #include "trellis/rank_groups.h"
 #include "trellis/schedule_grid.h"
@@ -97,12 +98,16 @@ void print_config(std::ostream& out, const ResolvedRun& run) {
   table.print(out, "    ");
 }
 
-std::string data_file_text(const DataFile& file) {
-  return file.path.string() + " (" +
-         (file.format == DataFile::Format::llmc_tokens
-              ? "llm.c token file, " + str(file.tokens) + " tokens"
-              : "text, " + str(file.tokens) + " bytes = tokens") +
-         ")";
+std::string data_file_text(const DataFile& file, const Tokenizer& tokenizer) {
+  std::string text;
+  if (file.format == DataFile::Format::llmc_tokens) {
+    text = "llm.c token file, " + str(file.tokens) + " tokens";
+  } else if (dynamic_cast<const ByteTokenizer*>(&tokenizer) != nullptr) {
+    text = "text, " + str(file.tokens) + " bytes = tokens";
+  } else {
+    text = "text, " + str(file.tokens) + " bytes, encoded when training starts";
+  }
+  return file.path.string() + " (" + text + ")";
 }
 
 void print_layout(std::ostream& out, const ResolvedRun& run) {
@@ -178,13 +183,16 @@ void print_layout(std::ostream& out, const ResolvedRun& run) {
   std::string init = c.model.init;
   if (run.init.kind == ModelInit::Kind::llmc) init = "llm.c checkpoint " + run.init.path.string();
   if (run.init.kind == ModelInit::Kind::checkpoint) init = "checkpoint " + run.init.path.string();
+  if (run.init.kind == ModelInit::Kind::hf)
+    init = "Hugging Face GPT-2 " + run.init.path.string() + " (config.json, safetensors)";
   if (run.resume_from) {
     init = "resume from " + run.resume_from->string() + " (not " + init + ")";
     if (run.resume_step >= run.config.run.steps) init += "; already complete: nothing to train";
   }
   table.row({"init", init});
-  table.row({"train data", data_file_text(run.train)});
-  table.row({"val data", run.val ? data_file_text(*run.val) : "none"});
+  table.row({"tokenizer", run.tokenizer->describe()});
+  table.row({"train data", data_file_text(run.train, *run.tokenizer)});
+  table.row({"val data", run.val ? data_file_text(*run.val, *run.tokenizer) : "none"});
   table.print(out, "  ");
 }
 

@@ -1,7 +1,7 @@
 // [data] train and val. A file that starts with llm.c's token magic is a token file and must be
 // a whole one; a .bin file without the magic is almost surely a token file gone wrong (reading
-// it as text would train on garbage), so it is an error; anything else is text for the
-// byte-level tokenizer.
+// it as text would train on garbage), so it is an error; anything else is text for [data]
+// tokenizer (tokenizer_check.cpp).
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -79,11 +79,13 @@ void check_input_files(CheckContext& ctx, ResolvedRun& run) {
   if (ctx.valid("data.val") && !data.val.empty())
     run.val = check_data_file(ctx, "data.val", data.val);
 
-  // The byte-level tokenizer needs a row for every byte value.
+  // The byte-level tokenizer needs a row for every byte value (another tokenizer's vocabulary
+  // is checked with it: check_tokenizer).
   const bool text = run.train.format == DataFile::Format::text && !run.train.path.empty();
   const bool text_val = run.val && run.val->format == DataFile::Format::text;
   const std::int64_t vocab = ctx.config().model.vocab_size;
-  if ((text || text_val) && ctx.valid("model.vocab_size") && vocab < kByteVocab) {
+  const bool bytes = ctx.config().data.tokenizer == "bytes";
+  if ((text || text_val) && bytes && ctx.valid("model.vocab_size") && vocab < kByteVocab) {
     const std::string file = (text ? run.train.path : run.val->path).string();
     ctx.problem("model.vocab_size",
                 "vocab_size " + std::to_string(vocab) + " is too small for " + file +

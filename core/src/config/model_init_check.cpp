@@ -1,12 +1,16 @@
-// model.init. With "llmc:PATH" or "checkpoint:DIR" the checkpoint decides the model's shape:
-// dimensions the user left out are taken from its header (or manifest), and any the user gave
+// model.init. With "llmc:PATH", "checkpoint:DIR" or "hf:DIR" the checkpoint decides the model's
+// shape: dimensions the user left out are taken from its header (manifest, config.json), and any
+// the user gave
 // must agree with it — a mismatch would otherwise surface as a shape error deep inside loading.
 #include <string>
 
 #include "checkpoint/checkpoint_directory.h"
+#include "checkpoint/hf_directory.h"
 #include "checkpoint/manifest.h"
 #include "config/config_check.h"
 #include "config/config_value.h"
+#include "model/hf_gpt2_config.h"
+#include "model/hf_gpt2_weights.h"
 #include "model/llmc_checkpoint_header.h"
 #include "os/absolute_path.h"
 #include "trellis/error.h"
@@ -16,8 +20,9 @@ namespace trellis {
 namespace {
 
 constexpr const char* kValidForms =
-    "valid: \"random\", \"llmc:PATH\" (an llm.c GPT-2 checkpoint, fp32 version 3) or "
-    "\"checkpoint:DIR\" (a Trellis checkpoint directory)";
+    "valid: \"random\", \"llmc:PATH\" (an llm.c GPT-2 checkpoint, fp32 version 3), "
+    "\"checkpoint:DIR\" (a Trellis checkpoint directory) or \"hf:DIR\" (a Hugging Face GPT-2 "
+    "directory: config.json and safetensors weights)";
 
 // The shape a checkpoint file gives, and how that file names each dimension.
 struct SourceDims {
@@ -74,6 +79,25 @@ void apply_llmc_dims(CheckContext& ctx, ResolvedRun& run, const LlmcCheckpointHe
                      {"V", "maxT", "L", "NH", "C"}},
                     "llm.c checkpoint " + path, "header of " + path);
   run.llmc = header;
+}
+
+// "hf:DIR": config.json gives the shape, and every weight tensor is checked against it here, so
+// that a broken directory stops the run before any rank starts.
+void apply_hf(CheckContext& ctx, ResolvedRun& run, const std::string& dir) {
+  const HfDirectory hf(dir);
+  const std::string config_file = (hf.dir() / "config.json").string();
+  const HfGpt2Shape shape = read_hf_gpt2_config(hf.config(), "Hugging Face config " + config_file);
+  apply_source_dims(ctx,
+                    {shape.vocab_size,
+                     shape.positions,
+                     shape.layers,
+                     shape.heads,
+                     shape.hidden,
+                     {"vocab_size", "n_positions", "n_layer", "n_head", "n_embd"}},
+                    "Hugging Face config " + config_file, config_file);
+  check_hf_gpt2_weights(hf, shape.dims());
+  run.hf = shape;
+  run.init = {ModelInit::Kind::hf, dir};
 }
 
 }  // namespace
@@ -141,6 +165,24 @@ void check_model_init(CheckContext& ctx, ResolvedRun& run) {
       }
     }
     ctx.invalidate(key);
+  } else if (init.starts_with("hf:")) {
+    const std::string dir = path_after("hf:");
+    std::error_code ec;
+    if (dir.empty()) {
+      ctx.problem(key, std::string("no directory after 'hf:'; ") + kValidForms);
+    } else if (!std::filesystem::exists(dir, ec)) {
+      ctx.problem(key, "no such directory: " + absolute_path_text(dir) + ctx.path_note(key) +
+                           "; valid: a Hugging Face model directory (config.json, "
+                           "model.safetensors or model.safetensors.index.json)");
+    } else {
+      try {
+        apply_hf(ctx, run, dir);
+        return;
+      } catch (const InputError& e) {
+        ctx.problem(key, std::string(e.what()));
+      }
+    }
+    ctx.invalidate(key);
   } else {
     ctx.problem(key, std::string("unknown form; ") + kValidForms);
     ctx.invalidate(key);
@@ -152,10 +194,24 @@ void check_model_export(CheckContext& ctx, ResolvedRun& run) {
   if (!ctx.valid(key)) return;
   const std::string target = ctx.config().model.export_to;
   if (target.empty()) return;
+  if (target.starts_with("hf:") && target.size() > 3) {
+    std::filesystem::path dir = target.substr(3);
+    std::error_code ec;
+    if (std::filesystem::exists(dir, ec) && !std::filesystem::is_directory(dir, ec)) {
+      ctx.problem(key, absolute_path_text(dir) + " is not a directory" + ctx.path_note(key) +
+                           "; valid: the directory to write config.json and model.safetensors "
+                           "into (made when missing; its other files are left alone)");
+      ctx.invalidate(key);
+      return;
+    }
+    run.export_hf = dir;
+    return;
+  }
   if (!target.starts_with("llmc:") || target.size() == 5) {
     ctx.problem(key,
-                "unknown form; valid: \"\" (no export) or \"llmc:PATH\" (an llm.c GPT-2 "
-                "checkpoint, fp32, written when training ends)");
+                "unknown form; valid: \"\" (no export), \"llmc:PATH\" (an llm.c GPT-2 "
+                "checkpoint, fp32, written when training ends) or \"hf:DIR\" (a Hugging Face "
+                "GPT-2 directory, fp32 safetensors)");
     ctx.invalidate(key);
     return;
   }

@@ -74,8 +74,9 @@ bool fill_model_dims(CheckContext& ctx, ResolvedRun& run) {
   const ParallelSection& p = ctx.config().parallel;
   run.dims.vocab_size = m.vocab_size;
   run.dims.seq_len = m.seq_len;
-  // An llm.c checkpoint's position table may be longer than the sequences trained on.
+  // A checkpoint's position table may be longer than the sequences trained on.
   run.dims.max_seq_len = run.llmc              ? run.llmc->max_seq_len
+                         : run.hf              ? run.hf->positions
                          : run.checkpoint_dims ? run.checkpoint_dims->max_seq_len
                                                : m.seq_len;
   run.dims.layers = m.layers;

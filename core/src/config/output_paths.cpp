@@ -53,9 +53,10 @@ void resolve_output_paths(CheckContext& ctx) {
   output("checkpoint.dir", c.checkpoint.dir, "checkpoints", "<out_dir>/checkpoints");
   output("logging.metrics", c.logging.metrics, "metrics.jsonl", "<out_dir>/metrics.jsonl");
   if (ctx.valid("logging.trace")) place_in_out_dir(ctx, "logging.trace", c.logging.trace, out_dir);
-  // "llmc:PATH"; other forms are check_model_export's to refuse.
-  if (ctx.valid("model.export") && c.model.export_to.starts_with("llmc:")) {
-    place_in_out_dir(ctx, "model.export", c.model.export_to, out_dir, "llmc:");
+  // "llmc:PATH" and "hf:DIR"; other forms are check_model_export's to refuse.
+  for (const char* prefix : {"llmc:", "hf:"}) {
+    if (ctx.valid("model.export") && c.model.export_to.starts_with(prefix))
+      place_in_out_dir(ctx, "model.export", c.model.export_to, out_dir, prefix);
   }
 }
 

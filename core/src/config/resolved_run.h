@@ -15,8 +15,10 @@
 
 #include "config/config_origin.h"
 #include "config/run_config.h"
+#include "model/hf_gpt2_config.h"
 #include "model/llmc_checkpoint_header.h"
 #include "model/recompute_plan.h"
+#include "tokenizer/byte_tokenizer.h"
 #include "trellis/config.h"
 #include "trellis/parallel.h"
 #include "trellis/pipeline_plan.h"
@@ -26,16 +28,19 @@
 namespace trellis {
 
 struct ModelInit {
-  enum class Kind : unsigned char { random, llmc, checkpoint };
+  enum class Kind : unsigned char { random, llmc, checkpoint, hf };
   Kind kind = Kind::random;
-  std::filesystem::path path;  // llmc: the checkpoint file; checkpoint: the directory
+  // llmc: the checkpoint file; checkpoint: the step directory; hf: the Hugging Face directory
+  std::filesystem::path path;
 };
 
 struct DataFile {
   enum class Format : unsigned char { llmc_tokens, text };
   std::filesystem::path path;
   Format format = Format::text;
-  std::int64_t tokens = 0;  // llmc_tokens: from the header; text: bytes (one token each)
+  // llmc_tokens: from the header; text: bytes (the tokens of the byte-level tokenizer; another
+  // tokenizer's count is known once the file is encoded, when training starts)
+  std::int64_t tokens = 0;
 };
 
 enum class LrSchedule : unsigned char { constant, cosine };
@@ -72,6 +77,7 @@ struct ResolvedRun {
   MoeSettings moe;       // [model] experts and its keys; experts 0: dense
   ModelInit init;        // with "checkpoint:DIR", path is the step directory DIR resolves to
   std::optional<LlmcCheckpointHeader> llmc;   // with init = "llmc:PATH"
+  std::optional<HfGpt2Shape> hf;              // with init = "hf:DIR": its config.json
   std::optional<ModelDims> checkpoint_dims;   // with init = "checkpoint:DIR": its model
   std::optional<MoeSettings> checkpoint_moe;  // and its experts (0: dense)
   // With [checkpoint] resume = true and a complete checkpoint in [checkpoint] dir: the newest
@@ -79,8 +85,13 @@ struct ResolvedRun {
   std::optional<std::filesystem::path> resume_from;
   std::int64_t resume_step = 0;  // with resume_from: the steps its checkpoint holds
   std::optional<std::filesystem::path> export_llmc;  // with export = "llmc:PATH"
+  std::optional<std::filesystem::path> export_hf;    // with export = "hf:DIR"
   DataFile train;
   std::optional<DataFile> val;
+  // [data] tokenizer, read and checked: what text files are encoded with. Never null; the
+  // byte-level tokenizer unless the config names another (and when loaded for LoadPurpose::plan,
+  // which reads no data).
+  std::shared_ptr<const Tokenizer> tokenizer = std::make_shared<const ByteTokenizer>();
   LrSchedule lr_schedule = LrSchedule::cosine;
   DeviceKind device = DeviceKind::cpu;
   RecomputeSettings recompute;  // [train] recompute, recompute_method, recompute_num_layers

@@ -93,6 +93,9 @@ struct OptimSection {
 struct DataSection {
   std::string train;  // required
   std::string val;    // empty: no validation
+  // How text files become tokens: "bytes" (one token a byte) | "gpt2:DIR" (GPT-2's BPE from
+  // DIR/vocab.json and DIR/merges.txt).
+  std::string tokenizer = "bytes";
   bool shuffle = false;
   std::int64_t val_every = 0;    // steps between validations; 0: at the end only
   std::int64_t val_batches = 8;  // global batches of the validation file per validation
@@ -110,6 +113,11 @@ struct LoggingSection {
   std::string metrics;  // empty: <out_dir>/metrics.jsonl
   std::string trace;    // empty: no trace
   bool progress = true;
+  // A short text the model writes every sample_every steps (0: never), on world rank 0's
+  // console: sample_tokens tokens after sample_prompt ("": the training data's first tokens).
+  std::int64_t sample_every = 0;
+  std::int64_t sample_tokens = 32;
+  std::string sample_prompt;
 };
 
 struct DeviceSection {

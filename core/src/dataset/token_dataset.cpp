@@ -10,6 +10,7 @@
 
 #include "dataset/token_file_header.h"
 #include "os/absolute_path.h"
+#include "tokenizer/byte_tokenizer.h"
 #include "trellis/error.h"
 
 namespace trellis {
@@ -19,8 +20,10 @@ struct TokenDataset::Mapping {
   void* base = nullptr;
   std::size_t bytes = 0;
   bool text = false;
+  std::string text_tokenizer;            // text: what encoded it
   const std::uint16_t* ids16 = nullptr;  // llm.c token file
-  const std::uint8_t* ids8 = nullptr;    // text
+  const std::uint8_t* ids8 = nullptr;    // text as bytes
+  std::vector<std::int32_t> encoded;     // text through any other tokenizer
   std::int64_t count = 0;
   // The window order of the epoch last asked for (shuffling); rebuilt when the epoch changes.
   mutable std::int64_t permutation_epoch = -1;
@@ -48,6 +51,11 @@ TokenDataset& TokenDataset::operator=(TokenDataset&&) noexcept = default;
 TokenDataset::~TokenDataset() = default;
 
 TokenDataset TokenDataset::open(const std::filesystem::path& file, std::int64_t vocab_size) {
+  return open(file, vocab_size, ByteTokenizer());
+}
+
+TokenDataset TokenDataset::open(const std::filesystem::path& file, std::int64_t vocab_size,
+                                const Tokenizer& text_tokenizer) {
   auto m = std::make_unique<Mapping>();
   m->file = file;
   std::int64_t header_bytes = 0;
@@ -76,7 +84,9 @@ TokenDataset TokenDataset::open(const std::filesystem::path& file, std::int64_t 
   if (m->bytes > 0 && m->base == MAP_FAILED) {
     throw InputError("data file " + file.string() + ": cannot map: " + std::strerror(errno));
   }
-  if (m->text) {
+  if (m->text && dynamic_cast<const ByteTokenizer*>(&text_tokenizer) != nullptr) {
+    // Bytes are their own ids: the mapped file is the token sequence.
+    m->text_tokenizer = text_tokenizer.describe();
     m->ids8 = static_cast<const std::uint8_t*>(m->base);
     m->count = static_cast<std::int64_t>(m->bytes);
     if (vocab_size < 256) {
@@ -85,6 +95,19 @@ TokenDataset TokenDataset::open(const std::filesystem::path& file, std::int64_t 
                        std::to_string(vocab_size) +
                        "; use vocab_size >= 256 or an llm.c token file");
     }
+  } else if (m->text) {
+    m->text_tokenizer = text_tokenizer.describe();
+    if (text_tokenizer.vocab_size() > vocab_size) {
+      throw InputError("data file " + file.string() + " is plain text, encoded with " +
+                       m->text_tokenizer + ", but [model] vocab_size is " +
+                       std::to_string(vocab_size) +
+                       "; use vocab_size >= " + std::to_string(text_tokenizer.vocab_size()));
+    }
+    m->encoded =
+        text_tokenizer.encode(std::string_view(static_cast<const char*>(m->base), m->bytes));
+    m->count = static_cast<std::int64_t>(m->encoded.size());
+    if (m->base != nullptr) munmap(m->base, m->bytes);  // the ids are all that is read from now
+    m->base = nullptr;
   } else {
     m->ids16 =
         reinterpret_cast<const std::uint16_t*>(static_cast<const char*>(m->base) + header_bytes);
@@ -106,12 +129,17 @@ const std::filesystem::path& TokenDataset::file() const noexcept {
 bool TokenDataset::is_text() const noexcept {
   return m_->text;
 }
+const std::string& TokenDataset::text_tokenizer() const noexcept {
+  return m_->text_tokenizer;
+}
 std::int64_t TokenDataset::tokens() const noexcept {
   return m_->count;
 }
 
 std::int32_t TokenDataset::token(std::int64_t position) const noexcept {
-  return m_->text ? m_->ids8[position] : m_->ids16[position];
+  if (m_->ids8 != nullptr) return m_->ids8[position];
+  if (m_->ids16 != nullptr) return m_->ids16[position];
+  return m_->encoded[static_cast<std::size_t>(position)];
 }
 
 std::int64_t TokenDataset::batches_per_epoch(std::int64_t global_batch,

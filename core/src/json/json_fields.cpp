@@ -1,7 +1,9 @@
 #include "json/json_fields.h"
 
 #include <cmath>
+#include <set>
 #include <stdexcept>
+#include <vector>
 
 namespace trellis::json {
 
@@ -11,11 +13,11 @@ namespace {
   throw std::runtime_error(std::string("expected ") + wanted + ", got " + type_name(got));
 }
 
-}  // namespace
-
-Value parse(std::string_view text) {
+// Parses with nlohmann's parser, its errors rephrased as parse() promises.
+template <typename Parse>
+Value parse_with(Parse&& parse) {
   try {
-    return Value::parse(text.begin(), text.end());
+    return parse();
   } catch (const Value::parse_error& e) {
     // "[json.exception.parse_error.101] parse error at line 2, column 9: syntax error ...":
     // the position and the reason, without the library's prefix.
@@ -34,6 +36,32 @@ Value parse(std::string_view text) {
     const std::size_t colon = what.find("] ");
     throw std::runtime_error(colon == std::string::npos ? what : what.substr(colon + 2));
   }
+}
+
+}  // namespace
+
+Value parse(std::string_view text) {
+  return parse_with([&] { return Value::parse(text.begin(), text.end()); });
+}
+
+Value parse_unique_names(std::string_view text) {
+  // The names of each object being read, innermost last.
+  std::vector<std::set<std::string>> open_objects;
+  std::string duplicate;
+  Value::parser_callback_t check = [&](int, Value::parse_event_t event, Value& parsed) {
+    if (event == Value::parse_event_t::object_start) open_objects.emplace_back();
+    if (event == Value::parse_event_t::object_end) open_objects.pop_back();
+    if (event == Value::parse_event_t::key && duplicate.empty() &&
+        !open_objects.back().insert(parsed.get<std::string>()).second) {
+      duplicate = parsed.get<std::string>();
+    }
+    return true;
+  };
+  Value value = parse_with([&] { return Value::parse(text.begin(), text.end(), check); });
+  if (!duplicate.empty()) {
+    throw std::runtime_error("name " + Value(duplicate).dump() + " is given twice in one object");
+  }
+  return value;
 }
 
 const char* type_name(const Value& value) {

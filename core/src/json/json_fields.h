@@ -18,6 +18,10 @@ using Value = nlohmann::json;  // what is read (objects keyed by name)
 // (strictly RFC 8259: UTF-8, no comments, nothing after the value), or "number overflow parsing
 // '1e999'" for a number past a double's range.
 Value parse(std::string_view text);
+// As parse, and a name given twice in one object is an error too ("name \"x\" is given twice in
+// one object"): JSON allows it, and the parser keeps the last, but in a file that means one value
+// a name (a vocabulary) the second is a mistake the reader should hear of.
+Value parse_unique_names(std::string_view text);
 
 // "an integer", "a string", ... as messages name the type of `value`.
 const char* type_name(const Value& value);

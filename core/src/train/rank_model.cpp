@@ -1,5 +1,6 @@
 #include "train/rank_model.h"
 
+#include "model/hf_gpt2_weights.h"
 #include "model/llmc_checkpoint.h"
 #include "model/param_init.h"
 #include "trace/recorder_context_trace.h"
@@ -83,9 +84,23 @@ void RankModel::initialize(const ResolvedRun& run, Kernels& kernels) {
     case ModelInit::Kind::llmc:
       load_llmc_checkpoint(run.init.path, run.dims, params_, kernels);
       break;
+    case ModelInit::Kind::hf:
+      load_hf_gpt2(HfDirectory(run.init.path), run.dims, params_, kernels);
+      break;
     case ModelInit::Kind::checkpoint:
       break;
   }
+}
+
+std::vector<Parameter*> RankModel::exported_parameters(const RankCoords& coords) const {
+  std::vector<Parameter*> mine;
+  if (coords.data != 0 || coords.context != 0) return mine;
+  for (Parameter* p : params_) {
+    const bool replica = p->tensor_replicas > 1 && coords.tensor != 0;
+    const bool tied_copy = p == tied_table_ && tied_table_is_copy();
+    if (!replica && !tied_copy) mine.push_back(p);
+  }
+  return mine;
 }
 
 }  // namespace trellis

@@ -5,8 +5,8 @@
 //
 // The table lives on the first stage and, as the LM head's copy, on the last; a rank at either
 // end of a pipeline holds one. The copy on the last stage (when the first stage is elsewhere) is
-// counted once: the optimizer leaves it out of the gradient norm and checkpoints, and the llm.c
-// export writes the first stage's.
+// counted once: the optimizer leaves it out of the gradient norm and checkpoints, and the
+// exports write the first stage's.
 #pragma once
 
 #include <cstdint>
@@ -20,6 +20,7 @@
 #include "trellis/context_attention.h"
 #include "trellis/kernels.h"
 #include "trellis/layer.h"
+#include "trellis/parallel.h"
 #include "trellis/pipeline_plan.h"
 #include "trellis/rank_groups.h"
 
@@ -38,7 +39,8 @@ class RankModel {
   // The tokens of each sequence this rank holds (ContextChunks order).
   const ContextChunks& context_chunks() const noexcept { return context_chunks_; }
 
-  // Fills the parameters as [model] init asks: from (seed, name), or from an llm.c checkpoint.
+  // Fills the parameters as [model] init asks: from (seed, name), from an llm.c checkpoint or
+  // from a Hugging Face directory.
   // A resumed run and "checkpoint:DIR" are read later, once the optimizer has laid the
   // parameters out, so they are left as they are here.
   void initialize(const ResolvedRun& run, Kernels& kernels);
@@ -57,6 +59,11 @@ class RankModel {
   Parameter* tied_table() const noexcept { return tied_table_; }
   // The table is the LM head's copy of one another rank holds (the first stage is elsewhere).
   bool tied_table_is_copy() const { return tied_table_ != nullptr && !holds_first_stage(); }
+
+  // The parameters this rank writes into a whole-model export (llm.c, Hugging Face), so that
+  // each value is written by exactly one rank: none off rank 0 of the data and context groups,
+  // none of the tensor-replicated ones off tensor rank 0, and never the head's copy of the table.
+  std::vector<Parameter*> exported_parameters(const RankCoords& coords) const;
 
  private:
   int stages_ = 1;

@@ -61,10 +61,13 @@ void print_run_banner(std::FILE* console, const ResolvedRun& run, const RunBanne
   }
   const std::int64_t sequences = cfg.train.global_batch;
   if (facts.train_data) {
+    const std::string& tokenizer = facts.train_data->text_tokenizer();
+    const std::string format = !facts.train_data->is_text() ? "llm.c tokens"
+                               : tokenizer == "bytes"       ? "text, byte tokens"
+                                                            : "text, " + tokenizer;
     std::fprintf(
         console, "data: %s (%s, %lld tokens): %lld steps per epoch\n", run.train.path.c_str(),
-        facts.train_data->is_text() ? "text, byte tokens" : "llm.c tokens",
-        static_cast<long long>(facts.train_data->tokens()),
+        format.c_str(), static_cast<long long>(facts.train_data->tokens()),
         static_cast<long long>(facts.train_data->batches_per_epoch(sequences, dims.seq_len)));
   }
   std::fprintf(console, "batch: %lld sequences = %lld microbatches of %lld per data rank x %d\n",

@@ -18,9 +18,9 @@
 #include "pipeline/executor.h"
 #include "trace/trace.h"
 #include "train/context_tokens.h"
-#include "train/llmc_export.h"
 #include "train/lr_schedule.h"
 #include "train/mfu_peak.h"
+#include "train/model_export.h"
 #include "train/model_flops.h"
 #include "train/openblas_line.h"
 #include "train/rank_model.h"
@@ -29,6 +29,7 @@
 #include "train/test_faults.h"
 #include "train/trace_merge.h"
 #include "train/training_checkpoints.h"
+#include "train/training_sample.h"
 #include "trellis/error.h"
 #include "trellis/rank_groups.h"
 
@@ -113,6 +114,7 @@ struct Trainer::State {
   TestFaults faults;
   std::int64_t start_step = 0;  // steps done before this run (a resumed run's checkpoint)
   std::optional<TokenDataset> train_data, val_data;
+  std::unique_ptr<TrainingSampler> sampler;  // [logging] sample_every
   std::unique_ptr<PipelineExecutor> executor, eval_executor;
   std::unique_ptr<TraceRecorder> trace;
   LrScheduleSpec lr;
@@ -191,9 +193,13 @@ Trainer::Trainer(const ResolvedRun& run, const RunEnvironment& environment, std:
       std::make_unique<TrainingCheckpoints>(run, *s.groups.world, *s.device.kernels, s.faults);
   s.set_up_executors();
   if (s.model->holds_first_stage() || s.model->holds_last_stage()) {
-    s.train_data.emplace(TokenDataset::open(run.train.path, run.dims.vocab_size));
-    if (run.val) s.val_data.emplace(TokenDataset::open(run.val->path, run.dims.vocab_size));
+    // Text is encoded with [data] tokenizer (bytes by default) here, once, on each reading rank.
+    s.train_data.emplace(TokenDataset::open(run.train.path, run.dims.vocab_size, *run.tokenizer));
+    if (run.val) {
+      s.val_data.emplace(TokenDataset::open(run.val->path, run.dims.vocab_size, *run.tokenizer));
+    }
   }
+  s.sampler = std::make_unique<TrainingSampler>(run, s.train_data ? &*s.train_data : nullptr);
   s.lr = {run.lr_schedule == LrSchedule::cosine, cfg.optim.lr, cfg.optim.min_lr,
           cfg.optim.warmup_steps, cfg.run.steps};
   if (s.reports) {
@@ -245,6 +251,11 @@ TrainSummary Trainer::train() {
     }
     const std::string saved = s.checkpoints->after_step(step + 1, *s.optimizer);
     if (s.reports && !saved.empty()) progress.message(saved);
+    if (s.sampler->due(step)) {
+      const std::string sample = s.sampler->sample(step, *s.model, s.coords, *s.groups.world,
+                                                   *s.device.kernels, s.device.allocator);
+      if (s.reports) progress.message(sample);
+    }
   }
   progress.finish();
   s.finish();
@@ -461,12 +472,9 @@ double Trainer::State::evaluate() {
   return sum / static_cast<double>(batches * G * T);
 }
 
-// After the last step: the llm.c export and the merged trace, when the run asks for them.
+// After the last step: the exports and the merged trace, when the run asks for them.
 void Trainer::State::finish() {
-  if (run.export_llmc) {
-    export_llmc_model(*run.export_llmc, *model, run.dims, coords, *groups.world, *device.kernels,
-                      console);
-  }
+  export_trained_model(run, *model, coords, *groups.world, *device.kernels, console);
   if (trace) {
     const std::filesystem::path file = run.config.logging.trace;
     if (write_merged_trace(*trace, file, *groups.world))

@@ -4,6 +4,12 @@
 #include <fstream>
 #include <stdexcept>
 
+#include <nlohmann/json.hpp>
+
+#include "checkpoint/safetensors_writer.h"
+#include "model/hf_gpt2_config.h"
+#include "model/hf_gpt2_weights.h"
+
 namespace trellis::test {
 
 namespace {
@@ -57,6 +63,27 @@ void write_llmc_checkpoint(const std::filesystem::path& file, const LlmcSpec& sp
   out.write(zeros.data(), static_cast<std::streamsize>(zeros.size()));
 }
 
+void write_hf_gpt2(const std::filesystem::path& dir, const HfSpec& spec) {
+  const LlmcSpec s;
+  const ModelDims dims =
+      HfGpt2Shape{s.vocab_size, s.max_seq_len, s.layers, s.heads, s.channels}.dims();
+  nlohmann::ordered_json config = hf_gpt2_config(dims);
+  config["model_type"] = spec.model_type;
+  config["activation_function"] = spec.activation;
+  std::ofstream out = open_for_writing(dir / "config.json");
+  out << config.dump(2) << "\n";
+  if (!spec.weights) return;
+  SafetensorsWriter writer;
+  for (SafetensorsShape t : hf_gpt2_tensors(dims)) {
+    if (spec.transposed_qkv && t.name.ends_with("h.0.attn.c_attn.weight"))
+      t.shape = {t.shape[1], t.shape[0]};
+    std::int64_t n = 1;
+    for (std::int64_t d : t.shape) n *= d;
+    writer.add(t.name, t.shape, std::vector<float>(static_cast<std::size_t>(n), 0.0f));
+  }
+  writer.write(dir / "model.safetensors");
+}
+
 void write_text_file(const std::filesystem::path& file, const std::string& text) {
   std::ofstream out = open_for_writing(file);
   out << text;
@@ -67,6 +94,28 @@ std::filesystem::path fresh_work_dir(const std::string& name) {
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   return dir;
+}
+
+void write_tokenizer_fixtures(const std::filesystem::path& dir) {
+  // The tokenizer tests' vocabulary (341 tokens), and a copy whose merges name a token it lacks.
+  const std::filesystem::path data =
+      std::filesystem::path(TRELLIS_SOURCE_DIR) / "tests/tokenizer/data";
+  for (const char* tokenizer : {"gpt2_tokenizer", "gpt2_tokenizer_bad_merges"}) {
+    std::filesystem::create_directories(dir / tokenizer);
+    std::filesystem::copy_file(data / "vocab.json", dir / tokenizer / "vocab.json",
+                               std::filesystem::copy_options::overwrite_existing);
+  }
+  std::filesystem::copy_file(data / "merges.txt", dir / "gpt2_tokenizer" / "merges.txt",
+                             std::filesystem::copy_options::overwrite_existing);
+  write_text_file(dir / "gpt2_tokenizer_bad_merges" / "merges.txt", "#version: 0.2\nĠ t\nĠt zz\n");
+  // llm.c's tokenizer file: magic, version 2, one token "a", end-of-text 0.
+  std::array<std::int32_t, 256> header{};
+  header[0] = 20240328;
+  header[1] = 2;
+  header[2] = 1;
+  std::ofstream out = open_for_writing(dir / "llmc_tokenizer.bin");
+  write_header(out, header);
+  out << '\x01' << 'a';
 }
 
 void make_fixtures(const std::filesystem::path& dir) {
@@ -87,6 +136,12 @@ void make_fixtures(const std::filesystem::path& dir) {
   write_llmc_checkpoint(dir / "gpt2_bad_magic.bin", {.magic = 1234});
   write_llmc_checkpoint(dir / "gpt2_truncated.bin", {.missing_bytes = 100});
   std::filesystem::create_directories(dir / "checkpoint_dir");
+  write_hf_gpt2(dir / "hf_gpt2", {});
+  write_hf_gpt2(dir / "hf_llama", {.model_type = "llama"});
+  write_hf_gpt2(dir / "hf_gelu", {.activation = "gelu"});
+  write_hf_gpt2(dir / "hf_bad_shape", {.transposed_qkv = true});
+  write_hf_gpt2(dir / "hf_no_weights", {.weights = false});
+  write_tokenizer_fixtures(dir);
 }
 
 }  // namespace trellis::test

@@ -32,6 +32,16 @@ struct LlmcSpec {
 void write_llmc_checkpoint(const std::filesystem::path& file, const LlmcSpec& spec);
 std::int64_t llmc_spec_parameters(const LlmcSpec& spec);
 
+// A tiny Hugging Face GPT-2 directory (config.json, model.safetensors of zeros); the defaults
+// describe a valid model of LlmcSpec's default sizes.
+struct HfSpec {
+  std::string model_type = "gpt2";
+  std::string activation = "gelu_new";
+  bool transposed_qkv = false;  // h.0.attn.c_attn.weight as [3C, C], not Conv1D's [C, 3C]
+  bool weights = true;          // false: config.json alone
+};
+void write_hf_gpt2(const std::filesystem::path& dir, const HfSpec& spec);
+
 void write_text_file(const std::filesystem::path& file, const std::string& text);
 
 // An empty directory to work in: `name` under the test's work directory, removed first.
@@ -49,6 +59,16 @@ std::filesystem::path fresh_work_dir(const std::string& name);
 //   gpt2_bad_magic.bin    magic 1234
 //   gpt2_truncated.bin    100 bytes short
 //   checkpoint_dir/       an empty directory: init = "checkpoint:DIR" finds no checkpoint in it
+//   hf_gpt2/              a valid Hugging Face GPT-2 of gpt2_tiny.bin's sizes
+//   hf_llama/             config.json's model_type "llama"
+//   hf_gelu/              activation_function "gelu" (exact, not tanh)
+//   hf_bad_shape/         h.0.attn.c_attn.weight [48, 16] where GPT-2 has [16, 48]
+//   hf_no_weights/        config.json without weights
+//   gpt2_tokenizer/       vocab.json and merges.txt of tests/tokenizer/data (341 tokens)
+//   gpt2_tokenizer_bad_merges/  the same vocab.json, merges.txt line 3 naming a token it lacks
+//   llmc_tokenizer.bin    llm.c's tokenizer file (version 2, one token)
 void make_fixtures(const std::filesystem::path& dir);
+// The tokenizer fixtures alone (part of make_fixtures).
+void write_tokenizer_fixtures(const std::filesystem::path& dir);
 
 }  // namespace trellis::test
