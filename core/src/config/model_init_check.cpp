@@ -1,7 +1,7 @@
 // model.init. With "llmc:PATH", "checkpoint:DIR" or "hf:DIR" the checkpoint decides the model's
 // shape: dimensions the user left out are taken from its header (manifest, config.json), and any
-// the user gave
-// must agree with it — a mismatch would otherwise surface as a shape error deep inside loading.
+// the user gave must agree with it — a mismatch would otherwise surface as a shape error deep
+// inside loading.
 #include <string>
 
 #include "checkpoint/checkpoint_directory.h"
