@@ -1,5 +1,5 @@
-// trellis-generate: a GPT-2 model continues a prompt (generate_arguments.cpp has the command
-// line, docs/user-guide.md "Generating text" the user's view).
+// trellis-generate: a GPT-2 or LLaMA model continues a prompt (generate_arguments.cpp has the
+// command line, docs/user-guide.md "Generating text" the user's view).
 //
 // Finds out what CHECKPOINT_OR_CONFIG is (generate/model_input.h), loads it with the layer family
 // and the loaders training uses (generate/generation_model.h) and runs the decoder with its KV

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "config/config_loader.h"
+#include "config/model_architecture.h"
 #include "launch/openblas_reexec.h"
 #include "plan/bench_results.h"
 #include "plan/calibration.h"
@@ -59,19 +60,20 @@ std::string model_line(const ResolvedRun& run) {
   }
   std::string parameters;
   std::snprintf(text, sizeof text, "%.4g M parameters",
-                static_cast<double>(parameter_count(d, moe)) / 1e6);
+                static_cast<double>(parameter_count(d, moe, run.arch)) / 1e6);
   parameters = text;
   if (moe.experts > 0) {
     std::snprintf(text, sizeof text, " (%.4g M active a token)",
-                  static_cast<double>(active_parameter_count(d, moe)) / 1e6);
+                  static_cast<double>(active_parameter_count(d, moe, run.arch)) / 1e6);
     parameters += text;
   }
   std::snprintf(text, sizeof text,
-                "model: %lld layers, hidden %lld, %lld heads, vocab %lld (padded %lld), seq %lld",
+                "%lld layers, hidden %lld, %lld heads, vocab %lld (padded %lld), seq %lld",
                 static_cast<long long>(d.layers), static_cast<long long>(d.hidden),
                 static_cast<long long>(d.heads), static_cast<long long>(d.vocab_size),
                 static_cast<long long>(d.padded_vocab), static_cast<long long>(d.seq_len));
-  std::string line = text + experts + ": " + parameters;
+  std::string line = "model: " + architecture_text(run.config.model.arch, run.arch, d) + ", " +
+                     text + experts + ": " + parameters;
   std::snprintf(text, sizeof text, "; global batch %lld sequences = %lld tokens a step\n",
                 static_cast<long long>(run.config.train.global_batch),
                 static_cast<long long>(run.config.train.global_batch * d.seq_len));

@@ -2,8 +2,9 @@
 """Seeds for the fuzzing harnesses of tests/fuzz, made from the repository's real files: the
 shipped configs and the bad configs of the tests, the cluster descriptions, the tiny llm.c
 checkpoint and token file of the golden tests (as their harnesses take them: the file's size,
-then the header), the checkpoint fixture's manifest, the example CSV schedule, and a few
-conversations with the TCP store. bench/fuzz/run.sh merges them into the committed corpora.
+then the header), the checkpoint fixture's manifest, the golden Hugging Face directories'
+config.json files (GPT-2's and LLaMA's), the example CSV schedule, and a few conversations with
+the TCP store. bench/fuzz/run.sh merges them into the committed corpora.
 
 usage: make_seeds.py OUT_DIR      (writes OUT_DIR/<harness>/...)
 """
@@ -58,6 +59,13 @@ def header_seed(out, harness, path):
 def manifest_seeds(out):
     write(out, "manifest", "seed-step-00000003",
           read("tests/checkpoint/data/step-00000003/manifest.json"))
+
+
+def hf_config_seeds(out):
+    for path in sorted(glob.glob(os.path.join(ROOT, "tests", "golden", "data", "*.hf*",
+                                              "config.json"))):
+        name = os.path.basename(os.path.dirname(path))
+        write(out, "hf_config", "seed-" + name, read(path))
 
 
 def schedule_seeds(out):
@@ -119,6 +127,7 @@ def main():
     header_seed(out, "llmc_checkpoint_header", "tests/golden/data/tiny_gpt2.llmc.bin")
     header_seed(out, "token_file_header", "tests/golden/data/tiny_tokens.bin")
     manifest_seeds(out)
+    hf_config_seeds(out)
     schedule_seeds(out)
     store_seeds(out)
 

@@ -1,13 +1,16 @@
 // Tokens/s of text generation, with the KV cache and by recomputing the whole text for every
 // token, side by side in one run: for each repeat, each thread count and each mode in turn
 // (alternating, so drifts in the machine's speed hit every cell alike), greedy generation of
-// --new tokens after a random prompt of --prompt tokens, by a model with GPT-2's initialisation
-// made as a run with [model] init = "random" makes it (the "1d" layer family and param_init,
-// through generate/generation_model.h). Both modes must produce the same tokens.
+// --new tokens after a random prompt of --prompt tokens, by a model with random initial weights
+// made as a run with [model] init = "random" makes them (the "1d" layer family and param_init,
+// through generate/generation_model.h): GPT-2's blocks, or with --arch llama the "llama" preset's
+// (config/model_architecture.h; --kv-heads for grouped-query attention). Both modes must produce
+// the same tokens.
 //
 // Usage: trellis-bench-generate [--threads 1,2] [--repeats 3] [--prompt 64] [--new 128]
 //                               [--vocab 50257] [--layers 12] [--heads 12] [--hidden 768]
-//                               [--positions 1024] [--blas-core auto|keep|NAME]
+//                               [--positions 1024] [--arch gpt2|llama] [--kv-heads HEADS]
+//                               [--blas-core auto|keep|NAME]
 // (the defaults: GPT-2 124M). Prints each run with the machine's load average, then per thread
 // count and mode the medians over the repeats — the time to the first token (the prompt's pass),
 // tokens/s after it (one token a step), tokens/s overall — and the best run's tokens/s. Exit 2
@@ -21,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "config/model_architecture.h"
 #include "config/run_environment.h"
 #include "generate/decoder.h"
 #include "generate/generation.h"
@@ -40,6 +44,8 @@ struct BenchOptions {
   std::int64_t prompt = 64;
   std::int64_t new_tokens = 128;
   ModelDims dims{50257, 0, 1024, 1024, 12, 12, 768};
+  std::string arch = "gpt2";
+  std::int64_t kv_heads = 0;  // 0: the preset's (heads)
   std::string blas_core = "auto";
 };
 
@@ -80,12 +86,17 @@ BenchOptions parse(int argc, char** argv) {
       o.dims.hidden = positive(flag, v);
     } else if (flag == "--positions") {
       o.dims.max_seq_len = o.dims.seq_len = positive(flag, v);
+    } else if (flag == "--arch") {
+      if (v != "gpt2" && v != "llama") throw InputError("--arch '" + v + "': valid: gpt2, llama");
+      o.arch = v;
+    } else if (flag == "--kv-heads") {
+      o.kv_heads = positive(flag, v);
     } else if (flag == "--blas-core") {
       o.blas_core = v;
     } else {
       throw InputError("unknown option '" + flag +
                        "'; valid: --threads --repeats --prompt --new --vocab --layers --heads "
-                       "--hidden --positions --blas-core");
+                       "--hidden --positions --arch --kv-heads --blas-core");
     }
   }
   // Padded as a run at tensor 1 pads it (a multiple of 128).
@@ -125,12 +136,14 @@ int run(int argc, char** argv) {
   ModelInput input;
   input.kind = ModelInput::Kind::random;
   input.dims = o.dims;
+  input.arch = architecture_preset(o.arch, o.dims.hidden, o.dims.heads);
+  if (o.kv_heads > 0) input.arch.kv_heads = o.kv_heads;
   input.seed = 1234;
   GenerationModel model = [&] {
     const std::shared_ptr<Kernels> kernels = make_cpu_kernels(o.threads.front());
     return load_generation_model(input, registry, *kernels, allocator);
   }();
-  std::printf("model: %s (random GPT-2 initialisation); prompt %lld tokens, %lld new, greedy\n",
+  std::printf("model: %s (random initialisation); prompt %lld tokens, %lld new, greedy\n",
               model.architecture.describe().c_str(), static_cast<long long>(o.prompt),
               static_cast<long long>(o.new_tokens));
   std::mt19937_64 draw(1);

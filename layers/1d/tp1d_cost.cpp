@@ -19,23 +19,24 @@ LayerCost describe_cost(const LayerCostQuery& q) {
   c.pipeline_message_bytes = S;
 
   const double h = static_cast<double>(q.dims.hidden), t = q.tensor;
+  const layers::BlockWidths w = layers::block_widths(q);
   BlockStash& s = c.block_stash;
-  s.after_forward = 4 * h + 12 * h / t + 4;
+  s.after_forward = 4 * h + w.split / t + 4;
   s.attention_probabilities = static_cast<double>(q.dims.heads * q.seq_len) / t;
-  s.after_input = 4 * h + 12 * h / t;
+  s.after_input = 4 * h + w.split / t;
   // d_fc, d_att, d_qkv split; d_ln2, d_res2, d_ln1, d_x whole.
-  s.backward_workspace = 4 * h + 8 * h / t;
+  s.backward_workspace = 4 * h + w.workspace / t;
   s.chunk_input = h;
   s.gradient_in = h;
   c.head_stash = layers::head_stash(q, RegionHolding::whole, false);
 
-  // QKV, projection and MLP weights and the column-parallel biases split; LayerNorms and the
+  // QKV, projection and MLP weights and the column-parallel biases split; norms and the
   // row-parallel biases whole. The token table's rows split, the positions whole.
   ParameterCount& p = c.parameters;
-  p.block = 12 * h * h / t + 7 * h / t + 6 * h;
+  p.block = w.block_parameters(t);
   p.token_table = static_cast<double>(q.dims.padded_vocab) * h / q.tensor;
-  p.embedding = p.token_table + static_cast<double>(q.dims.max_seq_len) * h;
-  p.head = 2.0 * h;  // the final LayerNorm; the head's weights are the tied token table
+  p.embedding = layers::embedding_parameters(q);
+  p.head = layers::head_parameters(q);  // the final norm, and an untied head's weight
   c.activations_sharded = false;
   return c;
 }

@@ -1,5 +1,6 @@
 #include "tp1d_family.h"
 
+#include "architecture_check.h"
 #include "region_family.h"
 #include "replicated_tokens.h"
 #include "trellis/error.h"
@@ -10,6 +11,7 @@ std::unique_ptr<LayerFamily> make_family(const LayerFamilyInit& init) {
   layers::FamilyContext ctx = layers::make_family_context(init, "layers 1d");
   RunQuery query;
   query.dims = init.dims;
+  query.arch = ctx.arch;
   query.sizes.tensor = ctx.tensor_size;
   auto problems = check_run(query);
   if (!problems.empty()) throw Error("layers 1d: " + problems.front().message);
@@ -32,6 +34,7 @@ std::vector<ConfigProblem> check_run(const RunQuery& query) {
                             std::to_string(query.dims.heads) + " heads do not divide by tensor = " +
                             std::to_string(tp) + "; valid tensor sizes: " + valid});
   }
+  for (ConfigProblem& p : layers::architecture_problems(query, "1d")) problems.push_back(p);
   if (query.dims.padded_vocab % tp != 0) {
     problems.push_back(
         {"model.vocab_size", "the padded vocabulary (" + std::to_string(query.dims.padded_vocab) +

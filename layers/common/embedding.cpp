@@ -8,16 +8,19 @@ Embedding::Embedding(const FamilyContext& ctx) : ctx_(ctx) {
   const std::int64_t C = ctx.dims.hidden, Vp = ctx.dims.padded_vocab, rows = ctx.vocab_rows();
   wte_ = make_parameter("wte", {rows, C}, {{Vp, C}, {ctx.vocab_begin(), 0}, 1}, true, normal(0.02f),
                         ctx.allocator);
-  wpe_ = make_parameter("wpe", {ctx.dims.max_seq_len, C},
-                        replicated({ctx.dims.max_seq_len, C}, ctx.tensor_size), true, normal(0.02f),
-                        ctx.allocator);
+  // Rotary positions turn queries and keys inside attention: no table of positions then.
+  if (ctx.arch.positions == ModelArchitecture::Positions::learned) {
+    wpe_ = make_parameter("wpe", {ctx.dims.max_seq_len, C},
+                          replicated({ctx.dims.max_seq_len, C}, ctx.tensor_size), true,
+                          normal(0.02f), ctx.allocator);
+  }
 }
 
 Tensor Embedding::forward(const Microbatch& mb, const Tensor& tokens) {
   const std::int64_t B = ctx_.micro_batch, T = ctx_.seq_len(), C = ctx_.dims.hidden;
   TokenRegion& region = *ctx_.region;
   Tensor partial = ctx_.empty({B, T, C});
-  const bool adds_positions = ctx_.tensor_rank == 0;
+  const bool adds_positions = ctx_.tensor_rank == 0 && wpe_.value.defined();
   // Each token gets the position row of where it sits in its sequence.
   const std::int64_t max_T = ctx_.dims.max_seq_len;
   for_each_position_run(
@@ -44,12 +47,13 @@ void Embedding::backward_weight(const Microbatch& mb) {
   // comes out the same everywhere.
   Tensor d_out = region.to_sequence_order(region.gather(s.d_out));
   const std::int64_t max_T = ctx_.dims.max_seq_len;
-  for_each_position_run(ctx_.chunks, ctx_.micro_batch, s.tokens, d_out,
-                        [&](const Tensor& t, const Tensor& rows, std::int64_t first) {
-                          ctx_.kernels->embedding_backward(
-                              t, rows, ctx_.vocab_begin(), wte_.grad,
-                              wpe_.grad.narrow(0, first, max_T - first));
-                        });
+  for_each_position_run(
+      ctx_.chunks, ctx_.micro_batch, s.tokens, d_out,
+      [&](const Tensor& t, const Tensor& rows, std::int64_t first) {
+        ctx_.kernels->embedding_backward(
+            t, rows, ctx_.vocab_begin(), wte_.grad,
+            wpe_.grad.defined() ? wpe_.grad.narrow(0, first, max_T - first) : Tensor());
+      });
   stashes_.erase(mb.id);
 }
 

@@ -15,6 +15,7 @@ namespace trellis::layers {
 
 struct FamilyContext {
   ModelDims dims;
+  ModelArchitecture arch;        // what the blocks compute (LayerFamilyInit::arch)
   std::int64_t micro_batch = 1;  // B
   Communicator* tensor = nullptr;
   int tensor_size = 1;
@@ -42,6 +43,11 @@ struct FamilyContext {
   std::int64_t local_seq_len() const { return region->local_seq_len(); }
   std::int64_t local_hidden() const { return dims.hidden / tensor_size; }  // C / tp
   std::int64_t local_heads() const { return dims.heads / tensor_size; }
+  std::int64_t head_size() const { return dims.hidden / dims.heads; }
+  // Key/value heads on this rank: each serves heads / kv_heads consecutive query heads, and a
+  // rank's query heads use exactly its key/value heads (the check keeps kv_heads % tensor == 0).
+  std::int64_t local_kv_heads() const { return arch.kv_heads / tensor_size; }
+  std::int64_t local_ffn() const { return arch.ffn_hidden / tensor_size; }  // F / tp
   std::int64_t vocab_rows() const { return dims.padded_vocab / tensor_size; }
   std::int64_t vocab_begin() const { return tensor_rank * vocab_rows(); }
 

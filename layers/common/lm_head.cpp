@@ -8,7 +8,9 @@ LmHead::LmHead(const FamilyContext& ctx, Parameter* shared_table)
     : ctx_(ctx), table_(shared_table) {
   if (table_ == nullptr) {
     const std::int64_t C = ctx.dims.hidden, Vp = ctx.dims.padded_vocab;
-    own_table_ = make_parameter("wte", {ctx.vocab_rows(), C}, {{Vp, C}, {ctx.vocab_begin(), 0}, 1},
+    // Tied: a copy of the token table under its name. Untied: the head's own weight.
+    const char* name = ctx.arch.tie_embeddings ? "wte" : "lm_head.weight";
+    own_table_ = make_parameter(name, {ctx.vocab_rows(), C}, {{Vp, C}, {ctx.vocab_begin(), 0}, 1},
                                 true, normal(0.02f), ctx.allocator);
     table_ = &own_table_;
   }

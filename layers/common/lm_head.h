@@ -7,9 +7,10 @@
 // the hidden states leaves through the family's reduce; seq gathers its input again for the
 // weight gradient rather than keeping all tokens' hidden states.
 //
-// The weight is the token embedding's (tied). When the embedding lives on another pipeline stage
-// the head keeps its own copy under the same name; it starts equal (same name, same
-// initialisation) and the trainer adds the two gradients.
+// With tied embeddings (ModelArchitecture::tie_embeddings) the weight is the token embedding's.
+// When the embedding lives on another pipeline stage the head keeps its own copy under the same
+// name; it starts equal (same name, same initialisation) and the trainer adds the two gradients.
+// Untied, the head has its own weight, "lm_head.weight", of the token table's shape and sharding.
 #pragma once
 
 #include "family_context.h"
@@ -20,7 +21,8 @@ namespace trellis::layers {
 
 class LmHead final : public Layer {
  public:
-  // `shared_table` is the embedding's token table, or null to own a copy.
+  // `shared_table` is the embedding's token table, or null to own a copy (or, untied, the
+  // head's weight).
   LmHead(const FamilyContext& ctx, Parameter* shared_table);
 
   std::string_view name() const override { return "lm_head"; }

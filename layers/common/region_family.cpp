@@ -14,6 +14,10 @@ FamilyContext make_family_context(const LayerFamilyInit& init, const std::string
   }
   FamilyContext ctx;
   ctx.dims = init.dims;
+  // A family built against ABI 2.6 reads the architecture core gives; a LayerFamilyInit that
+  // never set it (kv_heads 0) means GPT-2's.
+  ctx.arch = init.arch.kv_heads > 0 ? init.arch
+                                    : ModelArchitecture::gpt2(init.dims.hidden, init.dims.heads);
   ctx.micro_batch = init.micro_batch;
   ctx.tensor = init.groups.tensor;
   ctx.tensor_size = init.groups.tensor ? init.groups.tensor->size() : 1;
@@ -59,7 +63,7 @@ std::unique_ptr<Layer> RegionFamily::make_final_norm() {
 
 std::unique_ptr<Layer> RegionFamily::make_head(Layer* embedding) {
   Parameter* table = nullptr;
-  if (embedding != nullptr) {
+  if (embedding != nullptr && ctx_.arch.tie_embeddings) {
     auto* e = dynamic_cast<Embedding*>(embedding);
     if (e == nullptr) {
       throw Error(family_ + ": make_head was given an embedding of another family");

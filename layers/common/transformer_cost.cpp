@@ -24,6 +24,49 @@ double traffic_bytes(const LayerCostQuery& q, const TokenTraffic& c, RegionHoldi
 
 }  // namespace
 
+namespace {
+
+ModelArchitecture architecture(const LayerCostQuery& q) {
+  return q.arch.kv_heads > 0 ? q.arch : ModelArchitecture::gpt2(q.dims.hidden, q.dims.heads);
+}
+
+}  // namespace
+
+BlockWidths block_widths(const LayerCostQuery& q) {
+  const ModelArchitecture a = architecture(q);
+  const double h = static_cast<double>(q.dims.hidden);
+  const double hs = h / static_cast<double>(q.dims.heads);
+  BlockWidths w;
+  w.qkv = h + 2.0 * static_cast<double>(a.kv_heads) * hs;
+  w.ffn = static_cast<double>(a.ffn_hidden);
+  w.fc = a.mlp == ModelArchitecture::Mlp::swiglu ? 2.0 * w.ffn : w.ffn;
+  w.macs = h * w.qkv + h * h + h * w.fc + w.ffn * h;
+  w.split = 3.0 * h + h + w.fc + w.ffn;
+  w.workspace = w.fc + h + 3.0 * h;
+  w.norm = a.norm == ModelArchitecture::Norm::layernorm ? 2.0 * h : h;
+  w.row_bias = a.bias ? h : 0.0;
+  w.column_bias = a.bias ? w.qkv + w.fc : 0.0;
+  return w;
+}
+
+double BlockWidths::block_parameters(double tensor) const {
+  return (macs + column_bias) / tensor + 2.0 * norm + 2.0 * row_bias;
+}
+
+double embedding_parameters(const LayerCostQuery& q) {
+  const double h = static_cast<double>(q.dims.hidden);
+  const double table = static_cast<double>(q.dims.padded_vocab) * h / q.tensor;
+  const bool learned = architecture(q).positions == ModelArchitecture::Positions::learned;
+  return table + (learned ? static_cast<double>(q.dims.max_seq_len) * h : 0.0);
+}
+
+double head_parameters(const LayerCostQuery& q) {
+  const ModelArchitecture a = architecture(q);
+  const double h = static_cast<double>(q.dims.hidden);
+  const double norm = a.norm == ModelArchitecture::Norm::layernorm ? 2.0 * h : h;
+  return norm + (a.tie_embeddings ? 0.0 : static_cast<double>(q.dims.padded_vocab) * h / q.tensor);
+}
+
 double hidden_state_bytes(const LayerCostQuery& q) {
   return q.activation_bytes * static_cast<double>(q.micro_batch * q.seq_len * q.dims.hidden);
 }
@@ -32,7 +75,7 @@ LayerCost transformer_compute(const LayerCostQuery& q, RegionHolding holding,
                               double reorder_split) {
   const double b = static_cast<double>(q.micro_batch), s = static_cast<double>(q.seq_len);
   const double h = static_cast<double>(q.dims.hidden), t = q.tensor;
-  const double linear = 24.0 * b * s * h * h / t;
+  const double linear = 2.0 * b * s * block_widths(q).macs / t;
   const double core = 4.0 * b * s * s * h / t;  // scores and weighted sum
 
   LayerCost c;

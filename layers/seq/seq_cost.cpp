@@ -17,6 +17,7 @@ LayerCost describe_cost(const LayerCostQuery& q) {
   LayerCost c = layers::transformer_compute(q, RegionHolding::sharded, kReorderValues);
   const double S = layers::hidden_state_bytes(q);
   const double h = static_cast<double>(q.dims.hidden), t = q.tensor;
+  const layers::BlockWidths w = layers::block_widths(q);
   if (q.tensor > 1) {
     const std::vector<CollectiveCall> regions = {
         {CollectiveKind::all_gather, TensorSubgroup::whole, S, 2},
@@ -25,7 +26,7 @@ LayerCost describe_cost(const LayerCostQuery& q) {
     c.block.backward_input.collectives = regions;
     c.block.backward_weight.collectives = {
         {CollectiveKind::all_gather, TensorSubgroup::whole, S, 2},
-        {CollectiveKind::all_reduce, TensorSubgroup::whole, 4.0 * 4.0 * h, 1}};
+        {CollectiveKind::all_reduce, TensorSubgroup::whole, 4.0 * 2.0 * w.norm, 1}};
   }
   layers::add_embedding_and_head_collectives(q, RegionHolding::sharded, c);
   c.pipeline_message_bytes = S / q.tensor;
@@ -34,20 +35,20 @@ LayerCost describe_cost(const LayerCostQuery& q) {
   // sequences of this rank's channels (as in 1d). Backward keeps the gathered output gradients
   // (d_out, d_res2) whole for the weight gradient.
   BlockStash& s = c.block_stash;
-  s.after_forward = 16 * h / t + 4 / t;
+  s.after_forward = (4 * h + w.split + 4) / t;
   s.attention_probabilities = static_cast<double>(q.dims.heads * q.seq_len) / t;
-  s.after_input = 2 * h + 15 * h / t;
-  s.backward_workspace = 4 * h + 13 * h / t;
+  s.after_input = 2 * h + (w.split + 3 * h) / t;
+  s.backward_workspace = 4 * h + (w.workspace + 5 * h) / t;
   s.chunk_input = h / t;
   s.gradient_in = h / t;
   c.head_stash = layers::head_stash(q, RegionHolding::sharded, true);  // the head's input whole
 
   // As 1d: the sequence shards change where activations live, not how parameters are cut.
   ParameterCount& p = c.parameters;
-  p.block = 12 * h * h / t + 7 * h / t + 6 * h;
+  p.block = w.block_parameters(t);
   p.token_table = static_cast<double>(q.dims.padded_vocab) * h / q.tensor;
-  p.embedding = p.token_table + static_cast<double>(q.dims.max_seq_len) * h;
-  p.head = 2.0 * h;
+  p.embedding = layers::embedding_parameters(q);
+  p.head = layers::head_parameters(q);
   c.activations_sharded = true;
   return c;
 }

@@ -2,6 +2,7 @@
 
 #include <numeric>
 
+#include "architecture_check.h"
 #include "region_family.h"
 #include "sequence_shards.h"
 #include "trellis/error.h"
@@ -24,6 +25,7 @@ std::unique_ptr<LayerFamily> make_family(const LayerFamilyInit& init) {
   layers::FamilyContext ctx = layers::make_family_context(init, "layers seq");
   RunQuery query;
   query.dims = init.dims;
+  query.arch = ctx.arch;
   query.sizes.tensor = ctx.tensor_size;
   query.sizes.context = ctx.chunks.size;
   auto problems = check_run(query);
@@ -69,6 +71,7 @@ std::vector<ConfigProblem> check_run(const RunQuery& query) {
                             " does not divide by tensor = " + tensor + "; valid: a multiple of " +
                             tensor + " (or tensor one of " + divisors(query.dims.seq_len) + ")"});
   }
+  for (ConfigProblem& p : layers::architecture_problems(query, "seq")) problems.push_back(p);
   if (query.dims.padded_vocab % tp != 0) {
     problems.push_back({"model.vocab_size", "the padded vocabulary (" +
                                                 std::to_string(query.dims.padded_vocab) +

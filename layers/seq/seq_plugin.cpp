@@ -25,6 +25,8 @@ const trellis::PluginDescriptor descriptor{
     .recomputes_attention = true,
     .runs_experts = true,
     .describe_moe_cost = &trellis::seqpar::describe_moe_cost,
+    .describe_dispatch_cost = nullptr,
+    .builds_architectures = true,
 };
 
 }  // namespace

@@ -214,6 +214,40 @@ TEST_CASE("a mixture of experts' manifest says its experts; a dense one reads as
         "experts is 8 in the checkpoint but 0 in the run");
 }
 
+TEST_CASE("a manifest records another architecture than GPT-2's; an earlier one reads as GPT-2") {
+  const fs::path step_dir = fs::path(TRELLIS_TEST_DATA_DIR) / "step-00000003";
+  Manifest manifest = Manifest::parse(read_text(step_dir / "manifest.json"), "manifest.json");
+  const ModelDims& d = manifest.dims;
+  CHECK(manifest.arch.is_gpt2(d.hidden, d.heads));
+  CHECK(manifest.text().find("norm") == std::string::npos);
+  ModelArchitecture llama = ModelArchitecture::gpt2(d.hidden, d.heads);
+  llama.norm = ModelArchitecture::Norm::rmsnorm;
+  llama.norm_eps = 1e-6;
+  llama.mlp = ModelArchitecture::Mlp::swiglu;
+  llama.ffn_hidden = 40;
+  llama.positions = ModelArchitecture::Positions::rope;
+  llama.rope_theta = 500000.0;
+  llama.kv_heads = 1;
+  llama.bias = false;
+  llama.tie_embeddings = false;
+  manifest.arch = llama;
+  const Manifest back = Manifest::parse(manifest.text(), "manifest.json");
+  CHECK(architecture_differences(back.arch, llama).empty());
+  CHECK(back.arch.norm_eps == 1e-6);
+  CHECK(back.arch.rope_theta == 500000.0);
+  CHECK(back.text() == manifest.text());
+  const std::vector<std::string> differences =
+      architecture_differences(back.arch, ModelArchitecture::gpt2(d.hidden, d.heads));
+  REQUIRE(differences.size() == 9);
+  CHECK(differences[0] == "norm is rmsnorm in the checkpoint but layernorm in the run");
+  CHECK(differences[5] == "rope_theta is 500000 in the checkpoint but 10000 in the run");
+  // A word the manifest does not know is an input error naming the field.
+  std::string text = manifest.text();
+  text.replace(text.find("\"rmsnorm\""), 9, "\"batchnm\"");
+  CHECK_THROWS_WITH_AS(Manifest::parse(text, "manifest.json"),
+                       doctest::Contains("model.norm: \"batchnm\""), InputError);
+}
+
 TEST_CASE("regions: boxes and ranges copy into any other cutting of the tensor") {
   const Shape global{6, 4, 5};
   // Written as boxes split along the second dimension (tensor parallel, two ranks) ...

@@ -295,6 +295,50 @@ TEST_CASE("resume-from-expert2") {
   }
 }
 
+TEST_CASE("resume-llama-tensor2-pipeline2") {
+  // A LLaMA-style model (grouped-query attention, untied head) saved on one rank and resumed at
+  // tensor 2 x pipeline 2: the manifest records the architecture, the key/value heads are cut
+  // from the saved tensors by region, and the head's own weight goes to the last stage. llm.c's
+  // format holds GPT-2 only: the figures compared are the losses and gradient norms.
+  const std::vector<std::string> llama = {"model.export=\"\"", "model.arch=\"llama\"",
+                                          "model.heads=4", "model.kv_heads=2",
+                                          "model.ffn_hidden=48"};
+  auto with = [&](std::vector<std::string> sets) {
+    sets.insert(sets.end(), llama.begin(), llama.end());
+    return sets;
+  };
+  const Run ref = train_ok("llama-reference", with({}));
+  REQUIRE(ref.loss.size() == 4);
+  const nlohmann::json model = nlohmann::json::parse(std::ifstream(
+      ref.dir / "checkpoints" / trellis::step_directory_name(2) / "manifest.json"))["model"];
+  CHECK(model["norm"] == "rmsnorm");
+  CHECK(model["kv_heads"] == 2);
+  CHECK(model["tie_embeddings"] == false);
+  seed_checkpoint(ref, 2, "llama-resumed");
+  const Run resumed = train_ok("llama-resumed",
+                               with({"launch.nproc=4", "parallel.tensor=2", "parallel.pipeline=2",
+                                     "checkpoint.resume=true"}),
+                               false);
+  CHECK(resumed.steps == std::vector<int>{3, 4});
+  check_close(resumed.loss, ref.loss, 2);
+  check_close(resumed.norm, ref.norm, 2);
+  // A GPT-2 run cannot resume it, nor start from it: refused before any rank starts.
+  const Run gpt2 =
+      train("llama-resumed",
+            {"checkpoint.resume=true", "model.export=\"\"", "model.heads=4", "run.steps=6"}, false);
+  CHECK(gpt2.result.exit_code == 2);
+  CHECK(gpt2.result.output.find("is of another model: norm is rmsnorm in the checkpoint but "
+                                "layernorm in the run") != std::string::npos);
+  const Run init = train("llama-init-gpt2",
+                         {"model.export=\"\"", "model.heads=4",
+                          "model.init=checkpoint:" + (ref.dir / "checkpoints").string()},
+                         false);
+  CHECK(init.result.exit_code == 2);
+  CHECK(init.result.output.find("the checkpoint of model.init is of another architecture: norm is "
+                                "rmsnorm in the checkpoint but layernorm in the run") !=
+        std::string::npos);
+}
+
 TEST_CASE("init-from-checkpoint") {
   // init = "checkpoint:DIR" takes the parameters (not the optimizer): one step at lr 0 exports
   // the checkpoint's parameters unchanged, from a checkpoints directory (its newest step).

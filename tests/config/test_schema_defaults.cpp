@@ -117,6 +117,16 @@ TEST_CASE("an empty config holds the defaults") {
   CHECK(c.model.layers == 12);
   CHECK(c.model.heads == 12);
   CHECK(c.model.hidden == 768);
+  CHECK(c.model.arch == "gpt2");
+  CHECK(c.model.norm == "layernorm");
+  CHECK(c.model.norm_eps == 1e-5);
+  CHECK(c.model.mlp == "gelu");
+  CHECK(c.model.ffn_hidden == -1);  // the preset's (4 x hidden), filled in by the loader
+  CHECK(c.model.positions == "learned");
+  CHECK(c.model.rope_theta == 10000.0);
+  CHECK(c.model.kv_heads == -1);  // the preset's (heads)
+  CHECK(c.model.bias == true);
+  CHECK(c.model.tie_embeddings == true);
   CHECK(c.model.init == "random");
   CHECK(c.model.export_to == "");
   CHECK(c.train.micro_batch == 4);

@@ -543,6 +543,25 @@ class FencedKernels final : public Kernels {
     with_arena_open(arena_, [&] { inner_->copy_columns(src, src_col, dst, dst_col, width); });
   }
 
+  void rmsnorm_forward(const Tensor& x, const Tensor& w, float eps, const Tensor& out,
+                       const Tensor& rstd) override {
+    with_arena_open(arena_, [&] { inner_->rmsnorm_forward(x, w, eps, out, rstd); });
+  }
+  void rmsnorm_backward(const Tensor& dout, const Tensor& x, const Tensor& w, const Tensor& rstd,
+                        const Tensor& dx, const Tensor& dw) override {
+    with_arena_open(arena_, [&] { inner_->rmsnorm_backward(dout, x, w, rstd, dx, dw); });
+  }
+  void swiglu_forward(const Tensor& gate_up, const Tensor& out) override {
+    with_arena_open(arena_, [&] { inner_->swiglu_forward(gate_up, out); });
+  }
+  void swiglu_backward(const Tensor& gate_up, const Tensor& dout, const Tensor& dgate_up) override {
+    with_arena_open(arena_, [&] { inner_->swiglu_backward(gate_up, dout, dgate_up); });
+  }
+  void rope(const Tensor& x, std::int64_t col, std::int64_t heads, std::int64_t head_dim,
+            const TokenPositions& at, double theta, bool inverse) override {
+    with_arena_open(arena_, [&] { inner_->rope(x, col, heads, head_dim, at, theta, inverse); });
+  }
+
  private:
   std::shared_ptr<Kernels> inner_;
   std::weak_ptr<FencedArena> arena_;

@@ -1,5 +1,6 @@
 // libFuzzer harness: the run configuration's reader with --set overrides, and the layout checks
-// that follow it (world size, microbatches, chunks, the arithmetic of several keys).
+// that follow it (world size, microbatches, chunks, the arithmetic of several keys), and the
+// model architecture's presets and checks.
 // Input: TOML text, then optionally a NUL byte and --set arguments, one a line
 //   [parallel]\ntensor = 2\n\0parallel.pipeline=2\ntrain.micro_batch=3
 // Bad input must end in problems (a ConfigError, exit 2); any other exception, crash or
@@ -36,6 +37,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     trellis::CheckContext ctx(read, problems);
     trellis::ResolvedRun run;
     trellis::check_layout(ctx, trellis::RunEnvironment{}, run);
+    trellis::check_model_architecture(ctx, run);
     for (const trellis::LocatedProblem& p : problems.sorted()) (void)p.format();
   } catch (const trellis::InputError&) {
     // A bad argument or file, reported as the tools report it.

@@ -2,7 +2,10 @@
 // would be valid, PyTorch's greedy tokens from --tokens-only, the text and summary it prints,
 // and every input form it detects giving the same model — a Trellis checkpoint made by
 // trellis-train (one step at lr 0 from the llm.c golden weights, so its weights are those),
-// its checkpoints directory, the run's TOML, the llm.c file and the Hugging Face directory.
+// its checkpoints directory, the run's TOML, the llm.c file and the Hugging Face directory; the
+// Hugging Face LLaMA's directory, PyTorch's greedy tokens of its own; and a LLaMA-style run's
+// checkpoint, read through its run's config or named alone (its manifest records the
+// architecture).
 #include <doctest/doctest.h>
 
 #include <filesystem>
@@ -132,6 +135,18 @@ TEST_CASE(
   }
 }
 
+TEST_CASE("--tokens-only prints PyTorch's greedy tokens from the Hugging Face LLaMA directory") {
+  const std::string model = golden::golden_path("tiny_llama.hf");
+  for (const trellis::test::GoldenContinuation& c :
+       trellis::test::golden_continuations("tiny_llama_generate.golden")) {
+    const ProcessResult r = greedy_ids(model, c);
+    INFO(r.output);
+    REQUIRE(r.exit_code == 0);
+    CHECK(r.output.find("Hugging Face LLaMA " + model) != std::string::npos);
+    CHECK(printed_ids(r.output) == as_ids(c.tokens));
+  }
+}
+
 TEST_CASE("text output is the prompt, then each token's bytes, then a summary on stderr") {
   const trellis::test::GoldenContinuation c = trellis::test::golden_continuations().at(0);
   const ProcessResult r = generate({kLlmc, "--prompt", as_bytes(c.prompt), "--temperature", "0"});
@@ -243,4 +258,69 @@ TEST_CASE("a run config with random initial weights generates from its seed, the
   REQUIRE(a.exit_code == 0);
   CHECK(a.output.find("random initial weights (seed 7)") != std::string::npos);
   CHECK(printed_ids(generate(args).output) == printed_ids(a.output));
+}
+
+TEST_CASE("a LLaMA-style run's checkpoint generates through its config and named alone") {
+  const fs::path work = fs::path(TRELLIS_TEST_WORK_DIR) / "llama";
+  fs::remove_all(work);
+  // One step at lr 0 from the run's random initial weights, saved as a Trellis checkpoint.
+  const std::string model =
+      "[model]\narch = \"llama\"\nvocab_size = 97\nseq_len = 16\nlayers = 2\nheads = 4\n"
+      "kv_heads = 2\nhidden = 32\nrope_theta = 500.0\n";
+  const std::string rest = "[data]\ntrain = \"" + golden::golden_path("tiny_tokens.bin") +
+                           "\"\n[train]\nmicro_batch = 2\nglobal_batch = 2\n"
+                           "[optim]\nschedule = \"constant\"\nlr = 0.0\n"
+                           "[logging]\nprogress = false\n";
+  write_file(work / "run.toml", "[run]\nname = \"llama\"\nseed = 5\nsteps = 1\nout_dir = \"" +
+                                    (work / "out").string() + "\"\n" + model + rest +
+                                    "[checkpoint]\nevery = 1\n");
+  const ProcessResult trained = trellis::test::run_trellis_train({(work / "run.toml").string()});
+  INFO(trained.output);
+  REQUIRE(trained.exit_code == 0);
+  const fs::path step = work / "out" / "checkpoints" / "step-00000001";
+  REQUIRE(fs::exists(step / "manifest.json"));
+  // The same run with no checkpoint yet: its random initial weights, which lr 0 kept.
+  write_file(work / "fresh.toml", "[run]\nname = \"llama\"\nseed = 5\nsteps = 1\nout_dir = \"" +
+                                      (work / "out").string() + "\"\n" + model + rest +
+                                      "[checkpoint]\ndir = \"" + (work / "none").string() + "\"\n");
+  const std::vector<std::string> args = {"--prompt",  "AB", "--tokens-only", "--temperature", "0",
+                                         "--threads", "1"};
+  auto run = [&](const fs::path& input) {
+    std::vector<std::string> a = args;
+    a.insert(a.begin(), input.string());
+    return generate(a);
+  };
+  const ProcessResult from_checkpoint = run(work / "run.toml");
+  INFO(from_checkpoint.output);
+  REQUIRE(from_checkpoint.exit_code == 0);
+  CHECK(from_checkpoint.output.find("Trellis checkpoint " + step.string()) != std::string::npos);
+  CHECK(from_checkpoint.output.find("LLaMA-style (rmsnorm, swiglu 64, rope theta 500, 2 kv heads, "
+                                    "no bias, untied head): 2 layers, 4 heads, hidden 32") !=
+        std::string::npos);
+  const ProcessResult fresh = run(work / "fresh.toml");
+  INFO(fresh.output);
+  REQUIRE(fresh.exit_code == 0);
+  CHECK(fresh.output.find("random initial weights (seed 5)") != std::string::npos);
+  CHECK(printed_ids(from_checkpoint.output) == printed_ids(fresh.output));
+  CHECK(!printed_ids(fresh.output).empty());
+
+  // A GPT-2 run's config whose [checkpoint] dir holds the LLaMA's checkpoint.
+  write_file(work / "gpt2.toml", "[run]\nname = \"llama\"\nout_dir = \"" + (work / "out").string() +
+                                     "\"\n[model]\nvocab_size = 97\nseq_len = 16\nlayers = 2\n"
+                                     "heads = 4\nhidden = 32\n" +
+                                     rest);
+  const ProcessResult other = run(work / "gpt2.toml");
+  INFO(other.output);
+  CHECK(other.exit_code == 2);
+  CHECK(other.output.find("is of another architecture than its run's config: norm is rmsnorm "
+                          "in the checkpoint but layernorm in the run; valid: the config of the "
+                          "run that wrote it") != std::string::npos);
+
+  // Named alone: the manifest gives the architecture, rope_theta and norm_eps included.
+  const ProcessResult alone = run(step);
+  INFO(alone.output);
+  REQUIRE(alone.exit_code == 0);
+  CHECK(alone.output.find("LLaMA-style (rmsnorm, swiglu 64, rope theta 500, 2 kv heads, no bias, "
+                          "untied head)") != std::string::npos);
+  CHECK(printed_ids(alone.output) == printed_ids(from_checkpoint.output));
 }

@@ -2,7 +2,9 @@
 // make_tiny_gpt2_generate: float64, the whole text again for each token), from the llm.c file
 // and from the Hugging Face directory: the same tokens, and every step's logits within the
 // float32 bound. The golden prompts were chosen so that every step's top-2 gap exceeds twice that
-// bound, which is what lets the tokens be compared exactly.
+// bound, which is what lets the tokens be compared exactly. The same for the tiny LLaMA
+// (make_llama_generate: the "gqa." model's initial weights), and both LLaMA models' logits at
+// every position of tiny_llama.golden's batch.
 #include <doctest/doctest.h>
 
 #include <span>
@@ -39,8 +41,9 @@ void check_logits_along(TinyGenerator& t, const GoldenContinuation& c, const std
   }
 }
 
-void check_greedy(TinyGenerator& t, const std::string& what) {
-  const std::vector<GoldenContinuation> golden = trellis::test::golden_continuations();
+void check_greedy(TinyGenerator& t, const std::string& what,
+                  const std::string& file = "tiny_gpt2_generate.golden") {
+  const std::vector<GoldenContinuation> golden = trellis::test::golden_continuations(file);
   REQUIRE(golden.size() == 3);
   for (std::size_t i = 0; i < golden.size(); ++i) {
     CAPTURE(i);
@@ -68,6 +71,48 @@ TEST_CASE("greedy generation from the Hugging Face directory equals PyTorch's to
   // Hugging Face's table holds the real vocabulary only: no padding rows.
   CHECK(t.arch().padded_vocab == t.arch().vocab_size);
   check_greedy(t, "hf");
+}
+
+TEST_CASE("greedy generation of the tiny LLaMA (grouped-query) equals PyTorch's token for token") {
+  TinyGenerator t(trellis::test::TinyLlama{"gqa."});
+  CHECK(t.arch().grouped());
+  check_greedy(t, "llama gqa.", "tiny_llama_generate.golden");
+}
+
+TEST_CASE("the tiny LLaMA's logits at every position of the golden batch are PyTorch's") {
+  // Each sequence of the batch as a prompt of 3 tokens (one pass), then a token at a time: the
+  // logits of every position from the third on, against the float64 reference's.
+  const golden::GoldenFile& g = trellis::test::tiny_llama_golden();
+  const std::vector<std::int32_t> tokens = g.tensor("tokens").i32();
+  const std::int64_t B = static_cast<std::int64_t>(g.scalar("B"));
+  const std::int64_t T = static_cast<std::int64_t>(g.scalar("T"));
+  const std::int64_t V = static_cast<std::int64_t>(g.scalar("V"));
+  constexpr std::int64_t kPrompt = 3;
+  for (const char* prefix : {"gqa.", "mha."}) {
+    CAPTURE(prefix);
+    TinyGenerator t(trellis::test::TinyLlama{prefix});
+    CHECK(t.arch().grouped() == (std::string(prefix) == "gqa."));
+    const std::vector<double> want_all = g.tensor(std::string(prefix) + "logits").f64();
+    REQUIRE(want_all.size() == static_cast<std::size_t>(B * T * V));
+    for (std::int64_t b = 0; b < B; ++b) {
+      const std::span<const std::int32_t> seq(tokens.data() + b * T, static_cast<std::size_t>(T));
+      t.decoder->reset();
+      std::span<const float> logits = t.decoder->append(seq.first(kPrompt));
+      for (std::int64_t pos = kPrompt - 1; pos < T; ++pos) {
+        CAPTURE(b);
+        CAPTURE(pos);
+        if (pos >= kPrompt)
+          logits = t.decoder->append(seq.subspan(static_cast<std::size_t>(pos), 1));
+        const std::span<const double> want(want_all.data() + (b * T + pos) * V,
+                                           static_cast<std::size_t>(V));
+        const double bound = t.logits_bound(pos + 1, trellis::test::max_abs(want));
+        const numerics::Comparison cmp = numerics::compare(logits, want, bound);
+        numerics::report("test_generate_golden", std::string(prefix) + " batch logits", cmp);
+        INFO(cmp.describe());
+        CHECK(cmp.ok());
+      }
+    }
+  }
 }
 
 TEST_CASE("generation stops at the model's positions, at end of text, and at max-new-tokens") {

@@ -1,6 +1,7 @@
 """Hugging Face's GPT-2 checkpoint format, written without Hugging Face's libraries: a model
 directory (config.json and safetensors weights, one file or shards with an index) from the tiny
-GPT-2's state, named and laid out as transformers' GPT2LMHeadModel / GPT2Model hold it.
+GPT-2's state, named and laid out as transformers' GPT2LMHeadModel / GPT2Model hold it; and
+LlamaForCausalLM's, from llama_reference.TinyLlama (write_llama_directory).
 
 The safetensors layout (8-byte little-endian header length N, N bytes of JSON mapping each tensor
 to its dtype, shape and data offsets, then the data) is written here from its specification.
@@ -101,3 +102,33 @@ def write_gpt2_directory(directory, model, model_dims, *, prefix="", dtype="F32"
     with open(os.path.join(directory, "model.safetensors.index.json"), "w") as f:
         json.dump({"metadata": {"total_size": 0}, "weight_map": weight_map}, f, indent=2)
         f.write("\n")
+
+
+def llama_config(dims, max_positions):
+    """config.json as LlamaForCausalLM's save_pretrained writes it (llama_reference.LlamaDims;
+    vocab_size is V: Hugging Face has no padding rows)."""
+    return {
+        "architectures": ["LlamaForCausalLM"], "model_type": "llama", "attention_bias": False,
+        "attention_dropout": 0.0, "bos_token_id": 1, "eos_token_id": 2,
+        "head_dim": dims.head_dim, "hidden_act": "silu", "hidden_size": dims.hidden,
+        "initializer_range": 0.02, "intermediate_size": dims.ffn_hidden,
+        "max_position_embeddings": max_positions, "mlp_bias": False,
+        "num_attention_heads": dims.heads, "num_hidden_layers": dims.layers,
+        "num_key_value_heads": dims.kv_heads, "pretraining_tp": 1,
+        "rms_norm_eps": dims.norm_eps, "rope_scaling": None, "rope_theta": dims.rope_theta,
+        "tie_word_embeddings": False, "torch_dtype": "float32", "use_cache": True,
+        "vocab_size": dims.vocab,
+    }
+
+
+def write_llama_directory(directory, model, max_positions, dtype="F32"):
+    """Writes config.json and model.safetensors (one file) of llama_reference.TinyLlama `model`
+    under LlamaForCausalLM's names (model.hf_state())."""
+    shutil.rmtree(directory, ignore_errors=True)
+    os.makedirs(directory)
+    with open(os.path.join(directory, "config.json"), "w") as f:
+        json.dump(llama_config(model.d, max_positions), f, indent=2)
+        f.write("\n")
+    state = [(name, t, dtype) for name, t in model.hf_state()]
+    with open(os.path.join(directory, "model.safetensors"), "wb") as f:
+        f.write(safetensors_bytes(state, {"format": "pt"}))

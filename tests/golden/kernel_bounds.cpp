@@ -457,6 +457,118 @@ AdamW adamw(const Values& param, const std::vector<Values>& grads, double lr, do
   return out;
 }
 
+RmsNorm rmsnorm(const Values& x, const Values& w, const Values& dout, const Values& prefill_dw,
+                int calls, std::int64_t n, std::int64_t c, double eps) {
+  // Per row, exact ms = mean(x^2), s = 1 / sqrt(ms + eps), for float sums in any order (the
+  // kernel's sums in double are within these):
+  //   ms:    e_ms = gamma(c + 1) ms                          (squares, sum of c, divide)
+  //   rstd:  e_s = s (e_ms / (2 (ms + eps)) + gamma(3))      (+ eps, sqrt, divide)
+  //   out = (x s) w:  |x w| e_s + gamma(2) |x s w|
+  // Backward, with norm = x s (e_n = |x| e_s + u |norm|), dnorm = w dout (u |dnorm|):
+  //   M = mean(dnorm norm), rounded to float: e_M = gamma(c + 3) mean|dnorm norm|
+  //        + mean(|dnorm| e_n + u |dnorm norm|)
+  //   dx = (dnorm - norm M) s:  e_I = u |dnorm| + e_n |M| + |norm| e_M
+  //        + gamma(2) (|dnorm| + |norm M|);  e_dx = e_I s + |I| e_s + u |I s|
+  //   dw: sums over rows of dout norm (and threads' partial sums) added onto the prefill.
+  const double C = static_cast<double>(c);
+  RmsNorm r;
+  r.out.resize(n * c), r.dx.resize(n * c), r.rstd.resize(n);
+  Values dw_mag(c, 0.0), dw_prop(c, 0.0);
+  for (std::int64_t row = 0; row < n; ++row) {
+    const double* xr = x.data() + row * c;
+    const double* dr = dout.data() + row * c;
+    double ms = 0.0;
+    for (std::int64_t i = 0; i < c; ++i) ms += xr[i] * xr[i];
+    ms /= C;
+    const double s = 1.0 / std::sqrt(ms + eps);
+    const double e_s = s * (g(C + 1) * ms / (2.0 * (ms + eps)) + g(3));
+    r.rstd[row] = e_s;
+    std::vector<double> norm(c), e_n(c), dnorm(c);
+    double m = 0.0, m_mag = 0.0, m_prop = 0.0;
+    for (std::int64_t i = 0; i < c; ++i) {
+      r.out[row * c + i] = std::abs(xr[i] * w[i]) * e_s + g(2) * std::abs(xr[i] * s * w[i]);
+      norm[i] = xr[i] * s;
+      e_n[i] = std::abs(xr[i]) * e_s + u * std::abs(norm[i]);
+      dnorm[i] = w[i] * dr[i];
+      m += dnorm[i] * norm[i], m_mag += std::abs(dnorm[i] * norm[i]);
+      m_prop += std::abs(dnorm[i]) * e_n[i] + u * std::abs(dnorm[i] * norm[i]);
+      dw_mag[i] += std::abs(norm[i] * dr[i]);
+      dw_prop[i] += std::abs(dr[i]) * e_n[i];
+    }
+    m /= C;
+    const double e_m = g(C + 3) * m_mag / C + m_prop / C;
+    for (std::int64_t i = 0; i < c; ++i) {
+      const double inner = dnorm[i] - norm[i] * m;
+      const double e_i = u * std::abs(dnorm[i]) + e_n[i] * std::abs(m) + std::abs(norm[i]) * e_m +
+                         g(2) * (std::abs(dnorm[i]) + std::abs(norm[i] * m));
+      r.dx[row * c + i] = e_i * s + std::abs(inner) * e_s + u * std::abs(inner * s);
+    }
+  }
+  // Rows, plus a partial sum per thread (at most n), `calls` times, onto the prefill.
+  const double terms = static_cast<double>(calls) * (2.0 * static_cast<double>(n) + 1.0) + 1.0;
+  r.dw.resize(c);
+  for (std::int64_t i = 0; i < c; ++i) {
+    r.dw[i] = g(terms) * (std::abs(prefill_dw[i]) + calls * dw_mag[i]) + calls * dw_prop[i];
+  }
+  return r;
+}
+
+SwiGlu swiglu(const Values& gate_up, const Values& dout, std::int64_t n, std::int64_t f) {
+  // From e = exp(-|g|) (vexp's ulps): 1 + e has relative error 5u, 1 / (1 + e) 6u, e / (1 + e)
+  // 11u; so sigmoid and 1 - sigmoid each carry r = kExpUlps u + gamma(7). Then:
+  //   out = (g sig) up, d up = dout (g sig):  (r + gamma(2)) of the magnitude
+  //   t = g (1 - sig): e_t = |t| (r + u);  one = 1 + t: e_one = e_t + u |one|
+  //   local = sig one:  e_l = sig e_one + sig |one| r + u sig |one|
+  //   d gate = (dout up) local:  |dout up| e_l + gamma(2) |dout up local|
+  const double r_sig = kExpUlps * u + g(7);
+  SwiGlu r;
+  r.out.resize(n * f), r.dgate_up.resize(n * 2 * f);
+  for (std::int64_t row = 0; row < n; ++row) {
+    for (std::int64_t i = 0; i < f; ++i) {
+      const double gate = gate_up[row * 2 * f + i], up = gate_up[row * 2 * f + f + i];
+      const double d = dout[row * f + i];
+      const double e = std::exp(-std::abs(gate));
+      const double sig = gate >= 0.0 ? 1.0 / (1.0 + e) : e / (1.0 + e);
+      const double comp = gate >= 0.0 ? e / (1.0 + e) : 1.0 / (1.0 + e);
+      const double silu = std::abs(gate * sig);
+      r.out[row * f + i] = silu * std::abs(up) * (r_sig + g(2));
+      r.dgate_up[row * 2 * f + f + i] = silu * std::abs(d) * (r_sig + g(2));
+      const double t = gate * comp, one = 1.0 + t;
+      const double e_one = std::abs(t) * (r_sig + u) + u * std::abs(one);
+      const double e_local = sig * e_one + sig * std::abs(one) * (r_sig + u);
+      const double du = std::abs(d * up);
+      r.dgate_up[row * 2 * f + i] = du * e_local + g(2) * du * sig * std::abs(one);
+    }
+  }
+  return r;
+}
+
+Values rope(const Values& in, const Values& exact, std::int64_t B, std::int64_t W, std::int64_t col,
+            std::int64_t heads, std::int64_t head_dim, const std::vector<std::int64_t>& positions,
+            double theta) {
+  // The kernel turns each pair in double and rounds each result to float once: u |exact|. The
+  // double arithmetic (the power, the angle, its cosine and sine, two products and a sum), and
+  // the float64 reference's own, are within 16 float64 roundings of (1 + |angle|) times the
+  // pair's magnitudes, many orders below u.
+  constexpr double kDoubleRoundoff = 0x1p-53;
+  const std::int64_t T = static_cast<std::int64_t>(positions.size()), half = head_dim / 2;
+  Values r(in.size(), 0.0);
+  for (std::int64_t row = 0; row < B * T; ++row) {
+    const double position = static_cast<double>(positions[row % T]);
+    for (std::int64_t h = 0; h < heads; ++h) {
+      for (std::int64_t i = 0; i < half; ++i) {
+        const double angle = position * std::pow(theta, -2.0 * static_cast<double>(i) / head_dim);
+        const std::int64_t first = row * W + col + h * head_dim + i, second = first + half;
+        const double pair = std::abs(in[first]) + std::abs(in[second]);
+        const double arithmetic = 16.0 * kDoubleRoundoff * (1.0 + std::abs(angle)) * pair;
+        r[first] = u * std::abs(exact[first]) + arithmetic;
+        r[second] = u * std::abs(exact[second]) + arithmetic;
+      }
+    }
+  }
+  return r;
+}
+
 Values matmul(const Values& a, const Values& b, const Values& before, double alpha, double beta,
               std::int64_t m, std::int64_t n, std::int64_t k) {
   Values r(m * n);

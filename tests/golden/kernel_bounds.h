@@ -74,6 +74,27 @@ struct AdamW {
 AdamW adamw(const Values& param, const std::vector<Values>& grads, double lr, double beta1,
             double beta2, double eps, double weight_decay);
 
+struct RmsNorm {
+  Values out, rstd, dx, dw;
+};
+// RMSNorm over rows of c with eps (the float the kernel is given); dw added `calls` times onto
+// its prefill.
+RmsNorm rmsnorm(const Values& x, const Values& w, const Values& dout, const Values& prefill_dw,
+                int calls, std::int64_t n, std::int64_t c, double eps);
+
+struct SwiGlu {
+  Values out, dgate_up;
+};
+// SwiGLU on gate_up[n, 2f] (gate, then up) with dout[n, f].
+SwiGlu swiglu(const Values& gate_up, const Values& dout, std::int64_t n, std::int64_t f);
+
+// Rotary positions on in[B, T, W] (`heads` heads of `head_dim` from column `col`, token t at
+// positions[t], base theta), turned either way: the bound on each element of the float result
+// given its exact value `exact` (0 outside the heads, which are left as they are).
+Values rope(const Values& in, const Values& exact, std::int64_t B, std::int64_t W, std::int64_t col,
+            std::int64_t heads, std::int64_t head_dim, const std::vector<std::int64_t>& positions,
+            double theta);
+
 // out = alpha * A B + beta * before, A [m, k] and B [k, n] given as their elements a(i, p),
 // b(p, j) (transposes already applied).
 Values matmul(const Values& a, const Values& b, const Values& before, double alpha, double beta,

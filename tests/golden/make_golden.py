@@ -29,9 +29,26 @@ Files written to tests/golden/data/:
                            dropless ("dropless.") and with capacity factor 1 ("capacity."): the
                            initial weights, logits, loss, aux loss, routing counts and gradients
                            of the first batch, and loss / aux / grad norm of 5 AdamW steps
+    tiny_llama.golden      a tiny LLaMA (tests/golden/llama_reference.py: RMSNorm, SwiGLU, rotary
+                           positions, no biases, untied head; C 32, 4 heads, L 2, F 64) on the same
+                           batches, with grouped-query attention ("gqa.": 2 kv heads, theta
+                           500000, eps 1e-5) and multi-head ("mha.": theta 10000, eps 1e-6): sizes,
+                           initial weights, logits, loss and gradients of the first batch, and
+                           loss / grad norm of 5 AdamW steps
+    tiny_llama.hf/         the "gqa." model's initial weights as a Hugging Face LlamaForCausalLM
+                           directory (config.json, model.safetensors; the 97 real vocabulary rows)
+    tiny_llama_generate.golden  greedy continuations of tiny_gpt2_generate.golden's prompts by the
+                           "gqa." model's initial weights, as tiny_gpt2_generate.golden
+
+transformers is not in the environment this script is run in (Debian's python3-torch), so the
+check that tiny_llama.hf/ means the reference model in Hugging Face's convention
+(check_llama_hf_directory) runs, without it, an independent re-implementation of transformers'
+LlamaForCausalLM reading the Hugging Face names (hf_llama_logits) and demands the same logits to
+1e-12; where transformers is importable, it loads the directory with LlamaForCausalLM instead.
 """
 
 import copy
+import json
 import math
 import os
 import sys
@@ -42,7 +59,8 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from golden_io import read_golden, write_golden  # noqa: E402
-from hf_format import write_gpt2_directory  # noqa: E402
+from hf_format import write_gpt2_directory, write_llama_directory  # noqa: E402
+from llama_reference import LlamaDims, TinyLlama, check_term_magnitudes  # noqa: E402
 from moe_reference import MoeMlp, init_moe, named_moe  # noqa: E402
 
 DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")
@@ -228,11 +246,87 @@ def adamw_case(gen, out):
     out.update({"adamw.v": torch.stack(exp_avg_sq)})
 
 
+def rmsnorm_reference(x, w, eps):
+    """RMSNorm over the last dimension as LlamaRMSNorm: x * rsqrt(mean(x^2) + eps) * w; and rstd."""
+    rstd = torch.rsqrt(x.pow(2).mean(dim=-1, keepdim=True) + eps)
+    return x * rstd * w, rstd.squeeze(-1)
+
+
+def rmsnorm_case(gen, out):
+    # x[N,C] -> out[N,C], at eps 1e-5 ("rmsnorm.") and 1e-6 ("rmsnorm_small_eps."). Rows away
+    # from mean 0 and scale 1, and a few rows of mean square ~1e-5, where eps matters. PyTorch
+    # is given eps as the float32 the kernel is given.
+    N, C = 37, 24
+    for prefix, eps in (("rmsnorm", 1e-5), ("rmsnorm_small_eps", 1e-6)):
+        x = randn(gen, N, C, scale=1.5, shift=0.5)
+        x[:4] = randn(gen, 4, C, scale=0.003)
+        w, dout = randn(gen, C, scale=0.5, shift=1.0), randn(gen, N, C)
+        eps32 = np.float32(eps)
+        xd, wd = leaf(x), leaf(w)
+        y, rstd = rmsnorm_reference(xd, wd, float(eps32))
+        y.backward(dout.to(F64))
+        out.update({f"{prefix}.eps": eps32, f"{prefix}.x": x, f"{prefix}.w": w})
+        out.update({f"{prefix}.dout": dout, f"{prefix}.out": y, f"{prefix}.rstd": rstd})
+        out.update({f"{prefix}.dx": xd.grad, f"{prefix}.dw": wd.grad})
+
+
+def swiglu_case(gen, out):
+    # gate_up[N,2F] -> out[N,F] = silu(gate) * up. Gates wide enough (|g| up to ~15) to reach
+    # both tails of the sigmoid, plus 0, +-30, and -1.2785 (near where d silu / dg is 0).
+    N, H = 37, 20  # H: the F of kernels.h (F is torch.nn.functional here)
+    gate_up = randn(gen, N, 2 * H)
+    gate_up[:, :H] *= 5.0
+    gate_up[0, :5] = torch.tensor([0.0, 30.0, -30.0, -1.2784645, 1e-30])
+    dout = randn(gen, N, H)
+    gd = leaf(gate_up)
+    y = F.silu(gd[:, :H]) * gd[:, H:]
+    y.backward(dout.to(F64))
+    out.update({"swiglu.gate_up": gate_up, "swiglu.dout": dout, "swiglu.out": y})
+    out.update({"swiglu.dgate_up": gd.grad})
+
+
+def rope_reference(x, col, heads, head_dim, positions, theta):
+    """Hugging Face LLaMA's rotary embedding ("rotate half") on the heads of x[B,T,W] that start
+    at column `col`, token t at positions[t]; the other columns pass through."""
+    B, T, W = x.shape
+    half = head_dim // 2
+    frequency = theta ** (-torch.arange(0, head_dim, 2, dtype=F64) / head_dim)  # theta^(-2i/d)
+    angle = positions.to(F64)[:, None] * frequency[None, :]  # [T, half]
+    angle = torch.cat([angle, angle], dim=-1)[None, :, None, :]
+    end = col + heads * head_dim
+    q = x[:, :, col:end].reshape(B, T, heads, head_dim)
+    rotated = torch.cat([-q[..., half:], q[..., :half]], dim=-1)
+    q = q * angle.cos() + rotated * angle.sin()
+    return torch.cat([x[:, :, :col], q.reshape(B, T, heads * head_dim), x[:, :, end:]], dim=-1)
+
+
+def rope_case(gen, out):
+    # x[B,T,W] with heads from a column offset and columns after them that must pass through;
+    # tokens at two runs of positions. "rope.a": theta 10000, runs 0-2 and 9-11, 3 heads of 8
+    # from column 5; "rope.b": theta 500000, the runs the other way round, 2 heads of 6 from
+    # column 2. dx is autograd's gradient: the inverse rotation of dout.
+    cases = (("rope.a", 2, 32, 5, 3, 8, ((0, 3), (9, 3)), 10000.0),
+             ("rope.b", 1, 16, 2, 2, 6, ((9, 3), (0, 3)), 500000.0))
+    for prefix, B, W, col, heads, head_dim, runs, theta in cases:
+        positions = torch.cat([torch.arange(s, s + n) for s, n in runs])
+        T = len(positions)
+        x, dout = randn(gen, B, T, W), randn(gen, B, T, W)
+        xd = leaf(x)
+        y = rope_reference(xd, col, heads, head_dim, positions, theta)
+        y.backward(dout.to(F64))
+        out.update({f"{prefix}.x": x, f"{prefix}.dout": dout, f"{prefix}.out": y})
+        out.update({f"{prefix}.dx": xd.grad, f"{prefix}.theta": np.float64(theta)})
+        out.update({f"{prefix}.col": np.int32(col), f"{prefix}.heads": np.int32(heads)})
+        out.update({f"{prefix}.head_dim": np.int32(head_dim)})
+        out.update({f"{prefix}.starts": np.array([s for s, _ in runs], dtype=np.int32)})
+        out.update({f"{prefix}.lengths": np.array([n for _, n in runs], dtype=np.int32)})
+
+
 def make_kernels_golden():
     gen = torch.Generator().manual_seed(20240901)
     tensors = {}
     for case in (linear_case, layernorm_case, gelu_case, attention_case, embedding_case,
-                 xent_case, adamw_case):
+                 xent_case, adamw_case, rmsnorm_case, swiglu_case, rope_case):
         case(gen, tensors)
     return tensors
 
@@ -680,6 +774,214 @@ def make_tiny_moe(tokens):
     return out
 
 
+# ---------------------------------------------------------------------------------------------
+# A tiny LLaMA (llama_reference.py) on the tiny GPT-2's tokens and batches, two variants:
+# grouped-query attention ("gqa.") and multi-head ("mha."), with different rope_theta and eps.
+# ---------------------------------------------------------------------------------------------
+
+LLAMA_C, LLAMA_HEADS, LLAMA_LAYERS = 32, 4, 2
+LLAMA_F = int(4 * LLAMA_C * 2 / 3 / 64) * 64  # Megatron-LM's SwiGLU width rule: 64
+# (prefix, kv_heads, rope_theta, norm_eps)
+LLAMA_MODELS = (("gqa.", 2, 500000.0, 1e-5), ("mha.", LLAMA_HEADS, 10000.0, 1e-6))
+LLAMA_SEED = 20250301
+# The query and key rows are drawn N(0, 0.1), the other weights N(0, 0.02): at 0.02 and C = 32
+# the scores are ~0.01 and the softmax nearly uniform, so that positions, theta and the kv-head
+# mapping barely move the fused qkv gradient (a wrong theta changed the "mha." gradients by 4x
+# the tests' bound only); at 0.1 the scores reach ~1.3 (no exp amplification worth counting in
+# the bounds) and a wrong theta, pairing or kv-head mapping moves gradients by 90x the bound or
+# more.
+LLAMA_QK_STD = 0.1
+
+
+def read_safetensors(path):
+    """name -> float64 tensor of a safetensors file of F32 tensors, parsed from the format's
+    specification (8-byte header length, JSON header, data), independently of hf_format.py."""
+    with open(path, "rb") as f:
+        blob = f.read()
+    n = int.from_bytes(blob[:8], "little")
+    header = json.loads(blob[8 : 8 + n])
+    tensors, base = {}, 8 + n
+    for name, info in header.items():
+        if name == "__metadata__":
+            continue
+        assert info["dtype"] == "F32", (name, info["dtype"])
+        begin, end = info["data_offsets"]
+        array = np.frombuffer(blob[base + begin : base + end], dtype="<f4").reshape(info["shape"])
+        tensors[name] = torch.from_numpy(array.copy()).to(F64)
+    return tensors
+
+
+def hf_llama_logits(config, weights, tokens):
+    """LlamaForCausalLM's forward written out as transformers' modeling_llama.py computes it
+    (LlamaRMSNorm, LlamaRotaryEmbedding with rotate_half, repeat_kv, an additive causal mask,
+    LlamaMLP), in float64, from config.json and the Hugging Face names alone. The one
+    difference: transformers computes the rotary angles in float32; here they are float64, as
+    Trellis's contract (and llama_reference.py) has them. Every weight must be read."""
+    C, NH, KV = (config[k] for k in ("hidden_size", "num_attention_heads", "num_key_value_heads"))
+    hd, n_rep, eps = C // NH, NH // KV, config["rms_norm_eps"]
+    B, T = tokens.shape
+    unread = set(weights)
+
+    def w(name):
+        unread.discard(name)
+        return weights[name]
+
+    def rms_norm(x, weight):
+        variance = x.pow(2).mean(-1, keepdim=True)
+        return weight * (x * torch.rsqrt(variance + eps))
+
+    def rotate_half(x):
+        return torch.cat((-x[..., hd // 2 :], x[..., : hd // 2]), dim=-1)
+
+    def repeat_kv(x):
+        return x[:, :, None, :, :].expand(B, KV, n_rep, T, hd).reshape(B, KV * n_rep, T, hd)
+
+    inv_freq = 1.0 / (config["rope_theta"] ** (torch.arange(0, hd, 2, dtype=F64) / hd))
+    freqs = torch.outer(torch.arange(T, dtype=F64), inv_freq)
+    emb = torch.cat((freqs, freqs), dim=-1)
+    cos, sin = emb.cos(), emb.sin()
+    mask = torch.full((T, T), torch.finfo(F64).min, dtype=F64).triu(1)
+
+    h = w("model.embed_tokens.weight")[tokens.long()]
+    for i in range(config["num_hidden_layers"]):
+        p = f"model.layers.{i}."
+        x = rms_norm(h, w(p + "input_layernorm.weight"))
+        q = (x @ w(p + "self_attn.q_proj.weight").T).view(B, T, NH, hd).transpose(1, 2)
+        k = (x @ w(p + "self_attn.k_proj.weight").T).view(B, T, KV, hd).transpose(1, 2)
+        v = (x @ w(p + "self_attn.v_proj.weight").T).view(B, T, KV, hd).transpose(1, 2)
+        q, k = q * cos + rotate_half(q) * sin, k * cos + rotate_half(k) * sin
+        k, v = repeat_kv(k), repeat_kv(v)
+        att = torch.softmax(q @ k.transpose(2, 3) / math.sqrt(hd) + mask, dim=-1)
+        o = (att @ v).transpose(1, 2).reshape(B, T, C)
+        h = h + o @ w(p + "self_attn.o_proj.weight").T
+        x = rms_norm(h, w(p + "post_attention_layernorm.weight"))
+        up = x @ w(p + "mlp.up_proj.weight").T
+        h = h + (F.silu(x @ w(p + "mlp.gate_proj.weight").T) * up) @ w(p + "mlp.down_proj.weight").T
+    h = rms_norm(h, w("model.norm.weight"))
+    logits = h @ w("lm_head.weight").T
+    assert not unread, f"weights never read: {sorted(unread)}"
+    assert logits.shape[-1] == config["vocab_size"]
+    return logits
+
+
+def check_llama_hf_directory(directory, d, tokens, logits):
+    """Checks that tiny_llama.hf/ holds the reference model in Hugging Face's convention: with
+    transformers importable, LlamaForCausalLM loads it and its logits must agree with the
+    reference's (to 1e-5 of the largest: transformers' rotary angles are float32); otherwise
+    hf_llama_logits, an independent re-implementation of transformers' LLaMA reading the Hugging
+    Face names, must agree to 1e-12. Returns a line saying which."""
+    with open(os.path.join(directory, "config.json")) as f:
+        config = json.load(f)
+    expect = {"hidden_size": d.hidden, "intermediate_size": d.ffn_hidden,
+              "num_attention_heads": d.heads, "num_key_value_heads": d.kv_heads,
+              "num_hidden_layers": d.layers, "rms_norm_eps": d.norm_eps,
+              "rope_theta": d.rope_theta, "vocab_size": d.vocab, "max_position_embeddings": MAX_T,
+              "tie_word_embeddings": False, "hidden_act": "silu", "model_type": "llama"}
+    assert all(config[k] == v for k, v in expect.items()), config
+    scale = logits.abs().max().item()
+    try:
+        import transformers  # noqa: F401  (not in Debian's python3-torch environment)
+    except ImportError:
+        transformers = None
+    if transformers is not None:
+        hf = transformers.LlamaForCausalLM.from_pretrained(directory, torch_dtype=F64).eval()
+        with torch.no_grad():
+            theirs = hf(tokens.long()).logits
+        err = (theirs - logits).abs().max().item() / scale
+        assert err <= 1e-5, f"transformers' LlamaForCausalLM differs by {err:.3g} of max |logit|"
+        return f"transformers {transformers.__version__} LlamaForCausalLM: logits within {err:.2g}"
+    weights = read_safetensors(os.path.join(directory, "model.safetensors"))
+    with torch.no_grad():
+        theirs = hf_llama_logits(config, weights, tokens)
+    err = (theirs - logits).abs().max().item() / scale
+    assert err <= 1e-12, f"the Hugging Face re-implementation differs by {err:.3g} of max |logit|"
+    return f"no transformers; Hugging Face re-implementation: logits within {err:.2g}"
+
+
+def make_llama_generate(model, prompts):
+    """tiny_llama_generate.golden: greedy continuations (greedy_continuation) of the tiny GPT-2's
+    generation prompts by the "gqa." model's initial weights, in tiny_gpt2_generate.golden's
+    format; every step's top-2 gap must exceed GENERATE_MIN_GAP, 4.5 times the float32 bound on
+    this model's logits at 16 tokens (2.2e-4 of the largest: composite_bound(llama_logits_path,
+    C, max |logit|), tests/numerics/error_bound.h), so tests can compare the tokens exactly."""
+    out = {"generate.count": np.int32(len(prompts)),
+           "generate.min_gap": np.float64(GENERATE_MIN_GAP)}
+    for i, prompt in enumerate(prompts):
+        tokens, logits, gaps = greedy_continuation(model, prompt)
+        assert min(gaps) > GENERATE_MIN_GAP, f"prompt {i}: top-2 gap {min(gaps):.3g}"
+        p = f"generate.{i}."
+        out[p + "prompt"] = np.array(prompt, dtype=np.int32)
+        out[p + "tokens"] = np.array(tokens, dtype=np.int32)
+        out[p + "logits"] = logits
+        out[p + "gap"] = np.array(gaps)
+    return out
+
+
+def make_llama_golden(tokens, prompts):
+    """The tiny LLaMA models of LLAMA_MODELS on the tiny GPT-2's batches (tiny_tokens.bin, B, T):
+    returns tiny_llama.golden's tensors and tiny_llama_generate.golden's (from `prompts`, the
+    tiny GPT-2's), and writes tiny_llama.hf/ (the "gqa." model). Per model, under its prefix:
+    the sizes, the float32 initial weights "init.<name>", the first batch's logits, loss and
+    "grad.<name>", and the loss and grad norm (before clipping) of 5 AdamW steps as the tiny
+    GPT-2's."""
+    x, y = batch(tokens, 0)
+    out = {"V": np.int32(V), "Vp": np.int32(VP), "maxT": np.int32(MAX_T), "B": np.int32(B),
+           "T": np.int32(T), "tokens": x, "targets": y}
+    generate, notes = None, []
+    for prefix, kv_heads, theta, eps in LLAMA_MODELS:
+        d = LlamaDims(V, VP, LLAMA_C, LLAMA_HEADS, kv_heads, LLAMA_F, LLAMA_LAYERS, theta, eps)
+        model = TinyLlama(d)
+        model.init_weights(torch.Generator().manual_seed(LLAMA_SEED), randn, qk_std=LLAMA_QK_STD)
+        out.update({prefix + "C": np.int32(d.hidden), prefix + "NH": np.int32(d.heads),
+                    prefix + "KV": np.int32(d.kv_heads), prefix + "L": np.int32(d.layers),
+                    prefix + "F": np.int32(d.ffn_hidden), prefix + "rope_theta": np.float64(theta),
+                    prefix + "norm_eps": np.float64(eps)})
+        for name, param, shape in model.named_trellis():
+            out[prefix + "init." + name] = param.detach().clone().view(shape)
+        hf_dir = os.path.join(DATA, "tiny_llama.hf")
+        if prefix == "gqa.":
+            with torch.no_grad():
+                write_llama_directory(hf_dir, model, MAX_T)
+        model = model.to(F64)  # from here on, float64 reference arithmetic
+
+        logits, loss = model(x, y)
+        loss.backward()
+        out[prefix + "logits"] = logits.detach()
+        out[prefix + "loss"] = loss.detach()
+        for name, param, shape in model.named_trellis():
+            out[prefix + "grad." + name] = param.grad.view(shape)
+        assert torch.all(model.wte.grad[V:] == 0) and torch.all(model.lm_head.grad[V:] == 0)
+        # gpt_loss_bound's premise (error_bound.h), which llama_loss_bound shares.
+        assert logits.abs().max() < loss, "the logits are not smaller than the loss"
+        worst = check_term_magnitudes(model, x, y)
+        notes.append(f"{prefix} loss {loss.item():.6f}, max|logit| {logits.abs().max():.3f}, "
+                     f"gradient terms at most {worst:.2f} x the gradient (sqrt(N) = "
+                     f"{math.sqrt(x.numel()):.0f})")
+        if prefix == "gqa.":
+            notes.append(check_llama_hf_directory(hf_dir, d, x, logits.detach()))
+            generate = make_llama_generate(model, prompts)
+
+        # Training: as the tiny GPT-2's (decay on the matrices and tables, not on the norms).
+        model.zero_grad(set_to_none=True)
+        decay = [p for p in model.parameters() if p.dim() >= 2]
+        no_decay = [p for p in model.parameters() if p.dim() < 2]
+        opt = torch.optim.AdamW([{"params": decay, "weight_decay": WEIGHT_DECAY},
+                                 {"params": no_decay, "weight_decay": 0.0}],
+                                lr=LR, betas=BETAS, eps=EPS)
+        losses, norms = [], []
+        for step in range(STEPS):
+            _, loss = model(*batch(tokens, step))
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            norm = torch.nn.utils.clip_grad_norm_(model.parameters(), GRAD_CLIP)
+            opt.step()
+            losses.append(loss.item())
+            norms.append(norm.item())
+        out[prefix + "train.loss"] = np.array(losses)
+        out[prefix + "train.grad_norm"] = np.array(norms)
+    return out, generate, notes
+
+
 def main():
     torch.set_default_dtype(torch.float32)
     torch.use_deterministic_algorithms(True)
@@ -709,6 +1011,14 @@ def main():
     moe = make_tiny_moe(np.frombuffer(token_file[1024:], dtype="<u2").astype(np.int64))
     write_golden(os.path.join(DATA, "tiny_moe.golden"), moe)
     written.append(("tiny_moe.golden", f"{len(moe)} tensors"))
+    prompts = [generate[f"generate.{i}.prompt"].tolist() for i in range(GENERATE_PROMPTS)]
+    llama, llama_generate, llama_notes = make_llama_golden(
+        np.frombuffer(token_file[1024:], dtype="<u2").astype(np.int64), prompts)
+    write_golden(os.path.join(DATA, "tiny_llama.golden"), llama)
+    written.append(("tiny_llama.golden", f"{len(llama)} tensors"))
+    written.append(("tiny_llama.hf/model.safetensors", "fp32, LlamaForCausalLM's names"))
+    write_golden(os.path.join(DATA, "tiny_llama_generate.golden"), llama_generate)
+    written.append(("tiny_llama_generate.golden", f"{len(llama_generate)} tensors"))
 
     for name, what in written:
         path = os.path.join(DATA, name)
@@ -718,6 +1028,8 @@ def main():
           (back["loss"], " ".join("%.6f" % v for v in back["train.loss"])))
     print("grad norm per step (before clipping): %s" %
           " ".join("%.6f" % v for v in back["train.grad_norm"]))
+    for note in llama_notes:
+        print("tiny LLaMA " + note)
 
 
 if __name__ == "__main__":

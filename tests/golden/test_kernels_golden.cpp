@@ -7,10 +7,11 @@
 // Tolerance: every comparison is held to an error bound computed element by element from the
 // kernel's inputs (the bounds functions below, built on tests/numerics/error_bound.h): gamma(K)
 // times the magnitudes of the K terms each output sums, and for the composite kernels (LayerNorm,
-// attention, cross-entropy, GELU, AdamW) the first-order propagation of each step's rounding
-// through the steps after it. The reference is float64 from the same float32 inputs, so the
-// bound is on Trellis's float32 error alone, for any summation order (any OpenBLAS kernel, any
-// thread count). TRELLIS_GOLDEN_VERBOSE=1 prints each comparison's worst error / bound.
+// RMSNorm, SwiGLU, rotary positions, attention, cross-entropy, GELU, AdamW) the first-order
+// propagation of each step's rounding through the steps after it. The reference is float64 from the
+// same float32 inputs, so the bound is on Trellis's float32 error alone, for any summation order
+// (any OpenBLAS kernel, any thread count). TRELLIS_GOLDEN_VERBOSE=1 prints each comparison's worst
+// error / bound.
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -273,6 +274,173 @@ TEST_CASE("gelu (tanh) forward and backward match PyTorch") {
   k->gelu_backward(x, dout, dx);
   check_close("gelu.dx", dx, expected("gelu.dx"),
               bounds::gelu_dx(exact("gelu.x"), exact("gelu.dout")));
+}
+
+TEST_CASE("rmsnorm forward and backward match PyTorch at two eps; dw accumulates") {
+  for (const std::string prefix : {"rmsnorm", "rmsnorm_small_eps"}) {
+    CAPTURE(prefix);
+    const auto name = [&](const char* what) { return prefix + "." + what; };
+    const auto eps = static_cast<float>(kernels_golden().scalar(name("eps")));
+    for (int threads : {2, 1}) {
+      CAPTURE(threads);
+      auto k = trellis::make_cpu_kernels(threads);
+      Tensor x = input(name("x")), w = input(name("w")), dout = input(name("dout"));
+      const std::int64_t n = x.size(0), c = x.size(1);
+      // Rows 0-3 have a mean square ~1e-5, where eps matters: the bounds are per row.
+      auto once = bounds::rmsnorm(exact(name("x")), exact(name("w")), exact(name("dout")),
+                                  pattern(c), 1, n, c, eps);
+      auto twice = bounds::rmsnorm(exact(name("x")), exact(name("w")), exact(name("dout")),
+                                   pattern(c), 2, n, c, eps);
+
+      Tensor out = nan_filled({n, c}), rstd = nan_filled({n});
+      k->rmsnorm_forward(x, w, eps, out, rstd);
+      check_close(label(name("out").c_str(), threads), out, expected(name("out")), once.out);
+      check_close(label(name("rstd").c_str(), threads), rstd, expected(name("rstd")), once.rstd);
+
+      Tensor dx = nan_filled({n, c}), dw = from({c}, pattern(c));
+      k->rmsnorm_backward(dout, x, w, rstd, dx, dw);
+      check_close(label(name("dx").c_str(), threads), dx, expected(name("dx")), once.dx);
+      check_close(label(name("dw (+= pre-filled)").c_str(), threads), dw,
+                  plus(pattern(c), expected(name("dw"))), once.dw);
+      k->rmsnorm_backward(dout, x, w, rstd, dx, dw);
+      check_close(label(name("dx (second call)").c_str(), threads), dx, expected(name("dx")),
+                  once.dx);
+      check_close(label(name("dw (twice)").c_str(), threads), dw,
+                  plus(pattern(c), expected(name("dw")), 2.0), twice.dw);
+    }
+  }
+}
+
+TEST_CASE("swiglu forward and backward match PyTorch, into both tails of the sigmoid") {
+  auto k = trellis::make_cpu_kernels(2);
+  Tensor gate_up = input("swiglu.gate_up"), dout = input("swiglu.dout");
+  const std::int64_t n = gate_up.size(0), f = gate_up.size(1) / 2;
+  const auto bound = bounds::swiglu(exact("swiglu.gate_up"), exact("swiglu.dout"), n, f);
+  Tensor out = nan_filled({n, f}), dgate_up = nan_filled({n, 2 * f});
+  k->swiglu_forward(gate_up, out);
+  check_close("swiglu.out", out, expected("swiglu.out"), bound.out);
+  k->swiglu_backward(gate_up, dout, dgate_up);
+  check_close("swiglu.dgate_up", dgate_up, expected("swiglu.dgate_up"), bound.dgate_up);
+}
+
+// A rope case of kernels.golden ("rope.a", "rope.b"): its positions and sizes.
+struct RopeCase {
+  std::string prefix;
+  trellis::TokenPositions at;
+  std::vector<std::int64_t> positions;  // of each token of a sequence
+  std::int64_t col, heads, head_dim;
+  double theta;
+
+  explicit RopeCase(const std::string& name) : prefix(name) {
+    const GoldenFile& g = kernels_golden();
+    const std::vector<std::int64_t> starts = ids(name + ".starts"),
+                                    lengths = ids(name + ".lengths");
+    at.runs = static_cast<int>(starts.size());
+    for (int r = 0; r < at.runs; ++r) {
+      at.start[r] = starts[r], at.length[r] = lengths[r];
+      for (std::int64_t t = 0; t < lengths[r]; ++t) positions.push_back(starts[r] + t);
+    }
+    col = static_cast<std::int64_t>(g.scalar(name + ".col"));
+    heads = static_cast<std::int64_t>(g.scalar(name + ".heads"));
+    head_dim = static_cast<std::int64_t>(g.scalar(name + ".head_dim"));
+    theta = g.scalar(name + ".theta");
+  }
+  std::string name(const char* what) const { return prefix + "." + what; }
+  // The bound on rope(in) against its exact value, for in[B, T, W].
+  std::vector<double> bound(const Tensor& in, const std::vector<double>& in_values,
+                            const std::vector<double>& exact_out) const {
+    return bounds::rope(in_values, exact_out, in.size(0), in.size(2), col, heads, head_dim,
+                        positions, theta);
+  }
+};
+
+TEST_CASE("rope turns the heads by their positions as PyTorch does; the inverse is its backward") {
+  auto k = trellis::make_cpu_kernels(2);
+  for (const char* prefix : {"rope.a", "rope.b"}) {
+    CAPTURE(prefix);
+    const RopeCase rc(prefix);
+    REQUIRE(rc.at.runs == 2);
+    const std::vector<double> xs = exact(rc.name("x")), out_want = expected(rc.name("out"));
+
+    // Forward, in place; the columns outside the heads are left exactly as they were.
+    Tensor x = input(rc.name("x"));
+    k->rope(x, rc.col, rc.heads, rc.head_dim, rc.at, rc.theta, false);
+    const std::vector<double> out_bound = rc.bound(x, xs, out_want);
+    check_close(rc.name("out"), x, out_want, out_bound);
+
+    // The inverse undoes it: the rotation back of the forward's rounding errors (each result
+    // within the two forward bounds of its pair, a rotation being orthogonal), and one more
+    // rounding of its own.
+    k->rope(x, rc.col, rc.heads, rc.head_dim, rc.at, rc.theta, true);
+    std::vector<double> back_bound = rc.bound(x, out_want, xs);
+    const std::int64_t T = x.size(1), W = x.size(2), half = rc.head_dim / 2;
+    for (std::int64_t row = 0; row < x.size(0) * T; ++row) {
+      for (std::int64_t h = 0; h < rc.heads; ++h) {
+        for (std::int64_t i = 0; i < half; ++i) {
+          const std::int64_t first = row * W + rc.col + h * rc.head_dim + i, second = first + half;
+          const double carried = out_bound[first] + out_bound[second];
+          back_bound[first] += carried, back_bound[second] += carried;
+        }
+      }
+    }
+    check_close(rc.name("inverse of out"), x, xs, back_bound);
+
+    // The backward: the inverse turn of dout is autograd's dx.
+    Tensor d = input(rc.name("dout"));
+    k->rope(d, rc.col, rc.heads, rc.head_dim, rc.at, rc.theta, true);
+    check_close(rc.name("dx"), d, expected(rc.name("dx")),
+                rc.bound(d, exact(rc.name("dout")), expected(rc.name("dx"))));
+  }
+}
+
+TEST_CASE("the LLaMA-block kernels check their arguments") {
+  using doctest::Contains;
+  using trellis::Error;
+  auto k = trellis::make_cpu_kernels(1);
+  const float eps = 1e-5f;
+  Tensor x = filled({3, 4}, 1.0f), w = filled({4}, 1.0f), out = filled({3, 4}, 0.0f),
+         rstd = filled({3}, 0.0f);
+  CHECK_THROWS_WITH_AS(k->rmsnorm_forward(filled({3, 2, 2}, 1.0f), w, eps, out, rstd),
+                       Contains("kernel rmsnorm_forward: x must be 2-D [N, C], got f32[3, 2, 2]"),
+                       Error);
+  CHECK_THROWS_WITH_AS(k->rmsnorm_forward(x, filled({3}, 1.0f), eps, out, rstd),
+                       Contains("w is f32[3] on cpu, expected the shape [4]"), Error);
+  CHECK_THROWS_WITH_AS(k->rmsnorm_forward(x, w, eps, out, filled({4}, 0.0f)),
+                       Contains("rstd is f32[4] on cpu, expected the shape [3]"), Error);
+  CHECK_THROWS_WITH_AS(k->rmsnorm_forward(x, w, eps, filled({4, 3}, 0.0f), rstd),
+                       Contains("out is f32[4, 3] on cpu, expected the shape [3, 4]"), Error);
+  CHECK_THROWS_WITH_AS(k->rmsnorm_backward(x, x, w, rstd, out, filled({5}, 0.0f)),
+                       Contains("kernel rmsnorm_backward: dw is f32[5]"), Error);
+  CHECK_THROWS_WITH_AS(k->rmsnorm_backward(filled({3, 5}, 0.0f), x, w, rstd, out, w),
+                       Contains("kernel rmsnorm_backward: dout is f32[3, 5]"), Error);
+
+  CHECK_THROWS_WITH_AS(k->swiglu_forward(filled({3, 5}, 0.0f), filled({3, 2}, 0.0f)),
+                       Contains("kernel swiglu_forward: gate_up must be 2-D [N, 2F]"), Error);
+  CHECK_THROWS_WITH_AS(k->swiglu_forward(x, filled({3, 4}, 0.0f)),
+                       Contains("out is f32[3, 4] on cpu, expected the shape [3, 2]"), Error);
+  CHECK_THROWS_WITH_AS(k->swiglu_backward(x, filled({3, 2}, 0.0f), filled({3, 2}, 0.0f)),
+                       Contains("kernel swiglu_backward: dgate_up is f32[3, 2]"), Error);
+
+  trellis::TokenPositions at;
+  at.runs = 2, at.start[0] = 0, at.length[0] = 2, at.start[1] = 7, at.length[1] = 1;
+  Tensor q = filled({2, 3, 20}, 1.0f);
+  CHECK_THROWS_WITH_AS(k->rope(q, 0, 2, 7, at, 1e4, false),
+                       Contains("kernel rope: head_dim must be even and positive"), Error);
+  CHECK_THROWS_WITH_AS(
+      k->rope(q, 5, 2, 8, at, 1e4, false),
+      Contains("2 heads of 8 channels from column 5 are not inside x f32[2, 3, 20]"), Error);
+  CHECK_THROWS_WITH_AS(k->rope(filled({2, 4, 20}, 1.0f), 0, 2, 8, at, 1e4, false),
+                       Contains("has 4 tokens per sequence, but the positions give 3"), Error);
+  CHECK_THROWS_WITH_AS(k->rope(filled({6, 20}, 1.0f), 0, 2, 8, at, 1e4, false),
+                       Contains("x must be 3-D [B, T, W]"), Error);
+  CHECK_THROWS_WITH_AS(k->rope(q, 0, 2, 8, at, 0.0, false),
+                       Contains("theta must be positive and finite"), Error);
+  trellis::TokenPositions none;
+  CHECK_THROWS_WITH_AS(k->rope(q, 0, 2, 8, none, 1e4, false),
+                       Contains("at has 0 runs of positions"), Error);
+  // In range: the last columns, and no heads at all (nothing to turn).
+  k->rope(q, 4, 2, 8, at, 1e4, false);
+  k->rope(q, 20, 0, 8, at, 1e4, false);
 }
 
 TEST_CASE("causal self-attention forward and backward match PyTorch") {

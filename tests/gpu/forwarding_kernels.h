@@ -124,6 +124,24 @@ class ForwardingKernels : public Kernels {
                     std::int64_t dst_col, std::int64_t width) override {
     inner_->copy_columns(src, src_col, dst, dst_col, width);
   }
+  void rmsnorm_forward(const Tensor& x, const Tensor& w, float eps, const Tensor& out,
+                       const Tensor& rstd) override {
+    inner_->rmsnorm_forward(x, w, eps, out, rstd);
+  }
+  void rmsnorm_backward(const Tensor& dout, const Tensor& x, const Tensor& w, const Tensor& rstd,
+                        const Tensor& dx, const Tensor& dw) override {
+    inner_->rmsnorm_backward(dout, x, w, rstd, dx, dw);
+  }
+  void swiglu_forward(const Tensor& gate_up, const Tensor& out) override {
+    inner_->swiglu_forward(gate_up, out);
+  }
+  void swiglu_backward(const Tensor& gate_up, const Tensor& dout, const Tensor& dgate_up) override {
+    inner_->swiglu_backward(gate_up, dout, dgate_up);
+  }
+  void rope(const Tensor& x, std::int64_t col, std::int64_t heads, std::int64_t head_dim,
+            const TokenPositions& at, double theta, bool inverse) override {
+    inner_->rope(x, col, heads, head_dim, at, theta, inverse);
+  }
 
  protected:
   Kernels& inner() { return *inner_; }

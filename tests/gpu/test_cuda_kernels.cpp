@@ -184,6 +184,38 @@ TEST_CASE("gelu forward and backward") {
   CHECK_CLOSE(dx, 1e-6);
 }
 
+TEST_CASE("rmsnorm, swiglu and rotary positions (the LLaMA block)") {
+  Devices& d = devices();
+  const int n = 33, c = 300;
+  Pair x = d.random({n, c}, 80, 3.0f), w = d.random({c}, 81), out = d.zeros({n, c}),
+       rstd = d.zeros({n});
+  Pair dout = d.random({n, c}, 82), dx = d.zeros({n, c}), dw = d.random({c}, 83);
+  Pair gate_up = d.random({n, 2 * c}, 84, 8.0f), act = d.zeros({n, c}),
+       dgate_up = d.zeros({n, 2 * c});
+  // Tokens at positions 0-8 and 27-35, 4 heads of 64 from column 10 of 300.
+  TokenPositions at{};
+  at.runs = 2;
+  at.length[0] = at.length[1] = 9;
+  at.start[1] = 27;
+  Pair q = d.random({2, 18, c}, 85), dq = d.random({2, 18, c}, 86);
+  on_both(d, [&](Kernels& k, auto pick) {
+    k.rmsnorm_forward(pick(x), pick(w), 1e-5f, pick(out), pick(rstd));
+    k.rmsnorm_backward(pick(dout), pick(x), pick(w), pick(rstd), pick(dx), pick(dw));
+    k.swiglu_forward(pick(gate_up), pick(act));
+    k.swiglu_backward(pick(gate_up), pick(dout), pick(dgate_up));
+    k.rope(pick(q), 10, 4, 64, at, 500000.0, false);
+    k.rope(pick(dq), 10, 4, 64, at, 500000.0, true);
+  });
+  CHECK_CLOSE(out, kF32);
+  CHECK_CLOSE(rstd, kF32);
+  CHECK_CLOSE(dx, 1e-4);
+  CHECK_CLOSE(dw, kF32);
+  CHECK_CLOSE(act, 1e-6);
+  CHECK_CLOSE(dgate_up, 1e-6);
+  CHECK_CLOSE(q, 1e-6);
+  CHECK_CLOSE(dq, 1e-6);
+}
+
 TEST_CASE("causal attention forward and backward") {
   Devices& d = devices();
   const int B = 3, T = 37, C = 48, NH = 4;

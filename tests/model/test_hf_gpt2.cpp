@@ -1,41 +1,42 @@
-// Hugging Face GPT-2 weights (model/hf_gpt2_weights.h, model/hf_gpt2_config.h): the tiny GPT-2
+// Hugging Face GPT-2 weights (model/hf_weights.h, model/hf_gpt2_config.h): the tiny GPT-2
 // written by tests/golden/hf_format.py as Hugging Face lays it out imports to exactly the values
 // of its llm.c checkpoint and computes PyTorch's loss under every family; bf16 shards import to
 // the bf16 rounding; an export is GPT2LMHeadModel's layout and imports back bit for bit; and a
 // directory or config.json that is not a GPT-2 Trellis computes is refused, naming what is wrong.
 #include <doctest/doctest.h>
 
-#include <unistd.h>
-#include <bit>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
-#include "checkpoint/hf_directory.h"
-#include "checkpoint/safetensors_writer.h"
+#include "hf_test_files.h"
 #include "kernels/host_transfer.h"
 #include "model/hf_gpt2_config.h"
-#include "model/hf_gpt2_weights.h"
+#include "model/hf_weights.h"
 #include "tiny_gpt2_model.h"
 
 namespace fs = std::filesystem;
 using namespace trellis;
+using trellis::test::HfTensors;
 using trellis::test::TinyModel;
 namespace numerics = trellis::test::numerics;
 
 namespace {
 
-fs::path work_dir(const std::string& name) {
-  const fs::path dir =
-      fs::temp_directory_path() / ("trellis-hf-" + std::to_string(::getpid()) + "-" + name);
-  fs::remove_all(dir);
-  return dir;
+using trellis::test::bf16_round;
+using trellis::test::check_imported_values;
+using trellis::test::hf_work_dir;
+using trellis::test::input_error_of;
+using trellis::test::read_text;
+using trellis::test::same_value;
+
+// The tiny GPT-2 as Hugging Face's GPT-2 of its dimensions.
+HfModel gpt2(const TinyModel& m) {
+  return hf_model(m.dims, ModelArchitecture::gpt2(m.dims.hidden, m.dims.heads));
 }
 
 std::function<void(TinyModel&)> load_hf(const fs::path& dir) {
   return [dir](TinyModel& m) {
-    load_hf_gpt2(HfDirectory(dir), m.dims, m.chunk->parameters(), *m.kernels);
+    load_hf_weights(HfDirectory(dir), gpt2(m), m.chunk->parameters(), *m.kernels);
   };
 }
 
@@ -47,77 +48,17 @@ std::vector<float> values(const TinyModel& m, const std::string& name) {
   return f32_to_host(*m.kernels, m.parameter(name).value);
 }
 
-float bf16_round(float x) {
-  std::uint32_t u = std::bit_cast<std::uint32_t>(x);
-  u += 0x7fffu + ((u >> 16) & 1u);  // round to nearest, ties to even
-  return std::bit_cast<float>(u & 0xffff0000u);
-}
-
-// Every parameter of `got` equals `want`'s through `convert`, the token table in its real rows;
-// `got`'s padding rows are zero.
-void check_same_values(const TinyModel& got, const TinyModel& want, float (*convert)(float)) {
-  const std::int64_t real = got.dims.vocab_size * got.dims.hidden;
-  for (Parameter* p : want.chunk->parameters()) {
-    CAPTURE(p->name);
-    const std::vector<float> a = values(got, p->name), b = values(want, p->name);
-    REQUIRE(a.size() == b.size());
-    const auto n = static_cast<std::int64_t>(a.size());
-    std::int64_t differ = 0, nonzero_padding = 0;
-    for (std::int64_t i = 0; i < n; ++i) {
-      const auto k = static_cast<std::size_t>(i);
-      if (p->name == "wte" && i >= real) {
-        nonzero_padding += a[k] != 0.0f;
-      } else {
-        differ += std::bit_cast<std::uint32_t>(a[k]) != std::bit_cast<std::uint32_t>(convert(b[k]));
-      }
-    }
-    CHECK(differ == 0);
-    CHECK(nonzero_padding == 0);
-  }
-}
-
-float same(float x) {
-  return x;
-}
-
-std::string read_text(const fs::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 // The golden fp32 directory's tensors, rewritten by `edit` (which may add, drop or change them)
 // into a new directory with `config`.
-fs::path edited_directory(
-    const std::string& name, const nlohmann::json& config,
-    const std::function<void(
-        std::map<std::string, std::pair<std::vector<std::int64_t>, std::vector<float>>>&)>& edit) {
-  const HfDirectory source(golden_dir("tiny_gpt2.hf"));
-  std::map<std::string, std::pair<std::vector<std::int64_t>, std::vector<float>>> tensors;
-  for (const std::string& t : source.names())
-    tensors[t] = {source.find(t)->shape, source.read_f32(t)};
+fs::path edited_directory(const std::string& name, const nlohmann::json& config,
+                          const std::function<void(HfTensors&)>& edit) {
+  HfTensors tensors = trellis::test::read_hf_tensors(golden_dir("tiny_gpt2.hf"));
   edit(tensors);
-  const fs::path dir = work_dir(name);
-  fs::create_directories(dir);
-  SafetensorsWriter writer;
-  for (auto& [t, value] : tensors) writer.add(t, value.first, value.second);
-  writer.write(dir / "model.safetensors");
-  std::ofstream(dir / "config.json") << config.dump();
-  return dir;
+  return trellis::test::write_hf_directory(name, config, tensors);
 }
 
 nlohmann::json golden_config() {
   return nlohmann::json::parse(read_text(golden_dir("tiny_gpt2.hf") / "config.json"));
-}
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const InputError& e) {
-    return e.what();
-  }
-  return "(no InputError)";
 }
 
 }  // namespace
@@ -127,7 +68,7 @@ TEST_CASE("a Hugging Face GPT-2 imports the llm.c checkpoint's values and PyTorc
     CAPTURE(mode);
     TinyModel llmc(2, mode);
     TinyModel hf(2, mode, load_hf(golden_dir("tiny_gpt2.hf")));
-    check_same_values(hf, llmc, same);
+    check_imported_values(hf, llmc, same_value);
     Microbatch mb = hf.batch();
     const double loss =
         hf.chunk->forward(mb, mb.tokens).data<float>()[0] / static_cast<double>(hf.B * hf.T);
@@ -142,17 +83,17 @@ TEST_CASE("a Hugging Face GPT-2 imports the llm.c checkpoint's values and PyTorc
 TEST_CASE("bf16 shards named as GPT2LMHeadModel's, with the tied head, import rounded to bf16") {
   TinyModel llmc(1);
   TinyModel hf(1, "1d", load_hf(golden_dir("tiny_gpt2.hf_bf16")));
-  check_same_values(hf, llmc, bf16_round);
+  check_imported_values(hf, llmc, bf16_round);
 }
 
 TEST_CASE("an export is GPT2LMHeadModel's layout and imports back bit for bit") {
   TinyModel llmc(1);
-  const fs::path dir = work_dir("export");
-  save_hf_gpt2(dir, llmc.dims, llmc.chunk->parameters(), *llmc.kernels);
+  const fs::path dir = hf_work_dir("export");
+  save_hf_model(dir, gpt2(llmc), llmc.chunk->parameters(), *llmc.kernels);
   const HfDirectory out(dir);
   // Names, shapes and config.json as transformers' GPT2LMHeadModel.save_pretrained writes them.
   std::vector<std::string> expected;
-  for (const SafetensorsShape& t : hf_gpt2_tensors(llmc.dims)) {
+  for (const SafetensorsShape& t : hf_tensors(gpt2(llmc))) {
     expected.push_back(t.name);
     CHECK(out.find(t.name)->shape == t.shape);
   }
@@ -182,10 +123,10 @@ TEST_CASE("an export is GPT2LMHeadModel's layout and imports back bit for bit") 
         std::string::npos);
 
   TinyModel back(1, "1d", load_hf(dir));
-  check_same_values(back, llmc, same);
+  check_imported_values(back, llmc, same_value);
   // Exporting what was imported writes the same bytes.
-  const fs::path again = work_dir("export-again");
-  save_hf_gpt2(again, back.dims, back.chunk->parameters(), *back.kernels);
+  const fs::path again = hf_work_dir("export-again");
+  save_hf_model(again, gpt2(back), back.chunk->parameters(), *back.kernels);
   CHECK(read_text(again / "model.safetensors") == read_text(dir / "model.safetensors"));
   CHECK(read_text(again / "config.json") == read_text(dir / "config.json"));
   fs::remove_all(dir);
@@ -195,10 +136,10 @@ TEST_CASE("an export is GPT2LMHeadModel's layout and imports back bit for bit") 
 TEST_CASE("a directory that is not the GPT-2 config.json describes is refused, naming the tensor") {
   TinyModel m(1);
   auto load_error = [&](const fs::path& dir) {
-    return error_of(
-        [&] { load_hf_gpt2(HfDirectory(dir), m.dims, m.chunk->parameters(), *m.kernels); });
+    return input_error_of(
+        [&] { load_hf_weights(HfDirectory(dir), gpt2(m), m.chunk->parameters(), *m.kernels); });
   };
-  using Tensors = std::map<std::string, std::pair<std::vector<std::int64_t>, std::vector<float>>>;
+  using Tensors = HfTensors;
   const nlohmann::json config = golden_config();
   CHECK_MESSAGE(
       load_error(edited_directory("missing", config, [](Tensors& t) { t.erase("ln_f.bias"); }))
@@ -248,12 +189,12 @@ TEST_CASE("config.json must describe the GPT-2 Trellis computes") {
     CAPTURE(c.key);
     nlohmann::json config = good;
     config[c.key] = c.value;
-    const std::string message = error_of([&] { read_hf_gpt2_config(config, "config.json"); });
+    const std::string message = input_error_of([&] { read_hf_gpt2_config(config, "config.json"); });
     CHECK_MESSAGE(message.find(c.expect) != std::string::npos, message);
     CHECK(message.starts_with("config.json: "));
   }
   nlohmann::json no_heads = good;
   no_heads.erase("n_head");
-  CHECK(error_of([&] { read_hf_gpt2_config(no_heads, "c"); }).find("no \"n_head\"") !=
+  CHECK(input_error_of([&] { read_hf_gpt2_config(no_heads, "c"); }).find("no \"n_head\"") !=
         std::string::npos);
 }

@@ -201,4 +201,106 @@ double gpt_grad_norm_bound(const GptShape& shape, double norm, std::int64_t coun
          std::abs(norm);
 }
 
+// --- The LLaMA's rounding paths (the derivation is in error_bound.h) ---------------------
+
+namespace {
+
+double rmsnorm_forward_path(double C) {
+  return C     // sum of x^2
+         + 1   // / C
+         + 1   // eps rounded to float (the kernel's argument; the reference's is the double)
+         + 2   // + eps, sqrt
+         + 1   // reciprocal
+         + 2;  // x * rstd * w
+}
+
+double rmsnorm_backward_path(double C) {
+  return 2        // w * dout, x * rstd
+         + C + 1  // their mean over the row
+         + 3;     // (w * dout - xhat * mean) * rstd
+}
+
+constexpr double kRopePath = 1     // cos and sin rounded to float
+                             + 2;  // a cos - b sin
+
+double llama_block_forward_path(const LlamaShape& s) {
+  const double C = static_cast<double>(s.hidden), T = static_cast<double>(s.seq);
+  const double hd = C / static_cast<double>(s.heads), F = static_cast<double>(s.ffn_hidden);
+  return rmsnorm_forward_path(C)    // ln1
+         + C                        // q, k, v = x W^T
+         + kRopePath                // rotary positions on q and k
+         + hd + 1                   // scores = q k^T / sqrt(hd)
+         + 3 + T + 1                // softmax: exp (a few ulps), row sum, divide
+         + T                        // P v
+         + C                        // attention projection
+         + 1                        // residual
+         + rmsnorm_forward_path(C)  // ln2
+         + C                        // gate and up
+         + 6                        // silu(gate) * up
+         + F                        // down projection
+         + 1;                       // residual
+}
+
+double llama_block_backward_path(const LlamaShape& s) {
+  const double C = static_cast<double>(s.hidden), T = static_cast<double>(s.seq);
+  const double hd = C / static_cast<double>(s.heads);
+  const double group = static_cast<double>(s.heads) / static_cast<double>(s.kv_heads);
+  const double F = static_cast<double>(s.ffn_hidden);
+  return C                           // down projection: dh = dout W_down
+         + 12                        // SwiGLU derivative
+         + 2 * F                     // gate and up: dx = dgate W_gate + dup W_up
+         + rmsnorm_backward_path(C)  // ln2
+         + 1                         // residual
+         + C                         // attention projection
+         + hd                        // dP = dO v^T
+         + T + 3                     // softmax backward: P * (dP - rowsum(P * dP))
+         + T * group + 1             // dk, dv of a kv head: its query heads' T queries each
+         + kRopePath                 // inverse rotation of dq and dk
+         + C + 2 * hd * static_cast<double>(s.kv_heads)  // dx = dq Wq + dk Wk + dv Wv
+         + rmsnorm_backward_path(C)                      // ln1
+         + 1;                                            // residual
+}
+
+}  // namespace
+
+double llama_logits_path(const LlamaShape& s) {
+  const double C = static_cast<double>(s.hidden);
+  // The embedding is a copy: exact.
+  return static_cast<double>(s.layers) * llama_block_forward_path(s)  // the blocks
+         + rmsnorm_forward_path(C)                                    // final RMSNorm
+         + C;                                                         // logits = x lm_head^T
+}
+
+double llama_forward_path(const LlamaShape& s) {
+  return llama_logits_path(s)                       // the logits
+         + 3 + static_cast<double>(s.padded_vocab)  // exp, sum of exponentials over the row
+         + 4;                                       // log, + max - target, mean
+}
+
+double llama_gradient_path(const LlamaShape& s) {
+  const double C = static_cast<double>(s.hidden);
+  return llama_forward_path(s)                                           // activations and loss
+         + 6                                                             // dlogits
+         + static_cast<double>(s.padded_vocab)                           // dx = dlogits lm_head
+         + rmsnorm_backward_path(C)                                      // final RMSNorm
+         + static_cast<double>(s.layers) * llama_block_backward_path(s)  // down to block 0
+         + static_cast<double>(s.batch_tokens) + 1;  // the gradient's sum over tokens, += grad
+}
+
+double llama_gradient_bound(const LlamaShape& shape, double max_abs_gradient) {
+  return composite_bound(llama_gradient_path(shape), static_cast<double>(shape.batch_tokens),
+                         max_abs_gradient);
+}
+
+double llama_loss_bound(const LlamaShape& shape, double loss) {
+  return gamma(llama_forward_path(shape)) * 3.0 * std::abs(loss);
+}
+
+double llama_grad_norm_bound(const LlamaShape& shape, double norm, std::int64_t count) {
+  return (composite_bound(llama_gradient_path(shape), static_cast<double>(shape.batch_tokens),
+                          1.0) +
+          gamma(static_cast<double>(count)) / 2.0) *
+         std::abs(norm);
+}
+
 }  // namespace trellis::test::numerics

@@ -102,4 +102,44 @@ double gpt_loss_bound(const GptShape& shape, double loss);
 // squares of `count` elements.
 double gpt_grad_norm_bound(const GptShape& shape, double norm, std::int64_t count);
 
+// --- Composite results of a LLaMA-style model ---------------------------------------------
+//
+// The same argument as for the GPT, stage by stage along the LLaMA block (ModelArchitecture in
+// trellis/config.h; tests/golden/llama_reference.py is the reference), in error_bound.cpp:
+// - RMSNorm: x . x over C channels (C), / C, + eps, sqrt, reciprocal, x * rstd * w, and 1 for
+//   eps itself, which the kernel takes as a float (moving rstd by at most u / 2): C + 7
+//   forward; backward w * dout, x * rstd, their dot product over C (C + 1), then three
+//   elementwise steps: C + 6.
+// - Rotary positions: cos and sin computed in double and rounded to float (1), then
+//   a cos - b sin, a dot product of length 2 (2): 3, forward and backward alike.
+// - No biases: a linear layer's reduction is its inner dimension alone; q, k and v are one
+//   reduction over C forward, and one over C + 2 kv_heads hd backward (dq Wq + dk Wk + dv Wv).
+// - Grouped-query attention: a kv head's dk and dv sum over the T queries of each of its
+//   heads / kv_heads query heads: T heads / kv_heads terms.
+// - SwiGLU: silu(g) up = g / (1 + exp(-g)) * up: exp (a few ulps, 3 as for the softmax), the
+//   sum, the quotient, the product: 6 forward; its derivative s (1 + g (1 - s)) with
+//   s = 1 / (1 + exp(-g)) through the same exp, times dout and up: 12 (as GELU's); the fc
+//   backward dx = dgate W_gate + dup W_up is one reduction over 2F.
+// - The embedding is a copy (no position table to add): exact. The head is its own weight
+//   (not tied), the same reduction lengths as the GPT's: C forward, Vp backward.
+struct LlamaShape {
+  std::int64_t padded_vocab = 0;
+  std::int64_t hidden = 0;  // C
+  std::int64_t heads = 0;
+  std::int64_t kv_heads = 0;
+  std::int64_t ffn_hidden = 0;  // F
+  std::int64_t layers = 0;
+  std::int64_t seq = 0;           // T, tokens per sequence (the attention's key axis)
+  std::int64_t batch_tokens = 0;  // tokens whose terms a parameter gradient sums (global batch)
+};
+
+double llama_forward_path(const LlamaShape& shape);
+double llama_logits_path(const LlamaShape& shape);
+double llama_gradient_path(const LlamaShape& shape);
+// As gpt_gradient_bound, gpt_loss_bound (the same premise, logits smaller than the loss, which
+// make_golden.py checks for the tiny LLaMA) and gpt_grad_norm_bound, with the LLaMA's paths.
+double llama_gradient_bound(const LlamaShape& shape, double max_abs_gradient);
+double llama_loss_bound(const LlamaShape& shape, double loss);
+double llama_grad_norm_bound(const LlamaShape& shape, double norm, std::int64_t count);
+
 }  // namespace trellis::test::numerics

@@ -17,7 +17,9 @@
 //
 // Options: --mode 1d|seq|2d --backend NAME --plugins DIR, the model --vocab --seq --layers
 // --heads --hidden --batch (sequences per microbatch) --microbatches, --seed; a mixture of
-// experts with --experts E (0: dense) --top-k --moe-every --capacity (the capacity factor).
+// experts with --experts E (0: dense) --top-k --moe-every --capacity (the capacity factor); a
+// LLaMA-style block (RMSNorm, SwiGLU, rotary positions, no biases, untied head) with --llama,
+// --kv-heads (0: heads) and --ffn (the MLP's inner width, 0: Megatron's 8/3 rounding).
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -51,6 +53,8 @@ struct Args {
   std::int64_t vocab = 97, seq = 8, layers = 2, heads = 4, hidden = 32, batch = 2, microbatches = 2;
   std::uint64_t seed = 11;
   MoeSettings moe;
+  bool llama = false;
+  std::int64_t kv_heads = 0, ffn = 0;
 };
 
 Args parse(int argc, char** argv) {
@@ -64,7 +68,9 @@ Args parse(int argc, char** argv) {
                                                   {"--microbatches", &a.microbatches},
                                                   {"--experts", &a.moe.experts},
                                                   {"--top-k", &a.moe.top_k},
-                                                  {"--moe-every", &a.moe.every}};
+                                                  {"--moe-every", &a.moe.every},
+                                                  {"--kv-heads", &a.kv_heads},
+                                                  {"--ffn", &a.ffn}};
   for (int i = 1; i < argc; ++i) {
     std::string key = argv[i];
     auto value = [&]() -> std::string {
@@ -83,6 +89,8 @@ Args parse(int argc, char** argv) {
       a.plugins = value();
     } else if (key == "--json") {
       a.json = value();
+    } else if (key == "--llama") {
+      a.llama = true;
     } else if (key == "--capacity") {
       a.moe.capacity_factor = std::stod(value());
     } else if (key == "--seed") {
@@ -363,6 +371,16 @@ int main(int argc, char** argv) {
     init.micro_batch = static_cast<int>(a.batch);
     init.seed = a.seed;
     init.moe = a.moe;
+    init.arch = ModelArchitecture::gpt2(a.hidden, a.heads);
+    if (a.llama) {
+      init.arch.norm = ModelArchitecture::Norm::rmsnorm;
+      init.arch.mlp = ModelArchitecture::Mlp::swiglu;
+      init.arch.ffn_hidden = a.ffn > 0 ? a.ffn : (4 * a.hidden * 2 / 3) / 64 * 64;
+      init.arch.positions = ModelArchitecture::Positions::rope;
+      init.arch.kv_heads = a.kv_heads > 0 ? a.kv_heads : a.heads;
+      init.arch.bias = false;
+      init.arch.tie_embeddings = false;
+    }
     Options no_options;
     init.options = &no_options;
     int status = 0;

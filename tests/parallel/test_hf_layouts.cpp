@@ -1,9 +1,10 @@
-// A Hugging Face GPT-2 in and out of trellis-train under parallel layouts: the tiny GPT-2's
-// directory (tests/golden/data/tiny_gpt2.hf) is loaded by ranks that each hold a shard, trained
-// one step at learning rate 0 (AdamW leaves every value as it is), and exported by the ranks that
-// own each shard. The export must hold exactly the imported values, whatever the layout — the
-// transposed Conv1D weights cut by tensor parallelism, the token table split over the vocabulary
-// and tied across pipeline stages, replicas over data ranks written once.
+// A Hugging Face GPT-2 or LLaMA in and out of trellis-train under parallel layouts: the tiny
+// GPT-2's or LLaMA's directory (tests/golden/data/tiny_gpt2.hf, tiny_llama.hf) is loaded by ranks
+// that each hold a shard, trained one step at learning rate 0 (AdamW leaves every value as it is),
+// and exported by the ranks that own each shard. The export must hold exactly the imported values,
+// whatever the layout — the transposed Conv1D weights cut by tensor parallelism, LLaMA's q, k, v
+// and gate, up split out of shards of Trellis's stacked tensors, the token table split over the
+// vocabulary and tied across pipeline stages, replicas over data ranks written once.
 #include <doctest/doctest.h>
 
 #include <filesystem>
@@ -20,12 +21,16 @@ using trellis::HfDirectory;
 
 namespace {
 
-void check_layout(const std::string& name, const std::vector<std::string>& sets) {
+// `golden`: the directory imported; `prefix`: what the export's names add to its names (it writes
+// GPT2LMHeadModel's "transformer.", which tiny_gpt2.hf leaves out).
+void check_layout(const std::string& name, const std::vector<std::string>& sets,
+                  const std::string& golden = "tiny_gpt2.hf",
+                  const std::string& prefix = "transformer.") {
   const fs::path dir =
       fs::path(TRELLIS_TEST_WORK_DIR) / (trellis::test::backend_under_test() + "-hf-" + name);
   fs::remove_all(dir);
   fs::create_directories(dir);
-  const fs::path source = trellis::golden::golden_path("tiny_gpt2.hf");
+  const fs::path source = trellis::golden::golden_path(golden);
   std::ostringstream t;
   t << "[run]\nname = \"hf\"\nsteps = 1\nout_dir = \"" << dir.string() << "\"\n"
     << "[comm]\ntimeout_s = 60\n"
@@ -49,7 +54,7 @@ void check_layout(const std::string& name, const std::vector<std::string>& sets)
     if (tensor.ends_with(".attn.bias") && !tensor.ends_with("c_attn.bias")) continue;  // masks
     CAPTURE(tensor);
     ++weights;
-    const std::string exported = "transformer." + tensor;
+    const std::string exported = prefix + tensor;
     REQUIRE(out.find(exported) != nullptr);
     CHECK(out.find(exported)->shape == in.find(tensor)->shape);
     CHECK(out.read_f32(exported) == in.read_f32(tensor));
@@ -73,6 +78,23 @@ TEST_CASE("hf-seq-tensor2-data2-zero1") {
   check_layout("seq-tensor2-data2-zero1",
                {"launch.nproc=4", "parallel.tensor=2", "parallel.tensor_mode=\"seq\"",
                 "parallel.data=2", "optim.zero=1", "train.micro_batch=1", "train.global_batch=2"});
+}
+
+// LLaMA's blocks: grouped-query attention (2 key/value heads, one per tensor rank), SwiGLU, an
+// untied head; the second run also gives architecture keys, which must agree with config.json.
+TEST_CASE("hf-llama-tensor2-pipeline2") {
+  check_layout("llama-tensor2-pipeline2",
+               {"launch.nproc=4", "parallel.tensor=2", "parallel.pipeline=2", "train.micro_batch=1",
+                "train.global_batch=2"},
+               "tiny_llama.hf", "");
+}
+
+TEST_CASE("hf-llama-seq-tensor2-data2-zero1") {
+  check_layout("llama-seq-tensor2-data2-zero1",
+               {"launch.nproc=4", "parallel.tensor=2", "parallel.tensor_mode=\"seq\"",
+                "parallel.data=2", "optim.zero=1", "train.micro_batch=1", "train.global_batch=2",
+                "model.arch=\"llama\"", "model.kv_heads=2", "model.rope_theta=500000.0"},
+               "tiny_llama.hf", "");
 }
 
 // Text trained with GPT-2's BPE: the export carries the tokenizer's files, so the directory is a

@@ -23,7 +23,8 @@ inline LayerCost family_cost_of(const std::string& family, const ModelDims& dims
   layout.tensor_mode = family;
   layout.tensor = tensor;
   layout.micro_batch = micro_batch;
-  return family_cost(&build_tree_plugins(), dims, layout, activation_bytes);
+  return family_cost(&build_tree_plugins(), dims, ModelArchitecture::gpt2(dims.hidden, dims.heads),
+                     layout, activation_bytes);
 }
 
 }  // namespace trellis::plan::test

@@ -53,7 +53,7 @@ PlanRequest request(int data, std::int64_t global_batch) {
 
 // The request's family (1d) as its plugin describes it, in fp32.
 LayerCost cost_of(const PlanRequest& r) {
-  return family_cost(r.registry, r.dims, r.layout, 4);
+  return family_cost(r.registry, r.dims, r.architecture(), r.layout, 4);
 }
 
 double seconds(const ActionWork& w) {

@@ -164,6 +164,17 @@ grep -q '"recompute_method": "block", "recompute_num_layers": 2' "$work/rc.json"
   fail "--json names no recompute_method and recompute_num_layers"
 run 0 "$model" --cluster "$cpu" --set train.recompute=full --recompute-num-layers 4
 expect_out 'recompute full uniform 4;' "--recompute-num-layers over the run's"
+# Another architecture: LLaMA's blocks (RMSNorm, SwiGLU of 640, no biases, untied head) are
+# 4 x 256^2 + 3 x 256 x 640 + 2 x 256 each; with the token table and head of 512 x 256 and the
+# final norm, 6,295,808 parameters. The search keeps to the layouts its key/value heads allow.
+run 0 "$model" --cluster "$cpu" --set model.arch=llama
+expect_out 'seq 128: 6.296 M parameters' "LLaMA's parameters"
+run 0 "$model" --cluster "$cpu" --set model.arch=llama --set model.kv_heads=2 --search --world 2 \
+  --top 100
+expect_out 't2 p1 d1 1d' "a LLaMA layout at tensor 2 (kv_heads 2)"
+run 0 "$model" --cluster "$cpu" --set model.arch=llama --set model.kv_heads=1 --search --world 2 \
+  --top 100
+grep -q ' t2 ' <<<"$out" && fail "a layout at tensor 2 for kv_heads 1, which the families refuse"
 run 2 "$model" --cluster "$cpu" --serch
 expect_err "unknown option '--serch' \(did you mean '--search'\?\)" "misspelt flag"
 run 2 --calibrate "$work/m.jsonl" --cluster "$cpu"

@@ -190,6 +190,78 @@ TEST_CASE("the fenced device runs the block-attention kernels as the CPU does") 
   CHECK(kv_host[8 + 2] == qkv_host[12 + 4 + 2]);
 }
 
+TEST_CASE("the fenced device runs the LLaMA-block kernels as the CPU does") {
+  FencedDevice device = make_device();
+  auto cpu = make_cpu_kernels(2);
+  const std::int64_t n = 6, c = 8;
+  auto values = [](std::size_t count, float step) {
+    std::vector<float> v(count);
+    for (std::size_t i = 0; i < count; ++i) v[i] = step * float(i % 11) - 1.25f;
+    return v;
+  };
+  // Host inputs; each kernel runs on fenced copies and on the host ones, and must agree exactly.
+  std::vector<float> x_host = values(n * c, 0.25f), w_host = values(c, 0.125f),
+                     dout_host = values(n * c, 0.5f);
+  auto on_device = [&](std::vector<float>& host, const Shape& shape) {
+    Tensor t = Tensor::empty(shape, DType::f32, device.allocator);
+    device.kernels->copy(host_view(host, shape), t);
+    return t;
+  };
+  auto back = [&](const Tensor& t) {
+    std::vector<float> host(static_cast<std::size_t>(t.numel()));
+    device.kernels->copy(t, host_view(host, t.shape()));
+    return host;
+  };
+
+  // RMSNorm forward and backward (dw accumulates onto zeros).
+  Tensor x = on_device(x_host, {n, c}), w = on_device(w_host, {c});
+  Tensor dout = on_device(dout_host, {n, c});
+  Tensor out = Tensor::empty({n, c}, DType::f32, device.allocator);
+  Tensor rstd = Tensor::empty({n}, DType::f32, device.allocator);
+  Tensor dx = Tensor::empty({n, c}, DType::f32, device.allocator);
+  Tensor dw = Tensor::empty({c}, DType::f32, device.allocator);
+  device.kernels->fill(dw, 0.0f);
+  device.kernels->rmsnorm_forward(x, w, 1e-5f, out, rstd);
+  device.kernels->rmsnorm_backward(dout, x, w, rstd, dx, dw);
+  std::vector<float> out_cpu(n * c), rstd_cpu(n), dx_cpu(n * c), dw_cpu(c, 0.0f);
+  cpu->rmsnorm_forward(host_view(x_host, {n, c}), host_view(w_host, {c}), 1e-5f,
+                       host_view(out_cpu, {n, c}), host_view(rstd_cpu, {n}));
+  cpu->rmsnorm_backward(host_view(dout_host, {n, c}), host_view(x_host, {n, c}),
+                        host_view(w_host, {c}), host_view(rstd_cpu, {n}), host_view(dx_cpu, {n, c}),
+                        host_view(dw_cpu, {c}));
+  CHECK(back(out) == out_cpu);
+  CHECK(back(rstd) == rstd_cpu);
+  CHECK(back(dx) == dx_cpu);
+  CHECK(back(dw) == dw_cpu);
+
+  // SwiGLU on x as gate_up [n, 2 * (c / 2)].
+  const std::int64_t f = c / 2;
+  Tensor swi = Tensor::empty({n, f}, DType::f32, device.allocator);
+  Tensor dswi = Tensor::empty({n, f}, DType::f32, device.allocator);
+  Tensor dgate_up = Tensor::empty({n, c}, DType::f32, device.allocator);
+  std::vector<float> dswi_host = values(n * f, 0.375f);
+  device.kernels->copy(host_view(dswi_host, {n, f}), dswi);
+  device.kernels->swiglu_forward(x, swi);
+  device.kernels->swiglu_backward(x, dswi, dgate_up);
+  std::vector<float> swi_cpu(n * f), dgate_up_cpu(n * c);
+  cpu->swiglu_forward(host_view(x_host, {n, c}), host_view(swi_cpu, {n, f}));
+  cpu->swiglu_backward(host_view(x_host, {n, c}), host_view(dswi_host, {n, f}),
+                       host_view(dgate_up_cpu, {n, c}));
+  CHECK(back(swi) == swi_cpu);
+  CHECK(back(dgate_up) == dgate_up_cpu);
+
+  // Rotary positions in place on x as [2, 3, 8]: one head of 6 from column 1, tokens at 4, 5, 0.
+  TokenPositions at{};
+  at.runs = 2;
+  at.start[0] = 4, at.length[0] = 2, at.start[1] = 0, at.length[1] = 1;
+  Tensor q = x.view({2, 3, c});
+  device.kernels->rope(q, 1, 1, 6, at, 10000.0, false);
+  std::vector<float> q_cpu = x_host;
+  cpu->rope(host_view(q_cpu, {2, 3, c}), 1, 1, 6, at, 10000.0, false);
+  CHECK(back(x) == q_cpu);
+  CHECK(q_cpu != x_host);
+}
+
 TEST_CASE("host code touching fenced memory outside a kernel call ends the process") {
   FencedDevice device = make_device();
   Tensor t = Tensor::empty({16}, DType::f32, device.allocator);

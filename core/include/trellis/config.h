@@ -63,6 +63,40 @@ struct ModelDims {
   std::int64_t hidden = 0;  // C
 };
 
+// What each block computes ([model] arch and the keys it presets; ABI 2.6). GPT-2 (the
+// defaults): LayerNorm, a GELU MLP of 4C, learned positions, multi-head attention, biases in
+// every linear layer, the head tied to the token table. LLaMA: RMSNorm, a SwiGLU MLP, rotary
+// positions, grouped-query attention (kv_heads heads of keys and values, each shared by
+// heads / kv_heads query heads), no biases, its own head weight. tests/golden/make_golden.py's
+// reference model is the contract for both.
+struct ModelArchitecture {
+  enum class Norm : std::uint8_t { layernorm, rmsnorm };
+  enum class Mlp : std::uint8_t { gelu, swiglu };
+  enum class Positions : std::uint8_t { learned, rope };
+
+  Norm norm = Norm::layernorm;
+  double norm_eps = 1e-5;          // LayerNorm's is fixed at 1e-5 (Kernels::layernorm_forward)
+  Mlp mlp = Mlp::gelu;             // swiglu: silu(x W_gate^T) * (x W_up^T), then W_down
+  std::int64_t ffn_hidden = 0;     // the MLP's inner width F; 0 in a plugin's view never happens
+  Positions positions = Positions::learned;
+  double rope_theta = 10000.0;     // rope: channel pair i of a head turns at theta^(-2i/head size)
+  std::int64_t kv_heads = 0;       // = heads: multi-head attention
+  bool bias = true;                // the linear layers have biases (norms always keep theirs)
+  bool tie_embeddings = true;      // the head's weight is the token table
+
+  // GPT-2's block for a model of `hidden` channels and `heads` heads.
+  static ModelArchitecture gpt2(std::int64_t hidden, std::int64_t heads) {
+    ModelArchitecture a;
+    a.ffn_hidden = 4 * hidden;
+    a.kv_heads = heads;
+    return a;
+  }
+  bool is_gpt2(std::int64_t hidden, std::int64_t heads) const {
+    return norm == Norm::layernorm && mlp == Mlp::gelu && positions == Positions::learned &&
+           ffn_hidden == 4 * hidden && kv_heads == heads && bias && tie_embeddings;
+  }
+};
+
 // Mixture of experts ([model] experts, top_k, moe_every, moe_aux_loss_coeff, capacity_factor;
 // ABI 2.4). Block i has an MoE MLP in place of the dense one when experts > 0 and
 // i % every == 0. Its router sends each token to its top_k experts by softmax probability, with
@@ -102,6 +136,8 @@ struct RunQuery {
   const Options* options = nullptr;  // the plugin's own table; never null when passed to check
   // ---- ABI 2.4 ----
   MoeSettings moe;
+  // ---- ABI 2.6 ----
+  ModelArchitecture arch;  // GPT-2's unless the family's descriptor says builds_architectures
 };
 
 // Something wrong with a run, found by a plugin's check.

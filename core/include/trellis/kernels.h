@@ -184,6 +184,29 @@ class Kernels {
   // every row n of src[N, Ws] and dst[N, Wd] (both contiguous, f32, the same N rows).
   virtual void copy_columns(const Tensor& src, std::int64_t src_col, const Tensor& dst,
                             std::int64_t dst_col, std::int64_t width) = 0;
+
+  // ---- LLaMA-style blocks, ABI 2.6 ----
+  // RMSNorm over the last dimension: x[N,C] -> out[N,C] = x * rstd * w, with
+  // rstd[N] = 1 / sqrt(mean of x^2 + eps) saved for backward.
+  virtual void rmsnorm_forward(const Tensor& x, const Tensor& w, float eps, const Tensor& out,
+                               const Tensor& rstd) = 0;
+  // dx (overwritten) = d/dx; dw += sum over rows of dout * x * rstd.
+  virtual void rmsnorm_backward(const Tensor& dout, const Tensor& x, const Tensor& w,
+                                const Tensor& rstd, const Tensor& dx, const Tensor& dw) = 0;
+  // SwiGLU: gate_up[N,2F] holds each row's gate (its first F columns) and up (the last F);
+  // out[N,F] = silu(gate) * up, silu(g) = g / (1 + exp(-g)).
+  virtual void swiglu_forward(const Tensor& gate_up, const Tensor& out) = 0;
+  // dgate_up[N,2F] (overwritten) from dout[N,F].
+  virtual void swiglu_backward(const Tensor& gate_up, const Tensor& dout,
+                               const Tensor& dgate_up) = 0;
+  // Rotary positions, in place, on x[B,T,W]: the `heads` heads of `head_dim` channels that
+  // start at column `col` of every row, token t of each sequence at the position `at` gives it
+  // (at.tokens() == T). Channel i < head_dim/2 of a head pairs with channel i + head_dim/2 (the
+  // "rotate half" layout Hugging Face's LLaMA uses) and the pair turns by the angle
+  // position x theta^(-2i/head_dim), computed in double. `inverse` turns by minus the angle:
+  // the backward, applied to the gradient.
+  virtual void rope(const Tensor& x, std::int64_t col, std::int64_t heads, std::int64_t head_dim,
+                    const TokenPositions& at, double theta, bool inverse) = 0;
 };
 
 }  // namespace trellis

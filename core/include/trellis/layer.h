@@ -152,6 +152,10 @@ struct LayerFamilyInit {
   // token choices to them (trellis/token_dispatcher.h). 0 and null without expert parallelism.
   int expert_rank = 0;
   std::shared_ptr<TokenDispatcher> dispatcher;
+  // ---- ABI 2.6: model architectures (trellis/config.h) ----
+  // What the blocks compute. Anything but GPT-2's only for families whose descriptor says
+  // builds_architectures; their check (RunQuery::arch) refuses the combinations they cannot build.
+  ModelArchitecture arch;
 };
 
 // The routing of a rank's MoE blocks over some training forwards (ABI 2.4): what the trainer

@@ -101,6 +101,9 @@ struct LayerCostQuery {
   std::int64_t micro_batch = 1;   // sequences a microbatch (B)
   std::int64_t seq_len = 1;       // tokens a sequence (T)
   double activation_bytes = 4.0;  // bytes of one activation value
+  // ---- ABI 2.6 ----
+  // What the blocks compute; kv_heads 0 (a query from an older core) means GPT-2's.
+  ModelArchitecture arch;
 };
 
 struct LayerCost {

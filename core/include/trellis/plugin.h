@@ -51,6 +51,9 @@
 //   2.5  trellis-plan models mixture of experts: layers plugins' describe_moe_cost
 //        (trellis/moe_cost.h), dispatcher plugins' describe_dispatch_cost
 //        (trellis/dispatch_cost.h)
+//   2.6  model architectures: ModelArchitecture in RunQuery and LayerFamilyInit, layers
+//        plugins' builds_architectures; Kernels: RMSNorm, SwiGLU and rotary positions
+//        (rmsnorm_*, swiglu_*, rope)
 #pragma once
 
 #include <cstddef>
@@ -80,7 +83,7 @@ struct AbiVersion {
   std::uint32_t major;
   std::uint32_t minor;
 };
-inline constexpr AbiVersion kAbiVersion{2, 5};
+inline constexpr AbiVersion kAbiVersion{2, 6};
 
 enum class PluginKind : std::uint32_t {
   comm = 1,
@@ -168,6 +171,10 @@ struct PluginDescriptor {
   MoeCostFn describe_moe_cost = nullptr;
   // Dispatcher plugins: what dispatching costs, for trellis-plan (optional, likewise).
   DispatchCostFn describe_dispatch_cost = nullptr;
+  // ---- ABI 2.6 ----
+  // Layers plugins: the family builds the blocks LayerFamilyInit::arch describes (and refuses in
+  // its check those it cannot); core refuses any architecture but GPT-2's for a family without.
+  bool builds_architectures = false;
 };
 
 }  // namespace trellis

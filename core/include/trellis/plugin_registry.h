@@ -85,6 +85,9 @@ class PluginRegistry {
   // Whether the layers plugin `name` builds MoE blocks ([model] experts > 0:
   // PluginDescriptor::runs_experts, ABI 2.4).
   bool runs_experts(std::string_view name) const;
+  // Whether the layers plugin `name` builds architectures other than GPT-2's ([model] arch and
+  // its keys: PluginDescriptor::builds_architectures, ABI 2.6).
+  bool builds_architectures(std::string_view name) const;
   LayerCost describe_cost(std::string_view name, const LayerCostQuery& query) const;
   // The same for the context plugin `name` (trellis/context_cost.h).
   bool describes_context_cost(std::string_view name) const;

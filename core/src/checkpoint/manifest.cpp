@@ -54,6 +54,50 @@ std::string string_field(const Value& o, const std::string& path, const char* ke
   return field(o, path, key, [](const Value& j) { return json::to_string(j); });
 }
 
+// The manifest's words for the architecture's choices: the config's ([model] norm, mlp,
+// positions).
+const char* architecture_word(ModelArchitecture::Norm n) {
+  return n == ModelArchitecture::Norm::rmsnorm ? "rmsnorm" : "layernorm";
+}
+const char* architecture_word(ModelArchitecture::Mlp m) {
+  return m == ModelArchitecture::Mlp::swiglu ? "swiglu" : "gelu";
+}
+const char* architecture_word(ModelArchitecture::Positions p) {
+  return p == ModelArchitecture::Positions::rope ? "rope" : "learned";
+}
+
+// One of `words` (the choices of `key`), as the index of the word.
+int choice_field(const Value& model, const char* key, std::initializer_list<const char*> words) {
+  const std::string word = string_field(model, "model", key);
+  int i = 0;
+  for (const char* w : words) {
+    if (word == w) return i;
+    ++i;
+  }
+  throw std::runtime_error(std::string("model.") + key + ": \"" + word +
+                           "\" is not one of its words");
+}
+
+ModelArchitecture read_architecture(const Value& model) {
+  auto number = [](const Value& j) { return json::to_number(j); };
+  auto boolean = [](const Value& j) { return json::to_bool(j); };
+  ModelArchitecture a;
+  a.norm =
+      static_cast<ModelArchitecture::Norm>(choice_field(model, "norm", {"layernorm", "rmsnorm"}));
+  a.norm_eps = field(model, "model", "norm_eps", number);
+  a.mlp = static_cast<ModelArchitecture::Mlp>(choice_field(model, "mlp", {"gelu", "swiglu"}));
+  a.ffn_hidden = int_field(model, "model", "ffn_hidden");
+  a.positions = static_cast<ModelArchitecture::Positions>(
+      choice_field(model, "positions", {"learned", "rope"}));
+  a.rope_theta = field(model, "model", "rope_theta", number);
+  a.kv_heads = int_field(model, "model", "kv_heads");
+  a.bias = field(model, "model", "bias", boolean);
+  a.tie_embeddings = field(model, "model", "tie_embeddings", boolean);
+  if (a.ffn_hidden < 1 || a.kv_heads < 1 || !(a.norm_eps > 0) || !(a.rope_theta > 0))
+    throw std::runtime_error("model: ffn_hidden, kv_heads, norm_eps or rope_theta out of range");
+  return a;
+}
+
 }  // namespace
 
 const ManifestTensor* Manifest::find(const std::string& name) const {
@@ -93,6 +137,18 @@ std::string Manifest::text() const {
     model["moe_every"] = moe.every;
     model["moe_aux_loss_coeff"] = moe.aux_loss_coeff;
     model["capacity_factor"] = moe.capacity_factor;
+  }
+  // kv_heads 0: a manifest made without an architecture, GPT-2's.
+  if (arch.kv_heads > 0 && !arch.is_gpt2(dims.hidden, dims.heads)) {
+    model["norm"] = architecture_word(arch.norm);
+    model["norm_eps"] = arch.norm_eps;
+    model["mlp"] = architecture_word(arch.mlp);
+    model["ffn_hidden"] = arch.ffn_hidden;
+    model["positions"] = architecture_word(arch.positions);
+    model["rope_theta"] = arch.rope_theta;
+    model["kv_heads"] = arch.kv_heads;
+    model["bias"] = arch.bias;
+    model["tie_embeddings"] = arch.tie_embeddings;
   }
   root["model"] = std::move(model);
   Document l = Document::object();
@@ -183,6 +239,8 @@ Manifest Manifest::parse(std::string_view text, const std::filesystem::path& fil
       if (m.moe.experts < 1 || m.moe.every < 1 || m.moe.top_k < 1 || m.moe.top_k > m.moe.experts)
         throw std::runtime_error("model: experts, top_k or moe_every out of range");
     }
+    m.arch = ModelArchitecture::gpt2(m.dims.hidden, m.dims.heads);
+    if (json::find(model, "norm") != nullptr) m.arch = read_architecture(model);
     const Value& l = json::at(root, "layout");
     m.layout.world = static_cast<int>(int_field(l, "layout", "world"));
     m.layout.tensor = static_cast<int>(int_field(l, "layout", "tensor"));
@@ -271,6 +329,32 @@ std::vector<std::string> model_differences(const ModelDims& checkpoint, const Mo
   differ("heads", checkpoint.heads, run.heads);
   differ("hidden", checkpoint.hidden, run.hidden);
   differ("max_seq_len (position table rows)", checkpoint.max_seq_len, run.max_seq_len);
+  return out;
+}
+
+std::vector<std::string> architecture_differences(const ModelArchitecture& checkpoint,
+                                                  const ModelArchitecture& run) {
+  std::vector<std::string> out;
+  auto differ = [&](const char* what, const std::string& in_checkpoint, const std::string& in_run) {
+    if (in_checkpoint == in_run) return;
+    out.push_back(std::string(what) + " is " + in_checkpoint + " in the checkpoint but " + in_run +
+                  " in the run");
+  };
+  auto number = [](double v) {
+    std::ostringstream s;
+    s << v;
+    return s.str();
+  };
+  auto flag = [](bool v) { return std::string(v ? "true" : "false"); };
+  differ("norm", architecture_word(checkpoint.norm), architecture_word(run.norm));
+  differ("norm_eps", number(checkpoint.norm_eps), number(run.norm_eps));
+  differ("mlp", architecture_word(checkpoint.mlp), architecture_word(run.mlp));
+  differ("ffn_hidden", std::to_string(checkpoint.ffn_hidden), std::to_string(run.ffn_hidden));
+  differ("positions", architecture_word(checkpoint.positions), architecture_word(run.positions));
+  differ("rope_theta", number(checkpoint.rope_theta), number(run.rope_theta));
+  differ("kv_heads", std::to_string(checkpoint.kv_heads), std::to_string(run.kv_heads));
+  differ("bias", flag(checkpoint.bias), flag(run.bias));
+  differ("tie_embeddings", flag(checkpoint.tie_embeddings), flag(run.tie_embeddings));
   return out;
 }
 

@@ -61,6 +61,10 @@ struct Manifest {
   std::int64_t optimizer_steps = 0;  // AdamW's count (bias correction)
   ModelDims dims;
   MoeSettings moe;  // experts 0: a dense model (and every manifest written before MoE)
+  // What the blocks compute; GPT-2's in every manifest written before architectures (whose text
+  // a GPT-2 run's manifest keeps: the fields are written only for another architecture, not
+  // when kv_heads is 0, a manifest made without one).
+  ModelArchitecture arch;
   ManifestLayout layout;
   ManifestData data;
   std::vector<ManifestTensor> tensors;
@@ -84,5 +88,9 @@ std::vector<std::string> model_differences(const ModelDims& checkpoint, const Mo
 // The same for a mixture of experts: the experts and which blocks have them decide the
 // parameters; top_k, the aux coefficient and the capacity factor are training's and may differ.
 std::vector<std::string> moe_differences(const MoeSettings& checkpoint, const MoeSettings& run);
+// The same for the architecture: every field decides the parameters or what they compute, so a
+// difference in any is one (e.g. "norm is rmsnorm in the checkpoint but layernorm in the run").
+std::vector<std::string> architecture_differences(const ModelArchitecture& checkpoint,
+                                                  const ModelArchitecture& run);
 
 }  // namespace trellis

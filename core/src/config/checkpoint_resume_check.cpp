@@ -18,6 +18,8 @@ void check_checkpoint_resume(CheckContext& ctx, ResolvedRun& run) {
     const Manifest manifest = Manifest::read(manifest_file);
     std::vector<std::string> differences = model_differences(manifest.dims, run.dims);
     for (std::string& d : moe_differences(manifest.moe, run.moe)) differences.push_back(d);
+    for (std::string& d : architecture_differences(manifest.arch, run.arch))
+      differences.push_back(d);
     for (const std::string& d : differences) {
       ctx.problem("checkpoint.resume", "the newest checkpoint " + manifest_file.string() +
                                            " is of another model: " + d +

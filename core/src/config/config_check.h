@@ -29,6 +29,18 @@ void check_moe(CheckContext& ctx, ResolvedRun& run);
 // check_plugins.
 void check_moe_family(CheckContext& ctx, const ResolvedRun& run);
 
+// [model] arch and the keys it presets: fills the keys the config leaves out from the preset
+// (their origins noting how), checks them (kv_heads dividing heads, LayerNorm's fixed epsilon,
+// rotary positions' even head size, the preset's MLP width) and refuses what core runs for
+// GPT-2 only (llm.c import and export, a Hugging Face GPT-2's import; a Hugging Face export of
+// blocks neither GPT-2's nor LLaMA's; samples) and MoE experts with
+// SwiGLU; fills run.arch. False when the architecture is not known, so that no plugin's check
+// sees it. After check_layout (model dimensions from a checkpoint filled in).
+bool check_model_architecture(CheckContext& ctx, ResolvedRun& run);
+// An architecture other than GPT-2's needs a layer family that builds it
+// (PluginDescriptor::builds_architectures, ABI 2.6). After check_plugins.
+void check_architecture_family(CheckContext& ctx, const ResolvedRun& run);
+
 struct LayoutStatus {
   bool world_known = false;  // run.world_size holds it
   // The layout, the microbatches and the model dimensions are all known: a RunQuery can be made

@@ -23,7 +23,9 @@ ResolvedRun resolve(ReadConfig read, const RunEnvironment& env, LoadPurpose purp
   check_model_init(ctx, run);
   check_model_export(ctx, run);
   check_moe(ctx, run);
-  const LayoutStatus layout = check_layout(ctx, env, run);
+  LayoutStatus layout = check_layout(ctx, env, run);
+  // Plugins' checks see the architecture: without one known, none runs.
+  layout.query_ready = check_model_architecture(ctx, run) && layout.query_ready;
   check_expert_parallel(ctx, layout, run);
   if (purpose == LoadPurpose::train) {
     check_input_files(ctx, run);
@@ -32,6 +34,7 @@ ResolvedRun resolve(ReadConfig read, const RunEnvironment& env, LoadPurpose purp
   check_plugins(ctx, env, layout, purpose, run);
   check_recompute(ctx, run);
   check_moe_family(ctx, run);
+  check_architecture_family(ctx, run);
   problems.throw_if_any();
 
   fill_derived_settings(ctx, run);

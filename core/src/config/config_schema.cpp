@@ -27,8 +27,11 @@ constexpr std::int64_t kMaxRanks = 1 << 20;
 ValueRule ints(std::int64_t min, std::int64_t max) {
   return {.kind = ValueRule::Kind::int_range, .min_int = min, .max_int = max};
 }
-ValueRule ints_or_minus_one(std::int64_t min, std::int64_t max) {
-  return {.kind = ValueRule::Kind::int_range_or_minus_one, .min_int = min, .max_int = max};
+ValueRule ints_or_minus_one(std::int64_t min, std::int64_t max, std::string_view minus_one) {
+  return {.kind = ValueRule::Kind::int_range_or_minus_one,
+          .min_int = min,
+          .max_int = max,
+          .minus_one = minus_one};
 }
 ValueRule numbers(double min, bool min_open, double max = std::numeric_limits<double>::infinity(),
                   bool max_open = true) {
@@ -92,7 +95,7 @@ std::vector<KeySpec> make_keys() {
       {"parallel", "expert_dispatcher", &field<&R::parallel, &ParallelSection::expert_dispatcher>,
        non_empty()},
       {"parallel", "data", &field<&R::parallel, &ParallelSection::data>,
-       ints_or_minus_one(1, kMaxRanks)},
+       ints_or_minus_one(1, kMaxRanks, "the rest of the ranks")},
       {"parallel",
        "order",
        &field<&R::parallel, &ParallelSection::order>,
@@ -106,6 +109,20 @@ std::vector<KeySpec> make_keys() {
       {"model", "layers", &field<&R::model, &ModelSection::layers>, ints(1, kInt32Max)},
       {"model", "heads", &field<&R::model, &ModelSection::heads>, ints(1, kInt32Max)},
       {"model", "hidden", &field<&R::model, &ModelSection::hidden>, ints(1, kInt32Max)},
+      // The architecture (config/model_architecture.h): a preset, and the keys it presets.
+      {"model", "arch", &field<&R::model, &ModelSection::arch>, one_of({"gpt2", "llama"})},
+      {"model", "norm", &field<&R::model, &ModelSection::norm>, one_of({"layernorm", "rmsnorm"})},
+      {"model", "norm_eps", &field<&R::model, &ModelSection::norm_eps>, numbers(0, true)},
+      {"model", "mlp", &field<&R::model, &ModelSection::mlp>, one_of({"gelu", "swiglu"})},
+      {"model", "ffn_hidden", &field<&R::model, &ModelSection::ffn_hidden>,
+       ints_or_minus_one(1, kInt32Max, "the preset's")},
+      {"model", "positions", &field<&R::model, &ModelSection::positions>,
+       one_of({"learned", "rope"})},
+      {"model", "rope_theta", &field<&R::model, &ModelSection::rope_theta>, numbers(0, true)},
+      {"model", "kv_heads", &field<&R::model, &ModelSection::kv_heads>,
+       ints_or_minus_one(1, kInt32Max, "the preset's")},
+      {"model", "bias", &field<&R::model, &ModelSection::bias>, any()},
+      {"model", "tie_embeddings", &field<&R::model, &ModelSection::tie_embeddings>, any()},
       // The path after "llmc:" / "checkpoint:" is an input path; the forms are checked with
       // the input files.
       path({"model", "init", &field<&R::model, &ModelSection::init>, non_empty()}),
@@ -270,7 +287,8 @@ std::string KeySpec::valid_text() const {
     case ValueRule::Kind::int_range:
       return int_range_text(rule.min_int, rule.max_int);
     case ValueRule::Kind::int_range_or_minus_one:
-      return "-1 (the rest of the ranks) or " + int_range_text(rule.min_int, rule.max_int);
+      return "-1 (" + std::string(rule.minus_one) + ") or " +
+             int_range_text(rule.min_int, rule.max_int);
     case ValueRule::Kind::number_range:
       return number_range_text(rule);
     case ValueRule::Kind::choices: {

@@ -31,7 +31,7 @@ struct ValueRule {
   enum class Kind : unsigned char {
     any,
     int_range,               // [min_int, max_int]
-    int_range_or_minus_one,  // -1, or [min_int, max_int]
+    int_range_or_minus_one,  // -1 (meaning `minus_one`), or [min_int, max_int]
     number_range,            // min_number <(=) x <(=) max_number, finite
     choices,                 // one of `choices`
     non_empty,               // a non-empty string
@@ -45,6 +45,7 @@ struct ValueRule {
   bool min_open = false;  // min_number itself is outside
   bool max_open = false;
   std::vector<std::string_view> choices = {};
+  std::string_view minus_one = {};  // int_range_or_minus_one: what -1 stands for
 };
 
 // What a key's relative path resolves against (docs/configuration.md, "Paths").

@@ -7,6 +7,7 @@
 
 #include "config/config_schema.h"
 #include "config/config_value.h"
+#include "config/model_architecture.h"
 #include "config/shard_report.h"
 #include "tokenizer/byte_tokenizer.h"
 #include "trellis/context_attention.h"
@@ -180,11 +181,14 @@ void print_layout(std::ostream& out, const ResolvedRun& run) {
   table.row({"padded vocab", vocab});
   table.row({"model", "seq_len " + str(run.dims.seq_len) + ", layers " + str(run.dims.layers) +
                           ", heads " + str(run.dims.heads) + ", hidden " + str(run.dims.hidden)});
+  table.row({"architecture", architecture_text(c.model.arch, run.arch, run.dims)});
   std::string init = c.model.init;
   if (run.init.kind == ModelInit::Kind::llmc) init = "llm.c checkpoint " + run.init.path.string();
   if (run.init.kind == ModelInit::Kind::checkpoint) init = "checkpoint " + run.init.path.string();
-  if (run.init.kind == ModelInit::Kind::hf)
-    init = "Hugging Face GPT-2 " + run.init.path.string() + " (config.json, safetensors)";
+  if (run.init.kind == ModelInit::Kind::hf && run.hf) {
+    init = std::string("Hugging Face ") + hf_family_name(run.hf->family) + " " +
+           run.init.path.string() + " (config.json, safetensors)";
+  }
   if (run.resume_from) {
     init = "resume from " + run.resume_from->string() + " (not " + init + ")";
     if (run.resume_step >= run.config.run.steps) init += "; already complete: nothing to train";

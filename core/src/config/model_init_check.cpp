@@ -1,16 +1,19 @@
 // model.init. With "llmc:PATH", "checkpoint:DIR" or "hf:DIR" the checkpoint decides the model's
 // shape: dimensions the user left out are taken from its header (manifest, config.json), and any
 // the user gave must agree with it — a mismatch would otherwise surface as a shape error deep
-// inside loading.
+// inside loading. A Hugging Face LLaMA's config.json decides the architecture the same way
+// ([model] arch and the keys it presets).
+#include <array>
 #include <string>
 
 #include "checkpoint/checkpoint_directory.h"
 #include "checkpoint/hf_directory.h"
 #include "checkpoint/manifest.h"
 #include "config/config_check.h"
+#include "config/config_schema.h"
 #include "config/config_value.h"
-#include "model/hf_gpt2_config.h"
-#include "model/hf_gpt2_weights.h"
+#include "model/hf_model.h"
+#include "model/hf_weights.h"
 #include "model/llmc_checkpoint_header.h"
 #include "os/absolute_path.h"
 #include "trellis/error.h"
@@ -22,7 +25,7 @@ namespace {
 constexpr const char* kValidForms =
     "valid: \"random\", \"llmc:PATH\" (an llm.c GPT-2 checkpoint, fp32 version 3), "
     "\"checkpoint:DIR\" (a Trellis checkpoint directory) or \"hf:DIR\" (a Hugging Face GPT-2 "
-    "directory: config.json and safetensors weights)";
+    "or LLaMA directory: config.json and safetensors weights)";
 
 // The shape a checkpoint file gives, and how that file names each dimension.
 struct SourceDims {
@@ -81,22 +84,67 @@ void apply_llmc_dims(CheckContext& ctx, ResolvedRun& run, const LlmcCheckpointHe
   run.llmc = header;
 }
 
-// "hf:DIR": config.json gives the shape, and every weight tensor is checked against it here, so
-// that a broken directory stops the run before any rank starts.
+// A Hugging Face LLaMA's architecture: [model] arch and the keys it presets that the user left
+// out (-1 for ffn_hidden and kv_heads counts as left out) are filled from config.json, with
+// their origin saying so (check_model_architecture's preset leaves them); those given must agree.
+void apply_hf_architecture(CheckContext& ctx, const ModelArchitecture& a,
+                           const std::string& config_file) {
+  struct Key {
+    const char* key;
+    FieldValue value;
+    std::string source;  // what config.json says, for messages
+  };
+  auto is = [](const char* hf_key, const FieldValue& v) {
+    return std::string(hf_key) + " = " + field_value_text(v);
+  };
+  const Key keys[] = {
+      {"model.arch", std::string("llama"), "model_type \"llama\""},
+      {"model.norm", std::string("rmsnorm"), "RMSNorm (model_type \"llama\")"},
+      {"model.norm_eps", a.norm_eps, is("rms_norm_eps", a.norm_eps)},
+      {"model.mlp", std::string("swiglu"), "SwiGLU (hidden_act \"silu\")"},
+      {"model.ffn_hidden", a.ffn_hidden, is("intermediate_size", a.ffn_hidden)},
+      {"model.positions", std::string("rope"), "rotary positions (model_type \"llama\")"},
+      {"model.rope_theta", a.rope_theta, is("rope_theta", a.rope_theta)},
+      {"model.kv_heads", a.kv_heads, is("num_key_value_heads", a.kv_heads)},
+      {"model.bias", a.bias, is("attention_bias = mlp_bias", a.bias)},
+      {"model.tie_embeddings", a.tie_embeddings, is("tie_word_embeddings", a.tie_embeddings)},
+  };
+  for (const Key& k : keys) {
+    if (!ctx.valid(k.key)) continue;
+    const KeySpec& spec = *find_key(k.key);
+    const FieldValue given = spec.get(ctx.config());
+    if (ctx.explicit_value(k.key) && given != FieldValue{std::int64_t{-1}}) {
+      if (given == k.value) continue;
+      ctx.problem(k.key, "the Hugging Face config " + config_file + " is a LLaMA with " + k.source +
+                             "; valid: " + field_value_text(k.value) + ", or leave " + k.key +
+                             " out to take it from the checkpoint");
+      ctx.invalidate(k.key);
+    } else {
+      spec.set(ctx.config(), k.value);
+      ctx.set_origin(k.key, Origin::derived_from(config_file));
+    }
+  }
+}
+
+// "hf:DIR": config.json gives the shape (and a LLaMA's the architecture), and every weight tensor
+// is checked against it here, so that a broken directory stops the run before any rank starts.
 void apply_hf(CheckContext& ctx, ResolvedRun& run, const std::string& dir) {
   const HfDirectory hf(dir);
   const std::string config_file = (hf.dir() / "config.json").string();
-  const HfGpt2Shape shape = read_hf_gpt2_config(hf.config(), "Hugging Face config " + config_file);
+  const HfModel model = read_hf_model_config(hf.config(), "Hugging Face config " + config_file);
+  const ModelDims& d = model.dims;
+  const std::array<const char*, 5> names = hf_dim_names(model.family);
   apply_source_dims(ctx,
-                    {shape.vocab_size,
-                     shape.positions,
-                     shape.layers,
-                     shape.heads,
-                     shape.hidden,
-                     {"vocab_size", "n_positions", "n_layer", "n_head", "n_embd"}},
+                    {d.vocab_size,
+                     d.max_seq_len,
+                     d.layers,
+                     d.heads,
+                     d.hidden,
+                     {names[0], names[1], names[2], names[3], names[4]}},
                     "Hugging Face config " + config_file, config_file);
-  check_hf_gpt2_weights(hf, shape.dims());
-  run.hf = shape;
+  if (model.family == HfFamily::llama) apply_hf_architecture(ctx, model.arch, config_file);
+  check_hf_weights(hf, model);
+  run.hf = model;
   run.init = {ModelInit::Kind::hf, dir};
 }
 
@@ -159,6 +207,7 @@ void check_model_init(CheckContext& ctx, ResolvedRun& run) {
         run.init = {ModelInit::Kind::checkpoint, step_dir};
         run.checkpoint_dims = d;
         run.checkpoint_moe = manifest.moe;
+        run.checkpoint_arch = manifest.arch;
         return;
       } catch (const InputError& e) {
         ctx.problem(key, std::string(e.what()));
@@ -211,7 +260,7 @@ void check_model_export(CheckContext& ctx, ResolvedRun& run) {
     ctx.problem(key,
                 "unknown form; valid: \"\" (no export), \"llmc:PATH\" (an llm.c GPT-2 "
                 "checkpoint, fp32, written when training ends) or \"hf:DIR\" (a Hugging Face "
-                "GPT-2 directory, fp32 safetensors)");
+                "GPT-2 or LLaMA directory, fp32 safetensors)");
     ctx.invalidate(key);
     return;
   }

@@ -76,7 +76,7 @@ bool fill_model_dims(CheckContext& ctx, ResolvedRun& run) {
   run.dims.seq_len = m.seq_len;
   // A checkpoint's position table may be longer than the sequences trained on.
   run.dims.max_seq_len = run.llmc              ? run.llmc->max_seq_len
-                         : run.hf              ? run.hf->positions
+                         : run.hf              ? run.hf->dims.max_seq_len
                          : run.checkpoint_dims ? run.checkpoint_dims->max_seq_len
                                                : m.seq_len;
   run.dims.layers = m.layers;

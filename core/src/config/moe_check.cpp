@@ -53,21 +53,24 @@ void check_moe(CheckContext& ctx, ResolvedRun& run) {
                     ", or experts >= " + str(m.top_k));
     return;
   }
-  // llm.c's format and Hugging Face's GPT-2 are dense: no router, one MLP per block.
+  // llm.c's format and Hugging Face's GPT-2 and LLaMA are dense: no router, one MLP per block.
   if (ctx.valid("model.init") && (m.init.starts_with("llmc:") || m.init.starts_with("hf:"))) {
-    ctx.problem(
-        ctx.blame({"model.init", "model.experts"}),
-        std::string(m.init.starts_with("llmc:") ? "an llm.c checkpoint" : "a Hugging Face GPT-2") +
-            " holds a dense GPT-2, and experts is " + str(m.experts) +
-            "; valid: init = \"random\" or \"checkpoint:DIR\" (a Trellis checkpoint "
-            "of this MoE model), or experts = 0");
+    const bool llama = run.hf && run.hf->family == HfFamily::llama;
+    const std::string dense = m.init.starts_with("llmc:")
+                                  ? "an llm.c checkpoint holds a dense GPT-2"
+                              : llama ? "a Hugging Face LLaMA is dense"
+                                      : "a Hugging Face GPT-2 holds a dense GPT-2";
+    ctx.problem(ctx.blame({"model.init", "model.experts"}),
+                dense + ", and experts is " + str(m.experts) +
+                    "; valid: init = \"random\" or \"checkpoint:DIR\" (a Trellis checkpoint "
+                    "of this MoE model), or experts = 0");
   }
   if (ctx.valid("model.export") && !m.export_to.empty()) {
     ctx.problem(ctx.blame({"model.export", "model.experts"}),
-                "llm.c's format and Hugging Face's GPT-2 hold a dense GPT-2 only, and experts is " +
+                "llm.c's format and Hugging Face's GPT-2 and LLaMA hold dense models only, and "
+                "experts is " +
                     str(m.experts) +
-                    "; valid: export = \"\" (the checkpoints hold the MoE model), or experts "
-                    "= 0");
+                    "; valid: export = \"\" (the checkpoints hold the MoE model), or experts = 0");
   }
   if (ctx.valid("logging.sample_every") && ctx.config().logging.sample_every > 0) {
     ctx.problem(ctx.blame({"logging.sample_every", "model.experts"}),

@@ -42,6 +42,7 @@ RunQuery ResolvedRun::query(const Options* options) const {
   q.device = device;
   q.options = options;
   q.moe = moe;
+  q.arch = arch;
   return q;
 }
 

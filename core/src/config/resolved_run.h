@@ -15,7 +15,7 @@
 
 #include "config/config_origin.h"
 #include "config/run_config.h"
-#include "model/hf_gpt2_config.h"
+#include "model/hf_model.h"
 #include "model/llmc_checkpoint_header.h"
 #include "model/recompute_plan.h"
 #include "tokenizer/byte_tokenizer.h"
@@ -77,9 +77,13 @@ struct ResolvedRun {
   MoeSettings moe;       // [model] experts and its keys; experts 0: dense
   ModelInit init;        // with "checkpoint:DIR", path is the step directory DIR resolves to
   std::optional<LlmcCheckpointHeader> llmc;   // with init = "llmc:PATH"
-  std::optional<HfGpt2Shape> hf;              // with init = "hf:DIR": its config.json
+  std::optional<HfModel> hf;                  // with init = "hf:DIR": its config.json
   std::optional<ModelDims> checkpoint_dims;   // with init = "checkpoint:DIR": its model
   std::optional<MoeSettings> checkpoint_moe;  // and its experts (0: dense)
+  std::optional<ModelArchitecture> checkpoint_arch;  // and its architecture
+  // [model] arch and the keys it presets, resolved (config/model_architecture.h); a
+  // default-made one (ffn_hidden 0) until the config check fills it.
+  ModelArchitecture arch;
   // With [checkpoint] resume = true and a complete checkpoint in [checkpoint] dir: the newest
   // step directory, which the run continues from (its model checked against this run's).
   std::optional<std::filesystem::path> resume_from;

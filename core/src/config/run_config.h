@@ -56,6 +56,20 @@ struct ModelSection {
   std::int64_t layers = 12;
   std::int64_t heads = 12;
   std::int64_t hidden = 768;
+  // What a block computes (trellis/config.h's ModelArchitecture): arch presets the keys below
+  // that the config leaves out (config/model_architecture.h). The defaults are GPT-2's;
+  // ffn_hidden and kv_heads -1 stand for the preset's (4 x hidden and heads for GPT-2) until
+  // the loader fills them in.
+  std::string arch = "gpt2";       // "gpt2" | "llama"
+  std::string norm = "layernorm";  // "layernorm" | "rmsnorm"
+  double norm_eps = 1e-5;
+  std::string mlp = "gelu";  // "gelu" | "swiglu"
+  std::int64_t ffn_hidden = -1;
+  std::string positions = "learned";  // "learned" | "rope"
+  double rope_theta = 10000.0;
+  std::int64_t kv_heads = -1;
+  bool bias = true;
+  bool tie_embeddings = true;
   std::string init = "random";  // "random" | "llmc:PATH" | "checkpoint:DIR"
   std::string export_to;        // "" | "llmc:PATH": the trained model, written at the end
   // Mixture of experts (trellis/config.h's MoeSettings): 0 experts is the dense GPT.

@@ -98,6 +98,7 @@ std::string format_shards(const ResolvedRun& run) {
       init.seed = static_cast<std::uint64_t>(run.config.run.seed);
       init.options = &run.layers_options();
       init.moe = run.moe;
+      init.arch = run.arch;
       if (run.moe.expert_parallel > 1) init.dispatcher = std::make_shared<LayoutOnlyDispatcher>();
       // Under context parallelism the family is built as context rank 0 sees it: its chunks of
       // each sequence, with the context plugin's attention (made, never called).

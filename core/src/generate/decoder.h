@@ -1,15 +1,19 @@
 // A decoder for text generation: the model's forward over new tokens only, each attending over
 // the keys and values the earlier tokens left in a KV cache (generate/kv_cache.h).
 //
-// It computes what training computes (DESIGN.md's model semantics), with the same kernels:
-// x = wte[token] + wpe[position]; per block LayerNorm -> qkv -> causal attention (scale
-// 1/sqrt(C/NH)) -> projection -> residual, LayerNorm -> fc -> GELU (tanh) -> projection ->
-// residual; the final LayerNorm; logits = x . wte^T over the V real columns. A prompt goes
+// It computes what training computes (DESIGN.md's model semantics; for the LLaMA-style pieces
+// tests/golden/llama_reference.py), with the same kernels, for any ModelArchitecture:
+// x = wte[token] (+ wpe[position] with learned positions); per block norm -> queries, keys and
+// values (one qkv product, or q and kv products for grouped-query attention) -> rotary positions
+// on the new queries and keys (rope) -> causal attention (scale 1/sqrt(C/NH)) -> projection ->
+// residual, norm -> fc -> GELU (tanh) or SwiGLU -> projection -> residual; the final norm;
+// logits = x . wte^T (tied) or x . lm_head^T over the V real columns. Norms are LayerNorm or
+// RMSNorm (its eps the architecture's), biases where the architecture has them. A prompt goes
 // through in one pass (its products are matrix-matrix), each later token alone; attention is the
 // block kernel's (Kernels::attention_block_forward) with the new tokens as queries at their
 // positions and the cache's prefix as keys, so any number of new tokens at any position is one
-// call. Each step of the block is one function of the architecture (decoder_architecture.h), the
-// place where LLaMA's pieces will branch.
+// call. The cache holds kv_heads heads; with fewer than the query heads, the prefix is copied
+// out to every query head it serves before the kernel (what Hugging Face's repeat_kv does).
 //
 // Not thread-safe: one decoder is one sequence being generated.
 #pragma once
@@ -47,6 +51,14 @@ class Decoder {
  private:
   struct Activations;
   void embed(std::span<const std::int32_t> tokens, Activations& a);
+  // x -> out: norm1 or norm2 (`bias` undefined for RMSNorm).
+  void norm(const Tensor& x, const Tensor& weight, const Tensor& bias, const Tensor& out,
+            Activations& a);
+  // The new tokens' queries into a.q and their keys and values into the cache, positions turned.
+  void project_qkv(int layer, Activations& a);
+  // Block `layer`'s keys and values of positions 0..seen-1 with every query head's own: the
+  // cache's rows, or (grouped-query) their copy in kv_expanded_.
+  Tensor keys_and_values(int layer, std::int64_t seen);
   void attention(int layer, Activations& a);
   void mlp(int layer, Activations& a);
   void logits(Activations& a);
@@ -56,6 +68,7 @@ class Decoder {
   Kernels& kernels_;
   std::shared_ptr<Allocator> allocator_;
   KvCache cache_;
+  Tensor kv_expanded_;         // grouped-query: [max_positions, 2C], the cache's heads repeated
   std::vector<float> logits_;  // of the last token appended
 };
 

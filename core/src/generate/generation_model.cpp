@@ -7,7 +7,7 @@
 #include "checkpoint/checkpoint_reader.h"
 #include "checkpoint/hf_directory.h"
 #include "kernels/host_transfer.h"
-#include "model/hf_gpt2_weights.h"
+#include "model/hf_weights.h"
 #include "model/llmc_checkpoint.h"
 #include "model/model_chunk.h"
 #include "model/param_init.h"
@@ -25,7 +25,8 @@ void read_trellis_checkpoint(const ModelInput& input, const std::vector<Paramete
         p->name, TensorRegion::whole_box(p->global_shape, p->shard_offset, p->value.shape()),
         p->value};
     // Rows past the real vocabulary are padding, which another layout pads differently.
-    if (p->name == "wte") piece.padding_rows_from = input.dims.vocab_size;
+    if (p->name == "wte" || p->name == "lm_head.weight")
+      piece.padding_rows_from = input.dims.vocab_size;
     reader.read(piece, kernels);
   }
 }
@@ -37,7 +38,8 @@ void load_parameters(const ModelInput& input, const std::vector<Parameter*>& par
       read_trellis_checkpoint(input, params, kernels);
       break;
     case ModelInput::Kind::hf:
-      load_hf_gpt2(HfDirectory(input.path), input.dims, params, kernels);
+      // GPT-2's or LLaMA's tensors, by the architecture config.json gave (model_input.cpp).
+      load_hf_weights(HfDirectory(input.path), hf_model(input.dims, input.arch), params, kernels);
       break;
     case ModelInput::Kind::llmc:
       load_llmc_checkpoint(input.path, input.dims, params, kernels);
@@ -53,13 +55,14 @@ void load_parameters(const ModelInput& input, const std::vector<Parameter*>& par
 GenerationModel load_generation_model(const ModelInput& input, const PluginRegistry& registry,
                                       Kernels& kernels,
                                       const std::shared_ptr<Allocator>& allocator) {
-  GenerationModel model{gpt2_architecture(input.dims), {}};
+  GenerationModel model{decoder_architecture(input.dims, input.arch), {}};
   check_decodable(model.architecture);
   LayerFamilyInit init;
   init.dims = input.dims;
   init.allocator = allocator;
   init.kernels = &kernels;
   init.micro_batch = 1;
+  init.arch = input.arch;  // the family names and shapes the parameters of this architecture
   const std::shared_ptr<LayerFamily> family = registry.make_layers("1d", init);
   const ModelChunk chunk(*family, chunk_spec(static_cast<int>(input.dims.layers), 1, 0), nullptr);
   const std::vector<Parameter*> params = chunk.parameters();

@@ -1,9 +1,9 @@
 // The weights to generate with, from any input form (model_input.h), loaded by the code training
-// loads them with: the layer family "1d" at tensor 1 makes the model's parameters (their names
-// and shapes are the family's), the format's loader fills them — llm.c's, Hugging Face's, a
-// Trellis checkpoint's reader, or the initialisation of a run — and the decoder's weights are
-// then read from them by name, whole. So no format is read twice over in this folder, and a
-// format the loaders learn is one generation reads.
+// loads them with: the layer family "1d" at tensor 1 makes the model's parameters for the
+// input's architecture (their names and shapes are the family's), the format's loader fills
+// them — llm.c's, Hugging Face's, a Trellis checkpoint's reader, or the initialisation of a run —
+// and the decoder's weights are then read from them by name, whole. So no format is read twice
+// over in this folder, and a format the loaders learn is one generation reads.
 #pragma once
 
 #include <memory>

@@ -6,7 +6,7 @@ namespace trellis {
 
 KvCache::KvCache(const DecoderArchitecture& arch, const std::shared_ptr<Allocator>& allocator)
     : capacity_(arch.max_positions) {
-  const std::int64_t width = 2 * arch.kv_heads * arch.head_size();
+  const std::int64_t width = 2 * arch.kv_width();
   for (std::int64_t l = 0; l < arch.layers; ++l)
     layers_.push_back(Tensor::empty({capacity_, width}, DType::f32, allocator));
 }

@@ -1,8 +1,10 @@
 // The keys and values of every position a decoder has seen, per block, so that each new token
 // attends over them without running the earlier tokens again. Layer l's cache is one
-// [max_positions, 2 x kv_heads x head_size] tensor: row t holds token t's key and then its value,
-// the layout the block-attention kernel reads (Kernels::attention_block_forward's kv), so a
-// prefix of it is a contiguous view passed as it is.
+// [max_positions, 2 x kv_heads x head_size] tensor: row t holds token t's keys (rotary positions
+// applied) and then its values. With as many key/value heads as query heads it is the layout the
+// block-attention kernel reads (Kernels::attention_block_forward's kv), so a prefix of it is a
+// contiguous view passed as it is; with grouped-query attention it keeps only the kv_heads heads
+// (a fraction of the memory), which the decoder repeats for the kernel.
 #pragma once
 
 #include <cstdint>

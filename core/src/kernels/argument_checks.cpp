@@ -1,5 +1,7 @@
 #include "kernels/argument_checks.h"
 
+#include <cmath>
+
 #include "trellis/error.h"
 
 namespace trellis {
@@ -127,6 +129,52 @@ std::int64_t ArgumentChecks::column_copy(const char* kernel, const Tensor& src,
   inside("src", src, src_col);
   inside("dst", dst, dst_col);
   return rows;
+}
+
+ArgumentChecks::RowsShape ArgumentChecks::rmsnorm(const char* kernel, const Tensor& x,
+                                                  const Tensor& w, const Tensor& rstd) const {
+  f32(kernel, "x", x, -1);
+  if (x.rank() != 2) fail(kernel, "x must be 2-D [N, C], got " + x.str());
+  const int n = static_cast<int>(x.size(0)), c = static_cast<int>(x.size(1));
+  f32_shaped(kernel, "w", w, {c});
+  f32_shaped(kernel, "rstd", rstd, {n});
+  return {n, c};
+}
+
+ArgumentChecks::RowsShape ArgumentChecks::swiglu(const char* kernel, const Tensor& gate_up,
+                                                 const char* name, const Tensor& half) const {
+  f32(kernel, "gate_up", gate_up, -1);
+  if (gate_up.rank() != 2 || gate_up.size(1) % 2 != 0) {
+    fail(kernel, "gate_up must be 2-D [N, 2F] (gate, then up), got " + gate_up.str());
+  }
+  const int n = static_cast<int>(gate_up.size(0)), f = static_cast<int>(gate_up.size(1) / 2);
+  f32_shaped(kernel, name, half, {n, f});
+  return {n, f};
+}
+
+int ArgumentChecks::rotary(const char* kernel, const Tensor& x, std::int64_t col,
+                           std::int64_t heads, std::int64_t head_dim, const TokenPositions& at,
+                           double theta) const {
+  check_positions(kernel, "at", at);
+  f32(kernel, "x", x, -1);
+  if (x.rank() != 3) fail(kernel, "x must be 3-D [B, T, W], got " + x.str());
+  if (x.size(1) != at.tokens()) {
+    fail(kernel, "x " + x.str() + " has " + std::to_string(x.size(1)) +
+                     " tokens per sequence, but the positions give " + std::to_string(at.tokens()));
+  }
+  if (head_dim <= 0 || head_dim % 2 != 0) {
+    fail(kernel,
+         "head_dim must be even and positive (channel pairs), got " + std::to_string(head_dim));
+  }
+  if (heads < 0 || col < 0 || col + heads * head_dim > x.size(2)) {
+    fail(kernel, std::to_string(heads) + " heads of " + std::to_string(head_dim) +
+                     " channels from column " + std::to_string(col) + " are not inside x " +
+                     x.str());
+  }
+  if (!(theta > 0.0) || !std::isfinite(theta)) {
+    fail(kernel, "theta must be positive and finite, got " + std::to_string(theta));
+  }
+  return static_cast<int>(x.size(0));
 }
 
 }  // namespace trellis

@@ -53,6 +53,22 @@ class ArgumentChecks {
   std::int64_t column_copy(const char* kernel, const Tensor& src, std::int64_t src_col,
                            const Tensor& dst, std::int64_t dst_col, std::int64_t width) const;
 
+  // Rows and columns of a 2-D tensor.
+  struct RowsShape {
+    int rows;
+    int cols;
+  };
+  // The RMSNorm kernels' x[N,C] (f32, contiguous), w[C] and rstd[N]: {N, C}.
+  RowsShape rmsnorm(const char* kernel, const Tensor& x, const Tensor& w, const Tensor& rstd) const;
+  // The SwiGLU kernels' gate_up[N,2F] (f32, contiguous; an even width) and `name`[N,F]: {N, F}.
+  RowsShape swiglu(const char* kernel, const Tensor& gate_up, const char* name,
+                   const Tensor& half) const;
+  // rope's x[B,T,W] (f32, contiguous) with T the tokens of `at` (1 to kMaxRuns runs, no negative
+  // start or length), `heads` heads of an even, positive `head_dim` inside its columns from `col`,
+  // and a positive, finite theta: B.
+  int rotary(const char* kernel, const Tensor& x, std::int64_t col, std::int64_t heads,
+             std::int64_t head_dim, const TokenPositions& at, double theta) const;
+
  private:
   Device device_;
 };

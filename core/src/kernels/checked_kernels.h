@@ -2,7 +2,7 @@
 // signature on every device, checked (ArgumentChecks) and forwarded once for all devices. `Ops`
 // names the device's functions (cpu_ops.h, cuda_ops.h) as static members; CpuKernels and
 // CudaKernels derive from it and add the kernels whose devices differ (copies, products,
-// reductions to the host, LayerNorm's backward, AdamW).
+// reductions to the host, LayerNorm's and RMSNorm's backward, AdamW).
 #pragma once
 
 #include <cstdint>
@@ -30,7 +30,11 @@
   static constexpr auto xent_backward = &ns::xent_backward;                                 \
   static constexpr auto attention_block_forward = &ns::attention_block_forward;             \
   static constexpr auto attention_block_backward = &ns::attention_block_backward;           \
-  static constexpr auto copy_columns = &ns::copy_columns;
+  static constexpr auto copy_columns = &ns::copy_columns;                                   \
+  static constexpr auto rmsnorm_forward = &ns::rmsnorm_forward;                             \
+  static constexpr auto swiglu_forward = &ns::swiglu_forward;                               \
+  static constexpr auto swiglu_backward = &ns::swiglu_backward;                             \
+  static constexpr auto rope = &ns::rope;
 
 namespace trellis {
 
@@ -168,6 +172,29 @@ class CheckedKernels : public Kernels, protected ArgumentChecks {
     const std::int64_t rows = column_copy("copy_columns", src, src_col, dst, dst_col, width);
     Ops::copy_columns(src.data<float>(), src.size(1), src_col, dst.data<float>(), dst.size(1),
                       dst_col, rows, width);
+  }
+
+  void rmsnorm_forward(const Tensor& x, const Tensor& w, float eps, const Tensor& out,
+                       const Tensor& rstd) override {
+    const char* k = "rmsnorm_forward";
+    const RowsShape s = rmsnorm(k, x, w, rstd);
+    Ops::rmsnorm_forward(x.data<float>(), w.data<float>(), eps,
+                         f32_shaped(k, "out", out, x.shape()), rstd.data<float>(), s.rows, s.cols);
+  }
+  void swiglu_forward(const Tensor& gate_up, const Tensor& out) override {
+    const RowsShape s = swiglu("swiglu_forward", gate_up, "out", out);
+    Ops::swiglu_forward(gate_up.data<float>(), out.data<float>(), s.rows, s.cols);
+  }
+  void swiglu_backward(const Tensor& gate_up, const Tensor& dout, const Tensor& dgate_up) override {
+    const char* k = "swiglu_backward";
+    const RowsShape s = swiglu(k, gate_up, "dout", dout);
+    Ops::swiglu_backward(gate_up.data<float>(), dout.data<float>(),
+                         f32_shaped(k, "dgate_up", dgate_up, gate_up.shape()), s.rows, s.cols);
+  }
+  void rope(const Tensor& x, std::int64_t col, std::int64_t heads, std::int64_t head_dim,
+            const TokenPositions& at, double theta, bool inverse) override {
+    const int B = rotary("rope", x, col, heads, head_dim, at, theta);
+    Ops::rope(x.data<float>(), B, x.size(2), col, heads, head_dim, at, theta, inverse);
   }
 };
 

@@ -3,39 +3,23 @@
 #include <cmath>
 #include <set>
 
+#include "model/hf_config_fields.h"
 #include "trellis/error.h"
 
 namespace trellis {
 
 namespace {
 
-// config.json's text for a value, as an error quotes it.
-std::string shown(const nlohmann::json& value) {
-  return value.dump();
-}
+using hf_fields::positive_int;
+using hf_fields::shown;
 
-std::int64_t positive_int(const nlohmann::json& config, const char* key, const std::string& who) {
-  if (!config.contains(key)) {
-    throw InputError(who + ": no \"" + key + "\"; valid: a positive integer (GPT-2's config.json " +
-                     "has n_embd, n_head, n_layer, n_positions and vocab_size)");
-  }
-  const nlohmann::json& v = config[key];
-  if (!v.is_number_integer() || v.get<std::int64_t>() < 1 ||
-      v.get<std::int64_t>() > std::int64_t{2147483647}) {
-    throw InputError(who + ": \"" + key + "\" is " + shown(v) + "; valid: a positive integer");
-  }
-  return v.get<std::int64_t>();
-}
+constexpr const char* kSizes =
+    "GPT-2's config.json has n_embd, n_head, n_layer, n_positions and vocab_size";
+constexpr const char* kModel = "Trellis's GPT-2";
 
-// A key that must hold one of `valid` when config.json has it (absent, Hugging Face's default
-// is Trellis's).
 void require(const nlohmann::json& config, const char* key, const std::set<nlohmann::json>& valid,
              const std::string& valid_text, const std::string& who) {
-  if (!config.contains(key)) return;
-  const nlohmann::json& v = config[key];
-  if (valid.count(v) != 0) return;
-  throw InputError(who + ": \"" + key + "\" is " + shown(v) + ", which Trellis's GPT-2 does not " +
-                   "compute; valid: " + valid_text);
+  hf_fields::require(config, key, valid, valid_text, who, kModel);
 }
 
 }  // namespace
@@ -50,27 +34,16 @@ ModelDims HfGpt2Shape::dims() const {
   return d;
 }
 
-std::string hf_model_type(const nlohmann::json& config, const std::string& who) {
-  if (!config.contains("model_type")) return "";
-  if (!config["model_type"].is_string())
-    throw InputError(who + ": \"model_type\" is " + shown(config["model_type"]) +
-                     "; valid: a string such as \"gpt2\"");
-  return config["model_type"].get<std::string>();
-}
-
 HfGpt2Shape read_hf_gpt2_config(const nlohmann::json& config, const std::string& who) {
-  const std::string type = hf_model_type(config, who);
-  if (type != "gpt2") {
-    throw InputError(who + ": \"model_type\" is " +
-                     (type.empty() ? std::string("missing") : "\"" + type + "\"") +
-                     "; valid: \"gpt2\" (Trellis reads Hugging Face's GPT-2)");
-  }
+  const std::string type = hf_fields::model_type(config, who);
+  if (type != "gpt2")
+    hf_fields::refuse_model_type(type, "\"gpt2\" (Trellis reads Hugging Face's GPT-2)", who);
   HfGpt2Shape shape;
-  shape.vocab_size = positive_int(config, "vocab_size", who);
-  shape.positions = positive_int(config, "n_positions", who);
-  shape.layers = positive_int(config, "n_layer", who);
-  shape.heads = positive_int(config, "n_head", who);
-  shape.hidden = positive_int(config, "n_embd", who);
+  shape.vocab_size = positive_int(config, "vocab_size", who, kSizes);
+  shape.positions = positive_int(config, "n_positions", who, kSizes);
+  shape.layers = positive_int(config, "n_layer", who, kSizes);
+  shape.heads = positive_int(config, "n_head", who, kSizes);
+  shape.hidden = positive_int(config, "n_embd", who, kSizes);
   if (shape.hidden % shape.heads != 0) {
     throw InputError(who + ": n_embd " + std::to_string(shape.hidden) +
                      " is not a multiple of n_head " + std::to_string(shape.heads) +

@@ -27,9 +27,6 @@ struct HfGpt2Shape {
   ModelDims dims() const;
 };
 
-// The model_type of a config.json ("" when it has none); `who` names the file in errors.
-std::string hf_model_type(const nlohmann::json& config, const std::string& who);
-
 // Checks a GPT-2 config.json and reads its shape. InputError naming `who`, the key, what it holds
 // and what would be valid.
 HfGpt2Shape read_hf_gpt2_config(const nlohmann::json& config, const std::string& who);

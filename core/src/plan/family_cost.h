@@ -10,14 +10,15 @@
 
 namespace trellis::plan {
 
-// What the family is asked: the model, the layout's tensor size and micro batch, the run's
-// sequence length and bytes per activation value.
-LayerCostQuery family_cost_query(const ModelDims& dims, const LayoutChoice& layout,
-                                 double activation_bytes);
+// What the family is asked: the model and its architecture, the layout's tensor size and micro
+// batch, the run's sequence length and bytes per activation value.
+LayerCostQuery family_cost_query(const ModelDims& dims, const ModelArchitecture& arch,
+                                 const LayoutChoice& layout, double activation_bytes);
 
 // The cost of `layout.tensor_mode`'s family. Throws InputError (PluginError) when the registry is
 // missing, finds no such layers plugin (listing those it has), or the plugin describes no cost.
 LayerCost family_cost(const PluginRegistry* registry, const ModelDims& dims,
-                      const LayoutChoice& layout, double activation_bytes);
+                      const ModelArchitecture& arch, const LayoutChoice& layout,
+                      double activation_bytes);
 
 }  // namespace trellis::plan

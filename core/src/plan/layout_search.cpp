@@ -163,6 +163,7 @@ SearchResult search_layouts(const PlanRequest& base, const ClusterSpec& cluster,
                     choice.expert = ep;
                     RunQuery query;
                     query.dims = dims;
+                    query.arch = base.architecture();
                     query.sizes = choice.sizes();
                     query.virtual_stages = v;
                     query.microbatches = m;

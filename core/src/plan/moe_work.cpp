@@ -8,8 +8,9 @@
 
 namespace trellis::plan {
 
-MoeWork moe_work(const PluginRegistry* registry, const ModelDims& dims, const LayoutChoice& layout,
-                 const MoeSettings& moe, const LayerCost& dense, double activation_bytes) {
+MoeWork moe_work(const PluginRegistry* registry, const ModelDims& dims,
+                 const ModelArchitecture& arch, const LayoutChoice& layout, const MoeSettings& moe,
+                 const LayerCost& dense, double activation_bytes) {
   if (registry == nullptr || !registry->describes_moe_cost(layout.tensor_mode)) {
     throw InputError("tensor mode '" + layout.tensor_mode +
                      "': its layers plugin does not describe an MoE block's cost "
@@ -17,7 +18,7 @@ MoeWork moe_work(const PluginRegistry* registry, const ModelDims& dims, const La
                      "a model with experts under it");
   }
   MoeCostQuery query;
-  query.layer = family_cost_query(dims, layout, activation_bytes);
+  query.layer = family_cost_query(dims, arch, layout, activation_bytes);
   query.moe = moe;
   query.moe.expert_parallel = layout.expert;
   MoeWork w;

@@ -39,8 +39,9 @@ struct MoeWork {
 // Asks the family (layout.tensor_mode) for its MoE block and, when layout.expert > 1, the
 // dispatcher (layout.expert_dispatcher) for its cost, with `dense` the family's own cost for the
 // same query. Throws InputError when either plugin describes no such cost.
-MoeWork moe_work(const PluginRegistry* registry, const ModelDims& dims, const LayoutChoice& layout,
-                 const MoeSettings& moe, const LayerCost& dense, double activation_bytes);
+MoeWork moe_work(const PluginRegistry* registry, const ModelDims& dims,
+                 const ModelArchitecture& arch, const LayoutChoice& layout, const MoeSettings& moe,
+                 const LayerCost& dense, double activation_bytes);
 
 // The world ranks of every expert group (`expert_data` false) or expert-data group (true).
 std::vector<std::vector<int>> expert_groups(const ParallelLayout& layout, int ep, bool expert_data);

@@ -98,13 +98,14 @@ PredictionInputs prediction_inputs(const PlanRequest& request, const ClusterSpec
     ModelDims local = dims;  // a rank's T/c tokens of each sequence
     local.seq_len = dims.seq_len / c;
     in.context = context_cost(request.registry, dims, choice, e);
-    in.cost = context_layer_cost(family_cost(request.registry, local, choice, e),
-                                 family_cost(request.registry, dims, choice, e), *in.context);
+    in.cost = context_layer_cost(family_cost(request.registry, local, request.arch, choice, e),
+                                 family_cost(request.registry, dims, request.arch, choice, e),
+                                 *in.context);
   } else {
-    in.cost = family_cost(request.registry, dims, choice, e);
+    in.cost = family_cost(request.registry, dims, request.arch, choice, e);
   }
   if (request.moe.experts > 0)
-    in.moe = moe_work(request.registry, dims, choice, request.moe, in.cost, e);
+    in.moe = moe_work(request.registry, dims, request.arch, choice, request.moe, in.cost, e);
   in.row_link = in.column_link = in.tensor_link;
   const int q = in.cost.grid_side;
   if (q > 1) {
@@ -140,7 +141,9 @@ PredictionInputs prediction_inputs(const PlanRequest& request, const ClusterSpec
   const PipelinePlan& plan = *in.plan;
   const int stages = plan.stages();
   const int last = stages - 1;
-  in.tied_copy = plan.stage_rank[0] != plan.stage_rank[static_cast<std::size_t>(last)];
+  // An untied head has its own weight: nothing is summed between the pipeline's ends.
+  const bool tied = request.architecture().tie_embeddings;
+  in.tied_copy = tied && plan.stage_rank[0] != plan.stage_rank[static_cast<std::size_t>(last)];
 
   const PassWork embedding = embedding_work(in.cost);
   const PassWork head = head_work(in.cost);

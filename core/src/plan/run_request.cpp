@@ -9,6 +9,7 @@ PlanRequest request_from_run(const ResolvedRun& run, ActivationModel activation_
   const RunConfig& c = run.config;
   PlanRequest r;
   r.dims = run.dims;
+  r.arch = run.arch;
   r.moe = run.moe;
   r.global_batch = c.train.global_batch;
   r.grad_clip = c.optim.grad_clip > 0.0;

@@ -16,6 +16,8 @@ bool needs_options(const PluginRegistry& registry, const std::string& schedule,
   static const Options none;
   RunQuery query;
   query.dims = dims;
+  // A probe of the options a plugin needs, which do not depend on the architecture.
+  query.arch = ModelArchitecture::gpt2(dims.hidden, dims.heads);
   query.sizes = {1, 1, 1, 2};
   query.microbatches = 2;
   query.options = &none;

@@ -25,8 +25,10 @@ Prediction predict(const PlanRequest& request, const ClusterSpec& cluster) {
   out.pipeline_link = in.pipeline_link;
   out.expert_link = in.expert_link;
   out.expert_data_link = in.expert_data_link;
-  out.model_parameters = static_cast<double>(parameter_count(request.dims, request.moe));
-  out.active_parameters = static_cast<double>(active_parameter_count(request.dims, request.moe));
+  const ModelArchitecture arch = request.architecture();
+  out.model_parameters = static_cast<double>(parameter_count(request.dims, request.moe, arch));
+  out.active_parameters =
+      static_cast<double>(active_parameter_count(request.dims, request.moe, arch));
   predict_memory(request, in, cluster, out);
   if (request.memory_only) return out;
   predict_time(request, in, cluster, out);

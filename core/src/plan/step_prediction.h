@@ -55,7 +55,8 @@
 namespace trellis::plan {
 
 struct PlanRequest {
-  ModelDims dims;  // padded_vocab as the layout pads it
+  ModelDims dims;          // padded_vocab as the layout pads it
+  ModelArchitecture arch;  // what the blocks compute; kv_heads 0: GPT-2's (architecture())
   // Mixture of experts (experts 0: dense); expert_parallel is not read (layout.expert is).
   MoeSettings moe;
   std::int64_t global_batch = 1;
@@ -76,6 +77,11 @@ struct PlanRequest {
   // The run's own precision where its config fixes one (a cuda run of Trellis); empty: the
   // cluster's train_dtype, as Megatron-LM would train in it.
   std::optional<Precision> precision;
+
+  // `arch`, or GPT-2's when it was left unset.
+  ModelArchitecture architecture() const {
+    return arch.kv_heads > 0 ? arch : ModelArchitecture::gpt2(dims.hidden, dims.heads);
+  }
 };
 
 struct MemoryBreakdown {

@@ -265,7 +265,8 @@ void predict_time(const PlanRequest& request, const PredictionInputs& in,
 
   out.tokens_per_step = static_cast<double>(request.global_batch * dims.seq_len);
   out.tokens_per_s = out.tokens_per_step / out.time.step;
-  out.model_flops_per_step = flops_per_token(dims, request.moe) * out.tokens_per_step;
+  out.model_flops_per_step =
+      flops_per_token(dims, request.moe, request.architecture()) * out.tokens_per_step;
   const double devices = static_cast<double>(layout.world_size()) * in.rank_devices;
   out.tflops_per_device = out.model_flops_per_step / out.time.step / devices / 1e12;
   out.mfu = model_flops_utilization(out.model_flops_per_step, out.time.step,

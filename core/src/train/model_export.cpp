@@ -4,7 +4,7 @@
 #include <system_error>
 #include <vector>
 
-#include "model/hf_gpt2_weights.h"
+#include "model/hf_weights.h"
 #include "model/llmc_checkpoint.h"
 #include "trellis/error.h"
 
@@ -82,22 +82,21 @@ void export_trained_model(const ResolvedRun& run, const RankModel& model, const 
   if (run.export_hf) {
     const std::filesystem::path dir = *run.export_hf;
     const std::filesystem::path partial = dir / "model.safetensors.partial";
-    run_export({[&] {
-                  make_parent(dir);
-                  create_hf_gpt2_weights(partial, dims);
-                },
-                [&](const std::vector<Parameter*>& mine) {
-                  write_hf_gpt2_shards(partial, dims, mine, kernels);
-                },
-                [&] {
-                  finish_hf_gpt2_export(dir, partial, dims);
-                  copy_tokenizer_files(run, dir);
-                  std::fprintf(
-                      console,
-                      "exported: %s (Hugging Face GPT-2: config.json, model.safetensors)\n",
-                      dir.c_str());
-                }},
-               model, coords, world);
+    // GPT-2's or LLaMA's, by the run's architecture (the config check refuses other mixes).
+    const HfModel hf = hf_model(dims, run.arch);
+    run_export(
+        {[&] {
+           make_parent(dir);
+           create_hf_weights(partial, hf);
+         },
+         [&](const std::vector<Parameter*>& mine) { write_hf_shards(partial, hf, mine, kernels); },
+         [&] {
+           finish_hf_export(dir, partial, hf);
+           copy_tokenizer_files(run, dir);
+           std::fprintf(console, "exported: %s (Hugging Face %s: config.json, model.safetensors)\n",
+                        dir.c_str(), hf_family_name(hf.family));
+         }},
+        model, coords, world);
   }
 }
 

@@ -1,9 +1,10 @@
 // [model] export: the trained model as one llm.c checkpoint ("llmc:PATH") or one Hugging Face
-// directory ("hf:DIR"), written from any layout without gathering it anywhere. Both go the same
-// way: world rank 0 creates the file whole (header, values zeroed) next to its final place; every
-// rank writes the values of the shards it exports (RankModel::exported_parameters: each value by
-// exactly one rank) in place with positioned writes; rank 0 moves the file into place. The files
-// must be reachable from every rank (one machine, or a shared filesystem).
+// directory ("hf:DIR": a GPT-2 or a LLaMA, by the run's architecture), written from any layout
+// without gathering it anywhere. Both go the same way: world rank 0 creates the file whole
+// (header, values zeroed) next to its final place; every rank writes the values of the shards it
+// exports (RankModel::exported_parameters: each value by exactly one rank) in place with
+// positioned writes; rank 0 moves the file into place. The files must be reachable from every
+// rank (one machine, or a shared filesystem).
 #pragma once
 
 #include <cstdio>

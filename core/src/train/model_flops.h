@@ -26,6 +26,16 @@ std::int64_t active_parameter_count(const ModelDims& dims, const MoeSettings& mo
 // Every parameter of a mixture of experts: E experts and a router in each MoE block.
 std::int64_t parameter_count(const ModelDims& dims, const MoeSettings& moe);
 double flops_per_token(const ModelDims& dims, const MoeSettings& moe);
+// The same for the blocks `arch` describes ([model] arch; the overloads above count GPT-2's):
+// its norms (RMSNorm has no bias), key/value heads, MLP width and kind, biases, positions and an
+// untied head's own weight (padded vocabulary x hidden). An MoE block's experts are MLPs of
+// arch's width and biases.
+std::int64_t parameter_count(const ModelDims& dims, const MoeSettings& moe,
+                             const ModelArchitecture& arch);
+std::int64_t active_parameter_count(const ModelDims& dims, const MoeSettings& moe,
+                                    const ModelArchitecture& arch);
+double flops_per_token(const ModelDims& dims, const MoeSettings& moe,
+                       const ModelArchitecture& arch);
 
 // The fraction of `peak_flops_per_s` that `model_flops` done in `seconds` is.
 double model_flops_utilization(double model_flops, double seconds, double peak_flops_per_s);

@@ -1,6 +1,6 @@
 #include "train/rank_model.h"
 
-#include "model/hf_gpt2_weights.h"
+#include "model/hf_weights.h"
 #include "model/llmc_checkpoint.h"
 #include "model/param_init.h"
 #include "trace/recorder_context_trace.h"
@@ -24,6 +24,7 @@ RankModel::RankModel(const ResolvedRun& run, const PipelinePlan& plan, int pipel
   init.seed = static_cast<std::uint64_t>(run.config.run.seed);
   init.options = &run.layers_options();
   init.moe = run.moe;
+  init.arch = run.arch;
   if (groups.expert) {
     DispatcherInit dispatch;
     dispatch.expert_group = groups.expert.get();
@@ -68,8 +69,9 @@ RankModel::RankModel(const ResolvedRun& run, const PipelinePlan& plan, int pipel
   }
   for (auto& [stage, chunk] : chunks_)
     for (Parameter* p : chunk->parameters()) params_.push_back(p);
-  // The embedding group joins the pipeline's ends: a rank in it holds the table.
-  if (groups.embedding) {
+  // The embedding group joins the pipeline's ends: a rank in it holds the table. An untied head
+  // has a weight of its own ("lm_head.weight"), and nothing is shared between the ends.
+  if (groups.embedding && run.arch.tie_embeddings) {
     for (Parameter* p : params_)
       if (p->name == "wte") tied_table_ = p;
   }
@@ -85,7 +87,7 @@ void RankModel::initialize(const ResolvedRun& run, Kernels& kernels) {
       load_llmc_checkpoint(run.init.path, run.dims, params_, kernels);
       break;
     case ModelInit::Kind::hf:
-      load_hf_gpt2(HfDirectory(run.init.path), run.dims, params_, kernels);
+      load_hf_weights(HfDirectory(run.init.path), hf_model(run.dims, run.arch), params_, kernels);
       break;
     case ModelInit::Kind::checkpoint:
       break;

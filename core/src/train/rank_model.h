@@ -3,10 +3,11 @@
 // model chunks of the pipeline stages the plan puts on its pipeline rank, their parameters, and
 // where the token table tied to the LM head sits.
 //
-// The table lives on the first stage and, as the LM head's copy, on the last; a rank at either
-// end of a pipeline holds one. The copy on the last stage (when the first stage is elsewhere) is
-// counted once: the optimizer leaves it out of the gradient norm and checkpoints, and the
-// exports write the first stage's.
+// With tied embeddings (ModelArchitecture::tie_embeddings, GPT-2's) the table lives on the first
+// stage and, as the LM head's copy, on the last; a rank at either end of a pipeline holds one.
+// The copy on the last stage (when the first stage is elsewhere) is counted once: the optimizer
+// leaves it out of the gradient norm and checkpoints, and the exports write the first stage's.
+// An untied head's weight ("lm_head.weight") is a parameter like any other: no table is tied.
 #pragma once
 
 #include <cstdint>
@@ -55,7 +56,8 @@ class RankModel {
   bool holds_first_stage() const { return holds_stage(0); }
   bool holds_last_stage() const { return holds_stage(stages_ - 1); }
 
-  // This rank's token table when it sits on a pipeline end, else null.
+  // This rank's token table when it sits on a pipeline end and the head is tied to it, else
+  // null.
   Parameter* tied_table() const noexcept { return tied_table_; }
   // The table is the LM head's copy of one another rank holds (the first stage is elsewhere).
   bool tied_table_is_copy() const { return tied_table_ != nullptr && !holds_first_stage(); }

@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "config/model_architecture.h"
 #include "train/model_flops.h"
 
 namespace trellis {
@@ -32,12 +33,13 @@ void print_run_banner(std::FILE* console, const ResolvedRun& run, const RunBanne
                run.world_size == 1 ? "no communication" : cfg.comm.backend.c_str(),
                facts.device_description.c_str());
   std::fprintf(console,
-               "model: %lld layers, %lld heads, hidden %lld, vocab %lld (padded %lld), seq %lld: "
-               "%s parameters (%s)\n",
+               "model: %s, %lld layers, %lld heads, hidden %lld, vocab %lld (padded %lld), seq "
+               "%lld: %s parameters (%s)\n",
+               architecture_text(cfg.model.arch, run.arch, dims).c_str(),
                static_cast<long long>(dims.layers), static_cast<long long>(dims.heads),
                static_cast<long long>(dims.hidden), static_cast<long long>(dims.vocab_size),
                static_cast<long long>(dims.padded_vocab), static_cast<long long>(dims.seq_len),
-               millions(parameter_count(dims, run.moe)).c_str(),
+               millions(parameter_count(dims, run.moe, run.arch)).c_str(),
                run.resume_from                            ? "resumed from a checkpoint"
                : run.init.kind == ModelInit::Kind::random ? "random init"
                                                           : run.init.path.c_str());
@@ -50,7 +52,7 @@ void print_run_banner(std::FILE* console, const ResolvedRun& run, const RunBanne
                  static_cast<long long>(run.moe.experts), static_cast<long long>(run.moe.top_k),
                  static_cast<long long>(run.moe.every), run.moe.every == 1 ? "" : "s",
                  run.moe.capacity_factor == 0.0 ? "dropless" : factor,
-                 millions(active_parameter_count(dims, run.moe)).c_str());
+                 millions(active_parameter_count(dims, run.moe, run.arch)).c_str());
     if (run.moe.expert_parallel > 1) {
       std::fprintf(console, "; expert parallel %lld (%lld experts a rank), %s dispatcher",
                    static_cast<long long>(run.moe.expert_parallel),

@@ -400,7 +400,8 @@ StepMetrics Trainer::State::step_metrics(std::int64_t step, const StepOutcome& o
   m.step_ms = seconds * 1e3;
   m.tokens_per_s = tokens_per_step / seconds;
   if (mfu) {
-    m.mfu = mfu->utilization(flops_per_token(run.dims, run.moe) * tokens_per_step, seconds, m.step);
+    m.mfu = mfu->utilization(flops_per_token(run.dims, run.moe, run.arch) * tokens_per_step,
+                             seconds, m.step);
     m.peak_gflops = mfu->peak().flops_per_s / 1e9;
     m.peak_source = mfu->peak().source_name();
     if (auto notice = mfu->take_notice()) progress.message(*notice);

@@ -12,8 +12,13 @@ namespace trellis {
 
 namespace {
 
-bool is_token_table(const std::string& name) {
-  return name == "wte" || name.ends_with("/wte");
+// A tensor of a row per padded vocabulary entry: the token table, an untied head's own weight
+// ("lm_head.weight"), and their AdamW moments.
+bool has_vocabulary_rows(const std::string& name) {
+  for (const char* table : {"wte", "lm_head.weight"}) {
+    if (name == table || name.ends_with(std::string("/") + table)) return true;
+  }
+  return false;
 }
 
 bool is_moment(const std::string& name) {
@@ -39,7 +44,7 @@ void TrainingCheckpoints::read_into(const std::filesystem::path& step_dir,
   for (CheckpointPiece& piece : pieces) {
     if (parameters_only && is_moment(piece.name)) continue;
     // Rows past the real vocabulary are padding: another tensor size pads to another count.
-    if (is_token_table(piece.name)) piece.padding_rows_from = run_.dims.vocab_size;
+    if (has_vocabulary_rows(piece.name)) piece.padding_rows_from = run_.dims.vocab_size;
     reader.read(piece, kernels_);
   }
   if (manifest_out) *manifest_out = reader.manifest();
@@ -120,6 +125,7 @@ std::string TrainingCheckpoints::after_step(std::int64_t steps_done, Optimizer& 
   h.optimizer_steps = optimizer.steps_taken();
   h.dims = run_.dims;
   h.moe = run_.moe;
+  h.arch = run_.arch;
   h.layout = {run_.world_size,
               sizes.tensor,
               sizes.pipeline,

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <system_error>
 
+#include "checkpoint/checkpoint_writer.h"
 #include "generate/decoder.h"
 #include "generate/generation.h"
 #include "generate/generation_model.h"
@@ -17,6 +18,30 @@ namespace {
 
 // The default prompt: the training file's first tokens, enough to set the scene.
 constexpr std::int64_t kDefaultPromptTokens = 4;
+
+// Collective over `world`: the model's parameters (no optimizer state) as a Trellis checkpoint in
+// `dir`, each value written by the one rank that exports it. Returns the step directory.
+std::filesystem::path save_sample_checkpoint(const std::filesystem::path& dir,
+                                             const ResolvedRun& run, std::int64_t step,
+                                             const RankModel& model, const RankCoords& coords,
+                                             Communicator& world, Kernels& kernels) {
+  CheckpointSave save;
+  save.dir = dir;
+  save.keep = 1;
+  save.header.step = step + 1;
+  save.header.dims = run.dims;
+  save.header.moe = run.moe;
+  save.header.arch = run.arch;
+  save.header.layout.world = run.world_size;
+  save.header.layout.tensor_mode = run.config.parallel.tensor_mode;
+  std::vector<CheckpointPiece> pieces;
+  for (Parameter* p : model.exported_parameters(coords)) {
+    pieces.push_back({p->name,
+                      TensorRegion::whole_box(p->global_shape, p->shard_offset, p->value.shape()),
+                      p->value});
+  }
+  return save_checkpoint(save, pieces, world, kernels);
+}
 
 }  // namespace
 
@@ -51,18 +76,30 @@ bool TrainingSampler::due(std::int64_t step) const {
 std::string TrainingSampler::sample(std::int64_t step, const RankModel& model,
                                     const RankCoords& coords, Communicator& world, Kernels& kernels,
                                     const std::shared_ptr<Allocator>& allocator) const {
-  const std::filesystem::path file =
-      std::filesystem::path(run_.config.run.out_dir) / "sample-model.bin";
-  export_llmc_model(file, run_.dims, model, coords, world, kernels);
+  // GPT-2 goes through an llm.c file, as the export writes it; another architecture, which
+  // llm.c's format cannot hold, through a checkpoint of its parameters (Trellis's names), read
+  // back with the run's architecture.
+  const std::filesystem::path out_dir(run_.config.run.out_dir);
+  const bool gpt2 = run_.arch.is_gpt2(run_.dims.hidden, run_.dims.heads);
+  ModelInput input;
+  input.dims = run_.dims;
+  input.arch = run_.arch;
+  std::filesystem::path written;
+  if (gpt2) {
+    written = out_dir / "sample-model.bin";
+    export_llmc_model(written, run_.dims, model, coords, world, kernels);
+    input.kind = ModelInput::Kind::llmc;
+    input.path = written;
+  } else {
+    written = out_dir / "sample-checkpoint";
+    input.kind = ModelInput::Kind::trellis_checkpoint;
+    input.path = save_sample_checkpoint(written, run_, step, model, coords, world, kernels);
+  }
   std::string text;
   if (world.rank() == 0) {
-    ModelInput input;
-    input.kind = ModelInput::Kind::llmc;
-    input.path = file;
-    input.dims = run_.dims;
     GenerationModel loaded = load_generation_model(input, *run_.registry, kernels, allocator);
     std::error_code ec;
-    std::filesystem::remove(file, ec);
+    std::filesystem::remove_all(written, ec);
     Decoder decoder(loaded.architecture, std::move(loaded.weights), kernels, allocator);
     SamplingSettings sampling;
     sampling.seed = static_cast<std::uint64_t>(run_.config.run.seed) * 1000003u +
@@ -75,8 +112,12 @@ std::string TrainingSampler::sample(std::int64_t step, const RankModel& model,
     const Tokenizer& tokenizer = *run_.tokenizer;
     auto shown = [&](std::int32_t id) {
       if (id == settings.end_of_text) return std::string();
-      return id < tokenizer.vocab_size() ? std::string(tokenizer.token_bytes(id))
-                                         : "[" + std::to_string(id) + "]";
+      if (id < tokenizer.vocab_size()) return std::string(tokenizer.token_bytes(id));
+      // Appended piece by piece: GCC 12's -Wrestrict misreads "[" + std::string.
+      std::string unknown = "[";
+      unknown += std::to_string(id);
+      unknown += ']';
+      return unknown;
     };
     std::string prompt_text, continuation;
     for (std::int32_t id : prompt_) prompt_text += shown(id);

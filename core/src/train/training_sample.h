@@ -3,10 +3,13 @@
 //
 // The model is spread over the ranks of any layout, and the decoder (generate/) wants it whole:
 // every rank writes its shards into one llm.c file in out_dir, as the export does
-// (model_export.h), and world rank 0 reads it into a decoder, samples sample_tokens tokens after
-// the prompt with a seed drawn from [run] seed and the step, prints them and removes the file,
-// while the others wait at a barrier. So a sample costs one export and, on rank 0, the whole
-// model once more in memory for a moment; it changes nothing of the training.
+// (model_export.h) — or, for an architecture other than GPT-2's, which llm.c's format cannot
+// hold, into a checkpoint of the parameters alone in out_dir/sample-checkpoint (the checkpoint
+// writer's format, Trellis's names) — and world rank 0 reads it into a decoder of the run's
+// architecture, samples sample_tokens tokens after the prompt with a seed drawn from [run] seed
+// and the step, prints them and removes the file, while the others wait at a barrier. So a sample
+// costs one export and, on rank 0, the whole model once more in memory for a moment; it changes
+// nothing of the training.
 #pragma once
 
 #include <cstdint>

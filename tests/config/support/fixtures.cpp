@@ -2,13 +2,15 @@
 
 #include <array>
 #include <fstream>
+#include <functional>
 #include <stdexcept>
 
 #include <nlohmann/json.hpp>
 
 #include "checkpoint/safetensors_writer.h"
 #include "model/hf_gpt2_config.h"
-#include "model/hf_gpt2_weights.h"
+#include "model/hf_model.h"
+#include "model/hf_weights.h"
 
 namespace trellis::test {
 
@@ -23,6 +25,28 @@ std::ofstream open_for_writing(const std::filesystem::path& file) {
 
 void write_header(std::ofstream& out, const std::array<std::int32_t, 256>& header) {
   out.write(reinterpret_cast<const char*>(header.data()), sizeof header);
+}
+
+// `config` and zeros of the tensors `model` holds, each given to `edit` first (which may reshape
+// it, or return false to leave it out).
+void write_hf_zeros(const std::filesystem::path& dir, const nlohmann::ordered_json& config,
+                    const HfModel& model, const std::function<bool(SafetensorsShape&)>& edit) {
+  std::ofstream out = open_for_writing(dir / "config.json");
+  out << config.dump(2) << "\n";
+  SafetensorsWriter writer;
+  for (SafetensorsShape t : hf_tensors(model)) {
+    if (!edit(t)) continue;
+    std::int64_t n = 1;
+    for (std::int64_t d : t.shape) n *= d;
+    writer.add(t.name, t.shape, std::vector<float>(static_cast<std::size_t>(n), 0.0f));
+  }
+  writer.write(dir / "model.safetensors");
+}
+
+// The Hugging Face fixtures' dimensions: gpt2_tiny.bin's (LlmcSpec's defaults).
+ModelDims fixture_dims() {
+  const LlmcSpec s;
+  return HfGpt2Shape{s.vocab_size, s.max_seq_len, s.layers, s.heads, s.channels}.dims();
 }
 
 }  // namespace
@@ -64,24 +88,38 @@ void write_llmc_checkpoint(const std::filesystem::path& file, const LlmcSpec& sp
 }
 
 void write_hf_gpt2(const std::filesystem::path& dir, const HfSpec& spec) {
-  const LlmcSpec s;
-  const ModelDims dims =
-      HfGpt2Shape{s.vocab_size, s.max_seq_len, s.layers, s.heads, s.channels}.dims();
+  const ModelDims dims = fixture_dims();
   nlohmann::ordered_json config = hf_gpt2_config(dims);
   config["model_type"] = spec.model_type;
   config["activation_function"] = spec.activation;
-  std::ofstream out = open_for_writing(dir / "config.json");
-  out << config.dump(2) << "\n";
-  if (!spec.weights) return;
-  SafetensorsWriter writer;
-  for (SafetensorsShape t : hf_gpt2_tensors(dims)) {
-    if (spec.transposed_qkv && t.name.ends_with("h.0.attn.c_attn.weight"))
-      t.shape = {t.shape[1], t.shape[0]};
-    std::int64_t n = 1;
-    for (std::int64_t d : t.shape) n *= d;
-    writer.add(t.name, t.shape, std::vector<float>(static_cast<std::size_t>(n), 0.0f));
+  if (!spec.weights) {
+    std::ofstream out = open_for_writing(dir / "config.json");
+    out << config.dump(2) << "\n";
+    return;
   }
-  writer.write(dir / "model.safetensors");
+  write_hf_zeros(dir, config, hf_model(dims, ModelArchitecture::gpt2(dims.hidden, dims.heads)),
+                 [&](SafetensorsShape& t) {
+                   if (spec.transposed_qkv && t.name.ends_with("h.0.attn.c_attn.weight"))
+                     t.shape = {t.shape[1], t.shape[0]};
+                   return true;
+                 });
+}
+
+void write_hf_llama(const std::filesystem::path& dir, const HfLlamaSpec& spec) {
+  ModelArchitecture arch;
+  arch.norm = ModelArchitecture::Norm::rmsnorm;
+  arch.mlp = ModelArchitecture::Mlp::swiglu;
+  arch.ffn_hidden = 32;
+  arch.positions = ModelArchitecture::Positions::rope;
+  arch.kv_heads = 1;
+  arch.bias = false;
+  arch.tie_embeddings = false;
+  const HfModel model = hf_model(fixture_dims(), arch);
+  nlohmann::ordered_json config = hf_config_json(model);
+  if (spec.rope_scaling) config["rope_scaling"] = {{"type", "linear"}, {"factor", 2.0}};
+  write_hf_zeros(dir, config, model, [&](const SafetensorsShape& t) {
+    return spec.head || t.name != "lm_head.weight";
+  });
 }
 
 void write_text_file(const std::filesystem::path& file, const std::string& text) {
@@ -137,7 +175,10 @@ void make_fixtures(const std::filesystem::path& dir) {
   write_llmc_checkpoint(dir / "gpt2_truncated.bin", {.missing_bytes = 100});
   std::filesystem::create_directories(dir / "checkpoint_dir");
   write_hf_gpt2(dir / "hf_gpt2", {});
-  write_hf_gpt2(dir / "hf_llama", {.model_type = "llama"});
+  write_hf_gpt2(dir / "hf_mistral", {.model_type = "mistral"});
+  write_hf_llama(dir / "hf_llama", {});
+  write_hf_llama(dir / "hf_llama_rope_scaling", {.rope_scaling = true});
+  write_hf_llama(dir / "hf_llama_no_head", {.head = false});
   write_hf_gpt2(dir / "hf_gelu", {.activation = "gelu"});
   write_hf_gpt2(dir / "hf_bad_shape", {.transposed_qkv = true});
   write_hf_gpt2(dir / "hf_no_weights", {.weights = false});

@@ -42,6 +42,14 @@ struct HfSpec {
 };
 void write_hf_gpt2(const std::filesystem::path& dir, const HfSpec& spec);
 
+// A tiny Hugging Face LLaMA directory of LlmcSpec's default sizes (1 key/value head, MLP 32
+// wide, rope_theta 10000, untied head), zeros; the defaults describe a valid model.
+struct HfLlamaSpec {
+  bool rope_scaling = false;  // config.json's rope_scaling a linear scaling
+  bool head = true;           // false: no lm_head.weight
+};
+void write_hf_llama(const std::filesystem::path& dir, const HfLlamaSpec& spec);
+
 void write_text_file(const std::filesystem::path& file, const std::string& text);
 
 // An empty directory to work in: `name` under the test's work directory, removed first.
@@ -60,7 +68,10 @@ std::filesystem::path fresh_work_dir(const std::string& name);
 //   gpt2_truncated.bin    100 bytes short
 //   checkpoint_dir/       an empty directory: init = "checkpoint:DIR" finds no checkpoint in it
 //   hf_gpt2/              a valid Hugging Face GPT-2 of gpt2_tiny.bin's sizes
-//   hf_llama/             config.json's model_type "llama"
+//   hf_mistral/           config.json's model_type "mistral"
+//   hf_llama/             a valid Hugging Face LLaMA of gpt2_tiny.bin's sizes (1 kv head)
+//   hf_llama_rope_scaling/  rope_scaling {"type": "linear", "factor": 2.0}
+//   hf_llama_no_head/     the untied LLaMA without lm_head.weight
 //   hf_gelu/              activation_function "gelu" (exact, not tanh)
 //   hf_bad_shape/         h.0.attn.c_attn.weight [48, 16] where GPT-2 has [16, 48]
 //   hf_no_weights/        config.json without weights

@@ -144,6 +144,15 @@ class CpuKernels final : public CheckedKernels<CpuOps> {
         f32(k, "dx", dx, nc), f32(k, "dw", dw, c), f32(k, "db", db, c), n, c, scratch_);
   }
 
+  void rmsnorm_backward(const Tensor& dout, const Tensor& x, const Tensor& w, const Tensor& rstd,
+                        const Tensor& dx, const Tensor& dw) override {
+    const char* k = "rmsnorm_backward";
+    const RowsShape s = rmsnorm(k, x, w, rstd);
+    cpu::rmsnorm_backward(f32_shaped(k, "dout", dout, x.shape()), x.data<float>(), w.data<float>(),
+                          rstd.data<float>(), f32_shaped(k, "dx", dx, x.shape()),
+                          f32_shaped(k, "dw", dw, w.shape()), s.rows, s.cols, scratch_);
+  }
+
   void attention_forward(const Tensor& qkv, int heads, const Tensor& out,
                          const Tensor& probs) override {
     const char* k = "attention_forward";

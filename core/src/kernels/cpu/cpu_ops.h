@@ -56,6 +56,23 @@ void layernorm_shard_backward(const float* dout, const float* x, const float* w,
 void gelu_forward(const float* x, float* out, std::int64_t n);
 void gelu_backward(const float* x, const float* dout, float* dx, std::int64_t n);
 
+// rmsnorm.cpp: x[N,C], w[C], rstd[N]; rstd = 1 / sqrt(mean of x^2 + eps), the row sums in double
+void rmsnorm_forward(const float* x, const float* w, float eps, float* out, float* rstd, int rows,
+                     int cols);
+// dx overwritten; dw += sum over rows of dout * x * rstd
+void rmsnorm_backward(const float* dout, const float* x, const float* w, const float* rstd,
+                      float* dx, float* dw, int rows, int cols, Scratch& scratch);
+
+// swiglu.cpp: gate_up[N,2F] (gate, then up), out[N,F]; dgate_up overwritten
+void swiglu_forward(const float* gate_up, float* out, std::int64_t rows, std::int64_t cols);
+void swiglu_backward(const float* gate_up, const float* dout, float* dgate_up, std::int64_t rows,
+                     std::int64_t cols);
+
+// rope.cpp: x[B,T,W] in place, `heads` heads of `head_dim` channels from column `col`; token t
+// of each sequence at the position `at` gives it (T = at.tokens()).
+void rope(float* x, int B, std::int64_t width, std::int64_t col, std::int64_t heads,
+          std::int64_t head_dim, const TokenPositions& at, double theta, bool inverse);
+
 // attention.cpp: qkv[B,T,3C], out[B,T,C], probs[B,NH,T,T]
 void attention_forward(const float* qkv, float* out, float* probs, int B, int T, int C, int NH);
 void attention_backward(const float* dout, const float* qkv, const float* probs, float* dqkv, int B,

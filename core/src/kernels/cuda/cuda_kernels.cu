@@ -171,6 +171,15 @@ class CudaKernels final : public CheckedKernels<CudaOps> {
         f32(k, "dx", dx, nc), f32(k, "dw", dw, c), f32(k, "db", db, c), n, c);
   }
 
+  void rmsnorm_backward(const Tensor& dout, const Tensor& x, const Tensor& w, const Tensor& rstd,
+                        const Tensor& dx, const Tensor& dw) override {
+    const char* k = "rmsnorm_backward";
+    const RowsShape s = rmsnorm(k, x, w, rstd);
+    cuda::rmsnorm_backward(f32_shaped(k, "dout", dout, x.shape()), x.data<float>(), w.data<float>(),
+                           rstd.data<float>(), f32_shaped(k, "dx", dx, x.shape()),
+                           f32_shaped(k, "dw", dw, w.shape()), s.rows, s.cols);
+  }
+
   // Per sequence b, strided-batched over the heads (head h of q, k and v starts h * hs channels
   // into a row of qkv; its T x T block of probs T * T elements after head h - 1's):
   //   probs = causal softmax(q k^T / sqrt(hs)), out = probs v.

@@ -59,6 +59,23 @@ void layernorm_shard_backward(const float* dout, const float* x, const float* w,
                               const float* rstd, const float* dsums, float* dx, float* dw,
                               float* db, int rows, int cols);
 
+// rmsnorm.cu: x[N,C], one block per row for the row sums (in double), out and dx; one thread per
+// channel, looping over the rows, for dw. dx overwritten, dw +=.
+void rmsnorm_forward(const float* x, const float* w, float eps, float* out, float* rstd, int rows,
+                     int cols);
+void rmsnorm_backward(const float* dout, const float* x, const float* w, const float* rstd,
+                      float* dx, float* dw, int rows, int cols);
+
+// swiglu.cu: gate_up[N,2F] (gate, then up), out[N,F]; dgate_up overwritten. One element per
+// thread.
+void swiglu_forward(const float* gate_up, float* out, std::int64_t rows, std::int64_t cols);
+void swiglu_backward(const float* gate_up, const float* dout, float* dgate_up, std::int64_t rows,
+                     std::int64_t cols);
+
+// rope.cu: as cpu_ops.h's (x[B,T,W] in place), one channel pair per thread.
+void rope(float* x, int B, std::int64_t width, std::int64_t col, std::int64_t heads,
+          std::int64_t head_dim, const TokenPositions& at, double theta, bool inverse);
+
 // attention.cu: the causal softmax of scores[B*NH*T, T] rows in place (row r is query r % T),
 // and its backward: dp = p * (dp - rowsum(p * dp)), zero past the diagonal.
 void causal_softmax(float* scores, std::int64_t rows, int T);

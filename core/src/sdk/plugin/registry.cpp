@@ -353,6 +353,13 @@ bool PluginRegistry::runs_experts(std::string_view name) const {
   return d.abi.minor >= 4 && d.runs_experts;
 }
 
+bool PluginRegistry::builds_architectures(std::string_view name) const {
+  const Impl& impl = Impl::checked(impl_);
+  const PluginDescriptor& d = *impl.loaded[impl.find(PluginKind::layers, name)].descriptor;
+  // An ABI 2.6 field: read only from plugins whose minor has it.
+  return d.abi.minor >= 6 && d.builds_architectures;
+}
+
 bool PluginRegistry::describes_context_cost(std::string_view name) const {
   const Impl& impl = Impl::checked(impl_);
   return context_cost_function(*impl.loaded[impl.find(PluginKind::context, name)].descriptor) !=
