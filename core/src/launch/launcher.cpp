@@ -17,6 +17,7 @@
 #include "launch/child_process.h"
 #include "launch/failure_report.h"
 #include "launch/mpirun_banner_filter.h"
+#include "launch/mpirun_session_dir.h"
 #include "launch/rank_environment.h"
 #include "launch/signal_watch.h"
 #include "launch/tagged_output.h"
@@ -104,6 +105,7 @@ class Launch {
   std::unique_ptr<TcpStore> store_;  // the launcher's own client, for several nodes and mpirun
   std::string store_spec_;
   std::vector<Child> children_;
+  std::optional<MpirunSessionDir> mpirun_session_;  // with mpirun: its session files
   bool stopping_ = false;
   bool recorded_own_failure_ = false;
   int exit_code_ = 0;
@@ -265,6 +267,11 @@ void Launch::start_mpirun(const ProcessEnvironment& base) {
     // mpirun refuses to run as root without both; containers and CI often are root.
     env.set_default("OMPI_ALLOW_RUN_AS_ROOT", "1");
     env.set_default("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1");
+  }
+  // Session files of this mpirun's own (mpirun_session_dir.h), unless the user chose a place.
+  if (!env.get("OMPI_MCA_orte_tmpdir_base")) {
+    mpirun_session_.emplace();
+    env.set("OMPI_MCA_orte_tmpdir_base", mpirun_session_->path().string());
   }
   std::string mpirun;
   try {
