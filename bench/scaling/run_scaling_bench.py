@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """trellis-train on 1, 2, 4 and 8 ranks under several 3D layouts, and the data-parallel overlap.
 
-Three groups of runs (--groups picks some; each run is one trellis-train of --steps steps):
+Four groups of runs (--groups picks some; each run is one trellis-train of --steps steps):
 
   backends  mpi against ucx on a few multi-rank layouts of the reference model: the backend the
             other groups use is the faster one (--backend auto), or the one named.
@@ -14,6 +14,10 @@ Three groups of runs (--groups picks some; each run is one trellis-train of --st
             backward can overlap the reduction): the gradient buckets reduced as backward
             completes them ([parallel] dp_overlap = true; 25 MiB buckets, the default, and 1 MiB)
             against all of them after backward (dp_overlap = false).
+  mix       a backend per dimension ([comm.groups]) on tensor 2 x pipeline 2 x data 2 (8 ranks):
+            everything over mpi, everything over ucx, and each dimension moved alone to the other
+            backend; then the best mix (each dimension on the backend that made the step faster
+            when it moved alone) run again beside the two uniform ones.
 
 Every rank runs one thread ([device] threads = 1, OMP_WAIT_POLICY=PASSIVE, OPENBLAS_NUM_THREADS=1):
 on the 2-core development machine 4 and 8 ranks are oversubscribed. Each run takes the shared
@@ -48,6 +52,8 @@ SCALING_LAYOUTS = [(1, 1, 1), (1, 1, 2), (2, 1, 1), (1, 2, 1), (1, 1, 4), (4, 1,
                    (2, 1, 2), (2, 2, 1), (1, 1, 8), (2, 2, 2), (4, 1, 2)]
 BACKEND_LAYOUTS = [(1, 1, 2), (2, 1, 1), (1, 2, 1), (2, 1, 2)]
 OVERLAP_LAYOUTS = [(1, 1, 2), (1, 1, 4), (2, 1, 2)]
+MIX_LAYOUT = (2, 2, 2)
+MIX_DIMENSIONS = ("tensor", "pipeline", "data")
 OVERLAP_MODES = [("after backward", False, 25.0), ("overlap, 25 MiB", True, 25.0),
                  ("overlap, 1 MiB", True, 1.0)]
 
@@ -57,9 +63,18 @@ def layout_name(t, p, d):
     return " x ".join(parts) if parts else "1 rank"
 
 
-def config_text(out, model, layout, backend, micro_batch, overlap, bucket_mb, steps):
+def mix_name(backend, groups):
+    """The backends of a run: "mpi", or "mpi; tensor ucx, data ucx"."""
+    moved = [f"{dim} {b}" for dim, b in sorted(groups.items()) if b != backend]
+    return backend + ("; " + ", ".join(moved) if moved else "")
+
+
+def config_text(out, model, layout, backend, micro_batch, overlap, bucket_mb, steps, groups=None):
     t, p, d = layout
     m = MODELS[model]
+    group_lines = "".join(f'{dim} = "{b}"\n' for dim, b in sorted((groups or {}).items()))
+    if group_lines:
+        group_lines = "[comm.groups]\n" + group_lines
     return f"""[run]
 name = "scaling"
 steps = {steps}
@@ -68,7 +83,7 @@ out_dir = "{out}"
 nproc = {t * p * d}
 [comm]
 backend = "{backend}"
-[parallel]
+{group_lines}[parallel]
 tensor = {t}
 pipeline = {p}
 data = {d}
@@ -102,7 +117,8 @@ def train(build, work, lock, run):
     out.mkdir(parents=True, exist_ok=True)
     (out / "run.toml").write_text(config_text(out, run["model"], run["layout"], run["backend"],
                                               run["micro_batch"], run["overlap"],
-                                              run["bucket_mb"], run["steps"]))
+                                              run["bucket_mb"], run["steps"],
+                                              run.get("groups")))
     env = dict(os.environ, OMP_WAIT_POLICY="PASSIVE", OPENBLAS_NUM_THREADS="1")
     # The load average is read once the lock is held, just before the run starts.
     cmd = ["flock", str(lock), "sh", "-c", 'cat /proc/loadavg > "$0/load.txt" && exec "$@"',
@@ -112,7 +128,9 @@ def train(build, work, lock, run):
         raise SystemExit(f"trellis-train failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
     rows = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
     timed = rows[2:] if len(rows) > 3 else rows
-    peak = re.search(r"sgemm 1024\^3 at ([0-9.]+) GFLOP/s", done.stdout)
+    # The banner's MFU reference: "peak: 104.4 GFLOP/s per rank" (older builds: "sgemm 1024^3
+    # at 104.4 GFLOP/s").
+    peak = re.search(r"(?:peak: |sgemm 1024\^3 at )([0-9.]+) GFLOP/s", done.stdout)
     return {
         "step_ms": statistics.median(r["step_ms"] for r in timed),
         "tokens_per_s": statistics.median(r["tokens_per_s"] for r in timed),
@@ -136,6 +154,16 @@ def plan_group(group, backend, steps):
             for layout in SCALING_LAYOUTS:
                 runs.append(dict(model=model, layout=layout, backend=backend, micro_batch=2,
                                  overlap=True, bucket_mb=25.0, mode="overlap, 25 MiB"))
+    elif group == "mix":
+        for b in ("mpi", "ucx"):
+            other = "ucx" if b == "mpi" else "mpi"
+            runs.append(dict(model="reference", layout=MIX_LAYOUT, backend=b, groups={},
+                             micro_batch=2, overlap=True, bucket_mb=25.0, mode=mix_name(b, {})))
+            for dim in MIX_DIMENSIONS:
+                groups = {dim: other}
+                runs.append(dict(model="reference", layout=MIX_LAYOUT, backend=b, groups=groups,
+                                 micro_batch=2, overlap=True, bucket_mb=25.0,
+                                 mode=mix_name(b, groups)))
     elif group == "overlap":
         for model in MODELS:
             for layout in OVERLAP_LAYOUTS:
@@ -161,6 +189,8 @@ def machine_mfu(run, peak):
     """Model FLOPs per second over the two cores' peak. FLOPs per token from the run's own MFU
     (trellis-train's 6N + 12LCT), undoing its division by ranks x this run's probe."""
     ranks = run["layout"][0] * run["layout"][1] * run["layout"][2]
+    if not run["sgemm_gflops_per_rank"]:
+        return float("nan")
     flops_per_token = run["mfu"] * ranks * run["sgemm_gflops_per_rank"] / run["tokens_per_s"]
     return run["tokens_per_s"] * flops_per_token / (2 * peak)
 
@@ -187,8 +217,42 @@ def cells(results, group):
     return out
 
 
+def best_mix(results):
+    """Each dimension on the backend that made the step faster when moved alone: compared with
+    the uniform run of the backend it moved from (median step times of the mix group's first
+    phase). Returns (default backend, groups)."""
+    by_mode = {c["mode"]: c["step_ms"] for c in cells(results, "mix")}
+    groups = {}
+    for dim in MIX_DIMENSIONS:
+        # Moving dim from mpi to ucx, and from ucx to mpi: how much each saved.
+        ucx_gain = by_mode["mpi"] - by_mode[mix_name("mpi", {dim: "ucx"})]
+        mpi_gain = by_mode["ucx"] - by_mode[mix_name("ucx", {dim: "mpi"})]
+        groups[dim] = "ucx" if ucx_gain - mpi_gain > 0 else "mpi"
+    # The world's backend: the one most dimensions use.
+    backend = max(("mpi", "ucx"), key=lambda b: list(groups.values()).count(b))
+    return backend, groups
+
+
 def write_table(results):
     lines = []
+    phases = [(phase, cells(results, group)) for phase, group in
+              (("one dimension moved", "mix"), ("best mix", "best-mix"))]
+    if phases[0][1]:
+        lines += ["### A backend per dimension (reference model, tensor 2 x pipeline 2 x data 2, "
+                  "8 ranks on 2 cores)", "",
+                  "| backends (world; moved dimensions) | phase | ms/step (median; least) | "
+                  "tokens/s | vs all mpi | vs all ucx | load at start |",
+                  "|---|---|---|---|---|---|---|"]
+        for phase, mix in phases:
+            # Ratios to the uniform runs of the same phase (measured alternating with them).
+            uniform = {c["mode"]: c["step_ms"] for c in mix if c["mode"] in ("mpi", "ucx")}
+            for c in mix:
+                vs = [f"{c['step_ms'] / uniform[b]:.3f}x" if b in uniform else ""
+                      for b in ("mpi", "ucx")]
+                lines.append(f"| {c['mode']} | {phase} | {c['step_ms']:.1f}; "
+                             f"{c['least_ms']:.1f} | {c['tokens_per_s']:,.0f} | {vs[0]} | "
+                             f"{vs[1]} | {', '.join(c['loads'])} |")
+        lines.append("")
     backends = cells(results, "backends")
     if backends:
         lines += ["### Backends (reference model, 2 sequences per microbatch)", "",
@@ -247,6 +311,24 @@ def fastest_backend(results):
     return min(by, key=lambda b: statistics.mean(by[b]))
 
 
+def run_repeats(runs, args, build, work, results, results_file, index):
+    """Runs `runs` --repeats times, alternating, appending to `results` (saved after each run).
+    Returns the next run index."""
+    for repeat in range(args.repeats):
+        for run in runs:
+            run = dict(run, index=index, repeat=repeat)
+            index += 1
+            run.update(train(build, work, args.lock, run))
+            results.append(run)
+            results_file.write_text(json.dumps(results, indent=1) + "\n")
+            print(f"{run['group']} {repeat + 1}/{args.repeats}: {run['model']} "
+                  f"{layout_name(*run['layout'])} {run['backend']} {run['mode']}: "
+                  f"{run['step_ms']:.1f} ms/step, {run['tokens_per_s']:,.0f} tok/s, "
+                  f"peak {run['peak_mem_bytes'] / 2**20:.1f} MiB, load "
+                  f"{run['loadavg_at_start']}", flush=True)
+    return index
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--build", default=str(ROOT / "build"))
@@ -272,20 +354,21 @@ def main():
             backend = args.backend
             if backend == "auto" and group != "backends":
                 backend = fastest_backend(results)
+            if group == "best-mix":
+                raise SystemExit("best-mix runs after mix: name the mix group")
             runs = [r for r in plan_group(group, backend, args.steps) if r["model"] in models]
             results = [r for r in results if not (r["group"] == group and r["model"] in models)]
-            for repeat in range(args.repeats):
-                for run in runs:
-                    run = dict(run, index=index, repeat=repeat)
-                    index += 1
-                    run.update(train(build, work, args.lock, run))
-                    results.append(run)
-                    results_file.write_text(json.dumps(results, indent=1) + "\n")
-                    print(f"{group} {repeat + 1}/{args.repeats}: {run['model']} "
-                          f"{layout_name(*run['layout'])} {run['backend']} {run['mode']}: "
-                          f"{run['step_ms']:.1f} ms/step, {run['tokens_per_s']:,.0f} tok/s, "
-                          f"peak {run['peak_mem_bytes'] / 2**20:.1f} MiB, load "
-                          f"{run['loadavg_at_start']}", flush=True)
+            if group == "mix":
+                results = [r for r in results if r["group"] != "best-mix"]
+            index = run_repeats(runs, args, build, work, results, results_file, index)
+            if group == "mix":
+                # Phase two: the best mix beside the two uniform runs, alternating.
+                best_backend, best_groups = best_mix(results)
+                second = [dict(model="reference", layout=MIX_LAYOUT, backend=b, groups=g,
+                               micro_batch=2, overlap=True, bucket_mb=25.0, mode=mix_name(b, g),
+                               group="best-mix", steps=args.steps)
+                          for b, g in ((best_backend, best_groups), ("mpi", {}), ("ucx", {}))]
+                index = run_repeats(second, args, build, work, results, results_file, index)
     write_table(results)
 
 

@@ -101,6 +101,31 @@ TEST_CASE("parallel.data = -1 takes the rest of the world") {
   CHECK(run.layout.group(5, {trellis::ParallelDim::pipeline}) == std::vector<int>{1, 5});
 }
 
+TEST_CASE(
+    "[comm.groups] gives dimensions their own backends; one-rank dimensions keep the default") {
+  const ResolvedRun run = load(
+      "tensor = 2\npipeline = 2\nschedule = \"test-interleaved\"\n[launch]\nnproc = 4\n"
+      "[comm]\nbackend = \"test-comm\"\n[comm.groups]\ntensor = \"mpi\"\ndata = \"mpi\"\n",
+      {"comm.groups.pipeline=mpi"});
+  using trellis::CommDimension;
+  CHECK(run.config.comm.groups.tensor == "mpi");
+  CHECK(run.config.comm.groups.pipeline == "mpi");
+  CHECK(run.group_backend(CommDimension::tensor) == "mpi");
+  CHECK(run.group_backend(CommDimension::pipeline) == "mpi");
+  CHECK(run.group_backend(CommDimension::data) == "test-comm");  // data = 1
+  CHECK(run.group_backend(CommDimension::context) == "test-comm");
+  CHECK(run.comm_backends() == std::vector<std::string>{"test-comm", "mpi"});
+  // One use of mpi, at the first key that needs it, and checked like [comm] backend.
+  int mpi_uses = 0;
+  for (const trellis::PluginUse& use : run.plugins) {
+    if (use.kind != trellis::PluginKind::comm || use.name != "mpi") continue;
+    ++mpi_uses;
+    CHECK(use.key == "comm.groups.tensor");
+    CHECK(use.used);
+  }
+  CHECK(mpi_uses == 1);
+}
+
 TEST_CASE("an explicit data size must make up the world") {
   const ResolvedRun run = load(
       "tensor = 2\ndata = 2\n[launch]\nnproc = 4\n"

@@ -22,7 +22,7 @@ std::map<std::string, DocumentedKey> documented_keys() {
   std::ifstream in(std::string(TRELLIS_SOURCE_DIR) + "/docs/configuration.md");
   REQUIRE(in);
   const std::regex heading(R"(^### \[([a-z]+)\])");
-  const std::regex row(R"(^\| `([a-z_0-9]+)` \| ([a-z ]+) \| `([^`]*)` \|)");
+  const std::regex row(R"(^\| `([a-z_0-9.]+)` \| ([a-z ]+) \| `([^`]*)` \|)");
   std::map<std::string, DocumentedKey> out;
   std::string section;
   std::smatch m;

@@ -40,6 +40,7 @@ struct RunResult {
   std::vector<float> exported;  // the llm.c export's values after the header
   std::map<std::string, std::vector<float>> parameters;  // the same by parameter name
   numerics::AdamwRunHistory history;                     // one-rank runs only
+  std::string output;                                    // trellis-train's console
 };
 
 // What a one-rank run adds to its settings: a checkpoint after every step, all kept, for the
@@ -98,6 +99,7 @@ RunResult run(const std::string& name, const std::string& config,
   INFO(name << " (" << trellis::test::backend_under_test() << "):\n" << r.output);
   REQUIRE(r.exit_code == 0);
   RunResult result;
+  result.output = r.output;
   result.loss = trellis::test::metric_values(dir / "metrics.jsonl", "loss");
   result.norm = trellis::test::metric_values(dir / "metrics.jsonl", "grad_norm");
   result.lr = trellis::test::metric_values(dir / "metrics.jsonl", "lr");
@@ -176,9 +178,11 @@ void check_against_golden(const std::string& name, const std::vector<std::string
 // Against one rank running the same config, once per entry of `variants` (each a list of
 // settings of the parallel run). `model_sets` change the model of every run (a layout that needs,
 // say, more heads than the deeper model's two). The deeper model takes AdamW's defaults.
-void check_variants_against_single(const std::string& name,
-                                   const std::vector<std::vector<std::string>>& variants,
-                                   const std::vector<std::string>& model_sets = {}) {
+// Returns each variant's console output.
+std::vector<std::string> check_variants_against_single(
+    const std::string& name, const std::vector<std::vector<std::string>>& variants,
+    const std::vector<std::string>& model_sets = {}) {
+  std::vector<std::string> outputs;
   const trellis::OptimSection defaults;
   const numerics::AdamwSettings settings{defaults.beta1, defaults.beta2, defaults.eps};
   const fs::path single_dir = fs::path(TRELLIS_TEST_WORK_DIR) /
@@ -201,13 +205,16 @@ void check_variants_against_single(const std::string& name,
     INFO("variant " << v << ": " << settings_text.str());
     RunResult got = run(variant, deep_config(dir), parallel_sets, &single);
     check_same(variant, got, single.loss, single.norm, 2.0, single, initial, settings);
+    outputs.push_back(got.output);
   }
+  return outputs;
 }
 
-// Against one rank running the same config; `sets` give the layout of the parallel run.
-void check_against_single(const std::string& name, const std::vector<std::string>& sets,
-                          const std::vector<std::string>& model_sets = {}) {
-  check_variants_against_single(name, {sets}, model_sets);
+// Against one rank running the same config; `sets` give the layout of the parallel run. Returns
+// its console output.
+std::string check_against_single(const std::string& name, const std::vector<std::string>& sets,
+                                 const std::vector<std::string>& model_sets = {}) {
+  return check_variants_against_single(name, {sets}, model_sets).front();
 }
 
 // The data-parallel reduction's buckets and overlap change nothing but when the gradients are
@@ -473,6 +480,7 @@ namespace {
 
 struct MoeMetrics {
   std::vector<double> loss, aux, norm, dropped;
+  std::string output;  // trellis-train's console
 };
 
 const std::vector<std::string> kMoeModel = {"model.export=\"\"", "model.experts=4", "model.top_k=2",
@@ -497,10 +505,12 @@ MoeMetrics run_moe(const std::string& name, const std::vector<std::string>& layo
   return {trellis::test::metric_values(metrics, "loss"),
           trellis::test::metric_values(metrics, "aux_loss"),
           trellis::test::metric_values(metrics, "grad_norm"),
-          trellis::test::metric_values(metrics, "dropped_tokens")};
+          trellis::test::metric_values(metrics, "dropped_tokens"), r.output};
 }
 
-void check_moe_against_single(const std::string& name, const std::vector<std::string>& layout) {
+// Returns the parallel run's console output.
+std::string check_moe_against_single(const std::string& name,
+                                     const std::vector<std::string>& layout) {
   const MoeMetrics single = run_moe(name + "-single", {});
   const MoeMetrics got = run_moe(name, layout);
   // deep_config's model: Vp 128, C 16, 2 heads, 4 layers, T 8, 4 sequences a step.
@@ -528,6 +538,7 @@ void check_moe_against_single(const std::string& name, const std::vector<std::st
     CHECK(n.ok());
     CHECK(got.dropped[s] == single.dropped[s]);
   }
+  return got.output;
 }
 
 }  // namespace
@@ -604,4 +615,32 @@ TEST_CASE("moe-expert2-pipeline2") {
 TEST_CASE("moe-expert2-data4-zero1") {
   check_moe_against_single("moe-expert2-data4-zero1", {"launch.nproc=4", "parallel.data=4",
                                                        "parallel.expert=2", "optim.zero=1"});
+}
+
+// [comm.groups]: the same layouts with dimensions moved to the other CPU backend. The backend
+// under test carries the world and what is not moved; the other one its world and the groups
+// named, split from it (rank_groups.cpp), all in one process.
+std::string other_backend() {
+  return trellis::test::backend_under_test() == "mpi" ? "ucx" : "mpi";
+}
+
+TEST_CASE("mixed-backends-tensor2-pipeline2-data2") {
+  const std::string output = check_against_single(
+      "mixed-backends-tensor2-pipeline2-data2",
+      {"launch.nproc=8", "parallel.tensor=2", "parallel.pipeline=2",
+       "comm.groups.tensor=" + other_backend(), "comm.groups.pipeline=" + other_backend(),
+       "comm.groups.data=" + trellis::test::backend_under_test()});
+  CHECK_MESSAGE(output.find(", " + trellis::test::backend_under_test() +
+                            ", tensor and pipeline groups over " + other_backend() + ")") !=
+                    std::string::npos,
+                output);
+}
+
+// The expert groups split from the other backend's world (two in each data group of four), the
+// expert-data groups from the data group over the backend under test.
+TEST_CASE("mixed-backends-moe-expert2-data4") {
+  const std::string output = check_moe_against_single(
+      "mixed-backends-moe-expert2-data4", {"launch.nproc=4", "parallel.data=4", "parallel.expert=2",
+                                           "comm.groups.expert=" + other_backend()});
+  CHECK_MESSAGE(output.find("expert groups over " + other_backend()) != std::string::npos, output);
 }

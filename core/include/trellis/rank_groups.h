@@ -13,6 +13,9 @@ namespace trellis {
 
 struct RankGroups {
   std::shared_ptr<Communicator> world;
+  // With a backend per dimension (GroupWorlds): the other backends' worlds, which the groups
+  // split from them need alive (declared before the groups, so destroyed after them).
+  std::vector<std::shared_ptr<Communicator>> other_worlds;
   std::unique_ptr<Communicator> tensor;  // ranks splitting each layer
   // When the tensor size is a square q*q > 1, the tensor group seen as a q x q grid (TensorGrid):
   // this rank's grid row and grid column, for 2D tensor parallelism. Null otherwise.
@@ -37,6 +40,28 @@ struct RankGroups {
   std::unique_ptr<Communicator> expert;
   std::unique_ptr<Communicator> expert_data;
 };
+
+// The world each dimension's groups are split from: one per backend when [comm.groups] chooses a
+// backend per dimension. Null entries mean `world`.
+//   tensor:   tensor, tensor row and column
+//   context:  context
+//   data:     data, data-context (the gradient reduction: data-parallel traffic), expert-data
+//   pipeline: pipeline, embedding (the tied table's reduction between the pipeline's ends)
+//   expert:   expert
+//   world:    the world itself and model-parallel
+struct GroupWorlds {
+  std::shared_ptr<Communicator> world;
+  std::shared_ptr<Communicator> tensor;
+  std::shared_ptr<Communicator> context;
+  std::shared_ptr<Communicator> data;
+  std::shared_ptr<Communicator> pipeline;
+  std::shared_ptr<Communicator> expert;
+};
+
+// Collective over every world of `worlds` (each of all the ranks, in the same rank order), as the
+// overload below over one.
+RankGroups make_rank_groups(const GroupWorlds& worlds, const ParallelLayout& layout,
+                            int expert_size = 1);
 
 // Collective over `world`: every rank calls it with the same layout and expert size (which
 // divides the data size; context must be 1 when it is above 1). Groups are named for error

@@ -76,6 +76,10 @@ class Reader {
       return;
     }
     if (conflicts_.count(section)) return;  // `section = value`, reported already
+    if (section == "comm" && path[1] == "groups") {
+      group_backend(entry);
+      return;
+    }
     if (plugin_table_kind(section)) {
       plugin_table(entry);
       return;
@@ -145,6 +149,39 @@ class Reader {
     problem(entry, name, toml_text(*entry.node),
             "a key outside any section" + hint +
                 "; keys belong in a section: " + list_text(config_sections()));
+  }
+
+  // [comm.groups]: a backend per parallel dimension, held by [comm]'s keys "groups.<dimension>".
+  void group_backend(const Entry& entry) {
+    const std::vector<std::string>& path = entry.path;
+    if (path.size() == 2) {
+      if (entry.node->is_table()) return;
+      problem(entry, "comm.groups", toml_text(*entry.node),
+              "[comm.groups] is a table naming a backend per parallel dimension, e.g. "
+              "[comm.groups] tensor = \"ucx\"; valid keys: " +
+                  list_text(group_dimension_keys()));
+      return;
+    }
+    const std::string key = join(path, 3);
+    const KeySpec* spec = path.size() == 3 ? find_key("comm", "groups." + path[2]) : nullptr;
+    if (!spec) {
+      if (reported_.insert(key).second) {
+        problem(entry, key, path.size() > 3 ? "" : toml_text(*entry.node),
+                "unknown key in [comm.groups]" + did_you_mean(path[2], group_dimension_keys()) +
+                    "; valid keys: " + list_text(group_dimension_keys()) +
+                    " (each names the comm backend of that dimension's groups)");
+      }
+      return;
+    }
+    read_value(*spec, entry);
+  }
+
+  static std::vector<std::string> group_dimension_keys() {
+    std::vector<std::string> keys;
+    for (const std::string& name : section_keys("comm")) {
+      if (name.starts_with("groups.")) keys.push_back(name.substr(7));
+    }
+    return keys;
   }
 
   // A key of [comm] itself, or an option of a plugin's table: [comm.<backend>],

@@ -18,6 +18,11 @@ auto& field(RunConfig& config) {
   return (config.*Section).*Member;
 }
 
+template <auto Member>
+std::string& group_backend(RunConfig& config) {
+  return config.comm.groups.*Member;
+}
+
 constexpr std::int64_t kInt32Max = std::numeric_limits<std::int32_t>::max();
 constexpr std::int64_t kInt64Max = std::numeric_limits<std::int64_t>::max();
 // Parallel sizes are bounded so that products of them never overflow.
@@ -79,6 +84,12 @@ std::vector<KeySpec> make_keys() {
 
       {"comm", "backend", &field<&R::comm, &CommSection::backend>, non_empty()},
       {"comm", "timeout_s", &field<&R::comm, &CommSection::timeout_s>, numbers(0, true)},
+      // [comm.groups]: read as dotted keys of [comm] (config_reader.cpp), written so by --dry-run.
+      {"comm", "groups.tensor", &group_backend<&CommGroupBackends::tensor>, any()},
+      {"comm", "groups.context", &group_backend<&CommGroupBackends::context>, any()},
+      {"comm", "groups.data", &group_backend<&CommGroupBackends::data>, any()},
+      {"comm", "groups.pipeline", &group_backend<&CommGroupBackends::pipeline>, any()},
+      {"comm", "groups.expert", &group_backend<&CommGroupBackends::expert>, any()},
 
       {"parallel", "tensor", &field<&R::parallel, &ParallelSection::tensor>, ints(1, kMaxParallel)},
       {"parallel", "tensor_mode", &field<&R::parallel, &ParallelSection::tensor_mode>, non_empty()},

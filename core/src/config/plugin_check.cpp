@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <string>
 
+#include "config/comm_groups.h"
 #include "config/config_check.h"
 #include "config/config_schema.h"
 #include "config/config_value.h"
@@ -145,6 +146,38 @@ void check_plugin_tables(CheckContext& ctx, const PluginRegistry& registry, Reso
   }
 }
 
+// [comm.groups]: one use per other backend a dimension names, at the key of the first dimension
+// whose groups it carries (has more than one rank), else of the first naming it.
+void add_group_backend_uses(CheckContext& ctx, const ResolvedRun& run, bool world_known,
+                            LoadPurpose purpose, std::vector<PluginUse>& uses) {
+  const RunConfig& c = ctx.config();
+  const bool layout_known = world_known && run.layout.world_size() == run.world_size;
+  for (CommDimension dimension : kCommDimensions) {
+    const std::string key = comm_group_key(dimension);
+    const std::string& name = comm_group_entry(c.comm.groups, dimension);
+    if (name.empty() || !ctx.valid(key) || name == c.comm.backend) continue;
+    const int size = layout_known ? comm_dimension_size(dimension, run.layout,
+                                                        static_cast<int>(run.moe.expert_parallel))
+                                  : 0;
+    const bool planned = purpose == LoadPurpose::plan;
+    const bool used = size > 1 && !planned;
+    std::string unused_reason =
+        planned         ? "planned, not run"
+        : !layout_known ? "layout unknown"
+                        : std::string(comm_dimension_name(dimension)) + " groups of one rank";
+    auto same = std::find_if(uses.begin(), uses.end(), [&](const PluginUse& use) {
+      return use.kind == PluginKind::comm && use.key.starts_with("comm.groups.") &&
+             use.name == name;
+    });
+    if (same != uses.end()) {
+      if (same->used || !used) continue;
+      uses.erase(same);
+    }
+    uses.push_back(
+        {PluginKind::comm, name, key, used, used ? "" : std::move(unused_reason), std::nullopt});
+  }
+}
+
 // The plugins the run names, and which of them it uses.
 std::vector<PluginUse> plugin_uses(CheckContext& ctx, const ResolvedRun& run, bool world_known,
                                    LoadPurpose purpose) {
@@ -187,6 +220,7 @@ std::vector<PluginUse> plugin_uses(CheckContext& ctx, const ResolvedRun& run, bo
     uses.push_back({PluginKind::comm, c.comm.backend, "comm.backend", used,
                     used ? "" : std::move(unused_reason), std::nullopt});
   }
+  add_group_backend_uses(ctx, run, world_known, purpose, uses);
   return uses;
 }
 
@@ -244,6 +278,11 @@ void simulate_schedule(CheckContext& ctx, const PluginRegistry& registry, const 
 // mistake) goes to the key that chose the plugin, so the user still sees where to look.
 void report(CheckContext& ctx, const PluginUse& use, const ConfigProblem& problem) {
   const std::string label = plugin_label(use.kind, use.name) + ": ";
+  // A backend's check speaks of comm.backend; chosen by [comm.groups], the key is the group's.
+  if (use.key.starts_with("comm.groups.") && problem.key == "comm.backend") {
+    ctx.problem(use.key, label + problem.message);
+    return;
+  }
   const bool known = find_key(problem.key) != nullptr ||
                      (plugin_table_kind(problem.key.substr(0, problem.key.find('.'))) &&
                       !ctx.value_text(problem.key).empty());

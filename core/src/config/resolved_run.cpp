@@ -16,6 +16,18 @@ const Options& ResolvedRun::backend_options() const {
   return options_of(plugin_options, "comm." + config.comm.backend);
 }
 
+const Options& ResolvedRun::backend_options(const std::string& name) const {
+  return options_of(plugin_options, "comm." + name);
+}
+
+std::string ResolvedRun::group_backend(CommDimension dimension) const {
+  return comm_group_backend(config.comm, dimension, layout, static_cast<int>(moe.expert_parallel));
+}
+
+std::vector<std::string> ResolvedRun::comm_backends() const {
+  return comm_backends_used(config.comm, layout, static_cast<int>(moe.expert_parallel));
+}
+
 const Options& ResolvedRun::schedule_options() const {
   return options_of(plugin_options, "schedule." + config.parallel.schedule);
 }

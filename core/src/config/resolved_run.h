@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "config/comm_groups.h"
 #include "config/config_origin.h"
 #include "config/run_config.h"
 #include "model/hf_model.h"
@@ -76,10 +77,10 @@ struct ResolvedRun {
   ModelDims dims;        // padded_vocab included
   MoeSettings moe;       // [model] experts and its keys; experts 0: dense
   ModelInit init;        // with "checkpoint:DIR", path is the step directory DIR resolves to
-  std::optional<LlmcCheckpointHeader> llmc;   // with init = "llmc:PATH"
-  std::optional<HfModel> hf;                  // with init = "hf:DIR": its config.json
-  std::optional<ModelDims> checkpoint_dims;   // with init = "checkpoint:DIR": its model
-  std::optional<MoeSettings> checkpoint_moe;  // and its experts (0: dense)
+  std::optional<LlmcCheckpointHeader> llmc;          // with init = "llmc:PATH"
+  std::optional<HfModel> hf;                         // with init = "hf:DIR": its config.json
+  std::optional<ModelDims> checkpoint_dims;          // with init = "checkpoint:DIR": its model
+  std::optional<MoeSettings> checkpoint_moe;         // and its experts (0: dense)
   std::optional<ModelArchitecture> checkpoint_arch;  // and its architecture
   // [model] arch and the keys it presets, resolved (config/model_architecture.h); a
   // default-made one (ffn_hidden 0) until the config check fills it.
@@ -110,6 +111,12 @@ struct ResolvedRun {
 
   // The options of the chosen backend ([comm.<config.comm.backend>]); empty when it has none.
   const Options& backend_options() const;
+  // The options of backend `name` ([comm.<name>]), e.g. of one [comm.groups] names.
+  const Options& backend_options(const std::string& name) const;
+  // The backend of `dimension`'s groups (config/comm_groups.h), and every backend the run's
+  // groups use, [comm] backend first.
+  std::string group_backend(CommDimension dimension) const;
+  std::vector<std::string> comm_backends() const;
   // The options of the chosen schedule ([schedule.<name>]) and layer family ([layers.<name>]).
   const Options& schedule_options() const;
   const Options& layers_options() const;

@@ -27,9 +27,19 @@ struct LaunchSection {
   std::int64_t nproc = 1;
 };
 
+// [comm.groups]: the backend of each parallel dimension's groups; empty means [comm] backend.
+struct CommGroupBackends {
+  std::string tensor;
+  std::string context;
+  std::string data;
+  std::string pipeline;
+  std::string expert;
+};
+
 struct CommSection {
   std::string backend = "mpi";
   double timeout_s = 300.0;
+  CommGroupBackends groups;
 };
 
 struct ParallelSection {

@@ -13,9 +13,10 @@ std::optional<LaunchOptions> self_launch_options(const ResolvedRun& run,
   if (run.world_size <= 1 || environment.launcher_world) return std::nullopt;
   LaunchOptions options;
   options.nproc = run.world_size;
-  // Through mpirun when the backend's descriptor asks for it. A run resolved without plugins
-  // (no registry) has no backend to ask, and starts its ranks plainly.
-  if (run.registry) apply_backend_launch_need(*run.registry, run.config.comm.backend, options);
+  // Through mpirun when a backend's descriptor asks for it ([comm] backend or one [comm.groups]
+  // names). A run resolved without plugins (no registry) has no backend to ask, and starts its
+  // ranks plainly.
+  if (run.registry) apply_backend_launch_need(*run.registry, run.comm_backends(), options);
   options.timeout = run.comm_timeout;
   options.name = "trellis-train";
   if (!command.empty()) {

@@ -11,19 +11,20 @@ namespace trellis {
 
 namespace {
 
-// Owns what the world communicator depends on, and lets it go in order: the communicator, then
-// the store it talks through, then the server (if this rank serves it).
+// Owns what the world communicators depend on, and lets them go in order: the communicators
+// (the last made first), then the store they talk through, then the server (if this rank serves
+// it).
 struct WorldHolder {
   std::unique_ptr<TcpStoreServer> server;
   std::unique_ptr<Store> store;
-  std::shared_ptr<Communicator> communicator;
+  std::vector<std::shared_ptr<Communicator>> communicators;
   std::chrono::milliseconds timeout{0};
 
   WorldHolder() = default;
   WorldHolder(const WorldHolder&) = delete;
   WorldHolder& operator=(const WorldHolder&) = delete;
   ~WorldHolder() {
-    communicator.reset();
+    while (!communicators.empty()) communicators.pop_back();
     store.reset();
     if (!server) return;
     // The ranks may still be reading the answer to their last wait (the final barrier that let
@@ -43,10 +44,20 @@ std::shared_ptr<Communicator> create_world(const PluginRegistry& registry,
                                            const Options& backend_options,
                                            const RankEnvironment& environment,
                                            std::chrono::milliseconds timeout, Device device) {
+  return create_worlds(registry, {{backend, &backend_options}}, environment, timeout, device)
+      .front();
+}
+
+std::vector<std::shared_ptr<Communicator>> create_worlds(const PluginRegistry& registry,
+                                                         const std::vector<WorldBackend>& backends,
+                                                         const RankEnvironment& environment,
+                                                         std::chrono::milliseconds timeout,
+                                                         Device device) {
+  if (backends.empty()) throw Error("create_worlds: no backend named");
   if (environment.world_size == 1) {
     auto self = std::make_shared<SelfCommunicator>(timeout);
     self->set_name("world");
-    return self;
+    return std::vector<std::shared_ptr<Communicator>>(backends.size(), self);
   }
   if (environment.store.empty()) {
     throw InputError("a world of " + std::to_string(environment.world_size) +
@@ -61,20 +72,25 @@ std::shared_ptr<Communicator> create_world(const PluginRegistry& registry,
   }
   holder->store = connect_store(environment.store, timeout);
 
-  CommInit init;
-  init.rank = environment.rank;
-  init.world_size = environment.world_size;
-  init.store = holder->store.get();
-  init.timeout = timeout;
-  init.device = device;
-  init.options = &backend_options;
-  holder->communicator = registry.make_comm(backend, init);
-  if (!holder->communicator) {
-    throw PluginError("comm backend '" + backend + "' made no communicator");
+  static const Options no_options;
+  std::vector<std::shared_ptr<Communicator>> worlds;
+  for (const WorldBackend& backend : backends) {
+    CommInit init;
+    init.rank = environment.rank;
+    init.world_size = environment.world_size;
+    init.store = holder->store.get();
+    init.timeout = timeout;
+    init.device = device;
+    init.options = backend.options ? backend.options : &no_options;
+    std::shared_ptr<Communicator> communicator = registry.make_comm(backend.name, init);
+    if (!communicator) {
+      throw PluginError("comm backend '" + backend.name + "' made no communicator");
+    }
+    communicator->set_timeout(timeout);
+    holder->communicators.push_back(communicator);
+    worlds.emplace_back(holder, communicator.get());
   }
-  holder->communicator->set_timeout(timeout);
-  Communicator* world = holder->communicator.get();
-  return std::shared_ptr<Communicator>(std::move(holder), world);
+  return worlds;
 }
 
 }  // namespace trellis

@@ -17,6 +17,7 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "launch/rank_environment.h"
 #include "trellis/comm.h"
@@ -34,5 +35,21 @@ std::shared_ptr<Communicator> create_world(const PluginRegistry& registry,
                                            const RankEnvironment& environment,
                                            std::chrono::milliseconds timeout,
                                            Device device = Device::cpu());
+
+// A backend and its options, for create_worlds.
+struct WorldBackend {
+  std::string name;
+  const Options* options = nullptr;  // null: none
+};
+
+// The world communicator of each of `backends` ([comm.groups] may name several), in that order,
+// made in that order on every rank over one store: as create_world makes one, with one holder
+// that destroys them in the reverse order, then the store, then the server. A world of one rank
+// is one SelfCommunicator, returned for every backend.
+std::vector<std::shared_ptr<Communicator>> create_worlds(const PluginRegistry& registry,
+                                                         const std::vector<WorldBackend>& backends,
+                                                         const RankEnvironment& environment,
+                                                         std::chrono::milliseconds timeout,
+                                                         Device device = Device::cpu());
 
 }  // namespace trellis

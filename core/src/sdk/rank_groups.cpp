@@ -1,5 +1,7 @@
 #include "trellis/rank_groups.h"
 
+#include <algorithm>
+
 #include "trellis/error.h"
 
 namespace trellis {
@@ -38,8 +40,18 @@ std::unique_ptr<Communicator> split_grid(Communicator& tensor, int color, int ke
   return group;
 }
 
-// The expert and expert-data groups: splits of the data group (see rank_groups.h).
-void split_expert_groups(RankGroups& g, const ParallelLayout& layout, int ep) {
+// Names a group made by split() and gives it its world's timeout.
+void name_group(std::unique_ptr<Communicator>& group, const std::string& what,
+                const std::vector<int>& ranks, std::chrono::milliseconds timeout) {
+  if (!group) throw Error("split of the " + what + " group gave this rank no communicator");
+  group->set_name(what + " group " + ranks_text(ranks));
+  group->set_timeout(timeout);
+}
+
+// The expert group (split from the expert dimension's world: ep consecutive data ranks) and the
+// expert-data group (a split of the data group). See rank_groups.h.
+void split_expert_groups(RankGroups& g, Communicator& expert_world, const ParallelLayout& layout,
+                         int ep) {
   const int data_size = layout.sizes().data;
   if (ep <= 1) return;
   if (data_size % ep != 0 || layout.sizes().context != 1) {
@@ -47,18 +59,17 @@ void split_expert_groups(RankGroups& g, const ParallelLayout& layout, int ep) {
                 " needs a data size that it divides (" + std::to_string(data_size) +
                 ") and context 1");
   }
-  Communicator& w = *g.world;
-  const int d = layout.coords(w.rank()).data;
-  const auto name = [&](std::unique_ptr<Communicator>& group, const std::string& what,
-                        const std::vector<int>& ranks) {
-    if (!group) throw Error("split of the " + what + " group gave this rank no communicator");
-    group->set_name(what + " group " + ranks_text(ranks));
-    group->set_timeout(w.timeout());
-  };
-  g.expert = g.data->split(d / ep, d % ep);
-  name(g.expert, "expert", expert_group_members(layout, w.rank(), ep, false));
+  const int rank = g.world->rank();
+  const int d = layout.coords(rank).data;
+  // Each data group holds data_size / ep expert groups.
+  const int expert_color =
+      layout.group_color(rank, {ParallelDim::data}) * (data_size / ep) + d / ep;
+  g.expert = expert_world.split(expert_color, d % ep);
+  name_group(g.expert, "expert", expert_group_members(layout, rank, ep, false),
+             expert_world.timeout());
   g.expert_data = g.data->split(d % ep, d / ep);
-  name(g.expert_data, "expert-data", expert_group_members(layout, w.rank(), ep, true));
+  name_group(g.expert_data, "expert-data", expert_group_members(layout, rank, ep, true),
+             g.data->timeout());
 }
 
 }  // namespace
@@ -81,14 +92,43 @@ std::vector<int> expert_group_members(const ParallelLayout& layout, int rank, in
 
 RankGroups make_rank_groups(std::shared_ptr<Communicator> world, const ParallelLayout& layout,
                             int expert_size) {
-  if (world->size() != layout.world_size()) {
-    throw Error("the world has " + std::to_string(world->size()) + " ranks but the layout " +
+  GroupWorlds worlds;
+  worlds.world = std::move(world);
+  return make_rank_groups(worlds, layout, expert_size);
+}
+
+RankGroups make_rank_groups(const GroupWorlds& worlds, const ParallelLayout& layout,
+                            int expert_size) {
+  if (!worlds.world) throw Error("make_rank_groups: no world communicator");
+  RankGroups g;
+  g.world = worlds.world;
+  // Each dimension's world: its own, or the default one.
+  const auto world_of = [&](const std::shared_ptr<Communicator>& own) -> Communicator& {
+    if (!own || own == g.world) return *g.world;
+    if (own->size() != g.world->size() || own->rank() != g.world->rank()) {
+      throw Error("the " + std::string(own->backend()) + " world is rank " +
+                  std::to_string(own->rank()) + " of " + std::to_string(own->size()) + " but the " +
+                  g.world->backend() + " world rank " + std::to_string(g.world->rank()) + " of " +
+                  std::to_string(g.world->size()) +
+                  ": every backend's world must hold the same ranks in the same order");
+    }
+    if (std::find(g.other_worlds.begin(), g.other_worlds.end(), own) == g.other_worlds.end()) {
+      g.other_worlds.push_back(own);
+    }
+    return *own;
+  };
+  Communicator& w = *g.world;
+  if (w.size() != layout.world_size()) {
+    throw Error("the world has " + std::to_string(w.size()) + " ranks but the layout " +
                 std::to_string(layout.world_size()));
   }
-  RankGroups g;
-  g.world = std::move(world);
-  Communicator& w = *g.world;
-  g.tensor = split_along(w, layout, {ParallelDim::tensor}, "tensor");
+  Communicator& tensor_world = world_of(worlds.tensor);
+  Communicator& context_world = world_of(worlds.context);
+  Communicator& data_world = world_of(worlds.data);
+  Communicator& pipeline_world = world_of(worlds.pipeline);
+  Communicator& expert_world = world_of(worlds.expert);
+
+  g.tensor = split_along(tensor_world, layout, {ParallelDim::tensor}, "tensor");
   const int tensor_size = layout.sizes().tensor;
   if (tensor_size > 1 && TensorGrid::is_square(tensor_size)) {
     const TensorGrid grid(tensor_size);
@@ -99,12 +139,12 @@ RankGroups make_rank_groups(std::shared_ptr<Communicator> world, const ParallelL
     g.tensor_col = split_grid(*g.tensor, grid.col(t), grid.row(t), grid.col_members(t), members,
                               "tensor column");
   }
-  g.context = split_along(w, layout, {ParallelDim::context}, "context");
-  g.data = split_along(w, layout, {ParallelDim::data}, "data");
+  g.context = split_along(context_world, layout, {ParallelDim::context}, "context");
+  g.data = split_along(data_world, layout, {ParallelDim::data}, "data");
   // Ordered data-fastest, so that with context 1 its ranks are the data group's.
   g.data_context =
-      split_along(w, layout, {ParallelDim::data, ParallelDim::context}, "data-context");
-  g.pipeline = split_along(w, layout, {ParallelDim::pipeline}, "pipeline");
+      split_along(data_world, layout, {ParallelDim::data, ParallelDim::context}, "data-context");
+  g.pipeline = split_along(pipeline_world, layout, {ParallelDim::pipeline}, "pipeline");
   g.model_parallel =
       split_along(w, layout, {ParallelDim::tensor, ParallelDim::pipeline}, "model-parallel");
   // The embedding group: stage 0 and the last stage of each pipeline (same other coordinates).
@@ -113,18 +153,16 @@ RankGroups make_rank_groups(std::shared_ptr<Communicator> world, const ParallelL
     const RankCoords c = layout.coords(w.rank());
     const bool end_stage = c.pipeline == 0 || c.pipeline == p - 1;
     const int color = end_stage ? layout.group_color(w.rank(), {ParallelDim::pipeline}) : -1;
-    g.embedding = w.split(color, c.pipeline);
+    g.embedding = pipeline_world.split(color, c.pipeline);
     if (end_stage) {
-      if (!g.embedding) throw Error("split of the embedding group gave this rank no communicator");
       RankCoords first = c, last = c;
       first.pipeline = 0;
       last.pipeline = p - 1;
-      g.embedding->set_name("embedding group " +
-                            ranks_text({layout.rank_of(first), layout.rank_of(last)}));
-      g.embedding->set_timeout(w.timeout());
+      name_group(g.embedding, "embedding", {layout.rank_of(first), layout.rank_of(last)},
+                 pipeline_world.timeout());
     }
   }
-  split_expert_groups(g, layout, expert_size);
+  split_expert_groups(g, expert_world, layout, expert_size);
   return g;
 }
 

@@ -30,7 +30,7 @@ void print_run_banner(std::FILE* console, const ResolvedRun& run, const RunBanne
                "%s), %s\n",
                cfg.run.name.c_str(), static_cast<long long>(cfg.run.steps), run.world_size,
                run.world_size == 1 ? "" : "s", z.tensor, z.pipeline, z.data, context.c_str(),
-               run.world_size == 1 ? "no communication" : cfg.comm.backend.c_str(),
+               run.world_size == 1 ? "no communication" : facts.comm_backends.c_str(),
                facts.device_description.c_str());
   std::fprintf(console,
                "model: %s, %lld layers, %lld heads, hidden %lld, vocab %lld (padded %lld), seq "

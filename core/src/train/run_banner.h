@@ -13,6 +13,7 @@ namespace trellis {
 
 struct RunBannerFacts {
   std::string device_description;            // ComputeDevice::description
+  std::string comm_backends;                 // group_backends_text of the rank's groups
   const TokenDataset* train_data = nullptr;  // null on a rank that does not read it
   std::string blas_line;                     // empty: no "blas:" line (not the cpu device)
   const MfuPeak* mfu_peak = nullptr;

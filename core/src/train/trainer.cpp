@@ -14,7 +14,7 @@
 #include "kernels/compute_device.h"
 #include "kernels/host_transfer.h"
 #include "launch/rank_environment.h"
-#include "launch/world.h"
+#include "launch/run_groups.h"
 #include "pipeline/executor.h"
 #include "trace/trace.h"
 #include "train/context_tokens.h"
@@ -162,11 +162,7 @@ Trainer::Trainer(const ResolvedRun& run, const RunEnvironment& environment, std:
   // Rank 0 finds the MFU peak before the world exists: a probe then runs while the other ranks
   // wait for it in the rendezvous, not while they compute.
   if (s.reports) s.mfu_peak = choose_mfu_peak(mfu_peak_request(run, s.device));
-  auto world = create_world(*run.registry, cfg.comm.backend, run.backend_options(), s.rank_env,
-                            run.comm_timeout, s.device.device);
-  world->set_timeout(run.comm_timeout);
-  s.groups =
-      make_rank_groups(std::move(world), run.layout, static_cast<int>(run.moe.expert_parallel));
+  s.groups = make_run_groups(run, s.rank_env, s.device.device);
   std::string blas_line;  // collective: every rank takes part
   if (run.device == DeviceKind::cpu) blas_line = ranks_openblas_line(run, s.groups, s.device);
 
@@ -203,9 +199,9 @@ Trainer::Trainer(const ResolvedRun& run, const RunEnvironment& environment, std:
   s.lr = {run.lr_schedule == LrSchedule::cosine, cfg.optim.lr, cfg.optim.min_lr,
           cfg.optim.warmup_steps, cfg.run.steps};
   if (s.reports) {
-    print_run_banner(
-        console, run,
-        {s.device.description, s.train_data ? &*s.train_data : nullptr, blas_line, &*s.mfu_peak});
+    print_run_banner(console, run,
+                     {s.device.description, group_backends_text(s.groups),
+                      s.train_data ? &*s.train_data : nullptr, blas_line, &*s.mfu_peak});
   }
   // A resumed run takes everything from its checkpoint, and "checkpoint:DIR" the parameters:
   // both are read now that the optimizer has laid the parameters out.
