@@ -9,15 +9,18 @@
 // (launch/reporting_rank.h); users do not call it.
 #include <unistd.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cstdio>
 #include <exception>
+#include <filesystem>
 #include <iostream>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "config/did_you_mean.h"
+#include "launch/flight_report.h"
 #include "launch/launcher.h"
 #include "launch/openblas_reexec.h"
 #include "launch/reporting_rank.h"
@@ -32,6 +35,7 @@ constexpr int kExitBadInput = 2;
 constexpr const char* kUsage =
     "usage: trellis-run -n N [--nnodes K --node-rank I --store HOST:PORT] [--mpirun]\n"
     "                   [--timeout S] [--grace S] [--tag-output] -- CMD [ARGS...]\n"
+    "       trellis-run --flight-report DIR\n"
     "\n"
     "Starts N ranks of CMD on this node, each with TRELLIS_RANK, TRELLIS_WORLD_SIZE,\n"
     "TRELLIS_LOCAL_RANK, TRELLIS_LOCAL_WORLD_SIZE, TRELLIS_NODE_RANK and TRELLIS_STORE, and\n"
@@ -49,6 +53,9 @@ constexpr const char* kUsage =
     "  --timeout S        seconds to wait for the store and the other nodes (300)\n"
     "  --grace S          seconds ranks get to stop after SIGTERM before SIGKILL (3)\n"
     "  --tag-output       prefix every line the ranks print with \"[RANK]: \"\n"
+    "  --flight-report DIR  print the analysis of the flight records (rank-R.json) the ranks of a\n"
+    "                     failed run wrote in DIR: which operation of which group the ranks\n"
+    "                     disagree on (for runs started without trellis-run: <out_dir>/flight)\n"
     "  --help, -h         show this help\n";
 
 trellis::InputError usage_error(const std::string& what) {
@@ -70,6 +77,7 @@ struct Arguments {
   trellis::LaunchOptions launch;
   bool help = false;
   bool report_exit = false;
+  std::string flight_report;  // --flight-report DIR
 };
 
 Arguments parse_arguments(int argc, char** argv) {
@@ -127,20 +135,22 @@ Arguments parse_arguments(int argc, char** argv) {
       o.grace = std::chrono::seconds(parse_number("--grace", value_of(arg, "--grace"), 0, 3600));
     } else if (arg == "--tag-output") {
       o.tag_output = true;
+    } else if (is(arg, "--flight-report")) {
+      args.flight_report = value_of(arg, "--flight-report");
     } else if (arg == "--report-exit") {
       args.report_exit = true;
     } else if (arg.starts_with("-")) {
       const std::string flag(arg.substr(0, arg.find('=')));
-      throw usage_error(
-          "unknown option '" + flag + "'" +
-          trellis::did_you_mean(flag, {"--nproc", "--nnodes", "--node-rank", "--store", "--mpirun",
-                                       "--timeout", "--grace", "--tag-output", "--help"}));
+      throw usage_error("unknown option '" + flag + "'" +
+                        trellis::did_you_mean(flag, {"--nproc", "--nnodes", "--node-rank",
+                                                     "--store", "--mpirun", "--timeout", "--grace",
+                                                     "--tag-output", "--flight-report", "--help"}));
     } else {
       break;  // the command, without a "--" before it
     }
   }
   for (; i < argc; ++i) o.command.emplace_back(argv[i]);
-  if (args.help) return args;
+  if (args.help || !args.flight_report.empty()) return args;
   if (o.command.empty()) throw usage_error("no command to run; give it after --");
   if (!have_nproc && !args.report_exit) throw usage_error("-n N is required: ranks on this node");
   if (o.node_rank >= o.nnodes) {
@@ -158,6 +168,24 @@ Arguments parse_arguments(int argc, char** argv) {
   return args;
 }
 
+// --flight-report DIR: the analysis of the records a failed run's ranks left in DIR.
+int print_flight_report(const std::filesystem::path& dir) {
+  std::vector<std::string> problems;
+  const std::vector<trellis::FlightRankRecord> records =
+      trellis::read_flight_records(dir, &problems);
+  if (records.empty()) {
+    std::string why;
+    for (const std::string& p : problems) why += "\n  " + p;
+    throw trellis::InputError("--flight-report " + dir.string() +
+                              ": no flight record (rank-R.json) could be read there" + why);
+  }
+  int world_size = 0;
+  for (const trellis::FlightRankRecord& r : records)
+    world_size = std::max(world_size, r.world_size);
+  std::cout << trellis::analyze_flight_records(records, world_size, problems);
+  return kExitOk;
+}
+
 int run(int argc, char** argv) {
   Arguments args = parse_arguments(argc, argv);
   if (args.help) {
@@ -165,6 +193,7 @@ int run(int argc, char** argv) {
     return kExitOk;
   }
   if (args.report_exit) return trellis::run_reporting_rank(args.launch.command, "trellis-run");
+  if (!args.flight_report.empty()) return print_flight_report(args.flight_report);
   // This executable wraps each rank when --mpirun is used.
   char self[4096] = {};
   if (::readlink("/proc/self/exe", self, sizeof self - 1) > 0) args.launch.rank_reporter = self;

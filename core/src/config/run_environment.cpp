@@ -39,6 +39,7 @@ RunEnvironment RunEnvironment::from_lookup(const EnvLookup& lookup) {
   if (const char* terminal = lookup("TRELLIS_OUTPUT_TERMINAL"))
     env.output_terminal = std::string_view(terminal) == "1";
   env.test_fault = non_empty(lookup, "TRELLIS_TEST_FAULT");
+  env.flight_dir = non_empty(lookup, "TRELLIS_FLIGHT_DIR");
   return env;
 }
 

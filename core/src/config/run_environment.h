@@ -49,6 +49,9 @@ struct RunEnvironment {
   std::optional<bool> output_terminal;
   // TRELLIS_TEST_FAULT (train/test_faults.h): a crash the tests ask for; unset in real runs.
   std::optional<std::string> test_fault;
+  // TRELLIS_FLIGHT_DIR (set by trellis-run for its ranks): where a rank writes its flight record
+  // (comm/flight_log.h) when it fails or is signalled; unset: <out_dir>/flight.
+  std::optional<std::string> flight_dir;
 
   // The environment as captured, for the parts that read a launcher's family of variables
   // (launch/rank_environment.h: trellis-run's, Open MPI's and Slurm's). Every variable is null

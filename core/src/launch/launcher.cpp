@@ -16,6 +16,7 @@
 #include "comm/tcp_store_server.h"
 #include "launch/child_process.h"
 #include "launch/failure_report.h"
+#include "launch/flight_collection.h"
 #include "launch/mpirun_banner_filter.h"
 #include "launch/mpirun_session_dir.h"
 #include "launch/rank_environment.h"
@@ -35,6 +36,9 @@ int available_cores() {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+// Where the ranks write their flight records (config/run_environment.h reads it).
+constexpr const char* kFlightDirVariable = "TRELLIS_FLIGHT_DIR";
 
 // How often the launcher looks in the store for a failure reported elsewhere (another node, or a
 // rank under mpirun).
@@ -96,6 +100,8 @@ class Launch {
   void escalate();
   int running_count() const;
   void finish_nodes();
+  // After a rank failed: the analysis of the ranks' flight records, on stderr.
+  void report_flight_records();
 
   const LaunchOptions& o_;
   const std::string host_;
@@ -106,6 +112,8 @@ class Launch {
   std::string store_spec_;
   std::vector<Child> children_;
   std::optional<MpirunSessionDir> mpirun_session_;  // with mpirun: its session files
+  std::optional<FlightCollection> flight_;          // where the ranks write flight records
+  bool rank_failed_ = false;  // a rank (not a signal from outside) ended the run
   bool stopping_ = false;
   bool recorded_own_failure_ = false;
   int exit_code_ = 0;
@@ -214,6 +222,7 @@ ProcessEnvironment Launch::base_environment() const {
     env.unset(name);
   }
   env.set(rank_env::kStore, store_spec_);
+  env.set(kFlightDirVariable, flight_->dir().string());
   env.set(rank_env::kOutputTerminal, ::isatty(STDOUT_FILENO) ? "1" : "0");
   const int cores = available_cores();
   if (o_.nproc > cores) {
@@ -364,7 +373,21 @@ void Launch::on_signal(int signal) {
   }
 }
 
+void Launch::report_flight_records() {
+  if (!rank_failed_) return;
+  try {
+    const std::optional<std::string> report = flight_->report(o_.nproc * o_.nnodes);
+    if (!report) return;
+    say("the ranks' flight records (" + flight_->dir().string() + "):");
+    std::fputs(report->c_str(), stderr);
+    if (!report->ends_with("\n")) std::fputs("\n", stderr);
+  } catch (const Error& e) {
+    say("could not read the ranks' flight records: " + std::string(e.what()));
+  }
+}
+
 void Launch::on_child_failure(Child& child) {
+  rank_failed_ = true;
   const int others = running_count();
   const bool mpirun = child.label == "mpirun";
   if (mpirun && store_) {
@@ -396,6 +419,7 @@ void Launch::on_child_failure(Child& child) {
 }
 
 void Launch::on_reported_failure(const FailureReport& report) {
+  rank_failed_ = true;
   exit_code_ = report.exit_code;
   if (o_.mpirun) {
     // mpirun aborts the job itself when a rank fails, and signalling it in the middle of that
@@ -564,6 +588,15 @@ int Launch::run() {
   signals_.emplace();
   serve_or_connect_store();
   if (!join_nodes()) return exit_code_;
+  {
+    std::optional<std::filesystem::path> chosen;
+    if (std::optional<std::string> set = current.get(kFlightDirVariable); set && !set->empty()) {
+      chosen = *set;
+    } else if (!o_.flight_dir.empty()) {
+      chosen = o_.flight_dir;
+    }
+    flight_.emplace(chosen);
+  }
   const ProcessEnvironment base = base_environment();
   try {
     if (o_.mpirun) {
@@ -578,6 +611,7 @@ int Launch::run() {
   }
   watch();
   finish_nodes();
+  report_flight_records();
   return exit_code_;
 }
 

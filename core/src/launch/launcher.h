@@ -61,6 +61,10 @@ struct LaunchOptions {
   // Variables every rank starts with (nullopt: unset), over this process's own; the OpenBLAS
   // kernel choice (launch/openblas_reexec.h) comes this way, so no rank needs to restart.
   std::map<std::string, std::optional<std::string>> rank_environment;
+  // Where the ranks write their flight records (TRELLIS_FLIGHT_DIR, launch/flight_collection.h)
+  // unless the launcher's own environment names one; empty: a temporary directory, kept only
+  // when a rank failed.
+  std::string flight_dir;
 };
 
 // Launches and waits; returns the exit code for the launcher process (see above). Problems with

@@ -2,17 +2,21 @@
 
 #include <algorithm>
 
+#include "comm/flight_recording_communicator.h"
 #include "launch/world.h"
 
 namespace trellis {
 
 RankGroups make_run_groups(const ResolvedRun& run, const RankEnvironment& environment,
-                           Device device) {
+                           Device device, std::shared_ptr<FlightLog> flight) {
   const std::vector<std::string> backends = run.comm_backends();
   std::vector<WorldBackend> requests;
   for (const std::string& name : backends) requests.push_back({name, &run.backend_options(name)});
-  const std::vector<std::shared_ptr<Communicator>> worlds =
+  std::vector<std::shared_ptr<Communicator>> worlds =
       create_worlds(*run.registry, requests, environment, run.comm_timeout, device);
+  if (flight && environment.world_size > 1) {
+    for (std::shared_ptr<Communicator>& world : worlds) world = record_flights(world, flight);
+  }
   const auto world_of = [&](CommDimension dimension) {
     const std::string backend = run.group_backend(dimension);
     const auto at = std::find(backends.begin(), backends.end(), backend);

@@ -3,15 +3,20 @@
 // split from them.
 #pragma once
 
+#include <memory>
+
+#include "comm/flight_log.h"
 #include "config/resolved_run.h"
 #include "launch/rank_environment.h"
 #include "trellis/rank_groups.h"
 
 namespace trellis {
 
-// Collective over the run's ranks; throws what create_worlds and make_rank_groups throw.
+// Collective over the run's ranks; throws what create_worlds and make_rank_groups throw. With
+// `flight` (and more than one rank), every group records its operations there
+// (comm/flight_recording_communicator.h).
 RankGroups make_run_groups(const ResolvedRun& run, const RankEnvironment& environment,
-                           Device device);
+                           Device device, std::shared_ptr<FlightLog> flight = nullptr);
 
 // What carries the groups, for the banner: the world's backend, then each other backend with
 // the dimensions whose groups it carries — "mpi", or "mpi, tensor and pipeline groups over ucx".

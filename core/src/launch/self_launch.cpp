@@ -18,6 +18,8 @@ std::optional<LaunchOptions> self_launch_options(const ResolvedRun& run,
   // ranks plainly.
   if (run.registry) apply_backend_launch_need(*run.registry, run.comm_backends(), options);
   options.timeout = run.comm_timeout;
+  // The ranks' flight records go with the run's other outputs (docs/launching.md).
+  options.flight_dir = (std::filesystem::path(run.config.run.out_dir) / "flight").string();
   options.name = "trellis-train";
   if (!command.empty()) {
     std::error_code ec;

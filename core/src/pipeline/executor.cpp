@@ -113,6 +113,11 @@ double PipelineExecutor::run_step(const std::vector<Microbatch>& microbatches,
   for (const Action& a : actions) {
     const Microbatch& mb = microbatches.at(a.microbatch);
     const Key key{a.stage, a.microbatch};
+    if (s_.flight) {
+      s_.flight->set_activity("pipeline action " + to_string(a) + " (stage " +
+                              std::to_string(a.stage) + ", microbatch " +
+                              std::to_string(a.microbatch) + ")");
+    }
     const double start = TraceRecorder::now_us();
     switch (a.type) {
       case ActionType::F: {

@@ -17,6 +17,7 @@
 #include <memory>
 #include <vector>
 
+#include "comm/flight_log.h"
 #include "model/model_chunk.h"
 #include "trace/trace.h"
 #include "trellis/comm.h"
@@ -34,6 +35,8 @@ struct ExecutorSetup {
   std::shared_ptr<Allocator> allocator;
   Kernels* kernels = nullptr;      // brings the microbatches' losses to the host, once a step
   TraceRecorder* trace = nullptr;  // optional
+  // Optional: told each action as it starts, for the operations the action issues.
+  FlightLog* flight = nullptr;
   // With a trace: called before a compute slice ends, so that it covers the device's work (a GPU
   // runs kernels after they are queued); empty on the CPU.
   std::function<void()> wait_for_compute;

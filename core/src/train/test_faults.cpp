@@ -3,7 +3,9 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <iterator>
 
 #include "trellis/error.h"
 
@@ -16,10 +18,12 @@ TestFaults TestFaults::from_setting(const std::optional<std::string>& setting, i
   char point[32] = {};
   int fault_rank = -1;
   long long step = -1;
+  const std::string points[] = {"step", "checkpoint", "stop", "skip", "mismatch"};
   if (std::sscanf(spec, "%31[a-z]:%d:%lld", point, &fault_rank, &step) != 3 ||
-      (std::string(point) != "step" && std::string(point) != "checkpoint") || step < 1) {
+      std::find(std::begin(points), std::end(points), point) == std::end(points) || step < 1) {
     throw InputError(std::string("TRELLIS_TEST_FAULT=") + spec +
-                     " is not valid; valid: step:<rank>:<step> or checkpoint:<rank>:<step>");
+                     " is not valid; valid: <point>:<rank>:<step> with <point> one of step, "
+                     "checkpoint, stop, skip, mismatch (train/test_faults.h)");
   }
   if (fault_rank == rank) {
     faults.point_ = point;
@@ -28,12 +32,17 @@ TestFaults TestFaults::from_setting(const std::optional<std::string>& setting, i
   return faults;
 }
 
+bool TestFaults::armed(const char* point, std::int64_t step) const {
+  return point_ && *point_ == point && step == step_;
+}
+
 void TestFaults::fire(const char* point, std::int64_t step) const {
-  if (!point_ || *point_ != point || step != step_) return;
-  std::fprintf(stderr, "TRELLIS_TEST_FAULT: killing this rank at %s of step %lld\n", point,
-               static_cast<long long>(step));
+  const bool stop = std::string(point) == "step" && armed("stop", step);
+  if (!armed(point, step) && !stop) return;
+  std::fprintf(stderr, "TRELLIS_TEST_FAULT: %s this rank at %s of step %lld\n",
+               stop ? "stopping" : "killing", point, static_cast<long long>(step));
   std::fflush(stderr);
-  ::kill(::getpid(), SIGKILL);
+  ::kill(::getpid(), stop ? SIGSTOP : SIGKILL);
 }
 
 }  // namespace trellis

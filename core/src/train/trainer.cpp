@@ -6,6 +6,8 @@
 #include <functional>
 #include <optional>
 
+#include "comm/flight_log.h"
+#include "comm/flight_signal_dump.h"
 #include "data_parallel/all_reduce_scalar.h"
 #include "data_parallel/optimizer.h"
 #include "dataset/token_dataset.h"
@@ -36,6 +38,10 @@
 namespace trellis {
 
 namespace {
+
+// Operations kept per group in the flight record: a few steps of a small model's, the last
+// microbatches of a large one's.
+constexpr std::size_t kFlightRecordOperations = 256;
 
 using Clock = std::chrono::steady_clock;
 
@@ -105,6 +111,12 @@ struct Trainer::State {
   RankCoords coords;
   bool reports = false;  // this rank prints and writes the metrics (world rank 0)
   ComputeDevice device;  // its allocator and kernels: everything this rank computes with
+  // With more than one rank: the flight record of the groups' operations, written to flight_dir
+  // when the rank fails or is signalled (comm/flight_log.h). Declared before the groups, which
+  // record into it.
+  std::shared_ptr<FlightLog> flight;
+  std::filesystem::path flight_dir;
+  std::unique_ptr<FlightSignalDump> flight_dump;
   RankGroups groups;
   PipelinePlan plan, eval_plan;
   std::optional<RankModel> model;
@@ -126,13 +138,20 @@ struct Trainer::State {
       : run(r), environment(e), console(out) {}
 
   void set_up_optimizer();
+  // The steps of train(), from start_step on.
+  void train_steps(std::optional<MetricsWriter>& metrics, ProgressView& progress,
+                   std::optional<MfuMeter>& mfu, TrainSummary& summary);
+  // Writes the flight record (when there is one), saying where; `reason`: why.
+  void write_flight_record(const std::string& reason);
   void set_up_executors();
   std::vector<Microbatch> microbatches(std::int64_t step, bool training, const TokenDataset* data);
   StepOutcome run_step(std::int64_t step);
   StepMetrics step_metrics(std::int64_t step, const StepOutcome& outcome, double seconds,
                            std::optional<MfuMeter>& mfu, ProgressView& progress);
   bool validation_due(std::int64_t step) const;
-  double global_loss_sum(double local);
+  // The loss summed over the world; TRELLIS_TEST_FAULT's skip and mismatch act here, at training
+  // step `step` (0-based; -1: validation, never).
+  double global_loss_sum(double local, std::int64_t step);
   MoeStepMetrics global_moe_metrics(const MoeStatistics& local);
   double evaluate();
   void finish();
@@ -162,7 +181,13 @@ Trainer::Trainer(const ResolvedRun& run, const RunEnvironment& environment, std:
   // Rank 0 finds the MFU peak before the world exists: a probe then runs while the other ranks
   // wait for it in the rendezvous, not while they compute.
   if (s.reports) s.mfu_peak = choose_mfu_peak(mfu_peak_request(run, s.device));
-  s.groups = make_run_groups(run, s.rank_env, s.device.device);
+  if (run.world_size > 1) {
+    s.flight = std::make_shared<FlightLog>(s.rank, run.world_size, kFlightRecordOperations);
+    s.flight_dir = environment.flight_dir ? std::filesystem::path(*environment.flight_dir)
+                                          : std::filesystem::path(cfg.run.out_dir) / "flight";
+    s.flight_dump = std::make_unique<FlightSignalDump>(s.flight, s.flight_dir);
+  }
+  s.groups = make_run_groups(run, s.rank_env, s.device.device, s.flight);
   std::string blas_line;  // collective: every rank takes part
   if (run.device == DeviceKind::cpu) blas_line = ranks_openblas_line(run, s.groups, s.device);
 
@@ -230,7 +255,26 @@ TrainSummary Trainer::train() {
 
   TrainSummary summary;
   auto start = Clock::now();
+  try {
+    s.train_steps(metrics, progress, mfu, summary);
+  } catch (const Error& e) {
+    s.write_flight_record(e.what());
+    throw;
+  }
+  progress.finish();
+  s.finish();
+  summary.steps = cfg.run.steps - std::min(s.start_step, cfg.run.steps);
+  summary.seconds = seconds_since(start);
+  summary.reports = s.reports;
+  return summary;
+}
+
+void Trainer::State::train_steps(std::optional<MetricsWriter>& metrics, ProgressView& progress,
+                                 std::optional<MfuMeter>& mfu, TrainSummary& summary) {
+  State& s = *this;
+  const RunConfig& cfg = s.run.config;
   for (std::int64_t step = s.start_step; step < cfg.run.steps; ++step) {
+    if (s.flight) s.flight->set_step(step + 1);
     auto t0 = Clock::now();
     const StepOutcome outcome = s.run_step(step);
     StepMetrics m = s.step_metrics(step, outcome, seconds_since(t0), mfu, progress);
@@ -253,12 +297,16 @@ TrainSummary Trainer::train() {
       if (s.reports) progress.message(sample);
     }
   }
-  progress.finish();
-  s.finish();
-  summary.steps = cfg.run.steps - std::min(s.start_step, cfg.run.steps);
-  summary.seconds = seconds_since(start);
-  summary.reports = s.reports;
-  return summary;
+}
+
+void Trainer::State::write_flight_record(const std::string& reason) {
+  if (!flight) return;
+  try {
+    const std::filesystem::path file = flight->write(flight_dir, reason);
+    std::fprintf(stderr, "trellis: rank %d: flight record written to %s\n", rank, file.c_str());
+  } catch (const Error& e) {
+    std::fprintf(stderr, "trellis: rank %d: %s\n", rank, e.what());
+  }
 }
 
 void Trainer::State::set_up_optimizer() {
@@ -291,6 +339,7 @@ void Trainer::State::set_up_executors() {
   setup.allocator = device.allocator;
   setup.kernels = device.kernels.get();
   setup.trace = trace.get();
+  setup.flight = flight.get();
   setup.wait_for_compute = device.wait_for_compute;
   executor = std::make_unique<PipelineExecutor>(setup);
   setup.plan = &eval_plan;
@@ -356,14 +405,17 @@ StepOutcome Trainer::State::run_step(std::int64_t step) {
   const double local_loss = executor->run_step(mbs, layer_done);
   faults.at_step(step + 1);
   const double reduction_start = TraceRecorder::now_us();
+  if (flight) flight->set_activity("gradient reduction");
   optimizer->finish_gradient_reduction();
   if (trace) {
     trace->slice("gradient reduction", TraceRecorder::Track::communication, reduction_start,
                  TraceRecorder::now_us());
   }
   StepOutcome outcome;
-  outcome.loss_sum = global_loss_sum(local_loss);
+  if (flight) flight->set_activity("loss all-reduce");
+  outcome.loss_sum = global_loss_sum(local_loss, step);
   if (run.moe.experts > 0) outcome.moe = global_moe_metrics(model->family().take_moe_statistics());
+  if (flight) flight->set_activity("gradient norm");
   outcome.grad_norm = optimizer->grad_norm();
   if (cfg.optim.grad_clip > 0.0) {
     // As torch.nn.utils.clip_grad_norm_.
@@ -371,7 +423,9 @@ StepOutcome Trainer::State::run_step(std::int64_t step) {
     if (coef < 1.0) optimizer->scale_gradients(static_cast<float>(coef));
   }
   outcome.lr = learning_rate(lr, step);
+  if (flight) flight->set_activity("optimizer update");
   optimizer->step(static_cast<float>(outcome.lr));
+  if (flight) flight->set_activity("after the step (metrics, validation, checkpoints)");
   if (trace) {
     if (device.wait_for_compute) device.wait_for_compute();  // the update's kernels too
     // live_bytes: held when the pipeline started (parameters, gradients, optimizer state, the
@@ -424,8 +478,14 @@ bool Trainer::State::validation_due(std::int64_t step) const {
 
 // The summed token loss of the global batch, on every rank: the last stage's tensor rank 0
 // of each data and context rank contributes its sum (context ranks hold disjoint tokens).
-double Trainer::State::global_loss_sum(double local) {
+double Trainer::State::global_loss_sum(double local, std::int64_t step) {
   const bool contributes = model->holds_last_stage() && coords.tensor == 0;
+  if (faults.skips_loss_reduction(step + 1)) return local;
+  if (faults.mismatches_loss_reduction(step + 1)) {
+    return all_reduce_values(*groups.world, {contributes ? local : 0.0, 0.0}, ReduceOp::sum,
+                             device.allocator, *device.kernels)
+        .front();
+  }
   return all_reduce_scalar(*groups.world, contributes ? local : 0.0, ReduceOp::sum,
                            device.allocator, *device.kernels);
 }
@@ -462,9 +522,10 @@ double Trainer::State::evaluate() {
   const std::int64_t in_file = (run.val->tokens - 1) / (G * T);
   const std::int64_t batches = std::min<std::int64_t>(in_file, run.config.data.val_batches);
   double sum = 0.0;
+  if (flight) flight->set_activity("validation");
   for (std::int64_t b = 0; b < batches; ++b) {
     sum += global_loss_sum(
-        eval_executor->run_step(microbatches(b, false, val_data ? &*val_data : nullptr)));
+        eval_executor->run_step(microbatches(b, false, val_data ? &*val_data : nullptr)), -1);
   }
   return sum / static_cast<double>(batches * G * T);
 }

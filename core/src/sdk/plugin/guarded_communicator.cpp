@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "communicator/forwarding_communicator.h"
 #include "trellis/error.h"
 
 namespace trellis::plugin_detail {
@@ -47,27 +48,14 @@ class GuardedWork final : public Work {
   const char* operation_;  // a literal
 };
 
-class GuardedCommunicator final : public Communicator {
+class GuardedCommunicator final : public ForwardingCommunicator {
  public:
   GuardedCommunicator(std::shared_ptr<Communicator> inner, PluginOwnerPtr owner)
-      : owner_(std::move(owner)), inner_(std::move(inner)) {
-    set_name(inner_->name());
-    set_timeout(inner_->timeout());
-  }
-
-  int rank() const override { return inner_->rank(); }
-  int size() const override { return inner_->size(); }
-  const char* backend() const override { return inner_->backend(); }
-  std::optional<Device> device() const override { return inner_->device(); }
-  int max_tag() const override { return inner_->max_tag(); }
+      : ForwardingCommunicator(std::move(inner)), owner_(std::move(owner)) {}
+  // The backend's communicator goes before the library holding its code (owner_).
+  ~GuardedCommunicator() override { release_inner(); }
 
  protected:
-  // The public operations have checked the arguments against the backend's device and tags;
-  // what the backend moves and reduces it checks itself when called through its own public
-  // operations below (its moves() and reduces() are not ours to ask).
-  bool moves(DType) const override { return true; }
-  bool reduces(DType, ReduceOp) const override { return true; }
-
   WorkPtr do_all_reduce(const Tensor& input, const Tensor& output, ReduceOp op) override {
     return operation("all_reduce",
                      [&](Communicator& c) { return c.all_reduce(input, output, op); });
@@ -116,32 +104,23 @@ class GuardedCommunicator final : public Communicator {
   std::unique_ptr<Communicator> do_split(int color, int key) override {
     Communicator& inner = synced();
     std::unique_ptr<Communicator> part =
-        plugin_call([&] { return where(*owner_, "", "split", inner_); },
+        plugin_call([&] { return where(*owner_, "", "split", this->inner()); },
                     [&] { return inner.split(color, key); });
     if (!part) return part;  // a negative color: this rank is in no group
     return guard_communicator(std::shared_ptr<Communicator>(std::move(part)), owner_);
   }
 
  private:
-  // Core names the group and sets its timeout on this proxy; the backend's messages and waits
-  // use its own, so they follow before each call.
-  Communicator& synced() {
-    if (inner_->name() != name()) inner_->set_name(name());
-    if (inner_->timeout() != timeout()) inner_->set_timeout(timeout());
-    return *inner_;
-  }
-
   template <class Start>
   WorkPtr operation(const char* op, Start&& start) {
     Communicator& inner = synced();
-    WorkPtr work =
-        plugin_call([&] { return where(*owner_, "", op, inner_); }, [&] { return start(inner); });
+    WorkPtr work = plugin_call([&] { return where(*owner_, "", op, this->inner()); },
+                               [&] { return start(inner); });
     if (!work) return work;
-    return std::make_unique<GuardedWork>(std::move(work), timeout(), owner_, inner_, op);
+    return std::make_unique<GuardedWork>(std::move(work), timeout(), owner_, this->inner(), op);
   }
 
-  PluginOwnerPtr owner_;  // declared first: the library outlives the communicator's destructor
-  std::shared_ptr<Communicator> inner_;
+  PluginOwnerPtr owner_;  // outlives the backend's communicator (see the destructor)
 };
 
 }  // namespace
