@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "channel_tags.h"
 #include "mpi_call.h"
 #include "mpi_communicator.h"
 #include "mpi_types.h"
@@ -19,10 +20,8 @@ DirectAllGatherWork::DirectAllGatherWork(MpiCommunicator& comm, const OpInfo& in
   const std::size_t block = info_.bytes();
   const MPI_Datatype type = mpi_datatype(info_.dtype);
   const MPI_Comm channel = comm_.channel();
-  // The upper half of the channel's tags (the small all_reduces have the lower half).
-  const int half =
-      static_cast<int>((static_cast<std::int64_t>(comm_.world().tag_upper_bound()) + 1) / 2);
-  const int tag = half + static_cast<int>(sequence % static_cast<std::uint32_t>(half));
+  // The direct all_gathers' range of the channel's tags (channel_tags.h).
+  const int tag = direct_all_gather_tags(comm_.world().tag_upper_bound()).block(sequence);
   auto* out = static_cast<std::byte*>(output_.data_ptr());
   const void* mine = in_place ? out + rank * block : input_.data_ptr();
   auto describe_op = [this] { return describe(); };
@@ -68,11 +67,7 @@ void DirectAllGatherWork::hand_over_to_world() noexcept {
   AbandonedOp op;
   op.requests = std::move(requests_);
   op.tensors = {input_, output_};
-  try {
-    comm_.world().abandon(std::move(op));
-  } catch (...) {
-    new AbandonedOp(std::move(op));  // leaked on purpose: MPI may still write into it
-  }
+  comm_.world().abandon(std::move(op));
 }
 
 bool DirectAllGatherWork::test() {

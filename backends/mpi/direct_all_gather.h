@@ -11,9 +11,9 @@
 // what a ring moves too; with every pair in flight at once it suits small groups, so larger ones
 // (`all_gather_direct_ranks`, mpi_communicator.h) keep MPI_Iallgather.
 //
-// The messages travel on the communicator's private channel, tagged in the upper half of its tag
-// space by the operation's sequence number (the small all_reduces have the lower half), so
-// operations in flight together never take each other's messages. Everything is posted by the
+// The messages travel on the communicator's private channel, tagged in the direct all_gathers'
+// range of its tags by the operation's sequence number (channel_tags.h), so operations in flight
+// together never take each other's messages. Everything is posted by the
 // constructor; test() and wait() test the requests.
 #pragma once
 

@@ -10,6 +10,7 @@
 #include "mpi_types.h"
 #include "polling_work.h"
 #include "request_work.h"
+#include "ring_all_reduce.h"
 #include "small_all_reduce.h"
 #include "trellis/error.h"
 
@@ -88,6 +89,15 @@ std::size_t small_all_reduce_limit(const MpiSettings& settings, int group_size) 
   return group_size < 4 ? kSmallGroup : kAnyGroup;
 }
 
+std::size_t ring_all_reduce_limit(const MpiSettings& settings, int group_size) noexcept {
+  if (settings.ring_all_reduce_bytes >= 0) {
+    return static_cast<std::size_t>(settings.ring_all_reduce_bytes);
+  }
+  constexpr std::size_t kSmallGroup = 1;
+  constexpr std::size_t kAnyGroup = std::size_t{8} << 20;
+  return group_size < 4 ? kSmallGroup : kAnyGroup;
+}
+
 std::unique_ptr<MpiCommunicator> MpiCommunicator::make_world(const CommInit& init,
                                                              const MpiSettings& settings) {
   std::shared_ptr<MpiWorld> world = MpiWorld::acquire(init.rank, init.world_size);
@@ -122,8 +132,12 @@ MpiCommunicator::MpiCommunicator(std::shared_ptr<MpiWorld> world, std::shared_pt
       settings_(settings),
       small_all_reduce_limit_(
           small_all_reduce_limit(settings, static_cast<int>(world_ranks_.size()))),
+      ring_all_reduce_limit_(
+          ring_all_reduce_limit(settings, static_cast<int>(world_ranks_.size()))),
       device_(device),
-      scratch_(small_all_reduce_limit_) {
+      scratch_(small_all_reduce_limit_),
+      ring_scratch_(RingAllReduceWork::kWindow *
+                    static_cast<std::size_t>(settings.ring_segment_bytes)) {
   MPI_Comm_rank(comm_, &rank_);
   MPI_Comm_size(comm_, &size_);
 }
@@ -187,6 +201,11 @@ WorkPtr MpiCommunicator::do_all_reduce(const Tensor& input, const Tensor& output
   if (size_ > 1 && bytes > 0 && bytes <= small_all_reduce_limit_) {
     return std::make_unique<SmallAllReduceWork>(*this, info, input, output, in_place,
                                                 small_all_reduces_++, scratch_.take());
+  }
+  if (size_ > 1 && bytes > 0 && ring_all_reduce_limit_ > 0 && bytes >= ring_all_reduce_limit_) {
+    return std::make_unique<RingAllReduceWork>(
+        *this, info, input, output, ring_all_reduces_++,
+        static_cast<std::size_t>(settings_.ring_segment_bytes), ring_scratch_.take());
   }
   float* average = op == ReduceOp::avg ? static_cast<float*>(output.data_ptr()) : nullptr;
   return start(

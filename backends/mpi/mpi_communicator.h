@@ -2,9 +2,10 @@
 //
 // The world communicator duplicates MPI_COMM_WORLD, so Trellis's traffic never meets anyone
 // else's; split() makes the groups inside it with MPI_Comm_split. Each communicator has a second
-// duplicate, its private channel, for the messages of the backend's own algorithm
-// (small_all_reduce.h). Both use MPI_ERRORS_RETURN: a failing call becomes a CommError naming
-// the call, the operation and the group.
+// duplicate, its private channel, for the messages of the backend's own algorithms
+// (small_all_reduce.h, direct_all_gather.h, ring_all_reduce.h; channel_tags.h). Both use
+// MPI_ERRORS_RETURN: a failing call becomes a CommError naming the call, the operation and the
+// group.
 //
 // Lifetime: the world communicator owns MPI's lifetime (mpi_world.h, one MPI world per process).
 // Communicators made by split() must be destroyed before the world communicator; one that
@@ -39,6 +40,12 @@ struct MpiSettings {
   // all_gather in groups of at most this many ranks exchanges the blocks directly over
   // point-to-point messages (direct_all_gather.h); larger groups, or 0, use MPI_Iallgather.
   std::int64_t all_gather_direct_ranks = 8;
+  // all_reduce of at least this many bytes (and above the small limit) runs as a pipelined ring
+  // (ring_all_reduce.h); 0 hands those all_reduces to MPI_Iallreduce. Unset (-1):
+  // ring_all_reduce_limit() chooses by group size.
+  std::int64_t ring_all_reduce_bytes = -1;
+  // The ring's segment: the piece that moves from one step to the next on its own.
+  std::int64_t ring_segment_bytes = std::int64_t{256} << 10;
 };
 
 // The largest all_reduce, in bytes, that a group of `group_size` ranks runs by recursive
@@ -48,6 +55,16 @@ struct MpiSettings {
 // at every size and recursive doubling moves no more data than it (on 2 ranks over shared
 // memory, 18 us against 46 us at 256 KiB, 137 against 209 at 1 MiB).
 std::size_t small_all_reduce_limit(const MpiSettings& settings, int group_size) noexcept;
+
+// The smallest all_reduce, in bytes, that a group of `group_size` ranks runs by the ring (when it
+// is above the small limit too); 0: none. Unless the settings fix it: every size in groups of 2
+// or 3 ranks, where libnbc's binomial tree moves each rank's buffer twice in sequence and copies
+// it whole in place (on 2 ranks, in place, 0.4x to 0.5x the blocking MPI_Allreduce's speed from
+// 2 MiB up; the ring 0.85x to 2.2x); from 8 MiB in larger groups, where libnbc runs
+// Rabenseifner's algorithm (2 log2(p) sequential steps against the ring's 2(p - 1)): on 4 ranks
+// (oversubscribed, 2 cores) it was as fast as the ring below 8 MiB (faster out of place, slower
+// in place), the ring faster in both modes from 8 MiB.
+std::size_t ring_all_reduce_limit(const MpiSettings& settings, int group_size) noexcept;
 
 // What the world communicator and the communicators split from it share.
 struct Lineage {
@@ -73,6 +90,8 @@ class MpiCommunicator final : public Communicator {
   MpiWorld& world() const noexcept { return *world_; }
   MPI_Comm channel() const noexcept { return channel_; }
   ScratchPool& scratch() noexcept { return scratch_; }
+  // The ring all_reduces' scratch blocks (RingAllReduceWork::kWindow segments each).
+  ScratchPool& ring_scratch() noexcept { return ring_scratch_; }
   const std::vector<int>& world_ranks() const noexcept { return world_ranks_; }
   // "all_reduce (sum) of 7 f32 elements in group 'world' (world ranks [0, 1])"
   std::string describe(const OpInfo& info) const;
@@ -119,10 +138,13 @@ class MpiCommunicator final : public Communicator {
   int size_ = 1;
   MpiSettings settings_;
   std::size_t small_all_reduce_limit_;  // for this group's size
+  std::size_t ring_all_reduce_limit_;   // likewise
   Device device_;
   ScratchPool scratch_;
+  ScratchPool ring_scratch_;
   std::uint32_t small_all_reduces_ = 0;   // started so far: numbers their message tags
   std::uint32_t direct_all_gathers_ = 0;  // likewise
+  std::uint32_t ring_all_reduces_ = 0;    // likewise
 };
 
 }  // namespace trellis::mpi

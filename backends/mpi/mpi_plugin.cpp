@@ -16,28 +16,45 @@ constexpr std::int64_t kLargestSmallAllReduce = 1 << 20;
 // More ranks than this would post thousands of messages per rank and operation.
 constexpr std::int64_t kMostDirectAllGatherRanks = 1024;
 
-// The integer options, each with its range; 0 hands the operation to MPI's own collective.
+// The largest all_reduce MPI counts allow (2^31 - 1 elements of 4 bytes): a ring threshold
+// above it would never be reached.
+constexpr std::int64_t kLargestAllReduce = (std::int64_t{1} << 31) * 4;
+
+// Ring segments: below 64 bytes every message would be mostly overhead; above 16 MiB the
+// scratch block (RingAllReduceWork::kWindow segments per operation in flight) grows past reason.
+constexpr std::int64_t kSmallestRingSegment = 64;
+constexpr std::int64_t kLargestRingSegment = std::int64_t{16} << 20;
+
+// The integer options, each with its range; where the range starts at 0, 0 hands the operation
+// to MPI's own collective (`zero_means`).
 struct RangedOption {
   const char* key;
+  std::int64_t least;
   std::int64_t most;
-  const char* zero_means;
+  const char* zero_means;  // null where 0 is not allowed
   std::int64_t MpiSettings::*field;
 };
 constexpr RangedOption kRangedOptions[] = {
-    {"small_all_reduce_bytes", kLargestSmallAllReduce, "always MPI_Iallreduce",
+    {"small_all_reduce_bytes", 0, kLargestSmallAllReduce, "always MPI_Iallreduce",
      &MpiSettings::small_all_reduce_bytes},
-    {"all_gather_direct_ranks", kMostDirectAllGatherRanks, "always MPI_Iallgather",
+    {"all_gather_direct_ranks", 0, kMostDirectAllGatherRanks, "always MPI_Iallgather",
      &MpiSettings::all_gather_direct_ranks},
+    {"ring_all_reduce_bytes", 0, kLargestAllReduce, "never the ring: MPI_Iallreduce",
+     &MpiSettings::ring_all_reduce_bytes},
+    {"ring_segment_bytes", kSmallestRingSegment, kLargestRingSegment, nullptr,
+     &MpiSettings::ring_segment_bytes},
 };
 
 // "must be from 0 (always MPI_Iallreduce) to 1048576, got -3", or "" when `value` is valid.
 std::string range_problem(const RangedOption& option, std::int64_t value) {
-  if (value >= 0 && value <= option.most) return "";
-  return std::string("must be from 0 (") + option.zero_means + ") to " +
-         std::to_string(option.most) + ", got " + std::to_string(value);
+  if (value >= option.least && value <= option.most) return "";
+  std::string text = "must be from " + std::to_string(option.least);
+  if (option.zero_means) text += std::string(" (") + option.zero_means + ")";
+  return text + " to " + std::to_string(option.most) + ", got " + std::to_string(value);
 }
 
-// Unset options keep MpiSettings' defaults (small_all_reduce_bytes: chosen by group size).
+// Unset options keep MpiSettings' defaults (small_all_reduce_bytes and ring_all_reduce_bytes:
+// chosen by group size).
 MpiSettings read_settings(const trellis::Options* options) {
   MpiSettings settings;
   if (!options) return settings;
@@ -86,6 +103,13 @@ const trellis::OptionSpec options[] = {
      "all_gather in groups of at most this many ranks sends every block directly over "
      "point-to-point messages (out of place twice as fast as MPI_Iallgather); 0 = always "
      "MPI_Iallgather"},
+    {"ring_all_reduce_bytes", trellis::OptionType::integer,
+     "1 in groups of 2 or 3 ranks (every size above small_all_reduce_bytes), 8388608 otherwise",
+     "all_reduce of at least this many bytes, above small_all_reduce_bytes, runs as a pipelined "
+     "ring (reduce-scatter then all-gather over point-to-point messages); 0 = MPI_Iallreduce "
+     "above small_all_reduce_bytes"},
+    {"ring_segment_bytes", trellis::OptionType::integer, "262144",
+     "the ring all_reduce's pipeline segment, in bytes (64 to 16777216)"},
 };
 
 const trellis::PluginDescriptor descriptor{

@@ -91,9 +91,13 @@ void MpiWorld::check_launch(int rank, int world_size) const {
                    "set TRELLIS_RANK by hand.");
 }
 
-void MpiWorld::abandon(AbandonedOp&& op) {
+void MpiWorld::abandon(AbandonedOp&& op) noexcept {
   sweep_abandoned();
-  abandoned_.push_back(std::move(op));
+  try {
+    abandoned_.push_back(std::move(op));
+  } catch (...) {
+    new AbandonedOp(std::move(op));  // leaked on purpose (see mpi_world.h)
+  }
 }
 
 std::size_t MpiWorld::sweep_abandoned() noexcept {

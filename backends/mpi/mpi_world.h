@@ -50,9 +50,9 @@ class MpiWorld {
   // max and min of f32 with trellis/reduce.h's NaN rule (mpi_types.h), made once per world.
   MPI_Op f32_max() const noexcept { return f32_max_; }
   MPI_Op f32_min() const noexcept { return f32_min_; }
-  // Keeps `op`'s buffers alive until MPI has finished with them. If this throws (no memory),
-  // `op` is left as it was.
-  void abandon(AbandonedOp&& op);
+  // Keeps `op`'s buffers alive until MPI has finished with them. Without the memory to remember
+  // it, leaks them: MPI may still write into them, so they must never be freed under it.
+  void abandon(AbandonedOp&& op) noexcept;
 
  private:
   MpiWorld();

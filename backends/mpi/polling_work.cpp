@@ -27,14 +27,14 @@ std::string PollingWork::describe() const {
 
 void PollingWork::wait_for(std::chrono::milliseconds timeout) {
   if (!poll_until([this] { return test(); }, timeout, spin_time(info_.bytes()))) {
-    throw TimeoutError(timeout_message(comm_, info_, timeout));
+    throw TimeoutError(timeout_message(comm_, info_, timeout, outstanding()));
   }
 }
 
 std::string timeout_message(const MpiCommunicator& comm, const OpInfo& info,
-                            std::chrono::milliseconds timeout) {
+                            std::chrono::milliseconds timeout, const std::string& outstanding) {
   std::string text = "backend mpi: timed out after " + std::to_string(timeout.count()) +
-                     " ms waiting for " + comm.describe(info) + ". ";
+                     " ms waiting for " + comm.describe(info) + outstanding + ". ";
   switch (info.kind) {
     case OpKind::recv:
       return text +

@@ -68,14 +68,19 @@ class PollingWork : public Work {
   PollingWork(MpiCommunicator& comm, const OpInfo& info);
   // "backend mpi: <operation> in group '<name>' (world ranks [...])"
   std::string describe() const;
+  // For the TimeoutError of an operation the backend runs itself in steps: where it stands and
+  // which peers it still waits for (", at step 2 of 6: waiting for rank 1 (world rank 1)"), or ""
+  // where the operation says no more than its description.
+  virtual std::string outstanding() const { return std::string(); }
 
   MpiCommunicator& comm_;
   OpInfo info_;
 };
 
-// The TimeoutError message for `info` on `comm` after waiting `timeout`: what was waited for,
-// why it can happen and what can be done.
+// The TimeoutError message for `info` on `comm` after waiting `timeout`: what was waited for
+// (with `outstanding`, PollingWork::outstanding()'s words), why it can happen and what can be done.
 std::string timeout_message(const MpiCommunicator& comm, const OpInfo& info,
-                            std::chrono::milliseconds timeout);
+                            std::chrono::milliseconds timeout,
+                            const std::string& outstanding = std::string());
 
 }  // namespace trellis::mpi

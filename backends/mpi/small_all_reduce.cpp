@@ -3,6 +3,7 @@
 #include <bit>
 #include <cstring>
 
+#include "channel_tags.h"
 #include "mpi_call.h"
 #include "mpi_communicator.h"
 #include "mpi_types.h"
@@ -24,7 +25,7 @@ constexpr int kResultTag = 31;
 SmallAllReduceWork::SmallAllReduceWork(MpiCommunicator& comm, const OpInfo& info,
                                        const Tensor& input, const Tensor& output, bool in_place,
                                        std::uint32_t sequence, std::unique_ptr<std::byte[]> scratch)
-    : PollingWork(comm, info),
+    : SteppedWork(comm, info),
       input_(input),
       output_(output),
       scratch_(std::move(scratch)),
@@ -47,10 +48,9 @@ SmallAllReduceWork::SmallAllReduceWork(MpiCommunicator& comm, const OpInfo& info
 void SmallAllReduceWork::plan(std::uint32_t sequence) {
   const int size = comm_.size();
   const int rank = comm_.rank();
-  // The lower half of the channel's tags; the direct all_gathers have the upper half.
-  const std::int64_t slots =
-      (static_cast<std::int64_t>(comm_.world().tag_upper_bound()) + 1) / 2 / kTagsPerOperation;
-  const int base = static_cast<int>(sequence % slots) * kTagsPerOperation;
+  // The small all_reduces' range of the channel's tags (channel_tags.h).
+  const int base =
+      small_all_reduce_tags(comm_.world().tag_upper_bound()).block(sequence, kTagsPerOperation);
   const int power = static_cast<int>(std::bit_floor(static_cast<unsigned>(size)));
   const int extras = size - power;
   auto add = [this](StepKind kind, int partner, int tag) {
@@ -82,23 +82,11 @@ void SmallAllReduceWork::hand_over_to_world() noexcept {
   op.requests.assign(requests_.begin(), requests_.end());
   op.tensors = {input_, output_};
   op.memory = std::shared_ptr<std::byte[]>(std::move(scratch_));
-  try {
-    comm_.world().abandon(std::move(op));
-  } catch (...) {
-    new AbandonedOp(std::move(op));  // leaked on purpose: MPI may still write into it
-  }
+  comm_.world().abandon(std::move(op));
 }
 
 const void* SmallAllReduceWork::partial() const noexcept {
   return in_output_ ? output_.data_ptr() : input_.data_ptr();
-}
-
-bool SmallAllReduceWork::test() {
-  if (!failure_.empty()) throw CommError(failure_);
-  if (done_) return true;
-  comm_.world().progress().run();  // advances this operation too
-  if (!failure_.empty()) throw CommError(failure_);
-  return done_;
 }
 
 bool SmallAllReduceWork::advance() noexcept {

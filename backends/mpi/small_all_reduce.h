@@ -28,13 +28,12 @@
 #include <memory>
 #include <string>
 
-#include "polling_work.h"
-#include "progress_list.h"
+#include "stepped_work.h"
 #include "trellis/tensor.h"
 
 namespace trellis::mpi {
 
-class SmallAllReduceWork final : public PollingWork, private SteppedOp {
+class SmallAllReduceWork final : public SteppedWork {
  public:
   // Starts the operation: the first step is posted here. `sequence` numbers the communicator's
   // small all_reduces (the same on every rank, as every rank calls them in the same order);
@@ -44,8 +43,6 @@ class SmallAllReduceWork final : public PollingWork, private SteppedOp {
                      const Tensor& output, bool in_place, std::uint32_t sequence,
                      std::unique_ptr<std::byte[]> scratch);
   ~SmallAllReduceWork() override;
-
-  bool test() override;
 
  private:
   enum class StepKind : std::uint8_t {
@@ -82,8 +79,6 @@ class SmallAllReduceWork final : public PollingWork, private SteppedOp {
   bool posted_ = false;  // whether the current step's messages are posted
   bool in_output_;       // the partial result is in the output (in place, or after a combine)
   std::array<MPI_Request, 2> requests_{MPI_REQUEST_NULL, MPI_REQUEST_NULL};
-  bool done_ = false;  // completed successfully
-  std::string failure_;
 };
 
 }  // namespace trellis::mpi

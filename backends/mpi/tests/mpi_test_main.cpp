@@ -2,8 +2,8 @@
 //
 // One MPI world per process: the world communicator is made here, through the plugin registry,
 // before any test case, and destroyed after the last (which finalises MPI). mpirun's environment
-// gives the rank and size, as trellis-run's would. --small-all-reduce-bytes=N sets the backend's
-// option of that name.
+// gives the rank and size, as trellis-run's would. --small-all-reduce-bytes=N and
+// --ring-all-reduce-bytes=N set the backend's options of those names.
 #define DOCTEST_CONFIG_IMPLEMENT
 #include <doctest/doctest.h>
 
@@ -12,6 +12,7 @@
 #include <iostream>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "mpi_test_support.h"
@@ -20,6 +21,7 @@
 namespace {
 
 std::shared_ptr<trellis::Communicator> the_world;
+bool ring_all_reduce_off = false;  // --ring-all-reduce-bytes=0
 
 int env_int(const char* name, int fallback) {
   const char* value = std::getenv(name);
@@ -32,16 +34,28 @@ trellis::Communicator& trellis::mpi_test::world() {
   return *the_world;
 }
 
+bool trellis::mpi_test::ring_all_reduce_in_use() {
+  return !ring_all_reduce_off && the_world->size() > 1 && the_world->size() < 4;
+}
+
 int main(int argc, char** argv) {
   trellis::Options options;
   std::vector<char*> doctest_args;
-  const std::string flag = "--small-all-reduce-bytes=";
+  const std::pair<std::string, const char*> flags[] = {
+      {"--small-all-reduce-bytes=", "small_all_reduce_bytes"},
+      {"--ring-all-reduce-bytes=", "ring_all_reduce_bytes"},
+  };
   for (int i = 0; i < argc; ++i) {
-    if (std::strncmp(argv[i], flag.c_str(), flag.size()) == 0) {
-      options.set("small_all_reduce_bytes", std::int64_t{std::atoll(argv[i] + flag.size())});
-    } else {
-      doctest_args.push_back(argv[i]);
+    bool taken = false;
+    for (const auto& [flag, key] : flags) {
+      if (std::strncmp(argv[i], flag.c_str(), flag.size()) == 0) {
+        const std::int64_t value = std::atoll(argv[i] + flag.size());
+        options.set(key, value);
+        if (std::string(key) == "ring_all_reduce_bytes") ring_all_reduce_off = value == 0;
+        taken = true;
+      }
     }
+    if (!taken) doctest_args.push_back(argv[i]);
   }
   trellis::CommInit init;
   init.rank = env_int("OMPI_COMM_WORLD_RANK", 0);

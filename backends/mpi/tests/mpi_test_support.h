@@ -20,6 +20,9 @@ namespace trellis::mpi_test {
 
 // The world communicator made by mpi_test_main.cpp, with a 20 s timeout.
 Communicator& world();
+// Whether the world runs large all_reduces by the backend's ring (ring_all_reduce.h) at its
+// size: the default in groups of 2 or 3 ranks, unless --ring-all-reduce-bytes=0.
+bool ring_all_reduce_in_use();
 
 // A 1-D tensor of n elements of `dtype`, each set to `fill`.
 Tensor tensor(DType dtype, std::int64_t n, double fill = -1);

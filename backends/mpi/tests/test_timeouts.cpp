@@ -63,7 +63,8 @@ TEST_CASE("a collective a rank joins late times out on the others, saying the ru
   Communicator& comm = world();
   const int rank = comm.rank(), size = comm.size();
   if (size == 1) return;  // nobody to be late
-  // Both all_reduce paths: recursive doubling (small) and MPI_Iallreduce (above 1 MiB).
+  // Both all_reduce paths: recursive doubling (small) and, above 1 MiB, the ring (which also
+  // says where it stands and whom it waits for) or MPI_Iallreduce.
   for (std::int64_t n : {std::int64_t{3}, std::int64_t{300000}}) {
     CAPTURE(n);
     const Tensor value = tensor(DType::f32, n, 1);
@@ -76,6 +77,10 @@ TEST_CASE("a collective a rank joins late times out on the others, saying the ru
                            contains("waiting for all_reduce (sum) of " + std::to_string(n) +
                                     " f32 elements in group 'world' (world ranks [0"),
                            TimeoutError);
+      if (n > 1000 && ring_all_reduce_in_use()) {
+        CHECK_THROWS_WITH_AS(sum->wait_for(1ms), contains(", at ring step "), TimeoutError);
+        CHECK_THROWS_WITH_AS(sum->wait_for(1ms), contains("still waiting for rank "), TimeoutError);
+      }
       CHECK_THROWS_WITH_AS(sum->wait_for(1ms), contains("cannot be cancelled: the run must stop"),
                            TimeoutError);
       sum->wait();
