@@ -3,7 +3,8 @@
 
     bench/comm/plot_busbw.py results/*.json -o results/busbw.png [--in-place] [--title TEXT]
 
-One panel per operation found in the files (all_reduce, all_gather, ...), log-log axes. Several
+One panel per operation found in the files (all_reduce, all_gather, ...), four to a row, log-log
+axes. Several
 files with the same cells (repeated runs) are combined: each point is the median of its runs.
 The baseline (mpi-raw) is drawn dashed, so the plugins stand out against it.
 
@@ -47,8 +48,12 @@ def main():
         sys.exit("plot_busbw.py: no rows for that placement in " + ", ".join(args.json))
 
     ops = sorted({key[1] for key in cells})
-    figure, axes = plt.subplots(1, len(ops), figsize=(6 * len(ops), 4.4), squeeze=False)
-    for axis, op in zip(axes[0], ops):
+    columns = min(4, len(ops))
+    rows = (len(ops) + columns - 1) // columns
+    figure, axes = plt.subplots(rows, columns, figsize=(6 * columns, 4.4 * rows), squeeze=False)
+    for axis in axes.flat[len(ops):]:
+        axis.set_visible(False)
+    for axis, op in zip(axes.flat, ops):
         keys = sorted((key for key in cells if key[1] == op),
                       key=lambda key: (key[0] == BASELINE, key[0], key[2]))
         all_sizes = set()

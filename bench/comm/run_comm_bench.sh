@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
 # The communication figures of docs/benchmarks.md ("Communication backends"):
-#   2 ranks, f32 all_reduce and all_gather, 8 B to 64 MiB (x2), every comm backend this build
-#   has plus the mpi-raw baseline, REPEATS runs (each runs the backends one after another, so
-#   drifts in the machine's speed hit all of them); into bench/comm/results/: each run's JSON
-#   and console table (not committed), the medians as JSON, a PNG of busbw and the Markdown
-#   summary, out of place and in place, with the load of each run (committed); for 2 ranks the
-#   PNG is also docs/images/comm-busbw.png.
+#   NPROC ranks (2), f32, every collective of trellis-bench comm (OPS: all_reduce, all_gather,
+#   reduce_scatter, broadcast, reduce, all_to_all, all_to_all_v, sendrecv), 8 B to MAX_SIZE
+#   (64M) (x2), every comm backend this build has plus the mpi-raw baseline, REPEATS runs (each
+#   runs the backends one after another, so drifts in the machine's speed hit all of them); into
+#   bench/comm/results/: each run's JSON and console table (not committed), the medians as JSON,
+#   PNGs of busbw (one panel per collective; out of place, and in place) and the Markdown summary
+#   with the targets of both placements and the load of each run (committed); for 2 ranks the
+#   PNGs are also docs/images/comm-busbw.png and comm-busbw-in-place.png.
 #
 #   bench/comm/run_comm_bench.sh                      # build/ as scripts/test makes it
 #   REPEATS=5 ITERS=200 bench/comm/run_comm_bench.sh  # more runs, more iterations per size
+#   NPROC=4 OPS="all_reduce reduce_scatter" bench/comm/run_comm_bench.sh
 #
 # Run it on a machine as quiet as you can get; the load average each run started at is recorded
 # in its table (and in the summary), since other work on the cores shows in the figures.
@@ -26,6 +29,8 @@ repeats=${REPEATS:-3}
 iters=${ITERS:-100}
 warmup=${WARMUP:-10}
 nproc=${NPROC:-2}
+ops=${OPS:-all_reduce all_gather reduce_scatter broadcast reduce all_to_all all_to_all_v sendrecv}
+max_size=${MAX_SIZE:-64M}
 bench="$build/bin/trellis-bench"
 
 if [ ! -x "$bench" ]; then
@@ -68,17 +73,17 @@ export OMPI_MCA_hwloc_base_binding_policy=${OMPI_MCA_hwloc_base_binding_policy:-
 one_run() {
   local op=$1 json=$2
   echo "# load average at start: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
-  "$bench" comm --backend "$backends" --nproc "$nproc" --op "$op" -b 8 -e 64M -f 2 \
+  "$bench" comm --backend "$backends" --nproc "$nproc" --op "$op" -b 8 -e "$max_size" -f 2 \
     -n "$iters" -w "$warmup" --json "$json"
 }
 export -f one_run
-export bench backends nproc iters warmup
+export bench backends nproc iters warmup max_size
 
 mkdir -p "$out"
 jsons=()
-# Rounds outside, operations inside: each round measures both operations close in time.
+# Rounds outside, operations inside: each round measures every operation close in time.
 for run in $(seq 1 "$repeats"); do
-  for op in all_reduce all_gather; do
+  for op in $ops; do
     json="$out/${op}_np${nproc}_run${run}.json"
     if [ -n "$lock" ]; then
       flock "$lock" bash -c 'one_run "$@"' _ "$op" "$json"
@@ -90,10 +95,13 @@ for run in $(seq 1 "$repeats"); do
 done
 
 "$python" "$root/bench/comm/plot_busbw.py" "${jsons[@]}" -o "$out/busbw_np${nproc}.png" \
-  --title "Trellis comm backends, $nproc ranks, f32 (median of $repeats runs)"
-# The figure of docs/benchmarks.md.
+  --title "Trellis comm backends, $nproc ranks, f32, out of place (median of $repeats runs)"
+"$python" "$root/bench/comm/plot_busbw.py" "${jsons[@]}" -o "$out/busbw_np${nproc}_in_place.png" \
+  --in-place --title "Trellis comm backends, $nproc ranks, f32, in place (median of $repeats runs)"
+# The figures of docs/benchmarks.md.
 if [ "$nproc" = 2 ] && [ "$out" = "$root/bench/comm/results" ]; then
   cp "$out/busbw_np${nproc}.png" "$root/docs/images/comm-busbw.png"
+  cp "$out/busbw_np${nproc}_in_place.png" "$root/docs/images/comm-busbw-in-place.png"
 fi
 {
   "$python" "$root/bench/comm/summarize_comm.py" "${jsons[@]}" --medians "$out/medians_np${nproc}.json" \

@@ -19,7 +19,7 @@ namespace {
 volatile sig_atomic_t handler_fd = -1;
 
 // How long to wait for a signal that arrived with the one being handled.
-constexpr int kLateSignalMs = 50;
+constexpr int kLateSignalMs = 250;
 
 void on_signal(int signal) {
   const int saved = errno;
