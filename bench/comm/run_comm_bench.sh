@@ -12,6 +12,9 @@
 #   bench/comm/run_comm_bench.sh                      # build/ as scripts/test makes it
 #   REPEATS=5 ITERS=200 bench/comm/run_comm_bench.sh  # more runs, more iterations per size
 #   NPROC=4 OPS="all_reduce reduce_scatter" bench/comm/run_comm_bench.sh
+#   SMALL_MAX=64K SMALL_ITERS=2000 ITERS=20 bench/comm/run_comm_bench.sh
+#       sizes up to SMALL_MAX with SMALL_ITERS iterations (a few microseconds each: a mean over
+#       many, so that one scheduler hiccup does not make the figure), the larger ones with ITERS
 #
 # Run it on a machine as quiet as you can get; the load average each run started at is recorded
 # in its table (and in the summary), since other work on the cores shows in the figures.
@@ -31,6 +34,8 @@ warmup=${WARMUP:-10}
 nproc=${NPROC:-2}
 ops=${OPS:-all_reduce all_gather reduce_scatter broadcast reduce all_to_all all_to_all_v sendrecv}
 max_size=${MAX_SIZE:-64M}
+small_max=${SMALL_MAX:-}
+small_iters=${SMALL_ITERS:-$iters}
 bench="$build/bin/trellis-bench"
 
 if [ ! -x "$bench" ]; then
@@ -69,15 +74,33 @@ echo "backends: $backends"
 # and mpirun (mpi, mpi-raw) would bind 2 ranks to a core each; set it to compare bound ranks.
 export OMPI_MCA_hwloc_base_binding_policy=${OMPI_MCA_hwloc_base_binding_policy:-none}
 
-# One run: takes the lock (when there is one), records the load it starts at, measures.
+# One run: takes the lock (when there is one), records the load it starts at, measures; with
+# SMALL_MAX, two sweeps (the small sizes with SMALL_ITERS, the rest with ITERS), one JSON.
 one_run() {
   local op=$1 json=$2
   echo "# load average at start: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
-  "$bench" comm --backend "$backends" --nproc "$nproc" --op "$op" -b 8 -e "$max_size" -f 2 \
-    -n "$iters" -w "$warmup" --json "$json"
+  if [ -z "$small_max" ]; then
+    "$bench" comm --backend "$backends" --nproc "$nproc" --op "$op" -b 8 -e "$max_size" -f 2 \
+      -n "$iters" -w "$warmup" --json "$json"
+    return
+  fi
+  "$bench" comm --backend "$backends" --nproc "$nproc" --op "$op" -b 8 -e "$small_max" -f 2 \
+    -n "$small_iters" -w "$warmup" --json "$json.small"
+  "$bench" comm --backend "$backends" --nproc "$nproc" --op "$op" -b "$small_max" -e "$max_size" \
+    -f 2 -n "$iters" -w "$warmup" --json "$json.large"
+  # The large sweep starts at SMALL_MAX again (where the first ended): keep the small sweep's.
+  "$python" - "$json.small" "$json.large" "$json" <<'MERGE'
+import json, sys
+small, large = (json.load(open(f)) for f in sys.argv[1:3])
+seen = {(r["op"], r["backend"], r["nranks"], r["size_bytes"], r["in_place"]) for r in small}
+rows = small + [r for r in large
+                if (r["op"], r["backend"], r["nranks"], r["size_bytes"], r["in_place"]) not in seen]
+json.dump(rows, open(sys.argv[3], "w"), indent=1)
+MERGE
+  rm -f "$json.small" "$json.large"
 }
 export -f one_run
-export bench backends nproc iters warmup max_size
+export bench backends nproc iters warmup max_size small_max small_iters python
 
 mkdir -p "$out"
 jsons=()
