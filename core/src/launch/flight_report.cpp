@@ -39,6 +39,9 @@ std::int64_t int_field(const Value& o, const std::string& path, const char* key)
   return field(o, path, key, [](const Value& v) { return json::to_int(v); });
 }
 
+// The largest world a record may claim: trellis-run's and the config's limit.
+constexpr int kMaxWorldSize = 1 << 20;
+
 // An integer that must fit an int and be at least `least` (ranks, sizes, tags).
 int small_int_field(const Value& o, const std::string& path, const char* key, int least) {
   return field(o, path, key, [least](const Value& v) {
@@ -175,6 +178,11 @@ FlightRankRecord record_from(const Value& doc) {
   }
   FlightRankRecord r;
   r.world_size = small_int_field(doc, "", "world_size", 1);
+  // The report lists ranks one by one: a world no launcher starts is not a record of ours.
+  if (r.world_size > kMaxWorldSize) {
+    throw std::runtime_error("world_size: " + std::to_string(r.world_size) + " is above " +
+                             std::to_string(kMaxWorldSize) + " ranks");
+  }
   r.rank = small_int_field(doc, "", "rank", 0);
   if (r.rank >= r.world_size) {
     throw std::runtime_error("rank: " + std::to_string(r.rank) + " is not below world_size " +
@@ -855,12 +863,16 @@ FlightRankRecord read_flight_record(const std::filesystem::path& file) {
   }
   std::ostringstream text;
   text << in.rdbuf();
+  FlightRankRecord record = parse_flight_record(text.str(), file.string());
+  record.file = file;
+  return record;
+}
+
+FlightRankRecord parse_flight_record(std::string_view text, const std::string& name) {
   try {
-    FlightRankRecord record = record_from(json::parse(text.str()));
-    record.file = file;
-    return record;
+    return record_from(json::parse(text));
   } catch (const std::runtime_error& e) {
-    throw InputError("flight record " + file.string() + ": " + e.what());
+    throw InputError("flight record " + name + ": " + e.what());
   }
 }
 

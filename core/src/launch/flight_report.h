@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace trellis {
@@ -80,6 +81,8 @@ struct FlightRankRecord {
 // Reads one rank-<R>.json. Throws InputError naming the file and the field at fault when it
 // cannot be read or is not a flight record.
 FlightRankRecord read_flight_record(const std::filesystem::path& file);
+// The same from the file's text; `name` names it in messages.
+FlightRankRecord parse_flight_record(std::string_view text, const std::string& name);
 
 // Reads every rank-*.json of `dir`, ordered by rank. A file that cannot be read is skipped, and
 // the reason, naming it, is appended to `problems` when given (a rank killed while writing leaves
