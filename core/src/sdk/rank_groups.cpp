@@ -14,15 +14,21 @@ std::string ranks_text(const std::vector<int>& ranks) {
   return out + "]";
 }
 
+// Names a group made by split() and gives it its world's timeout.
+void name_group(std::unique_ptr<Communicator>& group, const std::string& what,
+                const std::vector<int>& ranks, std::chrono::milliseconds timeout) {
+  if (!group) throw Error("split of the " + what + " group gave this rank no communicator");
+  group->set_name(what + " group " + ranks_text(ranks));
+  group->set_timeout(timeout);
+}
+
 std::unique_ptr<Communicator> split_along(Communicator& world, const ParallelLayout& layout,
                                           const std::vector<ParallelDim>& dims,
                                           const std::string& name) {
   const int rank = world.rank();
   std::unique_ptr<Communicator> group =
       world.split(layout.group_color(rank, dims), layout.index_in_group(rank, dims));
-  if (!group) throw Error("split of the " + name + " group gave this rank no communicator");
-  group->set_name(name + " group " + ranks_text(layout.group(rank, dims)));
-  group->set_timeout(world.timeout());
+  name_group(group, name, layout.group(rank, dims), world.timeout());
   return group;
 }
 
@@ -32,20 +38,10 @@ std::unique_ptr<Communicator> split_grid(Communicator& tensor, int color, int ke
                                          const std::vector<int>& tensor_group,
                                          const std::string& name) {
   std::unique_ptr<Communicator> group = tensor.split(color, key);
-  if (!group) throw Error("split of the " + name + " group gave this rank no communicator");
   std::vector<int> world_ranks;
   for (int t : tensor_members) world_ranks.push_back(tensor_group[t]);
-  group->set_name(name + " group " + ranks_text(world_ranks));
-  group->set_timeout(tensor.timeout());
+  name_group(group, name, world_ranks, tensor.timeout());
   return group;
-}
-
-// Names a group made by split() and gives it its world's timeout.
-void name_group(std::unique_ptr<Communicator>& group, const std::string& what,
-                const std::vector<int>& ranks, std::chrono::milliseconds timeout) {
-  if (!group) throw Error("split of the " + what + " group gave this rank no communicator");
-  group->set_name(what + " group " + ranks_text(ranks));
-  group->set_timeout(timeout);
 }
 
 // The expert group (split from the expert dimension's world: ep consecutive data ranks) and the
