@@ -33,16 +33,27 @@ RankGroups make_run_groups(const ResolvedRun& run, const RankEnvironment& enviro
 }
 
 std::string group_backends_text(const RankGroups& groups) {
+  // The group a dimension's backend carries (expert: null without expert parallelism).
+  const auto group_of = [&](CommDimension dimension) -> const Communicator* {
+    switch (dimension) {
+      case CommDimension::tensor:
+        return groups.tensor.get();
+      case CommDimension::context:
+        return groups.context.get();
+      case CommDimension::data:
+        return groups.data.get();
+      case CommDimension::pipeline:
+        return groups.pipeline.get();
+      case CommDimension::expert:
+        return groups.expert.get();
+    }
+    return nullptr;
+  };
   const std::string world = groups.world->backend();
-  const std::pair<const char*, const Communicator*> dimensions[] = {
-      {"tensor", groups.tensor.get()},
-      {"context", groups.context.get()},
-      {"data", groups.data.get()},
-      {"pipeline", groups.pipeline.get()},
-      {"expert", groups.expert.get()}};
   // Other backends in the order the dimensions first name them.
   std::vector<std::string> others;
-  for (const auto& [name, group] : dimensions) {
+  for (CommDimension dimension : kCommDimensions) {
+    const Communicator* group = group_of(dimension);
     if (group && group->backend() != world &&
         std::find(others.begin(), others.end(), group->backend()) == others.end()) {
       others.emplace_back(group->backend());
@@ -51,9 +62,11 @@ std::string group_backends_text(const RankGroups& groups) {
   std::string text = world;
   for (const std::string& backend : others) {
     std::string names;
-    for (const auto& [name, group] : dimensions) {
-      if (group && group->backend() == backend)
-        names += (names.empty() ? "" : " and ") + std::string(name);
+    for (CommDimension dimension : kCommDimensions) {
+      const Communicator* group = group_of(dimension);
+      if (group && group->backend() == backend) {
+        names += (names.empty() ? "" : " and ") + std::string(comm_dimension_name(dimension));
+      }
     }
     text += ", " + names + " groups over " + backend;
   }
