@@ -6,7 +6,9 @@
 //   mismatch  rank 1 all-reduces two elements where rank 0 passes one;
 //   stop      rank 1 stops itself with SIGSTOP (alive, silent).
 // Each run must fail within the timeout plus 10 s of a clean run's time, its flight-record
-// report must name rank 1 and the operation, and no process of the run may be left.
+// report must name rank 1 and the operation, and no process of the run may be left. The
+// mpirun_* cases start the ranks with a user's own mpirun instead, where the ranks gather the
+// records among themselves (launch/flight_gathering.h).
 #include <dirent.h>
 #include <doctest/doctest.h>
 
@@ -58,13 +60,24 @@ struct TimedRun {
   double seconds = 0;
 };
 
-TimedRun train(const fs::path& config, const std::string& fault) {
+// How the ranks are started: trellis-train launches itself, or a user's mpirun starts them.
+enum class Start { itself, mpirun };
+
+TimedRun train(const fs::path& config, const std::string& fault, Start how) {
   std::map<std::string, std::optional<std::string>> env = {{"OMPI_ALLOW_RUN_AS_ROOT", "1"},
                                                            {"OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1"}};
   if (!fault.empty()) env["TRELLIS_TEST_FAULT"] = fault;
   const auto start = std::chrono::steady_clock::now();
   TimedRun run;
-  run.result = run_trellis_train({config.string()}, env);
+  if (how == Start::itself) {
+    run.result = run_trellis_train({config.string()}, env);
+  } else {
+#if defined(TRELLIS_TEST_MPIRUN)
+    run.result = trellis::test::run_process(
+        {TRELLIS_TEST_MPIRUN, "-n", "2", "--oversubscribe", TRELLIS_TRAIN_BINARY, config.string()},
+        env);
+#endif
+  }
   run.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return run;
 }
@@ -103,13 +116,14 @@ std::vector<std::string> left_running(const std::string& text) {
 }
 
 // Runs `fault` and checks the ending; returns the output for the case's own checks.
-std::string check_hang_ends(const std::string& name, const std::string& fault) {
+std::string check_hang_ends(const std::string& name, const std::string& fault,
+                            Start how = Start::itself) {
   const fs::path config = write_config(name);
   // The same run without the fault: the start-up and steps a hang adds its wait to.
-  const TimedRun clean = train(config, "");
+  const TimedRun clean = train(config, "", how);
   INFO("clean run:\n" << clean.result.output);
   REQUIRE(clean.result.exit_code == 0);
-  const TimedRun hung = train(config, fault);
+  const TimedRun hung = train(config, fault, how);
   INFO(fault << " (" << backend() << "), " << hung.seconds << " s:\n" << hung.result.output);
   CHECK(hung.result.exit_code != 0);
   CHECK(hung.seconds < clean.seconds + kTimeoutSeconds + 10);
@@ -170,3 +184,30 @@ TEST_CASE("stop") {
   CHECK((line.find("rank 1 wrote no record") != std::string::npos ||
          line.find("rank 1 stopped (SIGSTOP or a debugger)") != std::string::npos));
 }
+
+#if defined(TRELLIS_TEST_MPIRUN)
+// Under a user's mpirun there is no trellis launcher: the first rank to fail asks the others for
+// their records, prints the analysis and leaves it in <out_dir>/flight/report.txt.
+TEST_CASE("mpirun_skip") {
+  const std::string output = check_hang_ends("mpirun-skip", "skip:1:2", Start::mpirun);
+  const std::string line = first_disagreement(output);
+  INFO(line);
+  CHECK(line.find("rank 1") != std::string::npos);
+  CHECK(line.find("loss all-reduce") != std::string::npos);
+  std::ifstream saved(fs::path(TRELLIS_TEST_WORK_DIR) / (backend() + "-mpirun-skip") /
+                      "out/flight/report.txt");
+  const std::string report((std::istreambuf_iterator<char>(saved)),
+                           std::istreambuf_iterator<char>());
+  CHECK(first_disagreement(report) == line);
+}
+
+TEST_CASE("mpirun_stop") {
+  const std::string output = check_hang_ends("mpirun-stop", "stop:1:2", Start::mpirun);
+  const std::string line = first_disagreement(output);
+  INFO(line);
+  // Rank 1 is stopped when rank 0 asks for its record: it cannot write one, and the report says
+  // why.
+  CHECK(line.find("rank 1 wrote no record") != std::string::npos);
+  CHECK(output.find(") is stopped (SIGSTOP or a debugger)") != std::string::npos);
+}
+#endif

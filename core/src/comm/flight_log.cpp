@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "json/readable_json.h"
+#include "os/host_name.h"
 #include "trellis/error.h"
 
 namespace trellis {
@@ -81,11 +82,6 @@ void FlightLog::set_activity(const std::string& activity) {
   activity_ = std::move(text);
 }
 
-std::shared_ptr<const std::string> FlightLog::activity() const {
-  std::lock_guard lock(mutex_);
-  return activity_;
-}
-
 void FlightLog::enter_wait(const FlightGroupRecord& group, std::int64_t seq) {
   const double now = flight_clock_us();
   std::lock_guard lock(mutex_);
@@ -121,19 +117,19 @@ void FlightLog::set_step(std::int64_t step) {
   step_ = step;
 }
 
-std::int64_t FlightLog::step() const {
+FlightLog::IssueContext FlightLog::note_issue() {
+  const double now = flight_clock_us();
   std::lock_guard lock(mutex_);
-  return step_;
+  last_activity_us_ = now;
+  return {step_, activity_};
 }
 
 std::string FlightLog::to_json(const std::string& reason) const {
   json::Document doc;
-  char host[256] = {};
-  ::gethostname(host, sizeof host - 1);
   doc["rank"] = world_rank_;
   doc["world_size"] = world_size_;
   doc["pid"] = static_cast<std::int64_t>(::getpid());
-  doc["host"] = std::string(host);
+  doc["host"] = host_name();
   doc["reason"] = reason;
   doc["written_us"] = flight_clock_us();
   json::Document groups = json::Document::array();

@@ -72,7 +72,6 @@ class FlightLog {
   // What the rank is doing, recorded with each operation it issues from now on ("step 3, 1B2
   // (stage 0, microbatch 2)", "step 3: gradient reduction"); empty: nothing in particular.
   void set_activity(const std::string& activity);
-  std::shared_ptr<const std::string> activity() const;
   // Around a blocking wait for operation `seq` of `group`: a rank that hangs is either inside a
   // wait (on what, since when) or not waiting at all (stopped, or busy outside communication),
   // and the record says which. Each also counts as communication activity.
@@ -87,7 +86,14 @@ class FlightLog {
 
   // The training step (1-based) recorded with each operation from now on.
   void set_step(std::int64_t step);
-  std::int64_t step() const;
+
+  // What an operation being issued is recorded with: the step and the activity, read together
+  // (one lock per operation, not three); issuing counts as activity.
+  struct IssueContext {
+    std::int64_t step = 0;
+    std::shared_ptr<const std::string> activity;
+  };
+  IssueContext note_issue();
 
   // The record as JSON (launch/flight_report.h describes the fields); `reason`: why it is
   // written (the error, or the signal).

@@ -124,10 +124,10 @@ class FlightRecordingCommunicator final : public ForwardingCommunicator {
   WorkPtr operation(const char* op, const Tensor& tensor, std::size_t bytes, int peer, int tag,
                     Start&& start) {
     Communicator& inner = synced();
-    log_->note_activity();
+    const FlightLog::IssueContext context = log_->note_issue();
     const DType dtype = tensor.defined() ? tensor.dtype() : DType::f32;
     const std::int64_t seq = record_->record(name(), op, dtype, static_cast<std::int64_t>(bytes),
-                                             peer, tag, log_->step(), log_->activity());
+                                             peer, tag, context.step, context.activity);
     WorkPtr work;
     try {
       work = start(inner);

@@ -22,6 +22,7 @@
 #include "launch/rank_environment.h"
 #include "launch/signal_watch.h"
 #include "launch/tagged_output.h"
+#include "os/host_name.h"
 #include "trellis/error.h"
 
 namespace trellis {
@@ -47,12 +48,6 @@ constexpr std::chrono::milliseconds kStoreWatchPeriod{100};
 // started) before the launcher stops reading them.
 constexpr std::chrono::milliseconds kOutputDrain{500};
 
-std::string this_host() {
-  char name[256] = {};
-  if (::gethostname(name, sizeof name - 1) != 0) return "localhost";
-  return name;
-}
-
 std::string plural(int n, const char* one, const char* many) {
   return std::to_string(n) + " " + (n == 1 ? one : many);
 }
@@ -74,7 +69,7 @@ struct Child {
 
 class Launch {
  public:
-  explicit Launch(const LaunchOptions& options) : o_(options), host_(this_host()) {}
+  explicit Launch(const LaunchOptions& options) : o_(options), host_(host_name()) {}
   int run();
 
  private:

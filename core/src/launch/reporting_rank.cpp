@@ -16,6 +16,7 @@
 #include "launch/failure_report.h"
 #include "launch/rank_environment.h"
 #include "launch/signal_watch.h"
+#include "os/host_name.h"
 #include "trellis/error.h"
 
 namespace trellis {
@@ -24,12 +25,6 @@ namespace {
 
 // How long a failing rank may take to reach the store with its report.
 constexpr std::chrono::seconds kReportTimeout{5};
-
-std::string host_name() {
-  char name[256] = {};
-  if (::gethostname(name, sizeof name - 1) != 0) return "localhost";
-  return name;
-}
 
 void report(const RankEnvironment& env, pid_t pid, int status, const std::string& name) {
   if (env.store.empty()) return;

@@ -15,6 +15,7 @@
 #include "device/loaded_openblas.h"
 #include "kernels/compute_device.h"
 #include "kernels/host_transfer.h"
+#include "launch/flight_gathering.h"
 #include "launch/rank_environment.h"
 #include "launch/run_groups.h"
 #include "pipeline/executor.h"
@@ -117,6 +118,9 @@ struct Trainer::State {
   std::shared_ptr<FlightLog> flight;
   std::filesystem::path flight_dir;
   std::unique_ptr<FlightSignalDump> flight_dump;
+  // Without a trellis launcher (a user's own mpirun or srun): the ranks gather the records
+  // themselves when one fails (launch/flight_gathering.h).
+  std::optional<FlightGathering> flight_gathering;
   RankGroups groups;
   PipelinePlan plan, eval_plan;
   std::optional<RankModel> model;
@@ -186,8 +190,11 @@ Trainer::Trainer(const ResolvedRun& run, const RunEnvironment& environment, std:
     s.flight_dir = environment.flight_dir ? std::filesystem::path(*environment.flight_dir)
                                           : std::filesystem::path(cfg.run.out_dir) / "flight";
     s.flight_dump = std::make_unique<FlightSignalDump>(s.flight, s.flight_dir);
+    if (!environment.flight_dir) FlightGathering::clear_earlier_run(s.flight_dir, s.rank);
   }
   s.groups = make_run_groups(run, s.rank_env, s.device.device, s.flight);
+  if (s.flight && !environment.flight_dir)
+    s.flight_gathering.emplace(s.flight_dir, s.rank, run.world_size);
   std::string blas_line;  // collective: every rank takes part
   if (run.device == DeviceKind::cpu) blas_line = ranks_openblas_line(run, s.groups, s.device);
 
@@ -304,6 +311,12 @@ void Trainer::State::write_flight_record(const std::string& reason) {
   try {
     const std::filesystem::path file = flight->write(flight_dir, reason);
     std::fprintf(stderr, "trellis: rank %d: flight record written to %s\n", rank, file.c_str());
+    if (!flight_gathering) return;
+    const std::optional<std::string> report = flight_gathering->after_failure();
+    if (report) {
+      std::fprintf(stderr, "trellis: rank %d: the ranks' flight records (%s):\n%s", rank,
+                   flight_dir.c_str(), report->c_str());
+    }
   } catch (const Error& e) {
     std::fprintf(stderr, "trellis: rank %d: %s\n", rank, e.what());
   }
