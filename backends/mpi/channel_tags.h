@@ -7,7 +7,8 @@
 // messages, whatever order their messages are posted in:
 //   - the lower half for the small all_reduces (small_all_reduce.h: 32 tags per operation);
 //   - the third quarter for the direct all_gathers (direct_all_gather.h: one tag per operation);
-//   - the last quarter for the ring all_reduces (ring_all_reduce.h: one tag per operation).
+//   - the last quarter for the rings: all_reduce, reduce_scatter and reduce (ring_collective.h:
+//     one tag per operation, numbered together).
 // An operation's tags are used again only when the sequence has gone round its whole range
 // (8192 operations at the smallest MPI_TAG_UB): far more than are ever in flight at once.
 #pragma once
@@ -37,7 +38,7 @@ inline TagRange direct_all_gather_tags(int tag_upper_bound) noexcept {
   const std::int64_t tags = static_cast<std::int64_t>(tag_upper_bound) + 1;
   return {static_cast<int>(tags / 2), static_cast<int>(tags / 4)};
 }
-inline TagRange ring_all_reduce_tags(int tag_upper_bound) noexcept {
+inline TagRange ring_tags(int tag_upper_bound) noexcept {
   const std::int64_t tags = static_cast<std::int64_t>(tag_upper_bound) + 1;
   const std::int64_t first = tags / 2 + tags / 4;
   return {static_cast<int>(first), static_cast<int>(tags - first)};

@@ -3,7 +3,7 @@
 // The world communicator duplicates MPI_COMM_WORLD, so Trellis's traffic never meets anyone
 // else's; split() makes the groups inside it with MPI_Comm_split. Each communicator has a second
 // duplicate, its private channel, for the messages of the backend's own algorithms
-// (small_all_reduce.h, direct_all_gather.h, ring_all_reduce.h; channel_tags.h). Both use
+// (small_all_reduce.h, direct_all_gather.h, ring_collective.h; channel_tags.h). Both use
 // MPI_ERRORS_RETURN: a failing call becomes a CommError naming the call, the operation and the
 // group.
 //
@@ -41,10 +41,16 @@ struct MpiSettings {
   // point-to-point messages (direct_all_gather.h); larger groups, or 0, use MPI_Iallgather.
   std::int64_t all_gather_direct_ranks = 8;
   // all_reduce of at least this many bytes (and above the small limit) runs as a pipelined ring
-  // (ring_all_reduce.h); 0 hands those all_reduces to MPI_Iallreduce. Unset (-1):
+  // (ring_collective.h); 0 hands those all_reduces to MPI_Iallreduce. Unset (-1):
   // ring_all_reduce_limit() chooses by group size.
   std::int64_t ring_all_reduce_bytes = -1;
-  // The ring's segment: the piece that moves from one step to the next on its own.
+  // reduce_scatter (bytes of its input) and reduce of at least this many bytes run as the ring's
+  // reduce-scatter (then, for reduce, a gather to the root); 0 hands them to
+  // MPI_Ireduce_scatter_block and MPI_Ireduce. Unset (-1): ring_reduce_scatter_limit() and
+  // ring_reduce_limit() choose by group size.
+  std::int64_t ring_reduce_scatter_bytes = -1;
+  std::int64_t ring_reduce_bytes = -1;
+  // The rings' segment: the piece that moves from one step to the next on its own.
   std::int64_t ring_segment_bytes = std::int64_t{256} << 10;
 };
 
@@ -65,6 +71,18 @@ std::size_t small_all_reduce_limit(const MpiSettings& settings, int group_size) 
 // (oversubscribed, 2 cores) it was as fast as the ring below 8 MiB (faster out of place, slower
 // in place), the ring faster in both modes from 8 MiB.
 std::size_t ring_all_reduce_limit(const MpiSettings& settings, int group_size) noexcept;
+
+// The smallest reduce_scatter (bytes of its input) and reduce that a group of `group_size` ranks
+// runs by the ring; 0: none. Unless the settings fix them, measured against libnbc's
+// MPI_Ireduce_scatter_block and MPI_Ireduce (2-core VM, loaded by other work, 3 and 4 ranks
+// oversubscribed): every size in a group of 2, where libnbc took 1.5 to 3 times the ring's time
+// for a few bytes and 10 to 100 times from 64 KiB up; from 64 KiB in groups of 3 (below, where
+// the ring's n - 1 steps each wait for a descheduled rank, libnbc was as fast or faster); in
+// larger groups reduce from 64 KiB too, reduce_scatter from 1 MiB (libnbc's 2 steps of recursive
+// halving beat the ring's 3 below: 0.15 against 0.39 ms at 64 KiB on 4 ranks; from 1 MiB the
+// ring moved 1.1x to 1.9x the bytes per second, 7.5x at 16 MiB).
+std::size_t ring_reduce_scatter_limit(const MpiSettings& settings, int group_size) noexcept;
+std::size_t ring_reduce_limit(const MpiSettings& settings, int group_size) noexcept;
 
 // What the world communicator and the communicators split from it share.
 struct Lineage {
@@ -90,8 +108,10 @@ class MpiCommunicator final : public Communicator {
   MpiWorld& world() const noexcept { return *world_; }
   MPI_Comm channel() const noexcept { return channel_; }
   ScratchPool& scratch() noexcept { return scratch_; }
-  // The ring all_reduces' scratch blocks (RingAllReduceWork::kWindow segments each).
+  // The rings' scratch blocks (RingWork::kWindow segments each), and the chunks of partial
+  // results of ring reduces on ranks other than the root.
   ScratchPool& ring_scratch() noexcept { return ring_scratch_; }
+  GrowingScratch& ring_partials() noexcept { return ring_partials_; }
   const std::vector<int>& world_ranks() const noexcept { return world_ranks_; }
   // "all_reduce (sum) of 7 f32 elements in group 'world' (world ranks [0, 1])"
   std::string describe(const OpInfo& info) const;
@@ -101,8 +121,9 @@ class MpiCommunicator final : public Communicator {
  protected:
   WorkPtr do_all_reduce(const Tensor& input, const Tensor& output, ReduceOp op) override;
   WorkPtr do_all_gather(const Tensor& input, const Tensor& output) override;
-  // The output as chunk rank() of the input (comm.h's in-place form) is declined: MPI's
-  // in-place reduce_scatter leaves the result at the start of the buffer instead.
+  // The output as chunk rank() of the input (comm.h's in-place form) is declined in groups of
+  // more than 2 ranks (and by MPI_Ireduce_scatter_block, whose in-place form leaves the result at
+  // the start of the buffer instead); the ring takes it in a group of 2.
   WorkPtr do_reduce_scatter(const Tensor& input, const Tensor& output, ReduceOp op) override;
   WorkPtr do_broadcast(const Tensor& buffer, int root) override;
   WorkPtr do_reduce(const Tensor& input, const Tensor& output, ReduceOp op, int root) override;
@@ -121,6 +142,8 @@ class MpiCommunicator final : public Communicator {
                   MPI_Comm channel, std::vector<int> world_ranks, bool is_world,
                   const MpiSettings& settings, Device device);
 
+  // A RingWork (ring_collective.h) for `info`, with its scratch and sequence number.
+  WorkPtr start_ring(const OpInfo& info, const Tensor& input, const Tensor& output);
   // Throws when this communicator can no longer be used (split from a world that is gone).
   void check_usable(OpKind op) const;
   // Runs `call(request)` (an MPI_I* call) for a new RequestWork keeping `first` and `second`.
@@ -139,12 +162,15 @@ class MpiCommunicator final : public Communicator {
   MpiSettings settings_;
   std::size_t small_all_reduce_limit_;  // for this group's size
   std::size_t ring_all_reduce_limit_;   // likewise
+  std::size_t ring_reduce_scatter_limit_;
+  std::size_t ring_reduce_limit_;
   Device device_;
   ScratchPool scratch_;
   ScratchPool ring_scratch_;
+  GrowingScratch ring_partials_;
   std::uint32_t small_all_reduces_ = 0;   // started so far: numbers their message tags
   std::uint32_t direct_all_gathers_ = 0;  // likewise
-  std::uint32_t ring_all_reduces_ = 0;    // likewise
+  std::uint32_t rings_ = 0;               // likewise (all three ring operations together)
 };
 
 }  // namespace trellis::mpi

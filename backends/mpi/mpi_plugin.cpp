@@ -16,12 +16,12 @@ constexpr std::int64_t kLargestSmallAllReduce = 1 << 20;
 // More ranks than this would post thousands of messages per rank and operation.
 constexpr std::int64_t kMostDirectAllGatherRanks = 1024;
 
-// The largest all_reduce MPI counts allow (2^31 - 1 elements of 4 bytes): a ring threshold
-// above it would never be reached.
+// The largest all_reduce or reduce MPI counts allow (2^31 - 1 elements of 4 bytes): a ring
+// threshold above it would never be reached.
 constexpr std::int64_t kLargestAllReduce = (std::int64_t{1} << 31) * 4;
 
 // Ring segments: below 64 bytes every message would be mostly overhead; above 16 MiB the
-// scratch block (RingAllReduceWork::kWindow segments per operation in flight) grows past reason.
+// scratch block (RingWork::kWindow segments per operation in flight) grows past reason.
 constexpr std::int64_t kSmallestRingSegment = 64;
 constexpr std::int64_t kLargestRingSegment = std::int64_t{16} << 20;
 
@@ -41,6 +41,10 @@ constexpr RangedOption kRangedOptions[] = {
      &MpiSettings::all_gather_direct_ranks},
     {"ring_all_reduce_bytes", 0, kLargestAllReduce, "never the ring: MPI_Iallreduce",
      &MpiSettings::ring_all_reduce_bytes},
+    {"ring_reduce_scatter_bytes", 0, kLargestAllReduce, "never the ring: MPI_Ireduce_scatter_block",
+     &MpiSettings::ring_reduce_scatter_bytes},
+    {"ring_reduce_bytes", 0, kLargestAllReduce, "never the ring: MPI_Ireduce",
+     &MpiSettings::ring_reduce_bytes},
     {"ring_segment_bytes", kSmallestRingSegment, kLargestRingSegment, nullptr,
      &MpiSettings::ring_segment_bytes},
 };
@@ -53,8 +57,8 @@ std::string range_problem(const RangedOption& option, std::int64_t value) {
   return text + " to " + std::to_string(option.most) + ", got " + std::to_string(value);
 }
 
-// Unset options keep MpiSettings' defaults (small_all_reduce_bytes and ring_all_reduce_bytes:
-// chosen by group size).
+// Unset options keep MpiSettings' defaults (small_all_reduce_bytes and the ring_*_bytes: chosen
+// by group size).
 MpiSettings read_settings(const trellis::Options* options) {
   MpiSettings settings;
   if (!options) return settings;
@@ -108,8 +112,17 @@ const trellis::OptionSpec options[] = {
      "all_reduce of at least this many bytes, above small_all_reduce_bytes, runs as a pipelined "
      "ring (reduce-scatter then all-gather over point-to-point messages); 0 = MPI_Iallreduce "
      "above small_all_reduce_bytes"},
+    {"ring_reduce_scatter_bytes", trellis::OptionType::integer,
+     "1 in groups of 2 ranks (every size), 65536 in groups of 3, 1048576 otherwise",
+     "reduce_scatter whose input has at least this many bytes runs as a pipelined ring "
+     "reduce-scatter over point-to-point messages; 0 = always MPI_Ireduce_scatter_block"},
+    {"ring_reduce_bytes", trellis::OptionType::integer,
+     "1 in groups of 2 ranks (every size), 65536 otherwise",
+     "reduce of at least this many bytes runs over point-to-point messages: a pipelined chain "
+     "to the root in groups of 2 ranks, a ring reduce-scatter then a gather of the chunks to "
+     "the root in larger ones; 0 = always MPI_Ireduce"},
     {"ring_segment_bytes", trellis::OptionType::integer, "262144",
-     "the ring all_reduce's pipeline segment, in bytes (64 to 16777216)"},
+     "the rings' pipeline segment, in bytes (64 to 16777216)"},
 };
 
 const trellis::PluginDescriptor descriptor{

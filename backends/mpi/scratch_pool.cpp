@@ -17,4 +17,13 @@ void ScratchPool::give(std::unique_ptr<std::byte[]> block) noexcept {
   }
 }
 
+SizedBlock GrowingScratch::take(std::size_t bytes) {
+  if (kept_.data && kept_.bytes >= bytes) return std::move(kept_);
+  return {std::make_unique_for_overwrite<std::byte[]>(bytes), bytes};
+}
+
+void GrowingScratch::give(SizedBlock block) noexcept {
+  if (!kept_.data || block.bytes > kept_.bytes) kept_ = std::move(block);
+}
+
 }  // namespace trellis::mpi

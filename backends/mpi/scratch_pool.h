@@ -1,8 +1,11 @@
-// Receive buffers for the recursive-doubling all_reduce, reused.
+// Scratch buffers of the backend's own algorithms, reused.
 //
-// Each small all_reduce in flight needs a buffer for the partner's half of every round. Blocks
-// come back to the pool when the operation completes, so a steady stream of small all_reduces
-// allocates nothing after the first few.
+// Each small all_reduce in flight needs a buffer for the partner's half of every round, each ring
+// a block of receive slots (ScratchPool: blocks of one size), and a ring reduce on a rank other
+// than the root a chunk of partial results (GrowingScratch: as large as the operation's chunk).
+// Blocks come back when the operation completes, so a steady stream of operations allocates
+// nothing after the first few: a large block freshly allocated costs a page fault per page the
+// first time it is written, more than moving the data through it.
 #pragma once
 
 #include <cstddef>
@@ -23,6 +26,24 @@ class ScratchPool {
  private:
   std::size_t block_bytes_;
   std::vector<std::unique_ptr<std::byte[]>> free_;
+};
+
+// A block and its size in bytes.
+struct SizedBlock {
+  std::unique_ptr<std::byte[]> data;
+  std::size_t bytes = 0;
+};
+
+// Keeps the largest block given back: an operation of the size the last ones had (the usual
+// case: the same tensors every step) takes it again.
+class GrowingScratch {
+ public:
+  // A block of at least `bytes` bytes (16-byte aligned).
+  SizedBlock take(std::size_t bytes);
+  void give(SizedBlock block) noexcept;
+
+ private:
+  SizedBlock kept_;
 };
 
 }  // namespace trellis::mpi

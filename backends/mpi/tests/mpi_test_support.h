@@ -20,7 +20,7 @@ namespace trellis::mpi_test {
 
 // The world communicator made by mpi_test_main.cpp, with a 20 s timeout.
 Communicator& world();
-// Whether the world runs large all_reduces by the backend's ring (ring_all_reduce.h) at its
+// Whether the world runs large all_reduces by the backend's ring (ring_collective.h) at its
 // size: the default in groups of 2 or 3 ranks, unless --ring-all-reduce-bytes=0.
 bool ring_all_reduce_in_use();
 

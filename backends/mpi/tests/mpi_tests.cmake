@@ -53,3 +53,23 @@ add_mpi_test_program(test_mpi_launch_mismatch test_launch_mismatch.cpp
 add_test(NAME mpi_launch_mismatch COMMAND test_mpi_launch_mismatch)
 set_tests_properties(mpi_launch_mismatch PROPERTIES LABELS multirank TIMEOUT 60
   ENVIRONMENT "${mpi_test_environment}")
+
+# The conformance suite with every reduce_scatter and reduce (and all_reduce) by the ring, in
+# 1 KiB segments: several segments per chunk from 1 KiB of f32 up, chunks of unequal length and
+# empty ones (fewer elements than ranks), in place and not, every root, every reduction with
+# NaN, i32, at 2 to 4 ranks (3 is not a power of two). The suite's own variants
+# (tests/comm/conformance) force the all_reduce ring only.
+if(TARGET comm_conformance AND TARGET trellis-run)
+  foreach(ranks 2 3 4)
+    set(test_name comm_conformance_mpi_ring_reduce_np${ranks})
+    add_test(NAME ${test_name}
+      COMMAND $<TARGET_FILE:trellis-run> --mpirun -n ${ranks} --tag-output --
+              $<TARGET_FILE:comm_conformance> mpi --no-large
+              --option small_all_reduce_bytes=0 --option ring_all_reduce_bytes=1
+              --option ring_reduce_scatter_bytes=1 --option ring_reduce_bytes=1
+              --option ring_segment_bytes=1024
+              --scratch ${CMAKE_BINARY_DIR}/backends/mpi/tests/work/${test_name})
+    set_tests_properties(${test_name} PROPERTIES LABELS multirank TIMEOUT 300
+      PROCESSORS ${ranks})
+  endforeach()
+endif()

@@ -54,6 +54,39 @@ TEST_CASE("operations started together complete whatever order they are waited i
   CHECK(mismatches(incoming, [&](auto i) { return contribution(left, i); }) == "");
 }
 
+TEST_CASE("large all_reduces, reduce_scatters and reduces in flight together keep apart") {
+  // The backend's rings, where they run (every size by default in small groups), number their
+  // messages together; two reduces in flight each need a chunk of partial results.
+  Communicator& comm = world();
+  const int rank = comm.rank(), size = comm.size();
+  constexpr std::int64_t kCount = 300000;
+  auto mine = [&](auto i) { return contribution(rank, i); };
+  auto sum = [&](auto i) {
+    double total = 0;
+    for (int r = 0; r < size; ++r) total += contribution(r, i);
+    return total;
+  };
+  const Tensor input = tensor_of(DType::f32, kCount * size, mine);
+  const Tensor scattered = tensor(DType::f32, kCount);
+  const Tensor reduced_first = tensor(DType::f32, kCount * size);
+  const Tensor reduced_last = tensor(DType::f32, kCount * size);
+  const Tensor all_reduced = tensor(DType::f32, kCount * size);
+  std::vector<WorkPtr> works;
+  works.push_back(comm.reduce(input, reduced_first, ReduceOp::sum, 0));
+  works.push_back(comm.reduce_scatter(input, scattered, ReduceOp::sum));
+  works.push_back(comm.all_reduce(input, all_reduced, ReduceOp::sum));
+  works.push_back(comm.reduce(input, reduced_last, ReduceOp::sum, size - 1));
+  if (rank % 2 == 0) {
+    for (auto it = works.rbegin(); it != works.rend(); ++it) (*it)->wait();
+  } else {
+    for (auto& work : works) work->wait();
+  }
+  CHECK(mismatches(scattered, [&](auto i) { return sum(rank * kCount + i); }) == "");
+  CHECK(mismatches(all_reduced, sum) == "");
+  if (rank == 0) CHECK(mismatches(reduced_first, sum) == "");
+  if (rank == size - 1) CHECK(mismatches(reduced_last, sum) == "");
+}
+
 TEST_CASE("many small all_reduces in flight keep their messages apart") {
   Communicator& comm = world();
   const int rank = comm.rank(), size = comm.size();

@@ -69,7 +69,9 @@ TEST_CASE("a collective a rank joins late times out on the others, saying the ru
     CAPTURE(n);
     const Tensor value = tensor(DType::f32, n, 1);
     if (rank == size - 1) {
-      std::this_thread::sleep_for(600ms);  // late, but not past the others' second wait
+      // Late by far more than the others' 200 ms wait: a loaded machine (2 cores, ctest -j2) can
+      // deschedule them for a few hundred milliseconds before they get to their short waits.
+      std::this_thread::sleep_for(1500ms);
       comm.all_reduce(value, value, ReduceOp::sum)->wait();
     } else {
       WorkPtr sum = comm.all_reduce(value, value, ReduceOp::sum);
@@ -86,5 +88,48 @@ TEST_CASE("a collective a rank joins late times out on the others, saying the ru
       sum->wait();
     }
     CHECK(mismatches(value, [&](auto) { return size; }) == "");
+  }
+}
+
+TEST_CASE("a reduce_scatter or reduce a rank joins late times out on the others") {
+  Communicator& comm = world();
+  const int rank = comm.rank(), size = comm.size();
+  if (size == 1) return;  // nobody to be late
+  // Inputs of 1.2 MB per rank: several ring segments, and by the backend's ring at every group
+  // size with the default limits (reduce from 64 KiB, reduce_scatter from 1 MiB at most), which
+  // says where it stands and whom it waits for.
+  constexpr std::int64_t kChunk = 300000;
+  const Tensor input = tensor(DType::f32, kChunk * size, 1);
+  const Tensor scattered = tensor(DType::f32, kChunk);
+  const Tensor reduced = tensor(DType::f32, kChunk * size);
+  for (const bool scatter : {true, false}) {
+    CAPTURE(scatter);
+    auto start = [&] {
+      return scatter ? comm.reduce_scatter(input, scattered, ReduceOp::sum)
+                     : comm.reduce(input, reduced, ReduceOp::sum, 0);
+    };
+    if (rank == size - 1) {
+      std::this_thread::sleep_for(1500ms);  // as above
+      start()->wait();
+    } else {
+      WorkPtr work = start();
+      // One timed-out wait, its message checked whole: a second short wait could find the late
+      // rank arrived on a busy machine.
+      std::string message;
+      try {
+        work->wait_for(200ms);
+      } catch (const TimeoutError& error) {
+        message = error.what();
+      }
+      const std::string operation = std::string("waiting for ") +
+                                    (scatter ? "reduce_scatter" : "reduce") + " (sum) of " +
+                                    std::to_string(kChunk * size) + " f32 elements";
+      CHECK(message.find(operation) != std::string::npos);
+      CHECK(message.find(", at ring step ") != std::string::npos);
+      CHECK(message.find("still waiting for rank ") != std::string::npos);
+      work->wait();
+    }
+    if (scatter) CHECK(mismatches(scattered, [&](auto) { return size; }) == "");
+    if (!scatter && rank == 0) CHECK(mismatches(reduced, [&](auto) { return size; }) == "");
   }
 }

@@ -39,8 +39,11 @@ bool TestFaults::armed(const char* point, std::int64_t step) const {
 void TestFaults::fire(const char* point, std::int64_t step) const {
   const bool stop = std::string(point) == "step" && armed("stop", step);
   if (!armed(point, step) && !stop) return;
-  std::fprintf(stderr, "TRELLIS_TEST_FAULT: %s this rank at %s of step %lld\n",
-               stop ? "stopping" : "killing", point, static_cast<long long>(step));
+  // "at step of step 2" would read oddly: the step point is after its forward and backward.
+  const bool at_step = std::string(point) == "step";
+  std::fprintf(stderr, "TRELLIS_TEST_FAULT: %s this rank %s %s of step %lld\n",
+               stop ? "stopping" : "killing", at_step ? "after" : "in the",
+               at_step ? "the forward and backward" : point, static_cast<long long>(step));
   std::fflush(stderr);
   ::kill(::getpid(), stop ? SIGSTOP : SIGKILL);
 }
