@@ -15,9 +15,7 @@ Operation::Operation(Engine& engine, std::shared_ptr<const Group> group, std::st
       group_(std::move(group)),
       group_name_(std::move(group_name)),
       info_(info),
-      sequence_(sequence) {
-  tensors_.reserve(2);
-}
+      sequence_(sequence) {}
 
 Operation::~Operation() = default;
 
@@ -37,8 +35,23 @@ std::uint64_t Operation::tag_for(int sender, std::uint64_t slot) const {
   return tag_layout::collective(group_->context, sequence_, slot);
 }
 
+void Operation::keep_alive(const Tensor& tensor) {
+  if (tensor_count_ < kInlineTensors) {
+    tensors_[tensor_count_++] = tensor;
+  } else {
+    more_tensors_.push_back(tensor);
+  }
+}
+
+Transfer& Operation::new_transfer(Transfer::Kind kind, int peer, std::size_t bytes) {
+  if (transfer_count_ < kInlineTransfers) {
+    return transfers_[transfer_count_++].emplace(kind, peer, bytes);
+  }
+  return more_transfers_.emplace_back(kind, peer, bytes);
+}
+
 Transfer* Operation::send(int peer, const void* data, std::size_t bytes, std::uint64_t slot) {
-  Transfer& t = transfers_.emplace_back(Transfer::Kind::send, peer, bytes);
+  Transfer& t = new_transfer(Transfer::Kind::send, peer, bytes);
   t.post_send(engine_.endpoints().endpoint(group_->world_rank(peer)), data,
               tag_for(group_->rank, slot));
   if (!t.done()) pending_.push_back(&t);
@@ -49,8 +62,12 @@ Transfer* Operation::send(int peer, const void* data, std::size_t bytes, std::ui
 }
 
 Transfer* Operation::recv(int peer, void* data, std::size_t bytes, std::uint64_t slot) {
-  Transfer& t = transfers_.emplace_back(Transfer::Kind::recv, peer, bytes);
+  Transfer& t = new_transfer(Transfer::Kind::recv, peer, bytes);
   t.post_recv(engine_.worker(), data, tag_for(peer, slot));
+  // A message that had already arrived completed the receive as it was posted: finding that out
+  // now lets the algorithm go on at once, and the caller's wait return without polling the
+  // worker (which would pull later messages into UCX's unexpected queue, README "Progress").
+  t.poll();
   if (!t.done()) pending_.push_back(&t);
   if (t.done()) {
     if (t.status() != UCS_OK) {

@@ -13,11 +13,12 @@
 // with the Engine until they are done, so UCX never touches memory that has been freed.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <coroutine>
 #include <cstdint>
-#include <deque>
 #include <exception>
+#include <list>
 #include <memory>
 #include <optional>
 #include <string>
@@ -60,7 +61,7 @@ class Operation {
   // Runs `task` to its first wait. Call once, right after construction.
   void start(OpTask task);
   // Keeps `tensor`'s memory alive as long as the operation (or its transfers) may use it.
-  void keep_alive(const Tensor& tensor) { tensors_.push_back(tensor); }
+  void keep_alive(const Tensor& tensor);
 
   // Polls the transfers and resumes the algorithm when it can go on. Never throws.
   void advance() noexcept;
@@ -127,6 +128,8 @@ class Operation {
   void end_with_error(std::exception_ptr error) noexcept;
   std::string describe() const;
   std::uint64_t tag_for(int sender, std::uint64_t slot) const;
+  // A new transfer whose address stays put for the operation's life.
+  Transfer& new_transfer(Transfer::Kind kind, int peer, std::size_t bytes);
 
   Engine& engine_;
   std::shared_ptr<const Group> group_;
@@ -137,8 +140,17 @@ class Operation {
   OpTask task_;
   State state_ = State::running;
   std::exception_ptr error_;
-  std::vector<Tensor> tensors_;
-  std::deque<Transfer> transfers_;  // every transfer posted; a deque, so addresses stay put
+  // What an operation holds is kept in the Operation itself up to the number most operations
+  // need (a small message's whole operation is then a few allocations), the rest in lists;
+  // neither moves an element once made, so the pointers algorithms keep stay valid.
+  static constexpr std::size_t kInlineTensors = 2;  // input and output
+  static constexpr std::size_t kInlineTransfers = 4;
+  std::array<Tensor, kInlineTensors> tensors_;
+  std::size_t tensor_count_ = 0;
+  std::list<Tensor> more_tensors_;
+  std::array<std::optional<Transfer>, kInlineTransfers> transfers_;  // every transfer posted
+  std::size_t transfer_count_ = 0;
+  std::list<Transfer> more_transfers_;
   std::vector<Transfer*> pending_;  // those in flight
   std::uint64_t completions_ = 0;   // how many transfers have completed, for any()
   // What the suspended algorithm waits for: every transfer in waiting_all_, or (waiting_any_)

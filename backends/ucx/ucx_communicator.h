@@ -50,8 +50,9 @@ class UcxCommunicator final : public Communicator {
  private:
   // Makes the Operation for a collective (numbered) or a send/recv (not numbered).
   std::shared_ptr<Operation> make_operation(const OpInfo& info);
-  // Starts `task` on `operation` and hands it to the Engine while it is in flight.
-  WorkPtr launch(const std::shared_ptr<Operation>& operation, OpTask task);
+  // Starts `task` on `operation` and hands it to the Engine while it is in flight; the Work
+  // takes `operation` over.
+  WorkPtr launch(std::shared_ptr<Operation>&& operation, OpTask task);
   // all_gather under another name in messages: split's exchange of colors and keys is one.
   WorkPtr all_gather_as(const char* operation, const Tensor& input, const Tensor& output);
 

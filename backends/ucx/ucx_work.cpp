@@ -33,6 +33,13 @@ void UcxWork::wait_for(std::chrono::milliseconds timeout) {
   bool idle_timed = false;
   clock::time_point idle_since;
   auto nap = kFirstNap;
+  // Done already (a send that left at once, a message that had arrived): no progress. Polling
+  // here would pull messages of later operations off the transport into UCX's unexpected queue
+  // (a shared-memory segment each), so a rank that only sends (a broadcast's root, a reduce's
+  // leaves) would run arbitrarily far ahead of its receivers; left in the transport's queue they
+  // hold the sender back once the queue is full.
+  operation_->rethrow_if_failed();
+  if (operation_->finished()) return;
   for (unsigned round = 1;; ++round) {
     const bool moved = engine_->progress();
     operation_->rethrow_if_failed();

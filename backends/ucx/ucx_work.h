@@ -3,9 +3,11 @@
 // test() and wait_for() drive the whole world's progress (Engine::progress), not only this
 // operation's, so every operation in flight moves whichever Work the caller holds. wait_for()
 // polls: it spins while messages are moving and for 200 us (and at least `spin_polls` polls) after
-// the last one moved, then naps (10 us, doubling up to 250 us) until something moves again, so
-// ranks sharing cores with each other or with other work still get to run. It never waits
-// past its timeout, and a timed-out operation stays in flight: waiting again may still complete it.
+// the last one moved, then naps (10 us, doubling up to 40 us: shorter than the spin) until
+// something moves again, so ranks sharing cores with each other or with other work still get to
+// run. A wait on an operation that has already completed returns without polling at all. It never
+// waits past its timeout, and a timed-out operation stays in flight: waiting again may still
+// complete it.
 #pragma once
 
 #include <memory>

@@ -111,4 +111,44 @@ TEST_CASE("an operation whose Work was dropped still does its part") {
   comm.barrier()->wait();
 }
 
+TEST_CASE("a stream of small broadcasts and reduces from one root stays in order") {
+  // The root only sends (the leaves of a reduce too): it runs ahead of its peers until the
+  // transport's queue to them is full, then waits for room; every message still arrives, in
+  // order, whether each operation is waited on at once or all at the end.
+  Communicator& comm = world();
+  const int n = comm.size(), me = comm.rank();
+  constexpr int kStream = 3000;
+  auto value = [](int iteration, int rank) { return static_cast<float>(iteration % 1000 + rank); };
+  Tensor buffer = empty(DType::f32, 2);
+  Tensor out = empty(DType::f32, 2);
+  int wrong_broadcasts = 0, wrong_reduces = 0;
+  for (int it = 0; it < kStream; ++it) {
+    buffer.data<float>()[0] = buffer.data<float>()[1] = me == 0 ? value(it, 0) : -1.0f;
+    comm.broadcast(buffer, 0)->wait();
+    if (buffer.data<float>()[1] != value(it, 0)) ++wrong_broadcasts;
+  }
+  for (int it = 0; it < kStream; ++it) {
+    buffer.data<float>()[0] = buffer.data<float>()[1] = value(it, me);
+    comm.reduce(buffer, out, ReduceOp::max, 0)->wait();
+    if (me == 0 && out.data<float>()[1] != value(it, n - 1)) ++wrong_reduces;
+  }
+  CHECK(wrong_broadcasts == 0);
+  CHECK(wrong_reduces == 0);
+
+  // Many in flight at once: sends that found the queue full must still leave.
+  constexpr int kInFlight = 400;
+  std::vector<Tensor> buffers;
+  std::vector<WorkPtr> works;
+  for (int it = 0; it < kInFlight; ++it) {
+    buffers.push_back(filled(DType::f32, 2, [&](std::int64_t) { return me == 0 ? it : -1; }));
+    works.push_back(comm.broadcast(buffers.back(), 0));
+  }
+  for (WorkPtr& work : works) work->wait();
+  int wrong_in_flight = 0;
+  for (int it = 0; it < kInFlight; ++it) {
+    if (at(buffers[static_cast<std::size_t>(it)], 1) != it) ++wrong_in_flight;
+  }
+  CHECK(wrong_in_flight == 0);
+}
+
 }  // namespace trellis::ucx_test
