@@ -5,7 +5,8 @@
 // of the tags MPI allows (0 to MPI_TAG_UB, at least 32767) and numbers its operations within it,
 // so operations in flight together — of one algorithm or of several — never take each other's
 // messages, whatever order their messages are posted in:
-//   - the lower half for the small all_reduces (small_all_reduce.h: 32 tags per operation);
+//   - the lower half for the small all_reduces, broadcasts and reduces (small_collective.h: 32
+//     tags per operation, numbered together);
 //   - the third quarter for the direct all_gathers (direct_all_gather.h: one tag per operation);
 //   - the last quarter for the rings: all_reduce, reduce_scatter and reduce (ring_collective.h:
 //     one tag per operation, numbered together).

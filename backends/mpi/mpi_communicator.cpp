@@ -11,7 +11,7 @@
 #include "polling_work.h"
 #include "request_work.h"
 #include "ring_collective.h"
-#include "small_all_reduce.h"
+#include "small_collective.h"
 #include "trellis/error.h"
 
 namespace trellis::mpi {
@@ -157,6 +157,7 @@ MpiCommunicator::MpiCommunicator(std::shared_ptr<MpiWorld> world, std::shared_pt
       ring_reduce_scatter_limit_(
           ring_reduce_scatter_limit(settings, static_cast<int>(world_ranks_.size()))),
       ring_reduce_limit_(ring_reduce_limit(settings, static_cast<int>(world_ranks_.size()))),
+      small_rooted_limit_(std::min(small_all_reduce_limit_, kSmallRootedBytes)),
       device_(device),
       scratch_(small_all_reduce_limit_),
       ring_scratch_(RingWork::kWindow * static_cast<std::size_t>(settings.ring_segment_bytes)) {
@@ -221,8 +222,8 @@ WorkPtr MpiCommunicator::do_all_reduce(const Tensor& input, const Tensor& output
   const OpInfo info{kind, input.dtype(), input.numel(), op};
   const std::size_t bytes = info.bytes();
   if (size_ > 1 && bytes > 0 && bytes <= small_all_reduce_limit_) {
-    return std::make_unique<SmallAllReduceWork>(*this, info, input, output, in_place,
-                                                small_all_reduces_++, scratch_.take());
+    return std::make_unique<SmallCollectiveWork>(*this, info, input, output, in_place, small_ops_++,
+                                                 scratch_.take());
   }
   if (size_ > 1 && bytes > 0 && ring_all_reduce_limit_ > 0 && bytes >= ring_all_reduce_limit_) {
     return start_ring(info, input, output);
@@ -312,6 +313,10 @@ WorkPtr MpiCommunicator::do_broadcast(const Tensor& buffer, int root) {
   check_usable(kind);
   check_mpi_count(kind, "buffer", buffer);
   const OpInfo info{kind, buffer.dtype(), buffer.numel(), ReduceOp::sum, root};
+  if (size_ > 1 && buffer.nbytes() > 0 && buffer.nbytes() <= small_rooted_limit_) {
+    return std::make_unique<SmallCollectiveWork>(*this, info, buffer, buffer, /*in_place=*/true,
+                                                 small_ops_++, scratch_.take());
+  }
   return start(info, buffer, Tensor(), "MPI_Ibcast", nullptr, 0, [&](MPI_Request* request) {
     return MPI_Ibcast(buffer.data_ptr(), static_cast<int>(buffer.numel()), mpi_datatype(info.dtype),
                       root, comm_, request);
@@ -327,6 +332,16 @@ WorkPtr MpiCommunicator::do_reduce(const Tensor& input, const Tensor& output, Re
   // Other ranks' output is not written, so not looked at.
   const bool in_place = is_root && input.data_ptr() == output.data_ptr();
   const OpInfo info{kind, input.dtype(), input.numel(), op, root};
+  if (size_ > 1 && input.nbytes() > 0 && input.nbytes() <= small_rooted_limit_) {
+    // A non-root rank with children keeps its partial results in a second block: its output is
+    // not written.
+    std::unique_ptr<std::byte[]> scratch = scratch_.take();
+    std::unique_ptr<std::byte[]> partials;
+    if (SmallCollectiveWork::needs_partials(size_, rank_, root)) partials = scratch_.take();
+    return std::make_unique<SmallCollectiveWork>(*this, info, input, is_root ? output : Tensor(),
+                                                 in_place, small_ops_++, std::move(scratch),
+                                                 std::move(partials));
+  }
   if (size_ > 1 && input.nbytes() > 0 && ring_reduce_limit_ > 0 &&
       input.nbytes() >= ring_reduce_limit_) {
     return start_ring(info, input, is_root ? output : Tensor());

@@ -3,7 +3,7 @@
 // The world communicator duplicates MPI_COMM_WORLD, so Trellis's traffic never meets anyone
 // else's; split() makes the groups inside it with MPI_Comm_split. Each communicator has a second
 // duplicate, its private channel, for the messages of the backend's own algorithms
-// (small_all_reduce.h, direct_all_gather.h, ring_collective.h; channel_tags.h). Both use
+// (small_collective.h, direct_all_gather.h, ring_collective.h; channel_tags.h). Both use
 // MPI_ERRORS_RETURN: a failing call becomes a CommError naming the call, the operation and the
 // group.
 //
@@ -34,8 +34,9 @@ namespace trellis::mpi {
 // The backend's options, from [comm.mpi]; the same on every rank (they choose algorithms).
 struct MpiSettings {
   // all_reduce of at most this many bytes runs by recursive doubling over point-to-point
-  // messages (small_all_reduce.h); 0 hands every all_reduce to MPI_Iallreduce. Unset (-1):
-  // small_all_reduce_limit() chooses by group size.
+  // messages (small_collective.h); 0 hands every all_reduce to MPI_Iallreduce. Unset (-1):
+  // small_all_reduce_limit() chooses by group size. broadcast and reduce of at most this many
+  // bytes, and at most kSmallRootedBytes, run as binomial trees over the same messages.
   std::int64_t small_all_reduce_bytes = -1;
   // all_gather in groups of at most this many ranks exchanges the blocks directly over
   // point-to-point messages (direct_all_gather.h); larger groups, or 0, use MPI_Iallgather.
@@ -89,6 +90,9 @@ struct Lineage {
   bool world_alive = true;
   int live_splits = 0;
 };
+
+// The cap on the small broadcast's and reduce's limit (small_collective.h), measured on 2 ranks.
+inline constexpr std::size_t kSmallRootedBytes = std::size_t{64} << 10;
 
 class MpiCommunicator final : public Communicator {
  public:
@@ -164,11 +168,15 @@ class MpiCommunicator final : public Communicator {
   std::size_t ring_all_reduce_limit_;   // likewise
   std::size_t ring_reduce_scatter_limit_;
   std::size_t ring_reduce_limit_;
+  // broadcast and reduce of at most this many bytes run as binomial trees (small_collective.h):
+  // the small all_reduce's limit, capped where the trees stopped beating the other paths.
+  std::size_t small_rooted_limit_;
   Device device_;
   ScratchPool scratch_;
   ScratchPool ring_scratch_;
   GrowingScratch ring_partials_;
-  std::uint32_t small_all_reduces_ = 0;   // started so far: numbers their message tags
+  // Small all_reduces, broadcasts and reduces started so far: numbers their message tags.
+  std::uint32_t small_ops_ = 0;
   std::uint32_t direct_all_gathers_ = 0;  // likewise
   std::uint32_t rings_ = 0;               // likewise (all three ring operations together)
 };

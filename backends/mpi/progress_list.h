@@ -1,6 +1,6 @@
 // Operations the backend moves on itself, in steps.
 //
-// The recursive-doubling all_reduce (small_all_reduce.h) posts each round's messages when the
+// The recursive-doubling all_reduce (small_collective.h) posts each round's messages when the
 // round before has arrived. MPI's own non-blocking collectives move on inside any MPI call; ours
 // must move on just as freely, or a rank waiting on one operation could hold up another that a
 // peer is waiting for. So every Work's test() first runs this list, which advances each stepped

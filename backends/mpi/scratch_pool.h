@@ -1,6 +1,7 @@
 // Scratch buffers of the backend's own algorithms, reused.
 //
-// Each small all_reduce in flight needs a buffer for the partner's half of every round, each ring
+// Each small all_reduce or reduce in flight needs a buffer for the partner's half of every round
+// (a reduce's non-root rank with children a second one for its partial results), each ring
 // a block of receive slots (ScratchPool: blocks of one size), and a ring reduce on a rank other
 // than the root a chunk of partial results (GrowingScratch: as large as the operation's chunk).
 // Blocks come back when the operation completes, so a steady stream of operations allocates

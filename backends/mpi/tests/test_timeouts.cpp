@@ -91,6 +91,43 @@ TEST_CASE("a collective a rank joins late times out on the others, saying the ru
   }
 }
 
+TEST_CASE("a small broadcast or reduce a rank joins late times out, naming it and the group") {
+  Communicator& comm = world();
+  const int rank = comm.rank(), size = comm.size();
+  if (size == 1) return;  // nobody to be late
+  // 3 elements: the binomial trees (small_collective.h). The broadcast is rooted at the late
+  // rank, so every other rank waits for it; the reduce's root 0 waits for every rank, while
+  // other ranks may finish as soon as their eager sends are queued, so only it is checked.
+  const int late = size - 1;
+  const Tensor buffer = tensor(DType::f32, 3, rank == late ? 5 : 0);
+  const Tensor input = tensor(DType::f32, 3, 1);
+  const Tensor output = tensor(DType::f32, 3, -1);
+  for (const bool broadcast : {true, false}) {
+    CAPTURE(broadcast);
+    auto start = [&] {
+      return broadcast ? comm.broadcast(buffer, late)
+                       : comm.reduce(input, output, ReduceOp::sum, 0);
+    };
+    if (rank == late) {
+      std::this_thread::sleep_for(1500ms);  // as above
+      start()->wait();
+    } else {
+      WorkPtr work = start();
+      if (broadcast || rank == 0) {
+        const std::string operation =
+            broadcast ? "waiting for broadcast of 3 f32 elements from root " + std::to_string(late)
+                      : std::string("waiting for reduce (sum) of 3 f32 elements to root 0");
+        CHECK_THROWS_WITH_AS(work->wait_for(200ms), contains(operation), TimeoutError);
+        CHECK_THROWS_WITH_AS(work->wait_for(1ms), contains(" in group 'world' (world ranks [0"),
+                             TimeoutError);
+      }
+      work->wait();
+    }
+  }
+  CHECK(mismatches(buffer, [&](auto) { return 5; }) == "");
+  if (rank == 0) CHECK(mismatches(output, [&](auto) { return size; }) == "");
+}
+
 TEST_CASE("a reduce_scatter or reduce a rank joins late times out on the others") {
   Communicator& comm = world();
   const int rank = comm.rank(), size = comm.size();
