@@ -45,10 +45,18 @@ plugin=$example_build/libtrellis_schedule_sequential.so
 step "the plugin links libtrellis_sdk and no other Trellis library"
 needed=$(readelf -d "$plugin" | sed -n 's/.*(NEEDED).*\[\(libtrellis[^]]*\)\]/\1/p' | tr '\n' ' ')
 [[ $needed == "libtrellis_sdk.so.0 " ]] || fail "$plugin needs '$needed', expected 'libtrellis_sdk.so.0 '"
-# (A sanitizer build also installs libtrellis_keep_libraries_loaded, its programs' helper.)
+# (A sanitizer build also installs libtrellis_keep_libraries_loaded, its programs' helper; a CUDA
+# build libtrellis_cuda, which the engine loads on demand and which exports one C function only.)
 engine=$(find "$prefix" -name 'libtrellis_*' ! -name 'libtrellis_sdk.so*' \
-  ! -name 'libtrellis_keep_libraries_loaded.so' ! -path '*/trellis/plugins/*')
+  ! -name 'libtrellis_keep_libraries_loaded.so' ! -name 'libtrellis_cuda.so' \
+  ! -path '*/trellis/plugins/*')
 [[ -z $engine ]] || fail "the install holds engine libraries a plugin could link: $engine"
+cuda_library=$(find "$prefix" -name 'libtrellis_cuda.so')
+if [[ -n $cuda_library ]]; then
+  exported=$(nm -D --defined-only "$cuda_library" | awk '$2 == "T" { print $3 }' | tr '\n' ' ')
+  [[ $exported == "trellis_cuda_library " ]] ||
+    fail "$cuda_library exports functions '$exported', expected only 'trellis_cuda_library'"
+fi
 
 step "run the example's own test (loads the plugin through the registry)"
 (cd "$example_build" && quietly "$ctest" --output-on-failure)

@@ -5,7 +5,7 @@
 #include <string>
 
 #include "device/cuda_check.h"
-#include "device/cuda_device.h"
+#include "device/cuda_library.h"
 #include "tensor/caching_allocator.h"
 #include "trellis/error.h"
 
@@ -77,12 +77,12 @@ class CudaBlocks final : public BlockSource {
 
 }  // namespace
 
-std::shared_ptr<Allocator> make_cuda_allocator(int device) {
+std::shared_ptr<Allocator> cuda::make_allocator(int device) {
   return std::make_shared<CachingAllocator>(
       Device::cuda(device), std::make_unique<CudaBlocks>(device, CudaMemory::device));
 }
 
-std::shared_ptr<Allocator> make_cuda_managed_allocator(int device) {
+std::shared_ptr<Allocator> cuda::make_managed_allocator(int device) {
   return std::make_shared<CachingAllocator>(
       Device::cuda(device), std::make_unique<CudaBlocks>(device, CudaMemory::managed));
 }

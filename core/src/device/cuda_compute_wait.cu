@@ -2,11 +2,11 @@
 #include <cuda_runtime.h>
 
 #include "device/cuda_check.h"
-#include "device/cuda_device.h"
+#include "device/cuda_library.h"
 
 namespace trellis {
 
-void wait_for_cuda_compute(int device) {
+void cuda::wait_for_compute(int device) {
   cuda::check(cudaSetDevice(device), "cudaSetDevice", "waiting for the GPU's compute");
   // The legacy default stream is the compute stream of every CUDA kernel (cuda_device.h).
   cuda::check(cudaStreamSynchronize(cudaStreamLegacy), "cudaStreamSynchronize",

@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "device/cuda_probe.h"
+#include "device/cuda_library.h"
 
 namespace trellis {
 
@@ -22,14 +22,14 @@ __global__ void write_pattern(int* out, int n) {
 
 }  // namespace
 
-CudaProbe probe_cuda() {
+CudaProbe cuda::probe() {
   CudaProbe probe;
   probe.built_with_cuda = true;
   int count = 0;
   cudaError_t status = cudaGetDeviceCount(&count);
   if (status != cudaSuccess) {
-    probe.problem = describe(status, "cudaGetDeviceCount") +
-                    ": no usable GPU or NVIDIA driver on this machine";
+    probe.problem =
+        describe(status, "cudaGetDeviceCount") + ": no usable GPU or NVIDIA driver on this machine";
     return probe;
   }
   probe.device_count = count;
@@ -37,7 +37,7 @@ CudaProbe probe_cuda() {
   return probe;
 }
 
-std::string cuda_self_test(int device) {
+std::string cuda::self_test(int device) {
   constexpr int n = 1 << 16;
   cudaError_t status = cudaSetDevice(device);
   if (status != cudaSuccess) return describe(status, "cudaSetDevice");

@@ -5,6 +5,7 @@
 #include <system_error>
 #include <vector>
 
+#include "launch/flight_gathering.h"
 #include "launch/flight_report.h"
 #include "trellis/error.h"
 
@@ -34,13 +35,7 @@ FlightCollection::FlightCollection(std::optional<std::filesystem::path> chosen) 
     owned_ = true;
   }
   // A record from an earlier run in the same directory would be read as this run's.
-  std::error_code ec;
-  for (const auto& entry : std::filesystem::directory_iterator(dir_, ec)) {
-    const std::string name = entry.path().filename().string();
-    if (name.starts_with("rank-") && (name.ends_with(".json") || name.ends_with(".json.partial"))) {
-      std::filesystem::remove(entry.path(), ec);
-    }
-  }
+  remove_earlier_flight_files(dir_);
 }
 
 FlightCollection::~FlightCollection() {

@@ -6,7 +6,6 @@
 
 #include <cerrno>
 #include <fstream>
-#include <sstream>
 #include <system_error>
 #include <thread>
 #include <vector>
@@ -62,12 +61,15 @@ char process_state(long pid) {
 
 }  // namespace
 
-void FlightGathering::clear_earlier_run(const fs::path& dir, int rank) {
-  if (rank != 0) return;
+void remove_earlier_flight_files(const fs::path& dir) {
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(dir, ec)) {
     if (left_by_a_run(entry.path().filename().string())) fs::remove(entry.path(), ec);
   }
+}
+
+void FlightGathering::clear_earlier_run(const fs::path& dir, int rank) {
+  if (rank == 0) remove_earlier_flight_files(dir);
 }
 
 FlightGathering::FlightGathering(fs::path dir, int rank, int world_size)

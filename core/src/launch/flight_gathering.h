@@ -25,6 +25,10 @@
 
 namespace trellis {
 
+// Removes what an earlier run left in a flight directory (records, pid files, the claim and the
+// report), so that none of it is read as this run's. Nothing else in `dir` is touched.
+void remove_earlier_flight_files(const std::filesystem::path& dir);
+
 class FlightGathering {
  public:
   // How long the gathering rank waits for the others' records, and a losing rank for its report.

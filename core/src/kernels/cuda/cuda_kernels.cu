@@ -6,6 +6,7 @@
 #include <string>
 
 #include "device/cuda_check.h"
+#include "device/cuda_library.h"
 #include "kernels/checked_kernels.h"
 #include "kernels/cuda/cuda_ops.h"
 #include "kernels/cuda/device_buffer.h"
@@ -299,8 +300,8 @@ class CudaKernels final : public CheckedKernels<CudaOps> {
 
 }  // namespace
 
-std::shared_ptr<Kernels> make_cuda_kernels(int device, CudaPrecision precision) {
-  return std::make_shared<CudaKernels>(device, precision);
+std::shared_ptr<Kernels> cuda::make_kernels(int device, bool bf16) {
+  return std::make_shared<CudaKernels>(device, bf16 ? CudaPrecision::bf16 : CudaPrecision::f32);
 }
 
 }  // namespace trellis
