@@ -311,3 +311,33 @@ TEST_CASE("--dry-run names the tokenizer text files are encoded with") {
   CHECK(contains(line_starting(block(r.output, "Layout"), "train data"),
                  "bytes, encoded when training starts"));
 }
+
+TEST_CASE("a backend built before all_to_all_v may carry the expert groups of allgather only") {
+  // The config check refuses it for the alltoall dispatcher (bad/comm_groups_expert_old_abi.toml);
+  // the allgather dispatcher, which does not call all_to_all_v, and the groups of other
+  // dimensions may use it.
+  const fs::path config = good_config("expert_old_abi", R"(
+[launch]
+nproc = 2
+[comm]
+backend = "test-comm"
+[comm.groups]
+expert = "test-comm-abi2"
+[parallel]
+expert = 2
+[model]
+experts = 4
+)");
+  ProcessResult r = run_trellis_train({config.string(), "--dry-run"});
+  CHECK(r.exit_code == 2);
+  CHECK(contains(r.output, "before Communicator::all_to_all_v (2.3)"));
+  CHECK(contains(r.output, "\"test-comm\""));  // offered among the backends that have it
+  r = run_trellis_train(
+      {config.string(), "--dry-run", "--set", "parallel.expert_dispatcher=allgather"});
+  INFO(r.output);
+  CHECK(r.exit_code == 0);
+  r = run_trellis_train({config.string(), "--dry-run", "--set", "parallel.expert=1", "--set",
+                         "comm.groups.data=test-comm-abi2"});
+  INFO(r.output);
+  CHECK(r.exit_code == 0);
+}

@@ -37,6 +37,9 @@ void check_moe_family(CheckContext& ctx, const ResolvedRun& run);
 // SwiGLU; fills run.arch. False when the architecture is not known, so that no plugin's check
 // sees it. After check_layout (model dimensions from a checkpoint filled in).
 bool check_model_architecture(CheckContext& ctx, ResolvedRun& run);
+// The backend of the expert groups has the operation the dispatcher sends tokens with
+// (all_to_all_v, ABI 2.3, for "alltoall"). After check_plugins.
+void check_expert_backend(CheckContext& ctx, const ResolvedRun& run);
 // An architecture other than GPT-2's needs a layer family that builds it
 // (PluginDescriptor::builds_architectures, ABI 2.6). After check_plugins.
 void check_architecture_family(CheckContext& ctx, const ResolvedRun& run);

@@ -34,6 +34,7 @@ ResolvedRun resolve(ReadConfig read, const RunEnvironment& env, LoadPurpose purp
   check_plugins(ctx, env, layout, purpose, run);
   check_recompute(ctx, run);
   check_moe_family(ctx, run);
+  check_expert_backend(ctx, run);
   check_architecture_family(ctx, run);
   problems.throw_if_any();
 
