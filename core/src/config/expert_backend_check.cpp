@@ -23,7 +23,7 @@ bool before(AbiVersion abi, AbiVersion version) {
 
 const PluginUse* used_plugin(const ResolvedRun& run, PluginKind kind, const std::string& name) {
   auto use = std::find_if(run.plugins.begin(), run.plugins.end(), [&](const PluginUse& u) {
-    return u.kind == kind && u.used && u.info && (name.empty() || u.name == name);
+    return u.kind == kind && u.used && u.info && u.name == name;
   });
   return use == run.plugins.end() ? nullptr : &*use;
 }

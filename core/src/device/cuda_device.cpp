@@ -4,21 +4,8 @@
 
 #include "device/cuda_library.h"
 #include "device/cuda_probe.h"
-#include "trellis/error.h"
 
 namespace trellis {
-
-namespace {
-
-// The library's table; an Error saying why where there is none.
-const CudaLibrary& loaded_cuda_library() {
-  std::string problem;
-  const CudaLibrary* library = cuda_library(problem);
-  if (library == nullptr) throw Error(problem);
-  return *library;
-}
-
-}  // namespace
 
 CudaProbe probe_cuda() {
   std::string problem;

@@ -4,7 +4,8 @@
 #include <dlfcn.h>
 
 #include <filesystem>
-#include <mutex>
+
+#include "trellis/error.h"
 
 namespace trellis {
 
@@ -78,6 +79,13 @@ const CudaLibrary* cuda_library(std::string& problem) {
       "the README)";
   return nullptr;
 #endif
+}
+
+const CudaLibrary& loaded_cuda_library() {
+  std::string problem;
+  const CudaLibrary* library = cuda_library(problem);
+  if (library == nullptr) throw Error(problem);
+  return *library;
 }
 
 }  // namespace trellis

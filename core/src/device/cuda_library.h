@@ -37,6 +37,8 @@ struct CudaLibrary {
 // `problem` saying why there is none: a build without CUDA, or the library could not be loaded
 // (its path and the loader's message).
 const CudaLibrary* cuda_library(std::string& problem);
+// The same for the factories, which cannot go on without it: the table, or an Error saying why.
+const CudaLibrary& loaded_cuda_library();
 
 // The library's file name, and the name of the C function (no arguments) returning its table.
 inline constexpr const char* cuda_library_file = "libtrellis_cuda.so";
