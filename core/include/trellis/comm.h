@@ -158,6 +158,12 @@ class Communicator {
   [[noreturn]] void unsupported(const char* operation) const;
 
  private:
+  // Core's wrappers around a communicator (the plugin guard, the flight record) pass an operation
+  // on to the wrapped one's do_* through it: the wrapper's public operation has made the checks
+  // above, with the wrapped communicator's device, tags, moves() and reduces(), so they run once
+  // a call, not once a layer. Nothing a backend writes changes with it.
+  friend class UncheckedCalls;
+
   // The checks that need the backend's answers (communicator.cpp): `tensor` of `operation`, in
   // the role `role`, is usable; `other` (or null) is a tensor of the same call it must share a
   // device with.

@@ -69,27 +69,27 @@ class FlightRecordingCommunicator final : public ForwardingCommunicator {
  protected:
   WorkPtr do_all_reduce(const Tensor& input, const Tensor& output, ReduceOp op) override {
     return operation("all_reduce", input, input.nbytes(), -1, -1,
-                     [&](Communicator& c) { return c.all_reduce(input, output, op); });
+                     [&](UncheckedCalls c) { return c.all_reduce(input, output, op); });
   }
   WorkPtr do_all_gather(const Tensor& input, const Tensor& output) override {
     return operation("all_gather", input, output.nbytes(), -1, -1,
-                     [&](Communicator& c) { return c.all_gather(input, output); });
+                     [&](UncheckedCalls c) { return c.all_gather(input, output); });
   }
   WorkPtr do_reduce_scatter(const Tensor& input, const Tensor& output, ReduceOp op) override {
     return operation("reduce_scatter", input, input.nbytes(), -1, -1,
-                     [&](Communicator& c) { return c.reduce_scatter(input, output, op); });
+                     [&](UncheckedCalls c) { return c.reduce_scatter(input, output, op); });
   }
   WorkPtr do_broadcast(const Tensor& buffer, int root) override {
     return operation("broadcast", buffer, buffer.nbytes(), root, -1,
-                     [&](Communicator& c) { return c.broadcast(buffer, root); });
+                     [&](UncheckedCalls c) { return c.broadcast(buffer, root); });
   }
   WorkPtr do_reduce(const Tensor& input, const Tensor& output, ReduceOp op, int root) override {
     return operation("reduce", input, input.nbytes(), root, -1,
-                     [&](Communicator& c) { return c.reduce(input, output, op, root); });
+                     [&](UncheckedCalls c) { return c.reduce(input, output, op, root); });
   }
   WorkPtr do_all_to_all(const Tensor& input, const Tensor& output) override {
     return operation("all_to_all", input, input.nbytes(), -1, -1,
-                     [&](Communicator& c) { return c.all_to_all(input, output); });
+                     [&](UncheckedCalls c) { return c.all_to_all(input, output); });
   }
   WorkPtr do_all_to_all_v(const Tensor& input, std::span<const std::int64_t> send_counts,
                           const Tensor& output,
@@ -99,18 +99,18 @@ class FlightRecordingCommunicator final : public ForwardingCommunicator {
     const auto bytes = sent * static_cast<std::int64_t>(dtype_size(input.dtype()));
     return operation(
         "all_to_all_v", input, static_cast<std::size_t>(bytes), -1, -1,
-        [&](Communicator& c) { return c.all_to_all_v(input, send_counts, output, recv_counts); });
+        [&](UncheckedCalls c) { return c.all_to_all_v(input, send_counts, output, recv_counts); });
   }
   WorkPtr do_barrier() override {
-    return operation("barrier", Tensor(), 0, -1, -1, [&](Communicator& c) { return c.barrier(); });
+    return operation("barrier", Tensor(), 0, -1, -1, [&](UncheckedCalls c) { return c.barrier(); });
   }
   WorkPtr do_send(const Tensor& input, int peer, int tag) override {
     return operation("send", input, input.nbytes(), peer, tag,
-                     [&](Communicator& c) { return c.send(input, peer, tag); });
+                     [&](UncheckedCalls c) { return c.send(input, peer, tag); });
   }
   WorkPtr do_recv(const Tensor& output, int peer, int tag) override {
     return operation("recv", output, output.nbytes(), peer, tag,
-                     [&](Communicator& c) { return c.recv(output, peer, tag); });
+                     [&](UncheckedCalls c) { return c.recv(output, peer, tag); });
   }
   std::unique_ptr<Communicator> do_split(int color, int key) override {
     std::unique_ptr<Communicator> part = synced().split(color, key);
@@ -123,7 +123,7 @@ class FlightRecordingCommunicator final : public ForwardingCommunicator {
   template <class Start>
   WorkPtr operation(const char* op, const Tensor& tensor, std::size_t bytes, int peer, int tag,
                     Start&& start) {
-    Communicator& inner = synced();
+    const UncheckedCalls inner = synced_calls();
     const FlightLog::IssueContext context = log_->note_issue();
     const DType dtype = tensor.defined() ? tensor.dtype() : DType::f32;
     const std::int64_t seq = record_->record(name(), op, dtype, static_cast<std::int64_t>(bytes),

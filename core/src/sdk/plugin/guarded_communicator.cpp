@@ -58,23 +58,23 @@ class GuardedCommunicator final : public ForwardingCommunicator {
  protected:
   WorkPtr do_all_reduce(const Tensor& input, const Tensor& output, ReduceOp op) override {
     return operation("all_reduce",
-                     [&](Communicator& c) { return c.all_reduce(input, output, op); });
+                     [&](UncheckedCalls c) { return c.all_reduce(input, output, op); });
   }
   WorkPtr do_all_gather(const Tensor& input, const Tensor& output) override {
-    return operation("all_gather", [&](Communicator& c) { return c.all_gather(input, output); });
+    return operation("all_gather", [&](UncheckedCalls c) { return c.all_gather(input, output); });
   }
   WorkPtr do_reduce_scatter(const Tensor& input, const Tensor& output, ReduceOp op) override {
     return operation("reduce_scatter",
-                     [&](Communicator& c) { return c.reduce_scatter(input, output, op); });
+                     [&](UncheckedCalls c) { return c.reduce_scatter(input, output, op); });
   }
   WorkPtr do_broadcast(const Tensor& buffer, int root) override {
-    return operation("broadcast", [&](Communicator& c) { return c.broadcast(buffer, root); });
+    return operation("broadcast", [&](UncheckedCalls c) { return c.broadcast(buffer, root); });
   }
   WorkPtr do_reduce(const Tensor& input, const Tensor& output, ReduceOp op, int root) override {
-    return operation("reduce", [&](Communicator& c) { return c.reduce(input, output, op, root); });
+    return operation("reduce", [&](UncheckedCalls c) { return c.reduce(input, output, op, root); });
   }
   WorkPtr do_all_to_all(const Tensor& input, const Tensor& output) override {
-    return operation("all_to_all", [&](Communicator& c) { return c.all_to_all(input, output); });
+    return operation("all_to_all", [&](UncheckedCalls c) { return c.all_to_all(input, output); });
   }
   WorkPtr do_all_to_all_v(const Tensor& input, std::span<const std::int64_t> send_counts,
                           const Tensor& output,
@@ -88,18 +88,18 @@ class GuardedCommunicator final : public ForwardingCommunicator {
                              ", which has no all_to_all_v (2.3 added it); rebuild it against "
                              "this Trellis");
     }
-    return operation("all_to_all_v", [&](Communicator& c) {
+    return operation("all_to_all_v", [&](UncheckedCalls c) {
       return c.all_to_all_v(input, send_counts, output, recv_counts);
     });
   }
   WorkPtr do_barrier() override {
-    return operation("barrier", [&](Communicator& c) { return c.barrier(); });
+    return operation("barrier", [&](UncheckedCalls c) { return c.barrier(); });
   }
   WorkPtr do_send(const Tensor& input, int peer, int tag) override {
-    return operation("send", [&](Communicator& c) { return c.send(input, peer, tag); });
+    return operation("send", [&](UncheckedCalls c) { return c.send(input, peer, tag); });
   }
   WorkPtr do_recv(const Tensor& output, int peer, int tag) override {
-    return operation("recv", [&](Communicator& c) { return c.recv(output, peer, tag); });
+    return operation("recv", [&](UncheckedCalls c) { return c.recv(output, peer, tag); });
   }
   std::unique_ptr<Communicator> do_split(int color, int key) override {
     Communicator& inner = synced();
@@ -110,10 +110,21 @@ class GuardedCommunicator final : public ForwardingCommunicator {
     return guard_communicator(std::shared_ptr<Communicator>(std::move(part)), owner_);
   }
 
+ protected:
+  // The backend's answers, which our public operations' checks ask for, are its code too.
+  bool moves(DType dtype) const override {
+    return plugin_call([&] { return where(*owner_, "", "moves", inner()); },
+                       [&] { return ForwardingCommunicator::moves(dtype); });
+  }
+  bool reduces(DType dtype, ReduceOp op) const override {
+    return plugin_call([&] { return where(*owner_, "", "reduces", inner()); },
+                       [&] { return ForwardingCommunicator::reduces(dtype, op); });
+  }
+
  private:
   template <class Start>
   WorkPtr operation(const char* op, Start&& start) {
-    Communicator& inner = synced();
+    const UncheckedCalls inner = synced_calls();
     WorkPtr work = plugin_call([&] { return where(*owner_, "", op, this->inner()); },
                                [&] { return start(inner); });
     if (!work) return work;
