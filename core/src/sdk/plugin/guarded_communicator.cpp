@@ -109,8 +109,6 @@ class GuardedCommunicator final : public ForwardingCommunicator {
     if (!part) return part;  // a negative color: this rank is in no group
     return guard_communicator(std::shared_ptr<Communicator>(std::move(part)), owner_);
   }
-
- protected:
   // The backend's answers, which our public operations' checks ask for, are its code too.
   bool moves(DType dtype) const override {
     return plugin_call([&] { return where(*owner_, "", "moves", inner()); },
